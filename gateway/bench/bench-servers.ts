@@ -1,0 +1,37 @@
+// Child process of `npm run bench:gateway`: serves the same trivial handler twice, once
+// through the full gateway (interceptors, logging to /dev/null, metrics, validation) and
+// once on a bare connect-node h2c server, then prints both ports as one JSON line.
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { pino } from "pino";
+import { loadConfig } from "../../services/config/config.js";
+import { createLogger } from "../../services/platform/logger.js";
+import { createGatewayMetrics } from "../metrics.js";
+import { Readiness } from "../../services/platform/readiness.js";
+import { startGateway } from "../server.js";
+import { ListModelsResponseSchema, SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+
+const handler: Partial<ServiceImpl<typeof SpeechService>> = {
+  listModels: () => create(ListModelsResponseSchema, {}),
+};
+
+const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0" });
+const gateway = await startGateway({
+  config,
+  // Logging is part of the stack being measured: JSON lines written, to a sink.
+  logger: createLogger("info", pino.destination("/dev/null")),
+  metrics: createGatewayMetrics(),
+  readiness: new Readiness([]),
+  routes: (router) => router.service(SpeechService, handler),
+  serviceNames: [SpeechService.typeName],
+});
+
+const bare = http2.createServer(connectNodeAdapter({ routes: (router) => router.service(SpeechService, handler) }));
+await new Promise<void>((resolve) => bare.listen(0, "127.0.0.1", resolve));
+
+process.stdout.write(JSON.stringify({ full: gateway.grpcPort, bare: (bare.address() as AddressInfo).port }) + "\n");
+process.stdin.resume();
+process.stdin.on("end", () => process.exit(0));

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { pino } from "pino";
+import { Writable } from "node:stream";
+import { toConnectError } from "./error-mapper.js";
+import * as errors from "../../services/errors/errors.js";
+
+function capturingLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  return { logger: pino({ level: "info" }, sink), lines };
+}
+
+describe("the error mapper", () => {
+  it.each([
+    [new errors.InvalidArgumentError("config.sample_rate_hz", "must be 8000 to 48000"), Code.InvalidArgument],
+    [new errors.NotFoundError("job", "0b5c…"), Code.NotFound],
+    [new errors.AlreadyExistsError("email already registered"), Code.AlreadyExists],
+    [new errors.PermissionDeniedError("viewers cannot create jobs"), Code.PermissionDenied],
+    [new errors.UnauthenticatedError("token expired"), Code.Unauthenticated],
+    [new errors.FailedPreconditionError("job already finished"), Code.FailedPrecondition],
+    [new errors.ResourceExhaustedError("rate limit", 3), Code.ResourceExhausted],
+    [new errors.AbortedError("concurrent edit"), Code.Aborted],
+    [new errors.UnavailableError("model not ready"), Code.Unavailable],
+    [new errors.DeadlineExceededError("too slow"), Code.DeadlineExceeded],
+    [new errors.UnimplementedError("not yet"), Code.Unimplemented],
+  ])("maps %s to its code with its own message", (error, code) => {
+    const { logger } = capturingLogger();
+    const mapped = toConnectError(error, "req-1", logger);
+    expect(mapped.code).toBe(code);
+    expect(mapped.rawMessage).toBe(error.message);
+  });
+
+  it("tells the client when to retry after a rate limit", () => {
+    const { logger } = capturingLogger();
+    const mapped = toConnectError(new errors.ResourceExhaustedError("too many streams", 2.2), "req-1", logger);
+    expect(mapped.metadata.get("retry-after")).toBe("3");
+  });
+
+  it("hides internal failures behind INTERNAL with the request id, and logs them", () => {
+    const { logger, lines } = capturingLogger();
+    const mapped = toConnectError(new Error("connect ECONNREFUSED postgres://admin:hunter2@db"), "req-42", logger);
+    expect(mapped.code).toBe(Code.Internal);
+    expect(mapped.rawMessage).toBe("internal error (request id req-42)");
+    expect(mapped.message).not.toContain("hunter2");
+    expect(lines.join("")).toContain("ECONNREFUSED");
+  });
+
+  it("passes Connect errors through, except INTERNAL/UNKNOWN whose text may leak", () => {
+    const { logger } = capturingLogger();
+    const invalid = new ConnectError("bad field", Code.InvalidArgument);
+    expect(toConnectError(invalid, "r", logger)).toBe(invalid);
+    const leaky = toConnectError(new ConnectError("stack at /srv/app.ts:12", Code.Unknown), "r", logger);
+    expect(leaky.code).toBe(Code.Internal);
+    expect(leaky.rawMessage).not.toContain("/srv/app.ts");
+  });
+});

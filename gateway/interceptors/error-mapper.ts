@@ -1,0 +1,61 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { DomainError, ResourceExhaustedError, type DomainErrorKind } from "../../services/errors/errors.js";
+import { mapStream } from "./streams.js";
+import { requestContextOf } from "./request-context.js";
+import type { Logger } from "../../services/platform/logger.js";
+
+const codeOfKind: Record<DomainErrorKind, Code> = {
+  invalid_argument: Code.InvalidArgument,
+  not_found: Code.NotFound,
+  already_exists: Code.AlreadyExists,
+  permission_denied: Code.PermissionDenied,
+  unauthenticated: Code.Unauthenticated,
+  failed_precondition: Code.FailedPrecondition,
+  resource_exhausted: Code.ResourceExhausted,
+  aborted: Code.Aborted,
+  unavailable: Code.Unavailable,
+  deadline_exceeded: Code.DeadlineExceeded,
+  unimplemented: Code.Unimplemented,
+};
+
+/**
+ * The one path out for errors: typed domain errors become their Connect code with their
+ * (client-safe) message; anything else is logged with its stack and reaches the client
+ * only as INTERNAL with the request id to quote.
+ */
+export function toConnectError(err: unknown, requestId: string, logger: Logger): ConnectError {
+  if (err instanceof ConnectError) {
+    if (err.code === Code.Internal || err.code === Code.Unknown) {
+      logger.error({ err }, "internal error");
+      return new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
+    }
+    return err;
+  }
+  if (err instanceof DomainError) {
+    const mapped = new ConnectError(err.message, codeOfKind[err.kind]);
+    if (err instanceof ResourceExhaustedError && err.retryAfterSeconds !== undefined) {
+      mapped.metadata.set("retry-after", String(Math.ceil(err.retryAfterSeconds)));
+    }
+    return mapped;
+  }
+  logger.error({ err }, "internal error");
+  return new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
+}
+
+export function errorMapperInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const { requestId, logger } = requestContextOf(req.contextValues);
+    try {
+      const res = await next(req);
+      if (!res.stream) return res;
+      return {
+        ...res,
+        message: mapStream(res.message, {
+          onError: (err) => toConnectError(err, requestId, logger),
+        }),
+      };
+    } catch (err) {
+      throw toConnectError(err, requestId, logger);
+    }
+  };
+}

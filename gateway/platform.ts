@@ -1,0 +1,64 @@
+// The composition root of the API process: the adapters from the one config object, the
+// gateway in front of them, and the way to take it all down again.
+import type { Config } from "../services/config/config.js";
+import { openAdapters, type Adapters } from "../services/platform/adapters.js";
+import { Readiness } from "../services/platform/readiness.js";
+import type { HttpRoute } from "../services/platform/probes.js";
+import { FsBlobStore, createFsBlobHttpHandler } from "../services/storage/index.js";
+import type { Logger } from "../services/platform/logger.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { startGateway, type RunningGateway } from "./server.js";
+import { productRoutes, productServiceNames } from "./routes.js";
+
+export { StartupError } from "../services/platform/adapters.js";
+
+export interface Platform extends Omit<Adapters, "close" | "checks"> {
+  config: Config;
+  gateway: RunningGateway;
+  metrics: GatewayMetrics;
+  readiness: Readiness;
+  /** Drains the gateway, then closes every adapter. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Largest body a signed PUT to the filesystem store accepts (the S3 limit per PUT is 5 GiB). */
+const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
+
+export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
+  const adapters = await openAdapters(config, logger);
+  try {
+    const readiness = new Readiness(adapters.checks);
+    const metrics = createGatewayMetrics();
+    const httpRoutes: HttpRoute[] = [];
+    if (adapters.blobs instanceof FsBlobStore) {
+      httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
+    }
+    const gateway = await startGateway({
+      config,
+      logger,
+      metrics,
+      readiness,
+      routes: productRoutes({}),
+      serviceNames: productServiceNames,
+      httpRoutes,
+    });
+    let stopped: Promise<void> | undefined;
+    return {
+      config,
+      database: adapters.database,
+      blobs: adapters.blobs,
+      redis: adapters.redis,
+      gateway,
+      metrics,
+      readiness,
+      stop: () =>
+        (stopped ??= (async () => {
+          await gateway.drain();
+          await adapters.close();
+        })()),
+    };
+  } catch (err) {
+    await adapters.close();
+    throw err;
+  }
+}

@@ -1,0 +1,194 @@
+import { setMaxListeners } from "node:events";
+import http from "node:http";
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Config } from "../services/config/config.js";
+import type { Logger } from "../services/platform/logger.js";
+import type { GatewayMetrics } from "./metrics.js";
+import type { Readiness } from "../services/platform/readiness.js";
+import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
+import { grpcHealthService } from "./health/grpc-health.js";
+import { applyCors } from "./http/cors.js";
+import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
+import { requestContextInterceptor } from "./interceptors/request-context.js";
+import { InFlight, observeInterceptor } from "./interceptors/observe.js";
+import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
+import { drainInterceptor } from "./interceptors/drain.js";
+import { deadlineInterceptor } from "./interceptors/deadline.js";
+import { validationInterceptor } from "./interceptors/validation.js";
+
+export interface GatewayOptions {
+  config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  readiness: Readiness;
+  /** Registers the product's services on the router. */
+  routes: (router: ConnectRouter) => void;
+  /** Full names of the services `routes` registers, for grpc.health.v1. */
+  serviceNames: string[];
+  /** Plain HTTP routes for the HTTP/1.1 listener (e.g. the filesystem blob store's signed URLs). */
+  httpRoutes?: HttpRoute[];
+  /** How often grpc.health.v1 Watch re-checks dependencies. Default 5 s. */
+  healthWatchIntervalMs?: number;
+}
+
+export interface RunningGateway {
+  grpcPort: number;
+  httpPort: number;
+  /** RPCs in flight right now (unary calls and open streams). */
+  inFlight(): number;
+  /**
+   * Graceful stop: refuse new connections and RPCs, let open ones finish for half the
+   * grace period, then signal streams to wrap up, then close whatever is left.
+   */
+  drain(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<RunningGateway> {
+  const { config, logger, metrics, readiness } = options;
+  const inFlight = new InFlight();
+  let draining = false;
+  // Aborted when draining starts: health watchers report NOT_SERVING and end at once.
+  const drainStarted = new AbortController();
+  // Aborted half-way through the grace period: every handler's signal fires so long
+  // streams can send their last results and end.
+  const shutdown = new AbortController();
+  // Every RPC in flight links its own signal to these; thousands in flight is normal.
+  setMaxListeners(0, shutdown.signal, drainStarted.signal);
+
+  // Order matters: the first is outermost. Observation sees the mapped code; the request
+  // id is echoed on every outcome; validation runs before any handler.
+  const interceptors: Interceptor[] = [
+    requestContextInterceptor(logger),
+    observeInterceptor(metrics, inFlight),
+    errorMapperInterceptor(),
+    drainInterceptor(() => draining),
+    deadlineInterceptor(config.limits.unaryDeadlineMs),
+    validationInterceptor(),
+  ];
+
+  const routes = (router: ConnectRouter) => {
+    options.routes(router);
+    router.service(
+      Health,
+      grpcHealthService(readiness, options.serviceNames, {
+        watchIntervalMs: options.healthWatchIntervalMs ?? 5000,
+        shutdownSignal: drainStarted.signal,
+      }),
+    );
+  };
+  const adapterOptions = {
+    routes,
+    interceptors,
+    readMaxBytes: config.limits.maxMessageBytes,
+    writeMaxBytes: config.limits.maxMessageBytes,
+    maxTimeoutMs: config.limits.maxClientDeadlineMs,
+    shutdownSignal: shutdown.signal,
+  };
+
+  const httpFallback = routeHttp([
+    livenessRoute(),
+    readinessRoute(readiness),
+    metricsRoute(metrics.registry),
+    ...(options.httpRoutes ?? []),
+  ]);
+
+  // h2c: gRPC, gRPC-Web and Connect for servers and SDKs.
+  // Probes, metrics and blobs live on the HTTP/1.1 listener only; anything else here is a 404.
+  const grpcHandler = connectNodeAdapter({
+    ...adapterOptions,
+    fallback: (_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "not found" }));
+    },
+  });
+  const grpcServer = http2.createServer({}, grpcHandler);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  grpcServer.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+
+  // HTTP/1.1: Connect and gRPC-Web for browsers, behind the CORS allowlist, plus probes and metrics.
+  const browserHandler = connectNodeAdapter({
+    ...adapterOptions,
+    fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
+  });
+  const httpServer = http.createServer((req, res) => {
+    if (applyCors(req, res, config.http.corsOrigins)) return;
+    void browserHandler(req, res);
+  });
+
+  await Promise.all([
+    listen(grpcServer, config.grpcPort, config.host, "GRPC_PORT"),
+    listen(httpServer, config.httpPort, config.host, "HTTP_PORT"),
+  ]);
+  const grpcPort = (grpcServer.address() as AddressInfo).port;
+  const httpPort = (httpServer.address() as AddressInfo).port;
+  logger.info({ grpc_port: grpcPort, http_port: httpPort }, "gateway listening");
+
+  let drained: Promise<void> | undefined;
+  const drain = async () => {
+    draining = true;
+    readiness.markDraining();
+    drainStarted.abort();
+    logger.info({ in_flight: inFlight.size }, "draining");
+    const closed = Promise.all([closeServer(grpcServer), closeServer(httpServer)]);
+    for (const session of sessions) session.close();
+    httpServer.closeIdleConnections();
+
+    const deadline = Date.now() + config.shutdownGraceMs;
+    if (!(await settlesWithin(inFlight.idle(), config.shutdownGraceMs / 2))) {
+      logger.info({ in_flight: inFlight.size }, "asking open streams to finish");
+      shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+      if (!(await settlesWithin(inFlight.idle(), deadline - Date.now()))) {
+        logger.warn({ in_flight: inFlight.size }, "grace period over with RPCs still open");
+      }
+    }
+    // Handlers are done, but their last bytes may still be on their way: connections
+    // close on their own once flushed (GOAWAY'd sessions end with their last stream).
+    httpServer.closeIdleConnections();
+    if (!(await settlesWithin(closed.then(() => undefined), Math.max(deadline - Date.now(), 1000)))) {
+      logger.warn({ sessions: sessions.size }, "closing remaining connections");
+      for (const session of sessions) session.destroy();
+      httpServer.closeAllConnections();
+      await closed;
+    }
+    logger.info("drained");
+  };
+
+  return {
+    grpcPort,
+    httpPort,
+    inFlight: () => inFlight.size,
+    drain: () => (drained ??= drain()),
+  };
+}
+
+function listen(server: http.Server | http2.Http2Server, port: number, host: string, variable: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) =>
+      reject(new Error(`cannot listen on ${host}:${port} (${variable}): ${err.code ?? err.message}`));
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+}
+
+function closeServer(server: http.Server | http2.Http2Server): Promise<void> {
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+async function settlesWithin(promise: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

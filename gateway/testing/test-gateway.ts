@@ -1,0 +1,50 @@
+// A gateway on loopback with ephemeral ports, for tests: the real server, interceptors and
+// listeners; the caller chooses the routes and the dependency checks.
+import { Writable } from "node:stream";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { loadConfig } from "../../services/config/config.js";
+import { createLogger, type Logger } from "../../services/platform/logger.js";
+import { createGatewayMetrics, type GatewayMetrics } from "../metrics.js";
+import { Readiness, type DependencyCheck } from "../../services/platform/readiness.js";
+import { startGateway, type RunningGateway } from "../server.js";
+import { productRoutes, productServiceNames } from "../routes.js";
+import type { HttpRoute } from "../../services/platform/probes.js";
+
+export interface TestGateway extends RunningGateway {
+  metrics: GatewayMetrics;
+  readiness: Readiness;
+  /** Every JSON log line written so far. */
+  logs: Array<Record<string, unknown>>;
+  logger: Logger;
+}
+
+export async function startTestGateway(options: {
+  env?: Record<string, string>;
+  routes?: (router: ConnectRouter) => void;
+  checks?: DependencyCheck[];
+  httpRoutes?: HttpRoute[];
+  healthWatchIntervalMs?: number;
+} = {}): Promise<TestGateway> {
+  const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "debug", ...options.env });
+  const logs: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      done();
+    },
+  });
+  const logger = createLogger(config.logLevel, sink);
+  const metrics = createGatewayMetrics();
+  const readiness = new Readiness(options.checks ?? [], { timeoutMs: 500, cacheMs: 0 });
+  const gateway = await startGateway({
+    config,
+    logger,
+    metrics,
+    readiness,
+    routes: options.routes ?? productRoutes({}),
+    serviceNames: productServiceNames,
+    httpRoutes: options.httpRoutes,
+    healthWatchIntervalMs: options.healthWatchIntervalMs,
+  });
+  return { ...gateway, metrics, readiness, logs, logger };
+}

@@ -1,0 +1,99 @@
+// The `speaker_embedding` model: an ECAPA-TDNN style ONNX export on onnxruntime-node, one embedding
+// per speech segment. No weights ship with the platform: the model is ready once an export sits at
+// <MODEL_WEIGHTS_DIR>/<onnx_model parameter> (speaker_embedding/model.onnx by default).
+//
+// Exports come in two shapes and the graph's first input says which: rank 3 takes filterbank
+// features [B, T, mel bins] (WeSpeaker, 3D-Speaker), computed here as Kaldi does; rank 2 takes the
+// waveform [B, N] itself. The first output is the embedding [B, dims of EMBEDDING].
+import { access } from "node:fs/promises";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
+import { modelParameter, numericModelParameter } from "../../repository/signature.js";
+import { InferenceInputError, type LocalModel, type Tensor } from "../model.js";
+import { fbank } from "./fbank.js";
+import type { LocalModelContext } from "./index.js";
+
+export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModelContext): LocalModel {
+  const relative = modelParameter(config, "onnx_model") ?? `${config.name}/model.onnx`;
+  const path = join(ctx.weightsDir, relative);
+  const embeddingSize = Number(config.output.find((o) => o.name === "EMBEDDING")?.dims[0] ?? 192);
+  let session: ort.InferenceSession | undefined;
+  let takesFeatures = true;
+  let failure = "not loaded";
+  let sampleRate = 16000;
+  let minSamples = 8000;
+  let melBins = 80;
+  return {
+    config,
+    async load() {
+      try {
+        sampleRate = numericModelParameter(config, "sample_rate", sampleRate);
+        minSamples = numericModelParameter(config, "min_samples", minSamples);
+        melBins = numericModelParameter(config, "num_mel_bins", melBins);
+      } catch (err) {
+        failure = (err as Error).message;
+        return;
+      }
+      try {
+        await access(path);
+      } catch {
+        failure =
+          `no speaker embedding model at ${path}: export an ECAPA-TDNN speaker model to ONNX ` +
+          `(input fbank [B, T, ${melBins}] or waveform [B, N] at ${sampleRate} Hz, output [B, ${embeddingSize}]) ` +
+          `and put it there (MODEL_WEIGHTS_DIR sets the directory)`;
+        return;
+      }
+      try {
+        const loaded = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+        const input = loaded.inputMetadata[0];
+        if (!input || !input.isTensor) throw new Error("its first input is not a tensor");
+        if (input.shape.length === 3) {
+          if (input.shape[2] !== melBins) throw new Error(`its input takes ${String(input.shape[2])} mel bins, the config says ${melBins}`);
+          takesFeatures = true;
+        } else if (input.shape.length === 2) {
+          takesFeatures = false;
+        } else {
+          throw new Error(`its first input has rank ${input.shape.length}; expected [B, T, ${melBins}] features or a [B, N] waveform`);
+        }
+        session = loaded;
+        ctx.logger.info({ model: config.name, path, input: takesFeatures ? "fbank" : "waveform" }, "loaded speaker embedding model");
+      } catch (err) {
+        failure = `cannot load the speaker embedding model at ${path}: ${(err as Error).message}`;
+      }
+    },
+    readiness: () => (session ? { ready: true } : { ready: false, reason: failure }),
+    async infer(inputs) {
+      if (!session) throw new Error(failure);
+      const audio = inputs.get("AUDIO") as Tensor & { data: Float32Array };
+      const batched = config.maxBatchSize > 0;
+      const rows = batched ? (audio.shape[0] as number) : 1;
+      const length = audio.data.length / rows;
+      if (length < minSamples) {
+        throw new InferenceInputError("AUDIO", `a segment of ${length} samples is too short to embed; it takes at least ${minSamples} (${minSamples / sampleRate} s)`);
+      }
+      let feed: ort.Tensor;
+      if (takesFeatures) {
+        const perRow = Array.from({ length: rows }, (_, r) => fbank(audio.data.subarray(r * length, (r + 1) * length), { sampleRate, numMelBins: melBins }));
+        const frames = (perRow[0] as { frames: number }).frames;
+        const features = new Float32Array(rows * frames * melBins);
+        perRow.forEach((f, r) => features.set(f.features, r * frames * melBins));
+        feed = new ort.Tensor("float32", features, [rows, frames, melBins]);
+      } else {
+        feed = new ort.Tensor("float32", audio.data, [rows, length]);
+      }
+      const result = await session.run({ [session.inputNames[0] as string]: feed });
+      const output = result[session.outputNames[0] as string] as ort.Tensor;
+      if (output.type !== "float32" || output.data.length !== rows * embeddingSize) {
+        throw new Error(`the speaker model returned ${output.type} [${output.dims.join(", ")}], not float32 [${rows}, ${embeddingSize}]`);
+      }
+      const embedding = new Float32Array(output.data as Float32Array);
+      return [{ name: "EMBEDDING", datatype: "FP32", shape: batched ? [rows, embeddingSize] : [embeddingSize], data: embedding }];
+    },
+    async unload() {
+      await session?.release();
+      session = undefined;
+      failure = "unloaded";
+    },
+  };
+}

@@ -1,0 +1,160 @@
+// The one typed configuration of a process, built at its composition root from the
+// environment. Nothing else reads process.env.
+import { z } from "zod";
+
+const port = (fallback: number) =>
+  z.coerce
+    .number({ error: "must be an integer between 0 and 65535" })
+    .int("must be an integer between 0 and 65535")
+    .min(0, "must be an integer between 0 and 65535")
+    .max(65535, "must be an integer between 0 and 65535")
+    .default(fallback);
+
+const positiveInt = (fallback: number, max: number) =>
+  z.coerce
+    .number({ error: `must be an integer between 1 and ${max}` })
+    .int(`must be an integer between 1 and ${max}`)
+    .min(1, `must be an integer between 1 and ${max}`)
+    .max(max, `must be an integer between 1 and ${max}`)
+    .default(fallback);
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .refine((value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(" or ")}`);
+
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+// Values never echoed back in an error message.
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL"]);
+
+const envSchema = z.object({
+  HOST: z.string().min(1).default("0.0.0.0"),
+  GRPC_PORT: port(50051),
+  HTTP_PORT: port(8080),
+  DATA_DIR: z.string().min(1).default("./data"),
+  LOG_LEVEL: z
+    .enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` })
+    .default("info"),
+  DATABASE_URL: optional(url(["postgres:", "postgresql:"])),
+  REDIS_URL: optional(url(["redis:", "rediss:"])),
+  S3_ENDPOINT: optional(url(["http:", "https:"])),
+  S3_PUBLIC_ENDPOINT: optional(url(["http:", "https:"])),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: optional(z.string().min(1)),
+  S3_SECRET_ACCESS_KEY: optional(z.string().min(1)),
+  S3_BUCKET_MEDIA: z.string().min(3).default("arabicstt-media"),
+  S3_BUCKET_PROCESSED: z.string().min(3).default("arabicstt-processed"),
+  S3_BUCKET_EXPORTS: z.string().min(3).default("arabicstt-exports"),
+  TRITON_URL: optional(
+    z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}(,[A-Za-z0-9.\-_[\]:]+:\d{1,5})*$/, "must be host:port[,host:port...]"),
+  ),
+  PUBLIC_BASE_URL: optional(url(["http:", "https:"])),
+  BLOB_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+  CORS_ORIGINS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((o) => o.trim()).filter(Boolean))
+    .refine((origins) => origins.every((o) => o === "*" || /^https?:\/\/[^/]+$/.test(o)), {
+      message: "must be a comma-separated list of origins like https://app.example.com (no path), or *",
+    }),
+  MAX_MESSAGE_BYTES: positiveInt(16 * 1024 * 1024, 256 * 1024 * 1024),
+  UNARY_DEADLINE_MS: positiveInt(30_000, 3_600_000),
+  MAX_CLIENT_DEADLINE_MS: positiveInt(3_600_000, 86_400_000),
+  SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  METRICS_PORT: port(9464),
+});
+
+export type StorageConfig =
+  | { kind: "fs"; dataDir: string; signingSecret?: string; publicBaseUrl: string }
+  | {
+      kind: "s3";
+      endpoint: string;
+      /** Endpoint clients outside the cluster reach; presigned URLs are made for it. Default: endpoint. */
+      publicEndpoint?: string;
+      region: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      buckets: { media: string; processed: string; exports: string };
+    };
+
+export interface Config {
+  host: string;
+  grpcPort: number;
+  httpPort: number;
+  dataDir: string;
+  logLevel: (typeof logLevels)[number];
+  database: { url?: string; dataDir: string };
+  redis?: { url: string };
+  storage: StorageConfig;
+  inference: { tritonUrls: string[] };
+  http: { corsOrigins: string[]; publicBaseUrl: string };
+  limits: { maxMessageBytes: number; unaryDeadlineMs: number; maxClientDeadlineMs: number };
+  shutdownGraceMs: number;
+  /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
+  worker: { metricsPort: number };
+}
+
+/** A configuration value is missing or wrong; `message` is one line naming the variable. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0]);
+    const got = env[variable];
+    throw new ConfigError(
+      `config error: ${variable} ${issue.message}${got === undefined || secretVariables.has(variable) ? "" : ` (got ${JSON.stringify(got)})`}`,
+    );
+  }
+  const e = parsed.data;
+  if (e.S3_ENDPOINT && (!e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY)) {
+    const missing = e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID";
+    throw new ConfigError(`config error: ${missing} is required when S3_ENDPOINT is set`);
+  }
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.HTTP_PORT}`).replace(/\/+$/, "");
+  return {
+    host: e.HOST,
+    grpcPort: e.GRPC_PORT,
+    httpPort: e.HTTP_PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
+    storage: e.S3_ENDPOINT
+      ? {
+          kind: "s3",
+          endpoint: e.S3_ENDPOINT,
+          publicEndpoint: e.S3_PUBLIC_ENDPOINT,
+          region: e.S3_REGION,
+          accessKeyId: e.S3_ACCESS_KEY_ID!,
+          secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+          buckets: { media: e.S3_BUCKET_MEDIA, processed: e.S3_BUCKET_PROCESSED, exports: e.S3_BUCKET_EXPORTS },
+        }
+      : { kind: "fs", dataDir: e.DATA_DIR, signingSecret: e.BLOB_SIGNING_SECRET, publicBaseUrl },
+    inference: { tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [] },
+    http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
+    limits: {
+      maxMessageBytes: e.MAX_MESSAGE_BYTES,
+      unaryDeadlineMs: e.UNARY_DEADLINE_MS,
+      maxClientDeadlineMs: e.MAX_CLIENT_DEADLINE_MS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    worker: { metricsPort: e.METRICS_PORT },
+  };
+}
+
+/** Names every variable loadConfig reads, for the README and `--help` style listings. */
+export const configVariables = Object.keys(envSchema.shape);

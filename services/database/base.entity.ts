@@ -1,0 +1,23 @@
+import { randomUUID } from "node:crypto";
+import { EntitySchema, type Opt } from "@mikro-orm/core";
+
+/**
+ * Columns every table shares. Ids are generated in the application so an entity has its id before it is
+ * flushed (handlers can return it, jobs can be enqueued with it); the database defaults cover rows written
+ * by plain SQL (migrations, scripts).
+ */
+export abstract class BaseEntity {
+  id: Opt<string> = randomUUID();
+  createdAt: Opt<Date> = new Date();
+  updatedAt: Opt<Date> = new Date();
+}
+
+export const BaseEntitySchema = new EntitySchema<BaseEntity>({
+  class: BaseEntity,
+  abstract: true,
+  properties: {
+    id: { type: "uuid", primary: true, defaultRaw: "gen_random_uuid()" },
+    createdAt: { type: "datetime", defaultRaw: "now()" },
+    updatedAt: { type: "datetime", defaultRaw: "now()", onUpdate: () => new Date() },
+  },
+});

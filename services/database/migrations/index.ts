@@ -1,0 +1,14 @@
+import { fileURLToPath } from "node:url";
+import type { MigrationObject } from "@mikro-orm/core";
+import { Migration20261125091512_initial } from "./Migration20261125091512_initial.js";
+
+/** Where `create-migration.ts` writes new migrations. */
+export const migrationsDir = fileURLToPath(new URL(".", import.meta.url));
+
+/**
+ * Every migration, oldest first. Imported rather than globbed so that tsx, vitest and compiled JS all run
+ * the same list; a new migration is added here by hand after review.
+ */
+export const migrations: MigrationObject[] = [
+  { name: "Migration20261125091512_initial", class: Migration20261125091512_initial },
+];

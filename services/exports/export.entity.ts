@@ -1,0 +1,34 @@
+import { EntitySchema, type Opt } from "@mikro-orm/core";
+import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
+import { Organization } from "../orgs/organization.entity.js";
+import { Transcript } from "../transcripts/transcript.entity.js";
+
+export const EXPORT_FORMATS = ["txt", "srt", "vtt", "docx", "json"] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export const EXPORT_STATUSES = ["pending", "ready", "failed"] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** A transcript rendered to a file in the blob store. */
+export class Export extends BaseEntity {
+  organization!: Organization;
+  transcript!: Transcript;
+  format!: ExportFormat;
+  status: Opt<ExportStatus> = "pending";
+  storageKey: string | null = null;
+  error: string | null = null;
+}
+
+export const ExportSchema = new EntitySchema<Export, BaseEntity>({
+  class: Export,
+  extends: BaseEntitySchema,
+  tableName: "exports",
+  properties: {
+    organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
+    transcript: { kind: "m:1", entity: () => Transcript, deleteRule: "cascade", index: true },
+    format: { enum: true, items: [...EXPORT_FORMATS] },
+    status: { enum: true, items: [...EXPORT_STATUSES], default: "pending" },
+    storageKey: { type: "text", nullable: true },
+    error: { type: "text", nullable: true },
+  },
+  indexes: [{ properties: ["organization", "createdAt"] }],
+});

@@ -1,0 +1,62 @@
+import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
+import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
+import { Media } from "../media/media.entity.js";
+import { Organization } from "../orgs/organization.entity.js";
+
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** A batch transcription of one media file. */
+export class Job extends BaseEntity {
+  organization!: Organization;
+  media!: Media;
+  status: Opt<JobStatus> = "queued";
+  /** The pipeline step running now (decode, vad, asr, …); free text so the pipeline can grow steps. */
+  stage: string | null = null;
+  progressPercent: Opt<number> = 0;
+  /** The recognition config as the client sent it (proto JSON). */
+  config: Opt<Record<string, unknown>> = {};
+  /** Client-chosen; a second CreateJob with the same key in the same organisation returns the first job. */
+  idempotencyKey: string | null = null;
+  /** Higher runs first. */
+  priority: Opt<number> = 0;
+  webhookUrl: string | null = null;
+  /** A known-correct transcript; when given, the job scores itself (wer, cer). */
+  referenceText: string | null = null;
+  attempts: Opt<number> = 0;
+  errorReason: string | null = null;
+  startedAt: Date | null = null;
+  finishedAt: Date | null = null;
+  wer: number | null = null;
+  cer: number | null = null;
+}
+
+export const JobSchema = new EntitySchema<Job, BaseEntity>({
+  class: Job,
+  extends: BaseEntitySchema,
+  tableName: "jobs",
+  properties: {
+    organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
+    // No cascade: media is soft-deleted, and hard-deleting a file that jobs point at must be a decision.
+    media: { kind: "m:1", entity: () => Media, deleteRule: "no action", index: true },
+    status: { enum: true, items: [...JOB_STATUSES], default: "queued" },
+    stage: { type: "text", nullable: true },
+    progressPercent: { type: "smallint", default: 0 },
+    config: { type: "json", defaultRaw: "'{}'" },
+    idempotencyKey: { type: "text", nullable: true },
+    priority: { type: "smallint", default: 0 },
+    webhookUrl: { type: "text", nullable: true },
+    referenceText: { type: "text", nullable: true },
+    attempts: { type: "integer", default: 0 },
+    errorReason: { type: "text", nullable: true },
+    startedAt: { type: "datetime", nullable: true },
+    finishedAt: { type: "datetime", nullable: true },
+    // Error rates can pass 1 (insertions), so four integer digits.
+    wer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
+    cer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
+  },
+  indexes: [{ properties: ["organization", "createdAt"] }, { properties: ["organization", "status"] }],
+  // NULL keys never collide, so jobs created without a key are unconstrained.
+  uniques: [{ properties: ["organization", "idempotencyKey"] }],
+  checks: [{ name: "jobs_progress_percent_check", expression: "progress_percent >= 0 and progress_percent <= 100" }],
+});

@@ -1,0 +1,113 @@
+// Opens every adapter a process needs from the one config object, each named in the
+// error when it cannot be reached, and closes them again in reverse order. Shared by the
+// gateway's and the worker's composition roots.
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { Config, StorageConfig } from "../config/config.js";
+import { openDatabase, redactUrl, type Database } from "../database/database.js";
+import { createBlobStore, type BlobStore, type BlobStoreConfig } from "../storage/index.js";
+import type { DependencyCheck } from "./readiness.js";
+
+/** A dependency could not be reached at start; the message names it and where it was looked for. */
+export class StartupError extends Error {
+  override readonly name = "StartupError";
+}
+
+export interface Adapters {
+  database: Database;
+  blobs: BlobStore;
+  redis?: Redis;
+  /** One readiness check per adapter. */
+  checks: DependencyCheck[];
+  /** Closes what was opened, last first. */
+  close(): Promise<void>;
+}
+
+export async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closeOne of closers.splice(0).reverse()) {
+      await closeOne().catch((err: unknown) => logger.error({ err }, "closing an adapter failed"));
+    }
+  };
+  try {
+    await mkdir(config.dataDir, { recursive: true });
+
+    const where = config.database.url ? redactUrl(config.database.url) : `PGlite in ${path.resolve(config.dataDir, "pglite")}`;
+    const database = await dependency("database", where, () => openDatabase(config.database, logger));
+    closers.push(() => database.close());
+
+    const redisUrl = config.redis?.url;
+    const redis = redisUrl ? await dependency("redis", redactUrl(redisUrl), () => connectRedis(redisUrl)) : undefined;
+    if (redis) closers.push(async () => void redis.disconnect());
+
+    const storage = await withSigningSecret(config.storage);
+    const blobs = await dependency("blob storage", storage.kind === "s3" ? storage.endpoint : path.resolve(storage.dataDir, "blobs"), async () => {
+      const store = createBlobStore(storage);
+      await store.ensureBuckets();
+      return store;
+    });
+
+    const checks: DependencyCheck[] = [
+      { name: "database", check: () => database.ping() },
+      { name: "storage", check: () => blobs.ping() },
+    ];
+    if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });
+    return { database, blobs, redis, checks, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function dependency<T>(name: string, where: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    // Adapters that already name their target in the error are not repeated.
+    const message = reason.includes(where) ? `${name} unavailable: ${reason}` : `${name} unavailable at ${where}: ${reason}`;
+    throw new StartupError(message, { cause: err });
+  }
+}
+
+async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 2,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  // Errors surface through connect() at start and through readiness pings afterwards;
+  // without a listener ioredis would report each reconnect attempt as unhandled.
+  redis.on("error", () => undefined);
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (err) {
+    redis.disconnect();
+    throw err;
+  }
+  return redis;
+}
+
+/**
+ * The filesystem store signs URLs with a secret that must survive restarts (URLs already
+ * handed out stay valid for their lifetime). Without BLOB_SIGNING_SECRET, one is made
+ * once and kept under DATA_DIR.
+ */
+async function withSigningSecret(storage: StorageConfig): Promise<BlobStoreConfig> {
+  if (storage.kind === "s3") return storage;
+  if (storage.signingSecret) return { ...storage, signingSecret: storage.signingSecret };
+  const file = path.join(storage.dataDir, "secrets", "blob-signing.key");
+  const existing = await readFile(file, "utf8").catch(() => undefined);
+  if (existing) return { ...storage, signingSecret: existing.trim() };
+  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  const secret = randomBytes(32).toString("hex");
+  // "wx": when two processes start together, the first file wins and both use it.
+  const written = await writeFile(file, secret, { mode: 0o600, flag: "wx" }).then(() => true, () => false);
+  return { ...storage, signingSecret: written ? secret : (await readFile(file, "utf8")).trim() };
+}

@@ -1,0 +1,43 @@
+import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
+import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
+import { notDeletedFilter } from "../database/soft-delete.js";
+import { Job } from "../jobs/job.entity.js";
+import { LiveSession } from "../live-sessions/live-session.entity.js";
+import { Organization } from "../orgs/organization.entity.js";
+
+/** The result of a job or a live session: full text here, timed pieces in segments. */
+export class Transcript extends BaseEntity {
+  organization!: Organization;
+  /** Unique: a job writes its transcript once, even when a killed worker runs the last step again. */
+  job: Job | null = null;
+  liveSession: LiveSession | null = null;
+  /** BCP-47, e.g. "ar", "ar-EG". */
+  languageCode!: string;
+  text: Opt<string> = "";
+  durationMs: number | null = null;
+  metadata: Opt<Record<string, unknown>> = {};
+  wer: number | null = null;
+  cer: number | null = null;
+  deletedAt: Date | null = null;
+}
+
+export const TranscriptSchema = new EntitySchema<Transcript, BaseEntity>({
+  class: Transcript,
+  extends: BaseEntitySchema,
+  tableName: "transcripts",
+  properties: {
+    organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
+    // A transcript outlives the job or session that produced it.
+    job: { kind: "m:1", entity: () => Job, nullable: true, deleteRule: "set null", unique: true },
+    liveSession: { kind: "m:1", entity: () => LiveSession, nullable: true, deleteRule: "set null", unique: true },
+    languageCode: { type: "text" },
+    text: { type: "text", default: "" },
+    durationMs: { type: "integer", nullable: true },
+    metadata: { type: "json", defaultRaw: "'{}'" },
+    wer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
+    cer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
+    deletedAt: { type: "datetime", nullable: true },
+  },
+  indexes: [{ properties: ["organization", "createdAt"] }],
+  filters: { notDeleted: notDeletedFilter },
+});

@@ -1,0 +1,38 @@
+import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
+import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
+import { Job } from "../jobs/job.entity.js";
+import { LiveSession } from "../live-sessions/live-session.entity.js";
+import { Organization } from "../orgs/organization.entity.js";
+
+export const USAGE_KINDS = ["live", "batch"] as const;
+export type UsageKind = (typeof USAGE_KINDS)[number];
+
+/**
+ * Billable audio seconds. Each job and each live session is counted once: the unique indexes on `job` and
+ * `liveSession` turn a retried "record usage" step into a conflict instead of a second charge.
+ */
+export class UsageRecord extends BaseEntity {
+  organization!: Organization;
+  kind!: UsageKind;
+  seconds!: number;
+  job: Job | null = null;
+  liveSession: LiveSession | null = null;
+  recordedAt: Opt<Date> = new Date();
+}
+
+export const UsageRecordSchema = new EntitySchema<UsageRecord, BaseEntity>({
+  class: UsageRecord,
+  extends: BaseEntitySchema,
+  tableName: "usage_records",
+  properties: {
+    organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
+    kind: { enum: true, items: [...USAGE_KINDS] },
+    seconds: { type: new DecimalType("number"), precision: 14, scale: 3 },
+    // Billing history outlives the job or session it measured.
+    job: { kind: "m:1", entity: () => Job, nullable: true, deleteRule: "set null", unique: true },
+    liveSession: { kind: "m:1", entity: () => LiveSession, nullable: true, deleteRule: "set null", unique: true },
+    recordedAt: { type: "datetime", defaultRaw: "now()" },
+  },
+  indexes: [{ properties: ["organization", "recordedAt"] }],
+  checks: [{ name: "usage_records_seconds_check", expression: "seconds >= 0" }],
+});

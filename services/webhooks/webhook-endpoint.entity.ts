@@ -1,0 +1,35 @@
+import { ArrayType, EntitySchema, type Opt } from "@mikro-orm/core";
+import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
+import { notDeletedFilter } from "../database/soft-delete.js";
+import { Organization } from "../orgs/organization.entity.js";
+
+/** Where an organisation wants events delivered. */
+export class WebhookEndpoint extends BaseEntity {
+  organization!: Organization;
+  url!: string;
+  /**
+   * The signing secret, encrypted by the webhooks service with the server's key. It cannot be a hash: every
+   * delivery must be signed with the secret itself.
+   */
+  secretEncrypted!: string;
+  /** Event types to send (e.g. "job.succeeded"); empty means all. */
+  events: Opt<string[]> = [];
+  active: Opt<boolean> = true;
+  deletedAt: Date | null = null;
+}
+
+export const WebhookEndpointSchema = new EntitySchema<WebhookEndpoint, BaseEntity>({
+  class: WebhookEndpoint,
+  extends: BaseEntitySchema,
+  tableName: "webhook_endpoints",
+  properties: {
+    organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
+    url: { type: "text" },
+    secretEncrypted: { type: "text", hidden: true },
+    events: { type: ArrayType, defaultRaw: "'{}'" },
+    active: { type: "boolean", default: true },
+    deletedAt: { type: "datetime", nullable: true },
+  },
+  indexes: [{ properties: ["organization", "createdAt"] }],
+  filters: { notDeleted: notDeletedFilter },
+});
