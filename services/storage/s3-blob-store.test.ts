@@ -100,6 +100,24 @@ describe.skipIf(!endpoint)("S3BlobStore against a real S3 server", () => {
       }
     });
 
+    it("signs presigned URLs for the public endpoint when one is configured", async () => {
+      await store.put("exports", "public/hello.txt", Buffer.from("مرحبا"));
+      // A gateway that reaches S3 under a name clients cannot resolve (as `minio:9000` inside compose): its
+      // presigned URLs point at the public endpoint, and the server accepts them there.
+      const behindCompose = new S3BlobStore({ ...config, endpoint: "http://s3.internal.invalid:7480", publicEndpoint: endpoint });
+      const url = new URL(await behindCompose.presignGet("exports", "public/hello.txt", { expiresInSeconds: 60 }));
+      expect(url.origin).toBe(new URL(endpoint!).origin);
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(await response.text()).toBe("مرحبا");
+      // The signature covers the host: signed for another name, the same path and query are refused here.
+      const elsewhere = new S3BlobStore({ ...config, publicEndpoint: "http://s3.public.invalid:7480" });
+      const foreign = new URL(await elsewhere.presignGet("exports", "public/hello.txt", { expiresInSeconds: 60 }));
+      expect(foreign.host).toBe("s3.public.invalid:7480");
+      const resent = new URL(foreign.pathname + foreign.search, endpoint);
+      expect((await fetch(resent)).status).toBe(403);
+    });
+
     it("is not ready when a bucket is missing", async () => {
       const missing = new S3BlobStore({ ...config, buckets: { ...config.buckets, exports: `${config.buckets.exports}-x` } });
       await expect(missing.ping()).rejects.toBeInstanceOf(BlobStoreUnavailableError);

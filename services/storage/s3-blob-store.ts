@@ -52,6 +52,12 @@ export interface S3BlobStoreConfig {
   secretAccessKey: string;
   /** The real bucket behind each logical one; deployments name buckets after their environment. */
   buckets: Record<BucketName, string>;
+  /**
+   * Where clients outside the deployment reach S3, when it differs from `endpoint` (e.g. `http://minio:9000`
+   * inside compose, `https://s3.example.com` outside). Presigned URLs are signed for this host, since the
+   * signature covers the Host header. Default: `endpoint`.
+   */
+  publicEndpoint?: string;
 }
 
 export interface S3BlobStoreOptions {
@@ -70,6 +76,8 @@ const DEFAULT_STREAM_PART_BYTES = 8 * 1024 * 1024;
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
+  /** Signs presigned URLs; the same client as `client` unless a public endpoint is configured. */
+  private readonly presigner: S3Client;
   private readonly buckets: Record<BucketName, string>;
   private readonly partSize: number;
   private readonly pingTimeoutMs: number;
@@ -82,8 +90,16 @@ export class S3BlobStore implements BlobStore {
     }
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     // Constructing the client opens nothing; connections are made on the first request.
-    this.client = new S3Client({
-      endpoint: config.endpoint,
+    this.client = S3BlobStore.clientFor(config, config.endpoint);
+    this.presigner =
+      config.publicEndpoint && config.publicEndpoint !== config.endpoint
+        ? S3BlobStore.clientFor(config, config.publicEndpoint)
+        : this.client;
+  }
+
+  private static clientFor(config: S3BlobStoreConfig, endpoint: string): S3Client {
+    return new S3Client({
+      endpoint,
       region: config.region,
       credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
       forcePathStyle: true,
@@ -208,7 +224,7 @@ export class S3BlobStore implements BlobStore {
     const Bucket = this.bucketFor(bucket, key);
     assertExpiresInSeconds(options.expiresInSeconds);
     if (options.contentType !== undefined) assertHeaderSafe("contentType", options.contentType);
-    return getSignedUrl(this.client, new PutObjectCommand({ Bucket, Key: key, ContentType: options.contentType }), {
+    return getSignedUrl(this.presigner, new PutObjectCommand({ Bucket, Key: key, ContentType: options.contentType }), {
       expiresIn: options.expiresInSeconds,
       // The presigner leaves Content-Type unsigned by default, so any type would be accepted; signing it
       // holds the uploader to the declared type, as the filesystem store does.
@@ -225,7 +241,7 @@ export class S3BlobStore implements BlobStore {
       disposition = contentDispositionAttachment(options.downloadFileName);
     }
     return getSignedUrl(
-      this.client,
+      this.presigner,
       new GetObjectCommand({ Bucket, Key: key, ResponseContentDisposition: disposition }),
       { expiresIn: options.expiresInSeconds },
     );
@@ -256,7 +272,7 @@ export class S3BlobStore implements BlobStore {
     assertPartNumber(partNumber);
     assertExpiresInSeconds(options.expiresInSeconds);
     return getSignedUrl(
-      this.client,
+      this.presigner,
       new UploadPartCommand({ Bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
       { expiresIn: options.expiresInSeconds },
     );
