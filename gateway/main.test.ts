@@ -74,7 +74,7 @@ describe("npm start (gateway/main.ts)", () => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
       return res.status === 200 ? ((await res.json()) as { checks: Record<string, { ok: boolean }> }) : undefined;
     }, 60_000);
-    expect(Object.keys(ready.checks).sort()).toEqual(["database", "storage"]);
+    expect(Object.keys(ready.checks).sort()).toEqual(["database", "inference", "storage"]);
 
     run.child.kill("SIGTERM");
     expect(await run.exited).toBe(0);

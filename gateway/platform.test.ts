@@ -68,7 +68,7 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     const res = await fetch(`${base}/readyz`);
     const body = (await res.json()) as { checks: Record<string, { ok: boolean }> };
     expect(res.status).toBe(200);
-    const expected = ["database", "storage", ...(realServices.redis ? ["redis"] : [])].sort();
+    const expected = ["database", "inference", "storage", ...(realServices.redis ? ["redis"] : [])].sort();
     expect(Object.keys(body.checks).sort()).toEqual(expected);
     expect(Object.values(body.checks).every((c) => c.ok)).toBe(true);
     const health = createClient(Health, transports(platform.gateway.grpcPort, platform.gateway.httpPort).grpc);
@@ -101,6 +101,24 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     const sig = tampered.searchParams.get(sigParam)!;
     tampered.searchParams.set(sigParam, (sig[0] === "a" ? "b" : "a") + sig.slice(1));
     expect((await fetch(tampered)).status).toBe(403);
+  });
+
+  it("runs models on the sidecar it started, and counts the calls on /metrics", async () => {
+    // Two keypad tones, 697+1209 Hz ("1") then 941+1336 Hz ("0"), 100 ms each with 100 ms between.
+    const rate = 16_000;
+    const audio = new Float32Array(rate * 0.5);
+    const tone = (from: number, low: number, high: number) => {
+      for (let i = 0; i < rate * 0.1; i++) {
+        const t = i / rate;
+        audio[from + i] = 0.25 * (Math.sin(2 * Math.PI * low * t) + Math.sin(2 * Math.PI * high * t));
+      }
+    };
+    tone(rate * 0.1, 697, 1209);
+    tone(rate * 0.3, 941, 1336);
+    const result = await platform.inference.transcribe("dtmf", audio);
+    expect(result.text).toBe("10");
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/arabicstt_inference_duration_seconds_count\{[^}]*model="dtmf"[^}]*\} 1/);
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

@@ -25,10 +25,10 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
 const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
-  const adapters = await openAdapters(config, logger);
+  const metrics = createGatewayMetrics();
+  const adapters = await openAdapters(config, logger, { registry: metrics.registry });
   try {
     const readiness = new Readiness(adapters.checks);
-    const metrics = createGatewayMetrics();
     const httpRoutes: HttpRoute[] = [];
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
@@ -48,6 +48,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       database: adapters.database,
       blobs: adapters.blobs,
       redis: adapters.redis,
+      inference: adapters.inference,
       gateway,
       metrics,
       readiness,

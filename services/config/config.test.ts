@@ -9,7 +9,13 @@ describe("configuration from the environment", () => {
     expect(config.database.url).toBeUndefined();
     expect(config.storage).toMatchObject({ kind: "fs", dataDir: "./data", publicBaseUrl: "http://127.0.0.1:8080" });
     expect(config.redis).toBeUndefined();
-    expect(config.inference.tritonUrls).toEqual([]);
+    expect(config.inference).toEqual({
+      tritonUrls: [],
+      repositoryDir: "inference/models",
+      weightsDir: "./data/models",
+      sidecarPort: 0,
+      deadlineMs: 60_000,
+    });
   });
 
   it("switches each adapter to its production part when its variable is set", () => {
@@ -37,6 +43,8 @@ describe("configuration from the environment", () => {
     [{ S3_ENDPOINT: "http://s3:9000" }, "config error: S3_ACCESS_KEY_ID is required when S3_ENDPOINT is set"],
     [{ TRITON_URL: "triton" }, 'config error: TRITON_URL must be host:port[,host:port...] (got "triton")'],
     [{ CORS_ORIGINS: "https://a.com/path" }, "config error: CORS_ORIGINS must be a comma-separated list of origins"],
+    [{ SIDECAR_PORT: "-1" }, 'config error: SIDECAR_PORT must be an integer between 0 and 65535 (got "-1")'],
+    [{ INFERENCE_DEADLINE_MS: "soon" }, 'config error: INFERENCE_DEADLINE_MS must be an integer between 1 and 3600000 (got "soon")'],
     [{ MAX_MESSAGE_BYTES: "0" }, 'config error: MAX_MESSAGE_BYTES must be an integer between 1 and 268435456 (got "0")'],
   ])("rejects %j with one line naming the variable", (env, expected) => {
     let error: unknown;

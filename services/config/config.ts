@@ -58,6 +58,10 @@ const envSchema = z.object({
   TRITON_URL: optional(
     z.string().regex(/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}(,[A-Za-z0-9.\-_[\]:]+:\d{1,5})*$/, "must be host:port[,host:port...]"),
   ),
+  MODEL_REPOSITORY: z.string().min(1).default("inference/models"),
+  MODEL_WEIGHTS_DIR: optional(z.string().min(1)),
+  SIDECAR_PORT: port(0),
+  INFERENCE_DEADLINE_MS: positiveInt(60_000, 3_600_000),
   PUBLIC_BASE_URL: optional(url(["http:", "https:"])),
   BLOB_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   CORS_ORIGINS: z
@@ -87,6 +91,22 @@ export type StorageConfig =
       buckets: { media: string; processed: string; exports: string };
     };
 
+/**
+ * Where models run: Triton at `tritonUrls` when set; otherwise the local sidecar, started inside the
+ * process on a loopback port, over the same repository and the same KServe v2 protocol.
+ */
+export interface InferenceConfig {
+  tritonUrls: string[];
+  /** The model repository both Triton and the sidecar read. */
+  repositoryDir: string;
+  /** Installed weights for the sidecar (whisper/ggml-*.bin, speaker_embedding/model.onnx). */
+  weightsDir: string;
+  /** The in-process sidecar's loopback port; 0 picks a free one. */
+  sidecarPort: number;
+  /** Deadline of one inference call, retries included. */
+  deadlineMs: number;
+}
+
 export interface Config {
   host: string;
   grpcPort: number;
@@ -96,7 +116,7 @@ export interface Config {
   database: { url?: string; dataDir: string };
   redis?: { url: string };
   storage: StorageConfig;
-  inference: { tritonUrls: string[] };
+  inference: InferenceConfig;
   http: { corsOrigins: string[]; publicBaseUrl: string };
   limits: { maxMessageBytes: number; unaryDeadlineMs: number; maxClientDeadlineMs: number };
   shutdownGraceMs: number;
@@ -144,7 +164,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
           buckets: { media: e.S3_BUCKET_MEDIA, processed: e.S3_BUCKET_PROCESSED, exports: e.S3_BUCKET_EXPORTS },
         }
       : { kind: "fs", dataDir: e.DATA_DIR, signingSecret: e.BLOB_SIGNING_SECRET, publicBaseUrl },
-    inference: { tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [] },
+    inference: {
+      tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [],
+      repositoryDir: e.MODEL_REPOSITORY,
+      weightsDir: e.MODEL_WEIGHTS_DIR ?? `${e.DATA_DIR.replace(/\/+$/, "")}/models`,
+      sidecarPort: e.SIDECAR_PORT,
+      deadlineMs: e.INFERENCE_DEADLINE_MS,
+    },
     http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
     limits: {
       maxMessageBytes: e.MAX_MESSAGE_BYTES,

@@ -6,9 +6,12 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Config, StorageConfig } from "../config/config.js";
 import { openDatabase, redactUrl, type Database } from "../database/database.js";
 import { createBlobStore, type BlobStore, type BlobStoreConfig } from "../storage/index.js";
+import { openInference } from "./inference.js";
+import type { InferenceClient } from "../../inference/client/index.js";
 import type { DependencyCheck } from "./readiness.js";
 
 /** A dependency could not be reached at start; the message names it and where it was looked for. */
@@ -20,13 +23,20 @@ export interface Adapters {
   database: Database;
   blobs: BlobStore;
   redis?: Redis;
+  /** Models, on Triton or on the in-process sidecar. */
+  inference: InferenceClient;
   /** One readiness check per adapter. */
   checks: DependencyCheck[];
   /** Closes what was opened, last first. */
   close(): Promise<void>;
 }
 
-export async function openAdapters(config: Config, logger: Logger): Promise<Adapters> {
+export interface AdapterOptions {
+  /** Where adapters register their metrics (the inference client's); a private registry when left out. */
+  registry?: Registry;
+}
+
+export async function openAdapters(config: Config, logger: Logger, options: AdapterOptions = {}): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) {
@@ -51,12 +61,18 @@ export async function openAdapters(config: Config, logger: Logger): Promise<Adap
       return store;
     });
 
+    const inferenceWhere = config.inference.tritonUrls.length > 0 ? config.inference.tritonUrls.join(",") : "the local sidecar";
+    const inference = await dependency("inference", inferenceWhere, () => openInference(config.inference, logger, options.registry));
+    closers.push(() => inference.close());
+    logger.info({ inference: inference.target }, "inference client ready");
+
     const checks: DependencyCheck[] = [
       { name: "database", check: () => database.ping() },
       { name: "storage", check: () => blobs.ping() },
+      inference.check,
     ];
     if (redis) checks.push({ name: "redis", check: async () => void (await redis.ping()) });
-    return { database, blobs, redis, checks, close };
+    return { database, blobs, redis, inference: inference.client, checks, close };
   } catch (err) {
     await close();
     throw err;

@@ -21,9 +21,11 @@ try {
 }
 
 const logger = createLogger(config.logLevel, undefined, "worker");
+const registry = new Registry();
+collectDefaultMetrics({ register: registry });
 let adapters;
 try {
-  adapters = await openAdapters(config, logger);
+  adapters = await openAdapters(config, logger, { registry });
 } catch (err) {
   if (!(err instanceof StartupError)) throw err;
   logger.fatal(err.message);
@@ -31,8 +33,6 @@ try {
   process.exit(1);
 }
 
-const registry = new Registry();
-collectDefaultMetrics({ register: registry });
 const readiness = new Readiness(adapters.checks);
 const probes = http.createServer(routeHttp([livenessRoute(), readinessRoute(readiness), metricsRoute(registry)]));
 await new Promise<void>((resolve) => probes.listen(config.worker.metricsPort, config.host, resolve));
