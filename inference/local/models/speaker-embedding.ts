@@ -11,7 +11,7 @@ import * as ort from "onnxruntime-node";
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import { modelParameter, numericModelParameter } from "../../repository/signature.js";
 import { InferenceInputError, type LocalModel, type Tensor } from "../model.js";
-import { fbank } from "./fbank.js";
+import { defaultFbankOptions, fbank } from "./fbank.js";
 import type { LocalModelContext } from "./index.js";
 
 export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModelContext): LocalModel {
@@ -44,8 +44,9 @@ export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModel
           `and put it there (MODEL_WEIGHTS_DIR sets the directory)`;
         return;
       }
+      let loaded: ort.InferenceSession | undefined;
       try {
-        const loaded = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+        loaded = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
         const input = loaded.inputMetadata[0];
         if (!input || !input.isTensor) throw new Error("its first input is not a tensor");
         if (input.shape.length === 3) {
@@ -56,9 +57,17 @@ export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModel
         } else {
           throw new Error(`its first input has rank ${input.shape.length}; expected [B, T, ${melBins}] features or a [B, N] waveform`);
         }
+        // A model of another width (WeSpeaker's ResNets give 256) would fail every request.
+        const output = loaded.outputMetadata[0];
+        const width = output?.isTensor ? output.shape.at(-1) : undefined;
+        if (typeof width === "number" && width !== embeddingSize) {
+          throw new Error(`it returns embeddings of ${width} values, the config's EMBEDDING has ${embeddingSize}`);
+        }
         session = loaded;
         ctx.logger.info({ model: config.name, path, input: takesFeatures ? "fbank" : "waveform" }, "loaded speaker embedding model");
       } catch (err) {
+        // A session that loaded but does not fit the config holds native memory until released.
+        await loaded?.release();
         failure = `cannot load the speaker embedding model at ${path}: ${(err as Error).message}`;
       }
     },
@@ -76,6 +85,11 @@ export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModel
       if (takesFeatures) {
         const perRow = Array.from({ length: rows }, (_, r) => fbank(audio.data.subarray(r * length, (r + 1) * length), { sampleRate, numMelBins: melBins }));
         const frames = (perRow[0] as { frames: number }).frames;
+        // Only reachable when min_samples is set below one frame; an empty [B, 0, mel] tensor
+        // would make the graph pool over nothing.
+        if (frames === 0) {
+          throw new InferenceInputError("AUDIO", `a segment of ${length} samples is shorter than one ${defaultFbankOptions.frameMs} ms filterbank frame`);
+        }
         const features = new Float32Array(rows * frames * melBins);
         perRow.forEach((f, r) => features.set(f.features, r * frames * melBins));
         feed = new ort.Tensor("float32", features, [rows, frames, melBins]);
