@@ -24,8 +24,11 @@ import {
   type RepositoryIndexRequestMessage,
 } from "./wire.js";
 
-/** 30 minutes of 16 kHz audio. */
-export const DEFAULT_MAX_INPUT_ELEMENTS = 30 * 60 * 16000;
+/**
+ * 15 minutes of 16 kHz audio (55 MiB of FP32): below the inference client's default 64 MiB message
+ * limit, so a request the client lets through is one the sidecar accepts. Callers cut longer audio.
+ */
+export const DEFAULT_MAX_INPUT_ELEMENTS = 15 * 60 * 16000;
 
 export interface SidecarOptions {
   /** The model repository (MODEL_REPOSITORY). */
