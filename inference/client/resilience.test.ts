@@ -1,7 +1,7 @@
 // Client behaviour a real sidecar cannot be made to show on demand: a server that hangs, a server
 // that says UNAVAILABLE for its own reasons, an answer in typed `contents` rather than raw bytes,
 // and an address where nothing listens. Everything the sidecar can show is tested against the
-// sidecar (sidecar.test.ts, kill-restart.test.ts).
+// sidecar (sidecar.test.ts, recovery.test.ts, whisper.test.ts).
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";

@@ -32,7 +32,9 @@ export interface LocalModel {
   readiness(): ModelReadiness;
   /**
    * Runs the model. Inputs are already checked against config (names, datatypes, dims,
-   * byte lengths). Throw an InferenceInputError for a semantically bad input.
+   * byte lengths). Throw an InferenceInputError for a semantically bad input, an UnavailableError
+   * (services/errors) when its runtime failed or is restarting and a retry may succeed, a
+   * ResourceExhaustedError when the model's own queue is full; anything else is answered INTERNAL.
    */
   infer(inputs: ReadonlyMap<string, Tensor>, parameters: InferParameters, signal: AbortSignal): Promise<Tensor[]>;
   /** Frees native resources. */

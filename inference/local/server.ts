@@ -11,6 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { create } from "@bufbuild/protobuf";
 import { ModelConfigResponseSchema } from "../../proto/gen/inference/grpc_service_pb.js";
+import { ResourceExhaustedError, UnavailableError } from "../../services/errors/errors.js";
 import { loadRepository, type RepositoryModel } from "../repository/repository.js";
 import { kserveDatatype, wireShape } from "../repository/signature.js";
 import { InferenceInputError, type LocalModel, type ModelReadiness } from "./model.js";
@@ -213,7 +214,12 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
         try {
           return await local.infer(checked.inputs, checked.parameters, abort.signal);
         } catch (err) {
-          if (err instanceof InferenceInputError) throw new RequestError(grpc.status.INVALID_ARGUMENT, `model "${model.entry.name}" refused input ${err.message}`);
+          const name = model.entry.name;
+          if (err instanceof InferenceInputError) throw new RequestError(grpc.status.INVALID_ARGUMENT, `model "${name}" refused input ${err.message}`);
+          // A model's runtime that crashed or is reloading, or whose own queue is full: worth a
+          // retry, so the caller must not mistake it for a bug (INTERNAL).
+          if (err instanceof UnavailableError) throw new RequestError(grpc.status.UNAVAILABLE, `model "${name}" is unavailable: ${err.message}`);
+          if (err instanceof ResourceExhaustedError) throw new RequestError(grpc.status.RESOURCE_EXHAUSTED, `model "${name}" is overloaded: ${err.message}`);
           throw err;
         }
       });
