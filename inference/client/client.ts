@@ -337,7 +337,14 @@ export function createInferenceClient(options: InferenceClientOptions): Inferenc
         if (err instanceof TensorFormatError) throw failureFromStatus(Status.INVALID_ARGUMENT, err.message, { model }, [err.tensor]);
         throw err;
       }
-      const tensorNames = [...request.inputs.map((t) => t.name), ...(request.outputs ?? [])];
+      // The tensors an INVALID_ARGUMENT may name: the request's, then those of the model's signature
+      // when it is known (a missing required input is in the signature, not in the request).
+      const known = await signatures.get(model)?.catch(() => undefined);
+      const tensorNames = [
+        ...request.inputs.map((t) => t.name),
+        ...(request.outputs ?? []),
+        ...(known ? [...known.inputs, ...known.outputs].map((t) => t.name) : []),
+      ];
       let response: ModelInferResponseMessage;
       try {
         response = await call<ModelInferResponseMessage>("ModelInfer", message, deadline, callOptions.signal, { model, tensorNames });

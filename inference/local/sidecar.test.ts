@@ -311,11 +311,13 @@ describe("local sidecar over gRPC", () => {
       expect(wire.code).toBe(grpc.status.INVALID_ARGUMENT);
       expect(wire.details).toBe('missing required input "AUDIO" for model "dtmf"');
 
+      await client.modelConfig("dtmf"); // known signature: the client can name a tensor the request lacks
       const typed = await client
         .infer({ model: "dtmf", inputs: [{ name: "LANGUAGE", datatype: "BYTES", shape: [1], data: stringElements(["ar"]) }] })
         .catch((e: unknown) => e);
       expect(typed).toBeInstanceOf(InferenceInvalidArgumentError);
       expect((typed as Error).message).toContain('missing required input "AUDIO"');
+      expect((typed as InferenceInvalidArgumentError).field).toBe("AUDIO");
       await expectStillServing();
     });
 
