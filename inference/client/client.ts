@@ -60,7 +60,7 @@ import {
   type RepositoryIndexResponseMessage,
   type ServerMetadataResponseMessage,
 } from "./proto.js";
-import { decodeContents, decodeRaw, encodeRaw, isDatatype, TensorFormatError, type Tensor } from "./tensors.js";
+import { decodeContents, decodeRaw, emptyContents, encodeRaw, isDatatype, TensorFormatError, type Tensor } from "./tensors.js";
 
 export interface InferenceClientOptions {
   /** Server addresses, "host:port" (Triton's gRPC port, or the sidecar's). At least one. */
@@ -482,7 +482,7 @@ function decodeResponse(model: string, response: ModelInferResponseMessage): Inf
       const data =
         raw.length > 0
           ? decodeRaw(name, datatype, shape, raw[i]!)
-          : decodeContents(name, datatype, shape, output.contents ?? emptyContents);
+          : decodeContents(name, datatype, shape, output.contents ?? emptyContents());
       outputs.set(name, { name, datatype, shape, data });
     } catch (err) {
       if (err instanceof TensorFormatError) {
@@ -494,13 +494,3 @@ function decodeResponse(model: string, response: ModelInferResponseMessage): Inf
   return { model: response.model_name || model, version: response.model_version, outputs };
 }
 
-const emptyContents = {
-  bool_contents: [],
-  int_contents: [],
-  int64_contents: [],
-  uint_contents: [],
-  uint64_contents: [],
-  fp32_contents: [],
-  fp64_contents: [],
-  bytes_contents: [],
-};

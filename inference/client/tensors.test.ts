@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decodeContents, decodeRaw, encodeRaw, stringElements, TensorFormatError, utf8 } from "./tensors.js";
+import { decodeContents, decodeRaw, emptyContents, encodeRaw, stringElements, TensorFormatError, utf8 } from "./tensors.js";
 
-const emptyContents = {
-  bool_contents: [],
-  int_contents: [],
-  int64_contents: [],
-  uint_contents: [],
-  uint64_contents: [],
-  fp32_contents: [],
-  fp64_contents: [],
-  bytes_contents: [],
-};
 
 describe("raw tensor bytes (KServe v2 raw_input_contents / raw_output_contents)", () => {
   it("lays FP32 out little-endian, row-major, without padding", () => {
@@ -60,13 +50,13 @@ describe("raw tensor bytes (KServe v2 raw_input_contents / raw_output_contents)"
 
 describe("typed contents (for servers that answer without raw bytes)", () => {
   it("reads each datatype's list", () => {
-    expect(decodeContents("P", "FP32", [2], { ...emptyContents, fp32_contents: [0.5, 1] })).toEqual(new Float32Array([0.5, 1]));
-    expect(decodeContents("I", "INT64", [1], { ...emptyContents, int64_contents: ["9007199254740993"] })).toEqual(new BigInt64Array([9007199254740993n]));
-    const [text] = decodeContents("T", "BYTES", [1], { ...emptyContents, bytes_contents: [Buffer.from("١٢٣")] }) as Uint8Array[];
+    expect(decodeContents("P", "FP32", [2], { ...emptyContents(), fp32_contents: [0.5, 1] })).toEqual(new Float32Array([0.5, 1]));
+    expect(decodeContents("I", "INT64", [1], { ...emptyContents(), int64_contents: ["9007199254740993"] })).toEqual(new BigInt64Array([9007199254740993n]));
+    const [text] = decodeContents("T", "BYTES", [1], { ...emptyContents(), bytes_contents: [Buffer.from("١٢٣")] }) as Uint8Array[];
     expect(utf8(text!)).toBe("١٢٣");
   });
 
   it("refuses a list whose length disagrees with the shape", () => {
-    expect(() => decodeContents("P", "FP32", [3], { ...emptyContents, fp32_contents: [1] })).toThrow(/P: shape \[3\] holds 3 elements, contents has 1/);
+    expect(() => decodeContents("P", "FP32", [3], { ...emptyContents(), fp32_contents: [1] })).toThrow(/P: shape \[3\] holds 3 elements, contents has 1/);
   });
 });

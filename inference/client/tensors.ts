@@ -220,3 +220,17 @@ export function stringElements(values: readonly string[]): Uint8Array[] {
 export function utf8(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
+
+/** Typed contents with every list empty, for a tensor whose values came as raw bytes or not at all. */
+export function emptyContents(): InferTensorContentsMessage {
+  return {
+    bool_contents: [],
+    int_contents: [],
+    int64_contents: [],
+    uint_contents: [],
+    uint64_contents: [],
+    fp32_contents: [],
+    fp64_contents: [],
+    bytes_contents: [],
+  };
+}

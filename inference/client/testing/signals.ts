@@ -1,4 +1,5 @@
 // Generated test audio for the client's tests and bench: 16 kHz mono FP32, as every model takes it.
+import { rng } from "../../testing/random.js";
 
 /** Row and column frequencies (Hz) of each telephone key, ITU-T Q.23. */
 const keypad: Record<string, [number, number]> = {};
@@ -49,18 +50,7 @@ export function dtmfSequence(keys: string, options: DtmfOptions = {}): DtmfSigna
 
 /** Adds Gaussian white noise in place (deterministic: a fixed-seed generator). */
 export function addNoise(audio: Float32Array, sd: number, seed = 1): Float32Array {
-  let state = seed >>> 0 || 1;
-  const uniform = () => {
-    // xorshift32: reproducible noise, so a failing test fails the same way twice.
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return (state + 0.5) / 2 ** 32;
-  };
-  for (let i = 0; i < audio.length; i++) {
-    audio[i] = audio[i]! + sd * Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  }
+  const { normal } = rng(seed);
+  for (let i = 0; i < audio.length; i++) audio[i] = audio[i]! + sd * normal();
   return audio;
 }

@@ -11,6 +11,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
+import { rng } from "../../testing/random.js";
 
 /** A dimension: a fixed size, or a name (dim_param) for a size chosen at run time. */
 export type OnnxDim = number | string;
@@ -157,7 +158,7 @@ export interface SpeakerEmbeddingModelOptions {
  */
 export function speakerEmbeddingOnnx(options: SpeakerEmbeddingModelOptions = {}): Uint8Array {
   const { input = "fbank", melBins = 80, embeddingSize = 192, hidden = 256, seed = 1 } = options;
-  const random = gaussian(seed);
+  const random = rng(seed).normal;
   const weights = (dims: number[], fanIn: number) =>
     Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random() / Math.sqrt(fanIn));
   const output: OnnxValue = { name: "embedding", dims: ["batch", embeddingSize] };
@@ -212,16 +213,3 @@ export async function writeSpeakerEmbeddingOnnx(path: string, options: SpeakerEm
   await writeFile(path, speakerEmbeddingOnnx(options));
 }
 
-/** Standard normal numbers from a fixed seed (xorshift32 and Box-Muller), so weights are reproducible. */
-function gaussian(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  const uniform = () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return (state + 0.5) / 2 ** 32;
-  };
-  return () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-}
