@@ -9,6 +9,10 @@ import { toBinary } from "@bufbuild/protobuf";
 import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { ModelConfigResponseSchema, type ModelConfigResponse } from "../../proto/gen/inference/grpc_service_pb.js";
+import type { InferParameterMessage, InferTensorContentsMessage } from "../client/proto.js";
+
+// The parameter and contents messages decode the same on both ends of the wire.
+export type { InferParameterMessage, InferTensorContentsMessage };
 
 const protoRoot = fileURLToPath(new URL("../../proto/", import.meta.url));
 
@@ -31,26 +35,6 @@ export function inferenceServiceDefinition(): ServiceDefinition {
       responseSerialize: (response: object) => Buffer.from(toBinary(ModelConfigResponseSchema, response as ModelConfigResponse)),
     },
   } as ServiceDefinition;
-}
-
-export interface InferParameterMessage {
-  bool_param?: boolean;
-  int64_param?: string;
-  string_param?: string;
-  double_param?: number;
-  uint64_param?: string;
-  parameter_choice?: "bool_param" | "int64_param" | "string_param" | "double_param" | "uint64_param";
-}
-
-export interface InferTensorContentsMessage {
-  bool_contents: boolean[];
-  int_contents: number[];
-  int64_contents: string[];
-  uint_contents: number[];
-  uint64_contents: string[];
-  fp32_contents: number[];
-  fp64_contents: number[];
-  bytes_contents: Buffer[];
 }
 
 export interface InferInputTensorMessage {
