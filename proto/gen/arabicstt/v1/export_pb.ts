@@ -335,9 +335,10 @@ export enum ExportFormat {
   DOCX = 4,
 
   /**
-   * The transcript, segments, words and speakers as JSON, in the Protobuf
-   * JSON mapping of Transcript and TranscriptSegment. MIME type
-   * application/json.
+   * The transcript, segments, words and speakers as JSON in a stable,
+   * versioned schema ("schema": "arabicstt.transcript-export", "version": 1;
+   * times in seconds, every key always present, null when unknown). MIME
+   * type application/json.
    *
    * @generated from enum value: EXPORT_FORMAT_JSON = 5;
    */
