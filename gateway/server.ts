@@ -18,6 +18,9 @@ import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
 import { validationInterceptor } from "./interceptors/validation.js";
+import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
+import type { Authenticator } from "../services/auth/principal.js";
+import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -32,6 +35,10 @@ export interface GatewayOptions {
   httpRoutes?: HttpRoute[];
   /** How often grpc.health.v1 Watch re-checks dependencies. Default 5 s. */
   healthWatchIntervalMs?: number;
+  /** Turns credentials into principals for the auth interceptor. */
+  authenticator: Authenticator;
+  /** Who may call which RPC. Default: the one table in services/auth/rpc-policy.ts. */
+  policy?: Readonly<Record<string, RpcRule>>;
 }
 
 export interface RunningGateway {
@@ -59,13 +66,15 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   setMaxListeners(0, shutdown.signal, drainStarted.signal);
 
   // Order matters: the first is outermost. Observation sees the mapped code; the request
-  // id is echoed on every outcome; validation runs before any handler.
+  // id is echoed on every outcome; an unauthenticated caller learns nothing from validation;
+  // validation runs before any handler.
   const interceptors: Interceptor[] = [
     requestContextInterceptor(logger),
     observeInterceptor(metrics, inFlight),
     errorMapperInterceptor(),
     drainInterceptor(() => draining),
     deadlineInterceptor(config.limits.unaryDeadlineMs),
+    authInterceptor({ authenticator: options.authenticator, policy: options.policy ?? rpcPolicy, openServices: [Health.typeName] }),
     validationInterceptor(),
   ];
 
@@ -104,7 +113,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       res.end(JSON.stringify({ error: "not found" }));
     },
   });
-  const grpcServer = http2.createServer({}, grpcHandler);
+  const grpcServer = http2.createServer({}, (req, res) => {
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    void grpcHandler(req, res);
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   grpcServer.on("session", (session) => {
     sessions.add(session);
@@ -118,6 +130,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   });
   const httpServer = http.createServer((req, res) => {
     if (applyCors(req, res, config.http.corsOrigins)) return;
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     void browserHandler(req, res);
   });
 

@@ -9,6 +9,8 @@ import { Readiness, type DependencyCheck } from "../../services/platform/readine
 import { startGateway, type RunningGateway } from "../server.js";
 import { productRoutes, productServiceNames } from "../routes.js";
 import type { HttpRoute } from "../../services/platform/probes.js";
+import type { Authenticator } from "../../services/auth/principal.js";
+import { fixedAuthenticator } from "./auth.js";
 
 export interface TestGateway extends RunningGateway {
   metrics: GatewayMetrics;
@@ -24,6 +26,8 @@ export async function startTestGateway(options: {
   checks?: DependencyCheck[];
   httpRoutes?: HttpRoute[];
   healthWatchIntervalMs?: number;
+  /** Default: no credential is valid (see ./auth.ts for fixed ones). */
+  authenticator?: Authenticator;
 } = {}): Promise<TestGateway> {
   const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "debug", ...options.env });
   const logs: Array<Record<string, unknown>> = [];
@@ -45,6 +49,7 @@ export async function startTestGateway(options: {
     serviceNames: productServiceNames,
     httpRoutes: options.httpRoutes,
     healthWatchIntervalMs: options.healthWatchIntervalMs,
+    authenticator: options.authenticator ?? fixedAuthenticator(),
   });
   return { ...gateway, metrics, readiness, logs, logger };
 }

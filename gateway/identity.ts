@@ -1,0 +1,44 @@
+// Composes the identity capabilities (accounts, organisations, API keys, audit) from the config and
+// the adapters, for the composition root: their handlers, and the authenticator the gateway's auth
+// interceptor uses.
+import type { Redis } from "ioredis";
+import type { Config } from "../services/config/config.js";
+import type { Database } from "../services/database/database.js";
+import { AccessTokens } from "../services/auth/access-tokens.js";
+import { Accounts } from "../services/auth/accounts.js";
+import { MemoryTokenDenylist, RedisTokenDenylist } from "../services/auth/denylist.js";
+import { authHandler } from "../services/auth/handler.js";
+import type { Authenticator } from "../services/auth/principal.js";
+import { resolveSigningKeys } from "../services/auth/signing-keys.js";
+import { ApiKeys } from "../services/api-keys/api-keys.js";
+import { AuditLog } from "../services/audit/audit-log.js";
+import type { ProductHandlers } from "./routes.js";
+
+export interface Identity {
+  accounts: Accounts;
+  apiKeys: ApiKeys;
+  audit: AuditLog;
+  authenticator: Authenticator;
+  handlers: ProductHandlers;
+}
+
+export async function createIdentity(
+  config: Pick<Config, "auth" | "dataDir">,
+  adapters: { database: Database; redis?: Redis },
+): Promise<Identity> {
+  const keys = await resolveSigningKeys(config.auth.jwtKeys, config.dataDir);
+  const accessTokens = new AccessTokens(keys, config.auth.issuer, config.auth.accessTokenTtlSeconds);
+  const denylist = adapters.redis ? new RedisTokenDenylist(adapters.redis) : new MemoryTokenDenylist();
+  const audit = new AuditLog(adapters.database);
+  const apiKeys = new ApiKeys(adapters.database, audit);
+  const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays);
+  return {
+    accounts,
+    apiKeys,
+    audit,
+    authenticator: accounts,
+    handlers: {
+      "arabicstt.v1.AuthService": authHandler(accounts),
+    },
+  };
+}
