@@ -11,6 +11,7 @@ import { authHandler } from "../services/auth/handler.js";
 import type { Authenticator } from "../services/auth/principal.js";
 import { resolveSigningKeys } from "../services/auth/signing-keys.js";
 import { ApiKeys } from "../services/api-keys/api-keys.js";
+import { apiKeyHandler } from "../services/api-keys/handler.js";
 import { AuditLog } from "../services/audit/audit-log.js";
 import type { ProductHandlers } from "./routes.js";
 
@@ -39,6 +40,7 @@ export async function createIdentity(
     authenticator: accounts,
     handlers: {
       "arabicstt.v1.AuthService": authHandler(accounts),
+      "arabicstt.v1.ApiKeyService": apiKeyHandler(apiKeys),
     },
   };
 }
