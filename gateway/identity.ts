@@ -13,11 +13,14 @@ import { resolveSigningKeys } from "../services/auth/signing-keys.js";
 import { ApiKeys } from "../services/api-keys/api-keys.js";
 import { apiKeyHandler } from "../services/api-keys/handler.js";
 import { AuditLog } from "../services/audit/audit-log.js";
+import { organizationHandler } from "../services/orgs/handler.js";
+import { Organizations } from "../services/orgs/organizations.js";
 import type { ProductHandlers } from "./routes.js";
 
 export interface Identity {
   accounts: Accounts;
   apiKeys: ApiKeys;
+  organizations: Organizations;
   audit: AuditLog;
   authenticator: Authenticator;
   handlers: ProductHandlers;
@@ -33,13 +36,16 @@ export async function createIdentity(
   const audit = new AuditLog(adapters.database);
   const apiKeys = new ApiKeys(adapters.database, audit);
   const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays);
+  const organizations = new Organizations(adapters.database, audit, accounts);
   return {
     accounts,
     apiKeys,
+    organizations,
     audit,
     authenticator: accounts,
     handlers: {
       "arabicstt.v1.AuthService": authHandler(accounts),
+      "arabicstt.v1.OrganizationService": organizationHandler(organizations),
       "arabicstt.v1.ApiKeyService": apiKeyHandler(apiKeys),
     },
   };
