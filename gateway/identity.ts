@@ -13,6 +13,7 @@ import { resolveSigningKeys } from "../services/auth/signing-keys.js";
 import { ApiKeys } from "../services/api-keys/api-keys.js";
 import { apiKeyHandler } from "../services/api-keys/handler.js";
 import { AuditLog } from "../services/audit/audit-log.js";
+import { auditHandler } from "../services/audit/handler.js";
 import { organizationHandler } from "../services/orgs/handler.js";
 import { Organizations } from "../services/orgs/organizations.js";
 import type { ProductHandlers } from "./routes.js";
@@ -47,6 +48,7 @@ export async function createIdentity(
       "arabicstt.v1.AuthService": authHandler(accounts),
       "arabicstt.v1.OrganizationService": organizationHandler(organizations),
       "arabicstt.v1.ApiKeyService": apiKeyHandler(apiKeys),
+      "arabicstt.v1.AdminService": auditHandler(audit),
     },
   };
 }

@@ -91,7 +91,12 @@ export class Accounts implements Authenticator {
     if (!(await verifyPassword(user.passwordHash, input.password))) throw await refuse("wrong_password");
     const membership = await this.pickMembership(em, user.id, input.organizationId);
     if (!membership) {
-      if (input.organizationId) throw await refuse("not_a_member", undefined);
+      // The password was right, so saying which part failed reveals nothing; another
+      // organisation is NOT_FOUND, as everywhere.
+      if (input.organizationId) {
+        await refuse("not_a_member");
+        throw new NotFoundError("organization", input.organizationId);
+      }
       throw await refuse("no_organization");
     }
     const tokens = await this.startSession(em, user, membership.organization, membership.role, randomUUID(), caller);
