@@ -127,18 +127,19 @@ export class Accounts implements Authenticator {
       throw invalid();
     }
     if (presented.expiresAt.getTime() <= Date.now()) throw invalid();
-    // Only one of two concurrent refreshes with the same token wins; the other is reuse.
-    const won = await em.nativeUpdate(RefreshToken, { id: presented.id, revokedAt: null, replacedBy: null }, { revokedAt: new Date() });
-    if (won !== 1) {
-      await this.revokeFamily(em, presented.familyId);
-      throw invalid();
-    }
+    // Checked before the token is spent, so a wrong organisation id costs the caller nothing.
     const membership = await this.pickMembership(em, presented.user.id, input.organizationId ?? presented.organization?.id);
     if (!membership) {
       if (input.organizationId) throw new NotFoundError("organization", input.organizationId);
       throw invalid();
     }
     if (membership.organization.status === "suspended") throw new UnauthenticatedError("the organisation is suspended");
+    // Only one of two concurrent refreshes with the same token wins; the other is reuse.
+    const won = await em.nativeUpdate(RefreshToken, { id: presented.id, revokedAt: null, replacedBy: null }, { revokedAt: new Date() });
+    if (won !== 1) {
+      await this.revokeFamily(em, presented.familyId);
+      throw invalid();
+    }
     const tokens = await this.startSession(em, presented.user, membership.organization, membership.role, presented.familyId, caller, presented);
     return tokens;
   }
