@@ -17,6 +17,7 @@ import { auditHandler } from "../services/audit/handler.js";
 import { organizationHandler } from "../services/orgs/handler.js";
 import { Organizations } from "../services/orgs/organizations.js";
 import type { ProductHandlers } from "./routes.js";
+import { RateLimits } from "../services/limits/rate-limits.js";
 
 export interface Identity {
   accounts: Accounts;
@@ -24,19 +25,23 @@ export interface Identity {
   organizations: Organizations;
   audit: AuditLog;
   authenticator: Authenticator;
+  limits: RateLimits;
   handlers: ProductHandlers;
 }
 
 export async function createIdentity(
-  config: Pick<Config, "auth" | "dataDir">,
+  config: Pick<Config, "auth" | "dataDir" | "rateLimits">,
   adapters: { database: Database; redis?: Redis },
+  /** Where limit counters live in Redis; tests give each gateway its own. */
+  options: { rateLimitPrefix?: string } = {},
 ): Promise<Identity> {
   const keys = await resolveSigningKeys(config.auth.jwtKeys, config.dataDir);
   const accessTokens = new AccessTokens(keys, config.auth.issuer, config.auth.accessTokenTtlSeconds);
   const denylist = adapters.redis ? new RedisTokenDenylist(adapters.redis) : new MemoryTokenDenylist();
   const audit = new AuditLog(adapters.database);
   const apiKeys = new ApiKeys(adapters.database, audit);
-  const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays);
+  const limits = new RateLimits(config.rateLimits, { redis: adapters.redis, keyPrefix: options.rateLimitPrefix });
+  const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits);
   const organizations = new Organizations(adapters.database, audit, accounts);
   return {
     accounts,
@@ -44,6 +49,7 @@ export async function createIdentity(
     organizations,
     audit,
     authenticator: accounts,
+    limits,
     handlers: {
       "arabicstt.v1.AuthService": authHandler(accounts),
       "arabicstt.v1.OrganizationService": organizationHandler(organizations),

@@ -43,6 +43,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       metrics,
       readiness,
       authenticator: identity.authenticator,
+      limits: identity.limits,
       routes: productRoutes({ ...identity.handlers }),
       serviceNames: productServiceNames,
       httpRoutes,

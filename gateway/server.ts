@@ -21,6 +21,7 @@ import { validationInterceptor } from "./interceptors/validation.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
 import type { Authenticator } from "../services/auth/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
+import type { RateLimits } from "../services/limits/rate-limits.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   authenticator: Authenticator;
   /** Who may call which RPC. Default: the one table in services/auth/rpc-policy.ts. */
   policy?: Readonly<Record<string, RpcRule>>;
+  /** Request limits per API key, user and IP; none when left out. */
+  limits?: RateLimits;
 }
 
 export interface RunningGateway {
@@ -74,7 +77,12 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     errorMapperInterceptor(),
     drainInterceptor(() => draining),
     deadlineInterceptor(config.limits.unaryDeadlineMs),
-    authInterceptor({ authenticator: options.authenticator, policy: options.policy ?? rpcPolicy, openServices: [Health.typeName] }),
+    authInterceptor({
+      authenticator: options.authenticator,
+      policy: options.policy ?? rpcPolicy,
+      openServices: [Health.typeName],
+      limits: options.limits,
+    }),
     validationInterceptor(),
   ];
 

@@ -7,6 +7,7 @@ import { authorize } from "../../services/auth/authorize.js";
 import { callerKey, principalKey } from "../../services/auth/context.js";
 import type { Authenticator } from "../../services/auth/principal.js";
 import type { RpcRule } from "../../services/auth/rpc-policy.js";
+import type { LimitKind } from "../../services/limits/rate-limits.js";
 import { requestContextOf } from "./request-context.js";
 
 /** Set by the gateway's listeners from the socket, overwriting whatever a client sent. */
@@ -17,6 +18,8 @@ export interface AuthInterceptorOptions {
   policy: Readonly<Record<string, RpcRule>>;
   /** Services outside the product API that need no credential (grpc.health.v1). */
   openServices: readonly string[];
+  /** Per key, per user and per IP request limits; none when left out. */
+  limits?: { consume(kind: LimitKind, key: string): Promise<void> };
 }
 
 export function credentialOf(header: Headers): string | undefined {
@@ -40,7 +43,10 @@ export function authInterceptor(options: AuthInterceptorOptions): Interceptor {
       userAgent: req.header.get("user-agent"),
       requestId: requestContextOf(req.contextValues).requestId,
     });
+    const ip = req.header.get(PEER_ADDRESS_HEADER) || "unknown";
+    const limitBy = async (kind: LimitKind, key: string) => options.limits?.consume(kind, key);
     if (rule.access === "public") {
+      await limitBy("ip", ip);
       // A public method may still use a valid credential (AcceptInvitation by a logged-in user);
       // a stale one is ignored rather than failing a login.
       const credential = safeCredential(req.header);
@@ -50,11 +56,19 @@ export function authInterceptor(options: AuthInterceptorOptions): Interceptor {
       }
       return next(req);
     }
-    const credential = credentialOf(req.header);
-    if (!credential) {
-      throw new UnauthenticatedError("this method needs credentials: send authorization: Bearer <access token or API key>, or x-api-key");
+    let principal;
+    try {
+      const credential = credentialOf(req.header);
+      if (!credential) {
+        throw new UnauthenticatedError("this method needs credentials: send authorization: Bearer <access token or API key>, or x-api-key");
+      }
+      principal = await options.authenticator.authenticate(credential);
+    } catch (err) {
+      // Guessing credentials costs the guesser's address its budget.
+      await limitBy("ip", ip);
+      throw err;
     }
-    const principal = await options.authenticator.authenticate(credential);
+    await (principal.kind === "api_key" ? limitBy("apiKey", principal.apiKeyId) : limitBy("user", principal.userId));
     authorize(rule, principal);
     req.contextValues.set(principalKey, principal);
     return next(req);

@@ -1,5 +1,6 @@
 // A gateway with the real identity capabilities on a database of its own (PGlite, or a new
 // database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites.
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -29,8 +30,8 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
   const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
-  const identity = await createIdentity(config, { database: testDb.db, redis });
-  const gw = await startTestGateway({ env, authenticator: identity.authenticator, routes: productRoutes({ ...identity.handlers }) });
+  const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
+  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes({ ...identity.handlers }) });
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
   const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
   return {

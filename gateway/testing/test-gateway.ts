@@ -10,6 +10,7 @@ import { startGateway, type RunningGateway } from "../server.js";
 import { productRoutes, productServiceNames } from "../routes.js";
 import type { HttpRoute } from "../../services/platform/probes.js";
 import type { Authenticator } from "../../services/auth/principal.js";
+import type { RateLimits } from "../../services/limits/rate-limits.js";
 import { fixedAuthenticator } from "./auth.js";
 
 export interface TestGateway extends RunningGateway {
@@ -28,6 +29,7 @@ export async function startTestGateway(options: {
   healthWatchIntervalMs?: number;
   /** Default: no credential is valid (see ./auth.ts for fixed ones). */
   authenticator?: Authenticator;
+  limits?: RateLimits;
 } = {}): Promise<TestGateway> {
   const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "debug", ...options.env });
   const logs: Array<Record<string, unknown>> = [];
@@ -50,6 +52,7 @@ export async function startTestGateway(options: {
     httpRoutes: options.httpRoutes,
     healthWatchIntervalMs: options.healthWatchIntervalMs,
     authenticator: options.authenticator ?? fixedAuthenticator(),
+    limits: options.limits,
   });
   return { ...gateway, metrics, readiness, logs, logger };
 }

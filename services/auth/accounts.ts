@@ -5,6 +5,8 @@ import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Database } from "../database/database.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnauthenticatedError } from "../errors/errors.js";
 import type { AuditLog } from "../audit/audit-log.js";
+import type { RateLimits } from "../limits/rate-limits.js";
+import { ResourceExhaustedError } from "../errors/errors.js";
 import { Membership, type Role } from "../orgs/membership.entity.js";
 import { Organization } from "../orgs/organization.entity.js";
 import { AccessTokens } from "./access-tokens.js";
@@ -46,6 +48,7 @@ export class Accounts implements Authenticator {
     private readonly audit: AuditLog,
     private readonly apiKeys: ApiKeyResolver,
     private readonly refreshTtlDays: number,
+    private readonly limits: Pick<RateLimits, "consume" | "reset">,
   ) {}
 
   async register(input: { email: string; password: string; displayName: string; organizationName: string }, caller: Caller): Promise<Session> {
@@ -77,6 +80,15 @@ export class Accounts implements Authenticator {
     const email = normaliseEmail(input.email);
     const em = this.database.fork();
     const user = await findUserByEmail(em, email);
+    try {
+      await this.limits.consume("loginPerIp", caller.ip ?? "unknown");
+      await this.limits.consume("loginPerAccount", email);
+    } catch (err) {
+      if (err instanceof ResourceExhaustedError) {
+        await this.audit.record({ action: "auth.login", outcome: "denied", actorUserId: user?.id ?? null, actorEmail: email, details: { reason: "rate_limited" } }, caller);
+      }
+      throw err;
+    }
     const refuse = async (reason: string, organizationId?: string) => {
       await this.audit.record(
         { action: "auth.login", outcome: "failure", actorUserId: user?.id ?? null, actorEmail: email, organizationId: organizationId ?? null, details: { reason } },
@@ -99,6 +111,7 @@ export class Accounts implements Authenticator {
       }
       throw await refuse("no_organization");
     }
+    await this.limits.reset("loginPerAccount", email);
     const tokens = await this.startSession(em, user, membership.organization, membership.role, randomUUID(), caller);
     await this.audit.record({ action: "auth.login", outcome: "success", organizationId: membership.organization.id, actorUserId: user.id }, caller);
     const memberCount = await em.count(Membership, { organization: membership.organization.id });

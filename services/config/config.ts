@@ -1,6 +1,7 @@
 // The one typed configuration of a process, built at its composition root from the
 // environment. Nothing else reads process.env.
 import { z } from "zod";
+import { parseLimitSpec, type RateLimitConfig } from "../limits/rate-limits.js";
 
 const port = (fallback: number) =>
   z.coerce
@@ -31,6 +32,19 @@ const url = (protocols: string[]) =>
 
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+const limit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const spec = parseLimitSpec(value);
+      if (!spec) {
+        ctx.addIssue({ code: "custom", message: "must be points/seconds, optionally followed by ,points/seconds for a burst pool (e.g. 20/1,200/60)" });
+        return z.NEVER;
+      }
+      return spec;
+    });
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -98,6 +112,11 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).default("arabicstt"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900, 3600),
   REFRESH_TOKEN_TTL_DAYS: positiveInt(30, 365),
+  RATE_LIMIT_API_KEY: limit("50/1,1000/60"),
+  RATE_LIMIT_USER: limit("20/1,400/60"),
+  RATE_LIMIT_IP: limit("20/1,200/60"),
+  RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
+  RATE_LIMIT_LOGIN_IP: limit("100/900"),
 });
 
 export type StorageConfig =
@@ -163,6 +182,7 @@ export interface Config {
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
   auth: AuthConfig;
+  rateLimits: RateLimitConfig;
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -225,6 +245,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       issuer: e.JWT_ISSUER,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    },
+    rateLimits: {
+      apiKey: e.RATE_LIMIT_API_KEY,
+      user: e.RATE_LIMIT_USER,
+      ip: e.RATE_LIMIT_IP,
+      loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
+      loginPerIp: e.RATE_LIMIT_LOGIN_IP,
     },
   };
 }
