@@ -16,8 +16,13 @@ import { AuditLog } from "../services/audit/audit-log.js";
 import { auditHandler } from "../services/audit/handler.js";
 import { organizationHandler } from "../services/orgs/handler.js";
 import { Organizations } from "../services/orgs/organizations.js";
+import { Invitations } from "../services/orgs/invitations.js";
 import type { ProductHandlers } from "./routes.js";
 import { RateLimits } from "../services/limits/rate-limits.js";
+import type { Logger } from "pino";
+import { AccountEmails } from "../services/auth/account-emails.js";
+import { createMailer, type Mailer } from "../services/mail/mailer.js";
+import { MailQueue } from "../services/mail/mail-queue.js";
 
 export interface Identity {
   accounts: Accounts;
@@ -26,12 +31,16 @@ export interface Identity {
   audit: AuditLog;
   authenticator: Authenticator;
   limits: RateLimits;
+  emails: AccountEmails;
+  mail: MailQueue;
   handlers: ProductHandlers;
+  /** Waits for mail still going out, then closes the mail transport. */
+  close(): Promise<void>;
 }
 
 export async function createIdentity(
-  config: Pick<Config, "auth" | "dataDir" | "rateLimits">,
-  adapters: { database: Database; redis?: Redis },
+  config: Pick<Config, "auth" | "dataDir" | "rateLimits" | "mail">,
+  adapters: { database: Database; redis?: Redis; mailer?: Mailer; logger?: Logger },
   /** Where limit counters live in Redis; tests give each gateway its own. */
   options: { rateLimitPrefix?: string } = {},
 ): Promise<Identity> {
@@ -43,6 +52,9 @@ export async function createIdentity(
   const limits = new RateLimits(config.rateLimits, { redis: adapters.redis, keyPrefix: options.rateLimitPrefix });
   const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits);
   const organizations = new Organizations(adapters.database, audit, accounts);
+  const mail = new MailQueue(adapters.mailer ?? createMailer(config.mail), adapters.logger);
+  const emails = new AccountEmails(adapters.database, mail, audit, config.mail.appBaseUrl);
+  const invitations = new Invitations(adapters.database, accounts, mail, audit, config.mail.appBaseUrl);
   return {
     accounts,
     apiKeys,
@@ -50,9 +62,12 @@ export async function createIdentity(
     audit,
     authenticator: accounts,
     limits,
+    emails,
+    mail,
+    close: () => mail.close(),
     handlers: {
-      "arabicstt.v1.AuthService": authHandler(accounts),
-      "arabicstt.v1.OrganizationService": organizationHandler(organizations),
+      "arabicstt.v1.AuthService": authHandler(accounts, emails),
+      "arabicstt.v1.OrganizationService": organizationHandler(organizations, invitations),
       "arabicstt.v1.ApiKeyService": apiKeyHandler(apiKeys),
       "arabicstt.v1.AdminService": auditHandler(audit),
     },

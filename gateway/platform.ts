@@ -36,7 +36,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
-    const identity = await createIdentity(config, adapters);
+    const identity = await createIdentity(config, { ...adapters, logger });
     const gateway = await startGateway({
       config,
       logger,
@@ -62,6 +62,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await identity.close();
           await adapters.close();
         })()),
     };

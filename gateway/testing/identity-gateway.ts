@@ -20,6 +20,8 @@ export interface IdentityGateway {
   identity: Identity;
   testDb: TestDatabase;
   redis?: Redis;
+  /** The gateway's DATA_DIR (its mail outbox lives in `outbox/`). */
+  dataDir: string;
   /** A client over gRPC (`grpc`) or Connect (`connect`), sending `credential` as a bearer token when given. */
   client<S extends DescService>(service: S, options?: { credential?: string; protocol?: "grpc" | "connect"; headers?: Record<string, string> }): Client<S>;
   stop(): Promise<void>;
@@ -39,6 +41,7 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
     identity,
     testDb,
     redis,
+    dataDir,
     client(service, options = {}) {
       const base: Transport = options.protocol === "connect" ? connect : grpc;
       const headers = { ...(options.credential ? { authorization: `Bearer ${options.credential}` } : {}), ...options.headers };
@@ -46,6 +49,7 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
     },
     async stop() {
       await gw.drain();
+      await identity.close();
       redis?.disconnect();
       await testDb.cleanup();
       await rm(dataDir, { recursive: true, force: true });

@@ -49,7 +49,7 @@ const limit = (fallback: string) =>
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 // Values never echoed back in an error message.
-const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS"]);
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL"]);
 
 /** `kid:secret,kid:secret`: the first key signs, every key verifies (rotation without logging anyone out). */
 const jwtKeys = z
@@ -117,6 +117,9 @@ const envSchema = z.object({
   RATE_LIMIT_IP: limit("20/1,200/60"),
   RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
   RATE_LIMIT_LOGIN_IP: limit("100/900"),
+  SMTP_URL: optional(url(["smtp:", "smtps:"])),
+  MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
+  APP_BASE_URL: optional(url(["http:", "https:"])),
 });
 
 export type StorageConfig =
@@ -183,6 +186,14 @@ export interface Config {
   worker: { metricsPort: number };
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
+  mail: {
+    /** Unset: messages are written to `outboxDir` instead of sent. */
+    smtpUrl?: string;
+    from: string;
+    outboxDir: string;
+    /** Where the links in emails point (the web app's verify, reset and invitation pages). */
+    appBaseUrl: string;
+  };
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -245,6 +256,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       issuer: e.JWT_ISSUER,
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    },
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      outboxDir: `${e.DATA_DIR.replace(/\/+$/, "")}/outbox`,
+      appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
     },
     rateLimits: {
       apiKey: e.RATE_LIMIT_API_KEY,

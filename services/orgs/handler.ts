@@ -1,13 +1,38 @@
-// OrganizationService over the wire. Invitations (InviteMember, AcceptInvitation) are not built yet
-// and answer UNIMPLEMENTED.
+// OrganizationService over the wire.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import type { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
-import { callerOf, principalOf, userOf } from "../auth/context.js";
+import { InvitationSchema, InvitationState, type OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
+import { callerOf, principalKey, principalOf, userOf } from "../auth/context.js";
+import type { Invitations } from "./invitations.js";
 import type { Organizations } from "./organizations.js";
-import { fromMemberRole, toMember, toOrganization } from "./proto.js";
+import { fromMemberRole, toAuthTokens, toMember, toMemberRole, toOrganization, toUser } from "./proto.js";
 
-export function organizationHandler(organizations: Organizations): Partial<ServiceImpl<typeof OrganizationService>> {
+export function organizationHandler(organizations: Organizations, invitations: Invitations): Partial<ServiceImpl<typeof OrganizationService>> {
   return {
+    async inviteMember(req, ctx) {
+      const invitation = await invitations.invite(userOf(ctx.values), { email: req.email, role: fromMemberRole("role", req.role) }, callerOf(ctx.values));
+      return {
+        invitation: create(InvitationSchema, {
+          invitationId: invitation.id,
+          email: invitation.email,
+          role: toMemberRole(invitation.role),
+          state: InvitationState.PENDING,
+          invitedByUserId: invitation.invitedBy?.id ?? "",
+          createdAt: timestampFromDate(invitation.createdAt),
+          expiresAt: timestampFromDate(invitation.expiresAt),
+        }),
+      };
+    },
+    async acceptInvitation(req, ctx) {
+      const accepted = await invitations.accept(req, ctx.values.get(principalKey), callerOf(ctx.values));
+      return {
+        member: toMember(accepted.membership),
+        organization: toOrganization(accepted.organization, accepted.memberCount),
+        user: toUser(accepted.user),
+        tokens: toAuthTokens(accepted.tokens),
+      };
+    },
     async getOrganization(_req, ctx) {
       const view = await organizations.get(principalOf(ctx.values));
       return { organization: toOrganization(view.organization, view.memberCount) };
