@@ -17,6 +17,7 @@ import { auditHandler } from "../services/audit/handler.js";
 import { organizationHandler } from "../services/orgs/handler.js";
 import { Organizations } from "../services/orgs/organizations.js";
 import { Invitations } from "../services/orgs/invitations.js";
+import { organizationAdminHandler } from "../services/orgs/admin-handler.js";
 import type { ProductHandlers } from "./routes.js";
 import { RateLimits } from "../services/limits/rate-limits.js";
 import type { Logger } from "pino";
@@ -69,7 +70,7 @@ export async function createIdentity(
       "arabicstt.v1.AuthService": authHandler(accounts, emails),
       "arabicstt.v1.OrganizationService": organizationHandler(organizations, invitations),
       "arabicstt.v1.ApiKeyService": apiKeyHandler(apiKeys),
-      "arabicstt.v1.AdminService": auditHandler(audit),
+      "arabicstt.v1.AdminService": { ...auditHandler(audit), ...organizationAdminHandler(organizations) },
     },
   };
 }

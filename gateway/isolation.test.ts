@@ -25,6 +25,9 @@ interface Case {
 /** `_id` fields that filter the caller's own data rather than name a resource to fetch. */
 const NOT_RESOURCE_IDS: Record<string, string> = {
   "arabicstt.v1.AdminService/ListAuditEvents.actor_user_id": "filters events already limited to the caller's organisation",
+  // Platform operators act across organisations by design; anyone else is refused by the policy
+  // table before any lookup (services/orgs/suspension.test.ts).
+  "arabicstt.v1.AdminService/SuspendOrganization.organization_id": "platform admins only",
 };
 
 let h: IdentityGateway;

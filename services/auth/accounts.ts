@@ -146,7 +146,6 @@ export class Accounts implements Authenticator {
       if (input.organizationId) throw new NotFoundError("organization", input.organizationId);
       throw invalid();
     }
-    if (membership.organization.status === "suspended") throw new UnauthenticatedError("the organisation is suspended");
     // Only one of two concurrent refreshes with the same token wins; the other is reuse.
     const won = await em.nativeUpdate(RefreshToken, { id: presented.id, revokedAt: null, replacedBy: null }, { revokedAt: new Date() });
     if (won !== 1) {

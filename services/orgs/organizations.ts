@@ -9,7 +9,7 @@ import { FailedPreconditionError, InvalidArgumentError, NotFoundError, Permissio
 import type { AuditLog } from "../audit/audit-log.js";
 import type { Caller, Principal, UserPrincipal } from "../auth/principal.js";
 import { Membership, type Role } from "./membership.entity.js";
-import { Organization, type OrganizationSettings } from "./organization.entity.js";
+import { Organization, type OrganizationSettings, type OrganizationStatus } from "./organization.entity.js";
 
 export interface OrganizationView {
   organization: Organization;
@@ -125,6 +125,46 @@ export class Organizations {
       { action: "member.remove", outcome: "success", organizationId: principal.organizationId, actorUserId: principal.userId, targetType: "member", targetId: userId, details: { role: removed } },
       caller,
     );
+  }
+
+  /** Every organisation on the platform, newest first (platform admins; the policy table checks). */
+  async listAll(input: { pageSize: number; pageToken: string; query?: string; status?: OrganizationStatus }): Promise<Page<OrganizationView>> {
+    const em = this.database.fork();
+    const limit = pageSize(input.pageSize);
+    const offset = decodeOffset(input.pageToken);
+    const where: Record<string, unknown> = {};
+    if (input.query) where.name = { $ilike: `%${input.query.replace(/[\\%_]/g, (c) => `\\${c}`)}%` };
+    if (input.status) where.status = input.status;
+    const rows = await em.find(Organization, where, { orderBy: { createdAt: "desc", id: "desc" }, limit: limit + 1, offset });
+    const items = await Promise.all(rows.slice(0, limit).map(async (organization) => ({ organization, memberCount: await em.count(Membership, { organization: organization.id }) })));
+    return { items, nextPageToken: rows.length > limit ? encodeOffset(offset + limit) : "" };
+  }
+
+  /**
+   * Suspends an organisation or lifts the suspension (platform admins). Takes effect on the next request:
+   * every credential is resolved against the organisation's state on each call.
+   */
+  async suspend(principal: UserPrincipal, input: { organizationId: string; reason: string; reinstate: boolean }, caller: Caller): Promise<OrganizationView> {
+    const em = this.database.fork();
+    const organization = await em.findOne(Organization, { id: input.organizationId });
+    if (!organization) throw new NotFoundError("organization", input.organizationId);
+    organization.status = input.reinstate ? "active" : "suspended";
+    organization.suspendedAt = input.reinstate ? null : new Date();
+    organization.suspensionReason = input.reinstate ? null : input.reason;
+    await em.flush();
+    await this.audit.record(
+      {
+        action: input.reinstate ? "organization.reinstate" : "organization.suspend",
+        outcome: "success",
+        organizationId: organization.id,
+        actorUserId: principal.userId,
+        targetType: "organization",
+        targetId: organization.id,
+        details: { reason: input.reason },
+      },
+      caller,
+    );
+    return this.view(em, organization.id);
   }
 
   /** Locks the organisation row so that owner counts cannot change under a concurrent demotion. */
