@@ -197,6 +197,24 @@ describe("a gateway serving the public API before any capability is built", () =
     expect(unknownRpc.status).toBe(404);
   });
 
+  it("sends security headers on every HTTP/1.1 response, and no stack traces", async () => {
+    const base = `http://127.0.0.1:${gw.httpPort}`;
+    const responses = [
+      await fetch(`${base}/healthz`),
+      await fetch(`${base}/no/such/path`),
+      await fetch(`${base}/arabicstt.v1.JobService/GetJob`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }),
+      await fetch(`${base}/arabicstt.v1.AuthService/GetCurrentUser`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get("x-content-type-options"), res.url).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), res.url).toBe("DENY");
+      expect(res.headers.get("referrer-policy"), res.url).toBe("no-referrer");
+      expect(res.headers.get("content-security-policy"), res.url).toContain("default-src 'none'");
+      expect(await res.text(), res.url).not.toMatch(/\n\s+at |node_modules/);
+    }
+    expect(responses[3]!.status).toBe(401);
+  });
+
   it("applies the CORS allowlist on the browser listener", async () => {
     const url = `http://127.0.0.1:${gw.httpPort}/grpc.health.v1.Health/Check`;
     const preflight = (origin: string) =>

@@ -11,6 +11,7 @@ import type { Readiness } from "../services/platform/readiness.js";
 import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { grpcHealthService } from "./health/grpc-health.js";
 import { applyCors } from "./http/cors.js";
+import { applySecurityHeaders } from "./http/security-headers.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
 import { requestContextInterceptor } from "./interceptors/request-context.js";
 import { InFlight, observeInterceptor } from "./interceptors/observe.js";
@@ -137,6 +138,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
   });
   const httpServer = http.createServer((req, res) => {
+    applySecurityHeaders(res);
     if (applyCors(req, res, config.http.corsOrigins)) return;
     req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     void browserHandler(req, res);
