@@ -11,6 +11,8 @@ export interface AccessClaims {
   organizationId: string;
   role: Role;
   tokenId: string;
+  /** To the millisecond (the `iat` claim has whole seconds only), so revocation is exact. */
+  issuedAt: Date;
   expiresAt: Date;
 }
 
@@ -35,7 +37,7 @@ export class AccessTokens {
     const [key] = this.keys;
     const tokenId = randomUUID();
     const now = Math.floor(Date.now() / 1000);
-    const token = jwt.sign({ org: subject.organizationId, role: subject.role }, key!.secret, {
+    const token = jwt.sign({ org: subject.organizationId, role: subject.role, iat_ms: Date.now() }, key!.secret, {
       algorithm: ALGORITHM,
       keyid: key!.kid,
       issuer: this.issuer,
@@ -65,10 +67,17 @@ export class AccessTokens {
       }
       throw new UnauthenticatedError("access token is invalid; log in again");
     }
-    const { sub, org, role, jti, exp } = payload as jwt.JwtPayload & { org?: unknown; role?: unknown };
-    if (typeof sub !== "string" || typeof org !== "string" || typeof jti !== "string" || typeof exp !== "number" || !ROLES.includes(role as Role)) {
+    const { sub, org, role, jti, exp, iat_ms: issuedMs } = payload as jwt.JwtPayload & { org?: unknown; role?: unknown; iat_ms?: unknown };
+    if (
+      typeof sub !== "string" ||
+      typeof org !== "string" ||
+      typeof jti !== "string" ||
+      typeof exp !== "number" ||
+      typeof issuedMs !== "number" ||
+      !ROLES.includes(role as Role)
+    ) {
       throw new UnauthenticatedError("access token is invalid; log in again");
     }
-    return { userId: sub, organizationId: org, role: role as Role, tokenId: jti, expiresAt: new Date(exp * 1000) };
+    return { userId: sub, organizationId: org, role: role as Role, tokenId: jti, issuedAt: new Date(issuedMs), expiresAt: new Date(exp * 1000) };
   }
 }

@@ -83,6 +83,7 @@ export class AccountEmails {
       checkPasswordPolicy("new_password", newPassword, { email: owner.email, displayName: owner.displayName ?? undefined }),
     );
     user.passwordHash = await hashPassword(newPassword);
+    user.sessionsRevokedAt = new Date();
     await em.flush();
     await em.nativeUpdate(RefreshToken, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
     await this.audit.record({ action: "auth.password_reset", outcome: "success", actorUserId: user.id }, caller);

@@ -161,6 +161,7 @@ export class Accounts implements Authenticator {
     const em = this.database.fork();
     if (input.allSessions) {
       await em.nativeUpdate(RefreshToken, { user: principal.userId, revokedAt: null }, { revokedAt: new Date() });
+      await em.nativeUpdate(User, { id: principal.userId }, { sessionsRevokedAt: new Date() });
     } else if (input.refreshToken) {
       const token = await em.findOne(RefreshToken, { tokenHash: hashSecret(input.refreshToken), user: principal.userId });
       if (token) await this.revokeFamily(em, token.familyId);
@@ -198,9 +199,9 @@ export class Accounts implements Authenticator {
     if (input.newPassword === input.currentPassword) throw new InvalidArgumentError("new_password", "must differ from the current password");
     checkPasswordPolicy("new_password", input.newPassword, { email: user.email, displayName: user.displayName ?? undefined });
     user.passwordHash = await hashPassword(input.newPassword);
+    user.sessionsRevokedAt = new Date();
     await em.flush();
     await em.nativeUpdate(RefreshToken, { user: user.id, revokedAt: null }, { revokedAt: new Date() });
-    await this.denylist.deny(principal.tokenId, principal.tokenExpiresAt);
     const organization = await em.findOneOrFail(Organization, { id: principal.organizationId });
     const tokens = await this.startSession(em, user, organization, principal.role, randomUUID(), caller);
     await this.audit.record({ action: "auth.password_change", outcome: "success", organizationId: principal.organizationId, actorUserId: user.id }, caller);
@@ -219,6 +220,10 @@ export class Accounts implements Authenticator {
       { populate: ["user", "organization"] },
     );
     if (!membership) throw new UnauthenticatedError("access token is no longer valid for this organisation; log in again");
+    const revokedAt = membership.user.sessionsRevokedAt;
+    if (revokedAt && claims.issuedAt.getTime() < revokedAt.getTime()) {
+      throw new UnauthenticatedError("access token was revoked (password changed or signed out everywhere); log in again");
+    }
     return {
       kind: "user",
       userId: claims.userId,

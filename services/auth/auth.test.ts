@@ -146,11 +146,16 @@ describe("logging out", () => {
     expect((await failure(h.client(AuthService).refreshToken({ refreshToken: tokens.refreshToken }))).code).toBe(Code.Unauthenticated);
   });
 
-  it("with all_sessions ends every device's session", async () => {
+  it("with all_sessions ends every device's session, access tokens included", async () => {
     const { email, res } = await register();
     const other = await h.client(AuthService).login({ email, password: PASSWORD });
+    await h.client(AuthService, { credential: other.tokens!.accessToken }).getCurrentUser({});
     await h.client(AuthService, { credential: res.tokens!.accessToken }).logout({ allSessions: true });
     expect((await failure(h.client(AuthService).refreshToken({ refreshToken: other.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await failure(h.client(AuthService, { credential: other.tokens!.accessToken }).getCurrentUser({}))).code).toBe(Code.Unauthenticated);
+    // Logging in again works at once.
+    const again = await h.client(AuthService).login({ email, password: PASSWORD });
+    await h.client(AuthService, { credential: again.tokens!.accessToken }).getCurrentUser({});
   });
 });
 
@@ -164,8 +169,11 @@ describe("changing the password", () => {
     const same = await failure(me.changePassword({ currentPassword: PASSWORD, newPassword: PASSWORD }));
     expect(same.code).toBe(Code.InvalidArgument);
 
+    const otherDevice = await h.client(AuthService).login({ email, password: PASSWORD });
     const changed = await me.changePassword({ currentPassword: PASSWORD, newPassword: "كلمة سر جديدة تماما" });
     expect((await failure(h.client(AuthService).refreshToken({ refreshToken: res.tokens!.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await failure(h.client(AuthService, { credential: otherDevice.tokens!.accessToken }).getCurrentUser({}))).code).toBe(Code.Unauthenticated);
+    expect((await failure(me.getCurrentUser({}))).code).toBe(Code.Unauthenticated);
     const fresh = await h.client(AuthService, { credential: changed.tokens!.accessToken }).getCurrentUser({});
     expect(fresh.user?.userId).toBe(res.user?.userId);
     expect((await failure(h.client(AuthService).login({ email, password: PASSWORD }))).code).toBe(Code.Unauthenticated);

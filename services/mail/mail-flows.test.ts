@@ -83,6 +83,7 @@ describe("mail over SMTP", () => {
     await auth().resetPassword({ token, newPassword: "كلمة مرور جديدة للحساب" });
     expect((await failure(auth().resetPassword({ token, newPassword: "كلمة مرور أخرى تماما" }))).code).toBe(Code.InvalidArgument);
     expect((await failure(auth().refreshToken({ refreshToken: owner.refreshToken }))).code).toBe(Code.Unauthenticated);
+    expect((await failure(h.client(AuthService, { credential: owner.accessToken }).getCurrentUser({}))).code).toBe(Code.Unauthenticated);
     expect((await failure(auth().login({ email: owner.email, password: TEST_PASSWORD }))).code).toBe(Code.Unauthenticated);
     await auth().login({ email: owner.email, password: "كلمة مرور جديدة للحساب" });
     const actions = (await h.testDb.db.fork().find(AuditEvent, { actorUser: owner.userId })).map((e) => e.action);
