@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { JwtKey } from "../config/config.js";
 
@@ -20,6 +20,20 @@ export async function resolveSigningKeys(configured: JwtKey[] | undefined, dataD
   if (existing) return parse(existing);
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const generated = `local-${randomBytes(4).toString("hex")}:${randomBytes(48).toString("base64url")}`;
-  const written = await writeFile(file, generated, { mode: 0o600, flag: "wx" }).then(() => true, () => false);
-  return parse(written ? generated : await readFile(file, "utf8"));
+  // Written whole to a private name, then linked into place: link fails if the file exists, so the
+  // first process wins and nobody ever reads a half-written key.
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  await writeFile(draft, generated, { mode: 0o600 });
+  try {
+    const won = await link(draft, file).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => {
+        if (err.code !== "EEXIST") throw err;
+        return false;
+      },
+    );
+    return parse(won ? generated : await readFile(file, "utf8"));
+  } finally {
+    await rm(draft, { force: true });
+  }
 }
