@@ -20,6 +20,7 @@ import { Invitations } from "../services/orgs/invitations.js";
 import { organizationAdminHandler } from "../services/orgs/admin-handler.js";
 import type { ProductHandlers } from "./routes.js";
 import { RateLimits } from "../services/limits/rate-limits.js";
+import { MemoryStreamSlots, RedisStreamSlots, type StreamSlots } from "../services/limits/stream-slots.js";
 import type { Logger } from "pino";
 import { AccountEmails } from "../services/auth/account-emails.js";
 import { createMailer, type Mailer } from "../services/mail/mailer.js";
@@ -32,6 +33,8 @@ export interface Identity {
   audit: AuditLog;
   authenticator: Authenticator;
   limits: RateLimits;
+  /** Live-stream slots per organisation (the live-session engine takes one per session too). */
+  streamSlots: StreamSlots;
   emails: AccountEmails;
   mail: MailQueue;
   handlers: ProductHandlers;
@@ -40,9 +43,9 @@ export interface Identity {
 }
 
 export async function createIdentity(
-  config: Pick<Config, "auth" | "dataDir" | "rateLimits" | "mail">,
+  config: Pick<Config, "auth" | "dataDir" | "rateLimits" | "mail" | "maxLiveStreamsPerOrganization">,
   adapters: { database: Database; redis?: Redis; mailer?: Mailer; logger?: Logger },
-  /** Where limit counters live in Redis; tests give each gateway its own. */
+  /** Where limit counters and stream leases live in Redis; tests give each gateway its own. */
   options: { rateLimitPrefix?: string } = {},
 ): Promise<Identity> {
   const keys = await resolveSigningKeys(config.auth.jwtKeys, config.dataDir);
@@ -51,6 +54,12 @@ export async function createIdentity(
   const audit = new AuditLog(adapters.database);
   const apiKeys = new ApiKeys(adapters.database, audit);
   const limits = new RateLimits(config.rateLimits, { redis: adapters.redis, keyPrefix: options.rateLimitPrefix });
+  const streamSlots = adapters.redis
+    ? new RedisStreamSlots(adapters.redis, {
+        limit: config.maxLiveStreamsPerOrganization,
+        keyPrefix: options.rateLimitPrefix ? `${options.rateLimitPrefix}:streams` : undefined,
+      })
+    : new MemoryStreamSlots(config.maxLiveStreamsPerOrganization);
   const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits);
   const organizations = new Organizations(adapters.database, audit, accounts);
   const mail = new MailQueue(adapters.mailer ?? createMailer(config.mail), adapters.logger);
@@ -63,6 +72,7 @@ export async function createIdentity(
     audit,
     authenticator: accounts,
     limits,
+    streamSlots,
     emails,
     mail,
     close: () => mail.close(),

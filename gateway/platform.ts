@@ -44,6 +44,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       readiness,
       authenticator: identity.authenticator,
       limits: identity.limits,
+      streamSlots: identity.streamSlots,
       routes: productRoutes({ ...identity.handlers }),
       serviceNames: productServiceNames,
       httpRoutes,

@@ -23,6 +23,8 @@ import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
 import type { Authenticator } from "../services/auth/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
 import type { RateLimits } from "../services/limits/rate-limits.js";
+import type { StreamSlots } from "../services/limits/stream-slots.js";
+import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -43,7 +45,12 @@ export interface GatewayOptions {
   policy?: Readonly<Record<string, RpcRule>>;
   /** Request limits per API key, user and IP; none when left out. */
   limits?: RateLimits;
+  /** Live streams each organisation may hold open at once; unlimited when left out. */
+  streamSlots?: StreamSlots;
 }
+
+/** RPCs that hold one of the organisation's live-stream slots while open. */
+export const LIVE_STREAM_RPCS = ["arabicstt.v1.SpeechService/StreamingRecognize"] as const;
 
 export interface RunningGateway {
   grpcPort: number;
@@ -84,6 +91,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       openServices: [Health.typeName],
       limits: options.limits,
     }),
+    ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
     validationInterceptor(),
   ];
 

@@ -117,6 +117,7 @@ const envSchema = z.object({
   RATE_LIMIT_IP: limit("20/1,200/60"),
   RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
   RATE_LIMIT_LOGIN_IP: limit("100/900"),
+  MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
   SMTP_URL: optional(url(["smtp:", "smtps:"])),
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
@@ -186,6 +187,8 @@ export interface Config {
   worker: { metricsPort: number };
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
+  /** Live streams (StreamingRecognize) one organisation may hold open at once. */
+  maxLiveStreamsPerOrganization: number;
   mail: {
     /** Unset: messages are written to `outboxDir` instead of sent. */
     smtpUrl?: string;
@@ -257,6 +260,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     },
+    maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
     mail: {
       smtpUrl: e.SMTP_URL,
       from: e.MAIL_FROM,
