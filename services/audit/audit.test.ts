@@ -79,6 +79,13 @@ describe("ListAuditEvents", () => {
     expect(events.map((e) => e.action)).toContain("api_key.create");
   });
 
+  it("shows an organisation's admins the failed logins of its members", async () => {
+    const target = await registerOwner(h);
+    await failure(h.client(AuthService).login({ email: target.email, password: "a wrong password guess" }));
+    const { events } = await audit(target).listAuditEvents({ outcome: AuditOutcome.FAILURE });
+    expect(events.map((e) => [e.action, e.actor?.userId, e.details.reason])).toEqual([["auth.login", target.userId, "wrong_password"]]);
+  });
+
   it("records failed logins with the address tried", async () => {
     await failure(h.client(AuthService).login({ email: owner.email, password: "wrong password!!" }));
     const operator = await registerOwner(h);

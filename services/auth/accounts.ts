@@ -100,7 +100,11 @@ export class Accounts implements Authenticator {
       await burnPasswordCheck(input.password);
       throw await refuse("unknown_email");
     }
-    if (!(await verifyPassword(user.passwordHash, input.password))) throw await refuse("wrong_password");
+    if (!(await verifyPassword(user.passwordHash, input.password))) {
+      // Filed under the organisation the attempt was aimed at, so its admins see attacks on their people.
+      const target = await this.pickMembership(em, user.id, input.organizationId);
+      throw await refuse("wrong_password", target?.organization.id);
+    }
     const membership = await this.pickMembership(em, user.id, input.organizationId);
     if (!membership) {
       // The password was right, so saying which part failed reveals nothing; another
