@@ -8,12 +8,23 @@ import { Code, ConnectError, createClient, type Client, type Transport } from "@
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { productRoutes, productServices } from "./routes.js";
 import { startTestGateway, type TestGateway } from "./testing/test-gateway.js";
-import { grpcJsClient, loadGrpcJsPackage, transports, type Transports } from "./testing/clients.js";
+import { grpcJsClient, loadGrpcJsPackage, transports, withHeaders, type Transports } from "./testing/clients.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { JobService } from "../proto/gen/arabicstt/v1/job_pb.js";
 import { SpeechService, RecognizeRequestSchema } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { AdminService, GetSystemStatsResponseSchema } from "../proto/gen/arabicstt/v1/admin_pb.js";
 import { FailedPreconditionError, NotFoundError } from "../services/errors/errors.js";
+import { rpcPolicy } from "../services/auth/rpc-policy.js";
+import { fixedAuthenticator, testUser } from "./testing/auth.js";
+
+const MEMBER_TOKEN = "member-token";
+const OPERATOR_TOKEN = "operator-token";
+const authenticator = fixedAuthenticator({
+  [MEMBER_TOKEN]: testUser({ role: "member" }),
+  [OPERATOR_TOKEN]: testUser({ role: "viewer", platformAdmin: true }),
+});
+const asMember = { headers: { authorization: `Bearer ${MEMBER_TOKEN}` } };
+const asOperator = { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } };
 
 type AnyClient = Record<string, (...args: unknown[]) => unknown>;
 
@@ -82,7 +93,7 @@ describe("a gateway serving the public API before any capability is built", () =
   let grpcPkg: grpc.GrpcObject;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ env: { CORS_ORIGINS: "https://app.example.com", MAX_MESSAGE_BYTES: "65536" } });
+    gw = await startTestGateway({ env: { CORS_ORIGINS: "https://app.example.com", MAX_MESSAGE_BYTES: "65536" }, authenticator });
     t = transports(gw.grpcPort, gw.httpPort);
     grpcPkg = loadGrpcJsPackage();
   });
@@ -103,9 +114,14 @@ describe("a gateway serving the public API before any capability is built", () =
     for (const { service, method } of allMethods) {
       const label = `${service.name}.${method.name}`;
       const grpcCode = await callConnect(t.grpc, service, method);
-      // Nothing is built yet: an empty request either fails validation or reaches the
-      // router's UNIMPLEMENTED; either proves the RPC is routed and the stack answered.
-      expect([Code.Unimplemented, Code.InvalidArgument], label).toContain(grpcCode);
+      // No handler is mounted here. Without credentials a protected RPC stops at the auth
+      // interceptor; a public one either fails validation or reaches the router's UNIMPLEMENTED.
+      // Either proves the RPC is routed and the stack answered.
+      if (rpcPolicy[`${service.typeName}/${method.name}`]?.access === "public") {
+        expect([Code.Unimplemented, Code.InvalidArgument], label).toContain(grpcCode);
+      } else {
+        expect(grpcCode, label).toBe(Code.Unauthenticated);
+      }
       const others: Array<[string, Transport]> = [["connectH2", t.connectH2], ["grpcWebH2", t.grpcWebH2]];
       // Browsers (HTTP/1.1) cannot stream requests; those RPCs are for h2 clients.
       if (!h2Only.has(method.methodKind)) others.push(["connectH1", t.connectH1], ["grpcWebH1", t.grpcWebH1]);
@@ -120,7 +136,7 @@ describe("a gateway serving the public API before any capability is built", () =
 
   it("rejects an invalid field with INVALID_ARGUMENT naming it, and structured violations", async () => {
     const jobs = createClient(JobService, t.grpc);
-    const err = await jobs.getJob({ jobId: "not-a-uuid" }).catch((e: unknown) => ConnectError.from(e));
+    const err = await jobs.getJob({ jobId: "not-a-uuid" }, asMember).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect((err as ConnectError).rawMessage).toMatch(/^invalid GetJobRequest: job_id: must be a valid UUID \[string\.uuid\]$/);
@@ -131,7 +147,7 @@ describe("a gateway serving the public API before any capability is built", () =
   it("refuses a message over the size limit with RESOURCE_EXHAUSTED", async () => {
     const speech = createClient(SpeechService, t.grpc);
     const big = create(RecognizeRequestSchema, { audioSource: { case: "content", value: new Uint8Array(70_000) } });
-    const err = await speech.recognize(big).catch((e: unknown) => ConnectError.from(e));
+    const err = await speech.recognize(big, asMember).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.ResourceExhausted);
   });
 
@@ -142,7 +158,7 @@ describe("a gateway serving the public API before any capability is built", () =
     expect(headers?.get("x-request-id")).toBe("call-centre-42");
 
     const jobs = createClient(JobService, t.grpc);
-    const err = ConnectError.from(await jobs.getJob({ jobId: "x" }).catch((e: unknown) => e));
+    const err = ConnectError.from(await jobs.getJob({ jobId: "x" }, asMember).catch((e: unknown) => e));
     expect(err.metadata.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     const line = gw.logs.find((l) => l.request_id === err.metadata.get("x-request-id"));
     expect(line).toMatchObject({ rpc_service: "arabicstt.v1.JobService", rpc_method: "GetJob", code: "invalid_argument" });
@@ -181,6 +197,24 @@ describe("a gateway serving the public API before any capability is built", () =
     expect(unknownRpc.status).toBe(404);
   });
 
+  it("sends security headers on every HTTP/1.1 response, and no stack traces", async () => {
+    const base = `http://127.0.0.1:${gw.httpPort}`;
+    const responses = [
+      await fetch(`${base}/healthz`),
+      await fetch(`${base}/no/such/path`),
+      await fetch(`${base}/arabicstt.v1.JobService/GetJob`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" }),
+      await fetch(`${base}/arabicstt.v1.AuthService/GetCurrentUser`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+    ];
+    for (const res of responses) {
+      expect(res.headers.get("x-content-type-options"), res.url).toBe("nosniff");
+      expect(res.headers.get("x-frame-options"), res.url).toBe("DENY");
+      expect(res.headers.get("referrer-policy"), res.url).toBe("no-referrer");
+      expect(res.headers.get("content-security-policy"), res.url).toContain("default-src 'none'");
+      expect(await res.text(), res.url).not.toMatch(/\n\s+at |node_modules/);
+    }
+    expect(responses[3]!.status).toBe(401);
+  });
+
   it("applies the CORS allowlist on the browser listener", async () => {
     const url = `http://127.0.0.1:${gw.httpPort}/grpc.health.v1.Health/Check`;
     const preflight = (origin: string) =>
@@ -211,6 +245,7 @@ describe("errors and deadlines through the interceptor stack", () => {
   beforeAll(async () => {
     gw = await startTestGateway({
       env: { UNARY_DEADLINE_MS: "300" },
+      authenticator,
       routes: productRoutes({
         "arabicstt.v1.SpeechService": {
           async *streamingRecognize(requests) {
@@ -236,7 +271,7 @@ describe("errors and deadlines through the interceptor stack", () => {
         },
       }),
     });
-    client = createClient(AdminService, transports(gw.grpcPort, gw.httpPort).grpc);
+    client = createClient(AdminService, withHeaders(transports(gw.grpcPort, gw.httpPort).grpc, asOperator.headers));
   });
   afterAll(() => gw.drain());
 
@@ -263,7 +298,7 @@ describe("errors and deadlines through the interceptor stack", () => {
   });
 
   it("validates each message of a bidi stream as it arrives, before the handler sees it", async () => {
-    const speech = createClient(SpeechService, transports(gw.grpcPort, gw.httpPort).grpc);
+    const speech = createClient(SpeechService, withHeaders(transports(gw.grpcPort, gw.httpPort).grpc, asMember.headers));
     const requests = (async function* () {
       yield { streamingRequest: { case: "audioContent" as const, value: new Uint8Array(1600) } };
       yield { streamingRequest: { case: "audioContent" as const, value: new Uint8Array(1_048_577) } };
@@ -288,6 +323,7 @@ describe("graceful shutdown", () => {
     const released = new Promise<void>((r) => (release = r));
     const gw = await startTestGateway({
       env: { SHUTDOWN_GRACE_MS: "4000" },
+      authenticator,
       healthWatchIntervalMs: 50,
       routes: productRoutes({
         "arabicstt.v1.AdminService": {
@@ -303,7 +339,7 @@ describe("graceful shutdown", () => {
     const watching = (async () => {
       for await (const res of createClient(Health, t.grpc).watch({})) statuses.push(res.status);
     })();
-    const slow = createClient(AdminService, t.grpc).getSystemStats({});
+    const slow = createClient(AdminService, t.grpc).getSystemStats({}, asOperator);
     while (statuses.length === 0 || gw.inFlight() < 2) await new Promise((r) => setTimeout(r, 20));
 
     const drained = gw.drain();

@@ -1,11 +1,12 @@
 // The whole API process in one: real adapters (PGlite or PostgreSQL, filesystem or S3,
 // Redis when REDIS_URL is set) behind the gateway, as `npm start` composes them.
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createClient } from "@connectrpc/connect";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { loadConfig } from "../services/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
 import { createServerDatabaseUrl } from "../services/database/testing.js";
@@ -119,6 +120,24 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     expect(result.text).toBe("10");
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/arabicstt_inference_duration_seconds_count\{[^}]*model="dtmf"[^}]*\} 1/);
+  });
+
+  it("puts accounts and the auth interceptor in front of the API, with a signing key kept under DATA_DIR", async () => {
+    const t = transports(platform.gateway.grpcPort, platform.gateway.httpPort);
+    const auth = createClient(AuthService, t.grpc);
+    const registered = await auth.register({
+      email: `platform-${randomBytes(4).toString("hex")}@example.com`,
+      password: "كلمة سر طويلة 2026",
+      displayName: "منى",
+      organizationName: "منصة",
+    });
+    const me = await auth.getCurrentUser({}, { headers: { authorization: `Bearer ${registered.tokens!.accessToken}` } });
+    expect(me.user?.userId).toBe(registered.user?.userId);
+    const anonymous = await createClient(AuthService, t.connectH1).getCurrentUser({}).catch((e: unknown) => ConnectError.from(e));
+    expect((anonymous as ConnectError).code).toBe(Code.Unauthenticated);
+    const key = await readFile(path.join(dataDir, "secrets", "jwt-signing.key"), "utf8");
+    const kid = key.slice(0, key.indexOf(":"));
+    expect(JSON.parse(Buffer.from(registered.tokens!.accessToken.split(".")[0]!, "base64url").toString()).kid).toBe(kid);
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

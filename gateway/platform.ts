@@ -9,6 +9,7 @@ import type { Logger } from "../services/platform/logger.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
+import { createIdentity, type Identity } from "./identity.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -17,6 +18,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   gateway: RunningGateway;
   metrics: GatewayMetrics;
   readiness: Readiness;
+  /** Accounts, organisations, API keys and the audit log. */
+  identity: Identity;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -33,12 +36,16 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
+    const identity = await createIdentity(config, { ...adapters, logger });
     const gateway = await startGateway({
       config,
       logger,
       metrics,
       readiness,
-      routes: productRoutes({}),
+      authenticator: identity.authenticator,
+      limits: identity.limits,
+      streamSlots: identity.streamSlots,
+      routes: productRoutes({ ...identity.handlers }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -49,12 +56,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       blobs: adapters.blobs,
       redis: adapters.redis,
       inference: adapters.inference,
+      identity,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await identity.close();
           await adapters.close();
         })()),
     };

@@ -11,6 +11,7 @@ import type { Readiness } from "../services/platform/readiness.js";
 import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { grpcHealthService } from "./health/grpc-health.js";
 import { applyCors } from "./http/cors.js";
+import { applySecurityHeaders } from "./http/security-headers.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
 import { requestContextInterceptor } from "./interceptors/request-context.js";
 import { InFlight, observeInterceptor } from "./interceptors/observe.js";
@@ -18,6 +19,12 @@ import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
 import { validationInterceptor } from "./interceptors/validation.js";
+import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
+import type { Authenticator } from "../services/auth/principal.js";
+import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
+import type { RateLimits } from "../services/limits/rate-limits.js";
+import type { StreamSlots } from "../services/limits/stream-slots.js";
+import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -32,7 +39,18 @@ export interface GatewayOptions {
   httpRoutes?: HttpRoute[];
   /** How often grpc.health.v1 Watch re-checks dependencies. Default 5 s. */
   healthWatchIntervalMs?: number;
+  /** Turns credentials into principals for the auth interceptor. */
+  authenticator: Authenticator;
+  /** Who may call which RPC. Default: the one table in services/auth/rpc-policy.ts. */
+  policy?: Readonly<Record<string, RpcRule>>;
+  /** Request limits per API key, user and IP; none when left out. */
+  limits?: RateLimits;
+  /** Live streams each organisation may hold open at once; unlimited when left out. */
+  streamSlots?: StreamSlots;
 }
+
+/** RPCs that hold one of the organisation's live-stream slots while open. */
+export const LIVE_STREAM_RPCS = ["arabicstt.v1.SpeechService/StreamingRecognize"] as const;
 
 export interface RunningGateway {
   grpcPort: number;
@@ -59,13 +77,21 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   setMaxListeners(0, shutdown.signal, drainStarted.signal);
 
   // Order matters: the first is outermost. Observation sees the mapped code; the request
-  // id is echoed on every outcome; validation runs before any handler.
+  // id is echoed on every outcome; an unauthenticated caller learns nothing from validation;
+  // validation runs before any handler.
   const interceptors: Interceptor[] = [
     requestContextInterceptor(logger),
     observeInterceptor(metrics, inFlight),
     errorMapperInterceptor(),
     drainInterceptor(() => draining),
     deadlineInterceptor(config.limits.unaryDeadlineMs),
+    authInterceptor({
+      authenticator: options.authenticator,
+      policy: options.policy ?? rpcPolicy,
+      openServices: [Health.typeName],
+      limits: options.limits,
+    }),
+    ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
     validationInterceptor(),
   ];
 
@@ -104,7 +130,10 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       res.end(JSON.stringify({ error: "not found" }));
     },
   });
-  const grpcServer = http2.createServer({}, grpcHandler);
+  const grpcServer = http2.createServer({}, (req, res) => {
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    void grpcHandler(req, res);
+  });
   const sessions = new Set<http2.ServerHttp2Session>();
   grpcServer.on("session", (session) => {
     sessions.add(session);
@@ -117,7 +146,9 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
   });
   const httpServer = http.createServer((req, res) => {
+    applySecurityHeaders(res);
     if (applyCors(req, res, config.http.corsOrigins)) return;
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     void browserHandler(req, res);
   });
 

@@ -33,7 +33,13 @@ interface RoundResult {
 }
 
 async function load(port: number, durationMs: number): Promise<RoundResult> {
-  const client = createClient(SpeechService, createGrpcTransport({ baseUrl: `http://127.0.0.1:${port}` }));
+  const client = createClient(
+    SpeechService,
+    createGrpcTransport({
+      baseUrl: `http://127.0.0.1:${port}`,
+      interceptors: [(next) => (req) => (req.header.set("x-api-key", "astt_bench"), next(req))],
+    }),
+  );
   const request = create(ListModelsRequestSchema, {});
   const latencies: number[] = [];
   let errors = 0;

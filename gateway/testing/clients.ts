@@ -62,3 +62,19 @@ export function transports(grpcPort: number, httpPort: number, host = "127.0.0.1
     grpcWebH2: createGrpcWebTransport({ baseUrl: h2, httpVersion: "2" }),
   };
 }
+
+/** The transport with these headers on every call, as SDKs send credentials. */
+export function withHeaders(transport: Transport, headers: Record<string, string>): Transport {
+  return {
+    unary: (method, signal, timeoutMs, header, input, contextValues) => {
+      const h = new Headers(header);
+      for (const [name, value] of Object.entries(headers)) h.set(name, value);
+      return transport.unary(method, signal, timeoutMs, h, input, contextValues);
+    },
+    stream: (method, signal, timeoutMs, header, input, contextValues) => {
+      const h = new Headers(header);
+      for (const [name, value] of Object.entries(headers)) h.set(name, value);
+      return transport.stream(method, signal, timeoutMs, h, input, contextValues);
+    },
+  };
+}

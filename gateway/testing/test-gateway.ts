@@ -9,6 +9,10 @@ import { Readiness, type DependencyCheck } from "../../services/platform/readine
 import { startGateway, type RunningGateway } from "../server.js";
 import { productRoutes, productServiceNames } from "../routes.js";
 import type { HttpRoute } from "../../services/platform/probes.js";
+import type { Authenticator } from "../../services/auth/principal.js";
+import type { RateLimits } from "../../services/limits/rate-limits.js";
+import type { StreamSlots } from "../../services/limits/stream-slots.js";
+import { fixedAuthenticator } from "./auth.js";
 
 export interface TestGateway extends RunningGateway {
   metrics: GatewayMetrics;
@@ -24,6 +28,10 @@ export async function startTestGateway(options: {
   checks?: DependencyCheck[];
   httpRoutes?: HttpRoute[];
   healthWatchIntervalMs?: number;
+  /** Default: no credential is valid (see ./auth.ts for fixed ones). */
+  authenticator?: Authenticator;
+  limits?: RateLimits;
+  streamSlots?: StreamSlots;
 } = {}): Promise<TestGateway> {
   const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "debug", ...options.env });
   const logs: Array<Record<string, unknown>> = [];
@@ -45,6 +53,9 @@ export async function startTestGateway(options: {
     serviceNames: productServiceNames,
     httpRoutes: options.httpRoutes,
     healthWatchIntervalMs: options.healthWatchIntervalMs,
+    authenticator: options.authenticator ?? fixedAuthenticator(),
+    limits: options.limits,
+    streamSlots: options.streamSlots,
   });
   return { ...gateway, metrics, readiness, logs, logger };
 }

@@ -11,6 +11,8 @@ export class User extends BaseEntity {
   emailVerifiedAt: Date | null = null;
   /** Operators of the platform itself (admin service), not of a tenant. */
   isPlatformAdmin: Opt<boolean> = false;
+  /** Access tokens issued before this are refused (password reset or change, logout everywhere). */
+  sessionsRevokedAt: Date | null = null;
 }
 
 export const UserSchema = new EntitySchema<User, BaseEntity>({
@@ -23,6 +25,7 @@ export const UserSchema = new EntitySchema<User, BaseEntity>({
     displayName: { type: "text", nullable: true },
     emailVerifiedAt: { type: "datetime", nullable: true },
     isPlatformAdmin: { type: "boolean", default: false },
+    sessionsRevokedAt: { type: "datetime", nullable: true },
   },
   uniques: [
     // An expression index rather than citext: citext is an extension PGlite would have to load separately.

@@ -1,6 +1,7 @@
 // The one typed configuration of a process, built at its composition root from the
 // environment. Nothing else reads process.env.
 import { z } from "zod";
+import { parseLimitSpec, type RateLimitConfig } from "../limits/rate-limits.js";
 
 const port = (fallback: number) =>
   z.coerce
@@ -32,10 +33,41 @@ const url = (protocols: string[]) =>
 const optional = <T extends z.ZodType>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+const limit = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const spec = parseLimitSpec(value);
+      if (!spec) {
+        ctx.addIssue({ code: "custom", message: "must be points/seconds, optionally followed by ,points/seconds for a burst pool (e.g. 20/1,200/60)" });
+        return z.NEVER;
+      }
+      return spec;
+    });
+
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 // Values never echoed back in an error message.
-const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL"]);
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL"]);
+
+/** `kid:secret,kid:secret`: the first key signs, every key verifies (rotation without logging anyone out). */
+const jwtKeys = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const at = entry.indexOf(":");
+        return { kid: entry.slice(0, at), secret: entry.slice(at + 1) };
+      }),
+  )
+  .refine(
+    (keys) => keys.length > 0 && keys.every((k) => /^[A-Za-z0-9._-]{1,64}$/.test(k.kid) && k.secret.length >= 32),
+    "must be kid:secret[,kid:secret...] with ids of letters, digits, . _ - and secrets of at least 32 characters",
+  );
 
 const envSchema = z.object({
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -76,6 +108,19 @@ const envSchema = z.object({
   MAX_CLIENT_DEADLINE_MS: positiveInt(3_600_000, 86_400_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
   METRICS_PORT: port(9464),
+  JWT_SIGNING_KEYS: optional(jwtKeys),
+  JWT_ISSUER: z.string().min(1).default("arabicstt"),
+  ACCESS_TOKEN_TTL_SECONDS: positiveInt(900, 3600),
+  REFRESH_TOKEN_TTL_DAYS: positiveInt(30, 365),
+  RATE_LIMIT_API_KEY: limit("50/1,1000/60"),
+  RATE_LIMIT_USER: limit("20/1,400/60"),
+  RATE_LIMIT_IP: limit("20/1,200/60"),
+  RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
+  RATE_LIMIT_LOGIN_IP: limit("100/900"),
+  MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
+  SMTP_URL: optional(url(["smtp:", "smtps:"])),
+  MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
+  APP_BASE_URL: optional(url(["http:", "https:"])),
 });
 
 export type StorageConfig =
@@ -107,6 +152,24 @@ export interface InferenceConfig {
   deadlineMs: number;
 }
 
+export interface JwtKey {
+  /** Key id, written to the token header so a verifier picks the right key. */
+  kid: string;
+  secret: string;
+}
+
+/**
+ * Access and refresh tokens. Without JWT_SIGNING_KEYS one HS256 key is made once and kept under DATA_DIR
+ * (see services/auth/signing-keys.ts), so tokens survive restarts of an embedded installation.
+ */
+export interface AuthConfig {
+  /** The first signs; all verify. Undefined: the generated key under DATA_DIR. */
+  jwtKeys?: JwtKey[];
+  issuer: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+}
+
 export interface Config {
   host: string;
   grpcPort: number;
@@ -122,6 +185,18 @@ export interface Config {
   shutdownGraceMs: number;
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
+  auth: AuthConfig;
+  rateLimits: RateLimitConfig;
+  /** Live streams (StreamingRecognize) one organisation may hold open at once. */
+  maxLiveStreamsPerOrganization: number;
+  mail: {
+    /** Unset: messages are written to `outboxDir` instead of sent. */
+    smtpUrl?: string;
+    from: string;
+    outboxDir: string;
+    /** Where the links in emails point (the web app's verify, reset and invitation pages). */
+    appBaseUrl: string;
+  };
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -179,6 +254,26 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     worker: { metricsPort: e.METRICS_PORT },
+    auth: {
+      jwtKeys: e.JWT_SIGNING_KEYS,
+      issuer: e.JWT_ISSUER,
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    },
+    maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      from: e.MAIL_FROM,
+      outboxDir: `${e.DATA_DIR.replace(/\/+$/, "")}/outbox`,
+      appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
+    },
+    rateLimits: {
+      apiKey: e.RATE_LIMIT_API_KEY,
+      user: e.RATE_LIMIT_USER,
+      ip: e.RATE_LIMIT_IP,
+      loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
+      loginPerIp: e.RATE_LIMIT_LOGIN_IP,
+    },
   };
 }
 

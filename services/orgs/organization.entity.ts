@@ -1,6 +1,13 @@
 import { EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
 
+/** Defaults applied to every request of the organisation (OrganizationSettings in the API). */
+export interface OrganizationSettings {
+  defaultLanguageCode?: string;
+  defaultModel?: string;
+  retentionDays?: number;
+}
+
 export const ORGANIZATION_STATUSES = ["active", "suspended"] as const;
 export type OrganizationStatus = (typeof ORGANIZATION_STATUSES)[number];
 
@@ -13,6 +20,8 @@ export class Organization extends BaseEntity {
   plan: Opt<string> = "free";
   status: Opt<OrganizationStatus> = "active";
   suspendedAt: Date | null = null;
+  suspensionReason: string | null = null;
+  settings: Opt<OrganizationSettings> = {};
 }
 
 export const OrganizationSchema = new EntitySchema<Organization, BaseEntity>({
@@ -25,5 +34,7 @@ export const OrganizationSchema = new EntitySchema<Organization, BaseEntity>({
     plan: { type: "text", default: "free" },
     status: { enum: true, items: [...ORGANIZATION_STATUSES], default: "active" },
     suspendedAt: { type: "datetime", nullable: true },
+    suspensionReason: { type: "text", nullable: true },
+    settings: { type: "json", defaultRaw: "'{}'" },
   },
 });

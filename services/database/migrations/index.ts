@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261125091512_initial } from "./Migration20261125091512_initial.js";
+import { Migration20261125101906_organization_settings } from "./Migration20261125101906_organization_settings.js";
+import { Migration20261125104025_user_sessions_revoked_at } from "./Migration20261125104025_user_sessions_revoked_at.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".", import.meta.url));
@@ -11,4 +13,6 @@ export const migrationsDir = fileURLToPath(new URL(".", import.meta.url));
  */
 export const migrations: MigrationObject[] = [
   { name: "Migration20261125091512_initial", class: Migration20261125091512_initial },
+  { name: "Migration20261125101906_organization_settings", class: Migration20261125101906_organization_settings },
+  { name: "Migration20261125104025_user_sessions_revoked_at", class: Migration20261125104025_user_sessions_revoked_at },
 ];

@@ -1,0 +1,84 @@
+// Authentication and authorisation in front of every handler: reads the credential
+// (`authorization: Bearer <access token | API key>` or `x-api-key`), resolves it to a principal,
+// and applies the RPC's entry of the one policy table. Methods without an entry are refused.
+import type { Interceptor } from "@connectrpc/connect";
+import { PermissionDeniedError, UnauthenticatedError } from "../../services/errors/errors.js";
+import { authorize } from "../../services/auth/authorize.js";
+import { callerKey, principalKey } from "../../services/auth/context.js";
+import type { Authenticator } from "../../services/auth/principal.js";
+import type { RpcRule } from "../../services/auth/rpc-policy.js";
+import type { LimitKind } from "../../services/limits/rate-limits.js";
+import { requestContextOf } from "./request-context.js";
+
+/** Set by the gateway's listeners from the socket, overwriting whatever a client sent. */
+export const PEER_ADDRESS_HEADER = "x-arabicstt-peer-address";
+
+export interface AuthInterceptorOptions {
+  authenticator: Authenticator;
+  policy: Readonly<Record<string, RpcRule>>;
+  /** Services outside the product API that need no credential (grpc.health.v1). */
+  openServices: readonly string[];
+  /** Per key, per user and per IP request limits; none when left out. */
+  limits?: { consume(kind: LimitKind, key: string): Promise<void> };
+}
+
+export function credentialOf(header: Headers): string | undefined {
+  const authorization = header.get("authorization");
+  if (authorization) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+    if (!match) throw new UnauthenticatedError('authorization header must be "Bearer <access token or API key>"');
+    return match[1];
+  }
+  return header.get("x-api-key")?.trim() || undefined;
+}
+
+export function authInterceptor(options: AuthInterceptorOptions): Interceptor {
+  const open = new Set(options.openServices);
+  return (next) => async (req) => {
+    if (open.has(req.service.typeName)) return next(req);
+    const rule = options.policy[`${req.service.typeName}/${req.method.name}`];
+    if (!rule) throw new PermissionDeniedError("this method has no access rule and is refused");
+    req.contextValues.set(callerKey, {
+      ip: req.header.get(PEER_ADDRESS_HEADER),
+      userAgent: req.header.get("user-agent"),
+      requestId: requestContextOf(req.contextValues).requestId,
+    });
+    const ip = req.header.get(PEER_ADDRESS_HEADER) || "unknown";
+    const limitBy = async (kind: LimitKind, key: string) => options.limits?.consume(kind, key);
+    if (rule.access === "public") {
+      await limitBy("ip", ip);
+      // A public method may still use a valid credential (AcceptInvitation by a logged-in user);
+      // a stale one is ignored rather than failing a login.
+      const credential = safeCredential(req.header);
+      if (credential) {
+        const principal = await options.authenticator.authenticate(credential).catch(() => undefined);
+        if (principal) req.contextValues.set(principalKey, principal);
+      }
+      return next(req);
+    }
+    let principal;
+    try {
+      const credential = credentialOf(req.header);
+      if (!credential) {
+        throw new UnauthenticatedError("this method needs credentials: send authorization: Bearer <access token or API key>, or x-api-key");
+      }
+      principal = await options.authenticator.authenticate(credential);
+    } catch (err) {
+      // Guessing credentials costs the guesser's address its budget.
+      await limitBy("ip", ip);
+      throw err;
+    }
+    await (principal.kind === "api_key" ? limitBy("apiKey", principal.apiKeyId) : limitBy("user", principal.userId));
+    authorize(rule, principal);
+    req.contextValues.set(principalKey, principal);
+    return next(req);
+  };
+}
+
+function safeCredential(header: Headers): string | undefined {
+  try {
+    return credentialOf(header);
+  } catch {
+    return undefined;
+  }
+}

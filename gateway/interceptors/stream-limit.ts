@@ -1,0 +1,36 @@
+// Holds one of the organisation's live-stream slots for as long as each StreamingRecognize call is
+// open, and gives it back however the stream ends (finished, failed, cancelled).
+import type { Interceptor } from "@connectrpc/connect";
+import { principalKey } from "../../services/auth/context.js";
+import type { StreamSlots } from "../../services/limits/stream-slots.js";
+
+export function streamLimitInterceptor(slots: StreamSlots, methods: readonly string[]): Interceptor {
+  const limited = new Set(methods);
+  return (next) => async (req) => {
+    const principal = req.contextValues.get(principalKey);
+    if (!principal || !limited.has(`${req.service.typeName}/${req.method.name}`)) return next(req);
+    const slot = await slots.acquire(principal.organizationId);
+    let res;
+    try {
+      res = await next(req);
+    } catch (err) {
+      await slot.release();
+      throw err;
+    }
+    if (!res.stream) {
+      await slot.release();
+      return res;
+    }
+    const messages = res.message;
+    return {
+      ...res,
+      message: (async function* () {
+        try {
+          yield* messages;
+        } finally {
+          await slot.release();
+        }
+      })(),
+    };
+  };
+}

@@ -1,0 +1,58 @@
+// A gateway with the real identity capabilities on a database of its own (PGlite, or a new
+// database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites.
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import { loadConfig } from "../../services/config/config.js";
+import { createTestDatabase, type TestDatabase } from "../../services/database/testing.js";
+import { createIdentity, type Identity } from "../identity.js";
+import { productRoutes } from "../routes.js";
+import { startTestGateway, type TestGateway } from "./test-gateway.js";
+import { withHeaders } from "./clients.js";
+
+export interface IdentityGateway {
+  gw: TestGateway;
+  identity: Identity;
+  testDb: TestDatabase;
+  redis?: Redis;
+  /** The gateway's DATA_DIR (its mail outbox lives in `outbox/`). */
+  dataDir: string;
+  /** A client over gRPC (`grpc`) or Connect (`connect`), sending `credential` as a bearer token when given. */
+  client<S extends DescService>(service: S, options?: { credential?: string; protocol?: "grpc" | "connect"; headers?: Record<string, string> }): Client<S>;
+  stop(): Promise<void>;
+}
+
+export async function startIdentityGateway(env: Record<string, string> = {}): Promise<IdentityGateway> {
+  const testDb = await createTestDatabase();
+  const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
+  const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  const config = loadConfig({ DATA_DIR: dataDir, ...env });
+  const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
+  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes({ ...identity.handlers }) });
+  const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
+  const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
+  return {
+    gw,
+    identity,
+    testDb,
+    redis,
+    dataDir,
+    client(service, options = {}) {
+      const base: Transport = options.protocol === "connect" ? connect : grpc;
+      const headers = { ...(options.credential ? { authorization: `Bearer ${options.credential}` } : {}), ...options.headers };
+      return createClient(service, withHeaders(base, headers));
+    },
+    async stop() {
+      await gw.drain();
+      await identity.close();
+      redis?.disconnect();
+      await testDb.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,108 @@
+// How many live streams an organisation may hold open at once. A slot is a lease: held while the
+// stream is open, renewed by a heartbeat, and gone by itself if its process dies, so a crashed
+// gateway never leaves an organisation locked out. In Redis (a sorted set of leases per
+// organisation, changed by one Lua script) when the platform has it, so every replica counts
+// together; in memory otherwise.
+import { randomUUID } from "node:crypto";
+import type { Redis } from "ioredis";
+import { ResourceExhaustedError } from "../errors/errors.js";
+
+export interface StreamSlot {
+  release(): Promise<void>;
+}
+
+export interface StreamSlots {
+  /** Takes a slot for the organisation or throws RESOURCE_EXHAUSTED. */
+  acquire(organizationId: string): Promise<StreamSlot>;
+}
+
+/** How long a client should wait before trying again when every slot is taken. */
+const RETRY_AFTER_SECONDS = 5;
+
+function exhausted(limit: number): ResourceExhaustedError {
+  return new ResourceExhaustedError(
+    `the organisation already has ${limit} live streams open, its limit; close one or retry in ${RETRY_AFTER_SECONDS} s`,
+    RETRY_AFTER_SECONDS,
+  );
+}
+
+export class MemoryStreamSlots implements StreamSlots {
+  private readonly open = new Map<string, number>();
+
+  constructor(private readonly limit: number) {}
+
+  async acquire(organizationId: string): Promise<StreamSlot> {
+    const held = this.open.get(organizationId) ?? 0;
+    if (held >= this.limit) throw exhausted(this.limit);
+    this.open.set(organizationId, held + 1);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        const left = (this.open.get(organizationId) ?? 1) - 1;
+        if (left > 0) this.open.set(organizationId, left);
+        else this.open.delete(organizationId);
+      },
+    };
+  }
+}
+
+// KEYS[1]: the organisation's leases; ARGV: now, lease expiry, limit, lease id, key ttl (ms).
+const ACQUIRE = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+`;
+
+export interface RedisStreamSlotsOptions {
+  limit: number;
+  /** How long a lease lives without a heartbeat. Default 60 s; renewed every third of it. */
+  leaseMs?: number;
+  keyPrefix?: string;
+  /** The clock leases are measured with (tests move it). */
+  now?: () => number;
+  /** Whether open slots renew their lease on a timer. Default true. */
+  heartbeat?: boolean;
+}
+
+export class RedisStreamSlots implements StreamSlots {
+  private readonly leaseMs: number;
+  private readonly prefix: string;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: RedisStreamSlotsOptions,
+  ) {
+    this.leaseMs = options.leaseMs ?? 60_000;
+    this.prefix = options.keyPrefix ?? "arabicstt:streams";
+    this.now = options.now ?? Date.now;
+  }
+
+  async acquire(organizationId: string): Promise<StreamSlot> {
+    const key = `${this.prefix}:${organizationId}`;
+    const id = randomUUID();
+    const now = this.now();
+    const won = await this.redis.eval(ACQUIRE, 1, key, now, now + this.leaseMs, this.options.limit, id, this.leaseMs * 2);
+    if (won !== 1) throw exhausted(this.options.limit);
+    const timer =
+      this.options.heartbeat === false
+        ? undefined
+        : setInterval(() => {
+            void this.redis.zadd(key, "XX", this.now() + this.leaseMs, id).catch(() => undefined);
+          }, this.leaseMs / 3);
+    timer?.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(timer);
+        await this.redis.zrem(key, id);
+      },
+    };
+  }
+}
