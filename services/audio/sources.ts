@@ -108,11 +108,12 @@ class Linear16Decoder extends InterleavedDecoder {
   override async decode(chunk: Uint8Array): Promise<DecodedBlock | undefined> {
     if (!this.header) return this.frames(chunk);
     const bytes = concat(this.header, chunk);
-    if (bytes.length < 12) {
+    const mayBeRiff = ascii(bytes, 0, Math.min(4, bytes.length)) === "RIFF".slice(0, bytes.length);
+    if (bytes.length < 12 && mayBeRiff) {
       this.header = bytes;
       return undefined;
     }
-    if (ascii(bytes, 0, 4) !== "RIFF" || ascii(bytes, 8, 4) !== "WAVE") {
+    if (!mayBeRiff || ascii(bytes, 8, 4) !== "WAVE") {
       this.header = undefined;
       return this.frames(bytes);
     }
