@@ -171,9 +171,12 @@ export class Resampler {
     const half = taps / 2;
     const phaseCount = phases.length;
     const available = this.base + this.pending.length; // one past the last buffered input index
-    const out: number[] = [];
     const pending = this.pending;
-    while (this.produced < limit) {
+    // At most this many outputs fit in the buffered input (one more for the rounded phase).
+    const room = Math.min(limit - this.produced, Math.ceil(((available - this.position) * up) / down) + 1);
+    const out = new Float32Array(Math.max(0, room));
+    let count = 0;
+    while (this.produced < limit && count < out.length) {
       let newest = this.position + half; // the newest input sample the window touches
       let phase = phaseCount === up ? this.remainder : Math.round((this.remainder * phaseCount) / up);
       if (phase === phaseCount) {
@@ -185,7 +188,7 @@ export class Resampler {
       const start = newest - taps + 1 - this.base;
       let acc = 0;
       for (let k = 0; k < taps; k++) acc += pending[start + k]! * coefficients[k]!;
-      out.push(acc);
+      out[count++] = acc;
       this.produced++;
       this.remainder += down;
       if (this.remainder >= up) {
@@ -200,6 +203,6 @@ export class Resampler {
       this.pending = pending.slice(drop);
       this.base += drop;
     }
-    return Float32Array.from(out);
+    return count === out.length ? out : out.slice(0, count);
   }
 }
