@@ -13,6 +13,10 @@ import { startPlatform, type Platform } from "./platform.js";
 import { transports } from "./testing/clients.js";
 import { freePort } from "./testing/ports.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../proto/gen/grpc/health/v1/health_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { SpeechService, StreamingRecognizeRequestSchema } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
+import { dtmfSequence } from "../inference/client/testing/signals.js";
 
 const realServices = {
   database: Boolean(process.env.DATABASE_URL),
@@ -119,6 +123,27 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     expect(result.text).toBe("10");
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/arabicstt_inference_duration_seconds_count\{[^}]*model="dtmf"[^}]*\} 1/);
+  });
+
+  it("serves StreamingRecognize with the engine on the sidecar it started", async () => {
+    const { audio } = dtmfSequence("42#", { sampleRate: 16_000, leadMs: 200 });
+    const pcm = new Uint8Array(audio.length * 2);
+    const view = new DataView(pcm.buffer);
+    audio.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
+    async function* requests() {
+      yield create(StreamingRecognizeRequestSchema, {
+        streamingRequest: { case: "streamingConfig", value: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } } },
+      });
+      for (let at = 0; at < pcm.length; at += 640) {
+        yield create(StreamingRecognizeRequestSchema, { streamingRequest: { case: "audioContent", value: pcm.subarray(at, at + 640) } });
+      }
+    }
+    const speech = createClient(SpeechService, transports(platform.gateway.grpcPort, platform.gateway.httpPort).grpc);
+    const finals: string[] = [];
+    for await (const r of speech.streamingRecognize(requests())) {
+      for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
+    }
+    expect(finals).toEqual(["42#"]);
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

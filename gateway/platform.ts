@@ -9,6 +9,10 @@ import type { Logger } from "../services/platform/logger.js";
 import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
+import { createStreamDecoder } from "../services/audio/index.js";
+import { LiveRecognizer } from "../services/live-sessions/live-recognition.js";
+import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { speechService } from "./speech/speech-service.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -33,12 +37,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
+    const recognizer = new LiveRecognizer({ inference: adapters.inference, createDecoder: createStreamDecoder });
     const gateway = await startGateway({
       config,
       logger,
       metrics,
       readiness,
-      routes: productRoutes({}),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer }) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });

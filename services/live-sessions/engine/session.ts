@@ -127,7 +127,8 @@ export class RecognitionSession {
     this.outputs.abort(reason);
   }
 
-  private fail(error: unknown): void {
+  /** Ends the session with an error that the outputs throw after what is queued. */
+  fail(error: unknown): void {
     this.stopRecognising();
     this.clearTimers();
     this.abortController.abort(error);

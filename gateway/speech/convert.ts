@@ -1,0 +1,134 @@
+// Proto to domain and back for SpeechService: configs become LiveRecognitionConfig, engine outputs
+// become StreamingRecognizeResponse fields. No logic beyond the mapping and the config checks that
+// only make sense in proto terms (enum values, fields live recognition does not serve).
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { InvalidArgumentError, UnimplementedError } from "../../services/errors/errors.js";
+import type { EngineOutput, SpeechEventKind } from "../../services/live-sessions/engine/types.js";
+import type { AudioEncoding as DomainEncoding, LiveRecognition, LiveRecognitionConfig } from "../../services/live-sessions/live-recognition.js";
+import {
+  AudioEncoding,
+  DenoiseMode,
+  type RecognitionConfig,
+  type StreamingRecognitionConfig,
+  type StreamingRecognitionResultSchema,
+} from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { SpeechEventType, type StreamingRecognitionMetadataSchema, type StreamingRecognizeResponseSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+
+const encodings: Partial<Record<AudioEncoding, DomainEncoding>> = {
+  [AudioEncoding.LINEAR16]: "LINEAR16",
+  [AudioEncoding.MULAW]: "MULAW",
+  [AudioEncoding.ALAW]: "ALAW",
+  [AudioEncoding.FLAC]: "FLAC",
+  [AudioEncoding.OGG_OPUS]: "OGG_OPUS",
+};
+
+export function durationMs(d: Duration | undefined): number | undefined {
+  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : undefined;
+}
+
+export function durationOf(seconds: number): MessageInitShape<typeof import("@bufbuild/protobuf/wkt").DurationSchema> {
+  const whole = Math.floor(seconds);
+  return { seconds: BigInt(whole), nanos: Math.round((seconds - whole) * 1e9) };
+}
+
+/** The live config of a StreamingRecognitionConfig; `prefix` is where it sits in the request. */
+export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: string): LiveRecognitionConfig {
+  const config = streaming.config as RecognitionConfig;
+  const field = (name: string) => `${prefix}.config.${name}`;
+  const encoding = encodings[config.encoding];
+  if (!encoding) {
+    throw new InvalidArgumentError(
+      field("encoding"),
+      config.encoding === AudioEncoding.AUTO
+        ? "AUDIO_ENCODING_AUTO is for Recognize and batch jobs; live audio needs LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS"
+        : "live recognition needs an encoding: LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS",
+    );
+  }
+  if (config.denoise !== DenoiseMode.UNSPECIFIED && config.denoise !== DenoiseMode.OFF) {
+    throw new InvalidArgumentError(field("denoise"), "live recognition does not denoise (it would add latency); leave it unset or OFF");
+  }
+  const unserved: Array<[boolean, string]> = [
+    [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
+    [Boolean(config.redactionConfig), field("redaction_config")],
+    [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
+    [Boolean(config.endpointingConfig?.utteranceEndSilence), field("endpointing_config.utterance_end_silence")],
+    [streaming.dtmfEvents, `${prefix}.dtmf_events`],
+  ];
+  for (const [set, name] of unserved) {
+    if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
+  }
+  const endpointing = config.endpointingConfig;
+  return {
+    model: config.model,
+    languageCode: config.languageCode,
+    format: { encoding, sampleRateHertz: config.sampleRateHz, channels: config.audioChannelCount },
+    separateChannels: config.separateRecognitionPerChannel,
+    interimResults: streaming.interimResults,
+    voiceActivityEvents: streaming.voiceActivityEvents,
+    singleUtterance: streaming.singleUtterance,
+    silenceMs: durationMs(endpointing?.silenceDuration),
+    maxUtteranceMs: durationMs(endpointing?.maxUtteranceDuration),
+    speechThreshold: endpointing?.speechThreshold || undefined,
+  };
+}
+
+const eventTypes: Record<SpeechEventKind, SpeechEventType> = {
+  speech_begin: SpeechEventType.SPEECH_BEGIN,
+  speech_end: SpeechEventType.SPEECH_END,
+  end_of_single_utterance: SpeechEventType.END_OF_SINGLE_UTTERANCE,
+};
+
+export function metadataOf(recognition: LiveRecognition, requestId: string): MessageInitShape<typeof StreamingRecognitionMetadataSchema> {
+  const processed = recognition.processedSeconds;
+  return {
+    requestId,
+    sessionId: recognition.id,
+    audioProcessed: durationOf(processed),
+    billedDuration: durationOf(Math.ceil(processed * recognition.channels)),
+    audioBytesReceived: BigInt(recognition.bytesReceived),
+  };
+}
+
+/** Fields 1 to 4 of a StreamingRecognizeResponse (and WatchLiveSessionResponse) for one engine output. */
+export function responseOf(
+  output: EngineOutput,
+  recognition: LiveRecognition,
+  requestId: string,
+  options: { wordTimeOffsets: boolean; wordConfidence: boolean },
+): MessageInitShape<typeof StreamingRecognizeResponseSchema> {
+  if (output.kind === "event") {
+    const { event } = output;
+    return {
+      resultIndex: BigInt(output.index),
+      speechEvent: { type: eventTypes[event.type], offset: durationOf(event.offsetSeconds), channelTag: event.channel },
+    };
+  }
+  const { result } = output;
+  const wordsWanted = result.isFinal && (options.wordTimeOffsets || options.wordConfidence);
+  const streamingResult: MessageInitShape<typeof StreamingRecognitionResultSchema> = {
+    alternatives: [
+      {
+        transcript: result.transcript,
+        confidence: result.isFinal ? result.confidence : 0,
+        words: wordsWanted
+          ? result.words.map((w) => ({
+              word: w.word,
+              ...(options.wordTimeOffsets ? { startOffset: durationOf(w.start), endOffset: durationOf(w.end) } : {}),
+              confidence: options.wordConfidence ? w.probability : 0,
+            }))
+          : [],
+      },
+    ],
+    isFinal: result.isFinal,
+    stability: result.isFinal ? 0 : result.stability,
+    channelTag: result.channel,
+    resultEndOffset: durationOf(result.endSeconds),
+    languageCode: recognition.languageCode,
+  };
+  return {
+    resultIndex: BigInt(output.index),
+    results: [streamingResult],
+    ...(result.isFinal ? { metadata: metadataOf(recognition, requestId) } : {}),
+  };
+}

@@ -1,0 +1,15 @@
+// SpeechService's handlers: each RPC maps proto to the live-sessions domain and back.
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
+import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { streamingRecognizeHandler } from "./streaming-recognize.js";
+
+export interface SpeechServiceDependencies {
+  recognizer: LiveRecognizer;
+}
+
+export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
+  return {
+    streamingRecognize: streamingRecognizeHandler(deps.recognizer),
+  };
+}
