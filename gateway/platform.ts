@@ -11,6 +11,7 @@ import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
 import { createStreamDecoder } from "../services/audio/index.js";
 import { LiveRecognizer } from "../services/live-sessions/live-recognition.js";
+import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 
@@ -43,7 +44,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       logger,
       metrics,
       readiness,
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer }) }),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference) }) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });

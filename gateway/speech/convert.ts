@@ -34,10 +34,28 @@ export function durationOf(seconds: number): MessageInitShape<typeof import("@bu
 
 /** The live config of a StreamingRecognitionConfig; `prefix` is where it sits in the request. */
 export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: string): LiveRecognitionConfig {
-  const config = streaming.config as RecognitionConfig;
-  const field = (name: string) => `${prefix}.config.${name}`;
+  if (streaming.dtmfEvents) throw new UnimplementedError(`${prefix}.dtmf_events: not served by live recognition yet; leave it unset`);
+  return {
+    ...recognitionConfigOf(streaming.config as RecognitionConfig, `${prefix}.config`),
+    interimResults: streaming.interimResults,
+    voiceActivityEvents: streaming.voiceActivityEvents,
+    singleUtterance: streaming.singleUtterance,
+  };
+}
+
+/**
+ * The recognition part of a RecognitionConfig at `prefix`. `content` is the whole audio when
+ * there is one (Recognize): AUDIO_ENCODING_AUTO and UNSPECIFIED are then read from its header.
+ */
+export function recognitionConfigOf(config: RecognitionConfig, prefix: string, content?: Uint8Array): LiveRecognitionConfig {
+  const field = (name: string) => `${prefix}.${name}`;
+  let format: LiveRecognitionConfig["format"];
   const encoding = encodings[config.encoding];
-  if (!encoding) {
+  if (encoding) {
+    format = { encoding, sampleRateHertz: config.sampleRateHz, channels: config.audioChannelCount };
+  } else if (content) {
+    format = sniffFormat(content, field("encoding"));
+  } else {
     throw new InvalidArgumentError(
       field("encoding"),
       config.encoding === AudioEncoding.AUTO
@@ -53,7 +71,6 @@ export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: stri
     [Boolean(config.redactionConfig), field("redaction_config")],
     [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
     [Boolean(config.endpointingConfig?.utteranceEndSilence), field("endpointing_config.utterance_end_silence")],
-    [streaming.dtmfEvents, `${prefix}.dtmf_events`],
   ];
   for (const [set, name] of unserved) {
     if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
@@ -62,15 +79,32 @@ export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: stri
   return {
     model: config.model,
     languageCode: config.languageCode,
-    format: { encoding, sampleRateHertz: config.sampleRateHz, channels: config.audioChannelCount },
+    format,
     separateChannels: config.separateRecognitionPerChannel,
-    interimResults: streaming.interimResults,
-    voiceActivityEvents: streaming.voiceActivityEvents,
-    singleUtterance: streaming.singleUtterance,
+    interimResults: false,
+    voiceActivityEvents: false,
+    singleUtterance: false,
     silenceMs: durationMs(endpointing?.silenceDuration),
     maxUtteranceMs: durationMs(endpointing?.maxUtteranceDuration),
     speechThreshold: endpointing?.speechThreshold || undefined,
   };
+}
+
+/** The format of a whole file from its first bytes: WAV (16-bit PCM), FLAC or Ogg/Opus. */
+function sniffFormat(bytes: Uint8Array, field: string): LiveRecognitionConfig["format"] {
+  const tag = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+  if (tag(0, 4) === "fLaC") return { encoding: "FLAC", sampleRateHertz: 0, channels: 0 };
+  if (tag(0, 4) === "OggS") return { encoding: "OGG_OPUS", sampleRateHertz: 0, channels: 0 };
+  if (tag(0, 4) === "RIFF" && tag(8, 4) === "WAVE") {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 12; at + 8 <= bytes.length; at += 8 + view.getUint32(at + 4, true) + (view.getUint32(at + 4, true) % 2)) {
+      if (tag(at, 4) !== "fmt " || at + 24 > bytes.length) continue;
+      const pcm = view.getUint16(at + 8, true) === 1 || view.getUint16(at + 8, true) === 0xfffe;
+      if (!pcm || view.getUint16(at + 22, true) !== 16) throw new InvalidArgumentError(field, "only 16-bit PCM WAV files are read; send FLAC, or raw audio with its encoding");
+      return { encoding: "LINEAR16", sampleRateHertz: view.getUint32(at + 12, true), channels: view.getUint16(at + 10, true) };
+    }
+  }
+  throw new InvalidArgumentError(field, "the audio format could not be detected (WAV, FLAC and Ogg/Opus are); set the encoding");
 }
 
 const eventTypes: Record<SpeechEventKind, SpeechEventType> = {

@@ -2,14 +2,19 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
 import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { ModelCatalog } from "../../services/live-sessions/model-catalog.js";
+import { listModelsHandler, recognizeHandler } from "./recognize.js";
 import { streamingRecognizeHandler } from "./streaming-recognize.js";
 
 export interface SpeechServiceDependencies {
   recognizer: LiveRecognizer;
+  catalog: ModelCatalog;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
     streamingRecognize: streamingRecognizeHandler(deps.recognizer),
+    recognize: recognizeHandler(deps.recognizer),
+    listModels: listModelsHandler(deps.catalog),
   };
 }

@@ -8,8 +8,8 @@ import type { InferenceClient, Transcription } from "../../inference/client/inde
 import { InvalidArgumentError, UnavailableError } from "../errors/errors.js";
 import { energyGate, gateKindOf, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
-import { RecognitionSession } from "./engine/session.js";
-import { defaultEngineSettings, type AsrFunction, type EngineOutput, type EngineSettings } from "./engine/types.js";
+import { RecognitionSession, SAMPLE_RATE } from "./engine/session.js";
+import { defaultEngineSettings, type AsrFunction, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 
 export type AudioEncoding = "LINEAR16" | "MULAW" | "ALAW" | "FLAC" | "OGG_OPUS";
 
@@ -106,6 +106,33 @@ export class LiveRecognizer {
     }
   }
 
+  /**
+   * Recognises a whole recording at once (Recognize): the same gate, endpointing and model calls
+   * as live audio, fed as fast as the engine takes it. Returns the final results in order.
+   */
+  async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
+    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, options);
+    const onAbort = () => recognition.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const results: RecognitionResult[] = [];
+      const collecting = (async () => {
+        for await (const output of recognition.outputs) if (output.kind === "result" && output.result.isFinal) results.push(output.result);
+      })();
+      try {
+        await recognition.writeAll(audio, options.maxSeconds);
+        await recognition.close();
+      } catch (err) {
+        recognition.fail(err);
+      }
+      await collecting;
+      return { results, audioSeconds: recognition.decodedSeconds, channels: recognition.channels };
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      recognition.abort();
+    }
+  }
+
   private async checkModel(model: string, signal?: AbortSignal) {
     const { inference } = this.options;
     const index = await inference.repositoryIndex({ signal });
@@ -124,9 +151,20 @@ export class LiveRecognizer {
   }
 }
 
+export interface RecognizedAudio {
+  /** Final results, in order of output. */
+  results: RecognitionResult[];
+  /** Duration of the audio, per channel. */
+  audioSeconds: number;
+  /** Channels recognised. */
+  channels: number;
+}
+
 /** One live recognition: feed it the client's bytes, read `outputs`. */
 export class LiveRecognition {
   private bytes = 0;
+  private decodedSamples = 0;
+  private decoderEnded = false;
   private ended = false;
 
   constructor(
@@ -180,6 +218,31 @@ export class LiveRecognition {
     await this.feed(await this.decoder.push(chunk));
   }
 
+  /** Seconds of audio decoded so far, per channel. */
+  get decodedSeconds(): number {
+    return this.decodedSamples / SAMPLE_RATE;
+  }
+
+  /**
+   * A whole recording in one go, decoded at once and fed to the engine in 1 s pieces (its queues
+   * stay small). More than `maxSeconds` of audio is refused before anything is recognised.
+   */
+  async writeAll(bytes: Uint8Array, maxSeconds = Number.POSITIVE_INFINITY): Promise<void> {
+    this.bytes += bytes.length;
+    const head = await this.decoder.push(bytes);
+    this.decoderEnded = true;
+    const tail = await this.decoder.end();
+    const decoded = tail.map((channel, c) => concatSamples(head[c], channel));
+    const seconds = (decoded[0]?.length ?? 0) / SAMPLE_RATE;
+    if (seconds > maxSeconds) {
+      throw new InvalidArgumentError("content", `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
+    }
+    const length = decoded[0]?.length ?? 0;
+    for (let at = 0; at < length; at += SAMPLE_RATE) {
+      await this.feed(decoded.map((c) => c.subarray(at, Math.min(at + SAMPLE_RATE, length))));
+    }
+  }
+
   keepalive(): void {
     this.session.keepalive();
   }
@@ -194,7 +257,10 @@ export class LiveRecognition {
     if (this.ended) return;
     this.ended = true;
     try {
-      if (this.acceptsAudio) await this.feed(await this.decoder.end());
+      if (this.acceptsAudio && !this.decoderEnded) {
+        this.decoderEnded = true;
+        await this.feed(await this.decoder.end());
+      }
     } finally {
       this.decoder.close();
     }
@@ -217,6 +283,7 @@ export class LiveRecognition {
   private async feed(decoded: Float32Array[]): Promise<void> {
     const length = decoded[0]?.length ?? 0;
     if (length === 0) return;
+    this.decodedSamples += length;
     const channels = this.session.settings.channels;
     if (channels === 1) {
       await this.session.write([mixdown(decoded)]);
@@ -227,6 +294,14 @@ export class LiveRecognition {
     }
     await this.session.write(decoded);
   }
+}
+
+function concatSamples(a: Float32Array | undefined, b: Float32Array): Float32Array {
+  if (!a || a.length === 0) return b;
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function mixdown(channels: Float32Array[]): Float32Array {

@@ -1,4 +1,4 @@
-// StreamingRecognize end to end: a real gateway (interceptors, validation, error mapping) in front
+// SpeechService end to end (StreamingRecognize, Recognize, ListModels): a real gateway (interceptors, validation, error mapping) in front
 // of the live-sessions engine, the real audio decoder and a real local sidecar over gRPC, driven by
 // a plain @grpc/grpc-js client (what SDKs look like on the wire) and by Connect's client.
 //
@@ -23,9 +23,10 @@ import { localModels } from "../../inference/local/models/index.js";
 import { audioSeconds, createAudioDir, sox, soxDtmf, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
 import { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
+import { ModelCatalog } from "../../services/live-sessions/model-catalog.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
-  SpeechEventType,
+  ModelState,
   SpeechService,
   StreamingControlType,
   StreamingRecognizeRequestSchema,
@@ -82,7 +83,7 @@ function frames(bytes: Uint8Array, frameBytes: number): Uint8Array[] {
   return out;
 }
 
-describe("StreamingRecognize over a real gateway, engine and sidecar", () => {
+describe("SpeechService over a real gateway, engine and sidecar", () => {
   let audio: AudioDir;
   let modelsDir: string;
   let weightsDir: string;
@@ -125,7 +126,7 @@ describe("StreamingRecognize over a real gateway, engine and sidecar", () => {
           : Reflect.get(target, key),
     });
     const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
-    gateway = await startTestGateway({ routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer }) }) });
+    gateway = await startTestGateway({ routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
     grpcClient = grpcJsClient(loadGrpcJsPackage(), SpeechService.typeName, `127.0.0.1:${gateway.grpcPort}`);
     connect = createClient(SpeechService, transports(gateway.grpcPort, gateway.httpPort).grpc);
   }, 60_000);
@@ -342,6 +343,85 @@ describe("StreamingRecognize over a real gateway, engine and sidecar", () => {
       expect(gateway.inFlight()).toBeLessThanOrEqual(1);
       const ok = await grpcJsStreaming(grpcClient, [{ streaming_config: { config: linear16 } }]);
       expect(ok.error).toBeUndefined();
+    });
+  });
+
+  describe("Recognize", () => {
+    it("recognises a stereo WAV file (encoding detected) per channel, with times and billing", async () => {
+      const left = await soxDtmf("73", audio.path("rec-l.wav"), { leadMs: 400 });
+      const right = await soxDtmf("*5D", audio.path("rec-r.wav"), { leadMs: 900 });
+      await sox("-D", "-M", audio.path("rec-l.wav"), audio.path("rec-r.wav"), "-e", "signed-integer", "-b", "16", audio.path("rec.wav"), "pad", "0", "0.5");
+      const wav = new Uint8Array(await readFile(audio.path("rec.wav")));
+      const response = await connect.recognize({
+        config: { model: "dtmf", separateRecognitionPerChannel: true, enableWordTimeOffsets: true },
+        audioSource: { case: "content", value: wav },
+      });
+      const byChannel = (tag: number) => response.results.filter((r) => r.channelTag === tag).map((r) => r.alternatives[0]!.transcript);
+      expect(byChannel(1)).toEqual(["73"]);
+      expect(byChannel(2)).toEqual(["*5D"]);
+      const first = response.results.find((r) => r.channelTag === 2)!.alternatives[0]!.words[0]!;
+      expect(Number(first.startOffset!.seconds) + first.startOffset!.nanos / 1e9).toBeCloseTo(right[0]!.start, 1);
+      const duration = Number(response.metadata!.audioDuration!.seconds) + response.metadata!.audioDuration!.nanos / 1e9;
+      const expected = Math.max(left.at(-1)!.end, right.at(-1)!.end) + 0.1 + 0.5;
+      expect(Math.abs(duration - expected)).toBeLessThan(0.05);
+      expect(Number(response.metadata!.billedDuration!.seconds)).toBe(Math.ceil(duration * 2));
+      expect(response.metadata!.requestId).not.toBe("");
+    });
+
+    it("recognises raw 8 kHz μ-law over grpc-js", async () => {
+      await soxDtmf("908", audio.path("rec-mulaw.wav"), { encoding: "u-law" });
+      await sox("-D", audio.path("rec-mulaw.wav"), "-t", "raw", "-e", "u-law", "-b", "8", audio.path("rec.ulaw"));
+      const bytes = await readFile(audio.path("rec.ulaw"));
+      const response = await new Promise<{ results: Array<{ alternatives: Array<{ transcript: string }> }> }>((resolve, reject) =>
+        (grpcClient as unknown as Record<string, (req: object, cb: (e: Error | null, r: never) => void) => void>).Recognize!(
+          { config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: 8000, model: "dtmf" }, content: bytes },
+          (e, r) => (e ? reject(e) : resolve(r)),
+        ),
+      );
+      expect(response.results.map((r) => r.alternatives[0]!.transcript)).toEqual(["908"]);
+    });
+
+    it("refuses audio over 60 s, undetectable audio and media ids, naming the field", async () => {
+      const long = new Uint8Array(8000 * 61).fill(0xff);
+      const cases: Array<[Parameters<typeof connect.recognize>[0], Code, RegExp]> = [
+        [{ config: { encoding: AudioEncoding.MULAW, sampleRateHz: 8000, model: "dtmf" }, audioSource: { case: "content", value: long } }, Code.InvalidArgument, /content: the audio is 61.0 s long; Recognize takes at most 60 s/],
+        [{ config: { model: "dtmf" }, audioSource: { case: "content", value: new TextEncoder().encode("plain text, not audio") } }, Code.InvalidArgument, /config.encoding: the audio format could not be detected/],
+        [{ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: "7b0e8c52-5a51-4a47-9d7e-3f1f5b0f4e21" } }, Code.Unimplemented, /media_id/],
+        [{ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "nope" }, audioSource: { case: "content", value: new Uint8Array(3200) } }, Code.InvalidArgument, /model: unknown model/],
+      ];
+      for (const [request, code, message] of cases) {
+        const failure = await connect.recognize(request).catch((e: unknown) => e);
+        expect(failure).toBeInstanceOf(ConnectError);
+        expect((failure as ConnectError).code).toBe(code);
+        expect((failure as ConnectError).rawMessage).toMatch(message);
+      }
+    });
+  });
+
+  describe("ListModels", () => {
+    it("lists the recognisers (not the VAD) with their readiness, default first", async () => {
+      const { models, nextPageToken } = await connect.listModels({});
+      expect(models.map((m) => m.name)).toEqual(["whisper", "dtmf", "keypad_vad"]);
+      expect(nextPageToken).toBe("");
+      const [whisper, dtmf] = models;
+      expect(whisper).toMatchObject({ isDefault: true, state: ModelState.UNAVAILABLE, supportsStreaming: true, nativeSampleRateHz: 16_000 });
+      expect(whisper!.languageCodes).toContain("ar-EG");
+      expect(dtmf).toMatchObject({ isDefault: false, state: ModelState.READY, displayName: "Keypad tones (DTMF)" });
+    });
+
+    it("filters by language (a regional tag is served by its language's models) and pages", async () => {
+      expect((await connect.listModels({ languageCode: "en" })).models.map((m) => m.name)).toEqual(["whisper", "dtmf"]);
+      expect((await connect.listModels({ languageCode: "ar-EG" })).models.map((m) => m.name)).toEqual(["whisper", "dtmf", "keypad_vad"]);
+      const names: string[] = [];
+      let pageToken = "";
+      do {
+        const page = await connect.listModels({ pageSize: 2, pageToken });
+        names.push(...page.models.map((m) => m.name));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(names).toEqual(["whisper", "dtmf", "keypad_vad"]);
+      const bad = await connect.listModels({ pageToken: "x" }).catch((e: unknown) => e);
+      expect((bad as ConnectError).code).toBe(Code.InvalidArgument);
     });
   });
 });
