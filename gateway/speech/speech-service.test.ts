@@ -20,6 +20,7 @@ import { createInferenceClient, type InferenceClient } from "../../inference/cli
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createDtmfModel } from "../../inference/local/models/dtmf.js";
 import { localModels } from "../../inference/local/models/index.js";
+import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { audioSeconds, createAudioDir, sox, soxDtmf, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
 import { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
@@ -282,6 +283,23 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(responses.every((r) => r.results.length === 0 && r.speech_event === null)).toBe(true);
     expect(responses[1]!.metadata!.audio_bytes_received).toBe(String(silence.length));
     expect(transcribed.length).toBe(before);
+  });
+
+  it("frees a stream within a second when its client cancels", async () => {
+    const call = (grpcClient as unknown as { StreamingRecognize(): grpc.ClientDuplexStream<object, WireResponse> }).StreamingRecognize();
+    const closed = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
+    call.on("data", () => undefined);
+    call.write({ streaming_config: { config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf" }, interim_results: true } });
+    const { audio: tones } = dtmfSequence("123456789", { sampleRate: 16_000 });
+    const pcm = Buffer.alloc(tones.length * 2);
+    tones.forEach((x, i) => pcm.writeInt16LE(Math.round(x * 32767), i * 2));
+    for (const f of frames(pcm, 640)) call.write({ audio_content: Buffer.from(f) });
+    while (gateway.inFlight() === 0) await new Promise((r) => setTimeout(r, 10));
+    call.cancel();
+    expect((await closed).code).toBe(grpc.status.CANCELLED);
+    const cancelledAt = Date.now();
+    while (gateway.inFlight() > 0 && Date.now() - cancelledAt < 1000) await new Promise((r) => setTimeout(r, 10));
+    expect(gateway.inFlight()).toBe(0);
   });
 
   describe("bad input ends the stream with the right code and a message naming the problem", () => {
