@@ -146,6 +146,24 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     expect(finals).toEqual(["42#"]);
   });
 
+  it(`serves live sessions over ${realServices.redis ? "Redis streams" : "the in-process bus"}`, async () => {
+    const speech = createClient(SpeechService, transports(platform.gateway.grpcPort, platform.gateway.httpPort).connectH1);
+    const { session } = await speech.createLiveSession({
+      streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } },
+    });
+    const { audio } = dtmfSequence("7*", { sampleRate: 16_000, leadMs: 200 });
+    const pcm = new Uint8Array(audio.length * 2);
+    const view = new DataView(pcm.buffer);
+    audio.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
+    await speech.sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n, audioContent: pcm });
+    await speech.closeLiveSession({ sessionId: session!.sessionId });
+    const finals: string[] = [];
+    for await (const r of speech.watchLiveSession({ sessionId: session!.sessionId })) {
+      for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
+    }
+    expect(finals).toEqual(["7*"]);
+  });
+
   it("reports a dependency lost after start on /readyz, naming it", async () => {
     await platform.database.orm.close(true);
     // Readiness reports are reused for a second so a fleet of probes costs one round of pings.

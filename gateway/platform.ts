@@ -12,6 +12,9 @@ import { productRoutes, productServiceNames } from "./routes.js";
 import { createStreamDecoder } from "../services/audio/index.js";
 import { LiveRecognizer } from "../services/live-sessions/live-recognition.js";
 import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
+import { InProcessBus } from "../services/live-sessions/bus.js";
+import { LiveSessions } from "../services/live-sessions/live-sessions.js";
+import { RedisBus } from "../services/live-sessions/redis-bus.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 
@@ -39,12 +42,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
     const recognizer = new LiveRecognizer({ inference: adapters.inference, createDecoder: createStreamDecoder });
+    // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
+    const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const gateway = await startGateway({
       config,
       logger,
       metrics,
       readiness,
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference) }) }),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -61,6 +66,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await sessions.stop();
           await adapters.close();
         })()),
     };

@@ -13,7 +13,7 @@ import {
   type StreamingRecognitionConfig,
   type StreamingRecognitionResultSchema,
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
-import { SpeechEventType, type StreamingRecognitionMetadataSchema, type StreamingRecognizeResponseSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 
 const encodings: Partial<Record<AudioEncoding, DomainEncoding>> = {
   [AudioEncoding.LINEAR16]: "LINEAR16",
@@ -113,24 +113,51 @@ const eventTypes: Record<SpeechEventKind, SpeechEventType> = {
   end_of_single_utterance: SpeechEventType.END_OF_SINGLE_UTTERANCE,
 };
 
-export function metadataOf(recognition: LiveRecognition, requestId: string): MessageInitShape<typeof StreamingRecognitionMetadataSchema> {
-  const processed = recognition.processedSeconds;
+/** What responses say about the session they belong to. */
+export interface SessionFacts {
+  sessionId: string;
+  languageCode: string;
+  processedSeconds: number;
+  channels: number;
+  bytesReceived: number;
+}
+
+export function factsOf(recognition: LiveRecognition): SessionFacts {
+  return {
+    sessionId: recognition.id,
+    languageCode: recognition.languageCode,
+    processedSeconds: recognition.processedSeconds,
+    channels: recognition.channels,
+    bytesReceived: recognition.bytesReceived,
+  };
+}
+
+export function metadataOf(facts: SessionFacts, requestId: string): MessageInitShape<typeof StreamingRecognitionMetadataSchema> {
   return {
     requestId,
-    sessionId: recognition.id,
-    audioProcessed: durationOf(processed),
-    billedDuration: durationOf(Math.ceil(processed * recognition.channels)),
-    audioBytesReceived: BigInt(recognition.bytesReceived),
+    sessionId: facts.sessionId,
+    audioProcessed: durationOf(facts.processedSeconds),
+    billedDuration: durationOf(Math.ceil(facts.processedSeconds * facts.channels)),
+    audioBytesReceived: BigInt(facts.bytesReceived),
   };
+}
+
+/** Fields 1 to 4, shared by StreamingRecognizeResponse and WatchLiveSessionResponse. */
+export interface ResponseFields {
+  resultIndex: bigint;
+  results?: MessageInitShape<typeof StreamingRecognitionResultSchema>[];
+  speechEvent?: MessageInitShape<typeof SpeechEventSchema>;
+  metadata?: MessageInitShape<typeof StreamingRecognitionMetadataSchema>;
 }
 
 /** Fields 1 to 4 of a StreamingRecognizeResponse (and WatchLiveSessionResponse) for one engine output. */
 export function responseOf(
   output: EngineOutput,
-  recognition: LiveRecognition,
+  session: SessionFacts | (() => SessionFacts),
   requestId: string,
   options: { wordTimeOffsets: boolean; wordConfidence: boolean },
-): MessageInitShape<typeof StreamingRecognizeResponseSchema> {
+): ResponseFields {
+  const facts = typeof session === "function" ? session : () => session;
   if (output.kind === "event") {
     const { event } = output;
     return {
@@ -158,11 +185,11 @@ export function responseOf(
     stability: result.isFinal ? 0 : result.stability,
     channelTag: result.channel,
     resultEndOffset: durationOf(result.endSeconds),
-    languageCode: recognition.languageCode,
+    languageCode: facts().languageCode,
   };
   return {
     resultIndex: BigInt(output.index),
     results: [streamingResult],
-    ...(result.isFinal ? { metadata: metadataOf(recognition, requestId) } : {}),
+    ...(result.isFinal ? { metadata: metadataOf(facts(), requestId) } : {}),
   };
 }

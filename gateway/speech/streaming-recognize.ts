@@ -12,7 +12,7 @@ import {
   type StreamingRecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../interceptors/request-context.js";
-import { liveConfigOf, metadataOf, responseOf } from "./convert.js";
+import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
 
 type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;
 
@@ -38,10 +38,10 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer) {
     };
     try {
       // The session id before any result, so a client can log it at once.
-      yield { metadata: metadataOf(recognition, requestId), resultIndex: 0n };
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: 0n };
       void pump(reader, recognition);
-      for await (const output of recognition.outputs) yield responseOf(output, recognition, requestId, options);
-      yield { metadata: metadataOf(recognition, requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+      for await (const output of recognition.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
       recognition.abort();

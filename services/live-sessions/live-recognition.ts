@@ -70,7 +70,7 @@ export class LiveRecognizer {
   }
 
   /** Checks the config and the model, and starts recognising. */
-  async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal } = {}): Promise<LiveRecognition> {
+  async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">> } = {}): Promise<LiveRecognition> {
     const model = config.model || this.defaultModel;
     const { inference } = this.options;
     const format = config.format;
@@ -87,6 +87,7 @@ export class LiveRecognizer {
       const settings: EngineSettings = {
         ...defaultEngineSettings,
         ...this.options.engine,
+        ...options.engine,
         channels,
         interimResults: config.interimResults,
         voiceActivityEvents: config.voiceActivityEvents,
