@@ -144,6 +144,9 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
       for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
     }
     expect(finals).toEqual(["42#"]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/arabicstt_live_final_latency_seconds_count 1\b/);
+    expect(metrics).toMatch(/arabicstt_live_decode_seconds_count\{kind="final"\} 1\b/);
   });
 
   it(`serves live sessions over ${realServices.redis ? "Redis streams" : "the in-process bus"}`, async () => {

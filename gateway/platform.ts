@@ -41,7 +41,15 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
-    const recognizer = new LiveRecognizer({ inference: adapters.inference, createDecoder: createStreamDecoder });
+    const recognizer = new LiveRecognizer({
+      inference: adapters.inference,
+      createDecoder: createStreamDecoder,
+      observer: {
+        firstInterim: (s) => metrics.liveFirstPartial.observe(s),
+        finalLatency: (s) => metrics.liveFinalLatency.observe(s),
+        decode: (kind, s) => metrics.liveDecode.observe({ kind }, s),
+      },
+    });
     // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const gateway = await startGateway({

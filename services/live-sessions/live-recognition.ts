@@ -9,7 +9,7 @@ import { InvalidArgumentError, UnavailableError } from "../errors/errors.js";
 import { energyGate, gateKindOf, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { RecognitionSession, SAMPLE_RATE } from "./engine/session.js";
-import { defaultEngineSettings, type AsrFunction, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
+import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 
 export type AudioEncoding = "LINEAR16" | "MULAW" | "ALAW" | "FLAC" | "OGG_OPUS";
 
@@ -49,6 +49,8 @@ export interface LiveRecognizerOptions {
   defaultModel?: string;
   /** Largest audio chunk. Default 1 MiB. */
   maxChunkBytes?: number;
+  /** Told the engine's timings (metrics). */
+  observer?: EngineObserver;
   /** Engine settings that are the server's to choose (step, limits, queue sizes). */
   engine?: Partial<Pick<EngineSettings, "stepMs" | "idleTimeoutMs" | "maxSessionMs" | "trimAfterMs" | "inputCapacity" | "outputCapacity" | "prerollMs">>;
 }
@@ -99,6 +101,7 @@ export class LiveRecognizer {
       const session = new RecognitionSession(settings, {
         asr: asrOf(inference, model, language.split("-")[0]!),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
+        observer: this.options.observer,
       });
       return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
     } catch (err) {

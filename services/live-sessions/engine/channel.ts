@@ -5,7 +5,7 @@
 import { BoundedQueue } from "./bounded-queue.js";
 import type { SpeechGate } from "./gate.js";
 import { joinWords, LocalAgreement, type TimedWord } from "./local-agreement.js";
-import type { AsrFunction, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+import type { AsrFunction, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 import { UtteranceBuffer } from "./utterance-buffer.js";
 
 export const SAMPLE_RATE = 16_000;
@@ -46,6 +46,8 @@ export class ChannelRecognizer {
   private readonly buffer = new UtteranceBuffer(SAMPLE_RATE);
   private agreement = new LocalAgreement();
   private lastInterim = "";
+  /** Wall time (ms) the utterance began, until its first interim result is out. */
+  private utteranceBeganAt: number | undefined;
   /** Bumped at every endpoint, so a re-decode that finishes late is discarded. */
   private generation = 0;
   private decoding: Promise<void> | undefined;
@@ -59,6 +61,7 @@ export class ChannelRecognizer {
     private readonly asr: AsrFunction,
     private readonly sink: ChannelSink,
     private readonly signal: AbortSignal,
+    private readonly observer: EngineObserver = {},
   ) {
     this.input = new BoundedQueue(settings.inputCapacity);
     this.frameSamples = gate.frameSamples;
@@ -164,6 +167,7 @@ export class ChannelRecognizer {
     this.preroll.length = 0;
     this.agreement = new LocalAgreement();
     this.lastInterim = "";
+    this.utteranceBeganAt = performance.now();
     this.lastDecodedEnd = this.utteranceStart;
     this.silenceSamples = 0;
     this.lastSpeechEnd = speechStart;
@@ -174,6 +178,7 @@ export class ChannelRecognizer {
   }
 
   private async endUtterance(reason: EndReason): Promise<void> {
+    const endpointAt = performance.now();
     this.generation++;
     await this.decoding;
     this.decoding = undefined;
@@ -190,7 +195,7 @@ export class ChannelRecognizer {
     const until = reason === "max_length" ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * SAMPLE_RATE) / 1000);
     const audio = this.buffer.snapshotUntil(until);
     const offset = this.buffer.startSeconds;
-    const words = audio.length > 0 ? shift(await this.asr(audio, { prompt: this.prompt(), signal: this.signal }), offset) : [];
+    const words = audio.length > 0 ? shift(await this.timed("final", audio), offset) : [];
     this.agreement.flush(words);
     const all = [...this.agreement.confirmed];
     if (all.length > 0) {
@@ -204,6 +209,7 @@ export class ChannelRecognizer {
         startSeconds: this.utteranceStart / SAMPLE_RATE,
         endSeconds: until / SAMPLE_RATE,
       });
+      this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
     }
     if (single) {
       this.inUtterance = false;
@@ -233,7 +239,7 @@ export class ChannelRecognizer {
     this.lastDecodedEnd = this.buffer.endSample;
     const endSeconds = this.buffer.endSample / SAMPLE_RATE;
     this.decoding = (async () => {
-      const words = shift(await this.asr(audio, { prompt: this.prompt(), signal: this.signal }), offset);
+      const words = shift(await this.timed("interim", audio), offset);
       if (generation !== this.generation || this.sink.stopped) return;
       const step = this.agreement.insert(words);
       if (step.confirmed.length > 0 && this.buffer.durationSeconds * 1000 > this.settings.trimAfterMs) {
@@ -253,6 +259,10 @@ export class ChannelRecognizer {
         startSeconds: this.utteranceStart / SAMPLE_RATE,
         endSeconds,
       });
+      if (this.utteranceBeganAt !== undefined) {
+        this.observer.firstInterim?.((performance.now() - this.utteranceBeganAt) / 1000);
+        this.utteranceBeganAt = undefined;
+      }
     })()
       .catch((err: unknown) => {
         if (generation === this.generation) this.decodeFailure = err;
@@ -260,6 +270,13 @@ export class ChannelRecognizer {
       .finally(() => {
         if (generation === this.generation) this.decoding = undefined;
       });
+  }
+
+  private async timed(kind: "interim" | "final", audio: Float32Array): Promise<TimedWord[]> {
+    const started = performance.now();
+    const words = await this.asr(audio, { prompt: this.prompt(), signal: this.signal });
+    this.observer.decode?.(kind, (performance.now() - started) / 1000);
+    return words;
   }
 
   /** The confirmed text whose audio was trimmed away: context for the model's decoder. */

@@ -7,7 +7,7 @@ import { DeadlineExceededError } from "../../errors/errors.js";
 import { energyGate } from "./gate.js";
 import type { TimedWord } from "./local-agreement.js";
 import { RecognitionSession } from "./session.js";
-import { defaultEngineSettings, type AsrFunction, type EngineOutput, type EngineSettings } from "./types.js";
+import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings } from "./types.js";
 
 const RATE = 16_000;
 
@@ -58,8 +58,8 @@ function scriptedAsr(delayMs = 0): ScriptedAsr {
   return { asr, calls };
 }
 
-function session(overrides: Partial<EngineSettings>, asr: AsrFunction): RecognitionSession {
-  return new RecognitionSession({ ...defaultEngineSettings, ...overrides }, { asr, gate: () => energyGate() });
+function session(overrides: Partial<EngineSettings>, asr: AsrFunction, observer?: EngineObserver): RecognitionSession {
+  return new RecognitionSession({ ...defaultEngineSettings, ...overrides }, { asr, gate: () => energyGate(), observer });
 }
 
 /** Sends each channel's audio in 20 ms chunks (as fast as the engine takes it), then closes. */
@@ -89,7 +89,12 @@ const events = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "event"
 describe("the recognition session", () => {
   it("ends utterances at the silence, with finals in stream time, speech events and gapless indexes", async () => {
     const { asr } = scriptedAsr();
-    const s = session({ voiceActivityEvents: true, interimResults: true, stepMs: 300 }, asr);
+    const timings = { firstInterim: [] as number[], finalLatency: [] as number[], decodes: [] as string[] };
+    const s = session({ voiceActivityEvents: true, interimResults: true, stepMs: 300 }, asr, {
+      firstInterim: (t) => timings.firstInterim.push(t),
+      finalLatency: (t) => timings.finalLatency.push(t),
+      decode: (kind) => timings.decodes.push(kind),
+    });
     const outputs = collect(s);
     await feed(s, [audio([0, 500], ...speech([0.3, 0.5, 0.7]), [0, 1500], ...speech([0.9, 0.2]), [0, 1000])]);
     const outs = await outputs;
@@ -120,6 +125,12 @@ describe("the recognition session", () => {
       expect(r.confidence).toBe(0);
     }
     expect(p.some((r) => r.transcript.startsWith("w3"))).toBe(true);
+
+    // Timings for the metrics: one first partial and one final per utterance, every model call.
+    expect(timings.firstInterim).toHaveLength(2);
+    expect(timings.finalLatency).toHaveLength(2);
+    expect(timings.decodes.filter((k) => k === "final")).toHaveLength(2);
+    expect(timings.decodes.filter((k) => k === "interim").length).toBeGreaterThanOrEqual(2);
   });
 
   it("sends nothing to the model and returns nothing for pure silence", async () => {

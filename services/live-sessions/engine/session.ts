@@ -6,12 +6,13 @@ import { DeadlineExceededError } from "../../errors/errors.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { ChannelRecognizer, SAMPLE_RATE, type ChannelSink } from "./channel.js";
 import type { SpeechGate } from "./gate.js";
-import type { AsrFunction, EngineOutput, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+import type { AsrFunction, EngineObserver, EngineOutput, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 
 export interface SessionDependencies {
   asr: AsrFunction;
   /** A fresh gate for each channel (gates keep per-channel state). */
   gate: () => SpeechGate;
+  observer?: EngineObserver;
 }
 
 export class SessionAbortedError extends Error {
@@ -50,7 +51,7 @@ export class RecognitionSession {
     const session = this;
     this.channels = Array.from(
       { length: settings.channels },
-      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal),
+      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
     );
     this.idleTimer = setTimeout(() => this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`)), settings.idleTimeoutMs);
     this.lifetimeTimer = setTimeout(() => {

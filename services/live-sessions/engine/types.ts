@@ -76,3 +76,13 @@ export interface SpeechEventOutput {
 export type EngineOutput =
   | { index: number; kind: "result"; result: RecognitionResult }
   | { index: number; kind: "event"; event: SpeechEventOutput };
+
+/** Timings the engine reports as they happen (Prometheus histograms in the gateway). Seconds of wall time. */
+export interface EngineObserver {
+  /** From the start of an utterance (when its first speech frame was scored) to its first interim result. */
+  firstInterim?(seconds: number): void;
+  /** From the endpoint (silence long enough, FINALIZE, CLOSE, maximum length) to the final result. */
+  finalLatency?(seconds: number): void;
+  /** One model call: an interim re-decode or the final decode of an utterance. */
+  decode?(kind: "interim" | "final", seconds: number): void;
+}
