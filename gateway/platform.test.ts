@@ -149,6 +149,19 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     expect(metrics).toMatch(/arabicstt_live_decode_seconds_count\{kind="final"\} 1\b/);
   });
 
+  it("serves the live page and its bundled script on the HTTP listener", async () => {
+    const page = await fetch(`${base}/live`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain('src="/live/app.js"');
+    const script = await fetch(`${base}/live/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/text\/javascript/);
+    // The browser code, bundled with its Connect-Web client (DOM names survive minification).
+    const text = await script.text();
+    expect(text.length).toBeGreaterThan(50_000);
+    expect(text.includes("getUserMedia")).toBe(true);
+  });
+
   it(`serves live sessions over ${realServices.redis ? "Redis streams" : "the in-process bus"}`, async () => {
     const speech = createClient(SpeechService, transports(platform.gateway.grpcPort, platform.gateway.httpPort).connectH1);
     const { session } = await speech.createLiveSession({

@@ -17,6 +17,7 @@ import { LiveSessions } from "../services/live-sessions/live-sessions.js";
 import { RedisBus } from "../services/live-sessions/redis-bus.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
+import { livePageRoute } from "./speech/web/live-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -37,7 +38,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
   try {
     const readiness = new Readiness(adapters.checks);
-    const httpRoutes: HttpRoute[] = [];
+    // The live page: try live recognition from a browser at /live.
+    const httpRoutes: HttpRoute[] = [livePageRoute()];
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
