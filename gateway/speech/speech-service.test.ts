@@ -126,7 +126,7 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
             }
           : Reflect.get(target, key),
     });
-    const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
+    const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder, engine: { stepMs: 200, idleTimeoutMs: 1500 } });
     gateway = await startTestGateway({ routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
     grpcClient = grpcJsClient(loadGrpcJsPackage(), SpeechService.typeName, `127.0.0.1:${gateway.grpcPort}`);
     connect = createClient(SpeechService, transports(gateway.grpcPort, gateway.httpPort).grpc);
@@ -283,6 +283,52 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(responses.every((r) => r.results.length === 0 && r.speech_event === null)).toBe(true);
     expect(responses[1]!.metadata!.audio_bytes_received).toBe(String(silence.length));
     expect(transcribed.length).toBe(before);
+  });
+
+  it("with single_utterance, ends the stream after the first utterance's final", async () => {
+    const first = dtmfSequence("12", { sampleRate: 16_000, leadMs: 200 }).audio;
+    const second = dtmfSequence("34", { sampleRate: 16_000, leadMs: 1500 }).audio;
+    const pcm = Buffer.alloc((first.length + second.length + 16_000) * 2);
+    [...first, ...second].forEach((x, i) => pcm.writeInt16LE(Math.round(x * 32767), i * 2));
+    const config = {
+      streaming_config: {
+        config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf" },
+        single_utterance: true,
+        voice_activity_events: true,
+      },
+    };
+    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(pcm, 640).map((f) => ({ audio_content: Buffer.from(f) }))]);
+    expect(error).toBeUndefined();
+    const kinds = responses.flatMap((r) => [
+      ...(r.speech_event && r.speech_event.type !== "SPEECH_EVENT_TYPE_UNSPECIFIED" ? [r.speech_event.type] : []),
+      ...r.results.map((x) => (x.is_final ? `final ${x.alternatives[0]!.transcript}` : "partial")),
+    ]);
+    expect(kinds).toEqual(["SPEECH_EVENT_TYPE_SPEECH_BEGIN", "SPEECH_EVENT_TYPE_SPEECH_END", "SPEECH_EVENT_TYPE_END_OF_SINGLE_UTTERANCE", "final 12"]);
+  });
+
+  it("keeps a quiet stream open with KEEPALIVE, and ends one that sends nothing with DEADLINE_EXCEEDED", async () => {
+    const open = (client: grpc.Client) => {
+      const call = (client as unknown as { StreamingRecognize(): grpc.ClientDuplexStream<object, WireResponse> }).StreamingRecognize();
+      const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+        call.on("error", resolve);
+        call.on("end", () => resolve(undefined));
+      });
+      call.on("data", () => undefined);
+      call.write({ streaming_config: { config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf" } } });
+      return { call, ended };
+    };
+    // The test recogniser's idle timeout is 1.5 s.
+    const quiet = open(grpcClient);
+    const silent = open(grpcClient);
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      quiet.call.write({ control: { type: "STREAMING_CONTROL_TYPE_KEEPALIVE" } });
+    }
+    const idle = await silent.ended;
+    expect(idle?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(decodeURIComponent(idle!.details)).toMatch(/no audio or keepalive for 1.5 s/);
+    quiet.call.write({ control: { type: "STREAMING_CONTROL_TYPE_CLOSE" } });
+    expect(await quiet.ended).toBeUndefined();
   });
 
   it("frees a stream within a second when its client cancels", async () => {
