@@ -189,6 +189,25 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
     await a.client.closeLiveSession({ sessionId: session!.sessionId });
   });
 
+  it("refuses audio with RESOURCE_EXHAUSTED and a retry-after while the session's backlog is full", async () => {
+    // A bus whose backlog is always full: nothing reaches the engine, nothing is queued.
+    class FullBus extends InProcessBus {
+      override async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number) {
+        return super.send(id, sequence, audio, finalize, now, 0);
+      }
+    }
+    const full = await replica(new FullBus());
+    const { session } = await full.client.createLiveSession({ streamingConfig });
+    let retryAfter: string | null = null;
+    const refused = await full.client
+      .sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n, audioContent: new Uint8Array(3200) }, { onTrailer: (t) => (retryAfter = t.get("retry-after")) })
+      .catch((e: unknown) => e);
+    expect((refused as ConnectError).code).toBe(Code.ResourceExhausted);
+    expect((refused as ConnectError).rawMessage).toMatch(/is behind: chunk 0 was not taken; send it again/);
+    expect(retryAfter ?? (refused as ConnectError).metadata.get("retry-after")).toBe("1");
+    expect((await full.client.closeLiveSession({ sessionId: session!.sessionId })).session!.nextSequenceNumber).toBe(0n);
+  });
+
   it("closes a session left without audio, keepalive or watcher for its idle timeout", async () => {
     const idle = await replica(newBus(), { idleTimeoutMs: 300 });
     const { session } = await idle.client.createLiveSession({ streamingConfig });

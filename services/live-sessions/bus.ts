@@ -25,7 +25,7 @@ export interface SessionRecord {
 
 export type AudioEntry = { kind: "audio"; sequence: number; audio: Uint8Array; finalize: boolean } | { kind: "close" };
 
-export type SendStatus = "accepted" | "duplicate" | "out_of_order" | "not_active";
+export type SendStatus = "accepted" | "duplicate" | "out_of_order" | "not_active" | "busy";
 
 export interface SendOutcome {
   status: SendStatus;
@@ -46,10 +46,11 @@ export interface LiveSessionBus {
   patch(id: string, fields: Partial<Omit<SessionRecord, "id">>): Promise<void>;
   /**
    * Appends chunk `sequence` if it is the next one expected and the session is active; a chunk
-   * already taken is a duplicate, a later one is out of order. Atomic across replicas. Undefined
-   * when there is no such session.
+   * already taken is a duplicate, a later one is out of order, and with `maxBacklog` chunks
+   * already waiting for the owner the session is busy (nothing is appended). Atomic across
+   * replicas. Undefined when there is no such session.
    */
-  send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number): Promise<SendOutcome | undefined>;
+  send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number, maxBacklog: number): Promise<SendOutcome | undefined>;
   /** Marks an active session closing and queues the close after its audio. Undefined when there is no such session. */
   requestClose(id: string, now: number): Promise<SessionRecord | undefined>;
   /** The session's audio entries from the first, waiting for more, until the signal aborts. */
@@ -85,7 +86,7 @@ export class InProcessBus implements LiveSessionBus {
     if (s) Object.assign(s.record, fields);
   }
 
-  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number): Promise<SendOutcome | undefined> {
+  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number, maxBacklog: number): Promise<SendOutcome | undefined> {
     const s = this.sessions.get(id);
     if (!s) return undefined;
     const { record } = s;
@@ -93,6 +94,7 @@ export class InProcessBus implements LiveSessionBus {
     if (sequence < record.nextSequence) return outcome("duplicate");
     if (record.state !== "active") return outcome("not_active");
     if (sequence > record.nextSequence) return outcome("out_of_order");
+    if (s.audio.length >= maxBacklog) return outcome("busy");
     s.audio.push({ kind: "audio", sequence, audio, finalize });
     record.nextSequence++;
     record.bytesReceived += audio.length;

@@ -9,6 +9,7 @@ import {
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
+  ResourceExhaustedError,
   UnavailableError,
   type DomainErrorKind,
 } from "../errors/errors.js";
@@ -23,6 +24,11 @@ export interface LiveSessionsOptions {
   idleTimeoutMs?: number;
   /** How long a closed session stays readable. Default 60 s. */
   retainMs?: number;
+  /**
+   * Chunks that may wait on the bus for the session's engine; SendLiveAudio beyond that is refused
+   * with RESOURCE_EXHAUSTED (retry after a second) rather than queued without bound. Default 100.
+   */
+  maxBacklog?: number;
   /** How often the owner looks at its sessions' activity. Default 1 s. */
   sweepMs?: number;
   now?: () => number;
@@ -97,9 +103,12 @@ export class LiveSessions {
   }
 
   /** Appends chunk `sequence`; duplicates are acknowledged, gaps reported. */
-  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean): Promise<{ status: Exclude<SendStatus, "not_active">; record: SessionRecord }> {
-    const outcome = await this.options.bus.send(id, sequence, audio, finalize, this.now());
+  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean): Promise<{ status: Exclude<SendStatus, "not_active" | "busy">; record: SessionRecord }> {
+    const outcome = await this.options.bus.send(id, sequence, audio, finalize, this.now(), this.options.maxBacklog ?? 100);
     if (!outcome) throw new NotFoundError("live session", id);
+    if (outcome.status === "busy") {
+      throw new ResourceExhaustedError(`live session ${id} is behind: chunk ${sequence} was not taken; send it again in a second`, 1);
+    }
     if (outcome.status === "not_active") {
       throw new FailedPreconditionError(`live session ${id} is ${outcome.state}; it takes no more audio`);
     }

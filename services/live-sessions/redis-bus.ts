@@ -16,6 +16,7 @@ local seq = tonumber(ARGV[1])
 if seq < nextSeq then return {'duplicate', nextSeq, state} end
 if state ~= 'active' then return {'not_active', nextSeq, state} end
 if seq > nextSeq then return {'out_of_order', nextSeq, state} end
+if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[5]) then return {'busy', nextSeq, state} end
 redis.call('XADD', KEYS[2], '*', 'kind', 'audio', 'sequence', ARGV[1], 'audio', ARGV[2], 'finalize', ARGV[3])
 redis.call('HSET', KEYS[1], 'nextSequence', nextSeq + 1, 'lastActivityAt', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytesReceived', string.len(ARGV[2]))
@@ -72,9 +73,9 @@ export class RedisBus implements LiveSessionBus {
     );
   }
 
-  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number): Promise<SendOutcome | undefined> {
+  async send(id: string, sequence: number, audio: Uint8Array, finalize: boolean, now: number, maxBacklog: number): Promise<SendOutcome | undefined> {
     const key = keys(id);
-    const reply = (await this.redis.eval(SEND_SCRIPT, 2, key.record, key.audio, String(sequence), Buffer.from(audio), finalize ? "1" : "0", String(now))) as
+    const reply = (await this.redis.eval(SEND_SCRIPT, 2, key.record, key.audio, String(sequence), Buffer.from(audio), finalize ? "1" : "0", String(now), String(maxBacklog))) as
       | [SendStatus, number, LiveSessionState]
       | null;
     if (!reply) return undefined;
