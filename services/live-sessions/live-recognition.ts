@@ -8,6 +8,7 @@ import type { InferenceClient, Transcription } from "../../inference/client/inde
 import { InvalidArgumentError, UnavailableError } from "../errors/errors.js";
 import { energyGate, gateKindOf, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
+import { cutRepetitionLoop } from "./engine/repetition.js";
 import { RecognitionSession, SAMPLE_RATE } from "./engine/session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 
@@ -99,7 +100,8 @@ export class LiveRecognizer {
         ...(config.speechThreshold ? { speechThreshold: config.speechThreshold } : {}),
       };
       const session = new RecognitionSession(settings, {
-        asr: asrOf(inference, model, language.split("-")[0]!),
+        // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
+        asr: asrOf(inference, model, language.split("-")[0]!, { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
       });
@@ -316,8 +318,11 @@ function mixdown(channels: Float32Array[]): Float32Array {
 }
 
 /** The model behind the engine's recogniser: words with their separators, times from the start of the audio. */
-export function asrOf(inference: InferenceClient, model: string, language: string): AsrFunction {
-  return async (audio, { prompt, signal }) => wordsOf(await inference.transcribe(model, audio, { language, prompt, signal }));
+export function asrOf(inference: Pick<InferenceClient, "transcribe">, model: string, language: string, options: { cutLoops?: boolean } = {}): AsrFunction {
+  return async (audio, { prompt, signal }) => {
+    const words = wordsOf(await inference.transcribe(model, audio, { language, prompt, signal }));
+    return options.cutLoops ? cutRepetitionLoop(words) : words;
+  };
 }
 
 /**
