@@ -230,6 +230,20 @@ describe("the recognition session", () => {
     expect(s.acceptsAudio).toBe(false);
   });
 
+  it("does not count its own slowness as the client's silence", async () => {
+    // A model far slower than the idle timeout: writes wait for room, which is not idleness.
+    const slow = scriptedAsr(250);
+    const s = session({ idleTimeoutMs: 150, inputCapacity: 2 }, slow.asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.5]), [0, 900], ...speech([0.7]), [0, 900], ...speech([0.9]), [0, 900])]);
+    expect(finals(await outputs).map((r) => r.transcript)).toEqual(["w5", "w7", "w9"]);
+    // Nor the work left after the client closed.
+    const closing = session({ idleTimeoutMs: 100 }, scriptedAsr(300).asr);
+    const closed = collect(closing);
+    await feed(closing, [audio([0, 200], ...speech([0.3]))]);
+    expect(finals(await closed).map((r) => r.transcript)).toEqual(["w3"]);
+  });
+
   it("ends at the maximum session length after finalising what it heard", async () => {
     const { asr } = scriptedAsr();
     const s = session({ maxSessionMs: 300 }, asr);

@@ -27,6 +27,7 @@ export class RecognitionSession {
   private readonly channels: ChannelRecognizer[];
   private readonly abortController = new AbortController();
   private nextIndex = 0;
+  private writesWaiting = 0;
   private emitting: Promise<void> = Promise.resolve();
   private stoppedFlag = false;
   private closing = false;
@@ -53,7 +54,11 @@ export class RecognitionSession {
       { length: settings.channels },
       (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
     );
-    this.idleTimer = setTimeout(() => this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`)), settings.idleTimeoutMs);
+    this.idleTimer = setTimeout(() => {
+      // Audio waiting for room is the server's slowness, not the client's silence.
+      if (this.writesWaiting > 0) this.idleTimer?.refresh();
+      else this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
+    }, settings.idleTimeoutMs);
     this.lifetimeTimer = setTimeout(() => {
       this.endError = new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`);
       void this.close();
@@ -93,7 +98,13 @@ export class RecognitionSession {
     if (channels.length !== this.channels.length) throw new Error(`expected ${this.channels.length} channels, got ${channels.length}`);
     this.keepalive();
     if (!this.acceptsAudio) return;
-    await Promise.all(this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+    this.writesWaiting++;
+    try {
+      await Promise.all(this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+    } finally {
+      this.writesWaiting--;
+      this.keepalive();
+    }
   }
 
   /** Audio or a keepalive arrived: the idle timeout starts again. */
@@ -105,16 +116,25 @@ export class RecognitionSession {
   async finalize(): Promise<void> {
     this.keepalive();
     if (!this.acceptsAudio) return;
-    await Promise.all(
-      this.channels.map(
-        (c) => new Promise<void>((resolve) => c.input.push({ kind: "finalize", done: resolve }).catch(() => resolve())),
-      ),
-    );
+    this.writesWaiting++;
+    try {
+      await Promise.all(
+        this.channels.map(
+          (c) => new Promise<void>((resolve) => c.input.push({ kind: "finalize", done: resolve }).catch(() => resolve())),
+        ),
+      );
+    } finally {
+      this.writesWaiting--;
+      this.keepalive();
+    }
   }
 
   /** No more audio: the channels finalise what they hold and the outputs end after the last result. */
   async close(): Promise<void> {
     this.closing = true;
+    // The client is done: what is left is the server's work, however long it takes.
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     for (const c of this.channels) c.input.close();
     await this.done;
   }
