@@ -189,6 +189,20 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
     await a.client.closeLiveSession({ sessionId: session!.sessionId });
   });
 
+  it("ends a session whose audio is bad, and tells its watchers why", async () => {
+    const a = replicas[0] ?? (await replica(newBus()));
+    const { session } = await a.client.createLiveSession({ streamingConfig });
+    const id = session!.sessionId;
+    expect((await a.client.sendLiveAudio({ sessionId: id, sequenceNumber: 0n, audioContent: new Uint8Array(3201) })).status).toBe(LiveAudioStatus.ACCEPTED);
+    const failure = await (async () => {
+      for await (const _ of a.client.watchLiveSession({ sessionId: id })) void _;
+    })().catch((e: unknown) => e);
+    expect((failure as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((failure as ConnectError).rawMessage).toMatch(/audio_content: LINEAR16 audio is 2 bytes per sample/);
+    const closed = await a.client.sendLiveAudio({ sessionId: id, sequenceNumber: 1n, audioContent: new Uint8Array(2) }).catch((e: unknown) => e);
+    expect((closed as ConnectError).code).toBe(Code.FailedPrecondition);
+  });
+
   it("refuses audio with RESOURCE_EXHAUSTED and a retry-after while the session's backlog is full", async () => {
     // A bus whose backlog is always full: nothing reaches the engine, nothing is queued.
     class FullBus extends InProcessBus {

@@ -4,16 +4,15 @@
 // Watchers come and go: outputs are kept on the bus until the session is forgotten, and a watcher
 // that reconnects asks for them again from an index.
 import {
-  DeadlineExceededError,
   DomainError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
   ResourceExhaustedError,
-  UnavailableError,
   type DomainErrorKind,
 } from "../errors/errors.js";
 import type { LiveSessionBus, LiveSessionState, SendStatus, SessionRecord } from "./bus.js";
+import { SessionAbortedError } from "./engine/session.js";
 import type { EngineOutput } from "./engine/types.js";
 import type { LiveRecognition, LiveRecognitionConfig, LiveRecognizer } from "./live-recognition.js";
 
@@ -45,11 +44,15 @@ interface Owned {
 /** The longest timer Node keeps: about 24.8 days. */
 const NEVER_MS = 2 ** 31 - 1;
 
-const errorKinds: Partial<Record<DomainErrorKind, new (message: string) => DomainError>> = {
-  deadline_exceeded: DeadlineExceededError,
-  failed_precondition: FailedPreconditionError,
-  unavailable: UnavailableError,
-};
+/** A domain error that ended a session on its owner, as a watcher on any replica rethrows it. */
+class SessionFailedError extends DomainError {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export class LiveSessions {
   private readonly owned = new Map<string, Owned>();
@@ -131,10 +134,7 @@ export class LiveSessions {
       await this.options.bus.patch(id, { lastActivityAt: this.now() });
       for await (const published of this.options.bus.outputs(id, fromIndex, signal)) {
         const output = JSON.parse(published.output) as EngineOutput | { index: number; kind: "error"; error: { kind: DomainErrorKind; message: string } };
-        if (output.kind === "error") {
-          const ErrorClass = errorKinds[output.error.kind] ?? UnavailableError;
-          throw new ErrorClass(output.error.message);
-        }
+        if (output.kind === "error") throw new SessionFailedError(output.error.kind, output.error.message);
         const state = (await this.options.bus.get(id))?.state ?? "closed";
         yield { kind: "output", output, state };
       }
@@ -197,12 +197,17 @@ export class LiveSessions {
       }
       stop.abort();
       await feeding;
-      if (failure !== undefined && !(failure instanceof Error && failure.name === "SessionAbortedError")) {
-        const error = failure instanceof DomainError ? { kind: failure.kind, message: failure.message } : { kind: "unavailable", message: "the live session failed" };
-        await bus.publish(id, { index: recognition.nextResultIndex, output: JSON.stringify({ index: recognition.nextResultIndex, kind: "error", error }) });
-      }
+      // Closed first: once a watcher sees how the session ended, it takes no more audio.
       const now = this.now();
       await bus.patch(id, { state: "closed", processedSeconds: recognition.processedSeconds, expiresAt: now + this.retainMs });
+      if (failure !== undefined) {
+        // Watchers learn why the session ended: its own domain error, or (shutdown, a bug) that it is gone.
+        const error =
+          failure instanceof DomainError
+            ? { kind: failure.kind, message: failure.message }
+            : { kind: "unavailable", message: failure instanceof SessionAbortedError ? "the live session's server stopped" : "the live session failed" };
+        await bus.publish(id, { index: recognition.nextResultIndex, output: JSON.stringify({ index: recognition.nextResultIndex, kind: "error", error }) });
+      }
       await bus.end(id);
       this.owned.delete(id);
       this.forgetAt.set(id, now + this.retainMs);
