@@ -432,6 +432,17 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       expect(response.metadata!.requestId).not.toBe("");
     });
 
+    it("mixes channels down to one unless they are recognised separately", async () => {
+      await soxDtmf("864", audio.path("mix-l.wav"), { leadMs: 300 });
+      await sox("-D", audio.path("mix-l.wav"), audio.path("mix-r.wav"), "vol", "0");
+      await sox("-D", "-M", audio.path("mix-l.wav"), audio.path("mix-r.wav"), "-e", "signed-integer", "-b", "16", audio.path("mix.wav"));
+      const response = await connect.recognize({ config: { model: "dtmf" }, audioSource: { case: "content", value: new Uint8Array(await readFile(audio.path("mix.wav"))) } });
+      expect(response.results.map((r) => [r.channelTag, r.alternatives[0]!.transcript])).toEqual([[1, "864"]]);
+      // Billed once: one channel recognised.
+      const duration = Number(response.metadata!.audioDuration!.seconds) + response.metadata!.audioDuration!.nanos / 1e9;
+      expect(Number(response.metadata!.billedDuration!.seconds)).toBe(Math.ceil(duration));
+    });
+
     it("recognises raw 8 kHz μ-law over grpc-js", async () => {
       await soxDtmf("908", audio.path("rec-mulaw.wav"), { encoding: "u-law" });
       await sox("-D", audio.path("rec-mulaw.wav"), "-t", "raw", "-e", "u-law", "-b", "8", audio.path("rec.ulaw"));
