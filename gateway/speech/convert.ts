@@ -70,7 +70,6 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
     [Boolean(config.redactionConfig), field("redaction_config")],
     [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
-    [Boolean(config.endpointingConfig?.utteranceEndSilence), field("endpointing_config.utterance_end_silence")],
   ];
   for (const [set, name] of unserved) {
     if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
@@ -85,6 +84,7 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     voiceActivityEvents: false,
     singleUtterance: false,
     silenceMs: durationMs(endpointing?.silenceDuration),
+    utteranceEndSilenceMs: durationMs(endpointing?.utteranceEndSilence),
     maxUtteranceMs: durationMs(endpointing?.maxUtteranceDuration),
     speechThreshold: endpointing?.speechThreshold || undefined,
   };
@@ -111,6 +111,7 @@ const eventTypes: Record<SpeechEventKind, SpeechEventType> = {
   speech_begin: SpeechEventType.SPEECH_BEGIN,
   speech_end: SpeechEventType.SPEECH_END,
   end_of_single_utterance: SpeechEventType.END_OF_SINGLE_UTTERANCE,
+  utterance_end: SpeechEventType.UTTERANCE_END,
 };
 
 /** What responses say about the session they belong to. */

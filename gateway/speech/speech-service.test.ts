@@ -285,6 +285,29 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(transcribed.length).toBe(before);
   });
 
+  it("sends UTTERANCE_END once the speaker is silent for utterance_end_silence after the last final word", async () => {
+    const { audio: tones, keys } = dtmfSequence("5", { sampleRate: 16_000, leadMs: 300, toneMs: 100 });
+    const pcm = Buffer.alloc((tones.length + 32_000) * 2);
+    tones.forEach((x, i) => pcm.writeInt16LE(Math.round(x * 32767), i * 2));
+    const config = {
+      streaming_config: {
+        config: {
+          encoding: "AUDIO_ENCODING_LINEAR16",
+          sample_rate_hz: 16000,
+          model: "dtmf",
+          endpointing_config: { silence_duration: { seconds: 0, nanos: 500_000_000 }, utterance_end_silence: { seconds: 1, nanos: 0 } },
+        },
+        voice_activity_events: true,
+      },
+    };
+    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(pcm, 640).map((f) => ({ audio_content: Buffer.from(f) }))]);
+    expect(error).toBeUndefined();
+    const events = responses.flatMap((r) => (r.speech_event && r.speech_event.type !== "SPEECH_EVENT_TYPE_UNSPECIFIED" ? [r.speech_event] : []));
+    expect(events.map((e) => e.type)).toEqual(["SPEECH_EVENT_TYPE_SPEECH_BEGIN", "SPEECH_EVENT_TYPE_SPEECH_END", "SPEECH_EVENT_TYPE_UTTERANCE_END"]);
+    expect(Math.abs(seconds(events[1]!.offset) - keys[0]!.end)).toBeLessThan(0.05);
+    expect(Math.abs(seconds(events[2]!.offset) - (keys[0]!.end + 1))).toBeLessThan(0.05);
+  });
+
   it("with single_utterance, ends the stream after the first utterance's final", async () => {
     const first = dtmfSequence("12", { sampleRate: 16_000, leadMs: 200 }).audio;
     const second = dtmfSequence("34", { sampleRate: 16_000, leadMs: 1500 }).audio;

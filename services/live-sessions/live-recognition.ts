@@ -39,6 +39,8 @@ export interface LiveRecognitionConfig {
   singleUtterance: boolean;
   /** Endpointing; undefined: the engine's defaults. */
   silenceMs?: number;
+  /** Silence after the last final word that ends a turn (UTTERANCE_END); undefined: none. */
+  utteranceEndSilenceMs?: number;
   maxUtteranceMs?: number;
   speechThreshold?: number;
 }
@@ -96,6 +98,7 @@ export class LiveRecognizer {
         voiceActivityEvents: config.voiceActivityEvents,
         singleUtterance: config.singleUtterance,
         ...(config.silenceMs ? { silenceMs: config.silenceMs } : {}),
+        ...(config.utteranceEndSilenceMs ? { utteranceEndSilenceMs: config.utteranceEndSilenceMs } : {}),
         ...(config.maxUtteranceMs ? { maxUtteranceMs: config.maxUtteranceMs } : {}),
         ...(config.speechThreshold ? { speechThreshold: config.speechThreshold } : {}),
       };

@@ -46,6 +46,8 @@ export class ChannelRecognizer {
   private readonly buffer = new UtteranceBuffer(SAMPLE_RATE);
   private agreement = new LocalAgreement();
   private lastInterim = "";
+  /** Stream sample where the last final word ended, until the turn's end is reported or speech resumes. */
+  private turnEnd: number | undefined;
   /** Wall time (ms) the utterance began, until its first interim result is out. */
   private utteranceBeganAt: number | undefined;
   /** Bumped at every endpoint, so a re-decode that finishes late is discarded. */
@@ -140,6 +142,7 @@ export class ChannelRecognizer {
       if (!speech) {
         this.preroll.push(frame);
         if (this.preroll.length > this.prerollFrames) this.preroll.shift();
+        await this.maybeEndTurn();
         return;
       }
       await this.beginUtterance(frameStart);
@@ -158,7 +161,17 @@ export class ChannelRecognizer {
     }
   }
 
+  /** UTTERANCE_END: silence for utterance_end_silence after the last final word. */
+  private async maybeEndTurn(): Promise<void> {
+    const wait = (this.settings.utteranceEndSilenceMs * SAMPLE_RATE) / 1000;
+    if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
+    const at = this.turnEnd + wait;
+    this.turnEnd = undefined;
+    if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / SAMPLE_RATE, channel: this.channel });
+  }
+
   private async beginUtterance(speechStart: number, announce = true): Promise<void> {
+    this.turnEnd = undefined;
     let prerolled = 0;
     for (const f of this.preroll) prerolled += f.length;
     this.utteranceStart = speechStart - prerolled;
@@ -210,6 +223,7 @@ export class ChannelRecognizer {
         endSeconds: until / SAMPLE_RATE,
       });
       this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
+      this.turnEnd = Math.round(all.at(-1)!.end * SAMPLE_RATE);
     }
     if (single) {
       this.inUtterance = false;

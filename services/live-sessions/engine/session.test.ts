@@ -133,6 +133,20 @@ describe("the recognition session", () => {
     expect(timings.decodes.filter((k) => k === "interim").length).toBeGreaterThanOrEqual(2);
   });
 
+  it("reports the end of a turn after utterance_end_silence without speech, not after a shorter pause", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ voiceActivityEvents: true, utteranceEndSilenceMs: 1500 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.3, 0.5]), [0, 1200], ...speech([0.7]), [0, 2000])]);
+    const outs = await outputs;
+    const kinds = outs.map((o) => (o.kind === "event" ? o.event.type : o.result.isFinal ? "final" : "partial"));
+    expect(kinds).toEqual(["speech_begin", "speech_end", "final", "speech_begin", "speech_end", "final", "utterance_end"]);
+    const turnEnd = events(outs).at(-1)!;
+    // 1.5 s after the end of the last final word (w7 ends at 0.2 + 0.55 + 1.2 + 0.2 s).
+    expect(turnEnd.offsetSeconds).toBeCloseTo(finals(outs)[1]!.words.at(-1)!.end + 1.5, 2);
+    expect(finals(outs)[1]!.words.at(-1)!.end).toBeCloseTo(2.15, 1);
+  });
+
   it("sends nothing to the model and returns nothing for pure silence", async () => {
     const { asr, calls } = scriptedAsr();
     const s = session({ interimResults: true, voiceActivityEvents: true }, asr);

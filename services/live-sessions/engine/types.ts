@@ -15,6 +15,8 @@ export interface EngineSettings {
   speechThreshold: number;
   /** Non-speech that ends an utterance. */
   silenceMs: number;
+  /** Silence after the last final word that ends the speaker's turn (an utterance_end event); 0: no such events. */
+  utteranceEndSilenceMs: number;
   /** Longest utterance before a final is forced. */
   maxUtteranceMs: number;
   /** Audio added to an utterance between two re-decodes (interim results only). */
@@ -40,6 +42,7 @@ export const defaultEngineSettings: EngineSettings = {
   singleUtterance: false,
   speechThreshold: 0.5,
   silenceMs: 800,
+  utteranceEndSilenceMs: 0,
   maxUtteranceMs: 30_000,
   stepMs: 500,
   prerollMs: 192,
@@ -64,7 +67,7 @@ export interface RecognitionResult {
   endSeconds: number;
 }
 
-export type SpeechEventKind = "speech_begin" | "speech_end" | "end_of_single_utterance";
+export type SpeechEventKind = "speech_begin" | "speech_end" | "end_of_single_utterance" | "utterance_end";
 
 export interface SpeechEventOutput {
   type: SpeechEventKind;
