@@ -11,9 +11,13 @@ import { loadConfig } from "../services/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
 import { createServerDatabaseUrl } from "../services/database/testing.js";
 import { startPlatform, type Platform } from "./platform.js";
-import { transports } from "./testing/clients.js";
+import { transports, withHeaders } from "./testing/clients.js";
 import { freePort } from "./testing/ports.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../proto/gen/grpc/health/v1/health_pb.js";
+import { create } from "@bufbuild/protobuf";
+import { SpeechService, StreamingRecognizeRequestSchema } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
+import { dtmfSequence } from "../inference/client/testing/signals.js";
 
 const realServices = {
   database: Boolean(process.env.DATABASE_URL),
@@ -138,6 +142,73 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     const key = await readFile(path.join(dataDir, "secrets", "jwt-signing.key"), "utf8");
     const kid = key.slice(0, key.indexOf(":"));
     expect(JSON.parse(Buffer.from(registered.tokens!.accessToken.split(".")[0]!, "base64url").toString()).kid).toBe(kid);
+  });
+
+  /** A new organisation's owner, registered through the real AuthService: its bearer header. */
+  async function ownerHeaders(): Promise<Record<string, string>> {
+    const auth = createClient(AuthService, transports(platform.gateway.grpcPort, platform.gateway.httpPort).grpc);
+    const registered = await auth.register({
+      email: `live-${randomBytes(4).toString("hex")}@example.com`,
+      password: "كلمة سر طويلة 2026",
+      displayName: "سارة",
+      organizationName: "مركز الاتصال",
+    });
+    return { authorization: `Bearer ${registered.tokens!.accessToken}` };
+  }
+
+  it("serves StreamingRecognize with the engine on the sidecar it started", async () => {
+    const { audio } = dtmfSequence("42#", { sampleRate: 16_000, leadMs: 200 });
+    const pcm = new Uint8Array(audio.length * 2);
+    const view = new DataView(pcm.buffer);
+    audio.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
+    async function* requests() {
+      yield create(StreamingRecognizeRequestSchema, {
+        streamingRequest: { case: "streamingConfig", value: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } } },
+      });
+      for (let at = 0; at < pcm.length; at += 640) {
+        yield create(StreamingRecognizeRequestSchema, { streamingRequest: { case: "audioContent", value: pcm.subarray(at, at + 640) } });
+      }
+    }
+    const speech = createClient(SpeechService, withHeaders(transports(platform.gateway.grpcPort, platform.gateway.httpPort).grpc, await ownerHeaders()));
+    const finals: string[] = [];
+    for await (const r of speech.streamingRecognize(requests())) {
+      for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
+    }
+    expect(finals).toEqual(["42#"]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/arabicstt_live_final_latency_seconds_count 1\b/);
+    expect(metrics).toMatch(/arabicstt_live_decode_seconds_count\{kind="final"\} 1\b/);
+  });
+
+  it("serves the live page and its bundled script on the HTTP listener", async () => {
+    const page = await fetch(`${base}/live`);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await page.text()).toContain('src="/live/app.js"');
+    const script = await fetch(`${base}/live/app.js`);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toMatch(/text\/javascript/);
+    // The browser code, bundled with its Connect-Web client (DOM names survive minification).
+    const text = await script.text();
+    expect(text.length).toBeGreaterThan(50_000);
+    expect(text.includes("getUserMedia")).toBe(true);
+  });
+
+  it(`serves live sessions over ${realServices.redis ? "Redis streams" : "the in-process bus"}`, async () => {
+    const speech = createClient(SpeechService, withHeaders(transports(platform.gateway.grpcPort, platform.gateway.httpPort).connectH1, await ownerHeaders()));
+    const { session } = await speech.createLiveSession({
+      streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } },
+    });
+    const { audio } = dtmfSequence("7*", { sampleRate: 16_000, leadMs: 200 });
+    const pcm = new Uint8Array(audio.length * 2);
+    const view = new DataView(pcm.buffer);
+    audio.forEach((x, i) => view.setInt16(i * 2, Math.round(x * 32767), true));
+    await speech.sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n, audioContent: pcm });
+    await speech.closeLiveSession({ sessionId: session!.sessionId });
+    const finals: string[] = [];
+    for await (const r of speech.watchLiveSession({ sessionId: session!.sessionId })) {
+      for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
+    }
+    expect(finals).toEqual(["7*"]);
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

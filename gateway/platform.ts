@@ -10,6 +10,15 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
 import { createIdentity, type Identity } from "./identity.js";
+import { createStreamDecoder } from "../services/audio/index.js";
+import { LiveRecognizer } from "../services/live-sessions/live-recognition.js";
+import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
+import { InProcessBus } from "../services/live-sessions/bus.js";
+import { LiveSessions } from "../services/live-sessions/live-sessions.js";
+import { RedisBus } from "../services/live-sessions/redis-bus.js";
+import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { speechService } from "./speech/speech-service.js";
+import { livePageRoute } from "./speech/web/live-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -32,11 +41,23 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
   try {
     const readiness = new Readiness(adapters.checks);
-    const httpRoutes: HttpRoute[] = [];
+    // The live page: try live recognition from a browser at /live.
+    const httpRoutes: HttpRoute[] = [livePageRoute()];
     if (adapters.blobs instanceof FsBlobStore) {
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
+    const recognizer = new LiveRecognizer({
+      inference: adapters.inference,
+      createDecoder: createStreamDecoder,
+      observer: {
+        firstInterim: (s) => metrics.liveFirstPartial.observe(s),
+        finalLatency: (s) => metrics.liveFinalLatency.observe(s),
+        decode: (kind, s) => metrics.liveDecode.observe({ kind }, s),
+      },
+    });
+    // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
+    const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const gateway = await startGateway({
       config,
       logger,
@@ -45,7 +66,10 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       authenticator: identity.authenticator,
       limits: identity.limits,
       streamSlots: identity.streamSlots,
-      routes: productRoutes({ ...identity.handlers }),
+      routes: productRoutes({
+        ...identity.handlers,
+        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
+      }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -64,6 +88,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         (stopped ??= (async () => {
           await gateway.drain();
           await identity.close();
+          await sessions.stop();
           await adapters.close();
         })()),
     };

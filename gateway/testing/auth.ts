@@ -37,3 +37,12 @@ export function testApiKey(overrides: Partial<ApiKeyPrincipal> = {}): ApiKeyPrin
     ...overrides,
   };
 }
+
+/** The one credential `testAuthenticator` accepts; send it with `testAuthHeaders`. */
+export const TEST_CREDENTIAL = "astt_test_credential";
+export const testAuthHeaders: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_CREDENTIAL}` };
+
+/** An authenticator for gateways under test without a database: TEST_CREDENTIAL is `principal`. */
+export function testAuthenticator(principal: Principal = testUser()): Authenticator {
+  return fixedAuthenticator({ [TEST_CREDENTIAL]: principal });
+}

@@ -30,12 +30,20 @@ export function loadGrpcJsPackage(): grpc.GrpcObject {
 type GrpcClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: object) => grpc.Client;
 
 /** A grpc-js client for a service by its full name, e.g. "arabicstt.v1.SpeechService". */
-export function grpcJsClient(pkg: grpc.GrpcObject, serviceTypeName: string, address: string): grpc.Client {
+export function grpcJsClient(pkg: grpc.GrpcObject, serviceTypeName: string, address: string, headers: Readonly<Record<string, string>> = {}): grpc.Client {
   let node: unknown = pkg;
   for (const part of serviceTypeName.split(".")) node = (node as Record<string, unknown>)[part];
   if (typeof node !== "function") throw new Error(`no service ${serviceTypeName} in descriptor set`);
   const Ctor = node as GrpcClientCtor;
-  return new Ctor(address, grpc.credentials.createInsecure());
+  // Headers on every call, as an SDK sends its credentials.
+  const withHeaders: grpc.Interceptor = (options, next) =>
+    new grpc.InterceptingCall(next(options), {
+      start: (metadata, listener, start) => {
+        for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
+        start(metadata, listener);
+      },
+    });
+  return new Ctor(address, grpc.credentials.createInsecure(), { interceptors: [withHeaders] });
 }
 
 export interface Transports {

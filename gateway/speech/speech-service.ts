@@ -1,0 +1,25 @@
+// SpeechService's handlers: each RPC maps proto to the live-sessions domain and back.
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
+import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { ModelCatalog } from "../../services/live-sessions/model-catalog.js";
+import type { LiveSessions } from "../../services/live-sessions/live-sessions.js";
+import { liveSessionHandlers } from "./live-session-handlers.js";
+import { listModelsHandler, recognizeHandler } from "./recognize.js";
+import { streamingRecognizeHandler } from "./streaming-recognize.js";
+
+export interface SpeechServiceDependencies {
+  recognizer: LiveRecognizer;
+  catalog: ModelCatalog;
+  /** The live-session trio; left out, those RPCs answer UNIMPLEMENTED. */
+  sessions?: LiveSessions;
+}
+
+export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
+  return {
+    streamingRecognize: streamingRecognizeHandler(deps.recognizer),
+    recognize: recognizeHandler(deps.recognizer),
+    listModels: listModelsHandler(deps.catalog),
+    ...(deps.sessions ? liveSessionHandlers(deps.sessions) : {}),
+  };
+}

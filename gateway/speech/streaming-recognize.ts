@@ -1,0 +1,82 @@
+// SpeechService.StreamingRecognize: the config first, then audio and controls; results and events
+// back as the engine produces them. Reading requests and writing responses run side by side; the
+// engine's bounded queues pace the reading, so a client that sends faster than it is recognised,
+// or stops reading its results, is slowed down by HTTP/2 flow control and loses nothing.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import { InvalidArgumentError, UnimplementedError } from "../../services/errors/errors.js";
+import type { LiveRecognition, LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
+import {
+  StreamingControlType,
+  type StreamingRecognizeRequest,
+  type StreamingRecognizeResponseSchema,
+} from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { requestContextOf } from "../interceptors/request-context.js";
+import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
+
+type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;
+
+export function streamingRecognizeHandler(recognizer: LiveRecognizer) {
+  return async function* streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncGenerator<Response> {
+    const { requestId } = requestContextOf(ctx.values);
+    const reader = requests[Symbol.asyncIterator]();
+    const first = await reader.next();
+    if (first.done) throw new InvalidArgumentError("streaming_config", "the stream ended before its first message, which must carry streaming_config");
+    const head = first.value.streamingRequest;
+    if (head.case !== "streamingConfig") {
+      throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
+    }
+    if (head.value.resume) {
+      throw new UnimplementedError("streaming_config.resume: resuming a StreamingRecognize stream is not served yet; start a new stream");
+    }
+    const recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
+    const onAbort = () => recognition.abort();
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const options = {
+      wordTimeOffsets: Boolean(head.value.config?.enableWordTimeOffsets),
+      wordConfidence: Boolean(head.value.config?.enableWordConfidence),
+    };
+    try {
+      // The session id before any result, so a client can log it at once.
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: 0n };
+      void pump(reader, recognition);
+      for await (const output of recognition.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+      recognition.abort();
+    }
+  };
+}
+
+/** Feeds the requests after the config to the recognition; any problem ends it with that error. */
+async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition): Promise<void> {
+  try {
+    for (let n = 2; ; n++) {
+      if (!recognition.acceptsAudio) return;
+      const next = await reader.next();
+      if (next.done) break;
+      const message = next.value.streamingRequest;
+      switch (message.case) {
+        case "streamingConfig":
+          throw new InvalidArgumentError("streaming_config", `only the first message may carry streaming_config; message ${n} carried another`);
+        case "audioContent":
+          await recognition.write(message.value);
+          break;
+        case "control":
+          if (message.value.type === StreamingControlType.KEEPALIVE) recognition.keepalive();
+          else if (message.value.type === StreamingControlType.FINALIZE) await recognition.finalize();
+          else if (message.value.type === StreamingControlType.CLOSE) {
+            await recognition.close();
+            return;
+          }
+          break;
+        default:
+          throw new InvalidArgumentError("streaming_request", `message ${n} carries neither audio_content nor control`);
+      }
+    }
+    await recognition.close();
+  } catch (err) {
+    recognition.fail(err);
+  }
+}

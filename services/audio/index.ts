@@ -1,0 +1,143 @@
+// Audio in: turns what a client sends (LINEAR16, MULAW, ALAW, FLAC, OGG_OPUS; 8–48 kHz; 1–8 channels) into
+// what the speech models take: one Float32Array per channel, 16 kHz, in [-1, 1].
+//
+// - `createStreamDecoder` for live streams: push chunks split anywhere (20 ms frames, half a FLAC frame, an
+//   odd byte of 16-bit PCM), get back the audio decoded so far. Decoding is deterministic and chunking-blind:
+//   the concatenated output of any split equals `decodeAudio` on the whole.
+// - `decodeAudio` for Recognize and batch work: the whole buffer at once.
+// - Every problem with the audio or with the config describing it is an `AudioFormatError` (INVALID_ARGUMENT)
+//   whose `field` names the proto field at fault.
+//
+// Inside: `sources.ts` decodes bytes at the stream's own rate (G.711 tables in `g711.ts`; FLAC and Ogg/Opus by
+// eshaz's WASM decoders, `@wasm-audio-decoders/flac` and `ogg-opus-decoder`); `resampler.ts` converts each
+// channel to 16 kHz through an anti-alias low-pass. Output sample n of a channel is at stream time n / 16000 s.
+// Ogg/Opus audio is released a whole Ogg page at a time; everything else as soon as a whole sample frame is in.
+
+import {
+  AudioFormatError,
+  DEFAULT_MAX_CHUNK_BYTES,
+  TARGET_SAMPLE_RATE,
+  validateFormat,
+  type AudioEncoding,
+  type AudioField,
+  type AudioFormat,
+} from "./format.js";
+import { Resampler } from "./resampler.js";
+import { createSourceDecoder, type DecodedBlock, type SourceDecoder } from "./sources.js";
+
+export { AudioFormatError, TARGET_SAMPLE_RATE, Resampler };
+export type { AudioEncoding, AudioField, AudioFormat };
+
+export interface StreamDecoder {
+  /** Feeds encoded bytes (any chunking, e.g. 20 ms frames, or an odd split of a FLAC/Ogg page); returns the newly decoded audio: one Float32Array per channel, 16 kHz, in [-1, 1]. Arrays may be empty. */
+  push(chunk: Uint8Array): Promise<Float32Array[]>;
+  /** End of input: flushes decoder and resampler tails. */
+  end(): Promise<Float32Array[]>;
+  /** Frees native/wasm resources; idempotent. */
+  close(): void;
+}
+
+export interface StreamDecoderOptions {
+  /** Largest chunk `push` accepts; default 1 MiB, the limit on a streaming request's `audio_content`. */
+  maxChunkBytes?: number;
+}
+
+/**
+ * Validates the format (encoding known; rate 8000..48000; channels 1..8, 0 meaning 1 for the raw encodings; for
+ * FLAC/OGG_OPUS the rate/channels declared may be 0 = take from the stream) and returns a decoder.
+ * Throws AudioFormatError.
+ */
+export function createStreamDecoder(format: AudioFormat, options: StreamDecoderOptions = {}): StreamDecoder {
+  return new AudioStreamDecoder(validateFormat(format), options.maxChunkBytes ?? DEFAULT_MAX_CHUNK_BYTES);
+}
+
+/** Decodes a whole buffer at once (Recognize, batch). The caller bounds its size. */
+export async function decodeAudio(format: AudioFormat, bytes: Uint8Array): Promise<Float32Array[]> {
+  const decoder = createStreamDecoder(format, { maxChunkBytes: Number.POSITIVE_INFINITY });
+  try {
+    const head = await decoder.push(bytes);
+    const tail = await decoder.end();
+    return tail.map((channel, c) => concatFloat(head[c], channel));
+  } finally {
+    decoder.close();
+  }
+}
+
+function concatFloat(a: Float32Array | undefined, b: Float32Array): Float32Array {
+  if (!a || a.length === 0) return b;
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+class AudioStreamDecoder implements StreamDecoder {
+  private readonly source: SourceDecoder;
+  private resamplers: Resampler[] | undefined;
+  /** Calls run one after another even if the caller does not await; the first failure fails every later call. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private failure: unknown;
+  private ended = false;
+  private closed = false;
+
+  constructor(
+    format: AudioFormat,
+    private readonly maxChunkBytes: number,
+  ) {
+    this.source = createSourceDecoder(format);
+  }
+
+  push(chunk: Uint8Array): Promise<Float32Array[]> {
+    return this.serialise(async () => {
+      if (this.ended) throw new Error("StreamDecoder.push after end()");
+      if (chunk.byteLength > this.maxChunkBytes) {
+        throw new AudioFormatError("audio_content", `chunk of ${chunk.byteLength} bytes is over the limit of ${this.maxChunkBytes}`);
+      }
+      return this.resample(await this.source.decode(chunk));
+    });
+  }
+
+  end(): Promise<Float32Array[]> {
+    return this.serialise(async () => {
+      if (this.ended) throw new Error("StreamDecoder.end called twice");
+      this.ended = true;
+      const last = this.resample(await this.source.flush());
+      const tails = this.resamplers?.map((r) => r.flush()) ?? this.emptyOutput();
+      return last.length === 0 ? tails : last.map((channel, c) => concatFloat(channel, tails[c]!));
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.source.free();
+  }
+
+  private serialise(work: () => Promise<Float32Array[]>): Promise<Float32Array[]> {
+    const run = this.queue.then(async () => {
+      if (this.closed) throw new Error("StreamDecoder used after close()");
+      if (this.failure !== undefined) throw this.failure;
+      try {
+        return await work();
+      } catch (error) {
+        this.failure = error;
+        throw error;
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private resample(block: DecodedBlock | undefined): Float32Array[] {
+    if (!block) return this.emptyOutput();
+    this.resamplers ??= block.channels.map(() => new Resampler(block.sampleRate, TARGET_SAMPLE_RATE));
+    if (this.resamplers[0]!.inRate !== block.sampleRate || this.resamplers.length !== block.channels.length) {
+      throw new AudioFormatError("audio_content", "the stream changed its sample rate or channel count mid-stream");
+    }
+    return block.channels.map((channel, c) => this.resamplers![c]!.process(channel));
+  }
+
+  private emptyOutput(): Float32Array[] {
+    return Array.from({ length: this.source.channelCount ?? 0 }, () => new Float32Array(0));
+  }
+}

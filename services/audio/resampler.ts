@@ -1,0 +1,208 @@
+// Sample-rate conversion to 16 kHz for the speech models.
+//
+// Written here rather than taken from npm because what we need is small and strict: a rational polyphase
+// FIR (upsample by L, low-pass, keep every M-th sample), stateful across chunks so that audio pushed in 20 ms
+// frames comes out sample-for-sample identical to the same audio converted at once, with no extra latency
+// beyond the filter's half-length. The maintained npm resamplers are either WASM builds of libsamplerate/speex
+// that are not bit-identical across chunkings, or browser-only (OfflineAudioContext).
+//
+// The low-pass is a Kaiser-windowed sinc with its passband to 90 % of the lower Nyquist frequency, its
+// stopband from 100 % of it, and 80 dB of stopband attenuation: resampling 48 kHz to 16 kHz keeps 7.2 kHz
+// and removes everything from 8 kHz up (which would otherwise fold back into the speech band); 8 kHz to 16 kHz
+// removes the images above 4 kHz. Output sample m sits at input time m·M/L exactly (the filter's delay is
+// compensated), so stream offsets in the output match offsets in the input.
+
+import { TARGET_SAMPLE_RATE } from "./format.js";
+
+const STOPBAND_ATTENUATION_DB = 80;
+const PASSBAND_EDGE = 0.9; // of the lower Nyquist frequency
+/**
+ * Phases in the coefficient table. For the usual rates L is small (44.1 kHz: 160, 11.025 kHz: 640) and every
+ * phase is exact. An odd rate such as 44 101 Hz would need L = 16 000 phases of ~300 taps (19 MB); above this
+ * cap the output time is rounded to the nearest 1/2048 of an input sample, an error below −70 dB at 7 kHz.
+ */
+const MAX_PHASES = 2048;
+
+interface Filter {
+  /** Upsampling factor L and downsampling factor M of the reduced ratio outRate/inRate = L/M. */
+  readonly up: number;
+  readonly down: number;
+  /** Taps per phase (even). */
+  readonly taps: number;
+  readonly phases: Float32Array[];
+}
+
+const filterCache = new Map<string, Filter>();
+const FILTER_CACHE_SIZE = 8;
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Zeroth-order modified Bessel function of the first kind, by its power series. */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; term > sum * 1e-17; k++) {
+    term *= q / (k * k);
+    sum += term;
+  }
+  return sum;
+}
+
+function designFilter(inRate: number, outRate: number): Filter {
+  const g = gcd(inRate, outRate);
+  const up = outRate / g;
+  const down = inRate / g;
+  const phaseCount = Math.min(up, MAX_PHASES);
+  const nyquist = Math.min(inRate, outRate) / 2;
+  const transitionHz = (1 - PASSBAND_EDGE) * nyquist;
+  const cutoff = (((1 + PASSBAND_EDGE) / 2) * nyquist) / inRate; // cycles per input sample
+  // Kaiser's estimates of the window length and shape for the wanted attenuation and transition width.
+  const a = STOPBAND_ATTENUATION_DB;
+  const beta = 0.1102 * (a - 8.7);
+  let taps = Math.ceil((a - 7.95) / (2.285 * 2 * Math.PI * (transitionHz / inRate)));
+  taps += taps % 2;
+  const half = taps / 2;
+  const i0Beta = besselI0(beta);
+  const phases: Float32Array[] = [];
+  for (let p = 0; p < phaseCount; p++) {
+    const coefficients = new Float64Array(taps);
+    let sum = 0;
+    for (let k = 0; k < taps; k++) {
+      const s = k + p / phaseCount - half; // distance from the output instant, in input samples
+      const x = 2 * cutoff * s;
+      const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+      const r = s / half;
+      const window = Math.abs(r) <= 1 ? besselI0(beta * Math.sqrt(1 - r * r)) / i0Beta : 0;
+      coefficients[k] = 2 * cutoff * sinc * window;
+      sum += coefficients[k]!;
+    }
+    // Normalising each phase to unit sum makes DC exact whatever the phase.
+    const phase = new Float32Array(taps);
+    for (let k = 0; k < taps; k++) phase[k] = coefficients[k]! / sum;
+    // Stored reversed, so the inner loop walks input and coefficients in the same direction.
+    phases.push(phase.reverse());
+  }
+  return { up, down, taps, phases };
+}
+
+function filterFor(inRate: number, outRate: number): Filter {
+  const key = `${inRate}/${outRate}`;
+  let filter = filterCache.get(key);
+  if (filter) {
+    filterCache.delete(key); // re-inserted below as the most recently used
+  } else {
+    filter = designFilter(inRate, outRate);
+    if (filterCache.size >= FILTER_CACHE_SIZE) filterCache.delete(filterCache.keys().next().value!);
+  }
+  filterCache.set(key, filter);
+  return filter;
+}
+
+/** Converts one channel from `inRate` to `outRate` (16 kHz by default), chunk by chunk. */
+export class Resampler {
+  private readonly filter: Filter | undefined;
+  /** Input not yet consumed, starting at absolute input index `base`; begins with taps−1 zeros (silence before the stream). */
+  private pending: Float32Array;
+  private base: number;
+  private received = 0;
+  /** Next output sample m, its input position floor(m·M/L) and the remainder (m·M) mod L. */
+  private produced = 0;
+  private position = 0;
+  private remainder = 0;
+  private ended = false;
+
+  constructor(
+    readonly inRate: number,
+    readonly outRate: number = TARGET_SAMPLE_RATE,
+  ) {
+    if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0) {
+      throw new RangeError(`sample rates must be positive integers, got ${inRate} → ${outRate}`);
+    }
+    this.filter = inRate === outRate ? undefined : filterFor(inRate, outRate);
+    const history = this.filter ? this.filter.taps - 1 : 0;
+    this.pending = new Float32Array(history);
+    this.base = -history;
+  }
+
+  /** The output a whole input of `inputSamples` samples turns into: ceil(n·outRate/inRate). */
+  static outputLength(inputSamples: number, inRate: number, outRate: number = TARGET_SAMPLE_RATE): number {
+    return Math.ceil((inputSamples * outRate) / inRate);
+  }
+
+  /** Feeds input; returns the output samples whose filter window is now complete. */
+  process(input: Float32Array): Float32Array {
+    if (this.ended) throw new Error("Resampler.process after flush");
+    if (!this.filter) {
+      this.received += input.length;
+      return input.slice();
+    }
+    this.append(input, input.length);
+    return this.run(Number.POSITIVE_INFINITY);
+  }
+
+  /** End of input: returns the rest of the output, as if the input were followed by silence, cut to ceil(n·L/M). */
+  flush(): Float32Array {
+    if (this.ended) return new Float32Array(0);
+    this.ended = true;
+    if (!this.filter) return new Float32Array(0);
+    const total = Resampler.outputLength(this.received, this.inRate, this.outRate);
+    const { up, down, taps } = this.filter;
+    const lastNeeded = total > 0 ? Math.floor(((total - 1) * down) / up) + taps / 2 + 1 : 0;
+    const zeros = Math.max(0, lastNeeded + 1 - this.received);
+    this.append(new Float32Array(zeros), 0);
+    return this.run(total);
+  }
+
+  private append(input: Float32Array, realSamples: number): void {
+    const merged = new Float32Array(this.pending.length + input.length);
+    merged.set(this.pending);
+    merged.set(input, this.pending.length);
+    this.pending = merged;
+    this.received += realSamples;
+  }
+
+  /** Produces every output sample whose window lies inside the buffered input, up to output index `limit`. */
+  private run(limit: number): Float32Array {
+    const { up, down, taps, phases } = this.filter!;
+    const half = taps / 2;
+    const phaseCount = phases.length;
+    const available = this.base + this.pending.length; // one past the last buffered input index
+    const pending = this.pending;
+    // At most this many outputs fit in the buffered input (one more for the rounded phase).
+    const room = Math.min(limit - this.produced, Math.ceil(((available - this.position) * up) / down) + 1);
+    const out = new Float32Array(Math.max(0, room));
+    let count = 0;
+    while (this.produced < limit && count < out.length) {
+      let newest = this.position + half; // the newest input sample the window touches
+      let phase = phaseCount === up ? this.remainder : Math.round((this.remainder * phaseCount) / up);
+      if (phase === phaseCount) {
+        phase = 0;
+        newest += 1;
+      }
+      if (newest >= available) break;
+      const coefficients = phases[phase]!;
+      const start = newest - taps + 1 - this.base;
+      let acc = 0;
+      for (let k = 0; k < taps; k++) acc += pending[start + k]! * coefficients[k]!;
+      out[count++] = acc;
+      this.produced++;
+      this.remainder += down;
+      if (this.remainder >= up) {
+        this.position += Math.floor(this.remainder / up);
+        this.remainder %= up;
+      }
+    }
+    // Keep only what the next output's window can still reach.
+    const keepFrom = this.position + half - taps; // one sample of slack for the rounded phase
+    const drop = Math.min(Math.max(0, keepFrom - this.base), pending.length);
+    if (drop > 0) {
+      this.pending = pending.slice(drop);
+      this.base += drop;
+    }
+    return count === out.length ? out : out.slice(0, count);
+  }
+}

@@ -1,0 +1,307 @@
+// Recognition of one channel: gate → utterance buffer → re-decode every step → LocalAgreement-2 →
+// final at the endpoint. Audio is consumed strictly in order by one loop; interim re-decodes run
+// beside it, at most one at a time, so when the model lags the next re-decode simply takes all the
+// audio that arrived meanwhile (fewer partials, no audio dropped).
+import { BoundedQueue } from "./bounded-queue.js";
+import type { SpeechGate } from "./gate.js";
+import { joinWords, LocalAgreement, type TimedWord } from "./local-agreement.js";
+import type { AsrFunction, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+import { UtteranceBuffer } from "./utterance-buffer.js";
+
+export const SAMPLE_RATE = 16_000;
+
+export type ChannelInput =
+  | { kind: "audio"; samples: Float32Array }
+  | { kind: "finalize"; done: () => void };
+
+export interface ChannelSink {
+  result(result: RecognitionResult): Promise<void>;
+  event(event: SpeechEventOutput): Promise<void>;
+  /** single_utterance: the first utterance ended; the session reads no more audio. */
+  singleUtteranceEnded(): void;
+  /** True once the session stops recognising (single utterance done, aborted). */
+  readonly stopped: boolean;
+}
+
+/** Trailing non-speech kept at the end of an utterance sent to the model: enough for the last word to fade out. */
+const TAIL_MS = 200;
+/** Longest prompt of confirmed text given to the model after a trim. */
+const PROMPT_CHARS = 200;
+
+type EndReason = "silence" | "max_length" | "finalize";
+
+export class ChannelRecognizer {
+  readonly input: BoundedQueue<ChannelInput>;
+  private readonly frameSamples: number;
+  private pending = new Float32Array(0);
+  /** Stream sample index of the next frame the gate scores. */
+  private position = 0;
+  private readonly preroll: Float32Array[] = [];
+  private readonly prerollFrames: number;
+
+  private inUtterance = false;
+  private utteranceStart = 0;
+  private lastSpeechEnd = 0;
+  private silenceSamples = 0;
+  private readonly buffer = new UtteranceBuffer(SAMPLE_RATE);
+  private agreement = new LocalAgreement();
+  private lastInterim = "";
+  /** Stream sample where the last final word ended, until the turn's end is reported or speech resumes. */
+  private turnEnd: number | undefined;
+  /** Wall time (ms) the utterance began, until its first interim result is out. */
+  private utteranceBeganAt: number | undefined;
+  /** Bumped at every endpoint, so a re-decode that finishes late is discarded. */
+  private generation = 0;
+  private decoding: Promise<void> | undefined;
+  private lastDecodedEnd = 0;
+  private decodeFailure: unknown;
+
+  constructor(
+    readonly channel: number,
+    private readonly settings: EngineSettings,
+    private readonly gate: SpeechGate,
+    private readonly asr: AsrFunction,
+    private readonly sink: ChannelSink,
+    private readonly signal: AbortSignal,
+    private readonly observer: EngineObserver = {},
+  ) {
+    this.input = new BoundedQueue(settings.inputCapacity);
+    this.frameSamples = gate.frameSamples;
+    this.prerollFrames = Math.ceil((settings.prerollMs * SAMPLE_RATE) / 1000 / this.frameSamples);
+  }
+
+  /** Stream seconds of audio scored so far. */
+  get processedSeconds(): number {
+    return this.position / SAMPLE_RATE;
+  }
+
+  /** Consumes the input until it closes, then finalises what is left. */
+  async run(): Promise<void> {
+    for (;;) {
+      const item = await this.input.take();
+      if (item === undefined || this.sink.stopped) break;
+      if (item.kind === "finalize") {
+        await this.flushPending();
+        if (this.inUtterance) await this.endUtterance("finalize");
+        item.done();
+        continue;
+      }
+      // Take every chunk already waiting: one gate call for all of them.
+      const chunks = [item.samples];
+      for (let next = this.input.takeIf((i) => i.kind === "audio"); next; next = this.input.takeIf((i) => i.kind === "audio")) {
+        chunks.push((next as { samples: Float32Array }).samples);
+      }
+      await this.consume(chunks);
+      if (this.decodeFailure !== undefined) throw this.decodeFailure;
+    }
+    if (this.sink.stopped) return;
+    await this.flushPending();
+    if (this.inUtterance) await this.endUtterance("finalize");
+  }
+
+  private async consume(chunks: Float32Array[]): Promise<void> {
+    let total = this.pending.length;
+    for (const c of chunks) total += c.length;
+    const audio = new Float32Array(total);
+    audio.set(this.pending);
+    let at = this.pending.length;
+    for (const c of chunks) {
+      audio.set(c, at);
+      at += c.length;
+    }
+    const whole = Math.floor(total / this.frameSamples) * this.frameSamples;
+    this.pending = audio.slice(whole);
+    if (whole > 0) await this.scoreAndStep(audio.subarray(0, whole));
+  }
+
+  /** At a finalize or the end: the last partial frame is scored as if padded with silence. */
+  private async flushPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const frame = new Float32Array(this.frameSamples);
+    frame.set(this.pending);
+    const real = this.pending.length;
+    this.pending = new Float32Array(0);
+    await this.scoreAndStep(frame, real);
+  }
+
+  private async scoreAndStep(frames: Float32Array, lastFrameSamples = this.frameSamples): Promise<void> {
+    const scores = await this.gate.score(frames);
+    for (let f = 0; f < scores.length; f++) {
+      if (this.sink.stopped) return;
+      const isLast = f === scores.length - 1;
+      const length = isLast ? lastFrameSamples : this.frameSamples;
+      await this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+    }
+    this.maybeRedecode();
+  }
+
+  private async step(frame: Float32Array, speech: boolean): Promise<void> {
+    const frameStart = this.position;
+    this.position += frame.length;
+    if (!this.inUtterance) {
+      if (!speech) {
+        this.preroll.push(frame);
+        if (this.preroll.length > this.prerollFrames) this.preroll.shift();
+        await this.maybeEndTurn();
+        return;
+      }
+      await this.beginUtterance(frameStart);
+    }
+    this.buffer.append(frame);
+    if (speech) {
+      this.silenceSamples = 0;
+      this.lastSpeechEnd = this.position;
+    } else {
+      this.silenceSamples += frame.length;
+    }
+    if (this.silenceSamples >= (this.settings.silenceMs * SAMPLE_RATE) / 1000) {
+      await this.endUtterance("silence");
+    } else if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * SAMPLE_RATE) / 1000) {
+      await this.endUtterance("max_length");
+    }
+  }
+
+  /** UTTERANCE_END: silence for utterance_end_silence after the last final word. */
+  private async maybeEndTurn(): Promise<void> {
+    const wait = (this.settings.utteranceEndSilenceMs * SAMPLE_RATE) / 1000;
+    if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
+    const at = this.turnEnd + wait;
+    this.turnEnd = undefined;
+    if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / SAMPLE_RATE, channel: this.channel });
+  }
+
+  private async beginUtterance(speechStart: number, announce = true): Promise<void> {
+    this.turnEnd = undefined;
+    let prerolled = 0;
+    for (const f of this.preroll) prerolled += f.length;
+    this.utteranceStart = speechStart - prerolled;
+    this.buffer.reset(this.utteranceStart);
+    for (const f of this.preroll) this.buffer.append(f);
+    this.preroll.length = 0;
+    this.agreement = new LocalAgreement();
+    this.lastInterim = "";
+    this.utteranceBeganAt = performance.now();
+    this.lastDecodedEnd = this.utteranceStart;
+    this.silenceSamples = 0;
+    this.lastSpeechEnd = speechStart;
+    this.inUtterance = true;
+    if (announce && this.settings.voiceActivityEvents) {
+      await this.sink.event({ type: "speech_begin", offsetSeconds: speechStart / SAMPLE_RATE, channel: this.channel });
+    }
+  }
+
+  private async endUtterance(reason: EndReason): Promise<void> {
+    const endpointAt = performance.now();
+    this.generation++;
+    await this.decoding;
+    this.decoding = undefined;
+    if (this.decodeFailure !== undefined) throw this.decodeFailure;
+
+    const speechEnd = this.lastSpeechEnd / SAMPLE_RATE;
+    if (reason !== "max_length" && this.settings.voiceActivityEvents) {
+      await this.sink.event({ type: "speech_end", offsetSeconds: speechEnd, channel: this.channel });
+    }
+    const single = this.settings.singleUtterance && reason !== "max_length";
+    if (single) await this.sink.event({ type: "end_of_single_utterance", offsetSeconds: speechEnd, channel: this.channel });
+
+    // The final decode: the whole buffer up to a short tail after the last speech.
+    const until = reason === "max_length" ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * SAMPLE_RATE) / 1000);
+    const audio = this.buffer.snapshotUntil(until);
+    const offset = this.buffer.startSeconds;
+    const words = audio.length > 0 ? shift(await this.timed("final", audio), offset) : [];
+    this.agreement.flush(words);
+    const all = [...this.agreement.confirmed];
+    if (all.length > 0) {
+      await this.sink.result({
+        channel: this.channel,
+        isFinal: true,
+        transcript: joinWords(all),
+        words: all,
+        stability: 0,
+        confidence: all.reduce((s, w) => s + w.probability, 0) / all.length,
+        startSeconds: this.utteranceStart / SAMPLE_RATE,
+        endSeconds: until / SAMPLE_RATE,
+      });
+      this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
+      this.turnEnd = Math.round(all.at(-1)!.end * SAMPLE_RATE);
+    }
+    if (single) {
+      this.inUtterance = false;
+      this.sink.singleUtteranceEnded();
+      return;
+    }
+    if (reason === "max_length") {
+      // Still speaking: the next utterance starts where this one was cut, with no new SPEECH_BEGIN.
+      const lastSpeech = this.lastSpeechEnd;
+      const silence = this.silenceSamples;
+      await this.beginUtterance(this.buffer.endSample, false);
+      this.lastSpeechEnd = lastSpeech;
+      this.silenceSamples = silence;
+      return;
+    }
+    this.inUtterance = false;
+    this.silenceSamples = 0;
+  }
+
+  private maybeRedecode(): void {
+    if (!this.settings.interimResults || !this.inUtterance || this.decoding || this.sink.stopped) return;
+    if (this.buffer.endSample - this.lastDecodedEnd < (this.settings.stepMs * SAMPLE_RATE) / 1000) return;
+    if (this.lastSpeechEnd <= this.utteranceStart) return;
+    const generation = this.generation;
+    const audio = this.buffer.snapshot();
+    const offset = this.buffer.startSeconds;
+    this.lastDecodedEnd = this.buffer.endSample;
+    const endSeconds = this.buffer.endSample / SAMPLE_RATE;
+    this.decoding = (async () => {
+      const words = shift(await this.timed("interim", audio), offset);
+      if (generation !== this.generation || this.sink.stopped) return;
+      const step = this.agreement.insert(words);
+      if (step.confirmed.length > 0 && this.buffer.durationSeconds * 1000 > this.settings.trimAfterMs) {
+        this.buffer.trimBefore(this.agreement.confirmedEnd);
+      }
+      const all = [...this.agreement.confirmed, ...step.tentative];
+      const transcript = joinWords(all);
+      if (all.length === 0 || transcript === this.lastInterim) return;
+      this.lastInterim = transcript;
+      await this.sink.result({
+        channel: this.channel,
+        isFinal: false,
+        transcript,
+        words: all,
+        stability: Math.min(0.99, Math.max(0.01, this.agreement.confirmed.length / all.length)),
+        confidence: 0,
+        startSeconds: this.utteranceStart / SAMPLE_RATE,
+        endSeconds,
+      });
+      if (this.utteranceBeganAt !== undefined) {
+        this.observer.firstInterim?.((performance.now() - this.utteranceBeganAt) / 1000);
+        this.utteranceBeganAt = undefined;
+      }
+    })()
+      .catch((err: unknown) => {
+        if (generation === this.generation) this.decodeFailure = err;
+      })
+      .finally(() => {
+        if (generation === this.generation) this.decoding = undefined;
+      });
+  }
+
+  private async timed(kind: "interim" | "final", audio: Float32Array): Promise<TimedWord[]> {
+    const started = performance.now();
+    const words = await this.asr(audio, { prompt: this.prompt(), signal: this.signal });
+    this.observer.decode?.(kind, (performance.now() - started) / 1000);
+    return words;
+  }
+
+  /** The confirmed text whose audio was trimmed away: context for the model's decoder. */
+  private prompt(): string | undefined {
+    const start = this.buffer.startSeconds;
+    const before = this.agreement.confirmed.filter((w) => w.end <= start);
+    if (before.length === 0) return undefined;
+    return joinWords(before).slice(-PROMPT_CHARS);
+  }
+}
+
+function shift(words: TimedWord[], offset: number): TimedWord[] {
+  return words.map((w) => ({ ...w, start: w.start + offset, end: w.end + offset }));
+}
