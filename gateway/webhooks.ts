@@ -29,6 +29,11 @@ export async function createWebhooks(
     /** Extra CA certificates the sender trusts (tests' self-signed receivers). */
     ca?: string;
     pollIntervalMs?: number;
+    /**
+     * Run a dispatcher in this process (default). A process that only publishes (say, a worker beside a
+     * gateway) may leave sending to the others; several dispatchers share the work safely either way.
+     */
+    dispatch?: boolean;
   } = {},
 ): Promise<WebhooksCapability> {
   const c = config.webhooks;
@@ -44,7 +49,7 @@ export async function createWebhooks(
     adapters.logger,
   );
   webhooks.onDue = () => dispatcher.wake();
-  dispatcher.start();
+  if (options.dispatch ?? true) dispatcher.start();
   return {
     webhooks,
     dispatcher,

@@ -108,7 +108,8 @@ export class DeliveryDispatcher {
 
   private async attempt(id: string): Promise<void> {
     const em = this.database.fork();
-    const delivery = await em.findOne(WebhookDelivery, { id });
+    // Unfiltered: a delivery whose webhook was deleted must be found, to be settled rather than reclaimed forever.
+    const delivery = await em.findOne(WebhookDelivery, { id }, { filters: { notDeleted: false } });
     if (!delivery || (delivery.status !== "pending" && delivery.status !== "retrying")) return;
     const endpoint = await em.findOne(WebhookEndpoint, { id: delivery.endpoint.id }, { filters: { notDeleted: false } });
     if (!endpoint || endpoint.deletedAt || !endpoint.active) {

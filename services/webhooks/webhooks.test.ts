@@ -1,7 +1,7 @@
 // Webhooks end to end: endpoints registered over the API, events published as the job runner publishes
 // them, delivered by the dispatcher to a real HTTPS receiver that checks every signature; retries,
 // the delivery log, redelivery, secret rotation, restarts and the SSRF guard.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Code } from "@connectrpc/connect";
 import { InvalidArgumentError } from "../errors/errors.js";
 import { toJson } from "@bufbuild/protobuf";
@@ -38,6 +38,9 @@ beforeAll(async () => {
     { WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", WEBHOOK_MAX_ATTEMPTS: String(MAX_ATTEMPTS), WEBHOOK_RETRY_BASE_MS: "20", WEBHOOK_TIMEOUT_MS: "2000" },
     { webhookCa: receiver.ca, webhookPollIntervalMs: 50 },
   );
+});
+// An organisation per test, so one test's events never reach another's endpoints.
+beforeEach(async () => {
   owner = await registerOwner(h, "مركز اتصال الرياض");
 });
 afterAll(async () => {
@@ -217,10 +220,26 @@ describe("endpoints", () => {
 
     await client().deleteWebhook({ webhookId: webhook!.webhookId });
     expect((await client().listWebhooks({ pageSize: 200 })).webhooks.map((w) => w.webhookId)).not.toContain(webhook!.webhookId);
+    await createHook("/kept");
     const { endpoints } = await publishJob("job.succeeded", "job-after-delete");
-    expect(endpoints).toBeGreaterThan(0);
+    expect(endpoints).toBe(1);
+    // Its log stays readable.
     expect((await client().listDeliveries({ webhookId: webhook!.webhookId })).deliveries).toEqual([]);
     await expect(client().rotateWebhookSecret({ webhookId: webhook!.webhookId })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
+  it("fails the deliveries still waiting when their webhook is deleted, and never sends them", async () => {
+    const { webhook } = await createHook("/deleted-while-waiting");
+    await h.webhooks.dispatcher.stop();
+    try {
+      await publishJob("job.failed", "job-waiting");
+      await client().deleteWebhook({ webhookId: webhook!.webhookId });
+    } finally {
+      h.webhooks.dispatcher.start();
+    }
+    const { deliveries } = await client().listDeliveries({ state: DeliveryState.FAILED });
+    expect(deliveries.filter((d) => d.webhookId === webhook!.webhookId)).toMatchObject([{ attemptCount: 0, lastError: "webhook deleted" }]);
+    expect(receiver.requests.filter((r) => r.path === "/deleted-while-waiting")).toEqual([]);
   });
 
   it("pages the delivery log, newest first", async () => {

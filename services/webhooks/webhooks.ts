@@ -138,14 +138,15 @@ export class Webhooks {
       if (!webhook) throw new NotFoundError("webhook", input.webhookId);
     }
     const where = { ...(input.webhookId ? { endpoint: input.webhookId } : {}), ...(input.status ? { status: input.status } : {}) };
-    const rows = await tenant.find(WebhookDelivery, where, { orderBy: { createdAt: "desc", id: "desc" }, limit: limit + 1, offset });
+    // MikroORM would apply the endpoint's soft-delete filter through the relation and hide these rows.
+    const rows = await tenant.find(WebhookDelivery, where, { orderBy: { createdAt: "desc", id: "desc" }, limit: limit + 1, offset, filters: { notDeleted: false } });
     return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodeOffset(offset + limit) : "" };
   }
 
   /** Due again now, with the same event id and body, whatever its state; one more attempt if it had run out. */
   async redeliver(principal: Principal, deliveryId: string, caller: Caller): Promise<WebhookDelivery> {
     const tenant = new TenantScope(this.database.fork(), principal.organizationId);
-    const delivery = await tenant.findOne(WebhookDelivery, { id: deliveryId });
+    const delivery = await tenant.findOne(WebhookDelivery, { id: deliveryId }, { filters: { notDeleted: false } });
     if (!delivery) throw new NotFoundError("webhook delivery", deliveryId);
     const webhook = await tenant.findOne(WebhookEndpoint, { id: delivery.endpoint.id });
     if (!webhook) throw new FailedPreconditionError("the delivery's webhook was deleted");
