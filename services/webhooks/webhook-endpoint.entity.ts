@@ -19,6 +19,11 @@ export class WebhookEndpoint extends BaseEntity {
   previousSecretExpiresAt: Date | null = null;
   /** What the webhook is for, for people. */
   description: Opt<string> = "";
+  /**
+   * Set on a job's own callback (CreateJobRequest.webhook_url): the job's id. Such an endpoint receives only
+   * that job's events, and is not one of the organisation's webhooks (not listed, rotated or deleted by id).
+   */
+  callbackForJobId: string | null = null;
   /** Event types to send (e.g. "job.succeeded"); empty means all. */
   events: Opt<string[]> = [];
   active: Opt<boolean> = true;
@@ -37,10 +42,11 @@ export const WebhookEndpointSchema = new EntitySchema<WebhookEndpoint, BaseEntit
     previousSecretEncrypted: { type: "text", nullable: true, hidden: true },
     previousSecretExpiresAt: { type: "datetime", nullable: true },
     description: { type: "text", default: "" },
+    callbackForJobId: { type: "uuid", nullable: true },
     events: { type: ArrayType, defaultRaw: "'{}'" },
     active: { type: "boolean", default: true },
     deletedAt: { type: "datetime", nullable: true },
   },
-  indexes: [{ properties: ["organization", "createdAt"] }],
+  indexes: [{ properties: ["organization", "createdAt"] }, { properties: ["callbackForJobId"] }],
   filters: { notDeleted: notDeletedFilter },
 });

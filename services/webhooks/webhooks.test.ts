@@ -242,6 +242,21 @@ describe("endpoints", () => {
     expect(receiver.requests.filter((r) => r.path === "/deleted-while-waiting")).toEqual([]);
   });
 
+  it("delivers a job's events to the job's own callback, signed with its own secret, and to nobody else's", async () => {
+    const jobId = crypto.randomUUID();
+    const { secret } = await h.webhooks.webhooks.registerJobCallback({ organizationId: owner.organizationId, jobId, url: `${receiver.origin}/job-callback` });
+    await h.webhooks.webhooks.publish({ organizationId: owner.organizationId, type: "job.succeeded", data: { jobId: "another" }, jobId: crypto.randomUUID() });
+    const { eventId } = await h.webhooks.webhooks.publish({ organizationId: owner.organizationId, type: "job.succeeded", data: { jobId }, jobId });
+    const [request] = await receiver.waitFor("/job-callback", 1);
+    expect(request!.headers["webhook-id"]).toBe(eventId);
+    expect(verifyWebhookSignature(secret, request!.headers, request!.body).ok).toBe(true);
+    expect((await client().listWebhooks({})).webhooks).toEqual([]);
+    const { deliveries } = await client().listDeliveries({});
+    expect(deliveries.map((d) => d.eventId)).toEqual([eventId]);
+    await expect(client().rotateWebhookSecret({ webhookId: deliveries[0]!.webhookId })).rejects.toMatchObject({ code: Code.NotFound });
+    await expect(client().deleteWebhook({ webhookId: deliveries[0]!.webhookId })).rejects.toMatchObject({ code: Code.NotFound });
+  });
+
   it("pages the delivery log, newest first", async () => {
     const { webhook } = await createHook("/paged");
     for (let i = 0; i < 3; i++) await publishJob("job.succeeded", `job-page-${i}`);

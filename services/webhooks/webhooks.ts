@@ -51,6 +51,8 @@ export interface WebhookEvent {
    */
   eventId?: string;
   occurredAt?: Date;
+  /** The job the event is about: its own callback (registerJobCallback) receives it too, whatever the type. */
+  jobId?: string;
 }
 
 /** How long a rotated-out secret keeps signing when the caller does not say. */
@@ -90,14 +92,14 @@ export class Webhooks {
     const tenant = new TenantScope(this.database.fork(), principal.organizationId);
     const limit = pageSize(input.pageSize);
     const offset = decodeOffset(input.pageToken);
-    const rows = await tenant.find(WebhookEndpoint, {}, { orderBy: { createdAt: "asc", id: "asc" }, limit: limit + 1, offset });
+    const rows = await tenant.find(WebhookEndpoint, { callbackForJobId: null }, { orderBy: { createdAt: "asc", id: "asc" }, limit: limit + 1, offset });
     return { items: rows.slice(0, limit), nextPageToken: rows.length > limit ? encodeOffset(offset + limit) : "" };
   }
 
   /** Soft-deletes the endpoint; deliveries still waiting are FAILED with "webhook deleted" and never sent. */
   async delete(principal: Principal, webhookId: string, caller: Caller): Promise<void> {
     const tenant = new TenantScope(this.database.fork(), principal.organizationId);
-    const webhook = await tenant.findOne(WebhookEndpoint, { id: webhookId });
+    const webhook = await tenant.findOne(WebhookEndpoint, { id: webhookId, callbackForJobId: null });
     if (!webhook) throw new NotFoundError("webhook", webhookId);
     webhook.deletedAt = new Date();
     webhook.active = false;
@@ -112,7 +114,7 @@ export class Webhooks {
 
   async rotateSecret(principal: Principal, webhookId: string, previousValidForMs: number | undefined, caller: Caller): Promise<{ webhook: WebhookEndpoint; secret: string }> {
     const tenant = new TenantScope(this.database.fork(), principal.organizationId);
-    const webhook = await tenant.findOne(WebhookEndpoint, { id: webhookId });
+    const webhook = await tenant.findOne(WebhookEndpoint, { id: webhookId, callbackForJobId: null });
     if (!webhook) throw new NotFoundError("webhook", webhookId);
     const validFor = previousValidForMs ?? DEFAULT_PREVIOUS_SECRET_VALIDITY_MS;
     const secret = newWebhookSecret();
@@ -166,7 +168,8 @@ export class Webhooks {
   async publish(event: WebhookEvent): Promise<{ eventId: string; endpoints: number }> {
     if (!(WEBHOOK_EVENT_TYPES as readonly string[]).includes(event.type)) throw new InvalidArgumentError("type", `is not a webhook event type: ${event.type}`);
     const tenant = new TenantScope(this.database.fork(), event.organizationId);
-    const endpoints = await tenant.find(WebhookEndpoint, { active: true, $or: [{ events: { $contains: [event.type] } }, { events: { $eq: [] } }] });
+    const subscribed = { callbackForJobId: null, $or: [{ events: { $contains: [event.type] } }, { events: { $eq: [] } }] };
+    const endpoints = await tenant.find(WebhookEndpoint, { active: true, ...(event.jobId ? { $or: [subscribed, { callbackForJobId: event.jobId }] } : subscribed) });
     const eventId = event.eventId ?? randomUUID();
     if (endpoints.length === 0) return { eventId, endpoints: 0 };
     const envelope: WebhookEnvelope = {
@@ -195,6 +198,28 @@ export class Webhooks {
     this.onDue();
     return { eventId, endpoints: endpoints.length };
   }
+
+  /**
+   * A job's own callback (CreateJobRequest.webhook_url): an endpoint that receives that job's events only
+   * (publish with `jobId`), signed with the secret returned here, to show once in CreateJobResponse. Call it
+   * once, when the job is created; the URL passes the same checks as CreateWebhook.
+   */
+  async registerJobCallback(input: { organizationId: string; jobId: string; url: string }): Promise<{ secret: string }> {
+    const url = parseTarget(input.url, "webhook_url");
+    await this.guard.check(url);
+    const tenant = new TenantScope(this.database.fork(), input.organizationId);
+    const secret = newWebhookSecret();
+    tenant.create(WebhookEndpoint, {
+      url: url.toString(),
+      description: `callback of job ${input.jobId}`,
+      callbackForJobId: input.jobId,
+      events: [],
+      secretEncrypted: this.secrets.seal(secret),
+      secretPrefix: secret.slice(0, SECRET_PREFIX_LENGTH),
+    });
+    await tenant.flush();
+    return { secret };
+  }
 }
 
 function actor(principal: Principal) {
@@ -203,15 +228,15 @@ function actor(principal: Principal) {
     : { organizationId: principal.organizationId, actorApiKeyId: principal.apiKeyId };
 }
 
-function parseTarget(text: string): URL {
+function parseTarget(text: string, field = "url"): URL {
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new InvalidArgumentError("url", "is not a URL");
+    throw new InvalidArgumentError(field, "is not a URL");
   }
-  if (url.protocol !== "https:") throw new InvalidArgumentError("url", "must start with https://");
-  if (url.username || url.password) throw new InvalidArgumentError("url", "must not carry credentials; authenticate deliveries by their signature");
+  if (url.protocol !== "https:") throw new InvalidArgumentError(field, "must start with https://");
+  if (url.username || url.password) throw new InvalidArgumentError(field, "must not carry credentials; authenticate deliveries by their signature");
   url.hash = "";
   return url;
 }
