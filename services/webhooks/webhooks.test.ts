@@ -257,6 +257,22 @@ describe("endpoints", () => {
     await expect(client().deleteWebhook({ webhookId: deliveries[0]!.webhookId })).rejects.toMatchObject({ code: Code.NotFound });
   });
 
+  it("purges settled deliveries older than the retention, keeping those still due", async () => {
+    const { webhook } = await createHook("/purged");
+    await publishJob("job.succeeded", "job-old");
+    await deliveriesWhen(webhook!.webhookId, settled);
+    await h.webhooks.dispatcher.stop();
+    try {
+      await publishJob("job.succeeded", "job-due");
+      const purged = await h.webhooks.webhooks.purgeDeliveries(new Date(Date.now() + 60_000));
+      expect(purged).toBeGreaterThanOrEqual(1);
+      const left = (await client().listDeliveries({ webhookId: webhook!.webhookId })).deliveries;
+      expect(left.map((d) => [(JSON.parse(d.payload) as { data: { jobId: string } }).data.jobId, d.state])).toEqual([["job-due", DeliveryState.PENDING]]);
+    } finally {
+      h.webhooks.dispatcher.start();
+    }
+  });
+
   it("pages the delivery log, newest first", async () => {
     const { webhook } = await createHook("/paged");
     for (let i = 0; i < 3; i++) await publishJob("job.succeeded", `job-page-${i}`);

@@ -200,6 +200,22 @@ export class Webhooks {
   }
 
   /**
+   * For the scheduled cleanup: deletes settled deliveries (delivered or failed) created before `before`
+   * (ListDeliveries promises 30 days), and job callbacks with nothing left to send. Returns how many
+   * deliveries went. Across organisations by nature; it reads no tenant data.
+   */
+  async purgeDeliveries(before: Date): Promise<number> {
+    const em = this.database.fork();
+    const deleted = await em.nativeDelete(WebhookDelivery, { createdAt: { $lt: before }, status: { $in: ["delivered", "failed"] } });
+    await em.getConnection().execute(
+      `delete from "webhook_endpoints" e where e."callback_for_job_id" is not null and e."created_at" < ?
+         and not exists (select 1 from "webhook_deliveries" d where d."endpoint_id" = e."id")`,
+      [before],
+    );
+    return deleted;
+  }
+
+  /**
    * A job's own callback (CreateJobRequest.webhook_url): an endpoint that receives that job's events only
    * (publish with `jobId`), signed with the secret returned here, to show once in CreateJobResponse. Call it
    * once, when the job is created; the URL passes the same checks as CreateWebhook.
