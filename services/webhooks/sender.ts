@@ -65,8 +65,8 @@ export class HttpWebhookSender implements WebhookSender {
           read += chunk.length;
           if (read > MAX_RESPONSE_BYTES) response.destroy();
         });
+        // A receiver that drops the connection after its status line has still answered.
         response.on("error", () => undefined);
-        response.on("close", () => undefined);
         // The status decides; the body is only drained so the connection can close cleanly.
         finish(status >= 200 && status < 300 ? { status, error: "" } : { status, error: `HTTP ${status}` });
         response.resume();
