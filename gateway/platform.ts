@@ -40,7 +40,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
-    const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger });
+    const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
     const gateway = await startGateway({
       config,
       logger,

@@ -3,6 +3,7 @@
 // by pushing `next_attempt_at` out by a lease; a process that dies mid-attempt leaves its claims to lapse
 // and any dispatcher picks them up again. Nothing lives only in memory: a restart loses no delivery.
 import type { Logger } from "pino";
+import { Counter, Histogram, Registry } from "prom-client";
 import type { Database } from "../database/database.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
@@ -30,6 +31,8 @@ export function retryDelayMs(failedAttempts: number, baseMs: number, random = Ma
 }
 
 export class DeliveryDispatcher {
+  /** Attempts by outcome (delivered, retrying, failed) and their duration, on the registry given or a private one. */
+  readonly metrics: { attempts: Counter<"outcome">; duration: Histogram };
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private again = false;
@@ -42,7 +45,23 @@ export class DeliveryDispatcher {
     private readonly sender: WebhookSender,
     private readonly options: DispatcherOptions,
     private readonly logger?: Logger,
-  ) {}
+    registry: Registry = new Registry(),
+  ) {
+    this.metrics = {
+      attempts: new Counter({
+        name: "arabicstt_webhook_attempts_total",
+        help: "Webhook delivery attempts, by what became of the delivery: delivered, retrying or failed.",
+        labelNames: ["outcome"],
+        registers: [registry],
+      }),
+      duration: new Histogram({
+        name: "arabicstt_webhook_attempt_duration_seconds",
+        help: "Time from the start of a webhook attempt to the receiver's status (or the error).",
+        buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+        registers: [registry],
+      }),
+    };
+  }
 
   start(): void {
     if (!this.stopped) return;
@@ -131,6 +150,7 @@ export class DeliveryDispatcher {
     const body = JSON.stringify(delivery.payload);
     const startedAt = new Date();
     const result = await this.sender.send(endpoint.url, { ...signWebhook(secrets, delivery.eventId, body, startedAt) }, body);
+    this.metrics.duration.observe((Date.now() - startedAt.getTime()) / 1000);
     const attempts = delivery.attempts + 1;
     const succeeded = result.status >= 200 && result.status < 300;
     const outOfAttempts = attempts >= this.options.maxAttempts;
@@ -148,6 +168,7 @@ export class DeliveryDispatcher {
         nextAttemptAt: status === "retrying" ? new Date(Date.now() + retryDelayMs(attempts, this.options.retryBaseMs)) : null,
       },
     );
+    this.metrics.attempts.inc({ outcome: status });
     this.logger?.info(
       { delivery_id: id, event_id: delivery.eventId, org_id: delivery.organization.id, attempt: attempts, status_code: result.status, outcome: status, error: result.error || undefined },
       "webhook attempt",

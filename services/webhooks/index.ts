@@ -2,6 +2,7 @@
 // publish through, and the dispatcher that sends what is due. The WebhookService handler is mounted by
 // the gateway (gateway/webhooks.ts).
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { Config } from "../config/config.js";
 import type { Database } from "../database/database.js";
 import type { AuditLog } from "../audit/audit-log.js";
@@ -29,6 +30,8 @@ export async function openWebhooks(
     /** Extra CA certificates the sender trusts (tests' self-signed receivers). */
     ca?: string;
     pollIntervalMs?: number;
+    /** Where the dispatcher's metrics go (the process's /metrics registry). */
+    registry?: Registry;
     /**
      * Run a dispatcher in this process (default). A process that only publishes may leave sending to the
      * others; several dispatchers share the work safely either way.
@@ -47,6 +50,7 @@ export async function openWebhooks(
     sender,
     { maxAttempts: c.maxAttempts, retryBaseMs: c.retryBaseMs, concurrency: c.concurrency, timeoutMs: c.timeoutMs, pollIntervalMs: options.pollIntervalMs },
     adapters.logger,
+    options.registry,
   );
   webhooks.onDue = () => dispatcher.wake();
   if (options.dispatch ?? true) dispatcher.start();

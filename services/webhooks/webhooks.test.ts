@@ -114,6 +114,9 @@ describe("delivery", () => {
     expect(requests).toHaveLength(3);
     expect(new Set(requests.map((r) => r.headers["webhook-id"]))).toEqual(new Set([delivery!.eventId]));
     for (const r of requests) expect(verifyWebhookSignature(secret, r.headers, r.body).ok).toBe(true);
+    const counted = Object.fromEntries((await h.webhooks.dispatcher.metrics.attempts.get()).values.map((v) => [v.labels.outcome, v.value]));
+    expect(counted.retrying).toBeGreaterThanOrEqual(2);
+    expect(counted.delivered).toBeGreaterThanOrEqual(1);
   });
 
   it("gives up after the last attempt with the last error, and RedeliverDelivery sends it again", async () => {
