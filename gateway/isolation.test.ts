@@ -10,6 +10,7 @@ import { ApiKeyScope, ApiKeyService } from "../proto/gen/arabicstt/v1/api_key_pb
 import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { MemberRole } from "../proto/gen/arabicstt/v1/common_pb.js";
 import { OrganizationService } from "../proto/gen/arabicstt/v1/organization_pb.js";
+import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webhook_pb.js";
 import { productServices } from "./routes.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -35,15 +36,23 @@ let a: TestAccount;
 let aMember: TestAccount;
 let aKey: { id: string; secret: string };
 let stranger: TestAccount;
+let aWebhook: { id: string; secretPrefix: string };
+let aDeliveryId: string;
 let cases: Record<string, Case>;
 
 beforeAll(async () => {
-  h = await startIdentityGateway();
+  // Private targets allowed so tenant A's webhook can point at a closed loopback port: nothing answers.
+  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" });
   a = await registerOwner(h, "المنظمة أ");
   aMember = await joinAs(h, a.organizationId, "member");
   const created = await h.client(ApiKeyService, { credential: a.accessToken }).createApiKey({ name: "a", scopes: [ApiKeyScope.JOBS_READ] });
   aKey = { id: created.apiKey!.apiKeyId, secret: created.secret };
   stranger = await registerOwner(h, "المنظمة ب");
+  const hook = await h.client(WebhookService, { credential: a.accessToken }).createWebhook({ url: "https://127.0.0.1:9/hook", eventTypes: [WebhookEventType.JOB_SUCCEEDED] });
+  aWebhook = { id: hook.webhook!.webhookId, secretPrefix: hook.webhook!.secretPrefix };
+  await h.webhooks.webhooks.publish({ organizationId: a.organizationId, type: "job.succeeded", data: {} });
+  const { deliveries } = await h.client(WebhookService, { credential: a.accessToken }).listDeliveries({ webhookId: aWebhook.id });
+  aDeliveryId = deliveries[0]!.deliveryId;
 
   const as = <S extends DescService>(service: S, protocol: Protocol) => h.client(service, { credential: stranger.accessToken, protocol });
   const aMemberRole = async () => {
@@ -54,6 +63,13 @@ beforeAll(async () => {
   const aKeyActive = async () => {
     const { apiKeys } = await h.client(ApiKeyService, { credential: a.accessToken }).listApiKeys({});
     if (!apiKeys.some((k) => k.apiKeyId === aKey.id)) throw new Error("tenant A's key was revoked");
+  };
+  const aWebhookIntact = async () => {
+    const { webhooks } = await h.client(WebhookService, { credential: a.accessToken }).listWebhooks({});
+    const found = webhooks.find((w) => w.webhookId === aWebhook.id);
+    if (found?.secretPrefix !== aWebhook.secretPrefix || found.previousSecretExpiresAt) throw new Error("tenant A's webhook was deleted or its secret rotated");
+    const { deliveries } = await h.client(WebhookService, { credential: a.accessToken }).listDeliveries({ webhookId: aWebhook.id });
+    if (!deliveries.some((d) => d.deliveryId === aDeliveryId)) throw new Error("tenant A's delivery is gone");
   };
   const nothing = async () => undefined;
   cases = {
@@ -81,6 +97,22 @@ beforeAll(async () => {
       call: (p) => as(ApiKeyService, p).revokeApiKey({ apiKeyId: aKey.id }),
       unchanged: aKeyActive,
     },
+    "arabicstt.v1.WebhookService/DeleteWebhook.webhook_id": {
+      call: (p) => as(WebhookService, p).deleteWebhook({ webhookId: aWebhook.id }),
+      unchanged: aWebhookIntact,
+    },
+    "arabicstt.v1.WebhookService/RotateWebhookSecret.webhook_id": {
+      call: (p) => as(WebhookService, p).rotateWebhookSecret({ webhookId: aWebhook.id }),
+      unchanged: aWebhookIntact,
+    },
+    "arabicstt.v1.WebhookService/ListDeliveries.webhook_id": {
+      call: (p) => as(WebhookService, p).listDeliveries({ webhookId: aWebhook.id }),
+      unchanged: nothing,
+    },
+    "arabicstt.v1.WebhookService/RedeliverDelivery.delivery_id": {
+      call: (p) => as(WebhookService, p).redeliverDelivery({ deliveryId: aDeliveryId }),
+      unchanged: aWebhookIntact,
+    },
     "arabicstt.v1.AdminService/ListAuditEvents.organization_id": {
       call: (p) => as(AdminService, p).listAuditEvents({ organizationId: a.organizationId }),
       unchanged: nothing,
@@ -90,7 +122,7 @@ beforeAll(async () => {
 afterAll(() => h?.stop());
 
 function idTakingRpcs(): string[] {
-  const implemented = h.identity.handlers as Record<string, Record<string, unknown> | undefined>;
+  const implemented = h.handlers as Record<string, Record<string, unknown> | undefined>;
   const found: string[] = [];
   for (const service of productServices) {
     const impl = implemented[service.typeName] ?? {};

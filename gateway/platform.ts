@@ -19,6 +19,7 @@ import { RedisBus } from "../services/live-sessions/redis-bus.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
+import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -29,6 +30,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   readiness: Readiness;
   /** Accounts, organisations, API keys and the audit log. */
   identity: Identity;
+  /** Webhook endpoints, `publish` for events, and the delivery dispatcher. */
+  webhooks: WebhooksCapability;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -58,6 +61,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     });
     // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
+    const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
     const gateway = await startGateway({
       config,
       logger,
@@ -68,6 +72,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       streamSlots: identity.streamSlots,
       routes: productRoutes({
         ...identity.handlers,
+        ...webhooks.handlers,
         [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
       }),
       serviceNames: productServiceNames,
@@ -81,12 +86,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       redis: adapters.redis,
       inference: adapters.inference,
       identity,
+      webhooks,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await webhooks.close();
           await identity.close();
           await sessions.stop();
           await adapters.close();

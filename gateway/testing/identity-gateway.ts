@@ -14,10 +14,15 @@ import { createIdentity, type Identity } from "../identity.js";
 import { productRoutes } from "../routes.js";
 import { startTestGateway, type TestGateway } from "./test-gateway.js";
 import { withHeaders } from "./clients.js";
+import { createWebhooks, type WebhooksCapability } from "../webhooks.js";
+import type { ProductHandlers } from "../routes.js";
 
 export interface IdentityGateway {
   gw: TestGateway;
   identity: Identity;
+  webhooks: WebhooksCapability;
+  /** Every handler mounted: identity's and webhooks'. */
+  handlers: ProductHandlers;
   testDb: TestDatabase;
   redis?: Redis;
   /** The gateway's DATA_DIR (its mail outbox lives in `outbox/`). */
@@ -27,18 +32,29 @@ export interface IdentityGateway {
   stop(): Promise<void>;
 }
 
-export async function startIdentityGateway(env: Record<string, string> = {}): Promise<IdentityGateway> {
+export async function startIdentityGateway(
+  env: Record<string, string> = {},
+  options: {
+    /** CA certificates webhook deliveries trust (a test receiver's self-signed certificate). */
+    webhookCa?: string;
+    webhookPollIntervalMs?: number;
+  } = {},
+): Promise<IdentityGateway> {
   const testDb = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
   const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
   const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
-  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes({ ...identity.handlers }) });
+  const webhooks = await createWebhooks(config, { database: testDb.db, audit: identity.audit }, { ca: options.webhookCa, pollIntervalMs: options.webhookPollIntervalMs });
+  const handlers: ProductHandlers = { ...identity.handlers, ...webhooks.handlers };
+  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes(handlers) });
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
   const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
   return {
     gw,
     identity,
+    webhooks,
+    handlers,
     testDb,
     redis,
     dataDir,
@@ -49,6 +65,7 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
     },
     async stop() {
       await gw.drain();
+      await webhooks.close();
       await identity.close();
       redis?.disconnect();
       await testDb.cleanup();

@@ -64,4 +64,22 @@ describe("configuration from the environment", () => {
       /^config error: BLOB_SIGNING_SECRET must be at least 32 characters$/,
     );
   });
+
+  it("reads webhook delivery settings: private targets refused unless allowed", () => {
+    expect(loadConfig({}).webhooks).toEqual({
+      secretKey: undefined,
+      allowPrivateTargets: false,
+      allowedCidrs: [],
+      timeoutMs: 15_000,
+      maxAttempts: 10,
+      retryBaseMs: 10_000,
+      concurrency: 8,
+    });
+    const set = loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", WEBHOOK_ALLOWED_CIDRS: "10.20.0.0/16, fd12::/16", WEBHOOK_MAX_ATTEMPTS: "3" }).webhooks;
+    expect(set).toMatchObject({ allowPrivateTargets: true, allowedCidrs: ["10.20.0.0/16", "fd12::/16"], maxAttempts: 3 });
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_CIDRS: "10.0.0.0" })).toThrow(/^config error: WEBHOOK_ALLOWED_CIDRS must be a comma-separated list of CIDRs/);
+    expect(() => loadConfig({ WEBHOOK_ALLOWED_CIDRS: "10.0.0.0/33" })).toThrow(/WEBHOOK_ALLOWED_CIDRS/);
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "yes" })).toThrow(/^config error: WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false/);
+    expect(() => loadConfig({ WEBHOOK_SECRET_KEY: "too-short-key" })).toThrow(/^config error: WEBHOOK_SECRET_KEY must be at least 32 characters$/);
+  });
 });

@@ -1,5 +1,6 @@
 // The one typed configuration of a process, built at its composition root from the
 // environment. Nothing else reads process.env.
+import { isIP } from "node:net";
 import { z } from "zod";
 import { parseLimitSpec, type RateLimitConfig } from "../limits/rate-limits.js";
 
@@ -49,7 +50,23 @@ const limit = (fallback: string) =>
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 // Values never echoed back in an error message.
-const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL"]);
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL", "WEBHOOK_SECRET_KEY"]);
+
+/** `10.0.0.0/8,fd00::/8`: networks webhook targets may sit in although they are not public. */
+const cidrList = z
+  .string()
+  .default("")
+  .transform((value) => value.split(",").map((c) => c.trim()).filter(Boolean))
+  .refine(
+    (cidrs) =>
+      cidrs.every((cidr) => {
+        const [address, bits, extra] = cidr.split("/");
+        const family = isIP(address ?? "");
+        const max = family === 4 ? 32 : 128;
+        return family !== 0 && extra === undefined && bits !== undefined && /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+      }),
+    "must be a comma-separated list of CIDRs like 10.0.0.0/8,fd00::/8",
+  );
 
 /** `kid:secret,kid:secret`: the first key signs, every key verifies (rotation without logging anyone out). */
 const jwtKeys = z
@@ -121,6 +138,13 @@ const envSchema = z.object({
   SMTP_URL: optional(url(["smtp:", "smtps:"])),
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
+  WEBHOOK_SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters")),
+  WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
+  WEBHOOK_ALLOWED_CIDRS: cidrList,
+  WEBHOOK_TIMEOUT_MS: positiveInt(15_000, 60_000),
+  WEBHOOK_MAX_ATTEMPTS: positiveInt(10, 50),
+  WEBHOOK_RETRY_BASE_MS: positiveInt(10_000, 3_600_000),
+  WEBHOOK_CONCURRENCY: positiveInt(8, 256),
 });
 
 export type StorageConfig =
@@ -197,6 +221,25 @@ export interface Config {
     /** Where the links in emails point (the web app's verify, reset and invitation pages). */
     appBaseUrl: string;
   };
+  webhooks: WebhookConfig;
+}
+
+/** Webhook delivery (services/webhooks). */
+export interface WebhookConfig {
+  /** Key that encrypts signing secrets at rest. Undefined: one generated once under DATA_DIR/secrets/. */
+  secretKey?: string;
+  /** Deliver to private, loopback, link-local and other non-public addresses too (tests, closed networks). */
+  allowPrivateTargets: boolean;
+  /** Non-public networks allowed all the same, as CIDRs. */
+  allowedCidrs: string[];
+  /** Time one attempt may take, connection to response headers. */
+  timeoutMs: number;
+  /** Attempts before a delivery is FAILED. */
+  maxAttempts: number;
+  /** Delay after the first failed attempt; each later one is four times longer (at most 6 hours), with jitter. */
+  retryBaseMs: number;
+  /** Attempts in flight at once, per process. */
+  concurrency: number;
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -266,6 +309,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       from: e.MAIL_FROM,
       outboxDir: `${e.DATA_DIR.replace(/\/+$/, "")}/outbox`,
       appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
+    },
+    webhooks: {
+      secretKey: e.WEBHOOK_SECRET_KEY,
+      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
+      allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      concurrency: e.WEBHOOK_CONCURRENCY,
     },
     rateLimits: {
       apiKey: e.RATE_LIMIT_API_KEY,

@@ -3,7 +3,11 @@ import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
 import { Organization } from "../orgs/organization.entity.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 
-export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;
+/**
+ * pending: no attempt yet (or redelivery asked for); retrying: an attempt failed and another is due at
+ * `nextAttemptAt`; delivered: a 2xx came back; failed: the attempts ran out.
+ */
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "retrying", "delivered", "failed"] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 /** One event on its way to one endpoint, with its retry state. */
@@ -20,7 +24,12 @@ export class WebhookDelivery extends BaseEntity {
   payload!: Record<string, unknown>;
   status: Opt<WebhookDeliveryStatus> = "pending";
   attempts: Opt<number> = 0;
+  /**
+   * When the next attempt is due. While an attempt is in flight it holds the claim's expiry instead, so a
+   * delivery whose sender died is picked up again once that passes.
+   */
   nextAttemptAt: Date | null = null;
+  lastAttemptAt: Date | null = null;
   responseStatus: number | null = null;
   lastError: string | null = null;
 }
@@ -38,6 +47,7 @@ export const WebhookDeliverySchema = new EntitySchema<WebhookDelivery, BaseEntit
     status: { enum: true, items: [...WEBHOOK_DELIVERY_STATUSES], default: "pending" },
     attempts: { type: "integer", default: 0 },
     nextAttemptAt: { type: "datetime", nullable: true },
+    lastAttemptAt: { type: "datetime", nullable: true },
     responseStatus: { type: "integer", nullable: true },
     lastError: { type: "text", nullable: true },
   },
