@@ -10,6 +10,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
 import { createIdentity, type Identity } from "./identity.js";
+import { createTranscriptCapabilities, type TranscriptCapabilities } from "./transcripts.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -20,6 +21,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   readiness: Readiness;
   /** Accounts, organisations, API keys and the audit log. */
   identity: Identity;
+  /** Transcripts, search, exports, usage and quotas. */
+  transcripts: TranscriptCapabilities;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -37,6 +40,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
+    const transcripts = createTranscriptCapabilities(config, adapters);
     const gateway = await startGateway({
       config,
       logger,
@@ -45,7 +49,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       authenticator: identity.authenticator,
       limits: identity.limits,
       streamSlots: identity.streamSlots,
-      routes: productRoutes({ ...identity.handlers }),
+      routes: productRoutes({ ...identity.handlers, ...transcripts.handlers }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -57,6 +61,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       redis: adapters.redis,
       inference: adapters.inference,
       identity,
+      transcripts,
       gateway,
       metrics,
       readiness,

@@ -1,6 +1,8 @@
 // A gateway with the real identity capabilities on a database of its own (PGlite, or a new
-// database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites.
-import { randomUUID } from "node:crypto";
+// database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites; with
+// `{ transcripts: true }` also transcripts, exports and usage over a blob store of its own (the
+// filesystem store served by the gateway, or new buckets on S3_ENDPOINT).
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -14,6 +16,10 @@ import { createIdentity, type Identity } from "../identity.js";
 import { productRoutes } from "../routes.js";
 import { startTestGateway, type TestGateway } from "./test-gateway.js";
 import { withHeaders } from "./clients.js";
+import { freePort } from "./ports.js";
+import { createBlobStore, createFsBlobHttpHandler, FsBlobStore, type BlobStore } from "../../services/storage/index.js";
+import type { HttpRoute } from "../../services/platform/probes.js";
+import { createTranscriptCapabilities, type TranscriptCapabilities } from "../transcripts.js";
 
 export interface IdentityGateway {
   gw: TestGateway;
@@ -22,18 +28,37 @@ export interface IdentityGateway {
   redis?: Redis;
   /** The gateway's DATA_DIR (its mail outbox lives in `outbox/`). */
   dataDir: string;
+  /** With `{ transcripts: true }`: the capabilities and the blob store behind them. */
+  transcripts?: TranscriptCapabilities;
+  blobs?: BlobStore;
   /** A client over gRPC (`grpc`) or Connect (`connect`), sending `credential` as a bearer token when given. */
   client<S extends DescService>(service: S, options?: { credential?: string; protocol?: "grpc" | "connect"; headers?: Record<string, string> }): Client<S>;
   stop(): Promise<void>;
 }
 
-export async function startIdentityGateway(env: Record<string, string> = {}): Promise<IdentityGateway> {
+export async function startIdentityGateway(env: Record<string, string> = {}, options: { transcripts?: boolean } = {}): Promise<IdentityGateway> {
   const testDb = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
   const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  if (options.transcripts) env = { HTTP_PORT: String(await freePort()), ...env };
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
   const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
-  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes({ ...identity.handlers }) });
+  let transcripts: TranscriptCapabilities | undefined;
+  let blobs: BlobStore | undefined;
+  const httpRoutes: HttpRoute[] = [];
+  if (options.transcripts) {
+    blobs = testBlobStore(dataDir, `http://127.0.0.1:${config.httpPort}`);
+    await blobs.ensureBuckets();
+    if (blobs instanceof FsBlobStore) httpRoutes.push(createFsBlobHttpHandler(blobs, { maxUploadBytes: 64 * 1024 ** 2 }));
+    transcripts = createTranscriptCapabilities(config, { database: testDb.db, blobs });
+  }
+  const gw = await startTestGateway({
+    env,
+    authenticator: identity.authenticator,
+    limits: identity.limits,
+    routes: productRoutes({ ...identity.handlers, ...transcripts?.handlers }),
+    httpRoutes,
+  });
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
   const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
   return {
@@ -42,6 +67,8 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
     testDb,
     redis,
     dataDir,
+    transcripts,
+    blobs,
     client(service, options = {}) {
       const base: Transport = options.protocol === "connect" ? connect : grpc;
       const headers = { ...(options.credential ? { authorization: `Bearer ${options.credential}` } : {}), ...options.headers };
@@ -55,4 +82,18 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** New buckets on S3_ENDPOINT when it is set (left for the server's lifecycle to clear), else the filesystem store. */
+function testBlobStore(dataDir: string, publicBaseUrl: string): BlobStore {
+  if (!process.env.S3_ENDPOINT) return createBlobStore({ kind: "fs", dataDir, signingSecret: randomBytes(32).toString("hex"), publicBaseUrl });
+  const run = `arabicstt-test-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
+  return createBlobStore({
+    kind: "s3",
+    endpoint: process.env.S3_ENDPOINT,
+    region: process.env.S3_REGION ?? "us-east-1",
+    accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
+    secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
+    buckets: { media: `${run}-media`, processed: `${run}-processed`, exports: `${run}-exports` },
+  });
 }
