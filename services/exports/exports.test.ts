@@ -7,6 +7,9 @@ import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { seedJob, stereoCall } from "../transcripts/testing.js";
+import { BlobNotFoundError } from "../storage/index.js";
+import { Export } from "./export.entity.js";
+import { Exports } from "./exports.js";
 
 let h: IdentityGateway;
 let owner: TestAccount;
@@ -119,6 +122,17 @@ describe("exports", () => {
     const client = h.client(ExportService, { credential: viewer.accessToken });
     expect(await codeOf(client.createExport({ transcriptId, format: ExportFormat.SRT, options: { maxLineLength: 10 } }))).toBe(Code.InvalidArgument);
     expect(await codeOf(client.createExport({ transcriptId, format: ExportFormat.UNSPECIFIED }))).toBe(Code.InvalidArgument);
+  });
+
+  it("refuses a transcript past the synchronous size bound, and stores nothing for it", async () => {
+    const bounded = new Exports(h.testDb.db, h.blobs!, h.transcripts!.transcripts, 4);
+    const before = await h.testDb.db.fork().count(Export, {});
+    await expect(bounded.create(owner.organizationId, transcriptId, "txt", {})).rejects.toMatchObject({ kind: "failed_precondition" });
+    expect(await h.testDb.db.fork().count(Export, {})).toBe(before);
+    const ok = await new Exports(h.testDb.db, h.blobs!, h.transcripts!.transcripts, 5).create(owner.organizationId, transcriptId, "txt", {});
+    expect(ok.storageKey).toBe(`orgs/${owner.organizationId}/exports/${ok.id}.txt`);
+    expect((await h.blobs!.head("exports", ok.storageKey!))!.size).toBe(ok.sizeBytes);
+    await expect(h.blobs!.get("exports", `orgs/${owner.organizationId}/exports/none.txt`)).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 
   it("is gone with its transcript", async () => {

@@ -31,6 +31,7 @@ export class Exports {
     private readonly database: Database,
     private readonly blobs: BlobStore,
     private readonly transcripts: Transcripts,
+    private readonly maxSegments = MAX_EXPORT_SEGMENTS,
   ) {}
 
   async create(organizationId: string, transcriptId: string, format: ExportFormat, options: ExportOptions): Promise<Export> {
@@ -39,8 +40,8 @@ export class Exports {
     const tenant = new TenantScope(this.database.fork(), organizationId);
     const transcript = await this.transcripts.find(organizationId, transcriptId, tenant);
     const segmentCount = await this.transcripts.segmentCount(organizationId, transcriptId);
-    if (segmentCount > MAX_EXPORT_SEGMENTS) {
-      throw new FailedPreconditionError(`the transcript has ${segmentCount} segments; exports render at most ${MAX_EXPORT_SEGMENTS}`);
+    if (segmentCount > this.maxSegments) {
+      throw new FailedPreconditionError(`the transcript has ${segmentCount} segments; exports render at most ${this.maxSegments}`);
     }
     const row = tenant.create(Export, {
       transcript,

@@ -9,6 +9,8 @@ import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/a
 import { Segment } from "./segment.entity.js";
 import { seedJob, seedLiveSession, stereoCall } from "./testing.js";
 import type { Transcripts } from "./transcripts.js";
+import { billableSeconds, transcriptFromPipeline } from "./from-pipeline.js";
+import type { AudioPipelineResult } from "../batch/pipeline/index.js";
 
 let h: IdentityGateway;
 let transcripts: Transcripts;
@@ -44,6 +46,38 @@ describe("writing a transcript", () => {
       transcripts.create(owner.organizationId, stereoCall({ liveSessionId }, ["مرحبا"])),
     ]);
     expect(a.id).toBe(b.id);
+  });
+
+  it("takes the batch pipeline's result as the job runner hands it over", async () => {
+    const result: AudioPipelineResult = {
+      probe: { durationSeconds: 4, codec: "pcm_mulaw", channels: 2, sampleRate: 8000, formatName: "wav", streamIndex: 0, hasVideo: false },
+      channels: [
+        { channel: 0, regions: [{ start: 0.5, end: 1.5 }], chunks: 1 },
+        { channel: 1, regions: [{ start: 2, end: 3.2 }], chunks: 1 },
+      ],
+      identicalChannels: false,
+      gate: "energy",
+      language: "ar",
+      segments: [
+        { channel: 0, speaker: "S1", start: 0.5, end: 1.5, text: "1 2 3", confidence: 1, words: [{ word: "1", start: 0.5, end: 0.7, confidence: 1 }] },
+        { channel: 1, speaker: "S2", start: 2, end: 3.2, text: "# 0", confidence: 1, words: [] },
+      ],
+      speakers: [
+        { id: "S1", channel: 0 },
+        { id: "S2", channel: 1 },
+      ],
+      diarization: { method: "channel", reason: "2-channel audio: one speaker per channel" },
+    };
+    const { jobId: pipelineJob } = await seedJob(h.testDb.db, owner.organizationId);
+    const written = await transcripts.create(owner.organizationId, transcriptFromPipeline(result, { jobId: pipelineJob, model: "dtmf", title: "call.wav" }));
+    expect(billableSeconds(result)).toBe(8);
+    const res = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: written.id, includeWords: true });
+    expect(res.transcript).toMatchObject({ model: "dtmf", title: "call.wav", segmentCount: 2 });
+    expect(res.segments.map((s) => [s.channelTag, s.speakerLabel, s.text, toMs(s.startOffset!)])).toEqual([
+      [1, "S1", "1 2 3", 500],
+      [2, "S2", "# 0", 2000],
+    ]);
+    expect(written.metadata).toMatchObject({ diarization: { method: "channel" } });
   });
 
   it("refuses a job of another organisation", async () => {
@@ -139,6 +173,17 @@ describe("correcting it", () => {
     expect(after.transcript!.editCount).toBe(2);
     expect(after.transcript!.speakers.map((s) => s.speakerLabel)).toEqual(["S1", "S2", "S3"]);
     expect(after.segments[1]!.edits).toHaveLength(2);
+  });
+
+  it("lets exactly one of two concurrent edits of the same revision through", async () => {
+    const client = h.client(TranscriptService, { credential: owner.accessToken });
+    const { segments } = await client.getTranscript({ transcriptId: callId });
+    const target = segments[2]!;
+    const outcomes = await Promise.all(
+      ["تفضل، ما رقم الحساب؟", "تفضل، أعطني رقم الحساب"].map((text) => codeOf(client.updateSegment({ transcriptId: callId, segmentId: target.segmentId, text, expectedRevision: 0 }))),
+    );
+    expect(outcomes.sort()).toEqual([Code.Aborted, "ok"].sort());
+    expect((await client.getTranscript({ transcriptId: callId, includeEditHistory: true })).segments[2]!.edits).toHaveLength(1);
   });
 
   it("searches the corrected text, not the old one", async () => {
