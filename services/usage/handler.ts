@@ -1,5 +1,6 @@
 // UsageService over the wire. Usage is recorded per job and per live session, not per credential or per
-// Recognize call yet, so those counters of UsageTotals stay 0 and `api_key_id` is refused.
+// Recognize call yet, so the Recognize counters and peak storage of UsageTotals stay 0 and `api_key_id`
+// is refused.
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -31,6 +32,7 @@ function toTotals(t: UsageTotals): TotalsMessage {
     billedDuration: durationFromMs((t.liveSeconds + t.batchSeconds) * 1000),
     streamingSessionCount: BigInt(t.liveCount),
     jobCount: BigInt(t.batchCount),
+    exportCount: BigInt(t.exportCount),
   });
 }
 

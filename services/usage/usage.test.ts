@@ -7,7 +7,8 @@ import { QuotaMetric, UsageGranularity, UsageService } from "../../proto/gen/ara
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { Organization } from "../orgs/organization.entity.js";
-import { seedJob, seedLiveSession } from "../transcripts/testing.js";
+import { seedJob, seedLiveSession, stereoCall } from "../transcripts/testing.js";
+import { ExportFormat, ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";
 import type { Usage } from "./usage.js";
 import { UsageRecord } from "./usage-record.entity.js";
 
@@ -85,6 +86,25 @@ describe("GetUsage", () => {
 
     const months = await client.getUsage({ startTime: timestampFromDate(day("2026-01-01")), endTime: timestampFromDate(day("2026-04-01")), granularity: UsageGranularity.MONTH });
     expect(months.buckets.map((b) => durationMs(b.usage!.billedDuration!) / 1000)).toEqual([0, 0, 180]);
+  });
+
+  it("counts the exports that succeeded", async () => {
+    const org = await registerOwner(h, "منظمة التصدير");
+    const { jobId } = await seedJob(h.testDb.db, org.organizationId);
+    const transcriptId = (await h.transcripts!.transcripts.create(org.organizationId, stereoCall({ jobId }))).id;
+    const exports = h.client(ExportService, { credential: org.accessToken });
+    await exports.createExport({ transcriptId, format: ExportFormat.TXT });
+    await exports.createExport({ transcriptId, format: ExportFormat.SRT });
+    const now = Date.now();
+    const res = await h.client(UsageService, { credential: org.accessToken }).getUsage({
+      startTime: timestampFromDate(new Date(now - 3_600_000)),
+      endTime: timestampFromDate(new Date(now + 3_600_000)),
+      granularity: UsageGranularity.HOUR,
+    });
+    expect(Number(res.total!.exportCount)).toBe(2);
+    expect(res.buckets.map((b) => Number(b.usage!.exportCount)).reduce((a, b) => a + b, 0)).toBe(2);
+    // Partial first and last buckets: the period's own bounds.
+    expect(Number(res.buckets[0]!.startTime!.seconds)).toBe(Math.floor((now - 3_600_000) / 1000));
   });
 
   it("refuses an unknown time zone and a period too long for the granularity", async () => {

@@ -15,6 +15,8 @@ export interface UsageTotals {
   liveCount: number;
   /** Jobs recorded. */
   batchCount: number;
+  /** Exports that succeeded. */
+  exportCount: number;
 }
 
 export interface UsageBucket {
@@ -50,7 +52,7 @@ export interface UsageConfig {
 const MAX_PERIOD_DAYS: Record<UsageGranularity, number> = { hour: 31, day: 366, month: 3660 };
 const DAY_MS = 86_400_000;
 
-const emptyTotals = (): UsageTotals => ({ liveSeconds: 0, batchSeconds: 0, liveCount: 0, batchCount: 0 });
+const emptyTotals = (): UsageTotals => ({ liveSeconds: 0, batchSeconds: 0, liveCount: 0, batchCount: 0, exportCount: 0 });
 
 export class Usage {
   constructor(
@@ -97,39 +99,48 @@ export class Usage {
     // Buckets are made on local wall-clock time (timestamp without time zone) and converted back, so a day
     // in Asia/Riyadh or one across a daylight-saving change has its real bounds.
     const rows = await this.database.fork().getConnection().execute<
-      Array<{ bucket_start: Date; bucket_end: Date; live_seconds: string | null; batch_seconds: string | null; live_count: string; batch_count: string }>
+      Array<{ bucket_start: Date; bucket_end: Date; live_seconds: string | null; batch_seconds: string | null; live_count: string; batch_count: string; export_count: string }>
     >(
-      `with buckets as (
-         select local as local_start, local + ('1 ' || ?)::interval as local_end
-           from generate_series(date_trunc(?, ?::timestamptz at time zone ?), ?::timestamptz at time zone ?, ('1 ' || ?)::interval) local
-          where local < ?::timestamptz at time zone ?
+      `with p as (select ?::text as unit, ?::timestamptz as t0, ?::timestamptz as t1, ?::text as tz, ?::uuid as org),
+       buckets as (
+         select local as local_start, local + ('1 ' || p.unit)::interval as local_end
+           from p, generate_series(date_trunc(p.unit, p.t0 at time zone p.tz), p.t1 at time zone p.tz, ('1 ' || p.unit)::interval) local
+          where local < p.t1 at time zone p.tz
+       ),
+       spans as (
+         select b.local_start, greatest(b.local_start at time zone p.tz, p.t0) as s, least(b.local_end at time zone p.tz, p.t1) as e
+           from buckets b, p
+       ),
+       used as (
+         select sp.local_start,
+                sum(u.seconds) filter (where u.kind = 'live') as live_seconds,
+                sum(u.seconds) filter (where u.kind = 'batch') as batch_seconds,
+                count(u.id) filter (where u.kind = 'live') as live_count,
+                count(u.id) filter (where u.kind = 'batch') as batch_count
+           from spans sp
+           left join usage_records u on u.organization_id = (select org from p) and u.recorded_at >= sp.s and u.recorded_at < sp.e
+          group by sp.local_start
+       ),
+       exported as (
+         select sp.local_start, count(x.id) as export_count
+           from spans sp
+           left join exports x on x.organization_id = (select org from p) and x.status = 'ready' and x.completed_at >= sp.s and x.completed_at < sp.e
+          group by sp.local_start
        )
-       select b.local_start at time zone ? as bucket_start, b.local_end at time zone ? as bucket_end,
-              sum(u.seconds) filter (where u.kind = 'live') as live_seconds,
-              sum(u.seconds) filter (where u.kind = 'batch') as batch_seconds,
-              count(u.id) filter (where u.kind = 'live') as live_count,
-              count(u.id) filter (where u.kind = 'batch') as batch_count
-         from buckets b
-         left join usage_records u
-           on u.organization_id = ?
-          and u.recorded_at >= greatest(b.local_start at time zone ?, ?::timestamptz)
-          and u.recorded_at < least(b.local_end at time zone ?, ?::timestamptz)
-        group by b.local_start, b.local_end
-        order by b.local_start`,
-      [
-        granularity, granularity, start, timeZone, end, timeZone, granularity, end, timeZone,
-        timeZone, timeZone,
-        organizationId, timeZone, start, timeZone, end,
-      ],
+       select sp.s as bucket_start, sp.e as bucket_end, used.live_seconds, used.batch_seconds, used.live_count, used.batch_count, exported.export_count
+         from spans sp join used using (local_start) join exported using (local_start)
+        order by sp.local_start`,
+      [granularity, start, end, timeZone, organizationId],
     );
     const buckets = rows.map((r) => ({
-      start: maxDate(new Date(r.bucket_start), start),
-      end: minDate(new Date(r.bucket_end), end),
+      start: new Date(r.bucket_start),
+      end: new Date(r.bucket_end),
       usage: {
         liveSeconds: Number(r.live_seconds ?? 0),
         batchSeconds: Number(r.batch_seconds ?? 0),
         liveCount: Number(r.live_count),
         batchCount: Number(r.batch_count),
+        exportCount: Number(r.export_count),
       },
     }));
     const total = buckets.reduce((sum, b) => {
@@ -137,6 +148,7 @@ export class Usage {
       sum.batchSeconds += b.usage.batchSeconds;
       sum.liveCount += b.usage.liveCount;
       sum.batchCount += b.usage.batchCount;
+      sum.exportCount += b.usage.exportCount;
       return sum;
     }, emptyTotals());
     return { buckets, total };
@@ -191,6 +203,3 @@ function isTimeZone(zone: string): boolean {
     return false;
   }
 }
-
-const maxDate = (a: Date, b: Date) => (a.getTime() >= b.getTime() ? a : b);
-const minDate = (a: Date, b: Date) => (a.getTime() <= b.getTime() ? a : b);
