@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { durationMs as toMs } from "@bufbuild/protobuf/wkt";
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
+import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { Segment } from "./segment.entity.js";
@@ -193,6 +194,17 @@ describe("correcting it", () => {
     expect((await client.searchTranscripts({ query: "الحوالة" })).results.map((r) => r.transcriptId)).toEqual([callId]);
     const old = await client.searchTranscripts({ query: "سأراجع الفاتورة" });
     expect(old.results).toEqual([]);
+  });
+
+  it("records an API key as the editor, and needs the transcripts:write scope", async () => {
+    const keys = h.client(ApiKeyService, { credential: owner.accessToken });
+    const writer = await keys.createApiKey({ name: "editor", scopes: [ApiKeyScope.TRANSCRIPTS_READ, ApiKeyScope.TRANSCRIPTS_WRITE] });
+    const reader = await keys.createApiKey({ name: "reader", scopes: [ApiKeyScope.TRANSCRIPTS_READ] });
+    const { segments } = await h.client(TranscriptService, { credential: reader.secret }).getTranscript({ transcriptId: callId });
+    const target = segments[3]!;
+    expect(await codeOf(h.client(TranscriptService, { credential: reader.secret }).updateSegment({ transcriptId: callId, segmentId: target.segmentId, text: "لا" }))).toBe(Code.PermissionDenied);
+    const res = await h.client(TranscriptService, { credential: writer.secret }).updateSegment({ transcriptId: callId, segmentId: target.segmentId, text: "رقم الحساب هو 12345" });
+    expect(res.segment!.edits.at(-1)).toMatchObject({ editedByApiKeyId: writer.apiKey!.apiKeyId, editedByUserId: "", previousText: "رقم الحساب 12345" });
   });
 
   it("lets viewers read but not edit", async () => {
