@@ -25,6 +25,7 @@ export function createTranscriptCapabilities(config: Pick<Config, "usage">, adap
   const transcripts = new Transcripts(adapters.database);
   const search = new TranscriptSearch(adapters.database);
   const exports = new Exports(adapters.database, adapters.blobs, transcripts);
+  transcripts.onDeleted((organizationId, transcriptId) => exports.discardFiles(organizationId, transcriptId));
   const usage = new Usage(adapters.database, config.usage);
   return {
     transcripts,

@@ -135,12 +135,15 @@ describe("exports", () => {
     await expect(h.blobs!.get("exports", `orgs/${owner.organizationId}/exports/none.txt`)).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 
-  it("is gone with its transcript", async () => {
+  it("is gone with its transcript, file included", async () => {
     const { jobId } = await seedJob(h.testDb.db, owner.organizationId);
     const doomed = (await h.transcripts!.transcripts.create(owner.organizationId, stereoCall({ jobId }))).id;
     const client = h.client(ExportService, { credential: owner.accessToken });
     const { export: created } = await client.createExport({ transcriptId: doomed, format: ExportFormat.TXT });
+    const key = `orgs/${owner.organizationId}/exports/${created!.exportId}.txt`;
+    expect(await h.blobs!.head("exports", key)).not.toBeNull();
     await h.client(TranscriptService, { credential: owner.accessToken }).deleteTranscript({ transcriptId: doomed });
+    expect(await h.blobs!.head("exports", key)).toBeNull();
     expect(await codeOf(client.getExport({ exportId: created!.exportId }))).toBe(Code.NotFound);
     expect(await codeOf(client.createExport({ transcriptId: doomed, format: ExportFormat.TXT }))).toBe(Code.NotFound);
   });

@@ -69,6 +69,18 @@ export class Exports {
     return row;
   }
 
+  /** Deletes the files of a deleted transcript's exports; the rows stay, unreachable, for the cleanup job. */
+  async discardFiles(organizationId: string, transcriptId: string): Promise<void> {
+    const tenant = new TenantScope(this.database.fork(), organizationId);
+    // The transcript is deleted by now, so its notDeleted filter must not hide the exports that point at it.
+    const rows = await tenant.find(Export, { transcript: transcriptId, storageKey: { $ne: null } }, { filters: { notDeleted: false } });
+    for (const row of rows) {
+      await this.blobs.delete("exports", row.storageKey!);
+      row.storageKey = null;
+    }
+    await tenant.flush();
+  }
+
   /** An export of a transcript that still exists. */
   async get(organizationId: string, exportId: string): Promise<Export> {
     const tenant = new TenantScope(this.database.fork(), organizationId);

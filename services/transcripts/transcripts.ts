@@ -97,8 +97,17 @@ export interface SegmentChange {
 /** Longest transcript one create accepts; a 10-hour recording has a few thousand segments. */
 export const MAX_SEGMENTS_PER_TRANSCRIPT = 100_000;
 
+/** Told after a transcript is deleted, e.g. so its export files go with it. */
+export type TranscriptDeletedListener = (organizationId: string, transcriptId: string) => Promise<void>;
+
 export class Transcripts {
+  private readonly deletedListeners: TranscriptDeletedListener[] = [];
+
   constructor(private readonly database: Database) {}
+
+  onDeleted(listener: TranscriptDeletedListener): void {
+    this.deletedListeners.push(listener);
+  }
 
   /**
    * Writes a job's or live session's transcript with its speakers and segments, in one transaction.
@@ -318,6 +327,9 @@ export class Transcripts {
     const transcript = await this.find(organizationId, transcriptId, tenant);
     transcript.deletedAt = new Date();
     await tenant.flush();
+    // The delete has happened and is what the caller asked for; what a listener fails to tidy (a file
+    // the store would not delete just now) is still reachable from the deleted row by the cleanup job.
+    await Promise.allSettled(this.deletedListeners.map((listener) => listener(organizationId, transcriptId)));
   }
 
   /** A live transcript of the organisation, or NOT_FOUND. */
