@@ -135,6 +135,25 @@ describe("reading it", () => {
     expect((await client.getTranscript({ transcriptId: callId, fromOffset: { seconds: 9n, nanos: 0 } })).segments.map((s) => s.index)).toEqual([3, 4]);
   });
 
+  it("pages through a long transcript (an hour-long lecture) without losing or repeating a segment", async () => {
+    const { jobId: lectureJob } = await seedJob(h.testDb.db, owner.organizationId, "lecture.mp3");
+    const lines = Array.from({ length: 1200 }, (_, i) => `الجملة رقم ${i} من المحاضرة`);
+    const long = await transcripts.create(owner.organizationId, { ...stereoCall({ jobId: lectureJob }, lines), channels: 1, segments: stereoCall({ jobId: lectureJob }, lines).segments.map((s) => ({ ...s, channel: 0 })) });
+    const client = h.client(TranscriptService, { credential: owner.accessToken, protocol: "connect" });
+    const seen: number[] = [];
+    let pageToken = "";
+    let pages = 0;
+    do {
+      const res = await client.getTranscript({ transcriptId: long.id, pageSize: 200, pageToken });
+      seen.push(...res.segments.map((s) => s.index));
+      pageToken = res.nextPageToken;
+      pages++;
+    } while (pageToken);
+    expect(pages).toBe(6);
+    expect(seen).toEqual(lines.map((_, i) => i));
+    expect((await client.getTranscript({ transcriptId: long.id, pageSize: 1 })).transcript!.segmentCount).toBe(1200);
+  });
+
   it("lists the organisation's transcripts newest first, by media too", async () => {
     const { jobId: second } = await seedJob(h.testDb.db, owner.organizationId, "محاضرة.mp3");
     const lectureId = (await transcripts.create(owner.organizationId, { ...stereoCall({ jobId: second }, ["بسم الله"]), title: "محاضرة.mp3" })).id;
