@@ -6,7 +6,7 @@ import type { BlobStore } from "../storage/index.js";
 import type { Database } from "../database/database.js";
 import { TenantScope } from "../database/tenant-scope.js";
 import { FailedPreconditionError, NotFoundError } from "../errors/errors.js";
-import { Transcript } from "../transcripts/transcript.entity.js";
+import type { Transcript } from "../transcripts/transcript.entity.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
 import { Export, type ExportFormat } from "./export.entity.js";
 import { renderExport, type ExportFileFormat, type ExportOptions, type ExportTranscript } from "./format/index.js";
