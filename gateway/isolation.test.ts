@@ -11,6 +11,9 @@ import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { MemberRole } from "../proto/gen/arabicstt/v1/common_pb.js";
 import { OrganizationService } from "../proto/gen/arabicstt/v1/organization_pb.js";
 import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webhook_pb.js";
+import { TranscriptService } from "../proto/gen/arabicstt/v1/transcript_pb.js";
+import { ExportFormat, ExportService } from "../proto/gen/arabicstt/v1/export_pb.js";
+import { seedJob, stereoCall } from "../services/transcripts/testing.js";
 import { productServices } from "./routes.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -29,6 +32,9 @@ const NOT_RESOURCE_IDS: Record<string, string> = {
   // Platform operators act across organisations by design; anyone else is refused by the policy
   // table before any lookup (services/orgs/suspension.test.ts).
   "arabicstt.v1.AdminService/SuspendOrganization.organization_id": "platform admins only",
+  // Filters of the caller's own lists: another organisation's id matches nothing (checked below).
+  "arabicstt.v1.TranscriptService/ListTranscripts.media_id": "filters transcripts already limited to the caller's organisation",
+  "arabicstt.v1.UsageService/GetUsage.api_key_id": "filters usage already limited to the caller's organisation",
 };
 
 let h: IdentityGateway;
@@ -39,10 +45,12 @@ let stranger: TestAccount;
 let aWebhook: { id: string; secretPrefix: string };
 let aDeliveryId: string;
 let cases: Record<string, Case>;
+let aTranscript: { id: string; segmentId: string; mediaId: string };
+let aExportId: string;
 
 beforeAll(async () => {
   // Private targets allowed so tenant A's webhook can point at a closed loopback port: nothing answers.
-  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" });
+  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" }, { transcripts: true });
   a = await registerOwner(h, "المنظمة أ");
   aMember = await joinAs(h, a.organizationId, "member");
   const created = await h.client(ApiKeyService, { credential: a.accessToken }).createApiKey({ name: "a", scopes: [ApiKeyScope.JOBS_READ] });
@@ -53,6 +61,14 @@ beforeAll(async () => {
   await h.webhooks.webhooks.publish({ organizationId: a.organizationId, type: "job.succeeded", data: {} });
   const { deliveries } = await h.client(WebhookService, { credential: a.accessToken }).listDeliveries({ webhookId: aWebhook.id });
   aDeliveryId = deliveries[0]!.deliveryId;
+  const aJob = await seedJob(h.testDb.db, a.organizationId);
+  const written = await h.transcripts!.transcripts.create(a.organizationId, stereoCall({ jobId: aJob.jobId }));
+  const aSegments = await h.transcripts!.transcripts.allSegments(a.organizationId, written.id);
+  aTranscript = { id: written.id, segmentId: aSegments[0]!.id, mediaId: aJob.mediaId };
+  aExportId = (await h.client(ExportService, { credential: a.accessToken }).createExport({ transcriptId: written.id, format: ExportFormat.TXT })).export!.exportId;
+  // The stranger's own transcript, to aim a segment id of A's through it.
+  const strangerJob = await seedJob(h.testDb.db, stranger.organizationId);
+  const strangerTranscriptId = (await h.transcripts!.transcripts.create(stranger.organizationId, stereoCall({ jobId: strangerJob.jobId }))).id;
 
   const as = <S extends DescService>(service: S, protocol: Protocol) => h.client(service, { credential: stranger.accessToken, protocol });
   const aMemberRole = async () => {
@@ -72,6 +88,13 @@ beforeAll(async () => {
     if (!deliveries.some((d) => d.deliveryId === aDeliveryId)) throw new Error("tenant A's delivery is gone");
   };
   const nothing = async () => undefined;
+  const aTranscriptIntact = async () => {
+    const res = await h.client(TranscriptService, { credential: a.accessToken }).getTranscript({ transcriptId: aTranscript.id, includeEditHistory: true });
+    if (res.transcript!.editCount !== 0 || res.transcript!.speakers.some((sp) => sp.displayName !== "")) throw new Error("tenant A's transcript was changed");
+  };
+  const aExportIntact = async () => {
+    await h.client(ExportService, { credential: a.accessToken }).getExport({ exportId: aExportId });
+  };
   cases = {
     "arabicstt.v1.AuthService/Login.organization_id": {
       call: (p) => h.client(AuthService, { protocol: p }).login({ email: stranger.email, password: TEST_PASSWORD, organizationId: a.organizationId }),
@@ -112,6 +135,34 @@ beforeAll(async () => {
     "arabicstt.v1.WebhookService/RedeliverDelivery.delivery_id": {
       call: (p) => as(WebhookService, p).redeliverDelivery({ deliveryId: aDeliveryId }),
       unchanged: aWebhookIntact,
+    },
+    "arabicstt.v1.TranscriptService/GetTranscript.transcript_id": {
+      call: (p) => as(TranscriptService, p).getTranscript({ transcriptId: aTranscript.id }),
+      unchanged: nothing,
+    },
+    "arabicstt.v1.TranscriptService/UpdateSegment.transcript_id": {
+      call: (p) => as(TranscriptService, p).updateSegment({ transcriptId: aTranscript.id, segmentId: aTranscript.segmentId, text: "مخترق" }),
+      unchanged: aTranscriptIntact,
+    },
+    "arabicstt.v1.TranscriptService/UpdateSegment.segment_id": {
+      call: (p) => as(TranscriptService, p).updateSegment({ transcriptId: strangerTranscriptId, segmentId: aTranscript.segmentId, text: "مخترق" }),
+      unchanged: aTranscriptIntact,
+    },
+    "arabicstt.v1.TranscriptService/RenameSpeaker.transcript_id": {
+      call: (p) => as(TranscriptService, p).renameSpeaker({ transcriptId: aTranscript.id, speakerLabel: "S1", displayName: "مخترق" }),
+      unchanged: aTranscriptIntact,
+    },
+    "arabicstt.v1.TranscriptService/DeleteTranscript.transcript_id": {
+      call: (p) => as(TranscriptService, p).deleteTranscript({ transcriptId: aTranscript.id }),
+      unchanged: aTranscriptIntact,
+    },
+    "arabicstt.v1.ExportService/CreateExport.transcript_id": {
+      call: (p) => as(ExportService, p).createExport({ transcriptId: aTranscript.id, format: ExportFormat.JSON }),
+      unchanged: nothing,
+    },
+    "arabicstt.v1.ExportService/GetExport.export_id": {
+      call: (p) => as(ExportService, p).getExport({ exportId: aExportId }),
+      unchanged: aExportIntact,
     },
     "arabicstt.v1.AdminService/ListAuditEvents.organization_id": {
       call: (p) => as(AdminService, p).listAuditEvents({ organizationId: a.organizationId }),
@@ -163,5 +214,14 @@ describe("tenant isolation", () => {
     await h.client(OrganizationService, { credential: aMember.accessToken }).getOrganization({});
     const { apiKeys } = await h.client(ApiKeyService, { credential: a.accessToken }).listApiKeys({});
     expect(apiKeys.map((k) => k.apiKeyId)).toContain(aKey.id);
+    await h.client(TranscriptService, { credential: aMember.accessToken }).getTranscript({ transcriptId: aTranscript.id });
+    expect((await h.client(ExportService, { credential: aMember.accessToken }).getExport({ exportId: aExportId })).export!.downloadUrl).not.toBe("");
+  });
+
+  it("matches nothing of tenant A when the stranger filters a list by A's ids", async () => {
+    const listed = await h.client(TranscriptService, { credential: stranger.accessToken }).listTranscripts({ mediaId: aTranscript.mediaId });
+    expect(listed.transcripts).toEqual([]);
+    const found = await h.client(TranscriptService, { credential: stranger.accessToken }).searchTranscripts({ query: "الفاتورة" });
+    expect(found.results.map((r) => r.transcriptId)).not.toContain(aTranscript.id);
   });
 });

@@ -20,6 +20,7 @@ import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
 import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
+import { createTranscriptCapabilities, type TranscriptCapabilities } from "./transcripts.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -32,6 +33,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   identity: Identity;
   /** Webhook endpoints, `publish` for events, and the delivery dispatcher. */
   webhooks: WebhooksCapability;
+  /** Transcripts, search, exports, usage and quotas. */
+  transcripts: TranscriptCapabilities;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -62,6 +65,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
+    const transcripts = createTranscriptCapabilities(config, adapters);
     const gateway = await startGateway({
       config,
       logger,
@@ -73,6 +77,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       routes: productRoutes({
         ...identity.handlers,
         ...webhooks.handlers,
+        ...transcripts.handlers,
         [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
       }),
       serviceNames: productServiceNames,
@@ -87,6 +92,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       inference: adapters.inference,
       identity,
       webhooks,
+      transcripts,
       gateway,
       metrics,
       readiness,

@@ -135,6 +135,11 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
   RATE_LIMIT_LOGIN_IP: limit("100/900"),
   MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
+  PLAN_AUDIO_SECONDS_PER_MONTH: z
+    .string()
+    .default("free:36000,*:0")
+    .refine((value) => value.split(",").every((entry) => /^\s*[A-Za-z0-9_*-]+:\d+\s*$/.test(entry)), "must be plan:seconds[,plan:seconds...], with * for other plans and 0 for unlimited")
+    .transform((value) => Object.fromEntries(value.split(",").map((entry) => entry.trim().split(":") as [string, string]).map(([plan, seconds]) => [plan, Number(seconds)]))),
   SMTP_URL: optional(url(["smtp:", "smtps:"])),
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
@@ -213,6 +218,8 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** Live streams (StreamingRecognize) one organisation may hold open at once. */
   maxLiveStreamsPerOrganization: number;
+  /** Monthly audio quotas (services/usage); an organisation's settings.audioSecondsPerMonth overrides its plan's. */
+  usage: { audioSecondsPerMonthByPlan: Record<string, number>; defaultAudioSecondsPerMonth: number };
   mail: {
     /** Unset: messages are written to `outboxDir` instead of sent. */
     smtpUrl?: string;
@@ -304,6 +311,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
     },
     maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
+    usage: {
+      audioSecondsPerMonthByPlan: Object.fromEntries(Object.entries(e.PLAN_AUDIO_SECONDS_PER_MONTH).filter(([plan]) => plan !== "*")),
+      defaultAudioSecondsPerMonth: e.PLAN_AUDIO_SECONDS_PER_MONTH["*"] ?? 0,
+    },
     mail: {
       smtpUrl: e.SMTP_URL,
       from: e.MAIL_FROM,

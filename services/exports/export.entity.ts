@@ -1,4 +1,4 @@
-import { EntitySchema, type Opt } from "@mikro-orm/core";
+import { BigIntType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
 import { Organization } from "../orgs/organization.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
@@ -14,8 +14,14 @@ export class Export extends BaseEntity {
   transcript!: Transcript;
   format!: ExportFormat;
   status: Opt<ExportStatus> = "pending";
+  /** The layout options as given (ExportOptions of services/exports/format), for GetExport to echo. */
+  options: Opt<Record<string, unknown>> = {};
+  /** Suggested download name, e.g. "call-2026-06-01.srt". */
+  filename: Opt<string> = "";
   storageKey: string | null = null;
+  sizeBytes: number | null = null;
   error: string | null = null;
+  completedAt: Date | null = null;
 }
 
 export const ExportSchema = new EntitySchema<Export, BaseEntity>({
@@ -27,8 +33,12 @@ export const ExportSchema = new EntitySchema<Export, BaseEntity>({
     transcript: { kind: "m:1", entity: () => Transcript, deleteRule: "cascade", index: true },
     format: { enum: true, items: [...EXPORT_FORMATS] },
     status: { enum: true, items: [...EXPORT_STATUSES], default: "pending" },
+    options: { type: "json", defaultRaw: "'{}'" },
+    filename: { type: "text", default: "" },
     storageKey: { type: "text", nullable: true },
+    sizeBytes: { type: new BigIntType("number"), nullable: true },
     error: { type: "text", nullable: true },
+    completedAt: { type: "datetime", nullable: true },
   },
   indexes: [{ properties: ["organization", "createdAt"] }],
 });

@@ -6,6 +6,8 @@ export interface OrganizationSettings {
   defaultLanguageCode?: string;
   defaultModel?: string;
   retentionDays?: number;
+  /** Overrides the plan's monthly audio quota (services/usage); 0 means unlimited. Set by operators. */
+  audioSecondsPerMonth?: number;
 }
 
 export const ORGANIZATION_STATUSES = ["active", "suspended"] as const;

@@ -13,11 +13,15 @@ export interface SegmentWord {
   speakerLabel?: string;
 }
 
-/** One manual correction of a segment's text: what it said before, who changed it, when. */
+/** One manual correction of a segment: what it said before, who changed it, when. */
 export interface SegmentEdit {
+  /** The revision the edit produced, from 1. */
+  revision?: number;
   previousText: string;
+  previousSpeakerLabel?: string | null;
   editedAt: string;
   editedByUserId: string | null;
+  editedByApiKeyId?: string | null;
 }
 
 /** A timed piece of a transcript (an utterance), in order by `index`. */

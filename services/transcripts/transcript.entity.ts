@@ -13,6 +13,12 @@ export class Transcript extends BaseEntity {
   liveSession: LiveSession | null = null;
   /** BCP-47, e.g. "ar", "ar-EG". */
   languageCode!: string;
+  /** What lists and exports show; the producer's choice (the media's file name for a job). */
+  title: Opt<string> = "";
+  /** The model that recognised it, e.g. "whisper" or "dtmf". */
+  model: string | null = null;
+  /** Channels of the audio; segments' `channel` runs from 0 to one less. */
+  channelCount: Opt<number> = 1;
   text: Opt<string> = "";
   durationMs: number | null = null;
   metadata: Opt<Record<string, unknown>> = {};
@@ -31,6 +37,9 @@ export const TranscriptSchema = new EntitySchema<Transcript, BaseEntity>({
     job: { kind: "m:1", entity: () => Job, nullable: true, deleteRule: "set null", unique: true },
     liveSession: { kind: "m:1", entity: () => LiveSession, nullable: true, deleteRule: "set null", unique: true },
     languageCode: { type: "text" },
+    title: { type: "text", default: "" },
+    model: { type: "text", nullable: true },
+    channelCount: { type: "integer", default: 1 },
     text: { type: "text", default: "" },
     durationMs: { type: "integer", nullable: true },
     metadata: { type: "json", defaultRaw: "'{}'" },

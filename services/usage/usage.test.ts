@@ -1,0 +1,144 @@
+// Usage and quotas: audio recorded once per job and live session (as the runner and the live engine will
+// record it), summed per day over the API, and the monthly quota that turns work away when it is used.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { durationMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { QuotaMetric, UsageGranularity, UsageService } from "../../proto/gen/arabicstt/v1/usage_pb.js";
+import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
+import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
+import { Organization } from "../orgs/organization.entity.js";
+import { seedJob, seedLiveSession, stereoCall } from "../transcripts/testing.js";
+import { ExportFormat, ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";
+import type { Usage } from "./usage.js";
+import { UsageRecord } from "./usage-record.entity.js";
+
+let h: IdentityGateway;
+let usage: Usage;
+let owner: TestAccount;
+let viewer: TestAccount;
+
+const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknown) => ConnectError.from(err).code);
+const day = (d: string) => new Date(`${d}T00:00:00Z`);
+
+beforeAll(async () => {
+  h = await startIdentityGateway({ PLAN_AUDIO_SECONDS_PER_MONTH: "free:600,*:0" }, { transcripts: true });
+  usage = h.transcripts!.usage;
+  owner = await registerOwner(h);
+  viewer = await joinAs(h, owner.organizationId, "viewer");
+});
+afterAll(() => h?.stop());
+
+describe("recording usage", () => {
+  it("counts each job and live session once, rounded up to the whole second", async () => {
+    const { jobId } = await seedJob(h.testDb.db, owner.organizationId);
+    const results = await Promise.all([1, 2, 3].map(() => usage.record(owner.organizationId, "batch", 61.2, jobId, new Date("2026-03-02T10:00:00Z"))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const rows = await h.testDb.db.fork().find(UsageRecord, { job: jobId });
+    expect(rows.map((r) => r.seconds)).toEqual([62]);
+  });
+
+  it("refuses a source of another organisation", async () => {
+    const other = await registerOwner(h, "أخرى");
+    const { jobId } = await seedJob(h.testDb.db, owner.organizationId);
+    await expect(usage.record(other.organizationId, "batch", 10, jobId)).rejects.toMatchObject({ kind: "not_found" });
+    const liveSessionId = await seedLiveSession(h.testDb.db, owner.organizationId);
+    await expect(usage.record(other.organizationId, "live", 10, liveSessionId)).rejects.toMatchObject({ kind: "not_found" });
+  });
+});
+
+describe("GetUsage", () => {
+  it("sums audio per day and kind, empty days included, aligned to the time zone asked for", async () => {
+    const other = await registerOwner(h, "منظمة الأيام");
+    const job = async () => (await seedJob(h.testDb.db, other.organizationId)).jobId;
+    await usage.record(other.organizationId, "batch", 100, await job(), new Date("2026-03-02T10:00:00Z"));
+    await usage.record(other.organizationId, "batch", 50, await job(), new Date("2026-03-02T22:30:00Z"));
+    await usage.record(other.organizationId, "live", 30, await seedLiveSession(h.testDb.db, other.organizationId), new Date("2026-03-04T08:00:00Z"));
+
+    const client = h.client(UsageService, { credential: other.accessToken });
+    const res = await client.getUsage({ startTime: timestampFromDate(day("2026-03-01")), endTime: timestampFromDate(day("2026-03-05")) });
+    const rows = res.buckets.map((b) => [
+      b.startTime!.seconds,
+      durationMs(b.usage!.batchDuration!) / 1000,
+      durationMs(b.usage!.streamingDuration!) / 1000,
+      Number(b.usage!.jobCount),
+    ]);
+    expect(rows).toEqual([
+      [BigInt(day("2026-03-01").getTime() / 1000), 0, 0, 0],
+      [BigInt(day("2026-03-02").getTime() / 1000), 150, 0, 2],
+      [BigInt(day("2026-03-03").getTime() / 1000), 0, 0, 0],
+      [BigInt(day("2026-03-04").getTime() / 1000), 0, 30, 0],
+    ]);
+    expect(durationMs(res.total!.billedDuration!) / 1000).toBe(180);
+    expect(Number(res.total!.streamingSessionCount)).toBe(1);
+
+    // 22:30 UTC on the 2nd is 01:30 on the 3rd in Riyadh (UTC+3).
+    const riyadh = await client.getUsage({
+      startTime: timestampFromDate(new Date("2026-03-01T21:00:00Z")),
+      endTime: timestampFromDate(new Date("2026-03-04T21:00:00Z")),
+      granularity: UsageGranularity.DAY,
+      timeZone: "Asia/Riyadh",
+    });
+    expect(riyadh.buckets.map((b) => [new Date(Number(b.startTime!.seconds) * 1000).toISOString(), durationMs(b.usage!.batchDuration!) / 1000])).toEqual([
+      ["2026-03-01T21:00:00.000Z", 100],
+      ["2026-03-02T21:00:00.000Z", 50],
+      ["2026-03-03T21:00:00.000Z", 0],
+    ]);
+
+    const months = await client.getUsage({ startTime: timestampFromDate(day("2026-01-01")), endTime: timestampFromDate(day("2026-04-01")), granularity: UsageGranularity.MONTH });
+    expect(months.buckets.map((b) => durationMs(b.usage!.billedDuration!) / 1000)).toEqual([0, 0, 180]);
+  });
+
+  it("counts the exports that succeeded", async () => {
+    const org = await registerOwner(h, "منظمة التصدير");
+    const { jobId } = await seedJob(h.testDb.db, org.organizationId);
+    const transcriptId = (await h.transcripts!.transcripts.create(org.organizationId, stereoCall({ jobId }))).id;
+    const exports = h.client(ExportService, { credential: org.accessToken });
+    await exports.createExport({ transcriptId, format: ExportFormat.TXT });
+    await exports.createExport({ transcriptId, format: ExportFormat.SRT });
+    const now = Date.now();
+    const res = await h.client(UsageService, { credential: org.accessToken }).getUsage({
+      startTime: timestampFromDate(new Date(now - 3_600_000)),
+      endTime: timestampFromDate(new Date(now + 3_600_000)),
+      granularity: UsageGranularity.HOUR,
+    });
+    expect(Number(res.total!.exportCount)).toBe(2);
+    expect(res.buckets.map((b) => Number(b.usage!.exportCount)).reduce((a, b) => a + b, 0)).toBe(2);
+    // Partial first and last buckets: the period's own bounds.
+    expect(Number(res.buckets[0]!.startTime!.seconds)).toBe(Math.floor((now - 3_600_000) / 1000));
+  });
+
+  it("refuses an unknown time zone and a period too long for the granularity", async () => {
+    const client = h.client(UsageService, { credential: viewer.accessToken });
+    const period = { startTime: timestampFromDate(day("2026-03-01")), endTime: timestampFromDate(day("2026-03-05")) };
+    expect(await codeOf(client.getUsage({ ...period, timeZone: "Mars/Olympus" }))).toBe(Code.InvalidArgument);
+    expect(await codeOf(client.getUsage({ startTime: period.startTime, endTime: timestampFromDate(day("2026-06-01")), granularity: UsageGranularity.HOUR }))).toBe(Code.InvalidArgument);
+  });
+});
+
+describe("quotas", () => {
+  it("reports the plan's monthly audio and refuses work once it is used", async () => {
+    const org = await registerOwner(h, "منظمة الحصة");
+    const client = h.client(UsageService, { credential: org.accessToken, protocol: "connect" });
+    const before = await client.getQuota({});
+    expect(before.plan).toBe("free");
+    const audio = before.limits.find((l) => l.metric === QuotaMetric.AUDIO_SECONDS)!;
+    expect(audio).toMatchObject({ limit: 600n, used: 0n });
+    await usage.assertWithinQuota(org.organizationId);
+
+    await usage.record(org.organizationId, "batch", 400, (await seedJob(h.testDb.db, org.organizationId)).jobId);
+    await usage.assertWithinQuota(org.organizationId);
+    await usage.record(org.organizationId, "live", 200, await seedLiveSession(h.testDb.db, org.organizationId));
+    expect((await client.getQuota({})).limits[0]).toMatchObject({ limit: 600n, used: 600n });
+    const refused = await usage.assertWithinQuota(org.organizationId).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ kind: "resource_exhausted" });
+    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0);
+
+    // An operator raises this organisation's quota in its settings.
+    const em = h.testDb.db.fork();
+    const row = await em.findOneOrFail(Organization, { id: org.organizationId });
+    row.settings = { ...row.settings, audioSecondsPerMonth: 0 };
+    await em.flush();
+    expect((await client.getQuota({})).limits[0]!.limit).toBeUndefined();
+    await usage.assertWithinQuota(org.organizationId);
+  });
+});
