@@ -10,6 +10,8 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
 import { createIdentity, type Identity } from "./identity.js";
+import { createJobsCapability, type JobsCapability } from "../services/jobs/capability.js";
+import { jobHandler } from "../services/jobs/handler.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -20,6 +22,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   readiness: Readiness;
   /** Accounts, organisations, API keys and the audit log. */
   identity: Identity;
+  /** Batch jobs; in the embedded mode (no REDIS_URL) this process also runs them. */
+  jobs: JobsCapability;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -37,6 +41,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
+    // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
+    const jobs = createJobsCapability(config.jobs, { ...adapters, redisUrl: config.redis?.url, logger }, { runJobs: !config.redis });
     const gateway = await startGateway({
       config,
       logger,
@@ -45,7 +51,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       authenticator: identity.authenticator,
       limits: identity.limits,
       streamSlots: identity.streamSlots,
-      routes: productRoutes({ ...identity.handlers }),
+      routes: productRoutes({ ...identity.handlers, "arabicstt.v1.JobService": jobHandler(jobs.jobs) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -57,12 +63,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       redis: adapters.redis,
       inference: adapters.inference,
       identity,
+      jobs,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await jobs.close();
           await identity.close();
           await adapters.close();
         })()),

@@ -121,6 +121,12 @@ const envSchema = z.object({
   SMTP_URL: optional(url(["smtp:", "smtps:"])),
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
+  JOB_CONCURRENCY: positiveInt(1, 64),
+  JOB_DEFAULT_MODEL: z.string().min(1).default("whisper"),
+  JOB_MAX_ATTEMPTS: positiveInt(4, 100),
+  JOB_STALE_SECONDS: positiveInt(30, 3600),
+  JOB_RECONCILE_SECONDS: positiveInt(15, 3600),
+  RNNOISE_MODEL: optional(z.string().regex(/^[A-Za-z0-9_./-]+$/, "must be a path of letters, digits and _ . / -")),
 });
 
 export type StorageConfig =
@@ -185,6 +191,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
+  /** Batch jobs: runners per process, the model of configs that name none, retries and crash recovery. */
+  jobs: JobsConfig;
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
   /** Live streams (StreamingRecognize) one organisation may hold open at once. */
@@ -197,6 +205,20 @@ export interface Config {
     /** Where the links in emails point (the web app's verify, reset and invitation pages). */
     appBaseUrl: string;
   };
+}
+
+export interface JobsConfig {
+  /** Jobs one process runs at once. */
+  concurrency: number;
+  defaultModel: string;
+  /** Runs of one job before a transient fault fails it. */
+  maxAttempts: number;
+  /** A running job whose runner has not been heard of for this long is taken over by another. */
+  staleSeconds: number;
+  /** How often the database is compared with the queue, to re-send what the queue lost. */
+  reconcileSeconds: number;
+  /** An RNNoise model file (arnndn) for DENOISE_MODE_NEURAL; unset refuses that mode. */
+  rnnoiseModel?: string;
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -254,6 +276,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     worker: { metricsPort: e.METRICS_PORT },
+    jobs: {
+      concurrency: e.JOB_CONCURRENCY,
+      defaultModel: e.JOB_DEFAULT_MODEL,
+      maxAttempts: e.JOB_MAX_ATTEMPTS,
+      staleSeconds: e.JOB_STALE_SECONDS,
+      reconcileSeconds: e.JOB_RECONCILE_SECONDS,
+      rnnoiseModel: e.RNNOISE_MODEL,
+    },
     auth: {
       jwtKeys: e.JWT_SIGNING_KEYS,
       issuer: e.JWT_ISSUER,
