@@ -122,6 +122,7 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
   JOB_CONCURRENCY: positiveInt(1, 64),
+  JOB_QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, _ or -").default("arabicstt"),
   JOB_DEFAULT_MODEL: z.string().min(1).default("whisper"),
   JOB_MAX_ATTEMPTS: positiveInt(4, 100),
   JOB_STALE_SECONDS: positiveInt(30, 3600),
@@ -208,12 +209,14 @@ export interface Config {
 }
 
 export interface JobsConfig {
+  /** Names the BullMQ queue and the Redis channel of job events; processes sharing one name share the work. */
+  queueName: string;
   /** Jobs one process runs at once. */
   concurrency: number;
   defaultModel: string;
   /** Runs of one job before a transient fault fails it. */
   maxAttempts: number;
-  /** A running job whose runner has not been heard of for this long is taken over by another. */
+  /** A running job whose runner has not been heard of for this long is taken over by another (also BullMQ's lock). */
   staleSeconds: number;
   /** How often the database is compared with the queue, to re-send what the queue lost. */
   reconcileSeconds: number;
@@ -277,6 +280,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     worker: { metricsPort: e.METRICS_PORT },
     jobs: {
+      queueName: e.JOB_QUEUE_NAME,
       concurrency: e.JOB_CONCURRENCY,
       defaultModel: e.JOB_DEFAULT_MODEL,
       maxAttempts: e.JOB_MAX_ATTEMPTS,

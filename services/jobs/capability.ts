@@ -24,7 +24,7 @@ export interface JobsAdapters {
 export interface JobsCapabilityOptions {
   /** Start runners in this process (the worker; the gateway in the embedded mode). */
   runJobs: boolean;
-  /** Queue name and Redis prefixes; tests give each suite its own. */
+  /** Queue name and Redis channel; the config's JOB_QUEUE_NAME unless given (tests give each suite its own). */
   namespace?: string;
   /** The lead's wiring to webhooks and usage. */
   hooks?: Pick<JobRunnerOptions, "onJobFinished" | "recordUsage">;
@@ -42,10 +42,10 @@ export interface JobsCapability {
 }
 
 export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters, options: JobsCapabilityOptions): JobsCapability {
-  const namespace = options.namespace ?? "arabicstt";
+  const namespace = options.namespace ?? config.queueName;
   const queue: JobQueue =
     adapters.redis && adapters.redisUrl
-      ? new BullJobQueue({ redisUrl: adapters.redisUrl, name: `${namespace}-jobs`, prefix: "bull", lockDurationMs: options.tuning?.lockDurationMs })
+      ? new BullJobQueue({ redisUrl: adapters.redisUrl, name: `${namespace}-jobs`, prefix: "bull", lockDurationMs: options.tuning?.lockDurationMs ?? config.staleSeconds * 1000 })
       : new MemoryJobQueue();
   const events: JobEvents = adapters.redis ? new RedisJobEvents(adapters.redis, { prefix: namespace }) : new MemoryJobEvents();
   const jobs = new Jobs({

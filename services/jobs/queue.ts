@@ -155,6 +155,7 @@ export class BullJobQueue implements JobQueue {
       prefix: this.options.prefix,
       concurrency: Math.max(1, concurrency),
       lockDuration: this.options.lockDurationMs ?? 30_000,
+      stalledInterval: this.options.lockDurationMs ?? 30_000,
       // A message that stalls (its worker died) goes back to the queue again and again; the database's claim
       // decides whether there is still work to do.
       maxStalledCount: 1000,
