@@ -34,6 +34,7 @@ const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
+  let jobs: JobsCapability | undefined;
   try {
     const readiness = new Readiness(adapters.checks);
     const httpRoutes: HttpRoute[] = [];
@@ -42,7 +43,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     }
     const identity = await createIdentity(config, { ...adapters, logger });
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
-    const jobs = createJobsCapability(config.jobs, { ...adapters, redisUrl: config.redis?.url, logger }, { runJobs: !config.redis });
+    jobs = createJobsCapability(config.jobs, { ...adapters, redisUrl: config.redis?.url, logger }, { runJobs: !config.redis });
+    const batch = jobs;
     const gateway = await startGateway({
       config,
       logger,
@@ -51,7 +53,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       authenticator: identity.authenticator,
       limits: identity.limits,
       streamSlots: identity.streamSlots,
-      routes: productRoutes({ ...identity.handlers, "arabicstt.v1.JobService": jobHandler(jobs.jobs) }),
+      routes: productRoutes({ ...identity.handlers, "arabicstt.v1.JobService": jobHandler(batch.jobs) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -63,19 +65,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       redis: adapters.redis,
       inference: adapters.inference,
       identity,
-      jobs,
+      jobs: batch,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
-          await jobs.close();
+          await batch.close();
           await identity.close();
           await adapters.close();
         })()),
     };
   } catch (err) {
+    await jobs?.close();
     await adapters.close();
     throw err;
   }

@@ -7,7 +7,7 @@
 // mode has no second process to kill.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
@@ -84,7 +84,10 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
       JOB_RECONCILE_SECONDS: "1",
       METRICS_PORT: "0",
       LOG_LEVEL: "warn",
+      // The runners' temporary copies of media, where this test can see what a killed worker left.
+      TMPDIR: audio.path("tmp"),
     };
+    await mkdir(env.TMPDIR!, { recursive: true });
     database = await openDatabase({ url: created.url, dataDir: "" });
 
     const blobs = new FsBlobStore({ dataDir: audio.dir, signingSecret: env.BLOB_SIGNING_SECRET!, publicBaseUrl: "http://127.0.0.1:1" });
@@ -118,6 +121,8 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
     }
     startWorker();
     await until(async () => (await succeeded()) === JOBS, 240_000, "every job to succeed");
+    // The last worker swept what the killed ones left in their temporary folders, and its own runs cleaned up.
+    await until(async () => (await readdir(`${env.TMPDIR}/arabicstt-jobs`)).length === 0, 10_000, "no temporary media copies left");
 
     const em = database.fork();
     const jobs = await em.find(Job, {});

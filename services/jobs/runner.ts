@@ -12,7 +12,7 @@
 // AbortSignal kills ffmpeg and stops ASR. Transient faults (inference or storage unavailable) put the job back
 // in the queue with backoff; anything else fails the job with its reason.
 import { createWriteStream } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pipeline as pipeStreams } from "node:stream/promises";
@@ -63,6 +63,8 @@ export interface JobRunnerOptions {
   backoffMs?: (attempt: number) => number;
   /** ASR requests in flight per job. Default 4. */
   asrConcurrency?: number;
+  /** Where runs keep the media file while they work, one folder per run named after the process. Default <tmp>/arabicstt-jobs. */
+  tempRoot?: string;
   /** Called once a job reached SUCCEEDED or FAILED (webhooks). Errors are logged, never rethrown. */
   onJobFinished?: (job: Job) => Promise<void> | void;
   /** Called once per succeeded job with the billed seconds (usage). Errors are logged, never rethrown. */
@@ -85,8 +87,10 @@ export class JobRunner {
   private readonly staleAfterMs: number;
   private readonly maxAttempts: number;
   private readonly running = new Map<string, AbortController>();
+  private readonly tempRoot: string;
 
   constructor(private readonly options: JobRunnerOptions) {
+    this.tempRoot = options.tempRoot ?? path.join(tmpdir(), "arabicstt-jobs");
     this.heartbeatMs = options.heartbeatMs ?? 1000;
     this.staleAfterMs = options.staleAfterMs ?? 30_000;
     this.maxAttempts = options.maxAttempts ?? 4;
@@ -100,6 +104,22 @@ export class JobRunner {
   /** Stops every job of this runner; each goes back to the queue for another runner (shutdown). */
   abortAll(): void {
     for (const controller of this.running.values()) controller.abort(new ShutdownSignal());
+  }
+
+  /**
+   * Deletes the folders of runs whose process is gone (a SIGKILLed worker cannot clean up after itself), so
+   * a crash leaves no orphaned media copies behind once a worker starts again on the machine.
+   */
+  async sweepTempDirs(): Promise<number> {
+    await mkdir(this.tempRoot, { recursive: true });
+    let removed = 0;
+    for (const name of await readdir(this.tempRoot)) {
+      const pid = Number(name.split("-")[0]);
+      if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+      await rm(path.join(this.tempRoot, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
   }
 
   /** Runs one job if it is still there to run; resolves when it is finished with it, never rejects. */
@@ -172,7 +192,8 @@ export class JobRunner {
     const media = await em.findOne(Media, { id: job.media.id }, { filters: { notDeleted: false } });
     if (!media || media.deletedAt || media.status === "deleted") throw new JobFailure("MEDIA_DELETED", "the media was deleted before the job ran", false);
 
-    const dir = await mkdtemp(path.join(tmpdir(), "arabicstt-job-"));
+    await mkdir(this.tempRoot, { recursive: true });
+    const dir = await mkdtemp(path.join(this.tempRoot, `${process.pid}-`));
     try {
       const file = path.join(dir, "media");
       await this.download(media, file, signal);
@@ -385,6 +406,16 @@ class CancelledSignal extends Error {
 class ShutdownSignal extends Error {
   constructor() {
     super("worker shutting down");
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

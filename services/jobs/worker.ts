@@ -46,6 +46,10 @@ export class JobWorker {
   constructor(private readonly options: JobWorkerOptions) {}
 
   start(): void {
+    this.options.runner
+      .sweepTempDirs()
+      .then((removed) => removed > 0 && this.options.logger.info({ removed }, "removed the temporary files of dead workers"))
+      .catch((err: unknown) => this.options.logger.warn({ err }, "sweeping temporary files failed"));
     this.options.queue.consume((jobId) => this.options.runner.run(jobId), this.options.concurrency);
     this.reconcile();
     this.timer = setInterval(() => this.reconcile(), this.options.reconcileIntervalMs);
