@@ -7,7 +7,7 @@ import type { JobsConfig } from "../config/config.js";
 import type { Database } from "../database/database.js";
 import type { BlobStore } from "../storage/index.js";
 import { MemoryJobEvents, RedisJobEvents, type JobEvents } from "./events.js";
-import { Jobs } from "./jobs.js";
+import { Jobs, type JobsOptions } from "./jobs.js";
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from "./queue.js";
 import { JobRunner, type JobRunnerOptions } from "./runner.js";
 import { JobWorker } from "./worker.js";
@@ -26,8 +26,8 @@ export interface JobsCapabilityOptions {
   runJobs: boolean;
   /** Queue name and Redis channel; the config's JOB_QUEUE_NAME unless given (tests give each suite its own). */
   namespace?: string;
-  /** The lead's wiring to webhooks and usage. */
-  hooks?: Pick<JobRunnerOptions, "onJobFinished" | "recordUsage">;
+  /** Where jobs meet webhooks (onJobFinished), usage (recordUsage) and quotas (admitJob); no-ops by default. */
+  hooks?: Pick<JobRunnerOptions, "onJobFinished" | "recordUsage"> & Pick<JobsOptions, "admitJob">;
   /** Tests: shorter heartbeats, backoff and lock times. */
   tuning?: Partial<Pick<JobRunnerOptions, "heartbeatMs" | "backoffMs">> & { watchPollMs?: number; lockDurationMs?: number };
 }
@@ -56,6 +56,7 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
     defaultModel: config.defaultModel,
     rnnoiseModel: config.rnnoiseModel,
     watchPollMs: options.tuning?.watchPollMs,
+    admitJob: options.hooks?.admitJob,
   });
   let runner: JobRunner | undefined;
   let worker: JobWorker | undefined;
@@ -73,7 +74,8 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
       maxAttempts: config.maxAttempts,
       heartbeatMs: options.tuning?.heartbeatMs,
       backoffMs: options.tuning?.backoffMs,
-      ...options.hooks,
+      onJobFinished: options.hooks?.onJobFinished,
+      recordUsage: options.hooks?.recordUsage,
     });
     worker = new JobWorker({
       database: adapters.database,

@@ -15,6 +15,7 @@ import { startJobsGateway, type JobsGateway } from "../../gateway/testing/jobs-g
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
+import { ResourceExhaustedError } from "../errors/errors.js";
 import type { Job } from "./job.entity.js";
 
 const LEFT_KEYS = "1397";
@@ -31,6 +32,8 @@ let leftTimes: { key: string; start: number; end: number }[];
 let rightTimes: { key: string; start: number; end: number }[];
 const finished: Job[] = [];
 const usage: Array<{ organizationId: string; kind: string; seconds: number; jobId: string }> = [];
+/** Organisations whose quota the admitJob hook reports as spent. */
+const overQuota = new Set<string>();
 
 const config = { model: "dtmf", languageCode: "ar", separateRecognitionPerChannel: true };
 
@@ -39,6 +42,9 @@ beforeAll(async () => {
     hooks: {
       onJobFinished: (job) => void finished.push(job),
       recordUsage: (organizationId, kind, seconds, jobId) => void usage.push({ organizationId, kind, seconds, jobId }),
+      admitJob: (organizationId) => {
+        if (overQuota.has(organizationId)) throw new ResourceExhaustedError("the organisation's batch audio quota for today is spent", 3600);
+      },
     },
   });
   audio = await createAudioDir("jobs-e2e-");
@@ -282,6 +288,17 @@ describe("bad input", () => {
 
     const good = await jobsOf(owner).createJob({ mediaId: await h.addMedia(owner.organizationId, call), config });
     await waitForState(good.job!.jobId, JobState.SUCCEEDED);
+  });
+});
+
+describe("the admitJob hook (quotas)", () => {
+  it("refuses a new job with RESOURCE_EXHAUSTED when it throws, and stores nothing", async () => {
+    const account = await registerOwner(h, "منظمة بلا رصيد");
+    const mediaId = await h.addMedia(account.organizationId, call);
+    overQuota.add(account.organizationId);
+    const refused = await codeOf(jobsOf(account).createJob({ mediaId, config }));
+    expect(refused.code).toBe(Code.ResourceExhausted);
+    expect((await jobsOf(account).listJobs({})).jobs).toEqual([]);
   });
 });
 

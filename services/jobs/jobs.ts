@@ -68,6 +68,11 @@ export interface JobsOptions {
   rnnoiseModel?: string;
   /** How often WatchJob re-reads the job when no notification arrives. Default 1 s. */
   watchPollMs?: number;
+  /**
+   * Asked before a new job is stored, with the media it would transcribe; throws to refuse it (quotas: a
+   * ResourceExhaustedError becomes RESOURCE_EXHAUSTED). Not asked when an idempotency key returns an earlier job.
+   */
+  admitJob?: (organizationId: string, media: Media) => Promise<void> | void;
 }
 
 export class Jobs {
@@ -91,6 +96,7 @@ export class Jobs {
       throw new InvalidArgumentError("media_id", `media ${input.mediaId} is ${media.status}, not ready: finish its upload (CompleteUpload) first`);
     }
     await this.checkConfig(input.config, media);
+    await this.options.admitJob?.(organizationId, media);
 
     const webhookSecret = input.webhookUrl ? `whsec_${randomBytes(24).toString("base64url")}` : undefined;
     const job = tenant.create(Job, {
