@@ -2,13 +2,16 @@
 // real) is killed with SIGKILL several times in the middle of its work. The jobs are written to the database
 // as queued and nothing else, so the worker's reconciler has to find them; after each kill, the jobs the dead
 // worker held are taken over once their heartbeat is stale. In the end every job has succeeded and has
-// exactly one transcript with exactly the segments and speakers of one run.
+// exactly one transcript with exactly the segments and speakers of one run. Before the last worker starts,
+// one more job is created through the domain in this process (BullMQ carries it to the worker process) and
+// watched from here: WatchJob follows a job that another process runs (Redis pub/sub and database polls).
 // Needs PostgreSQL and Redis (DATABASE_URL, REDIS_URL): PGlite is one process's database, so the embedded
 // mode has no second process to kill.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { openDatabase, type Database } from "../database/database.js";
@@ -19,7 +22,10 @@ import { FsBlobStore } from "../storage/index.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
+import { RedisJobEvents } from "./events.js";
 import { Job } from "./job.entity.js";
+import { Jobs } from "./jobs.js";
+import { BullJobQueue } from "./queue.js";
 
 const JOBS = 50;
 const KILLS = 4;
@@ -32,6 +38,8 @@ let database: Database;
 let drop: () => Promise<void>;
 let env: Record<string, string>;
 let expectedText: string;
+let organizationId: string;
+let watchedMediaId: string;
 const workers = new Set<ChildProcess>();
 
 function startWorker(): ChildProcess {
@@ -100,7 +108,11 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
       await blobs.put("media", media.storageKey, bytes);
       em.create(Job, { organization: org, media, config: { model: "dtmf", languageCode: "ar" } });
     }
+    const watched = em.create(Media, { organization: org, filename: "watched.wav", contentType: "audio/wav", storageKey: `orgs/${org.id}/media/watched.wav`, status: "ready" });
+    await blobs.put("media", watched.storageKey, bytes);
     await em.flush();
+    organizationId = org.id;
+    watchedMediaId = watched.id;
   }, 120_000);
 
   afterAll(async () => {
@@ -119,21 +131,43 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
       await until(async () => (await database.fork().count(Job, { status: "running" })) > 0 || (await succeeded()) === JOBS, 30_000, "a running job");
       await kill(worker);
     }
-    startWorker();
-    await until(async () => (await succeeded()) === JOBS, 240_000, "every job to succeed");
+    // One more job, created and watched from this process, run by the last worker.
+    const redis = new Redis(redisUrl!, { maxRetriesPerRequest: 2 });
+    const events = new RedisJobEvents(redis, { prefix: env.JOB_QUEUE_NAME });
+    await events.whenReady();
+    const queue = new BullJobQueue({ redisUrl: redisUrl!, name: `${env.JOB_QUEUE_NAME}-jobs`, prefix: "bull" });
+    const jobs = new Jobs({ database, queue, events, models: { modelReady: async (model) => model === "dtmf" }, defaultModel: "dtmf" });
+    const seen: string[] = [];
+    try {
+      const { view } = await jobs.create(organizationId, { mediaId: watchedMediaId, config: { model: "dtmf" }, priority: 3, labels: {} });
+      const watching = (async () => {
+        for await (const v of jobs.watch(organizationId, view.job.id, AbortSignal.timeout(240_000))) seen.push(v.job.status);
+      })();
+      startWorker();
+      await watching;
+    } finally {
+      await queue.close();
+      await events.close();
+      redis.disconnect();
+    }
+    expect(seen[0]).toBe("queued");
+    expect(seen).toContain("running");
+    expect(seen.at(-1)).toBe("succeeded");
+
+    await until(async () => (await succeeded()) === JOBS + 1, 240_000, "every job to succeed");
     // The last worker swept what the killed ones left in their temporary folders, and its own runs cleaned up.
     await until(async () => (await readdir(`${env.TMPDIR}/arabicstt-jobs`)).length === 0, 10_000, "no temporary media copies left");
 
     const em = database.fork();
-    const jobs = await em.find(Job, {});
-    expect(jobs.map((j) => j.status)).toEqual(Array(JOBS).fill("succeeded"));
+    const all = await em.find(Job, {});
+    expect(all.map((j) => j.status)).toEqual(Array(JOBS + 1).fill("succeeded"));
     // The kills cost runs: some jobs were started more than once, and still wrote once.
-    const runs = jobs.reduce((sum, j) => sum + j.attempts, 0);
-    expect(runs).toBeGreaterThan(JOBS);
-    console.log(`crash: ${JOBS} jobs, ${KILLS} SIGKILLs of the worker, ${runs} runs started, ${JOBS} transcripts`);
+    const runs = all.reduce((sum, j) => sum + j.attempts, 0);
+    expect(runs).toBeGreaterThan(JOBS + 1);
     const transcripts = await em.find(Transcript, {});
-    expect(transcripts).toHaveLength(JOBS);
-    expect(new Set(transcripts.map((t) => t.job!.id)).size).toBe(JOBS);
+    expect(transcripts).toHaveLength(JOBS + 1);
+    expect(new Set(transcripts.map((t) => t.job!.id)).size).toBe(JOBS + 1);
+    console.log(`crash: ${JOBS} jobs, ${KILLS} SIGKILLs of the worker, then 1 more watched; ${runs} runs started for ${JOBS + 1} jobs, ${transcripts.length} transcripts`);
     for (const transcript of transcripts) {
       expect(transcript.text).toBe(expectedText);
       expect(await em.count(Segment, { transcript })).toBe(2);
