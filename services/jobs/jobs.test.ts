@@ -186,6 +186,7 @@ describe("cancel and retry", () => {
       await inRecognition;
       const running = await jobsOf(owner).getJob({ jobId });
       expect(running.job!.state).toBe(JobState.RUNNING);
+      await vi.waitFor(async () => expect((await jobsOf(owner).getJob({ jobId })).job!.stage).toBe(JobStage.TRANSCRIBING));
 
       const cancelled = await jobsOf(owner).cancelJob({ jobId });
       expect(cancelled.job!.state).toBe(JobState.CANCELLED);
