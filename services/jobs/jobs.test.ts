@@ -16,7 +16,7 @@ import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { ResourceExhaustedError } from "../errors/errors.js";
-import type { Job } from "./job.entity.js";
+import { Job } from "./job.entity.js";
 
 const LEFT_KEYS = "1397";
 const RIGHT_KEYS = "*0#58";
@@ -163,6 +163,19 @@ describe("idempotent create", () => {
     expect(different.code).toBe(Code.AlreadyExists);
     expect(different.message).toMatch(/idempotency_key "batch-2026-11-25:call-17" was already used/);
     await waitForState(first.job!.jobId, JobState.SUCCEEDED);
+  });
+
+  it("lets a key go after 24 hours: the same key then makes a new job", async () => {
+    const mediaId = await h.addMedia(owner.organizationId, call);
+    const request = { mediaId, config, idempotencyKey: "nightly-batch-0001" };
+    const first = await jobsOf(owner).createJob(request);
+    await h.testDb.db.fork().nativeUpdate(Job, { id: first.job!.jobId }, { createdAt: new Date(Date.now() - 25 * 60 * 60 * 1000) });
+    const later = await jobsOf(owner).createJob({ ...request, priority: JobPriority.LOW });
+    expect(later.created).toBe(true);
+    expect(later.job!.jobId).not.toBe(first.job!.jobId);
+    expect((await jobsOf(owner).getJob({ jobId: first.job!.jobId })).job!.idempotencyKey).toBe("");
+    await waitForState(first.job!.jobId, JobState.SUCCEEDED);
+    await waitForState(later.job!.jobId, JobState.SUCCEEDED);
   });
 });
 

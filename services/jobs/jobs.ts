@@ -15,6 +15,8 @@ import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf } from "./settings.js";
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
+/** How long an idempotency key holds: a later CreateJob with it makes a new job. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface CreateJobInput {
   mediaId: string;
@@ -129,6 +131,11 @@ export class Jobs {
     const tenant = this.tenant(organizationId);
     const job = await tenant.findOne(Job, { idempotencyKey: key });
     if (!job) return undefined;
+    if (Date.now() - job.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+      // The key has expired: the old job lets go of it (its idempotency_key reads empty from now on).
+      await tenant.em.nativeUpdate(Job, { id: job.id, organization: tenant.organizationId }, { idempotencyKey: null });
+      return undefined;
+    }
     if (job.requestHash !== requestHash) {
       throw new AlreadyExistsError(
         `idempotency_key "${key}" was already used for job ${job.id} with a different request; use a new key for a different job`,
