@@ -37,6 +37,8 @@ export interface JobsGateway {
   dataDir: string;
   /** Set to intercept the runner's recognition calls; undefined lets them through. */
   transcribeHook?: TranscribeHook;
+  /** Set to intercept the runner's reads of media from the blob store (storage faults). */
+  blobGetHook?: () => Promise<void>;
   client<S extends DescService>(service: S, options?: { credential?: string; protocol?: "grpc" | "connect" }): Client<S>;
   /** A ready media row of `organizationId` with the file's bytes in the media bucket. */
   addMedia(organizationId: string, file: string, fields?: Partial<Pick<Media, "status" | "channels" | "sampleRateHz" | "durationMs" | "codec">>): Promise<string>;
@@ -84,11 +86,24 @@ export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hoo
     : new FsBlobStore({ dataDir, signingSecret: randomBytes(32).toString("hex"), publicBaseUrl: "http://127.0.0.1:1" });
   await blobs.ensureBuckets();
   const stored: string[] = [];
+  // What the runner sees: the store, with reads a test can fail.
+  const runnerBlobs = new Proxy(blobs, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof value !== "function") return value;
+      const fn = (value as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== "get") return fn;
+      return async (...args: unknown[]) => {
+        await h.blobGetHook?.();
+        return fn(...args);
+      };
+    },
+  });
 
   const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: namespace });
   const jobs = createJobsCapability(
     config.jobs,
-    { database: testDb.db, blobs, inference, redis, redisUrl, logger },
+    { database: testDb.db, blobs: runnerBlobs, inference, redis, redisUrl, logger },
     { runJobs: true, namespace, hooks: options.hooks, tuning: { heartbeatMs: 100, backoffMs: () => 100, watchPollMs: 200, lockDurationMs: 2000 } },
   );
   const gw = await startTestGateway({

@@ -16,6 +16,7 @@ import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { ResourceExhaustedError } from "../errors/errors.js";
+import { BlobStoreUnavailableError } from "../storage/index.js";
 import { Job } from "./job.entity.js";
 
 const LEFT_KEYS = "1397";
@@ -262,6 +263,32 @@ describe("cancel and retry", () => {
       expect(done.error).toBeUndefined();
     } finally {
       h.transcribeHook = undefined;
+    }
+  });
+});
+
+describe("transient storage faults", () => {
+  it("retries a job whose media read failed with storage unavailable, and fails it with the reason once attempts run out", async () => {
+    const mediaId = await h.addMedia(owner.organizationId, call);
+    let reads = 0;
+    h.blobGetHook = async () => {
+      if (reads++ === 0) throw new BlobStoreUnavailableError("S3 endpoint refused the connection");
+    };
+    try {
+      const { job } = await jobsOf(owner).createJob({ mediaId, config });
+      const done = await waitForState(job!.jobId, JobState.SUCCEEDED);
+      expect(done.attemptCount).toBe(2);
+
+      // Down for good: JOB_MAX_ATTEMPTS (3 here) runs, then FAILED, keeping the reason.
+      h.blobGetHook = async () => {
+        throw new BlobStoreUnavailableError("S3 endpoint refused the connection");
+      };
+      const doomed = await jobsOf(owner).createJob({ mediaId, config });
+      const failed = await waitForState(doomed.job!.jobId, JobState.FAILED);
+      expect(failed.attemptCount).toBe(3);
+      expect(failed.error).toMatchObject({ code: "STORAGE_UNAVAILABLE", message: "media storage was unavailable", retryable: true });
+    } finally {
+      h.blobGetHook = undefined;
     }
   });
 });
