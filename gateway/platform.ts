@@ -21,6 +21,9 @@ import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
 import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
 import { createTranscriptCapabilities, type TranscriptCapabilities } from "./transcripts.js";
+import { createJobsCapability, type JobsCapability } from "../services/jobs/capability.js";
+import { jobHandler } from "../services/jobs/handler.js";
+import { jobEvents } from "../services/jobs/job-events.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -35,6 +38,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   webhooks: WebhooksCapability;
   /** Transcripts, search, exports, usage and quotas. */
   transcripts: TranscriptCapabilities;
+  /** Batch jobs; in the embedded mode (no REDIS_URL) this process also runs them. */
+  jobs: JobsCapability;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -45,6 +50,7 @@ const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
+  let jobs: JobsCapability | undefined;
   try {
     const readiness = new Readiness(adapters.checks);
     // The live page: try live recognition from a browser at /live.
@@ -66,6 +72,13 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
     const transcripts = createTranscriptCapabilities(config, adapters);
+    // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
+    jobs = createJobsCapability(
+      config.jobs,
+      { ...adapters, redisUrl: config.redis?.url, logger },
+      { runJobs: !config.redis, hooks: jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
+    );
+    const batch = jobs;
     const gateway = await startGateway({
       config,
       logger,
@@ -78,6 +91,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         ...identity.handlers,
         ...webhooks.handlers,
         ...transcripts.handlers,
+        "arabicstt.v1.JobService": jobHandler(batch.jobs),
         [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
       }),
       serviceNames: productServiceNames,
@@ -93,12 +107,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       identity,
       webhooks,
       transcripts,
+      jobs: batch,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await batch.close();
           await webhooks.close();
           await identity.close();
           await sessions.stop();
@@ -106,6 +122,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         })()),
     };
   } catch (err) {
+    await jobs?.close();
     await adapters.close();
     throw err;
   }

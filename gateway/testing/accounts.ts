@@ -21,7 +21,7 @@ export interface TestAccount {
   refreshToken: string;
 }
 
-export async function registerOwner(h: IdentityGateway, organizationName = "مركز اتصال جدة"): Promise<TestAccount> {
+export async function registerOwner(h: Pick<IdentityGateway, "client">, organizationName = "مركز اتصال جدة"): Promise<TestAccount> {
   const email = uniqueEmail();
   const res = await h.client(AuthService).register({ email, password: TEST_PASSWORD, displayName: "سارة", organizationName });
   return {
@@ -34,7 +34,7 @@ export async function registerOwner(h: IdentityGateway, organizationName = "مر
 }
 
 /** A new user who is a member of `organizationId` with `role`, logged in to it. */
-export async function joinAs(h: IdentityGateway, organizationId: string, role: Role): Promise<TestAccount> {
+export async function joinAs(h: Pick<IdentityGateway, "client" | "testDb">, organizationId: string, role: Role): Promise<TestAccount> {
   const own = await registerOwner(h, "منظمة شخصية");
   const em = h.testDb.db.fork();
   em.create(Membership, { user: own.userId, organization: organizationId, role });

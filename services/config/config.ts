@@ -150,6 +150,13 @@ const envSchema = z.object({
   WEBHOOK_MAX_ATTEMPTS: positiveInt(10, 50),
   WEBHOOK_RETRY_BASE_MS: positiveInt(10_000, 3_600_000),
   WEBHOOK_CONCURRENCY: positiveInt(8, 256),
+  JOB_CONCURRENCY: positiveInt(1, 64),
+  JOB_QUEUE_NAME: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1 to 64 letters, digits, _ or -").default("arabicstt"),
+  JOB_DEFAULT_MODEL: z.string().min(1).default("whisper"),
+  JOB_MAX_ATTEMPTS: positiveInt(4, 100),
+  JOB_STALE_SECONDS: positiveInt(30, 3600),
+  JOB_RECONCILE_SECONDS: positiveInt(15, 3600),
+  RNNOISE_MODEL: optional(z.string().regex(/^[A-Za-z0-9_./-]+$/, "must be a path of letters, digits and _ . / -")),
 });
 
 export type StorageConfig =
@@ -214,6 +221,8 @@ export interface Config {
   shutdownGraceMs: number;
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
+  /** Batch jobs: runners per process, the model of configs that name none, retries and crash recovery. */
+  jobs: JobsConfig;
   auth: AuthConfig;
   rateLimits: RateLimitConfig;
   /** Live streams (StreamingRecognize) one organisation may hold open at once. */
@@ -247,6 +256,22 @@ export interface WebhookConfig {
   retryBaseMs: number;
   /** Attempts in flight at once, per process. */
   concurrency: number;
+}
+
+export interface JobsConfig {
+  /** Names the BullMQ queue and the Redis channel of job events; processes sharing one name share the work. */
+  queueName: string;
+  /** Jobs one process runs at once. */
+  concurrency: number;
+  defaultModel: string;
+  /** Runs of one job before a transient fault fails it. */
+  maxAttempts: number;
+  /** A running job whose runner has not been heard of for this long is taken over by another (also BullMQ's lock). */
+  staleSeconds: number;
+  /** How often the database is compared with the queue, to re-send what the queue lost. */
+  reconcileSeconds: number;
+  /** An RNNoise model file (arnndn) for DENOISE_MODE_NEURAL; unset refuses that mode. */
+  rnnoiseModel?: string;
 }
 
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
@@ -304,6 +329,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     worker: { metricsPort: e.METRICS_PORT },
+    jobs: {
+      queueName: e.JOB_QUEUE_NAME,
+      concurrency: e.JOB_CONCURRENCY,
+      defaultModel: e.JOB_DEFAULT_MODEL,
+      maxAttempts: e.JOB_MAX_ATTEMPTS,
+      staleSeconds: e.JOB_STALE_SECONDS,
+      reconcileSeconds: e.JOB_RECONCILE_SECONDS,
+      rnnoiseModel: e.RNNOISE_MODEL,
+    },
     auth: {
       jwtKeys: e.JWT_SIGNING_KEYS,
       issuer: e.JWT_ISSUER,

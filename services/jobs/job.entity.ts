@@ -29,6 +29,21 @@ export class Job extends BaseEntity {
   finishedAt: Date | null = null;
   wer: number | null = null;
   cer: number | null = null;
+  /** Stable machine-readable failure reason (UNSUPPORTED_AUDIO, INTERNAL, …) next to `errorReason`. */
+  errorCode: string | null = null;
+  /** True when `errorCode` names a transient fault that the same work may get past. */
+  errorRetryable: Opt<boolean> = false;
+  /** SHA-256 of the creating request, so a reused idempotency key with a different request is refused. */
+  requestHash: string | null = null;
+  labels: Opt<Record<string, string>> = {};
+  /** Signs deliveries to `webhookUrl`; shown to the client once, at creation. */
+  webhookSecret: string | null = null;
+  /** The decoded audio's duration, once a run has decoded it. */
+  audioDurationMs: number | null = null;
+  /** Audio seconds times channels recognised, rounded up; set once succeeded. */
+  billedSeconds: number | null = null;
+  /** When a transient failure put the job back in the queue, it runs again no earlier than this. */
+  notBefore: Date | null = null;
 }
 
 export const JobSchema = new EntitySchema<Job, BaseEntity>({
@@ -54,8 +69,16 @@ export const JobSchema = new EntitySchema<Job, BaseEntity>({
     // Error rates can pass 1 (insertions), so four integer digits.
     wer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
     cer: { type: new DecimalType("number"), precision: 8, scale: 4, nullable: true },
+    errorCode: { type: "text", nullable: true },
+    errorRetryable: { type: "boolean", default: false },
+    requestHash: { type: "text", nullable: true },
+    labels: { type: "json", defaultRaw: "'{}'" },
+    webhookSecret: { type: "text", nullable: true },
+    audioDurationMs: { type: "integer", nullable: true },
+    billedSeconds: { type: "integer", nullable: true },
+    notBefore: { type: "datetime", nullable: true },
   },
-  indexes: [{ properties: ["organization", "createdAt"] }, { properties: ["organization", "status"] }],
+  indexes: [{ properties: ["organization", "createdAt"] }, { properties: ["organization", "status"] }, { properties: ["status", "updatedAt"] }],
   // NULL keys never collide, so jobs created without a key are unconstrained.
   uniques: [{ properties: ["organization", "idempotencyKey"] }],
   checks: [{ name: "jobs_progress_percent_check", expression: "progress_percent >= 0 and progress_percent <= 100" }],

@@ -125,6 +125,8 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
     chunks.push(...channelChunks.map((c) => ({ channel, start: c.start, end: c.end })));
   }
   report("segment", 1);
+  // Said before the first chunk returns, so a job shows "transcribing" while its longest stage runs.
+  report("recognize", 0);
 
   const recognized = await recognizeChunks(client, channels, chunks, {
     model: options.model,

@@ -1,0 +1,314 @@
+// Batch transcription jobs (the domain of JobService): creating one (idempotently), reading, listing,
+// cancelling, retrying and watching. The database is the truth about every job; the queue only carries
+// job ids to runners (queue.ts), and the reconciler (reconciler.ts) puts back what a queue lost.
+import { createHash, randomBytes } from "node:crypto";
+import { UniqueConstraintViolationException } from "@mikro-orm/core";
+import type { Database } from "../database/database.js";
+import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
+import { TenantScope } from "../database/tenant-scope.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors/errors.js";
+import { Media } from "../media/media.entity.js";
+import { Transcript } from "../transcripts/transcript.entity.js";
+import type { JobEvents } from "./events.js";
+import { Job, type JobStatus } from "./job.entity.js";
+import { queueKey, type JobQueue } from "./queue.js";
+import { settingsOf } from "./settings.js";
+
+export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
+/** How long an idempotency key holds: a later CreateJob with it makes a new job. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface CreateJobInput {
+  mediaId: string;
+  /** The recognition config as the client sent it (proto JSON). */
+  config: Record<string, unknown>;
+  idempotencyKey?: string;
+  webhookUrl?: string;
+  /** Higher runs first: 1 low, 2 normal, 3 high. */
+  priority: number;
+  referenceText?: string;
+  labels: Record<string, string>;
+}
+
+/** A job and the id of its transcript (set once it succeeded). */
+export interface JobView {
+  job: Job;
+  transcriptId: string | null;
+  /** Error counts behind the job's WER, from its transcript, when it was scored. */
+  accuracyCounts?: AccuracyCounts;
+}
+
+export interface AccuracyCounts {
+  referenceWordCount: number;
+  substitutions: number;
+  deletions: number;
+  insertions: number;
+}
+
+export interface ListJobsInput {
+  pageSize: number;
+  pageToken: string;
+  status?: JobStatus;
+  mediaId?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+}
+
+/** Which models exist; the inference client answers it. */
+export interface ModelCatalog {
+  modelReady(model: string): Promise<boolean>;
+}
+
+export interface JobsOptions {
+  database: Database;
+  queue: JobQueue;
+  events: JobEvents;
+  models: ModelCatalog;
+  /** Model of a config that names none. */
+  defaultModel: string;
+  /** An RNNoise model file; DENOISE_MODE_NEURAL is refused without one. */
+  rnnoiseModel?: string;
+  /** How often WatchJob re-reads the job when no notification arrives. Default 1 s. */
+  watchPollMs?: number;
+  /**
+   * Asked before a new job is stored, with the media it would transcribe; throws to refuse it (quotas: a
+   * ResourceExhaustedError becomes RESOURCE_EXHAUSTED). Not asked when an idempotency key returns an earlier job.
+   */
+  admitJob?: (organizationId: string, media: Media) => Promise<void> | void;
+}
+
+export class Jobs {
+  constructor(private readonly options: JobsOptions) {}
+
+  private tenant(organizationId: string): TenantScope {
+    return new TenantScope(this.options.database.fork(), organizationId);
+  }
+
+  async create(organizationId: string, input: CreateJobInput): Promise<{ view: JobView; created: boolean; webhookSecret?: string }> {
+    const requestHash = hashRequest(input);
+    if (input.idempotencyKey) {
+      const existing = await this.byIdempotencyKey(organizationId, input.idempotencyKey, requestHash);
+      if (existing) return { view: existing, created: false };
+    }
+    const tenant = this.tenant(organizationId);
+    const media = await tenant.findOne(Media, { id: input.mediaId });
+    // Unknown and another organisation's media answer alike, as every id-taking RPC does.
+    if (!media) throw new NotFoundError("media", input.mediaId);
+    if (media.status !== "ready") {
+      throw new InvalidArgumentError("media_id", `media ${input.mediaId} is ${media.status}, not ready: finish its upload (CompleteUpload) first`);
+    }
+    await this.checkConfig(input.config, media);
+    await this.options.admitJob?.(organizationId, media);
+
+    const webhookSecret = input.webhookUrl ? `whsec_${randomBytes(24).toString("base64url")}` : undefined;
+    const job = tenant.create(Job, {
+      media: media.id,
+      config: input.config,
+      idempotencyKey: input.idempotencyKey || null,
+      priority: input.priority,
+      webhookUrl: input.webhookUrl || null,
+      webhookSecret: webhookSecret ?? null,
+      referenceText: input.referenceText || null,
+      labels: input.labels,
+      requestHash,
+      audioDurationMs: media.durationMs,
+    });
+    try {
+      await tenant.flush();
+    } catch (err) {
+      // Two calls with one key raced: the other one made the job.
+      if (err instanceof UniqueConstraintViolationException && input.idempotencyKey) {
+        const existing = await this.byIdempotencyKey(organizationId, input.idempotencyKey, requestHash);
+        if (existing) return { view: existing, created: false };
+      }
+      throw err;
+    }
+    await this.enqueue(job);
+    return { view: { job, transcriptId: null }, created: true, webhookSecret };
+  }
+
+  private async byIdempotencyKey(organizationId: string, key: string, requestHash: string): Promise<JobView | undefined> {
+    const tenant = this.tenant(organizationId);
+    const job = await tenant.findOne(Job, { idempotencyKey: key });
+    if (!job) return undefined;
+    if (Date.now() - job.createdAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
+      // The key has expired: the old job lets go of it (its idempotency_key reads empty from now on).
+      await tenant.em.nativeUpdate(Job, { id: job.id, organization: tenant.organizationId }, { idempotencyKey: null });
+      return undefined;
+    }
+    if (job.requestHash !== requestHash) {
+      throw new AlreadyExistsError(
+        `idempotency_key "${key}" was already used for job ${job.id} with a different request; use a new key for a different job`,
+      );
+    }
+    return this.view(tenant, job);
+  }
+
+  /** Refuses what the pipeline cannot honour, naming the field, before anything is queued. */
+  private async checkConfig(config: Record<string, unknown>, media: Media): Promise<void> {
+    const settings = settingsOf(config);
+    const model = settings.model || this.options.defaultModel;
+    if (!(await this.options.models.modelReady(model).catch(() => false))) {
+      throw new InvalidArgumentError("config.model", `model "${model}" is not available; ListModels names the models this server has`);
+    }
+    if (settings.denoise === "neural" && !this.options.rnnoiseModel) {
+      throw new InvalidArgumentError("config.denoise", "DENOISE_MODE_NEURAL needs an RNNoise model, and none is configured; use DENOISE_MODE_SPECTRAL");
+    }
+    if (settings.sampleRateHz && media.sampleRateHz && settings.sampleRateHz !== media.sampleRateHz) {
+      throw new InvalidArgumentError("config.sample_rate_hz", `is ${settings.sampleRateHz} but the media is ${media.sampleRateHz} Hz; leave it 0 to read it from the file`);
+    }
+    if (settings.audioChannelCount && media.channels && settings.audioChannelCount !== media.channels) {
+      throw new InvalidArgumentError("config.audio_channel_count", `is ${settings.audioChannelCount} but the media has ${media.channels}; leave it 0 to read it from the file`);
+    }
+  }
+
+  async get(organizationId: string, jobId: string): Promise<JobView> {
+    const tenant = this.tenant(organizationId);
+    return this.view(tenant, await this.find(tenant, jobId));
+  }
+
+  async list(organizationId: string, input: ListJobsInput): Promise<Page<JobView>> {
+    const tenant = this.tenant(organizationId);
+    const limit = pageSize(input.pageSize);
+    const offset = decodeOffset(input.pageToken);
+    const createdAt = { ...(input.createdAfter ? { $gte: input.createdAfter } : {}), ...(input.createdBefore ? { $lt: input.createdBefore } : {}) };
+    const where = {
+      ...(input.status ? { status: input.status } : {}),
+      ...(input.mediaId ? { media: input.mediaId } : {}),
+      ...(Object.keys(createdAt).length > 0 ? { createdAt } : {}),
+    };
+    const rows = await tenant.find(Job, where, { orderBy: { createdAt: "desc", id: "desc" }, limit: limit + 1, offset });
+    const page = rows.slice(0, limit);
+    const transcripts = await this.transcripts(tenant, page.map((j) => j.id));
+    return {
+      items: page.map((job) => viewOf(job, transcripts.get(job.id))),
+      nextPageToken: rows.length > limit ? encodeOffset(offset + limit) : "",
+    };
+  }
+
+  /** Stops a queued or running job. A runner working on it aborts at once (notification) or at its next heartbeat. */
+  async cancel(organizationId: string, jobId: string): Promise<JobView> {
+    const tenant = this.tenant(organizationId);
+    const job = await this.find(tenant, jobId);
+    const changed = await tenant.em.nativeUpdate(
+      Job,
+      { id: job.id, organization: organizationId, status: { $in: ["queued", "running"] } },
+      { status: "cancelled", stage: null, finishedAt: new Date(), notBefore: null },
+    );
+    if (changed === 0) {
+      await tenant.em.refresh(job);
+      throw new FailedPreconditionError(`job ${jobId} is ${job.status}; only queued or running jobs can be cancelled`);
+    }
+    await this.options.events.publish({ jobId: job.id, kind: "cancelled" });
+    await this.options.events.publish({ jobId: job.id, kind: "changed" });
+    return this.get(organizationId, jobId);
+  }
+
+  /** Queues a failed or cancelled job again, with its error cleared. */
+  async retry(organizationId: string, jobId: string): Promise<JobView> {
+    const tenant = this.tenant(organizationId);
+    const job = await this.find(tenant, jobId);
+    const changed = await tenant.em.nativeUpdate(
+      Job,
+      { id: job.id, organization: organizationId, status: { $in: ["failed", "cancelled"] } },
+      { status: "queued", stage: null, progressPercent: 0, finishedAt: null, errorCode: null, errorReason: null, errorRetryable: false, notBefore: null },
+    );
+    if (changed === 0) {
+      await tenant.em.refresh(job);
+      throw new FailedPreconditionError(`job ${jobId} is ${job.status}; only failed or cancelled jobs can be retried`);
+    }
+    await tenant.em.refresh(job);
+    await this.enqueue(job);
+    await this.options.events.publish({ jobId: job.id, kind: "changed" });
+    return this.view(tenant, job);
+  }
+
+  /**
+   * The job now, then again at every change, until it is finished. Notifications wake the loop; a poll of
+   * the database every `watchPollMs` covers changes made where no notification reaches (and lost ones).
+   */
+  async *watch(organizationId: string, jobId: string, signal: AbortSignal): AsyncGenerator<JobView> {
+    const tenant = this.tenant(organizationId);
+    await this.find(tenant, jobId);
+    const pollMs = this.options.watchPollMs ?? 1000;
+    let wake: (() => void) | undefined;
+    let woken = false;
+    const unsubscribe = this.options.events.subscribe(jobId, () => {
+      woken = true;
+      wake?.();
+    });
+    const onAbort = () => wake?.();
+    signal.addEventListener("abort", onAbort);
+    try {
+      let last = "";
+      while (!signal.aborted) {
+        woken = false;
+        const view = await this.get(organizationId, jobId);
+        const { job } = view;
+        const fingerprint = `${job.status}|${job.stage}|${job.progressPercent}|${view.transcriptId}|${job.errorCode}`;
+        if (fingerprint !== last) {
+          last = fingerprint;
+          yield view;
+        }
+        if (TERMINAL_STATUSES.includes(job.status)) return;
+        if (woken) continue;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, pollMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+    } finally {
+      unsubscribe();
+      signal.removeEventListener("abort", onAbort);
+    }
+  }
+
+  private async enqueue(job: Job): Promise<void> {
+    await this.options.queue.enqueue(job.id, { priority: job.priority, key: queueKey(job.id, job.attempts) });
+  }
+
+  private async find(tenant: TenantScope, jobId: string): Promise<Job> {
+    const job = await tenant.findOne(Job, { id: jobId });
+    if (!job) throw new NotFoundError("job", jobId);
+    return job;
+  }
+
+  private async view(tenant: TenantScope, job: Job): Promise<JobView> {
+    return viewOf(job, (await this.transcripts(tenant, [job.id])).get(job.id));
+  }
+
+  private async transcripts(tenant: TenantScope, jobIds: string[]): Promise<Map<string, Transcript>> {
+    if (jobIds.length === 0) return new Map();
+    // A transcript the user deleted still says the job succeeded; its id is not shown.
+    const rows = await tenant.find(Transcript, { job: { $in: jobIds } });
+    return new Map(rows.map((t) => [t.job!.id, t]));
+  }
+}
+
+function viewOf(job: Job, transcript: Transcript | undefined): JobView {
+  const counts = transcript?.metadata.accuracy as AccuracyCounts | undefined;
+  return { job, transcriptId: transcript?.id ?? null, ...(counts ? { accuracyCounts: counts } : {}) };
+}
+
+/** The request as a fingerprint: what a repeated CreateJob with the same key must repeat. */
+function hashRequest(input: CreateJobInput): string {
+  const canonical = JSON.stringify(sortKeys({ ...input, idempotencyKey: undefined }));
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && v !== "")
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([k, v]) => [k, sortKeys(v)]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,431 @@
+// The job runner: takes one job id from the queue and carries the job through the batch pipeline of
+// DESIGN.md decision 7. Every step is safe to repeat:
+//   claim      the database decides who runs a job (queued, or running with a dead heartbeat): one runner;
+//   media      read from the blob store to a temporary file, deleted afterwards;
+//   pipeline   runAudioPipeline (decode, denoise, loudness, segmentation, ASR, diarization), abortable;
+//   text       Arabic display normalisation; WER/CER when the job has a reference transcript;
+//   save       transcript, segments (with words) and speakers in ONE transaction that also marks the job
+//              succeeded, guarded by the claim (status running, this attempt) and by the unique job id of
+//              transcripts: a re-run after a crash writes everything once or not at all;
+//   hooks      usage and the finish notification, after the commit.
+// A cancelled job is noticed at once (notification) or at the next heartbeat (database), and the pipeline's
+// AbortSignal kills ffmpeg and stops ASR. Transient faults (inference or storage unavailable) put the job back
+// in the queue with backoff; anything else fails the job with its reason.
+import { createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pipeline as pipeStreams } from "node:stream/promises";
+import type { Logger } from "pino";
+import type { InferenceClient } from "../../inference/client/index.js";
+import { characterErrorRate, normalizeArabic, wordErrorRate } from "../arabic-text/index.js";
+import { runAudioPipeline, UnusableMediaError, type AudioPipelineResult, type PipelineStage } from "../batch/pipeline/index.js";
+import type { Database } from "../database/database.js";
+import { UnavailableError } from "../errors/errors.js";
+import { Media } from "../media/media.entity.js";
+import { BlobNotFoundError, BlobStoreUnavailableError, type BlobStore } from "../storage/index.js";
+import { Segment } from "../transcripts/segment.entity.js";
+import { Speaker } from "../transcripts/speaker.entity.js";
+import { Transcript } from "../transcripts/transcript.entity.js";
+import type { JobEvents } from "./events.js";
+import { Job } from "./job.entity.js";
+import { queueKey, type JobQueue } from "./queue.js";
+import { settingsOf } from "./settings.js";
+
+/** Where a running job is, as JobService reports it (JobStage without the prefix, lower case). */
+export type JobStageName = "decoding" | "denoising" | "normalizing" | "detecting_speech" | "transcribing" | "diarizing" | "post_processing" | "scoring" | "saving";
+
+const stageOf: Record<PipelineStage, JobStageName> = {
+  probe: "decoding",
+  decode: "decoding",
+  segment: "detecting_speech",
+  recognize: "transcribing",
+  diarize: "diarizing",
+};
+
+export interface JobRunnerOptions {
+  database: Database;
+  blobs: BlobStore;
+  inference: InferenceClient;
+  events: JobEvents;
+  /** Where transient failures are put back, with backoff. */
+  queue: JobQueue;
+  logger: Logger;
+  defaultModel: string;
+  rnnoiseModel?: string;
+  /** A runner proves it is alive (and learns of cancellation) this often. Default 1 s. */
+  heartbeatMs?: number;
+  /** A running job whose heartbeat is older than this may be claimed by another runner. Default 30 s. */
+  staleAfterMs?: number;
+  /** Runs of one job before a transient fault fails it. Default 4. */
+  maxAttempts?: number;
+  /** Backoff before run `attempt + 1` after a transient fault. Default 2 s doubling, at most 60 s. */
+  backoffMs?: (attempt: number) => number;
+  /** ASR requests in flight per job. Default 4. */
+  asrConcurrency?: number;
+  /** Where runs keep the media file while they work, one folder per run named after the process. Default <tmp>/arabicstt-jobs. */
+  tempRoot?: string;
+  /** Called once a job reached SUCCEEDED or FAILED (webhooks). Errors are logged, never rethrown. */
+  onJobFinished?: (job: Job) => Promise<void> | void;
+  /** Called once per succeeded job with the billed seconds (usage). Errors are logged, never rethrown. */
+  recordUsage?: (organizationId: string, kind: "batch", seconds: number, jobId: string) => Promise<void> | void;
+}
+
+/** A failure the user can act on, with a stable code. */
+class JobFailure extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}
+
+export class JobRunner {
+  private readonly heartbeatMs: number;
+  private readonly staleAfterMs: number;
+  private readonly maxAttempts: number;
+  private readonly running = new Map<string, AbortController>();
+  private readonly tempRoot: string;
+
+  constructor(private readonly options: JobRunnerOptions) {
+    this.tempRoot = options.tempRoot ?? path.join(tmpdir(), "arabicstt-jobs");
+    this.heartbeatMs = options.heartbeatMs ?? 1000;
+    this.staleAfterMs = options.staleAfterMs ?? 30_000;
+    this.maxAttempts = options.maxAttempts ?? 4;
+  }
+
+  /** Jobs this runner is working on now. */
+  get active(): number {
+    return this.running.size;
+  }
+
+  /** Stops every job of this runner; each goes back to the queue for another runner (shutdown). */
+  abortAll(): void {
+    for (const controller of this.running.values()) controller.abort(new ShutdownSignal());
+  }
+
+  /**
+   * Deletes the folders of runs whose process is gone (a SIGKILLed worker cannot clean up after itself), so
+   * a crash leaves no orphaned media copies behind once a worker starts again on the machine.
+   */
+  async sweepTempDirs(): Promise<number> {
+    await mkdir(this.tempRoot, { recursive: true });
+    let removed = 0;
+    for (const name of await readdir(this.tempRoot)) {
+      const pid = Number(name.split("-")[0]);
+      if (!Number.isInteger(pid) || pid === process.pid || processAlive(pid)) continue;
+      await rm(path.join(this.tempRoot, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  /** Runs one job if it is still there to run; resolves when it is finished with it, never rejects. */
+  async run(jobId: string): Promise<void> {
+    const claimed = await this.claim(jobId).catch((err: unknown) => {
+      this.options.logger.error({ err, job_id: jobId }, "claiming a job failed");
+      return undefined;
+    });
+    if (!claimed) return;
+    const { attempt } = claimed;
+    const log = this.options.logger.child({ job_id: jobId, attempt });
+    const controller = new AbortController();
+    this.running.set(jobId, controller);
+    const unsubscribe = this.options.events.subscribe(jobId, (event) => {
+      if (event.kind === "cancelled") controller.abort(new CancelledSignal());
+    });
+    const heartbeat = setInterval(() => {
+      this.beat(jobId, attempt).then(
+        (alive) => alive || controller.abort(new CancelledSignal()),
+        (err: unknown) => log.warn({ err }, "heartbeat failed"),
+      );
+    }, this.heartbeatMs);
+    try {
+      log.info("job started");
+      const job = await this.options.database.fork().findOneOrFail(Job, { id: jobId });
+      await this.process(job, attempt, controller.signal);
+      log.info("job succeeded");
+    } catch (err) {
+      await this.handleFailure(jobId, attempt, err, controller.signal, log);
+    } finally {
+      clearInterval(heartbeat);
+      unsubscribe();
+      this.running.delete(jobId);
+    }
+  }
+
+  /** Takes the job for this runner: queued, or running with a heartbeat too old to be alive. */
+  private async claim(jobId: string): Promise<{ attempt: number } | undefined> {
+    const rows = await this.options.database
+      .fork()
+      .getConnection()
+      .execute<Array<{ attempts: number }>>(
+        `update jobs set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'decoding',
+           progress_percent = 0, error_code = null, error_reason = null, error_retryable = false, not_before = null, updated_at = now()
+         where id = ? and (status = 'queued' or (status = 'running' and updated_at < now() - make_interval(secs => ?)))
+         returning attempts`,
+        [jobId, this.staleAfterMs / 1000],
+      );
+    if (rows.length === 0) return undefined;
+    await this.options.events.publish({ jobId, kind: "changed" });
+    return { attempt: rows[0]!.attempts };
+  }
+
+  /** True while the job is still this run's. */
+  private async beat(jobId: string, attempt: number): Promise<boolean> {
+    const changed = await this.options.database.fork().nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { updatedAt: new Date() });
+    return changed > 0;
+  }
+
+  private async progress(jobId: string, attempt: number, stage: JobStageName, percent: number): Promise<void> {
+    const changed = await this.options.database
+      .fork()
+      .nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { stage, progressPercent: Math.min(99, Math.max(0, Math.floor(percent))), updatedAt: new Date() });
+    if (changed > 0) await this.options.events.publish({ jobId, kind: "changed" });
+  }
+
+  private async process(job: Job, attempt: number, signal: AbortSignal): Promise<void> {
+    const settings = settingsOf(job.config);
+    const em = this.options.database.fork();
+    const media = await em.findOne(Media, { id: job.media.id }, { filters: { notDeleted: false } });
+    if (!media || media.deletedAt || media.status === "deleted") throw new JobFailure("MEDIA_DELETED", "the media was deleted before the job ran", false);
+
+    await mkdir(this.tempRoot, { recursive: true });
+    const dir = await mkdtemp(path.join(this.tempRoot, `${process.pid}-`));
+    try {
+      const file = path.join(dir, "media");
+      await this.download(media, file, signal);
+
+      let lastStage: JobStageName | undefined;
+      let lastPercent = -1;
+      let writing = Promise.resolve();
+      const result = await runAudioPipeline(file, {
+        client: this.options.inference,
+        model: settings.model || this.options.defaultModel,
+        language: settings.languageCode,
+        denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
+        concurrency: this.options.asrConcurrency,
+        diarization: settings.diarization,
+        signal,
+        onProgress: ({ stage, fraction }) => {
+          // Progress up to 90 %: post-processing, scoring and saving are the rest.
+          const name = stageOf[stage];
+          const percent = Math.floor(fraction * 90);
+          if (name === lastStage && percent < lastPercent + 2) return;
+          lastStage = name;
+          lastPercent = percent;
+          writing = writing.then(() => this.progress(job.id, attempt, name, percent)).catch(() => undefined);
+        },
+      });
+      await writing;
+      signal.throwIfAborted();
+
+      await this.progress(job.id, attempt, "post_processing", 92);
+      const segments = result.segments.map((s) => ({
+        ...s,
+        text: normalizeArabic(s.text, "display"),
+        words: s.words.map((w) => ({ ...w, word: normalizeArabic(w.word, "display") })),
+      }));
+      const text = segments.map((s) => s.text).filter(Boolean).join(" ");
+
+      let accuracy: { wer: number | null; cer: number | null; details: Record<string, number> } | undefined;
+      if (job.referenceText) {
+        await this.progress(job.id, attempt, "scoring", 95);
+        const words = wordErrorRate(job.referenceText, text);
+        const chars = characterErrorRate(job.referenceText, text);
+        accuracy = {
+          wer: words.errorRate,
+          cer: chars.errorRate,
+          details: { referenceWordCount: words.referenceLength, substitutions: words.substitutions, deletions: words.deletions, insertions: words.insertions },
+        };
+      }
+      signal.throwIfAborted();
+      await this.progress(job.id, attempt, "saving", 98);
+      const billedSeconds = Math.ceil((result.probe.durationSeconds ?? 0) * result.channels.length);
+      const saved = await this.save(job, attempt, result, segments, text, accuracy, billedSeconds);
+      if (!saved) return;
+      await this.options.events.publish({ jobId: job.id, kind: "changed" });
+      const finished = await this.options.database.fork().findOneOrFail(Job, { id: job.id });
+      await this.hook("recordUsage", () => this.options.recordUsage?.(finished.organization.id, "batch", billedSeconds, job.id));
+      await this.hook("onJobFinished", () => this.options.onJobFinished?.(finished));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async download(media: Media, file: string, signal: AbortSignal): Promise<void> {
+    let object;
+    try {
+      object = await this.options.blobs.get("media", media.storageKey);
+    } catch (err) {
+      if (err instanceof BlobNotFoundError) throw new JobFailure("MEDIA_MISSING", "the media's file is not in storage", false);
+      throw err;
+    }
+    await pipeStreams(object.stream, createWriteStream(file), { signal });
+  }
+
+  /**
+   * Writes the transcript and marks the job succeeded in one transaction. False when the job is no longer
+   * this run's (cancelled meanwhile, or taken over), in which case nothing is written.
+   */
+  private async save(
+    job: Job,
+    attempt: number,
+    result: AudioPipelineResult,
+    segments: AudioPipelineResult["segments"],
+    text: string,
+    accuracy: { wer: number | null; cer: number | null; details: Record<string, number> } | undefined,
+    billedSeconds: number,
+  ): Promise<boolean> {
+    const organization = job.organization.id;
+    return this.options.database.fork().transactional(async (em) => {
+      const owned = await em.nativeUpdate(
+        Job,
+        { id: job.id, status: "running", attempts: attempt },
+        {
+          status: "succeeded",
+          stage: null,
+          progressPercent: 100,
+          finishedAt: new Date(),
+          wer: accuracy?.wer ?? null,
+          cer: accuracy?.cer ?? null,
+          audioDurationMs: Math.round((result.probe.durationSeconds ?? 0) * 1000),
+          billedSeconds,
+        },
+      );
+      if (owned === 0) return false;
+      // The unique job id of transcripts makes a second write fail the transaction rather than duplicate.
+      const transcript = em.create(Transcript, {
+        organization,
+        job: job.id,
+        languageCode: result.language ?? settingsOf(job.config).languageCode,
+        text,
+        durationMs: Math.round((result.probe.durationSeconds ?? 0) * 1000),
+        wer: accuracy?.wer ?? null,
+        cer: accuracy?.cer ?? null,
+        metadata: {
+          model: settingsOf(job.config).model || this.options.defaultModel,
+          diarization: result.diarization,
+          channels: result.channels.map((c) => ({ channel: c.channel, chunks: c.chunks })),
+          identicalChannels: result.identicalChannels,
+          gate: result.gate,
+          ...(accuracy ? { accuracy: accuracy.details } : {}),
+        },
+      });
+      for (const speaker of result.speakers) {
+        em.create(Speaker, { organization, transcript, label: speaker.id, channel: speaker.channel ?? null });
+      }
+      segments.forEach((s, index) =>
+        em.create(Segment, {
+          organization,
+          transcript,
+          index,
+          channel: s.channel,
+          speakerLabel: s.speaker,
+          startMs: Math.round(s.start * 1000),
+          endMs: Math.round(s.end * 1000),
+          text: s.text,
+          confidence: s.confidence,
+          words: s.words.map((w) => ({
+            word: w.word,
+            startMs: Math.round(w.start * 1000),
+            endMs: Math.round(w.end * 1000),
+            confidence: w.confidence,
+            speakerLabel: s.speaker,
+          })),
+        }),
+      );
+      await em.flush();
+      return true;
+    });
+  }
+
+  private async handleFailure(jobId: string, attempt: number, err: unknown, signal: AbortSignal, log: Logger): Promise<void> {
+    const reason: unknown = signal.aborted ? signal.reason : undefined;
+    if (reason instanceof CancelledSignal) {
+      log.info("job cancelled; its run stopped");
+      return;
+    }
+    const em = this.options.database.fork();
+    if (reason instanceof ShutdownSignal) {
+      // Back to the queue for another runner, at once; the reconciler re-sends it.
+      await em.nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { status: "queued", stage: null, progressPercent: 0 }).catch(() => 0);
+      log.info("job returned to the queue at shutdown");
+      return;
+    }
+    const failure = classify(err);
+    if (failure.retryable && attempt < this.maxAttempts) {
+      const delayMs = (this.options.backoffMs ?? defaultBackoff)(attempt);
+      const changed = await em
+        .nativeUpdate(
+          Job,
+          { id: jobId, status: "running", attempts: attempt },
+          { status: "queued", stage: null, progressPercent: 0, errorCode: failure.code, errorReason: failure.message, errorRetryable: true, notBefore: new Date(Date.now() + delayMs) },
+        )
+        .catch(() => 0);
+      if (changed > 0) {
+        log.warn({ err, delay_ms: delayMs }, "job hit a transient fault; queued again");
+        const job = await em.findOneOrFail(Job, { id: jobId });
+        await this.options.queue.enqueue(jobId, { priority: job.priority, key: queueKey(jobId, job.attempts), delayMs });
+        await this.options.events.publish({ jobId, kind: "changed" });
+      }
+      return;
+    }
+    if (failure.code === "INTERNAL") log.error({ err }, "job failed");
+    else log.warn({ code: failure.code, reason: failure.message }, "job failed");
+    const changed = await em
+      .nativeUpdate(
+        Job,
+        { id: jobId, status: "running", attempts: attempt },
+        { status: "failed", stage: null, finishedAt: new Date(), errorCode: failure.code, errorReason: failure.message, errorRetryable: failure.retryable, notBefore: null },
+      )
+      .catch(() => 0);
+    if (changed === 0) return;
+    await this.options.events.publish({ jobId, kind: "changed" });
+    const job = await this.options.database.fork().findOneOrFail(Job, { id: jobId });
+    await this.hook("onJobFinished", () => this.options.onJobFinished?.(job));
+  }
+
+  private async hook(name: string, call: () => Promise<void> | void | undefined): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      this.options.logger.error({ err, hook: name }, "a job hook failed");
+    }
+  }
+}
+
+class CancelledSignal extends Error {
+  constructor() {
+    super("job cancelled");
+  }
+}
+
+class ShutdownSignal extends Error {
+  constructor() {
+    super("worker shutting down");
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+const defaultBackoff = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1));
+
+/** What the user is told: a stable code, a safe message, and whether the same work may succeed later. */
+function classify(err: unknown): JobFailure {
+  if (err instanceof JobFailure) return err;
+  if (err instanceof UnusableMediaError) return new JobFailure("UNSUPPORTED_AUDIO", `the media cannot be transcribed: ${err.message.replace(/^media: /, "")}`, false);
+  if (err instanceof UnavailableError) return new JobFailure("INFERENCE_UNAVAILABLE", "the speech recogniser was unavailable", true);
+  if (err instanceof BlobStoreUnavailableError) return new JobFailure("STORAGE_UNAVAILABLE", "media storage was unavailable", true);
+  return new JobFailure("INTERNAL", "an internal error stopped the job", false);
+}

@@ -1,0 +1,39 @@
+// What the runner needs from a job's stored recognition config. Jobs keep the config as the client sent it
+// (proto JSON, field names in lowerCamelCase, enums by name), and this is the one place that reads it.
+
+export type DenoiseSetting = "off" | "spectral" | "neural";
+
+export interface RecognitionSettings {
+  /** Empty: the platform's default model. */
+  model: string;
+  languageCode: string;
+  denoise: DenoiseSetting;
+  /** 0: read from the file. */
+  sampleRateHz: number;
+  /** 0: read from the file. */
+  audioChannelCount: number;
+  separateRecognitionPerChannel: boolean;
+  diarization?: { minSpeakers?: number; maxSpeakers?: number };
+}
+
+const denoiseByName: Record<string, DenoiseSetting> = {
+  DENOISE_MODE_UNSPECIFIED: "off",
+  DENOISE_MODE_OFF: "off",
+  DENOISE_MODE_SPECTRAL: "spectral",
+  DENOISE_MODE_NEURAL: "neural",
+};
+
+export function settingsOf(config: Record<string, unknown>): RecognitionSettings {
+  const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
+  return {
+    model: typeof config.model === "string" ? config.model : "",
+    languageCode: typeof config.languageCode === "string" && config.languageCode ? config.languageCode : "ar",
+    denoise: denoiseByName[String(config.denoise ?? "DENOISE_MODE_UNSPECIFIED")] ?? "off",
+    sampleRateHz: typeof config.sampleRateHz === "number" ? config.sampleRateHz : 0,
+    audioChannelCount: typeof config.audioChannelCount === "number" ? config.audioChannelCount : 0,
+    separateRecognitionPerChannel: config.separateRecognitionPerChannel === true,
+    diarization: diarization
+      ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined }
+      : undefined,
+  };
+}
