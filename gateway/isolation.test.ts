@@ -10,6 +10,8 @@ import { ApiKeyScope, ApiKeyService } from "../proto/gen/arabicstt/v1/api_key_pb
 import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { MemberRole } from "../proto/gen/arabicstt/v1/common_pb.js";
 import { OrganizationService } from "../proto/gen/arabicstt/v1/organization_pb.js";
+import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
+import { makeMediaFiles, sha256, uploadByStream, type MediaFiles } from "../services/media/testing.js";
 import { productServices } from "./routes.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -36,14 +38,19 @@ let aMember: TestAccount;
 let aKey: { id: string; secret: string };
 let stranger: TestAccount;
 let cases: Record<string, Case>;
+let files: MediaFiles;
+let aMedia: { id: string; size: bigint; sha256: string };
 
 beforeAll(async () => {
-  h = await startIdentityGateway();
+  h = await startIdentityGateway({}, { media: {} });
+  files = await makeMediaFiles();
   a = await registerOwner(h, "المنظمة أ");
   aMember = await joinAs(h, a.organizationId, "member");
   const created = await h.client(ApiKeyService, { credential: a.accessToken }).createApiKey({ name: "a", scopes: [ApiKeyScope.JOBS_READ] });
   aKey = { id: created.apiKey!.apiKeyId, secret: created.secret };
   stranger = await registerOwner(h, "المنظمة ب");
+  const uploaded = await uploadByStream(h.client(MediaService, { credential: a.accessToken }), { filename: "سري.wav" }, files.wav);
+  aMedia = { id: uploaded.mediaId, size: BigInt(files.wav.length), sha256: sha256(files.wav) };
 
   const as = <S extends DescService>(service: S, protocol: Protocol) => h.client(service, { credential: stranger.accessToken, protocol });
   const aMemberRole = async () => {
@@ -54,6 +61,12 @@ beforeAll(async () => {
   const aKeyActive = async () => {
     const { apiKeys } = await h.client(ApiKeyService, { credential: a.accessToken }).listApiKeys({});
     if (!apiKeys.some((k) => k.apiKeyId === aKey.id)) throw new Error("tenant A's key was revoked");
+  };
+  const aMediaIntact = async () => {
+    const { media } = await h.client(MediaService, { credential: a.accessToken }).getMedia({ mediaId: aMedia.id });
+    if (media?.state !== MediaState.READY || media.sha256 !== aMedia.sha256) throw new Error("tenant A's media was changed or deleted");
+    const { url } = await h.client(MediaService, { credential: a.accessToken }).getMediaDownloadUrl({ mediaId: aMedia.id });
+    if ((await fetch(url)).status !== 200) throw new Error("tenant A's media bytes are gone");
   };
   const nothing = async () => undefined;
   cases = {
@@ -81,16 +94,35 @@ beforeAll(async () => {
       call: (p) => as(ApiKeyService, p).revokeApiKey({ apiKeyId: aKey.id }),
       unchanged: aKeyActive,
     },
+    "arabicstt.v1.MediaService/CompleteUpload.media_id": {
+      call: (p) => as(MediaService, p).completeUpload({ mediaId: aMedia.id, sizeBytes: aMedia.size, sha256: aMedia.sha256 }),
+      unchanged: aMediaIntact,
+    },
+    "arabicstt.v1.MediaService/GetMedia.media_id": {
+      call: (p) => as(MediaService, p).getMedia({ mediaId: aMedia.id }),
+      unchanged: nothing,
+    },
+    "arabicstt.v1.MediaService/DeleteMedia.media_id": {
+      call: (p) => as(MediaService, p).deleteMedia({ mediaId: aMedia.id }),
+      unchanged: aMediaIntact,
+    },
+    "arabicstt.v1.MediaService/GetMediaDownloadUrl.media_id": {
+      call: (p) => as(MediaService, p).getMediaDownloadUrl({ mediaId: aMedia.id }),
+      unchanged: nothing,
+    },
     "arabicstt.v1.AdminService/ListAuditEvents.organization_id": {
       call: (p) => as(AdminService, p).listAuditEvents({ organizationId: a.organizationId }),
       unchanged: nothing,
     },
   };
 });
-afterAll(() => h?.stop());
+afterAll(async () => {
+  await h?.stop();
+  await files?.remove();
+});
 
 function idTakingRpcs(): string[] {
-  const implemented = h.identity.handlers as Record<string, Record<string, unknown> | undefined>;
+  const implemented = h.handlers as Record<string, Record<string, unknown> | undefined>;
   const found: string[] = [];
   for (const service of productServices) {
     const impl = implemented[service.typeName] ?? {};
@@ -131,5 +163,9 @@ describe("tenant isolation", () => {
     await h.client(OrganizationService, { credential: aMember.accessToken }).getOrganization({});
     const { apiKeys } = await h.client(ApiKeyService, { credential: a.accessToken }).listApiKeys({});
     expect(apiKeys.map((k) => k.apiKeyId)).toContain(aKey.id);
+    const { media } = await h.client(MediaService, { credential: aMember.accessToken }).listMedia({});
+    expect(media.map((m) => m.mediaId)).toEqual([aMedia.id]);
+    // And the stranger's own list does not show it.
+    expect((await h.client(MediaService, { credential: stranger.accessToken }).listMedia({})).media).toEqual([]);
   });
 });

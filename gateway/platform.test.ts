@@ -11,7 +11,9 @@ import { loadConfig } from "../services/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
 import { createServerDatabaseUrl } from "../services/database/testing.js";
 import { startPlatform, type Platform } from "./platform.js";
-import { transports } from "./testing/clients.js";
+import { transports, withHeaders } from "./testing/clients.js";
+import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
+import { makeMediaFiles, uploadByPut } from "../services/media/testing.js";
 import { freePort } from "./testing/ports.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../proto/gen/grpc/health/v1/health_pb.js";
 
@@ -138,6 +140,30 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
     const key = await readFile(path.join(dataDir, "secrets", "jwt-signing.key"), "utf8");
     const kid = key.slice(0, key.indexOf(":"));
     expect(JSON.parse(Buffer.from(registered.tokens!.accessToken.split(".")[0]!, "base64url").toString()).kid).toBe(kid);
+  });
+
+  it("serves MediaService: a presigned upload through its own HTTP listener, checked, probed and downloadable", async () => {
+    const t = transports(platform.gateway.grpcPort, platform.gateway.httpPort);
+    const registered = await createClient(AuthService, t.grpc).register({
+      email: `media-${randomBytes(4).toString("hex")}@example.com`,
+      password: "كلمة سر طويلة 2026",
+      displayName: "ليلى",
+      organizationName: "منصة الوسائط",
+    });
+    const media = createClient(MediaService, withHeaders(t.connectH1, { authorization: `Bearer ${registered.tokens!.accessToken}` }));
+    const files = await makeMediaFiles();
+    try {
+      const done = await uploadByPut(media, "اختبار.wav", files.wav, "audio/wav");
+      expect(done).toMatchObject({ state: MediaState.READY, sizeBytes: BigInt(files.wav.length), audioProperties: { codec: "pcm_s16le" } });
+      const { url } = await media.getMediaDownloadUrl({ mediaId: done.mediaId });
+      if (!realServices.s3) expect(url.startsWith(base)).toBe(true);
+      expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(files.wav)).toBe(true);
+      const opened = await platform.media.library.openForProcessing(registered.organization!.organizationId, done.mediaId);
+      expect(opened.path.startsWith(path.join(dataDir, "scratch"))).toBe(true);
+      await opened.release();
+    } finally {
+      await files.remove();
+    }
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

@@ -10,6 +10,7 @@ import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes, productServiceNames } from "./routes.js";
 import { createIdentity, type Identity } from "./identity.js";
+import { createMedia, type MediaCapability } from "./media.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -20,23 +21,26 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   readiness: Readiness;
   /** Accounts, organisations, API keys and the audit log. */
   identity: Identity;
+  /** Uploaded media; `media.library.openForProcessing` is how a job reads a file. */
+  media: MediaCapability;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
 
-/** Largest body a signed PUT to the filesystem store accepts (the S3 limit per PUT is 5 GiB). */
-const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
-
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
+  let media: MediaCapability | undefined;
   try {
     const readiness = new Readiness(adapters.checks);
     const httpRoutes: HttpRoute[] = [];
     if (adapters.blobs instanceof FsBlobStore) {
-      httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
+      // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
+      const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);
+      httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes, onError: (err) => logger.error({ err }, "blob request failed") }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
+    media = createMedia(config, { ...adapters, logger }, identity.audit);
     const gateway = await startGateway({
       config,
       logger,
@@ -45,11 +49,12 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       authenticator: identity.authenticator,
       limits: identity.limits,
       streamSlots: identity.streamSlots,
-      routes: productRoutes({ ...identity.handlers }),
+      routes: productRoutes({ ...identity.handlers, ...media.handlers }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
     let stopped: Promise<void> | undefined;
+    const started = media;
     return {
       config,
       database: adapters.database,
@@ -57,17 +62,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       redis: adapters.redis,
       inference: adapters.inference,
       identity,
+      media: started,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await started.close();
           await identity.close();
           await adapters.close();
         })()),
     };
   } catch (err) {
+    await media?.close();
     await adapters.close();
     throw err;
   }

@@ -1,5 +1,7 @@
 // A gateway with the real identity capabilities on a database of its own (PGlite, or a new
-// database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites.
+// database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites; with
+// `{ media: … }` also MediaService on a blob store of its own (filesystem, or S3 when S3_ENDPOINT
+// is set).
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,10 +16,19 @@ import { createIdentity, type Identity } from "../identity.js";
 import { productRoutes } from "../routes.js";
 import { startTestGateway, type TestGateway } from "./test-gateway.js";
 import { withHeaders } from "./clients.js";
+import { freePort } from "./ports.js";
+import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "../media.js";
+import type { ProductHandlers } from "../routes.js";
+import { createTestBlobStore, type TestBlobStore } from "../../services/storage/testing.js";
 
 export interface IdentityGateway {
   gw: TestGateway;
   identity: Identity;
+  /** Present when asked for with `{ media }`. */
+  media?: MediaCapability;
+  blobs?: TestBlobStore;
+  /** Every handler the gateway mounts. */
+  handlers: ProductHandlers;
   testDb: TestDatabase;
   redis?: Redis;
   /** The gateway's DATA_DIR (its mail outbox lives in `outbox/`). */
@@ -27,18 +38,43 @@ export interface IdentityGateway {
   stop(): Promise<void>;
 }
 
-export async function startIdentityGateway(env: Record<string, string> = {}): Promise<IdentityGateway> {
+export async function startIdentityGateway(
+  env: Record<string, string> = {},
+  options: { media?: MediaCapabilityOptions } = {},
+): Promise<IdentityGateway> {
   const testDb = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
   const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
+  // The filesystem store signs URLs for the HTTP listener, so its port is chosen before it listens.
+  if (options.media && !env.HTTP_PORT) env = { ...env, HTTP_PORT: String(await freePort()) };
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
   const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
-  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes({ ...identity.handlers }) });
+  let blobs: TestBlobStore | undefined;
+  let media: MediaCapability | undefined;
+  if (options.media) {
+    blobs = await createTestBlobStore({
+      dataDir,
+      publicBaseUrl: `http://127.0.0.1:${config.httpPort}`,
+      maxUploadBytes: Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes),
+    });
+    media = createMedia(config, { database: testDb.db, blobs: blobs.store }, identity.audit, { sweepIntervalMs: 0, ...options.media });
+  }
+  const handlers: ProductHandlers = { ...identity.handlers, ...media?.handlers };
+  const gw = await startTestGateway({
+    env,
+    authenticator: identity.authenticator,
+    limits: identity.limits,
+    routes: productRoutes(handlers),
+    httpRoutes: blobs?.httpRoute ? [blobs.httpRoute] : [],
+  });
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
   const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
   return {
     gw,
     identity,
+    media,
+    blobs,
+    handlers,
     testDb,
     redis,
     dataDir,
@@ -49,7 +85,9 @@ export async function startIdentityGateway(env: Record<string, string> = {}): Pr
     },
     async stop() {
       await gw.drain();
+      await media?.close();
       await identity.close();
+      await blobs?.cleanup();
       redis?.disconnect();
       await testDb.cleanup();
       await rm(dataDir, { recursive: true, force: true });

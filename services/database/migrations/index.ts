@@ -3,6 +3,7 @@ import type { MigrationObject } from "@mikro-orm/core";
 import { Migration20261125091512_initial } from "./Migration20261125091512_initial.js";
 import { Migration20261125101906_organization_settings } from "./Migration20261125101906_organization_settings.js";
 import { Migration20261125104025_user_sessions_revoked_at } from "./Migration20261125104025_user_sessions_revoked_at.js";
+import { Migration20261125110019_media_uploads } from "./Migration20261125110019_media_uploads.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".", import.meta.url));
@@ -15,4 +16,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261125091512_initial", class: Migration20261125091512_initial },
   { name: "Migration20261125101906_organization_settings", class: Migration20261125101906_organization_settings },
   { name: "Migration20261125104025_user_sessions_revoked_at", class: Migration20261125104025_user_sessions_revoked_at },
+  { name: "Migration20261125110019_media_uploads", class: Migration20261125110019_media_uploads },
 ];
