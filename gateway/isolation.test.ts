@@ -14,6 +14,8 @@ import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webh
 import { TranscriptService } from "../proto/gen/arabicstt/v1/transcript_pb.js";
 import { ExportFormat, ExportService } from "../proto/gen/arabicstt/v1/export_pb.js";
 import { seedJob, stereoCall } from "../services/transcripts/testing.js";
+import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
+import { makeMediaFiles, sha256, uploadByStream, type MediaFiles } from "../services/media/testing.js";
 import { productServices } from "./routes.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -47,10 +49,13 @@ let aDeliveryId: string;
 let cases: Record<string, Case>;
 let aTranscript: { id: string; segmentId: string; mediaId: string };
 let aExportId: string;
+let files: MediaFiles;
+let aMedia: { id: string; size: bigint; sha256: string };
 
 beforeAll(async () => {
   // Private targets allowed so tenant A's webhook can point at a closed loopback port: nothing answers.
-  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" }, { transcripts: true });
+  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" }, { transcripts: true, media: {} });
+  files = await makeMediaFiles();
   a = await registerOwner(h, "المنظمة أ");
   aMember = await joinAs(h, a.organizationId, "member");
   const created = await h.client(ApiKeyService, { credential: a.accessToken }).createApiKey({ name: "a", scopes: [ApiKeyScope.JOBS_READ] });
@@ -69,6 +74,8 @@ beforeAll(async () => {
   // The stranger's own transcript, to aim a segment id of A's through it.
   const strangerJob = await seedJob(h.testDb.db, stranger.organizationId);
   const strangerTranscriptId = (await h.transcripts!.transcripts.create(stranger.organizationId, stereoCall({ jobId: strangerJob.jobId }))).id;
+  const uploaded = await uploadByStream(h.client(MediaService, { credential: a.accessToken }), { filename: "سري.wav" }, files.wav);
+  aMedia = { id: uploaded.mediaId, size: BigInt(files.wav.length), sha256: sha256(files.wav) };
 
   const as = <S extends DescService>(service: S, protocol: Protocol) => h.client(service, { credential: stranger.accessToken, protocol });
   const aMemberRole = async () => {
@@ -86,6 +93,12 @@ beforeAll(async () => {
     if (found?.secretPrefix !== aWebhook.secretPrefix || found.previousSecretExpiresAt) throw new Error("tenant A's webhook was deleted or its secret rotated");
     const { deliveries } = await h.client(WebhookService, { credential: a.accessToken }).listDeliveries({ webhookId: aWebhook.id });
     if (!deliveries.some((d) => d.deliveryId === aDeliveryId)) throw new Error("tenant A's delivery is gone");
+  };
+  const aMediaIntact = async () => {
+    const { media } = await h.client(MediaService, { credential: a.accessToken }).getMedia({ mediaId: aMedia.id });
+    if (media?.state !== MediaState.READY || media.sha256 !== aMedia.sha256) throw new Error("tenant A's media was changed or deleted");
+    const { url } = await h.client(MediaService, { credential: a.accessToken }).getMediaDownloadUrl({ mediaId: aMedia.id });
+    if ((await fetch(url)).status !== 200) throw new Error("tenant A's media bytes are gone");
   };
   const nothing = async () => undefined;
   const aTranscriptIntact = async () => {
@@ -164,13 +177,32 @@ beforeAll(async () => {
       call: (p) => as(ExportService, p).getExport({ exportId: aExportId }),
       unchanged: aExportIntact,
     },
+    "arabicstt.v1.MediaService/CompleteUpload.media_id": {
+      call: (p) => as(MediaService, p).completeUpload({ mediaId: aMedia.id, sizeBytes: aMedia.size, sha256: aMedia.sha256 }),
+      unchanged: aMediaIntact,
+    },
+    "arabicstt.v1.MediaService/GetMedia.media_id": {
+      call: (p) => as(MediaService, p).getMedia({ mediaId: aMedia.id }),
+      unchanged: nothing,
+    },
+    "arabicstt.v1.MediaService/DeleteMedia.media_id": {
+      call: (p) => as(MediaService, p).deleteMedia({ mediaId: aMedia.id }),
+      unchanged: aMediaIntact,
+    },
+    "arabicstt.v1.MediaService/GetMediaDownloadUrl.media_id": {
+      call: (p) => as(MediaService, p).getMediaDownloadUrl({ mediaId: aMedia.id }),
+      unchanged: nothing,
+    },
     "arabicstt.v1.AdminService/ListAuditEvents.organization_id": {
       call: (p) => as(AdminService, p).listAuditEvents({ organizationId: a.organizationId }),
       unchanged: nothing,
     },
   };
 });
-afterAll(() => h?.stop());
+afterAll(async () => {
+  await h?.stop();
+  await files?.remove();
+});
 
 function idTakingRpcs(): string[] {
   const implemented = h.handlers as Record<string, Record<string, unknown> | undefined>;
@@ -216,6 +248,10 @@ describe("tenant isolation", () => {
     expect(apiKeys.map((k) => k.apiKeyId)).toContain(aKey.id);
     await h.client(TranscriptService, { credential: aMember.accessToken }).getTranscript({ transcriptId: aTranscript.id });
     expect((await h.client(ExportService, { credential: aMember.accessToken }).getExport({ exportId: aExportId })).export!.downloadUrl).not.toBe("");
+    const { media } = await h.client(MediaService, { credential: aMember.accessToken }).listMedia({});
+    expect(media.map((m) => m.mediaId)).toContain(aMedia.id);
+    // And the stranger's own list does not show it.
+    expect((await h.client(MediaService, { credential: stranger.accessToken }).listMedia({})).media.map((m) => m.mediaId)).not.toContain(aMedia.id);
   });
 
   it("matches nothing of tenant A when the stranger filters a list by A's ids", async () => {

@@ -12,6 +12,8 @@ import { createLogger } from "../services/platform/logger.js";
 import { createServerDatabaseUrl } from "../services/database/testing.js";
 import { startPlatform, type Platform } from "./platform.js";
 import { transports, withHeaders } from "./testing/clients.js";
+import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
+import { makeMediaFiles, uploadByPut } from "../services/media/testing.js";
 import { freePort } from "./testing/ports.js";
 import { Health, HealthCheckResponse_ServingStatus as Serving } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { create } from "@bufbuild/protobuf";
@@ -209,6 +211,30 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
       for (const result of r.results) if (result.isFinal) finals.push(result.alternatives[0]!.transcript);
     }
     expect(finals).toEqual(["7*"]);
+  });
+
+  it("serves MediaService: a presigned upload through its own HTTP listener, checked, probed and downloadable", async () => {
+    const t = transports(platform.gateway.grpcPort, platform.gateway.httpPort);
+    const registered = await createClient(AuthService, t.grpc).register({
+      email: `media-${randomBytes(4).toString("hex")}@example.com`,
+      password: "كلمة سر طويلة 2026",
+      displayName: "ليلى",
+      organizationName: "منصة الوسائط",
+    });
+    const media = createClient(MediaService, withHeaders(t.connectH1, { authorization: `Bearer ${registered.tokens!.accessToken}` }));
+    const files = await makeMediaFiles();
+    try {
+      const done = await uploadByPut(media, "اختبار.wav", files.wav, "audio/wav");
+      expect(done).toMatchObject({ state: MediaState.READY, sizeBytes: BigInt(files.wav.length), audioProperties: { codec: "pcm_s16le" } });
+      const { url } = await media.getMediaDownloadUrl({ mediaId: done.mediaId });
+      if (!realServices.s3) expect(url.startsWith(base)).toBe(true);
+      expect(Buffer.from(await (await fetch(url)).arrayBuffer()).equals(files.wav)).toBe(true);
+      const opened = await platform.media.library.openForProcessing(registered.organization!.organizationId, done.mediaId);
+      expect(opened.path.startsWith(path.join(dataDir, "scratch"))).toBe(true);
+      await opened.release();
+    } finally {
+      await files.remove();
+    }
   });
 
   it("reports a dependency lost after start on /readyz, naming it", async () => {

@@ -24,6 +24,7 @@ import { createTranscriptCapabilities, type TranscriptCapabilities } from "./tra
 import { createJobsCapability, type JobsCapability } from "../services/jobs/capability.js";
 import { jobHandler } from "../services/jobs/handler.js";
 import { jobEvents } from "../services/jobs/job-events.js";
+import { createMedia, type MediaCapability } from "./media.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -40,23 +41,25 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   transcripts: TranscriptCapabilities;
   /** Batch jobs; in the embedded mode (no REDIS_URL) this process also runs them. */
   jobs: JobsCapability;
+  /** Uploaded media; `media.library.openForProcessing` is how a job reads a file. */
+  media: MediaCapability;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
-
-/** Largest body a signed PUT to the filesystem store accepts (the S3 limit per PUT is 5 GiB). */
-const FS_MAX_UPLOAD_BYTES = 5 * 1024 ** 3;
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { registry: metrics.registry });
   let jobs: JobsCapability | undefined;
+  let media: MediaCapability | undefined;
   try {
     const readiness = new Readiness(adapters.checks);
     // The live page: try live recognition from a browser at /live.
     const httpRoutes: HttpRoute[] = [livePageRoute()];
     if (adapters.blobs instanceof FsBlobStore) {
-      httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes: FS_MAX_UPLOAD_BYTES }));
+      // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
+      const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);
+      httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes, onError: (err) => logger.error({ err }, "blob request failed") }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
     const recognizer = new LiveRecognizer({
@@ -79,6 +82,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       { runJobs: !config.redis, hooks: jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
     );
     const batch = jobs;
+    media = createMedia(config, { ...adapters, logger }, identity.audit);
     const gateway = await startGateway({
       config,
       logger,
@@ -91,6 +95,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         ...identity.handlers,
         ...webhooks.handlers,
         ...transcripts.handlers,
+        ...media.handlers,
         "arabicstt.v1.JobService": jobHandler(batch.jobs),
         [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
       }),
@@ -98,6 +103,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes,
     });
     let stopped: Promise<void> | undefined;
+    const started = media;
     return {
       config,
       database: adapters.database,
@@ -108,12 +114,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       webhooks,
       transcripts,
       jobs: batch,
+      media: started,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await started.close();
           await batch.close();
           await webhooks.close();
           await identity.close();
@@ -123,6 +131,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     };
   } catch (err) {
     await jobs?.close();
+    await media?.close();
     await adapters.close();
     throw err;
   }

@@ -1,8 +1,8 @@
 // A gateway with the real identity capabilities on a database of its own (PGlite, or a new
 // database on DATABASE_URL) and Redis when REDIS_URL is set, for the identity suites; with
-// `{ transcripts: true }` also transcripts, exports and usage over a blob store of its own (the
-// filesystem store served by the gateway, or new buckets on S3_ENDPOINT).
-import { randomBytes, randomUUID } from "node:crypto";
+// `{ transcripts: true }` also transcripts, exports and usage, and with `{ media: … }` MediaService, over a
+// blob store of its own (the filesystem store served by the gateway, or new buckets on S3_ENDPOINT).
+import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -19,15 +19,17 @@ import { withHeaders } from "./clients.js";
 import { createWebhooks, type WebhooksCapability } from "../webhooks.js";
 import type { ProductHandlers } from "../routes.js";
 import { freePort } from "./ports.js";
-import { createBlobStore, createFsBlobHttpHandler, FsBlobStore, type BlobStore } from "../../services/storage/index.js";
-import type { HttpRoute } from "../../services/platform/probes.js";
 import { createTranscriptCapabilities, type TranscriptCapabilities } from "../transcripts.js";
+import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "../media.js";
+import { createTestBlobStore, type TestBlobStore } from "../../services/storage/testing.js";
 
 export interface IdentityGateway {
   gw: TestGateway;
   identity: Identity;
   webhooks: WebhooksCapability;
-  /** Every handler mounted: identity's, webhooks' and (with `transcripts`) transcripts'. */
+  /** Present when asked for with `{ media }`. */
+  media?: MediaCapability;
+  /** Every handler mounted: identity's, webhooks' and those asked for. */
   handlers: ProductHandlers;
   testDb: TestDatabase;
   redis?: Redis;
@@ -35,7 +37,7 @@ export interface IdentityGateway {
   dataDir: string;
   /** With `{ transcripts: true }`: the capabilities and the blob store behind them. */
   transcripts?: TranscriptCapabilities;
-  blobs?: BlobStore;
+  blobs?: TestBlobStore;
   /** A client over gRPC (`grpc`) or Connect (`connect`), sending `credential` as a bearer token when given. */
   client<S extends DescService>(service: S, options?: { credential?: string; protocol?: "grpc" | "connect"; headers?: Record<string, string> }): Client<S>;
   stop(): Promise<void>;
@@ -49,38 +51,49 @@ export async function startIdentityGateway(
     webhookPollIntervalMs?: number;
     /** Also transcripts, exports and usage, over a blob store of the gateway's own. */
     transcripts?: boolean;
+    /** Also MediaService, over a blob store of the gateway's own. */
+    media?: MediaCapabilityOptions;
   } = {},
 ): Promise<IdentityGateway> {
   const testDb = await createTestDatabase();
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-identity-"));
   const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 2 }) : undefined;
-  if (options.transcripts) env = { HTTP_PORT: String(await freePort()), ...env };
+  // The filesystem store signs URLs for the HTTP listener, so its port is chosen before it listens.
+  const needsBlobs = Boolean(options.transcripts || options.media);
+  if (needsBlobs && !env.HTTP_PORT) env = { ...env, HTTP_PORT: String(await freePort()) };
   const config = loadConfig({ DATA_DIR: dataDir, ...env });
   const identity = await createIdentity(config, { database: testDb.db, redis }, { rateLimitPrefix: `arabicstt-test:${randomUUID()}` });
   const webhooks = await createWebhooks(config, { database: testDb.db, audit: identity.audit }, { ca: options.webhookCa, pollIntervalMs: options.webhookPollIntervalMs });
-  let transcripts: TranscriptCapabilities | undefined;
-  let blobs: BlobStore | undefined;
-  const httpRoutes: HttpRoute[] = [];
-  if (options.transcripts) {
-    blobs = testBlobStore(dataDir, `http://127.0.0.1:${config.httpPort}`);
-    await blobs.ensureBuckets();
-    if (blobs instanceof FsBlobStore) httpRoutes.push(createFsBlobHttpHandler(blobs, { maxUploadBytes: 64 * 1024 ** 2 }));
-    transcripts = createTranscriptCapabilities(config, { database: testDb.db, blobs });
-  }
-  const handlers: ProductHandlers = { ...identity.handlers, ...webhooks.handlers, ...transcripts?.handlers };
-  const gw = await startTestGateway({ env, authenticator: identity.authenticator, limits: identity.limits, routes: productRoutes(handlers), httpRoutes });
+  const blobs = needsBlobs
+    ? await createTestBlobStore({
+        dataDir,
+        publicBaseUrl: `http://127.0.0.1:${config.httpPort}`,
+        maxUploadBytes: Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes),
+      })
+    : undefined;
+  const transcripts = options.transcripts && blobs ? createTranscriptCapabilities(config, { database: testDb.db, blobs: blobs.store }) : undefined;
+  const media = options.media && blobs ? createMedia(config, { database: testDb.db, blobs: blobs.store }, identity.audit, { sweepIntervalMs: 0, ...options.media }) : undefined;
+  const handlers: ProductHandlers = { ...identity.handlers, ...webhooks.handlers, ...transcripts?.handlers, ...media?.handlers };
+  const gw = await startTestGateway({
+    env,
+    authenticator: identity.authenticator,
+    limits: identity.limits,
+    routes: productRoutes(handlers),
+    httpRoutes: blobs?.httpRoute ? [blobs.httpRoute] : [],
+  });
   const grpc = createGrpcTransport({ baseUrl: `http://127.0.0.1:${gw.grpcPort}` });
   const connect = createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" });
   return {
     gw,
     identity,
     webhooks,
+    media,
+    blobs,
     handlers,
     testDb,
     redis,
     dataDir,
     transcripts,
-    blobs,
     client(service, options = {}) {
       const base: Transport = options.protocol === "connect" ? connect : grpc;
       const headers = { ...(options.credential ? { authorization: `Bearer ${options.credential}` } : {}), ...options.headers };
@@ -88,8 +101,10 @@ export async function startIdentityGateway(
     },
     async stop() {
       await gw.drain();
+      await media?.close();
       await webhooks.close();
       await identity.close();
+      await blobs?.cleanup();
       redis?.disconnect();
       await testDb.cleanup();
       await rm(dataDir, { recursive: true, force: true });
@@ -97,16 +112,3 @@ export async function startIdentityGateway(
   };
 }
 
-/** New buckets on S3_ENDPOINT when it is set (left for the server's lifecycle to clear), else the filesystem store. */
-function testBlobStore(dataDir: string, publicBaseUrl: string): BlobStore {
-  if (!process.env.S3_ENDPOINT) return createBlobStore({ kind: "fs", dataDir, signingSecret: randomBytes(32).toString("hex"), publicBaseUrl });
-  const run = `arabicstt-test-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  return createBlobStore({
-    kind: "s3",
-    endpoint: process.env.S3_ENDPOINT,
-    region: process.env.S3_REGION ?? "us-east-1",
-    accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
-    secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
-    buckets: { media: `${run}-media`, processed: `${run}-processed`, exports: `${run}-exports` },
-  });
-}

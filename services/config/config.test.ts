@@ -18,6 +18,19 @@ describe("configuration from the environment", () => {
     });
   });
 
+  it("limits uploads as the contracts do unless told to limit them more", () => {
+    expect(loadConfig({}).media).toEqual({
+      maxUploadBytes: 10 * 1024 ** 3,
+      maxStreamUploadBytes: 2 * 1024 ** 3,
+      maxMediaSeconds: 4 * 3600,
+      multipartThresholdBytes: 100 * 1024 ** 2,
+      multipartPartBytes: 16 * 1024 ** 2,
+      scratchDir: "./data/scratch",
+    });
+    const lowered = loadConfig({ MAX_UPLOAD_BYTES: "1048576", MAX_MEDIA_SECONDS: "600", SCRATCH_DIR: "/var/tmp/stt" }).media;
+    expect(lowered).toMatchObject({ maxUploadBytes: 1_048_576, maxMediaSeconds: 600, scratchDir: "/var/tmp/stt" });
+  });
+
   it("switches each adapter to its production part when its variable is set", () => {
     const config = loadConfig({
       DATABASE_URL: "postgres://u:p@db:5432/stt",
@@ -46,6 +59,9 @@ describe("configuration from the environment", () => {
     [{ SIDECAR_PORT: "-1" }, 'config error: SIDECAR_PORT must be an integer between 0 and 65535 (got "-1")'],
     [{ INFERENCE_DEADLINE_MS: "soon" }, 'config error: INFERENCE_DEADLINE_MS must be an integer between 1 and 3600000 (got "soon")'],
     [{ MAX_MESSAGE_BYTES: "0" }, 'config error: MAX_MESSAGE_BYTES must be an integer between 1 and 268435456 (got "0")'],
+    [{ MAX_UPLOAD_BYTES: "20000000000" }, 'config error: MAX_UPLOAD_BYTES must be an integer between 1 and 10737418240 (bytes) (got "20000000000")'],
+    [{ MULTIPART_PART_BYTES: "1048576" }, 'config error: MULTIPART_PART_BYTES must be an integer between 5242880 and 5368709120 (bytes) (got "1048576")'],
+    [{ MAX_MEDIA_SECONDS: "0" }, 'config error: MAX_MEDIA_SECONDS must be an integer between 1 and 604800 (got "0")'],
   ])("rejects %j with one line naming the variable", (env, expected) => {
     let error: unknown;
     try {

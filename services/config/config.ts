@@ -20,6 +20,15 @@ const positiveInt = (fallback: number, max: number) =>
     .max(max, `must be an integer between 1 and ${max}`)
     .default(fallback);
 
+const GiB = 1024 ** 3;
+const MiB = 1024 ** 2;
+
+/** A byte count, said back in the unit people think in when it is wrong. */
+const byteCount = (fallback: number, min: number, max: number) => {
+  const message = `must be an integer between ${min} and ${max} (bytes)`;
+  return z.coerce.number({ error: message }).int(message).min(min, message).max(max, message).default(fallback);
+};
+
 const url = (protocols: string[]) =>
   z
     .string()
@@ -157,6 +166,14 @@ const envSchema = z.object({
   JOB_STALE_SECONDS: positiveInt(30, 3600),
   JOB_RECONCILE_SECONDS: positiveInt(15, 3600),
   RNNOISE_MODEL: optional(z.string().regex(/^[A-Za-z0-9_./-]+$/, "must be a path of letters, digits and _ . / -")),
+  // The contracts cap CreateUpload at 10 GiB and UploadMedia at 2 GiB; deployments may only lower them.
+  MAX_UPLOAD_BYTES: byteCount(10 * GiB, 1, 10 * GiB),
+  MAX_STREAM_UPLOAD_BYTES: byteCount(2 * GiB, 1, 2 * GiB),
+  MAX_MEDIA_SECONDS: positiveInt(4 * 60 * 60, 7 * 24 * 60 * 60),
+  // S3 allows single PUTs up to 5 GiB and parts from 5 MiB (but the last) to 5 GiB.
+  MULTIPART_THRESHOLD_BYTES: byteCount(100 * MiB, 1, 5 * GiB),
+  MULTIPART_PART_BYTES: byteCount(16 * MiB, 5 * MiB, 5 * GiB),
+  SCRATCH_DIR: optional(z.string().min(1)),
 });
 
 export type StorageConfig =
@@ -206,6 +223,22 @@ export interface AuthConfig {
   refreshTokenTtlDays: number;
 }
 
+/** Uploads (MediaService): how big and how long a file may be, and how it travels. */
+export interface MediaConfig {
+  /** Largest file CreateUpload accepts (presigned PUT or multipart). */
+  maxUploadBytes: number;
+  /** Largest file UploadMedia accepts through the API. */
+  maxStreamUploadBytes: number;
+  /** Longest audio a media item may hold; longer files are refused when probed. */
+  maxMediaSeconds: number;
+  /** Files above this size get a multipart upload instead of one presigned PUT. */
+  multipartThresholdBytes: number;
+  /** Size of each part of a multipart upload (the last one shorter). */
+  multipartPartBytes: number;
+  /** Where uploads are copied to be checked and probed, and jobs read media from; needs room for the largest. */
+  scratchDir: string;
+}
+
 export interface Config {
   host: string;
   grpcPort: number;
@@ -229,6 +262,7 @@ export interface Config {
   maxLiveStreamsPerOrganization: number;
   /** Monthly audio quotas (services/usage); an organisation's settings.audioSecondsPerMonth overrides its plan's. */
   usage: { audioSecondsPerMonthByPlan: Record<string, number>; defaultAudioSecondsPerMonth: number };
+  media: MediaConfig;
   mail: {
     /** Unset: messages are written to `outboxDir` instead of sent. */
     smtpUrl?: string;
@@ -348,6 +382,14 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     usage: {
       audioSecondsPerMonthByPlan: Object.fromEntries(Object.entries(e.PLAN_AUDIO_SECONDS_PER_MONTH).filter(([plan]) => plan !== "*")),
       defaultAudioSecondsPerMonth: e.PLAN_AUDIO_SECONDS_PER_MONTH["*"] ?? 0,
+    },
+    media: {
+      maxUploadBytes: e.MAX_UPLOAD_BYTES,
+      maxStreamUploadBytes: e.MAX_STREAM_UPLOAD_BYTES,
+      maxMediaSeconds: e.MAX_MEDIA_SECONDS,
+      multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
+      multipartPartBytes: e.MULTIPART_PART_BYTES,
+      scratchDir: e.SCRATCH_DIR ?? `${e.DATA_DIR.replace(/\/+$/, "")}/scratch`,
     },
     mail: {
       smtpUrl: e.SMTP_URL,

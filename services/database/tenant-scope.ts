@@ -2,7 +2,7 @@
 // to the caller's organisation, which adds `organization = <id>` to every query. A row of another
 // organisation is indistinguishable from a row that does not exist, so handlers answer NOT_FOUND
 // without ever deciding it themselves.
-import type { EntityName, FilterQuery, FindOptions, RequiredEntityData } from "@mikro-orm/core";
+import type { EntityData, EntityName, FilterQuery, FindOptions, RequiredEntityData } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 
 interface TenantOwned {
@@ -29,6 +29,14 @@ export class TenantScope {
 
   count<T extends TenantOwned>(entity: EntityName<T>, where: FilterQuery<T> = {} as FilterQuery<T>) {
     return this.em.count<T>(entity, this.scoped(where));
+  }
+
+  /**
+   * An UPDATE without loading the rows, for compare-and-set state changes (`where` holds the state the row
+   * must still be in); resolves to how many rows changed.
+   */
+  nativeUpdate<T extends TenantOwned>(entity: EntityName<T>, where: FilterQuery<T>, data: EntityData<T>): Promise<number> {
+    return this.em.nativeUpdate<T>(entity, this.scoped(where), data);
   }
 
   /** A new row of this organisation; `organization` is set here, never by the caller. */

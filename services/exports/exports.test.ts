@@ -125,14 +125,14 @@ describe("exports", () => {
   });
 
   it("refuses a transcript past the synchronous size bound, and stores nothing for it", async () => {
-    const bounded = new Exports(h.testDb.db, h.blobs!, h.transcripts!.transcripts, 4);
+    const bounded = new Exports(h.testDb.db, h.blobs!.store, h.transcripts!.transcripts, 4);
     const before = await h.testDb.db.fork().count(Export, {});
     await expect(bounded.create(owner.organizationId, transcriptId, "txt", {})).rejects.toMatchObject({ kind: "failed_precondition" });
     expect(await h.testDb.db.fork().count(Export, {})).toBe(before);
-    const ok = await new Exports(h.testDb.db, h.blobs!, h.transcripts!.transcripts, 5).create(owner.organizationId, transcriptId, "txt", {});
+    const ok = await new Exports(h.testDb.db, h.blobs!.store, h.transcripts!.transcripts, 5).create(owner.organizationId, transcriptId, "txt", {});
     expect(ok.storageKey).toBe(`orgs/${owner.organizationId}/exports/${ok.id}.txt`);
-    expect((await h.blobs!.head("exports", ok.storageKey!))!.size).toBe(ok.sizeBytes);
-    await expect(h.blobs!.get("exports", `orgs/${owner.organizationId}/exports/none.txt`)).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect((await h.blobs!.store.head("exports", ok.storageKey!))!.size).toBe(ok.sizeBytes);
+    await expect(h.blobs!.store.get("exports", `orgs/${owner.organizationId}/exports/none.txt`)).rejects.toBeInstanceOf(BlobNotFoundError);
   });
 
   it("is gone with its transcript, file included", async () => {
@@ -141,9 +141,9 @@ describe("exports", () => {
     const client = h.client(ExportService, { credential: owner.accessToken });
     const { export: created } = await client.createExport({ transcriptId: doomed, format: ExportFormat.TXT });
     const key = `orgs/${owner.organizationId}/exports/${created!.exportId}.txt`;
-    expect(await h.blobs!.head("exports", key)).not.toBeNull();
+    expect(await h.blobs!.store.head("exports", key)).not.toBeNull();
     await h.client(TranscriptService, { credential: owner.accessToken }).deleteTranscript({ transcriptId: doomed });
-    expect(await h.blobs!.head("exports", key)).toBeNull();
+    expect(await h.blobs!.store.head("exports", key)).toBeNull();
     expect(await codeOf(client.getExport({ exportId: created!.exportId }))).toBe(Code.NotFound);
     expect(await codeOf(client.createExport({ transcriptId: doomed, format: ExportFormat.TXT }))).toBe(Code.NotFound);
   });

@@ -1,12 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import {
-  AbortMultipartUploadCommand,
-  DeleteBucketCommand,
-  DeleteObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-} from "@aws-sdk/client-s3";
+import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BlobStoreUnavailableError, MIN_MULTIPART_PART_BYTES } from "./blob-store.js";
 import type { BucketName } from "./blob-store.js";
@@ -14,44 +8,16 @@ import { describeBlobStoreContract, expectSameBytes, readAll } from "./blob-stor
 import { createBlobStore } from "./index.js";
 import { S3BlobStore } from "./s3-blob-store.js";
 import type { S3BlobStoreConfig } from "./s3-blob-store.js";
+import { removeTestBuckets, testS3Config } from "./testing.js";
 
 // Runs only against a real server: CI starts Ceph RGW with .ci/ceph-rgw.sh and exports what it prints.
 const endpoint = process.env.S3_ENDPOINT;
 
-function testConfig(): S3BlobStoreConfig {
-  // Unique names per run, so parallel or crashed runs against the same server never see each other's data.
-  const run = `arabicstt-test-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
-  return {
-    endpoint: endpoint!,
-    region: process.env.S3_REGION ?? "us-east-1",
-    accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
-    secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
-    buckets: { media: `${run}-media`, processed: `${run}-processed`, exports: `${run}-exports` },
-  };
-}
-
-async function removeBuckets(store: S3BlobStore, config: S3BlobStoreConfig): Promise<void> {
-  const { client } = store;
-  for (const Bucket of Object.values(config.buckets)) {
-    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket })).catch(() => null);
-    for (const u of uploads?.Uploads ?? []) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket, Key: u.Key, UploadId: u.UploadId }));
-    }
-    let token: string | undefined;
-    do {
-      const page = await client.send(new ListObjectsV2Command({ Bucket, ContinuationToken: token })).catch(() => null);
-      for (const o of page?.Contents ?? []) await client.send(new DeleteObjectCommand({ Bucket, Key: o.Key }));
-      token = page?.NextContinuationToken;
-    } while (token);
-    await client.send(new DeleteBucketCommand({ Bucket })).catch(() => undefined);
-  }
-}
-
 describe.skipIf(!endpoint)("S3BlobStore against a real S3 server", () => {
   describeBlobStoreContract("s3", async () => {
-    const config = testConfig();
+    const config = testS3Config();
     const store = createBlobStore({ kind: "s3", ...config });
-    return { store, cleanup: () => removeBuckets(store, config) };
+    return { store, cleanup: () => removeTestBuckets(store, config) };
   });
 
   describe("S3-specific behaviour", () => {
@@ -59,13 +25,13 @@ describe.skipIf(!endpoint)("S3BlobStore against a real S3 server", () => {
     let store: S3BlobStore;
 
     beforeAll(async () => {
-      config = testConfig();
+      config = testS3Config();
       // The smallest legal part size, so the stream test crosses into multipart without a huge body.
       store = new S3BlobStore(config, { streamPartSizeBytes: MIN_MULTIPART_PART_BYTES });
       await store.ensureBuckets();
     });
     afterAll(async () => {
-      if (store) await removeBuckets(store, config);
+      if (store) await removeTestBuckets(store, config);
     });
 
     it("puts a stream longer than one part as a multipart upload and leaves no upload behind", async () => {

@@ -6,6 +6,7 @@ import { Migration20261125104025_user_sessions_revoked_at } from "./Migration202
 import { Migration20261125111057_webhook_rotation_callbacks_attempts } from "./Migration20261125111057_webhook_rotation_callbacks_attempts.js";
 import { Migration20261125105810_transcript_titles_export_files } from "./Migration20261125105810_transcript_titles_export_files.js";
 import { Migration20261125105809_jobs_runner } from "./Migration20261125105809_jobs_runner.js";
+import { Migration20261125110019_media_uploads } from "./Migration20261125110019_media_uploads.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".", import.meta.url));
@@ -21,4 +22,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261125111057_webhook_rotation_callbacks_attempts", class: Migration20261125111057_webhook_rotation_callbacks_attempts },
   { name: "Migration20261125105810_transcript_titles_export_files", class: Migration20261125105810_transcript_titles_export_files },
   { name: "Migration20261125105809_jobs_runner", class: Migration20261125105809_jobs_runner },
+  { name: "Migration20261125110019_media_uploads", class: Migration20261125110019_media_uploads },
 ];
