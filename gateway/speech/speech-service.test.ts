@@ -308,6 +308,27 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(Math.abs(seconds(events[2]!.offset) - (keys[0]!.end + 1))).toBeLessThan(0.05);
   });
 
+  it("reports keypad presses as DTMF events beside a VAD-gated model (IVR)", async () => {
+    // Arabic speech, then keys "72#" on the same 8 kHz μ-law line.
+    await speakArabic("اضغط الرقم", audio.path("ivr.wav"));
+    await sox("-D", audio.path("ivr.wav"), "-r", "8000", audio.path("ivr-8k.wav"), "pad", "0.3", "0.5");
+    const spokenFor = await audioSeconds(audio.path("ivr-8k.wav"));
+    const keys = await soxDtmf("72#", audio.path("ivr-keys.wav"), { leadMs: 0, encoding: "signed-integer" });
+    await sox("-D", audio.path("ivr-8k.wav"), audio.path("ivr-keys.wav"), "-t", "raw", "-e", "u-law", "-b", "8", audio.path("ivr.ulaw"), "pad", "0", "1.5");
+    const bytes = await readFile(audio.path("ivr.ulaw"));
+    const config = {
+      streaming_config: {
+        config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: 8000, model: "keypad_vad" },
+        dtmf_events: true,
+      },
+    };
+    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(bytes, 160).map((f) => ({ audio_content: Buffer.from(f) }))]);
+    expect(error).toBeUndefined();
+    const dtmf = responses.flatMap((r) => (r.speech_event?.type === "SPEECH_EVENT_TYPE_DTMF" ? [r.speech_event as typeof r.speech_event & { dtmf_digit: string }] : []));
+    expect(dtmf.map((e) => e.dtmf_digit)).toEqual(["7", "2", "#"]);
+    dtmf.forEach((e, i) => expect(Math.abs(seconds(e.offset) - (spokenFor + keys[i]!.start))).toBeLessThan(0.03));
+  });
+
   it("with single_utterance, ends the stream after the first utterance's final", async () => {
     const first = dtmfSequence("12", { sampleRate: 16_000, leadMs: 200 }).audio;
     const second = dtmfSequence("34", { sampleRate: 16_000, leadMs: 1500 }).audio;
@@ -407,7 +428,12 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       { name: "a model that is not a recogniser", messages: [{ streaming_config: { config: { ...linear16, model: "vad" } } }], code: grpc.status.INVALID_ARGUMENT, message: /not a speech recognition model/ },
       { name: "a model that is not ready", messages: [{ streaming_config: { config: { ...linear16, model: "whisper" } } }], code: grpc.status.UNAVAILABLE, message: /model "whisper" is not ready/ },
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
-      { name: "a feature live recognition does not serve", messages: [{ streaming_config: { config: linear16, dtmf_events: true } }], code: grpc.status.UNIMPLEMENTED, message: /dtmf_events/ },
+      {
+        name: "a feature live recognition does not serve",
+        messages: [{ streaming_config: { config: { ...linear16, diarization_config: { enable_speaker_diarization: true } } } }],
+        code: grpc.status.UNIMPLEMENTED,
+        message: /streaming_config.config.diarization_config: not served by live recognition yet/,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {
