@@ -15,6 +15,7 @@ import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
 import { InProcessBus } from "../services/live-sessions/bus.js";
 import { LiveSessions } from "../services/live-sessions/live-sessions.js";
 import { RedisBus } from "../services/live-sessions/redis-bus.js";
+import { ResumableStreams } from "../services/live-sessions/resumable.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
@@ -53,13 +54,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       },
     });
     // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
+    const streams = new ResumableStreams();
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const gateway = await startGateway({
       config,
       logger,
       metrics,
       readiness,
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }) }),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams }) }),
       serviceNames: productServiceNames,
       httpRoutes,
     });
@@ -77,6 +79,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         (stopped ??= (async () => {
           await gateway.drain();
           await sessions.stop();
+          streams.stop();
           await adapters.close();
         })()),
     };

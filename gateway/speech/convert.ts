@@ -80,6 +80,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     languageCode: config.languageCode,
     format,
     separateChannels: config.separateRecognitionPerChannel,
+    wordTimeOffsets: config.enableWordTimeOffsets,
+    wordConfidence: config.enableWordConfidence,
     interimResults: false,
     voiceActivityEvents: false,
     singleUtterance: false,

@@ -37,6 +37,9 @@ export interface LiveRecognitionConfig {
   interimResults: boolean;
   voiceActivityEvents: boolean;
   singleUtterance: boolean;
+  /** Words of final results carry their times / confidence. */
+  wordTimeOffsets?: boolean;
+  wordConfidence?: boolean;
   /** Keypad presses as DTMF events, found by the `dtmf` model beside the recognition model. */
   dtmfEvents?: boolean;
   /** Endpointing; undefined: the engine's defaults. */
