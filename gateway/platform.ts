@@ -16,6 +16,7 @@ import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
 import { InProcessBus } from "../services/live-sessions/bus.js";
 import { LiveSessions } from "../services/live-sessions/live-sessions.js";
 import { RedisBus } from "../services/live-sessions/redis-bus.js";
+import { ResumableStreams } from "../services/live-sessions/resumable.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
@@ -72,6 +73,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       },
     });
     // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
+    const streams = new ResumableStreams();
     const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
     const transcripts = createTranscriptCapabilities(config, adapters);
@@ -97,7 +99,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         ...transcripts.handlers,
         ...media.handlers,
         "arabicstt.v1.JobService": jobHandler(batch.jobs),
-        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions }),
+        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams }),
       }),
       serviceNames: productServiceNames,
       httpRoutes,
@@ -126,6 +128,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
           await webhooks.close();
           await identity.close();
           await sessions.stop();
+          streams.stop();
           await adapters.close();
         })()),
     };

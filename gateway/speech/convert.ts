@@ -34,12 +34,12 @@ export function durationOf(seconds: number): MessageInitShape<typeof import("@bu
 
 /** The live config of a StreamingRecognitionConfig; `prefix` is where it sits in the request. */
 export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: string): LiveRecognitionConfig {
-  if (streaming.dtmfEvents) throw new UnimplementedError(`${prefix}.dtmf_events: not served by live recognition yet; leave it unset`);
   return {
     ...recognitionConfigOf(streaming.config as RecognitionConfig, `${prefix}.config`),
     interimResults: streaming.interimResults,
     voiceActivityEvents: streaming.voiceActivityEvents,
     singleUtterance: streaming.singleUtterance,
+    dtmfEvents: streaming.dtmfEvents,
   };
 }
 
@@ -80,6 +80,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     languageCode: config.languageCode,
     format,
     separateChannels: config.separateRecognitionPerChannel,
+    wordTimeOffsets: config.enableWordTimeOffsets,
+    wordConfidence: config.enableWordConfidence,
     interimResults: false,
     voiceActivityEvents: false,
     singleUtterance: false,
@@ -112,6 +114,7 @@ const eventTypes: Record<SpeechEventKind, SpeechEventType> = {
   speech_end: SpeechEventType.SPEECH_END,
   end_of_single_utterance: SpeechEventType.END_OF_SINGLE_UTTERANCE,
   utterance_end: SpeechEventType.UTTERANCE_END,
+  dtmf: SpeechEventType.DTMF,
 };
 
 /** What responses say about the session they belong to. */
@@ -163,7 +166,7 @@ export function responseOf(
     const { event } = output;
     return {
       resultIndex: BigInt(output.index),
-      speechEvent: { type: eventTypes[event.type], offset: durationOf(event.offsetSeconds), channelTag: event.channel },
+      speechEvent: { type: eventTypes[event.type], offset: durationOf(event.offsetSeconds), channelTag: event.channel, dtmfDigit: event.dtmfDigit ?? "" },
     };
   }
   const { result } = output;

@@ -310,6 +310,27 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(Math.abs(seconds(events[2]!.offset) - (keys[0]!.end + 1))).toBeLessThan(0.05);
   });
 
+  it("reports keypad presses as DTMF events beside a VAD-gated model (IVR)", async () => {
+    // Arabic speech, then keys "72#" on the same 8 kHz μ-law line.
+    await speakArabic("اضغط الرقم", audio.path("ivr.wav"));
+    await sox("-D", audio.path("ivr.wav"), "-r", "8000", audio.path("ivr-8k.wav"), "pad", "0.3", "0.5");
+    const spokenFor = await audioSeconds(audio.path("ivr-8k.wav"));
+    const keys = await soxDtmf("72#", audio.path("ivr-keys.wav"), { leadMs: 0, encoding: "signed-integer" });
+    await sox("-D", audio.path("ivr-8k.wav"), audio.path("ivr-keys.wav"), "-t", "raw", "-e", "u-law", "-b", "8", audio.path("ivr.ulaw"), "pad", "0", "1.5");
+    const bytes = await readFile(audio.path("ivr.ulaw"));
+    const config = {
+      streaming_config: {
+        config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: 8000, model: "keypad_vad" },
+        dtmf_events: true,
+      },
+    };
+    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(bytes, 160).map((f) => ({ audio_content: Buffer.from(f) }))]);
+    expect(error).toBeUndefined();
+    const dtmf = responses.flatMap((r) => (r.speech_event?.type === "SPEECH_EVENT_TYPE_DTMF" ? [r.speech_event as typeof r.speech_event & { dtmf_digit: string }] : []));
+    expect(dtmf.map((e) => e.dtmf_digit)).toEqual(["7", "2", "#"]);
+    dtmf.forEach((e, i) => expect(Math.abs(seconds(e.offset) - (spokenFor + keys[i]!.start))).toBeLessThan(0.03));
+  });
+
   it("with single_utterance, ends the stream after the first utterance's final", async () => {
     const first = dtmfSequence("12", { sampleRate: 16_000, leadMs: 200 }).audio;
     const second = dtmfSequence("34", { sampleRate: 16_000, leadMs: 1500 }).audio;
@@ -356,7 +377,75 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(await quiet.ended).toBeUndefined();
   });
 
-  it("frees a stream within a second when its client cancels", async () => {
+  it("resumes a dropped stream: missed finals replayed from the index asked, audio resent from the bytes received", async () => {
+    const groups = ["12", "34", "56"];
+    const parts = groups.map((g) => dtmfSequence(g, { sampleRate: 16_000, leadMs: 1200 }).audio);
+    const total = parts.reduce((n, p) => n + p.length, 0) + 19_200;
+    const pcm = Buffer.alloc(total * 2);
+    let at = 0;
+    for (const p of parts) for (const x of p) pcm.writeInt16LE(Math.round(x * 32767), 2 * at++);
+    type Call = grpc.ClientDuplexStream<object, WireResponse>;
+    const open = () => (grpcClient as unknown as { StreamingRecognize(): Call }).StreamingRecognize();
+
+    // First connection: a bit more than the first group, then it drops after the first final.
+    const first = open();
+    const seen: WireResponse[] = [];
+    const firstFinal = new Promise<void>((resolve) =>
+      first.on("data", (r: WireResponse) => {
+        seen.push(r);
+        if (r.results.some((x) => x.is_final)) resolve();
+      }),
+    );
+    first.on("error", () => undefined);
+    first.write({ streaming_config: { config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf" }, interim_results: true } });
+    const cut = Math.floor((parts[0]!.length * 2) / 640) * 640 + 640 * 60;
+    for (const f of frames(pcm.subarray(0, cut), 640)) first.write({ audio_content: Buffer.from(f) });
+    await firstFinal;
+    first.cancel();
+    const sessionId = seen[0]!.metadata!.session_id;
+    const counted = seen.slice(1);
+    const resumeFrom = Number(counted.at(-1)!.result_index) + 1;
+
+    // Second connection: resume, learn where the audio stopped, send the rest.
+    await new Promise((r) => setTimeout(r, 100));
+    const second = open();
+    const resumed: WireResponse[] = [];
+    const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+      second.on("error", resolve);
+      second.on("end", () => resolve(undefined));
+    });
+    const metadata = new Promise<WireResponse>((resolve) =>
+      second.on("data", (r: WireResponse) => {
+        if (resumed.length === 0) resolve(r);
+        resumed.push(r);
+      }),
+    );
+    second.write({ streaming_config: { resume: { session_id: sessionId, from_result_index: String(resumeFrom) } } });
+    const head = await metadata;
+    expect(head.metadata!.session_id).toBe(sessionId);
+    const received = Number(head.metadata!.audio_bytes_received);
+    expect(received).toBeGreaterThan(0);
+    expect(received).toBeLessThanOrEqual(cut);
+    for (const f of frames(pcm.subarray(received), 640)) second.write({ audio_content: Buffer.from(f) });
+    second.end();
+    expect(await ended).toBeUndefined();
+
+    const after = resumed.slice(1, -1);
+    const indexes = [...counted, ...after].map((r) => Number(r.result_index));
+    // Every index once, in order; interim results made while nobody listened may be missing.
+    for (let i = 1; i < indexes.length; i++) expect(indexes[i]).toBeGreaterThan(indexes[i - 1]!);
+    expect(Number(after[0]!.result_index)).toBeGreaterThanOrEqual(resumeFrom);
+    const finals = [...counted, ...after].flatMap((r) => r.results.filter((x) => x.is_final).map((x) => x.alternatives[0]!.transcript));
+    expect(finals).toEqual(groups);
+    expect(resumed.at(-1)!.metadata!.audio_bytes_received).toBe(String(pcm.length));
+
+    // Nothing to resume once the stream ended, nor under an unknown id.
+    const gone = await grpcJsStreaming(grpcClient, [{ streaming_config: { resume: { session_id: sessionId, from_result_index: "0" } } }]);
+    expect(gone.error?.code).toBe(grpc.status.NOT_FOUND);
+    expect(decodeURIComponent(gone.error!.details)).toMatch(/not on this server, or its grace period is over/);
+  });
+
+  it("frees the RPC within a second when its client cancels (the recognition waits for a resume)", async () => {
     const call = (grpcClient as unknown as { StreamingRecognize(): grpc.ClientDuplexStream<object, WireResponse> }).StreamingRecognize();
     const closed = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
     call.on("data", () => undefined);
@@ -409,7 +498,12 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       { name: "a model that is not a recogniser", messages: [{ streaming_config: { config: { ...linear16, model: "vad" } } }], code: grpc.status.INVALID_ARGUMENT, message: /not a speech recognition model/ },
       { name: "a model that is not ready", messages: [{ streaming_config: { config: { ...linear16, model: "whisper" } } }], code: grpc.status.UNAVAILABLE, message: /model "whisper" is not ready/ },
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
-      { name: "a feature live recognition does not serve", messages: [{ streaming_config: { config: linear16, dtmf_events: true } }], code: grpc.status.UNIMPLEMENTED, message: /dtmf_events/ },
+      {
+        name: "a feature live recognition does not serve",
+        messages: [{ streaming_config: { config: { ...linear16, diarization_config: { enable_speaker_diarization: true } } } }],
+        code: grpc.status.UNIMPLEMENTED,
+        message: /streaming_config.config.diarization_config: not served by live recognition yet/,
+      },
     ];
     for (const c of cases) {
       it(c.name, async () => {

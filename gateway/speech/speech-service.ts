@@ -5,19 +5,22 @@ import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import type { ModelCatalog } from "../../services/live-sessions/model-catalog.js";
 import type { LiveSessions } from "../../services/live-sessions/live-sessions.js";
 import { liveSessionHandlers } from "./live-session-handlers.js";
+import { ResumableStreams } from "../../services/live-sessions/resumable.js";
 import { listModelsHandler, recognizeHandler } from "./recognize.js";
 import { streamingRecognizeHandler } from "./streaming-recognize.js";
 
 export interface SpeechServiceDependencies {
   recognizer: LiveRecognizer;
   catalog: ModelCatalog;
+  /** StreamingRecognize streams a client may resume; a private set when left out. */
+  streams?: ResumableStreams;
   /** The live-session trio; left out, those RPCs answer UNIMPLEMENTED. */
   sessions?: LiveSessions;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
-    streamingRecognize: streamingRecognizeHandler(deps.recognizer),
+    streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams()),
     recognize: recognizeHandler(deps.recognizer),
     listModels: listModelsHandler(deps.catalog),
     ...(deps.sessions ? liveSessionHandlers(deps.sessions) : {}),

@@ -4,7 +4,8 @@
 // or stops reading its results, is slowed down by HTTP/2 flow control and loses nothing.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { InvalidArgumentError, UnimplementedError } from "../../services/errors/errors.js";
+import { InvalidArgumentError } from "../../services/errors/errors.js";
+import type { Attachment, ResumableStreams } from "../../services/live-sessions/resumable.js";
 import type { LiveRecognition, LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
 import {
   StreamingControlType,
@@ -12,11 +13,12 @@ import {
   type StreamingRecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../interceptors/request-context.js";
+import { principalKey } from "../../services/auth/context.js";
 import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
 
 type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;
 
-export function streamingRecognizeHandler(recognizer: LiveRecognizer) {
+export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: ResumableStreams) {
   return async function* streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncGenerator<Response> {
     const { requestId } = requestContextOf(ctx.values);
     const reader = requests[Symbol.asyncIterator]();
@@ -26,31 +28,46 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer) {
     if (head.case !== "streamingConfig") {
       throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
     }
-    if (head.value.resume) {
-      throw new UnimplementedError("streaming_config.resume: resuming a StreamingRecognize stream is not served yet; start a new stream");
+    const resume = head.value.resume;
+    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    let recognition: LiveRecognition;
+    let attachment: Attachment;
+    if (resume) {
+      ({ recognition, attachment } = streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
+    } else {
+      recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
+      attachment = streams.start(recognition, organizationId);
     }
-    const recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
-    const onAbort = () => recognition.abort();
+    // A client that goes away without closing may come back: the recognition waits for it.
+    const onAbort = () => attachment.detach();
     ctx.signal.addEventListener("abort", onAbort, { once: true });
-    const options = {
-      wordTimeOffsets: Boolean(head.value.config?.enableWordTimeOffsets),
-      wordConfidence: Boolean(head.value.config?.enableWordConfidence),
-    };
+    const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence) };
+    let over = false;
     try {
-      // The session id before any result, so a client can log it at once.
-      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: 0n };
-      void pump(reader, recognition);
-      for await (const output of recognition.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      // The session id (and, on a resume, the bytes received so far) before any result.
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
+      void pump(reader, recognition, ctx.signal);
+      for await (const output of attachment.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      if (ctx.signal.aborted) return;
+      over = true;
       yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+    } catch (err) {
+      over = !ctx.signal.aborted;
+      throw err;
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
-      recognition.abort();
+      if (over) {
+        streams.release(recognition.id);
+        recognition.abort();
+      } else {
+        attachment.detach();
+      }
     }
   };
 }
 
 /** Feeds the requests after the config to the recognition; any problem ends it with that error. */
-async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition): Promise<void> {
+async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition, signal: AbortSignal): Promise<void> {
   try {
     for (let n = 2; ; n++) {
       if (!recognition.acceptsAudio) return;
@@ -77,6 +94,7 @@ async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognitio
     }
     await recognition.close();
   } catch (err) {
-    recognition.fail(err);
+    // A dropped connection is not the recognition's failure: the client may resume it.
+    if (!signal.aborted) recognition.fail(err);
   }
 }

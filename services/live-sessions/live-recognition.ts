@@ -37,6 +37,11 @@ export interface LiveRecognitionConfig {
   interimResults: boolean;
   voiceActivityEvents: boolean;
   singleUtterance: boolean;
+  /** Words of final results carry their times / confidence. */
+  wordTimeOffsets?: boolean;
+  wordConfidence?: boolean;
+  /** Keypad presses as DTMF events, found by the `dtmf` model beside the recognition model. */
+  dtmfEvents?: boolean;
   /** Endpointing; undefined: the engine's defaults. */
   silenceMs?: number;
   /** Silence after the last final word that ends a turn (UTTERANCE_END); undefined: none. */
@@ -57,6 +62,9 @@ export interface LiveRecognizerOptions {
   /** Engine settings that are the server's to choose (step, limits, queue sizes). */
   engine?: Partial<Pick<EngineSettings, "stepMs" | "idleTimeoutMs" | "maxSessionMs" | "trimAfterMs" | "inputCapacity" | "outputCapacity" | "prerollMs">>;
 }
+
+/** The keypad recogniser behind dtmf_events. */
+const KEYPAD_MODEL = "dtmf";
 
 /** Field paths in the client's terms, for error messages. */
 const FIELD = {
@@ -87,6 +95,7 @@ export class LiveRecognizer {
     const decoder = this.options.createDecoder(format, { maxChunkBytes: this.maxChunkBytes });
     try {
       const gateKind = await this.checkModel(model, options.signal);
+      if (config.dtmfEvents) await this.checkModel(KEYPAD_MODEL, options.signal, "streaming_config.dtmf_events needs");
       const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
       const language = config.languageCode || "ar";
       const settings: EngineSettings = {
@@ -107,6 +116,7 @@ export class LiveRecognizer {
         asr: asrOf(inference, model, language.split("-")[0]!, { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
+        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, "ar"), gate: () => energyGate() } } : {}),
       });
       return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
     } catch (err) {
@@ -142,15 +152,17 @@ export class LiveRecognizer {
     }
   }
 
-  private async checkModel(model: string, signal?: AbortSignal) {
+  /** The model's gate, once it is known, ready and a recogniser; `purpose` prefixes the errors of a model the server picks. */
+  private async checkModel(model: string, signal?: AbortSignal, purpose?: string) {
     const { inference } = this.options;
     const index = await inference.repositoryIndex({ signal });
     const entry = index.find((m) => m.name === model);
     if (!entry) {
+      if (purpose) throw new UnavailableError(`${purpose} the ${JSON.stringify(model)} model, which no inference server has`);
       throw new InvalidArgumentError(FIELD.model, `unknown model ${JSON.stringify(model)}; ListModels lists the models there are`);
     }
     if (entry.state !== "READY") {
-      throw new UnavailableError(`model ${JSON.stringify(model)} is not ready (${entry.state.toLowerCase()}${entry.reason ? `: ${entry.reason}` : ""})`);
+      throw new UnavailableError(`${purpose ? `${purpose} the ` : ""}model ${JSON.stringify(model)}${purpose ? ", which" : ""} is not ready (${entry.state.toLowerCase()}${entry.reason ? `: ${entry.reason}` : ""})`);
     }
     const signature = await inference.modelConfig(model, { signal });
     if (!signature.outputs.some((o) => o.name === "TRANSCRIPT")) {

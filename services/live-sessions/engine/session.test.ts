@@ -147,6 +147,25 @@ describe("the recognition session", () => {
     expect(finals(outs)[1]!.words.at(-1)!.end).toBeCloseTo(2.15, 1);
   });
 
+  it("with a keypad recogniser beside each channel, reports each key it finds as a DTMF event", async () => {
+    const speechAsr = scriptedAsr();
+    const keypadAsr = scriptedAsr();
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings, channels: 2 },
+      { asr: speechAsr.asr, gate: () => energyGate(), keypad: { asr: keypadAsr.asr, gate: () => energyGate() } },
+    );
+    const outputs = collect(s);
+    await feed(s, [audio([0, 300], ...speech([0.2, 0.4]), [0, 1000]), audio([0, 900], ...speech([0.6]), [0, 1000])]);
+    const outs = await outputs;
+    expect(outs.map((o) => o.index)).toEqual(outs.map((_, i) => i));
+    const keys = events(outs).filter((e) => e.type === "dtmf");
+    expect(keys.map((k) => [k.channel, k.dtmfDigit])).toEqual(expect.arrayContaining([[1, "w2"], [1, "w4"], [2, "w6"]]));
+    expect(keys).toHaveLength(3);
+    expect(keys.find((k) => k.dtmfDigit === "w6")!.offsetSeconds).toBeCloseTo(0.9, 1);
+    // The channels' own results are unchanged.
+    expect(finals(outs).map((r) => [r.channel, r.transcript])).toEqual(expect.arrayContaining([[1, "w2 w4"], [2, "w6"]]));
+  });
+
   it("sends nothing to the model and returns nothing for pure silence", async () => {
     const { asr, calls } = scriptedAsr();
     const s = session({ interimResults: true, voiceActivityEvents: true }, asr);

@@ -13,6 +13,11 @@ export interface SessionDependencies {
   /** A fresh gate for each channel (gates keep per-channel state). */
   gate: () => SpeechGate;
   observer?: EngineObserver;
+  /**
+   * dtmf_events: a keypad recogniser run beside each channel on the same audio (its own gate and
+   * endpointing, no interim results); each key it finds becomes a DTMF event instead of a result.
+   */
+  keypad?: { asr: AsrFunction; gate: () => SpeechGate };
 }
 
 export class SessionAbortedError extends Error {
@@ -25,6 +30,8 @@ export class RecognitionSession {
   /** Results and events in order; ends after the last final, or with the session's failure. */
   readonly outputs: BoundedQueue<EngineOutput>;
   private readonly channels: ChannelRecognizer[];
+  /** dtmf_events: a keypad recogniser per channel, fed the same audio. */
+  private keypads: ChannelRecognizer[] = [];
   private readonly abortController = new AbortController();
   private nextIndex = 0;
   private writesWaiting = 0;
@@ -54,6 +61,22 @@ export class RecognitionSession {
       { length: settings.channels },
       (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
     );
+    if (deps.keypad) {
+      const keypad = deps.keypad;
+      const keySettings: EngineSettings = { ...settings, interimResults: false, voiceActivityEvents: false, singleUtterance: false, utteranceEndSilenceMs: 0 };
+      const keySink = (channel: number): ChannelSink => ({
+        ...sink,
+        result: async (result) => {
+          for (const key of result.words) {
+            await this.emit({ kind: "event", event: { type: "dtmf", offsetSeconds: key.start, channel, dtmfDigit: key.word } });
+          }
+        },
+      });
+      this.keypads = Array.from(
+        { length: settings.channels },
+        (_, i) => new ChannelRecognizer(i + 1, keySettings, keypad.gate(), keypad.asr, keySink(i + 1), this.abortController.signal),
+      );
+    }
     this.idleTimer = setTimeout(() => {
       // Audio waiting for room is the server's slowness, not the client's silence.
       if (this.writesWaiting > 0) this.idleTimer?.refresh();
@@ -65,7 +88,7 @@ export class RecognitionSession {
     }, settings.maxSessionMs);
     this.idleTimer.unref?.();
     this.lifetimeTimer.unref?.();
-    this.done = Promise.all(this.channels.map((c) => c.run())).then(
+    this.done = Promise.all(this.all().map((c) => c.run())).then(
       () => {
         this.clearTimers();
         if (this.endError !== undefined) this.outputs.fail(this.endError);
@@ -100,7 +123,9 @@ export class RecognitionSession {
     if (!this.acceptsAudio) return;
     this.writesWaiting++;
     try {
-      await Promise.all(this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+      const pushes = this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed));
+      pushes.push(...this.keypads.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+      await Promise.all(pushes);
     } finally {
       this.writesWaiting--;
       this.keepalive();
@@ -119,7 +144,7 @@ export class RecognitionSession {
     this.writesWaiting++;
     try {
       await Promise.all(
-        this.channels.map(
+        this.all().map(
           (c) => new Promise<void>((resolve) => c.input.push({ kind: "finalize", done: resolve }).catch(() => resolve())),
         ),
       );
@@ -135,7 +160,7 @@ export class RecognitionSession {
     // The client is done: what is left is the server's work, however long it takes.
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    for (const c of this.channels) c.input.close();
+    for (const c of this.all()) c.input.close();
     await this.done;
   }
 
@@ -144,7 +169,7 @@ export class RecognitionSession {
     this.stopRecognising();
     this.clearTimers();
     this.abortController.abort(reason);
-    for (const c of this.channels) c.input.abort(reason);
+    for (const c of this.all()) c.input.abort(reason);
     this.outputs.abort(reason);
   }
 
@@ -153,14 +178,18 @@ export class RecognitionSession {
     this.stopRecognising();
     this.clearTimers();
     this.abortController.abort(error);
-    for (const c of this.channels) c.input.abort(error);
+    for (const c of this.all()) c.input.abort(error);
     this.outputs.fail(error);
   }
 
   private stopRecognising(): void {
     this.stoppedFlag = true;
     this.closing = true;
-    for (const c of this.channels) c.input.close();
+    for (const c of this.all()) c.input.close();
+  }
+
+  private all(): ChannelRecognizer[] {
+    return [...this.channels, ...this.keypads];
   }
 
   private clearTimers(): void {

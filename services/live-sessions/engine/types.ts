@@ -67,12 +67,14 @@ export interface RecognitionResult {
   endSeconds: number;
 }
 
-export type SpeechEventKind = "speech_begin" | "speech_end" | "end_of_single_utterance" | "utterance_end";
+export type SpeechEventKind = "speech_begin" | "speech_end" | "end_of_single_utterance" | "utterance_end" | "dtmf";
 
 export interface SpeechEventOutput {
   type: SpeechEventKind;
   offsetSeconds: number;
   channel: number;
+  /** For "dtmf": the key, "0"-"9", "*", "#", "A"-"D". */
+  dtmfDigit?: string;
 }
 
 /** One output of a session; `index` counts every output from 0, without gaps. */
