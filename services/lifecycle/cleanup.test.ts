@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../database/testing.js";
 import { createTestBlobStore, type TestBlobStore } from "../storage/testing.js";
 import type { BucketName } from "../storage/index.js";
@@ -21,6 +21,7 @@ import { WebhookEndpoint } from "../webhooks/webhook-endpoint.entity.js";
 import { WebhookDelivery } from "../webhooks/webhook-delivery.entity.js";
 import { Webhooks } from "../webhooks/webhooks.js";
 import { NotFoundError } from "../errors/errors.js";
+import type { Logger } from "../platform/logger.js";
 import { Cleanup, type CleanupReport, type DeliveryPurger } from "./cleanup.js";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -198,5 +199,17 @@ describe("lifecycle cleanup", () => {
     // One of each per run: the recent export and deleted rows are past a one-day retention too.
     expect(report).toMatchObject({ exportsExpired: 1, transcriptsPurged: 1, mediaPurged: 1 });
     expect((await remaining()).transcripts).toContain(s.transcripts.live);
+  });
+
+  it("runs on its schedule until stopped, logging what it did", async () => {
+    const info = vi.fn();
+    const logger = { info, error: vi.fn(), warn: vi.fn(), debug: vi.fn() } as unknown as Logger;
+    const scheduled = new Cleanup(testDb.db, blobStore.store, deliveries(), { exportRetentionDays: 30, softDeleteRetentionDays: 30 }, logger);
+    scheduled.start(20);
+    await vi.waitFor(() => expect(info).toHaveBeenCalledWith({ lifecycle_cleanup: expect.objectContaining({ ran: true }) }, "lifecycle cleanup"), { timeout: 10_000 });
+    await scheduled.stop();
+    const runs = info.mock.calls.length;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(info.mock.calls.length).toBe(runs);
   });
 });
