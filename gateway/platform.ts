@@ -26,6 +26,7 @@ import { createJobsCapability, type JobsCapability } from "../services/jobs/capa
 import { jobHandler } from "../services/jobs/handler.js";
 import { jobEvents } from "../services/jobs/job-events.js";
 import { createMedia, type MediaCapability } from "./media.js";
+import { Cleanup } from "../services/lifecycle/cleanup.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -44,6 +45,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
   jobs: JobsCapability;
   /** Uploaded media; `media.library.openForProcessing` is how a job reads a file. */
   media: MediaCapability;
+  /** The scheduled lifecycle cleanup (expired exports, purged deletions, old deliveries); `run(now)` runs it once. */
+  cleanup: Cleanup;
   /** Drains the gateway, then closes every adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -106,6 +109,8 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
     });
     let stopped: Promise<void> | undefined;
     const started = media;
+    const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
+    cleanup.start(config.lifecycle.intervalSeconds * 1000);
     return {
       config,
       database: adapters.database,
@@ -117,12 +122,14 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       transcripts,
       jobs: batch,
       media: started,
+      cleanup,
       gateway,
       metrics,
       readiness,
       stop: () =>
         (stopped ??= (async () => {
           await gateway.drain();
+          await cleanup.stop();
           await started.close();
           await batch.close();
           await webhooks.close();

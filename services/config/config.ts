@@ -174,6 +174,15 @@ const envSchema = z.object({
   MULTIPART_THRESHOLD_BYTES: byteCount(100 * MiB, 1, 5 * GiB),
   MULTIPART_PART_BYTES: byteCount(16 * MiB, 5 * MiB, 5 * GiB),
   SCRATCH_DIR: optional(z.string().min(1)),
+  // export.proto promises deletion 7 days after completion (EXPORT_RETENTION_MS); keep the two in step.
+  EXPORT_RETENTION_DAYS: positiveInt(7, 3650),
+  SOFT_DELETE_RETENTION_DAYS: positiveInt(30, 3650),
+  CLEANUP_INTERVAL_SECONDS: z.coerce
+    .number({ error: "must be an integer between 0 and 604800" })
+    .int("must be an integer between 0 and 604800")
+    .min(0, "must be an integer between 0 and 604800")
+    .max(604_800, "must be an integer between 0 and 604800")
+    .default(3600),
 });
 
 export type StorageConfig =
@@ -272,6 +281,17 @@ export interface Config {
     appBaseUrl: string;
   };
   webhooks: WebhookConfig;
+  /** The scheduled lifecycle cleanup (services/lifecycle). */
+  lifecycle: LifecycleConfig;
+}
+
+export interface LifecycleConfig {
+  /** Export files and rows are deleted this many days after completion. */
+  exportRetentionDays: number;
+  /** Soft-deleted transcripts and media are purged this many days after their deletion. */
+  softDeleteRetentionDays: number;
+  /** Seconds between cleanup runs; 0 turns the schedule off. */
+  intervalSeconds: number;
 }
 
 /** Webhook delivery (services/webhooks). */
@@ -405,6 +425,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       concurrency: e.WEBHOOK_CONCURRENCY,
+    },
+    lifecycle: {
+      exportRetentionDays: e.EXPORT_RETENTION_DAYS,
+      softDeleteRetentionDays: e.SOFT_DELETE_RETENTION_DAYS,
+      intervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
     },
     rateLimits: {
       apiKey: e.RATE_LIMIT_API_KEY,
