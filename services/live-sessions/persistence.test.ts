@@ -1,7 +1,14 @@
 // What an ended live recognition is turned into: the transcript's shape per channel, the billed
-// seconds, and a failure that is logged rather than thrown.
-import { describe, expect, it } from "vitest";
+// seconds, a failure that is logged rather than thrown, and (on a real database) that writing the
+// same session again, even at the same time, writes nothing twice.
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../database/database.js";
+import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
+import { registerOwner } from "../../gateway/testing/accounts.js";
+import { UsageRecord } from "../usage/usage-record.entity.js";
+import { Transcript } from "../transcripts/transcript.entity.js";
+import { LiveSession } from "./live-session.entity.js";
 import type { RecognitionResult } from "./engine/types.js";
 import { LivePersistence, liveBillableSeconds, transcriptFromLive, type EndedLiveSession } from "./persistence.js";
 
@@ -52,7 +59,7 @@ describe("a live session's transcript", () => {
 });
 
 describe("LivePersistence", () => {
-  function fakes(failAt?: "row" | "usage") {
+  function fakes(failAt?: "row" | "transcript" | "usage") {
     const calls: string[] = [];
     const errors: unknown[] = [];
     const database = {
@@ -68,7 +75,12 @@ describe("LivePersistence", () => {
     } as unknown as Database;
     const persistence = new LivePersistence({
       database,
-      transcripts: { create: async () => void calls.push("transcript") },
+      transcripts: {
+        create: async () => {
+          calls.push("transcript");
+          if (failAt === "transcript") throw new Error("transcripts down");
+        },
+      },
       usage: {
         record: async (_org, _kind, seconds) => {
           calls.push(`usage ${seconds}`);
@@ -81,10 +93,10 @@ describe("LivePersistence", () => {
     return { persistence, calls, errors };
   }
 
-  it("writes the row, then the transcript, then the usage", async () => {
+  it("writes the row, then the transcript and the usage", async () => {
     const { persistence, calls, errors } = fakes();
     await persistence.persist(ended);
-    expect(calls).toEqual(["row", "transcript", "usage 5"]);
+    expect(calls.sort()).toEqual(["row", "transcript", "usage 5"]);
     expect(errors).toEqual([]);
   });
 
@@ -94,11 +106,56 @@ describe("LivePersistence", () => {
     expect(calls).toEqual(["row", "usage 5"]);
   });
 
-  it("logs a failure instead of throwing it", async () => {
-    for (const failAt of ["row", "usage"] as const) {
+  it("logs a failure instead of throwing it, and bills the seconds even when the transcript fails", async () => {
+    for (const failAt of ["row", "transcript", "usage"] as const) {
       const { persistence, errors } = fakes(failAt);
       await expect(persistence.persist(ended)).resolves.toBeUndefined();
       expect(errors).toHaveLength(1);
     }
+    const { persistence, calls } = fakes("transcript");
+    await persistence.persist(ended);
+    expect(calls).toContain("usage 5");
+  });
+});
+
+describe("LivePersistence on a database", () => {
+  let h: IdentityGateway;
+  beforeAll(async () => {
+    h = await startIdentityGateway({}, { transcripts: true });
+  });
+  afterAll(() => h?.stop());
+
+  it("writes one row, one transcript and one usage record however often a session is persisted", async () => {
+    const owner = await registerOwner(h);
+    const errors: unknown[] = [];
+    const persistence = new LivePersistence({
+      database: h.testDb.db,
+      transcripts: h.transcripts!.transcripts,
+      usage: h.transcripts!.usage,
+      logger: { error: (obj: unknown) => void errors.push(obj) } as never,
+    });
+    const session = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId };
+    await Promise.all([persistence.persist(session), persistence.persist(session)]);
+    await persistence.persist(session);
+
+    const em = h.testDb.db.fork();
+    const rows = await em.find(LiveSession, { id: session.sessionId }, { filters: false });
+    expect(rows.map((r) => [r.status, Number(r.audioSeconds)])).toEqual([["closed", 2.5]]);
+    expect(await em.count(Transcript, { liveSession: session.sessionId }, { filters: false })).toBe(1);
+    const usage = await em.find(UsageRecord, { liveSession: session.sessionId }, { filters: false });
+    expect(usage.map((u) => u.seconds)).toEqual([5]);
+    // Two racing writers may each try the transcript; only the loser's duplicate is refused, and logged.
+    expect(errors.length).toBeLessThanOrEqual(1);
+  });
+
+  it("writes a silent session's row and usage without a transcript", async () => {
+    const owner = await registerOwner(h);
+    const persistence = new LivePersistence({ database: h.testDb.db, transcripts: h.transcripts!.transcripts, usage: h.transcripts!.usage, logger: { error: () => undefined } as never });
+    const session = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId, finals: [] };
+    await persistence.persist(session);
+    const em = h.testDb.db.fork();
+    expect(await em.count(LiveSession, { id: session.sessionId }, { filters: false })).toBe(1);
+    expect(await em.count(Transcript, { liveSession: session.sessionId }, { filters: false })).toBe(0);
+    expect((await em.find(UsageRecord, { liveSession: session.sessionId }, { filters: false })).map((u) => u.seconds)).toEqual([5]);
   });
 });

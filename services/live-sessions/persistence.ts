@@ -79,16 +79,28 @@ export function transcriptFromLive(ended: EndedLiveSession): NewTranscript | und
 export class LivePersistence {
   constructor(private readonly deps: LivePersistenceDependencies) {}
 
-  /** Writes the session's row, transcript and usage; logs rather than throws. */
+  /**
+   * Writes the session's row, then its transcript and its usage, each on its own: a transcript that
+   * cannot be written still leaves the seconds billed. Logs rather than throws.
+   */
   async persist(ended: EndedLiveSession): Promise<void> {
+    const context = { liveSessionId: ended.sessionId, organizationId: ended.organizationId };
     try {
       await this.writeRow(ended);
-      const transcript = transcriptFromLive(ended);
-      if (transcript) await this.deps.transcripts.create(ended.organizationId, transcript);
-      await this.deps.usage.record(ended.organizationId, "live", liveBillableSeconds(ended), ended.sessionId);
     } catch (err) {
-      this.deps.logger.error({ err, liveSessionId: ended.sessionId, organizationId: ended.organizationId }, "live session could not be persisted");
+      this.deps.logger.error({ err, ...context }, "live session row could not be written");
+      return;
     }
+    const transcript = transcriptFromLive(ended);
+    await Promise.all([
+      transcript &&
+        this.deps.transcripts.create(ended.organizationId, transcript).catch((err: unknown) => {
+          this.deps.logger.error({ err, ...context }, "live session transcript could not be written");
+        }),
+      this.deps.usage.record(ended.organizationId, "live", liveBillableSeconds(ended), ended.sessionId).catch((err: unknown) => {
+        this.deps.logger.error({ err, ...context }, "live session usage could not be recorded");
+      }),
+    ]);
   }
 
   /** The live_sessions row, once: a repeat finds it there and leaves it. */
