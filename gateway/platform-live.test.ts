@@ -176,13 +176,21 @@ describe(`live recognition persisted, on ${process.env.DATABASE_URL ? "PostgreSQ
     expect((refused as ConnectError).code).toBe(Code.ResourceExhausted);
   });
 
-  it("counts browser sessions against the organisation's stream limit, and frees a slot when a session ends", async () => {
+  it("counts browser sessions against the organisation's stream limit, shared with StreamingRecognize, and frees a slot when a session ends", async () => {
     const org = await newOrganisation();
     const open = [];
     for (let n = 0; n < MAX_STREAMS; n++) open.push((await org.browser.createLiveSession({ streamingConfig: stereoConfig })).session!);
     const over = await org.browser.createLiveSession({ streamingConfig: stereoConfig }).catch(refusal);
     expect((over as ConnectError).code).toBe(Code.ResourceExhausted);
     expect(Number((over as ConnectError).metadata.get("retry-after"))).toBeGreaterThan(0);
+    // The same slots as StreamingRecognize's: with every slot held by browser sessions, a stream is refused too.
+    async function* oneConfig() {
+      yield create(StreamingRecognizeRequestSchema, { streamingRequest: { case: "streamingConfig", value: stereoConfig } });
+    }
+    const stream = await (async () => {
+      for await (const response of org.speech.streamingRecognize(oneConfig())) void response;
+    })().catch(refusal);
+    expect(stream?.code).toBe(Code.ResourceExhausted);
 
     // An empty session ends with no transcript and no seconds, so the quota still lets the next one in.
     await org.browser.closeLiveSession({ sessionId: open[0]!.sessionId });
