@@ -68,6 +68,8 @@ export class LiveSessions {
   private readonly owned = new Map<string, Owned>();
   /** Closed sessions this replica owned, and when to forget them. */
   private readonly forgetAt = new Map<string, number>();
+  /** Sessions this replica owns that the sweeper closed for idleness: they end as "expired". */
+  private readonly expired = new Set<string>();
   private readonly idleTimeoutMs: number;
   private readonly retainMs: number;
   private readonly now: () => number;
@@ -256,7 +258,7 @@ export class LiveSessions {
           processedSeconds: recognition.processedSeconds,
           finals,
           startedAt: new Date(created.createdAt),
-          outcome: failure === undefined ? "closed" : "failed",
+          outcome: failure !== undefined ? "failed" : this.expired.delete(id) ? "expired" : "closed",
           transport: "live_session",
         });
       }
@@ -269,6 +271,7 @@ export class LiveSessions {
     for (const id of [...this.owned.keys()]) {
       const record = await this.options.bus.get(id).catch(() => undefined);
       if (record?.state === "active" && now - record.lastActivityAt > this.idleTimeoutMs) {
+        this.expired.add(id);
         await this.options.bus.requestClose(id, now).catch(() => undefined);
       }
     }

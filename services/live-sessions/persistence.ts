@@ -22,8 +22,8 @@ export interface EndedLiveSession {
   /** Final results in the order they came out; channels count from 1. */
   finals: RecognitionResult[];
   startedAt: Date;
-  /** How it ended: closed by its client, or failed / abandoned. */
-  outcome: "closed" | "failed";
+  /** How it ended: closed by its client, closed for idleness (browser sessions), or failed / abandoned. */
+  outcome: "closed" | "expired" | "failed";
   /** Which transport ran it, kept in the row's config. */
   transport: "streaming_recognize" | "live_session";
 }
