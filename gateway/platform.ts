@@ -17,6 +17,7 @@ import { InProcessBus } from "../services/live-sessions/bus.js";
 import { LiveSessions } from "../services/live-sessions/live-sessions.js";
 import { RedisBus } from "../services/live-sessions/redis-bus.js";
 import { ResumableStreams } from "../services/live-sessions/resumable.js";
+import { LivePersistence, type EndedLiveSession } from "../services/live-sessions/persistence.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { speechService } from "./speech/speech-service.js";
 import { livePageRoute } from "./speech/web/live-page.js";
@@ -75,11 +76,20 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         decode: (kind, s) => metrics.liveDecode.observe({ kind }, s),
       },
     });
-    // Live sessions travel over Redis streams when there is Redis (any replica serves any call).
-    const streams = new ResumableStreams();
-    const sessions = new LiveSessions({ recognizer, bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus() });
     const webhooks = await createWebhooks(config, { database: adapters.database, audit: identity.audit, logger }, { registry: metrics.registry });
     const transcripts = createTranscriptCapabilities(config, adapters);
+    // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
+    const persistence = new LivePersistence({ database: adapters.database, transcripts: transcripts.transcripts, usage: transcripts.usage, logger });
+    const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);
+    // Live sessions travel over Redis streams when there is Redis (any replica serves any call). They
+    // hold a stream slot like StreamingRecognize (whose slot the gateway's interceptor takes).
+    const streams = new ResumableStreams({ onEnded });
+    const sessions = new LiveSessions({
+      recognizer,
+      bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus(),
+      slots: identity.streamSlots,
+      onEnded,
+    });
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     jobs = createJobsCapability(
       config.jobs,
@@ -102,7 +112,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         ...transcripts.handlers,
         ...media.handlers,
         "arabicstt.v1.JobService": jobHandler(batch.jobs),
-        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams }),
+        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams, quota: transcripts.usage }),
       }),
       serviceNames: productServiceNames,
       httpRoutes,

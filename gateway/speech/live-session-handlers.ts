@@ -19,6 +19,7 @@ import {
 import { requestContextOf } from "../interceptors/request-context.js";
 import { durationOf, liveConfigOf, metadataOf, responseOf, type SessionFacts } from "./convert.js";
 import { principalOf } from "../../services/auth/context.js";
+import type { LiveQuota } from "./streaming-recognize.js";
 
 const states: Record<LiveSessionState, ProtoState> = {
   active: ProtoState.ACTIVE,
@@ -62,15 +63,14 @@ const audioStatuses = {
   out_of_order: LiveAudioStatus.OUT_OF_ORDER,
 } as const;
 
-export function liveSessionHandlers(sessions: LiveSessions) {
+export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
   return {
     async createLiveSession(request: CreateLiveSessionRequest, ctx: HandlerContext) {
       const streaming = request.streamingConfig as StreamingRecognitionConfig;
-      const record = await sessions.create(
-        liveConfigOf(streaming, "streaming_config"),
-        toJsonString(StreamingRecognitionConfigSchema, streaming),
-        principalOf(ctx.values).organizationId,
-      );
+      const config = liveConfigOf(streaming, "streaming_config");
+      const organizationId = principalOf(ctx.values).organizationId;
+      await quota?.assertWithinQuota(organizationId);
+      const record = await sessions.create(config, toJsonString(StreamingRecognitionConfigSchema, streaming), organizationId);
       return { session: sessionOf(record) };
     },
 

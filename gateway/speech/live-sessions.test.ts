@@ -2,6 +2,7 @@
 // replicas share one bus (in-process, or Redis streams when REDIS_URL is set) and one sidecar.
 // The session is created on replica A, its audio sent to either replica, watched on B, the
 // watcher dropped mid-session and resumed on A from the next index: no result lost or repeated.
+import type { EndedLiveSession, LiveSessionEndListener } from "../../services/live-sessions/persistence.js";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { Redis } from "ioredis";
@@ -51,7 +52,7 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
   const redisConnections: Redis[] = [];
   const replicas: Array<{ gateway: TestGateway; sessions: LiveSessions; client: Client<typeof SpeechService>; otherOrg: Client<typeof SpeechService> }> = [];
 
-  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number } = {}) {
+  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number; onEnded?: LiveSessionEndListener } = {}) {
     const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
     const sessions = new LiveSessions({ recognizer, bus, sweepMs: 50, ...options });
     const gateway = await startTestGateway({
@@ -245,7 +246,8 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
   });
 
   it("closes a session left without audio, keepalive or watcher for its idle timeout", async () => {
-    const idle = await replica(newBus(), { idleTimeoutMs: 300 });
+    const ended: EndedLiveSession[] = [];
+    const idle = await replica(newBus(), { idleTimeoutMs: 300, onEnded: (e) => void ended.push(e) });
     const { session } = await idle.client.createLiveSession({ streamingConfig });
     // An empty chunk is a keepalive that takes its sequence number.
     expect((await idle.client.sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n })).status).toBe(LiveAudioStatus.ACCEPTED);
@@ -253,5 +255,8 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
     const states: LiveSessionState[] = [];
     for await (const r of idle.client.watchLiveSession({ sessionId: session!.sessionId })) states.push(r.state);
     expect(states.at(-1)).toBe(LiveSessionState.CLOSED);
+    // It is persisted as expired, not as closed by its client.
+    for (let n = 0; n < 100 && ended.length === 0; n++) await new Promise((r) => setTimeout(r, 20));
+    expect(ended.map((e) => [e.sessionId, e.outcome])).toEqual([[session!.sessionId, "expired"]]);
   });
 });

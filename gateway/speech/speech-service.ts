@@ -7,7 +7,7 @@ import type { LiveSessions } from "../../services/live-sessions/live-sessions.js
 import { liveSessionHandlers } from "./live-session-handlers.js";
 import { ResumableStreams } from "../../services/live-sessions/resumable.js";
 import { listModelsHandler, recognizeHandler } from "./recognize.js";
-import { streamingRecognizeHandler } from "./streaming-recognize.js";
+import { streamingRecognizeHandler, type LiveQuota } from "./streaming-recognize.js";
 
 export interface SpeechServiceDependencies {
   recognizer: LiveRecognizer;
@@ -16,13 +16,15 @@ export interface SpeechServiceDependencies {
   streams?: ResumableStreams;
   /** The live-session trio; left out, those RPCs answer UNIMPLEMENTED. */
   sessions?: LiveSessions;
+  /** Checked before a new recognition opens (StreamingRecognize, CreateLiveSession); none when left out. */
+  quota?: LiveQuota;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
-    streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams()),
+    streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams(), deps.quota),
     recognize: recognizeHandler(deps.recognizer),
     listModels: listModelsHandler(deps.catalog),
-    ...(deps.sessions ? liveSessionHandlers(deps.sessions) : {}),
+    ...(deps.sessions ? liveSessionHandlers(deps.sessions, deps.quota) : {}),
   };
 }

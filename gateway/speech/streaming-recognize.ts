@@ -18,7 +18,12 @@ import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
 
 type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;
 
-export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: ResumableStreams) {
+/** The organisation's monthly audio quota: RESOURCE_EXHAUSTED (with when to retry) once it is used. */
+export interface LiveQuota {
+  assertWithinQuota(organizationId: string): Promise<void>;
+}
+
+export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: ResumableStreams, quota?: LiveQuota) {
   return async function* streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncGenerator<Response> {
     const { requestId } = requestContextOf(ctx.values);
     const reader = requests[Symbol.asyncIterator]();
@@ -35,6 +40,8 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
     if (resume) {
       ({ recognition, attachment } = streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
     } else {
+      // A resumed stream was let in when it started; a new one only while the month's audio lasts.
+      if (quota && organizationId !== undefined) await quota.assertWithinQuota(organizationId);
       recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
       attachment = streams.start(recognition, organizationId);
     }

@@ -13,8 +13,10 @@ import {
 } from "../errors/errors.js";
 import type { LiveSessionBus, LiveSessionState, SendStatus, SessionRecord } from "./bus.js";
 import { SessionAbortedError } from "./engine/session.js";
-import type { EngineOutput } from "./engine/types.js";
+import type { EngineOutput, RecognitionResult } from "./engine/types.js";
 import type { LiveRecognition, LiveRecognitionConfig, LiveRecognizer } from "./live-recognition.js";
+import type { LiveSessionEndListener } from "./persistence.js";
+import type { StreamSlot, StreamSlots } from "../limits/stream-slots.js";
 
 export interface LiveSessionsOptions {
   recognizer: LiveRecognizer;
@@ -31,6 +33,13 @@ export interface LiveSessionsOptions {
   /** How often the owner looks at its sessions' activity. Default 1 s. */
   sweepMs?: number;
   now?: () => number;
+  /**
+   * Concurrent streams per organisation, shared with StreamingRecognize: a session holds a slot from
+   * CreateLiveSession until it ends. None when left out.
+   */
+  slots?: StreamSlots;
+  /** Told once a session this replica owns is over, with its final results (to persist them). */
+  onEnded?: LiveSessionEndListener;
 }
 
 /** What a watcher receives: an engine output, or the end of the session. */
@@ -39,6 +48,7 @@ export type WatchItem = { kind: "output"; output: EngineOutput; state: LiveSessi
 interface Owned {
   recognition: LiveRecognition;
   stop: AbortController;
+  slot?: StreamSlot;
 }
 
 /** The longest timer Node keeps: about 24.8 days. */
@@ -58,6 +68,8 @@ export class LiveSessions {
   private readonly owned = new Map<string, Owned>();
   /** Closed sessions this replica owned, and when to forget them. */
   private readonly forgetAt = new Map<string, number>();
+  /** Sessions this replica owns that the sweeper closed for idleness: they end as "expired". */
+  private readonly expired = new Set<string>();
   private readonly idleTimeoutMs: number;
   private readonly retainMs: number;
   private readonly now: () => number;
@@ -73,8 +85,15 @@ export class LiveSessions {
 
   /** Opens a session: the model is checked and the engine started here. `config` is kept as given, for reads. */
   async create(config: LiveRecognitionConfig, configText: string, organizationId: string): Promise<SessionRecord> {
-    // Idleness is the sessions' to judge (watchers count as activity), not the engine's.
-    const recognition = await this.options.recognizer.open(config, { engine: { idleTimeoutMs: NEVER_MS } });
+    const slot = await this.options.slots?.acquire(organizationId);
+    let recognition: LiveRecognition;
+    try {
+      // Idleness is the sessions' to judge (watchers count as activity), not the engine's.
+      recognition = await this.options.recognizer.open(config, { engine: { idleTimeoutMs: NEVER_MS } });
+    } catch (err) {
+      await slot?.release();
+      throw err;
+    }
     const now = this.now();
     const record: SessionRecord = {
       id: recognition.id,
@@ -94,9 +113,10 @@ export class LiveSessions {
       await this.options.bus.create(record);
     } catch (err) {
       recognition.abort();
+      await slot?.release();
       throw err;
     }
-    this.own(record.id, recognition);
+    this.own(record, recognition, slot);
     return record;
   }
 
@@ -174,13 +194,15 @@ export class LiveSessions {
     for (const [, owned] of this.owned) {
       owned.stop.abort();
       owned.recognition.abort();
+      await owned.slot?.release().catch(() => undefined);
     }
     this.owned.clear();
   }
 
-  private own(id: string, recognition: LiveRecognition): void {
+  private own(created: SessionRecord, recognition: LiveRecognition, slot?: StreamSlot): void {
+    const id = created.id;
     const stop = new AbortController();
-    this.owned.set(id, { recognition, stop });
+    this.owned.set(id, { recognition, stop, slot });
     const { bus } = this.options;
     const feeding = (async () => {
       for await (const entry of bus.audio(id, stop.signal)) {
@@ -195,8 +217,10 @@ export class LiveSessions {
     })().catch((err: unknown) => recognition.fail(err));
     void (async () => {
       let failure: unknown;
+      const finals: RecognitionResult[] = [];
       try {
         for await (const output of recognition.outputs) {
+          if (output.kind === "result" && output.result.isFinal) finals.push(output.result);
           await bus.publish(id, { index: output.index, output: JSON.stringify(output) });
           if (output.kind === "result" && output.result.isFinal) {
             await bus.patch(id, { processedSeconds: recognition.processedSeconds });
@@ -207,20 +231,37 @@ export class LiveSessions {
       }
       stop.abort();
       await feeding;
-      // Closed first: once a watcher sees how the session ended, it takes no more audio.
       const now = this.now();
-      await bus.patch(id, { state: "closed", processedSeconds: recognition.processedSeconds, expiresAt: now + this.retainMs });
-      if (failure !== undefined) {
-        // Watchers learn why the session ended: its own domain error, or (shutdown, a bug) that it is gone.
-        const error =
-          failure instanceof DomainError
-            ? { kind: failure.kind, message: failure.message }
-            : { kind: "unavailable", message: failure instanceof SessionAbortedError ? "the live session's server stopped" : "the live session failed" };
-        await bus.publish(id, { index: recognition.nextResultIndex, output: JSON.stringify({ index: recognition.nextResultIndex, kind: "error", error }) });
+      // Whatever the bus does, the slot comes back and the session is persisted.
+      try {
+        // Closed first: once a watcher sees how the session ended, it takes no more audio.
+        await bus.patch(id, { state: "closed", processedSeconds: recognition.processedSeconds, expiresAt: now + this.retainMs });
+        if (failure !== undefined) {
+          // Watchers learn why the session ended: its own domain error, or (shutdown, a bug) that it is gone.
+          const error =
+            failure instanceof DomainError
+              ? { kind: failure.kind, message: failure.message }
+              : { kind: "unavailable", message: failure instanceof SessionAbortedError ? "the live session's server stopped" : "the live session failed" };
+          await bus.publish(id, { index: recognition.nextResultIndex, output: JSON.stringify({ index: recognition.nextResultIndex, kind: "error", error }) });
+        }
+        await bus.end(id);
+        this.owned.delete(id);
+        this.forgetAt.set(id, now + this.retainMs);
+      } finally {
+        await slot?.release().catch(() => undefined);
+        this.options.onEnded?.({
+          sessionId: id,
+          organizationId: created.organizationId,
+          model: recognition.model,
+          languageCode: recognition.languageCode,
+          channels: recognition.channels,
+          processedSeconds: recognition.processedSeconds,
+          finals,
+          startedAt: new Date(created.createdAt),
+          outcome: failure !== undefined ? "failed" : this.expired.delete(id) ? "expired" : "closed",
+          transport: "live_session",
+        });
       }
-      await bus.end(id);
-      this.owned.delete(id);
-      this.forgetAt.set(id, now + this.retainMs);
     })().catch(() => undefined);
   }
 
@@ -230,6 +271,7 @@ export class LiveSessions {
     for (const id of [...this.owned.keys()]) {
       const record = await this.options.bus.get(id).catch(() => undefined);
       if (record?.state === "active" && now - record.lastActivityAt > this.idleTimeoutMs) {
+        this.expired.add(id);
         await this.options.bus.requestClose(id, now).catch(() => undefined);
       }
     }

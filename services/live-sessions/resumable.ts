@@ -6,14 +6,17 @@
 // resume that reaches another replica finds nothing there.
 import { NotFoundError } from "../errors/errors.js";
 import { BoundedQueue } from "./engine/bounded-queue.js";
-import type { EngineOutput } from "./engine/types.js";
+import type { EngineOutput, RecognitionResult } from "./engine/types.js";
 import type { LiveRecognition } from "./live-recognition.js";
+import type { LiveSessionEndListener } from "./persistence.js";
 
 export interface ResumableOptions {
   /** How long a detached recognition waits for its client. Default 60 s. */
   graceMs?: number;
   /** Kept outputs per recognition (the oldest go first). Default 10 000. */
   maxKept?: number;
+  /** Told once a recognition of an organisation is over, with all its final results (to persist them). */
+  onEnded?: LiveSessionEndListener;
 }
 
 /** One attachment: the outputs from the requested index on, then the live ones. */
@@ -29,11 +32,15 @@ class Resumable {
   private ended = false;
   private failure: unknown;
   private expiry: NodeJS.Timeout | undefined;
+  /** Every final result, unlike `kept` (the session's maximum length bounds them). */
+  private readonly finals: RecognitionResult[] = [];
+  private readonly startedAt = new Date();
 
   constructor(
     readonly recognition: LiveRecognition,
     private readonly maxKept: number,
     private readonly onGone: () => void,
+    private readonly onEnded?: (ended: { finals: RecognitionResult[]; startedAt: Date; failed: boolean }) => void,
   ) {
     void this.pump();
   }
@@ -71,6 +78,7 @@ class Resumable {
   private async pump(): Promise<void> {
     try {
       for await (const output of this.recognition.outputs) {
+        if (output.kind === "result" && output.result.isFinal) this.finals.push(output.result);
         const keep = output.kind === "event" || output.result.isFinal;
         if (keep) {
           this.kept.push(output);
@@ -83,6 +91,7 @@ class Resumable {
       this.failure = err;
     }
     this.ended = true;
+    this.onEnded?.({ finals: this.finals, startedAt: this.startedAt, failed: this.failure !== undefined });
     if (this.attached) this.finish(this.attached);
   }
 
@@ -106,18 +115,42 @@ export class ResumableStreams {
   private readonly owners = new Map<string, string | undefined>();
   private readonly graceMs: number;
   private readonly maxKept: number;
+  private readonly onEnded: LiveSessionEndListener | undefined;
 
   constructor(options: ResumableOptions = {}) {
+    this.onEnded = options.onEnded;
     this.graceMs = options.graceMs ?? 60_000;
     this.maxKept = options.maxKept ?? 10_000;
   }
 
   /** Registers a new recognition and attaches its first client from index 0. */
   start(recognition: LiveRecognition, organizationId?: string): Attachment {
-    const stream = new Resumable(recognition, this.maxKept, () => {
-      this.streams.delete(recognition.id);
-      this.owners.delete(recognition.id);
-    });
+    const listener = this.onEnded;
+    const onEnded =
+      listener && organizationId !== undefined
+        ? ({ finals, startedAt, failed }: { finals: RecognitionResult[]; startedAt: Date; failed: boolean }) =>
+            listener({
+              sessionId: recognition.id,
+              organizationId,
+              model: recognition.model,
+              languageCode: recognition.languageCode,
+              channels: recognition.channels,
+              processedSeconds: recognition.processedSeconds,
+              finals,
+              startedAt,
+              outcome: failed ? "failed" : "closed",
+              transport: "streaming_recognize",
+            })
+        : undefined;
+    const stream = new Resumable(
+      recognition,
+      this.maxKept,
+      () => {
+        this.streams.delete(recognition.id);
+        this.owners.delete(recognition.id);
+      },
+      onEnded,
+    );
     this.streams.set(recognition.id, stream);
     this.owners.set(recognition.id, organizationId);
     return stream.attach(0, this.graceMs);
