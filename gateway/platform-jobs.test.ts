@@ -15,6 +15,8 @@ import { Media } from "../services/media/media.entity.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../inference/local/testing/audio.js";
 import { startPlatform, type Platform } from "./platform.js";
 import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webhook_pb.js";
+import { WebhookEndpoint } from "../services/webhooks/webhook-endpoint.entity.js";
+import { WebhookDelivery } from "../services/webhooks/webhook-delivery.entity.js";
 import { transports, withHeaders } from "./testing/clients.js";
 import { freePort } from "./testing/ports.js";
 
@@ -55,7 +57,8 @@ describe.skipIf(Boolean(process.env.REDIS_URL) || Boolean(process.env.DATABASE_U
     const hooks = createClient(WebhookService, withHeaders(t.grpc, bearer));
     const { webhook } = await hooks.createWebhook({ url: "https://127.0.0.1:9/hook", eventTypes: [WebhookEventType.JOB_SUCCEEDED] });
     const jobs = createClient(JobService, withHeaders(t.connectH1, bearer));
-    const { job } = await jobs.createJob({ mediaId: media.id, config: { languageCode: "ar" } });
+    const { job, webhookSecret } = await jobs.createJob({ mediaId: media.id, config: { languageCode: "ar" }, webhookUrl: "https://127.0.0.1:9/job-callback" });
+    expect(webhookSecret).toMatch(/^whsec_/);
     let last;
     for await (const progress of jobs.watchJob({ jobId: job!.jobId })) last = progress;
     expect(last?.state).toBe(JobState.SUCCEEDED);
@@ -69,5 +72,12 @@ describe.skipIf(Boolean(process.env.REDIS_URL) || Boolean(process.env.DATABASE_U
     const { deliveries } = await hooks.listDeliveries({ webhookId: webhook!.webhookId });
     expect(deliveries.map((d) => d.eventType)).toEqual([WebhookEventType.JOB_SUCCEEDED]);
     expect(JSON.parse(deliveries[0]!.payload).data.job_id).toBe(job!.jobId);
+    // The job's own webhook_url got the same event, from an endpoint that signs with the secret CreateJob gave.
+    const check = platform.database.fork();
+    const callback = await check.findOneOrFail(WebhookEndpoint, { callbackForJobId: job!.jobId });
+    expect(callback.url).toBe("https://127.0.0.1:9/job-callback");
+    expect(callback.secretPrefix).toBe(webhookSecret!.slice(0, callback.secretPrefix.length));
+    const toCallback = await check.find(WebhookDelivery, { endpoint: callback });
+    expect(toCallback.map((d) => d.event)).toEqual(["job.succeeded"]);
   });
 });

@@ -16,6 +16,13 @@ export function jobEvents(deps: { webhooks: Webhooks; usage: Usage }): NonNullab
     onJobFinished: async (job: Job) => {
       const type = job.status === "succeeded" ? "job.succeeded" : job.status === "failed" ? "job.failed" : undefined;
       if (!type) return;
+      // The job's own webhook_url gets the event too, signed with the secret CreateJob handed out.
+      let callbackError: unknown;
+      if (job.webhookUrl) {
+        await deps.webhooks
+          .registerJobCallback({ organizationId: job.organization.id, jobId: job.id, url: job.webhookUrl, secret: job.webhookSecret ?? undefined })
+          .catch((err: unknown) => (callbackError = err));
+      }
       await deps.webhooks.publish({
         organizationId: job.organization.id,
         type,
@@ -29,6 +36,9 @@ export function jobEvents(deps: { webhooks: Webhooks; usage: Usage }): NonNullab
           ...(type === "job.failed" ? { error: { code: job.errorCode ?? null, message: job.errorReason ?? null } } : {}),
         },
       });
+      // A refused callback target must not keep the organisation's webhooks from the event; it is
+      // reported (the runner logs hook failures) once they have it.
+      if (callbackError) throw callbackError;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Batch transcription jobs (the domain of JobService): creating one (idempotently), reading, listing,
 // cancelling, retrying and watching. The database is the truth about every job; the queue only carries
 // job ids to runners (queue.ts), and the reconciler (reconciler.ts) puts back what a queue lost.
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Database } from "../database/database.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
@@ -13,6 +13,7 @@ import type { JobEvents } from "./events.js";
 import { Job, type JobStatus } from "./job.entity.js";
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf } from "./settings.js";
+import { newWebhookSecret } from "../webhooks/signature.js";
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
 /** How long an idempotency key holds: a later CreateJob with it makes a new job. */
@@ -100,7 +101,7 @@ export class Jobs {
     await this.checkConfig(input.config, media);
     await this.options.admitJob?.(organizationId, media);
 
-    const webhookSecret = input.webhookUrl ? `whsec_${randomBytes(24).toString("base64url")}` : undefined;
+    const webhookSecret = input.webhookUrl ? newWebhookSecret() : undefined;
     const job = tenant.create(Job, {
       media: media.id,
       config: input.config,

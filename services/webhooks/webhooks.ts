@@ -220,11 +220,17 @@ export class Webhooks {
    * (publish with `jobId`), signed with the secret returned here, to show once in CreateJobResponse. Call it
    * once, when the job is created; the URL passes the same checks as CreateWebhook.
    */
-  async registerJobCallback(input: { organizationId: string; jobId: string; url: string }): Promise<{ secret: string }> {
+  /**
+   * The job's own callback endpoint (CreateJobRequest.webhook_url), once per job: a second call finds the
+   * first one. `secret` is the one CreateJob already handed out; a new one is made when it is absent.
+   */
+  async registerJobCallback(input: { organizationId: string; jobId: string; url: string; secret?: string }): Promise<{ secret: string; created: boolean }> {
     const url = parseTarget(input.url, "webhook_url");
     await this.guard.check(url);
     const tenant = new TenantScope(this.database.fork(), input.organizationId);
-    const secret = newWebhookSecret();
+    const existing = await tenant.findOne(WebhookEndpoint, { callbackForJobId: input.jobId });
+    if (existing) return { secret: this.secrets.open(existing.secretEncrypted), created: false };
+    const secret = input.secret ?? newWebhookSecret();
     tenant.create(WebhookEndpoint, {
       url: url.toString(),
       description: `callback of job ${input.jobId}`,
@@ -234,7 +240,7 @@ export class Webhooks {
       secretPrefix: secret.slice(0, SECRET_PREFIX_LENGTH),
     });
     await tenant.flush();
-    return { secret };
+    return { secret, created: true };
   }
 }
 
