@@ -1,7 +1,7 @@
 // Opens every adapter a process needs from the one config object, each named in the
 // error when it cannot be reached, and closes them again in reverse order. Shared by the
 // gateway's and the worker's composition roots.
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { Redis } from "ioredis";
@@ -13,6 +13,7 @@ import { createBlobStore, type BlobStore, type BlobStoreConfig } from "../storag
 import { openInference } from "./inference.js";
 import type { InferenceClient } from "../../inference/client/index.js";
 import type { DependencyCheck } from "./readiness.js";
+import { persistedSecret } from "./persisted-secret.js";
 
 /** A dependency could not be reached at start; the message names it and where it was looked for. */
 export class StartupError extends Error {
@@ -118,12 +119,5 @@ async function connectRedis(url: string): Promise<Redis> {
 async function withSigningSecret(storage: StorageConfig): Promise<BlobStoreConfig> {
   if (storage.kind === "s3") return storage;
   if (storage.signingSecret) return { ...storage, signingSecret: storage.signingSecret };
-  const file = path.join(storage.dataDir, "secrets", "blob-signing.key");
-  const existing = await readFile(file, "utf8").catch(() => undefined);
-  if (existing) return { ...storage, signingSecret: existing.trim() };
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const secret = randomBytes(32).toString("hex");
-  // "wx": when two processes start together, the first file wins and both use it.
-  const written = await writeFile(file, secret, { mode: 0o600, flag: "wx" }).then(() => true, () => false);
-  return { ...storage, signingSecret: written ? secret : (await readFile(file, "utf8")).trim() };
+  return { ...storage, signingSecret: await persistedSecret(storage.dataDir, "blob-signing.key", () => randomBytes(32).toString("hex")) };
 }

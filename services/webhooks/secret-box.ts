@@ -2,8 +2,7 @@
 // itself), so they are encrypted with AES-256-GCM under a server key: WEBHOOK_SECRET_KEY, or one made
 // once and kept in `<DATA_DIR>/secrets/webhook-secret.key`. A database dump alone reveals no secret.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import path from "node:path";
+import { persistedSecret } from "../platform/persisted-secret.js";
 
 const VERSION = "v1";
 
@@ -35,26 +34,5 @@ export class SecretBox {
 
 /** The configured key, or the one generated under DATA_DIR (several processes starting together agree on the first written). */
 export async function resolveSecretBoxKey(configured: string | undefined, dataDir: string): Promise<string> {
-  if (configured) return configured;
-  const file = path.join(dataDir, "secrets", "webhook-secret.key");
-  const existing = await readFile(file, "utf8").catch(() => undefined);
-  if (existing) return existing.trim();
-  await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-  const generated = randomBytes(48).toString("base64url");
-  // Written whole to a private name, then linked into place: link fails if the file exists, so the first
-  // process wins and nobody reads a half-written key.
-  const draft = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`;
-  await writeFile(draft, generated, { mode: 0o600 });
-  try {
-    const won = await link(draft, file).then(
-      () => true,
-      (err: NodeJS.ErrnoException) => {
-        if (err.code !== "EEXIST") throw err;
-        return false;
-      },
-    );
-    return won ? generated : (await readFile(file, "utf8")).trim();
-  } finally {
-    await rm(draft, { force: true });
-  }
+  return configured ?? persistedSecret(dataDir, "webhook-secret.key", () => randomBytes(48).toString("base64url"));
 }
