@@ -13,10 +13,11 @@ import { OrganizationService } from "../proto/gen/arabicstt/v1/organization_pb.j
 import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webhook_pb.js";
 import { TranscriptService } from "../proto/gen/arabicstt/v1/transcript_pb.js";
 import { ExportFormat, ExportService } from "../proto/gen/arabicstt/v1/export_pb.js";
-import { seedJob, stereoCall } from "../services/transcripts/testing.js";
+import { stereoCall } from "../services/transcripts/testing.js";
+import { seedJob } from "../services/app/testing.js";
 import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
-import { makeMediaFiles, sha256, uploadByStream, type MediaFiles } from "../services/media/testing.js";
-import { productServices } from "./routes.js";
+import { makeMediaFiles, sha256, uploadByStream, type MediaFiles } from "./testing/media.js";
+import { productServices } from "../services/app/product-services.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
 

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "./testing/ports.js";
+import { freePort } from "../inference/testing/ports.js";
 
 const mainPath = fileURLToPath(new URL("./main.ts", import.meta.url));
 const children: ChildProcess[] = [];

@@ -1,6 +1,6 @@
 // `npm start`: the API process. Reads the environment once, starts the platform, and
 // drains on SIGTERM/SIGINT.
-import { ConfigError, loadConfig } from "../services/config/config.js";
+import { ConfigError, loadConfig } from "../services/platform/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
 import { StartupError, startPlatform } from "./platform.js";
 

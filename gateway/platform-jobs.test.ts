@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "@connectrpc/connect";
 import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { JobService, JobState } from "../proto/gen/arabicstt/v1/job_pb.js";
-import { loadConfig } from "../services/config/config.js";
+import { loadConfig } from "../services/platform/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
 import { Media } from "../services/media/media.entity.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../inference/local/testing/audio.js";
@@ -18,7 +18,7 @@ import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webh
 import { WebhookEndpoint } from "../services/webhooks/webhook-endpoint.entity.js";
 import { WebhookDelivery } from "../services/webhooks/webhook-delivery.entity.js";
 import { transports, withHeaders } from "./testing/clients.js";
-import { freePort } from "./testing/ports.js";
+import { freePort } from "../inference/testing/ports.js";
 
 describe.skipIf(Boolean(process.env.REDIS_URL) || Boolean(process.env.DATABASE_URL))("npm start in the embedded mode", () => {
   let platform: Platform;

@@ -14,13 +14,13 @@ import { SpeechService, StreamingRecognizeRequestSchema } from "../proto/gen/ara
 import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
 import { TranscriptService } from "../proto/gen/arabicstt/v1/transcript_pb.js";
 import { QuotaMetric, UsageService } from "../proto/gen/arabicstt/v1/usage_pb.js";
-import { loadConfig } from "../services/config/config.js";
+import { loadConfig } from "../services/platform/config/config.js";
 import { createLogger } from "../services/platform/logger.js";
-import { createServerDatabaseUrl } from "../services/database/testing.js";
+import { createServerDatabaseUrl } from "../services/platform/database/testing.js";
 import { dtmfSequence } from "../inference/client/testing/signals.js";
 import { startPlatform, type Platform } from "./platform.js";
 import { transports, withHeaders } from "./testing/clients.js";
-import { freePort } from "./testing/ports.js";
+import { freePort } from "../inference/testing/ports.js";
 
 /** The plan's audio per month: the first stereo stream of a few seconds uses it all. */
 const QUOTA_SECONDS = 2;

@@ -1,33 +1,35 @@
 // The composition root of the API process: the adapters from the one config object, the
 // gateway in front of them, and the way to take it all down again.
-import type { Config } from "../services/config/config.js";
+import type { Config } from "../services/platform/config/config.js";
 import { openAdapters, type Adapters } from "../services/platform/adapters.js";
 import { Readiness } from "../services/platform/readiness.js";
 import type { HttpRoute } from "../services/platform/probes.js";
-import { FsBlobStore, createFsBlobHttpHandler } from "../services/storage/index.js";
+import { FsBlobStore, createFsBlobHttpHandler } from "../services/platform/blobs/index.js";
 import type { Logger } from "../services/platform/logger.js";
-import { createGatewayMetrics, type GatewayMetrics } from "./metrics.js";
+import { createGatewayMetrics, type GatewayMetrics } from "./interceptors/metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
-import { productRoutes, productServiceNames } from "./routes.js";
-import { createIdentity, type Identity } from "./identity.js";
+import { productRoutes } from "./routes.js";
+import { productServiceNames } from "../services/app/product-services.js";
+import { createIdentity, type Identity } from "../services/app/identity.js";
 import { createStreamDecoder } from "../services/audio/index.js";
-import { LiveRecognizer } from "../services/live-sessions/live-recognition.js";
-import { ModelCatalog } from "../services/live-sessions/model-catalog.js";
-import { InProcessBus } from "../services/live-sessions/bus.js";
-import { LiveSessions } from "../services/live-sessions/live-sessions.js";
-import { RedisBus } from "../services/live-sessions/redis-bus.js";
-import { ResumableStreams } from "../services/live-sessions/resumable.js";
-import { LivePersistence, type EndedLiveSession } from "../services/live-sessions/persistence.js";
+import { LiveRecognizer } from "../services/speech/live-recognition.js";
+import { ModelCatalog } from "../services/speech/model-catalog.js";
+import { InProcessBus } from "../services/speech/bus.js";
+import { LiveSessions } from "../services/speech/live-sessions.js";
+import { RedisBus } from "../services/speech/redis-bus.js";
+import { ResumableStreams } from "../services/speech/resumable.js";
+import { LivePersistence, type EndedLiveSession } from "../services/speech/persistence.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
-import { speechService } from "./speech/speech-service.js";
-import { livePageRoute } from "./speech/web/live-page.js";
-import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
-import { createTranscriptCapabilities, type TranscriptCapabilities } from "./transcripts.js";
+import { speechService } from "../services/speech/speech-service.js";
+import { livePageRoute } from "./web/live-page.js";
+import { createWebhooks, type WebhooksCapability } from "../services/app/webhooks.js";
+import { createTranscriptCapabilities, type TranscriptCapabilities } from "../services/app/transcripts.js";
 import { createJobsCapability, type JobsCapability } from "../services/jobs/capability.js";
 import { jobHandler } from "../services/jobs/handler.js";
 import { jobEvents } from "../services/jobs/job-events.js";
-import { createMedia, type MediaCapability } from "./media.js";
+import { createMedia, type MediaCapability } from "../services/app/media.js";
 import { Cleanup } from "../services/lifecycle/cleanup.js";
+import { entities } from "../services/app/entities.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -54,7 +56,7 @@ export interface Platform extends Omit<Adapters, "close" | "checks"> {
 
 export async function startPlatform(config: Config, logger: Logger): Promise<Platform> {
   const metrics = createGatewayMetrics();
-  const adapters = await openAdapters(config, logger, { registry: metrics.registry });
+  const adapters = await openAdapters(config, logger, { entities, registry: metrics.registry });
   let jobs: JobsCapability | undefined;
   let media: MediaCapability | undefined;
   try {

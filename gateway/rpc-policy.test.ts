@@ -1,12 +1,12 @@
 // The one access table against the contracts: every RPC in the proto descriptors has exactly one
 // entry, no entry names an RPC that does not exist, and the rules mean what the contracts say.
 import { describe, expect, it } from "vitest";
-import { productServices } from "./routes.js";
-import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
-import { authorize } from "../services/auth/authorize.js";
-import { PermissionDeniedError } from "../services/errors/errors.js";
+import { productServices } from "../services/app/product-services.js";
+import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
+import { authorize } from "../services/identity/auth/authorize.js";
+import { PermissionDeniedError } from "../services/platform/errors/errors.js";
 import { testApiKey, testUser } from "./testing/auth.js";
-import type { Principal } from "../services/auth/principal.js";
+import type { Principal } from "../services/identity/auth/principal.js";
 
 const descriptorRpcs = productServices.flatMap((service) => service.methods.map((method) => `${service.typeName}/${method.name}`));
 

@@ -4,9 +4,9 @@ import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import type { Config } from "../services/config/config.js";
+import type { Config } from "../services/platform/config/config.js";
 import type { Logger } from "../services/platform/logger.js";
-import type { GatewayMetrics } from "./metrics.js";
+import type { GatewayMetrics } from "./interceptors/metrics.js";
 import type { Readiness } from "../services/platform/readiness.js";
 import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { grpcHealthService } from "./health/grpc-health.js";
@@ -20,10 +20,10 @@ import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
 import { validationInterceptor } from "./interceptors/validation.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
-import type { Authenticator } from "../services/auth/principal.js";
-import { rpcPolicy, type RpcRule } from "../services/auth/rpc-policy.js";
-import type { RateLimits } from "../services/limits/rate-limits.js";
-import type { StreamSlots } from "../services/limits/stream-slots.js";
+import type { Authenticator } from "../services/identity/auth/principal.js";
+import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
+import type { RateLimits } from "../services/platform/limits/rate-limits.js";
+import type { StreamSlots } from "../services/platform/limits/stream-slots.js";
 import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
 
 export interface GatewayOptions {

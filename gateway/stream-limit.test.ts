@@ -17,7 +17,7 @@ import { productRoutes } from "./routes.js";
 import { startTestGateway, type TestGateway } from "./testing/test-gateway.js";
 import { fixedAuthenticator, testApiKey, testUser } from "./testing/auth.js";
 import { transports, withHeaders } from "./testing/clients.js";
-import { MemoryStreamSlots, RedisStreamSlots } from "../services/limits/stream-slots.js";
+import { MemoryStreamSlots, RedisStreamSlots } from "../services/platform/limits/stream-slots.js";
 
 type Request = MessageInitShape<typeof StreamingRecognizeRequestSchema>;
 

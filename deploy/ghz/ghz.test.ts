@@ -12,14 +12,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
-import { LiveRecognizer } from "../../services/live-sessions/live-recognition.js";
-import { ModelCatalog } from "../../services/live-sessions/model-catalog.js";
+import { LiveRecognizer } from "../../services/speech/live-recognition.js";
+import { ModelCatalog } from "../../services/speech/model-catalog.js";
 import { SpeechService, StreamingRecognizeRequestSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../../gateway/routes.js";
 import { transports, withHeaders } from "../../gateway/testing/clients.js";
 import { testAuthenticator, testAuthHeaders } from "../../gateway/testing/auth.js";
 import { startTestGateway, type TestGateway } from "../../gateway/testing/test-gateway.js";
-import { speechService } from "../../gateway/speech/speech-service.js";
+import { speechService } from "../../services/speech/speech-service.js";
 import { dataFile, ghzMessages, KEYS } from "./make-data.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));

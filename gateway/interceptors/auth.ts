@@ -2,13 +2,13 @@
 // (`authorization: Bearer <access token | API key>` or `x-api-key`), resolves it to a principal,
 // and applies the RPC's entry of the one policy table. Methods without an entry are refused.
 import type { Interceptor } from "@connectrpc/connect";
-import { PermissionDeniedError, UnauthenticatedError } from "../../services/errors/errors.js";
-import { authorize } from "../../services/auth/authorize.js";
-import { callerKey, principalKey } from "../../services/auth/context.js";
-import type { Authenticator } from "../../services/auth/principal.js";
-import type { RpcRule } from "../../services/auth/rpc-policy.js";
-import type { LimitKind } from "../../services/limits/rate-limits.js";
-import { requestContextOf } from "./request-context.js";
+import { PermissionDeniedError, UnauthenticatedError } from "../../services/platform/errors/errors.js";
+import { authorize } from "../../services/identity/auth/authorize.js";
+import { callerKey, principalKey } from "../../services/identity/auth/context.js";
+import type { Authenticator } from "../../services/identity/auth/principal.js";
+import type { RpcRule } from "../../services/identity/auth/rpc-policy.js";
+import type { LimitKind } from "../../services/platform/limits/rate-limits.js";
+import { requestContextOf } from "../../services/platform/request-context.js";
 
 /** Set by the gateway's listeners from the socket, overwriting whatever a client sent. */
 export const PEER_ADDRESS_HEADER = "x-arabicstt-peer-address";

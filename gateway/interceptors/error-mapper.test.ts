@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { pino } from "pino";
 import { Writable } from "node:stream";
 import { toConnectError } from "./error-mapper.js";
-import * as errors from "../../services/errors/errors.js";
+import * as errors from "../../services/platform/errors/errors.js";
 
 function capturingLogger() {
   const lines: string[] = [];

@@ -1,7 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import { DomainError, ResourceExhaustedError, type DomainErrorKind } from "../../services/errors/errors.js";
+import { DomainError, ResourceExhaustedError, type DomainErrorKind } from "../../services/platform/errors/errors.js";
 import { mapStream } from "./streams.js";
-import { requestContextOf } from "./request-context.js";
+import { requestContextOf } from "../../services/platform/request-context.js";
 import type { Logger } from "../../services/platform/logger.js";
 
 const codeOfKind: Record<DomainErrorKind, Code> = {

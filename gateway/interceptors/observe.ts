@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
-import type { GatewayMetrics } from "../metrics.js";
-import { requestContextOf } from "./request-context.js";
+import type { GatewayMetrics } from "./metrics.js";
+import { requestContextOf } from "../../services/platform/request-context.js";
 import { mapStream } from "./streams.js";
 
 /** Counts the RPCs in flight so that a draining server knows when it may stop. */

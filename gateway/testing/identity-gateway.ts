@@ -10,18 +10,18 @@ import { Redis } from "ioredis";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import type { DescService } from "@bufbuild/protobuf";
-import { loadConfig } from "../../services/config/config.js";
-import { createTestDatabase, type TestDatabase } from "../../services/database/testing.js";
-import { createIdentity, type Identity } from "../identity.js";
+import { loadConfig } from "../../services/platform/config/config.js";
+import { createTestDatabase, type TestDatabase } from "../../services/app/testing.js";
+import { createIdentity, type Identity } from "../../services/app/identity.js";
 import { productRoutes } from "../routes.js";
 import { startTestGateway, type TestGateway } from "./test-gateway.js";
 import { withHeaders } from "./clients.js";
-import { createWebhooks, type WebhooksCapability } from "../webhooks.js";
-import type { ProductHandlers } from "../routes.js";
-import { freePort } from "./ports.js";
-import { createTranscriptCapabilities, type TranscriptCapabilities } from "../transcripts.js";
-import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "../media.js";
-import { createTestBlobStore, type TestBlobStore } from "../../services/storage/testing.js";
+import { createWebhooks, type WebhooksCapability } from "../../services/app/webhooks.js";
+import type { ProductHandlers } from "../../services/app/product-services.js";
+import { freePort } from "../../inference/testing/ports.js";
+import { createTranscriptCapabilities, type TranscriptCapabilities } from "../../services/app/transcripts.js";
+import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "../../services/app/media.js";
+import { createTestBlobStore, type TestBlobStore } from "../../services/platform/blobs/testing.js";
 
 export interface IdentityGateway {
   gw: TestGateway;

@@ -2,16 +2,17 @@
 // listeners; the caller chooses the routes and the dependency checks.
 import { Writable } from "node:stream";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { loadConfig } from "../../services/config/config.js";
+import { loadConfig } from "../../services/platform/config/config.js";
 import { createLogger, type Logger } from "../../services/platform/logger.js";
-import { createGatewayMetrics, type GatewayMetrics } from "../metrics.js";
+import { createGatewayMetrics, type GatewayMetrics } from "../interceptors/metrics.js";
 import { Readiness, type DependencyCheck } from "../../services/platform/readiness.js";
 import { startGateway, type RunningGateway } from "../server.js";
-import { productRoutes, productServiceNames } from "../routes.js";
+import { productRoutes } from "../routes.js";
+import { productServiceNames } from "../../services/app/product-services.js";
 import type { HttpRoute } from "../../services/platform/probes.js";
-import type { Authenticator } from "../../services/auth/principal.js";
-import type { RateLimits } from "../../services/limits/rate-limits.js";
-import type { StreamSlots } from "../../services/limits/stream-slots.js";
+import type { Authenticator } from "../../services/identity/auth/principal.js";
+import type { RateLimits } from "../../services/platform/limits/rate-limits.js";
+import type { StreamSlots } from "../../services/platform/limits/stream-slots.js";
 import { fixedAuthenticator } from "./auth.js";
 
 export interface TestGateway extends RunningGateway {

@@ -12,7 +12,7 @@ import {
   ResourceExhaustedError,
   UnavailableError,
   UnimplementedError,
-} from "../../services/errors/errors.js";
+} from "../../services/platform/errors/errors.js";
 
 export { Status };
 

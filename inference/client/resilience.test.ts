@@ -5,7 +5,7 @@
 import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../../gateway/testing/ports.js";
+import { freePort } from "../testing/ports.js";
 import { createInferenceClient, type InferenceClient } from "./client.js";
 import { InferenceDeadlineExceededError, InferenceUnavailableError } from "./errors.js";
 import { inferenceMethod, type InferenceMethodName } from "./proto.js";

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "../../gateway/testing/ports.js";
+import { freePort } from "../testing/ports.js";
 import { createInferenceClient, type InferenceClient } from "../client/index.js";
 import { InferenceUnavailableError } from "../client/errors.js";
 import { addNoise, dtmfSequence } from "../client/testing/signals.js";

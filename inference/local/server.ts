@@ -11,7 +11,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "pino";
 import { create } from "@bufbuild/protobuf";
 import { ModelConfigResponseSchema } from "../../proto/gen/inference/grpc_service_pb.js";
-import { ResourceExhaustedError, UnavailableError } from "../../services/errors/errors.js";
+import { ResourceExhaustedError, UnavailableError } from "../../services/platform/errors/errors.js";
 import { loadRepository, type RepositoryModel } from "../repository/repository.js";
 import { kserveDatatype, wireShape } from "../repository/signature.js";
 import { InferenceInputError, type LocalModel, type ModelReadiness } from "./model.js";

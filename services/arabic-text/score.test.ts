@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { rng } from "../../inference/testing/random.js";
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import {
   MAX_ALIGNMENT_CELLS,
   alignTokens,

@@ -18,7 +18,7 @@
 // Comparison is exact (case-sensitive); sclite folds case unless given `-s`. The scoring preset
 // lower-cases, so after normalisation the two agree.
 
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { normalizeArabic } from "./normalize.js";
 import type { NormalizeSpec } from "./normalize.js";
 

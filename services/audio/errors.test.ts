@@ -1,7 +1,7 @@
 // Every bad input ends in an AudioFormatError (INVALID_ARGUMENT) that names the proto field at fault.
 
 import { describe, expect, test } from "vitest";
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { AudioFormatError, createStreamDecoder, decodeAudio, type AudioField, type AudioFormat } from "./index.js";
 import { makeTones } from "./test-audio.js";
 

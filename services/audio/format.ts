@@ -1,6 +1,6 @@
 // What the client says its audio is, and the one error type every bad input turns into.
 
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 
 export const AUDIO_ENCODINGS = ["LINEAR16", "MULAW", "ALAW", "FLAC", "OGG_OPUS"] as const;
 export type AudioEncoding = (typeof AUDIO_ENCODINGS)[number];

@@ -1,6 +1,6 @@
 import { BigIntType, EntitySchema, type Opt } from "@mikro-orm/core";
-import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 
 export const EXPORT_FORMATS = ["txt", "srt", "vtt", "docx", "json"] as const;

@@ -6,8 +6,9 @@ import { ExportFormat, ExportService, ExportState } from "../../proto/gen/arabic
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
-import { seedJob, stereoCall } from "../transcripts/testing.js";
-import { BlobNotFoundError } from "../storage/index.js";
+import { stereoCall } from "../transcripts/testing.js";
+import { seedJob } from "../app/testing.js";
+import { BlobNotFoundError } from "../platform/blobs/index.js";
 import { Export } from "./export.entity.js";
 import { Exports } from "./exports.js";
 

@@ -2,10 +2,10 @@
 // downloaded through a presigned GET. Rendering happens inside CreateExport: even a long transcript renders
 // in well under a second, so the export is SUCCEEDED when the call returns. The bound on segments keeps one
 // call from holding a gateway's CPU and memory; a queued renderer can take over past it when one is needed.
-import type { BlobStore } from "../storage/index.js";
-import type { Database } from "../database/database.js";
-import { TenantScope } from "../database/tenant-scope.js";
-import { FailedPreconditionError, NotFoundError } from "../errors/errors.js";
+import type { BlobStore } from "../platform/blobs/index.js";
+import type { Database } from "../platform/database/database.js";
+import { TenantScope } from "../platform/database/tenant-scope.js";
+import { FailedPreconditionError, NotFoundError } from "../platform/errors/errors.js";
 import type { Transcript } from "../transcripts/transcript.entity.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
 import { Export, type ExportFormat } from "./export.entity.js";

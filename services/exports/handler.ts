@@ -12,8 +12,8 @@ import {
   type ExportOptions as OptionsMessage,
   type ExportService,
 } from "../../proto/gen/arabicstt/v1/export_pb.js";
-import { principalOf } from "../auth/context.js";
-import { InvalidArgumentError } from "../errors/errors.js";
+import { principalOf } from "../identity/auth/context.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { Export, ExportFormat, ExportStatus } from "./export.entity.js";
 import { EXPORT_RETENTION_MS, type Exports } from "./exports.js";
 import type { ExportOptions } from "./format/index.js";

@@ -3,9 +3,9 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { InferenceClient } from "../../inference/client/index.js";
-import type { JobsConfig } from "../config/config.js";
-import type { Database } from "../database/database.js";
-import type { BlobStore } from "../storage/index.js";
+import type { JobsConfig } from "../platform/config/config.js";
+import type { Database } from "../platform/database/database.js";
+import type { BlobStore } from "../platform/blobs/index.js";
 import { MemoryJobEvents, RedisJobEvents, type JobEvents } from "./events.js";
 import { Jobs, type JobsOptions } from "./jobs.js";
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from "./queue.js";

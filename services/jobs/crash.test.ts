@@ -14,11 +14,12 @@ import { fileURLToPath } from "node:url";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
-import { openDatabase, type Database } from "../database/database.js";
-import { createServerDatabaseUrl } from "../database/testing.js";
+import { openDatabase, type Database } from "../platform/database/database.js";
+import { entities } from "../app/entities.js";
+import { createServerDatabaseUrl } from "../platform/database/testing.js";
 import { Media } from "../media/media.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
-import { FsBlobStore } from "../storage/index.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
+import { FsBlobStore } from "../platform/blobs/index.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
@@ -96,7 +97,7 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
       TMPDIR: audio.path("tmp"),
     };
     await mkdir(env.TMPDIR!, { recursive: true });
-    database = await openDatabase({ url: created.url, dataDir: "" });
+    database = await openDatabase({ url: created.url, dataDir: "" }, entities);
 
     const blobs = new FsBlobStore({ dataDir: audio.dir, signingSecret: env.BLOB_SIGNING_SECRET!, publicBaseUrl: "http://127.0.0.1:1" });
     await blobs.ensureBuckets();

@@ -15,8 +15,8 @@ import { startJobsGateway, type JobsGateway } from "../../gateway/testing/jobs-g
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
-import { ResourceExhaustedError } from "../errors/errors.js";
-import { BlobStoreUnavailableError } from "../storage/index.js";
+import { ResourceExhaustedError } from "../platform/errors/errors.js";
+import { BlobStoreUnavailableError } from "../platform/blobs/index.js";
 import { Job } from "./job.entity.js";
 
 const LEFT_KEYS = "1397";

@@ -3,10 +3,10 @@
 // job ids to runners (queue.ts), and the reconciler (reconciler.ts) puts back what a queue lost.
 import { createHash } from "node:crypto";
 import { UniqueConstraintViolationException } from "@mikro-orm/core";
-import type { Database } from "../database/database.js";
-import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
-import { TenantScope } from "../database/tenant-scope.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors/errors.js";
+import type { Database } from "../platform/database/database.js";
+import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
+import { TenantScope } from "../platform/database/tenant-scope.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import type { JobEvents } from "./events.js";

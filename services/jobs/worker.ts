@@ -2,7 +2,7 @@
 // queue honest against the database. The worker process (`npm run worker`) starts one; in the embedded
 // mode the gateway process starts one too, so a fresh clone transcribes with no other process.
 import type { Logger } from "pino";
-import type { Database } from "../database/database.js";
+import type { Database } from "../platform/database/database.js";
 import { queueKey, type JobQueue } from "./queue.js";
 import type { JobRunner } from "./runner.js";
 

@@ -7,10 +7,10 @@
 // a scope exists to keep one caller inside its own organisation, and this job acts for no caller, on every
 // organisation's expired rows alike. It only ever deletes, by age, rows that no request can reach anymore.
 import type { EntityManager } from "@mikro-orm/postgresql";
-import type { Database } from "../database/database.js";
+import type { Database } from "../platform/database/database.js";
 import { Export } from "../exports/export.entity.js";
 import type { Logger } from "../platform/logger.js";
-import type { BlobStore } from "../storage/index.js";
+import type { BlobStore } from "../platform/blobs/index.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { Media } from "../media/media.entity.js";
 

@@ -11,8 +11,8 @@ import {
   type MediaService,
   type UploadMediaRequest,
 } from "../../proto/gen/arabicstt/v1/media_pb.js";
-import { InvalidArgumentError } from "../errors/errors.js";
-import { callerOf, principalOf } from "../auth/context.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
+import { callerOf, principalOf } from "../identity/auth/context.js";
 import type { Media, MediaStatus } from "./media.entity.js";
 import { expiresAtOf, type MediaLibrary } from "./media-library.js";
 

@@ -6,8 +6,8 @@ import { mkdir, open, rm } from "node:fs/promises";
 import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { DomainError } from "../errors/errors.js";
-import { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../batch/pipeline/probe.js";
+import { DomainError } from "../platform/errors/errors.js";
+import { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../audio/probe.js";
 
 /**
  * An upload the server refuses, for a reason that is the uploader's to fix: the item is marked FAILED with

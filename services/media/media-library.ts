@@ -5,29 +5,28 @@
 import { randomUUID } from "node:crypto";
 import { Readable } from "node:stream";
 import type { Logger } from "pino";
-import type { Database } from "../database/database.js";
-import { TenantScope } from "../database/tenant-scope.js";
-import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
+import type { Database } from "../platform/database/database.js";
+import { TenantScope } from "../platform/database/tenant-scope.js";
+import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import {
   DeadlineExceededError,
   FailedPreconditionError,
   InvalidArgumentError,
   NotFoundError,
-} from "../errors/errors.js";
-import type { AuditLog } from "../audit/audit-log.js";
-import type { Caller, Principal } from "../auth/principal.js";
-import { anonymousCaller } from "../auth/principal.js";
+} from "../platform/errors/errors.js";
+import type { AuditLog } from "../identity/audit/audit-log.js";
+import type { Caller, Principal } from "../identity/auth/principal.js";
+import { anonymousCaller } from "../identity/auth/principal.js";
 import {
   BlobNotFoundError,
   InvalidMultipartUploadError,
   MAX_MULTIPART_PARTS,
   MultipartUploadNotFoundError,
   type BlobStore,
-} from "../storage/blob-store.js";
-import type { MediaProbe } from "../batch/pipeline/probe.js";
-import { Job } from "../jobs/job.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
-import type { MediaConfig } from "../config/config.js";
+} from "../platform/blobs/blob-store.js";
+import type { MediaProbe } from "../audio/probe.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
+import type { MediaConfig } from "../platform/config/config.js";
 import { Media, type MediaStatus } from "./media.entity.js";
 import {
   checksumMismatch,
@@ -63,7 +62,12 @@ export interface MediaLibraryOptions extends MediaConfig {
   /** How long an UploadMedia stream or a read from the blob store may go without a byte. Default a minute. */
   idleMs?: number;
   logger?: Logger;
+  /** How many of the organisation's jobs that use a media item are queued or running (the jobs capability answers). */
+  activeJobs: ActiveJobCount;
 }
+
+/** Jobs of an organisation that still need a media item: a deletion waits for them. */
+export type ActiveJobCount = (organizationId: string, mediaId: string) => Promise<number>;
 
 export interface FileDescription {
   filename: string;
@@ -599,7 +603,7 @@ export class MediaLibrary {
   }
 
   private activeJobs(tenant: TenantScope, mediaId: string): Promise<number> {
-    return tenant.count(Job, { media: mediaId, status: { $in: ["queued", "running"] } });
+    return this.options.activeJobs(tenant.organizationId, mediaId);
   }
 
   private async find(tenant: TenantScope, mediaId: string): Promise<Media> {

@@ -10,13 +10,14 @@ import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
-import { loadConfig } from "../config/config.js";
-import { FailedPreconditionError, NotFoundError } from "../errors/errors.js";
-import { AuditEvent } from "../audit/audit-event.entity.js";
+import { loadConfig } from "../platform/config/config.js";
+import { activeJobsOfMedia } from "../jobs/active-jobs.js";
+import { FailedPreconditionError, NotFoundError } from "../platform/errors/errors.js";
+import { AuditEvent } from "../identity/audit/audit-event.entity.js";
 import { Job } from "../jobs/job.entity.js";
 import { Media } from "./media.entity.js";
 import { MediaLibrary } from "./media-library.js";
-import { makeMediaFiles, principalOf, putParts, putSingle, sha256, uploadByPut, uploadByStream, type MediaFiles } from "./testing.js";
+import { makeMediaFiles, principalOf, putParts, putSingle, sha256, uploadByPut, uploadByStream, type MediaFiles } from "../../gateway/testing/media.js";
 
 const MiB = 1024 * 1024;
 const env = { MULTIPART_THRESHOLD_BYTES: String(6 * MiB), MULTIPART_PART_BYTES: String(5 * MiB) };
@@ -171,7 +172,7 @@ describe("deleting", () => {
 describe("a check that takes longer than CompleteUpload waits", () => {
   it("answers PROCESSING, then the item becomes READY; a retry meanwhile answers PROCESSING too", async () => {
     const owner = await registerOwner(h);
-    const impatient = new MediaLibrary(h.testDb.db, h.blobs!.store, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, completeWaitMs: 0 });
+    const impatient = new MediaLibrary(h.testDb.db, h.blobs!.store, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, activeJobs: activeJobsOfMedia(h.testDb.db), completeWaitMs: 0 });
     try {
       const created = await media(owner).createUpload({ filename: "slow.wav", sizeBytes: BigInt(files.wav.length) });
       await putSingle(created.target, files.wav);
@@ -206,7 +207,7 @@ describe("a check cut short", () => {
         };
       },
     });
-    const stopping = new MediaLibrary(h.testDb.db, slow, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, completeWaitMs: 0 });
+    const stopping = new MediaLibrary(h.testDb.db, slow, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, activeJobs: activeJobsOfMedia(h.testDb.db), completeWaitMs: 0 });
     const created = await media(owner).createUpload({ filename: "shutdown.wav", sizeBytes: BigInt(files.wav.length) });
     await putSingle(created.target, files.wav);
     const mediaId = created.media!.mediaId;

@@ -12,8 +12,9 @@ import { startIdentityGateway, type IdentityGateway } from "../../gateway/testin
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { Media } from "./media.entity.js";
 import { MediaLibrary } from "./media-library.js";
-import { loadConfig } from "../config/config.js";
-import { DeadlineExceededError } from "../errors/errors.js";
+import { loadConfig } from "../platform/config/config.js";
+import { activeJobsOfMedia } from "../jobs/active-jobs.js";
+import { DeadlineExceededError } from "../platform/errors/errors.js";
 import {
   makeLongWav,
   makeMediaFiles,
@@ -25,7 +26,7 @@ import {
   uploadByPut,
   uploadByStream,
   type MediaFiles,
-} from "./testing.js";
+} from "../../gateway/testing/media.js";
 
 const MiB = 1024 * 1024;
 // Small limits, so that multipart, oversize and too-long cases need only small files.
@@ -309,7 +310,7 @@ describe("bad uploads", () => {
 
     it("gives up on a stream that stops sending, keeping nothing", async () => {
       const before = await count();
-      const impatient = new MediaLibrary(h.testDb.db, h.blobs!.store, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, idleMs: 200 });
+      const impatient = new MediaLibrary(h.testDb.db, h.blobs!.store, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, activeJobs: activeJobsOfMedia(h.testDb.db), idleMs: 200 });
       async function* stalls() {
         yield files.wav.subarray(0, 1000);
         await new Promise((r) => setTimeout(r, 3000));

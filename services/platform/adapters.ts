@@ -7,9 +7,9 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { Config, StorageConfig } from "../config/config.js";
-import { openDatabase, redactUrl, type Database } from "../database/database.js";
-import { createBlobStore, type BlobStore, type BlobStoreConfig } from "../storage/index.js";
+import type { Config, StorageConfig } from "./config/config.js";
+import { openDatabase, redactUrl, type Database, type EntityList } from "./database/database.js";
+import { createBlobStore, type BlobStore, type BlobStoreConfig } from "./blobs/index.js";
 import { openInference } from "./inference.js";
 import type { InferenceClient } from "../../inference/client/index.js";
 import type { DependencyCheck } from "./readiness.js";
@@ -33,11 +33,13 @@ export interface Adapters {
 }
 
 export interface AdapterOptions {
+  /** The mapped entities (services/app/entities.ts): the composition root hands them to the database. */
+  entities: EntityList;
   /** Where adapters register their metrics (the inference client's); a private registry when left out. */
   registry?: Registry;
 }
 
-export async function openAdapters(config: Config, logger: Logger, options: AdapterOptions = {}): Promise<Adapters> {
+export async function openAdapters(config: Config, logger: Logger, options: AdapterOptions): Promise<Adapters> {
   const closers: Array<() => Promise<void>> = [];
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) {
@@ -48,7 +50,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     await mkdir(config.dataDir, { recursive: true });
 
     const where = config.database.url ? redactUrl(config.database.url) : `PGlite in ${path.resolve(config.dataDir, "pglite")}`;
-    const database = await dependency("database", where, () => openDatabase(config.database, logger));
+    const database = await dependency("database", where, () => openDatabase(config.database, options.entities, logger));
     closers.push(() => database.close());
 
     const redisUrl = config.redis?.url;

@@ -4,7 +4,7 @@
 import path from "node:path";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { InferenceConfig } from "../config/config.js";
+import type { InferenceConfig } from "./config/config.js";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { startSidecar } from "../../inference/local/server.js";
 import type { DependencyCheck } from "./readiness.js";

@@ -4,7 +4,7 @@ export type { Logger };
 
 /**
  * JSON logs to stdout, one object per line, stamped with the process role ("gateway",
- * "worker"); every line of a request carries request_id (gateway/interceptors/request-context).
+ * "worker"); every line of a request carries request_id (services/platform/request-context.ts, filled in by the gateway).
  */
 export function createLogger(level: LevelWithSilent, destination?: pino.DestinationStream, role = "gateway"): Logger {
   return pino(

@@ -19,7 +19,7 @@ import {
   type TranscriptSegment as SegmentMessage,
   type TranscriptService,
 } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
-import { principalOf } from "../auth/context.js";
+import { principalOf } from "../identity/auth/context.js";
 import type { Segment } from "./segment.entity.js";
 import type { TranscriptSearch } from "./search.js";
 import type { Transcripts, TranscriptView } from "./transcripts.js";

@@ -2,9 +2,9 @@
 // Arabic stemmer: مكالمة finds المكالمات; it also drops diacritics and tatweel, folds hamza seats and reads
 // Arabic-Indic digits), web-search syntax (words, "phrases", OR, -word), ts_rank per segment summed per
 // transcript, and ts_headline snippets whose marks become ranges.
-import type { Database } from "../database/database.js";
-import { decodeOffset, encodeOffset, pageSize } from "../database/paging.js";
-import { InvalidArgumentError } from "../errors/errors.js";
+import type { Database } from "../platform/database/database.js";
+import { decodeOffset, encodeOffset, pageSize } from "../platform/database/paging.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { normalizeArabic } from "../arabic-text/index.js";
 
 export interface SearchInput {

@@ -1,26 +1,6 @@
-// Fixtures for the transcript, export and usage suites: a job or live session as the jobs and live
-// branches would leave it, and a transcript written through Transcripts.create as their runners will.
-import type { Database } from "../database/database.js";
-import { Job } from "../jobs/job.entity.js";
-import { LiveSession } from "../live-sessions/live-session.entity.js";
-import { Media } from "../media/media.entity.js";
+// Fixtures for the transcript, export and usage suites: a transcript as Transcripts.create receives it
+// from the job runner and the live-session engine (services/app/testing.ts seeds the job or session).
 import type { NewTranscript } from "./transcripts.js";
-
-/** A queued job over a fresh media row of the organisation; returns the job id. */
-export async function seedJob(database: Database, organizationId: string, filename = "مكالمة-خدمة-العملاء.wav"): Promise<{ jobId: string; mediaId: string }> {
-  const em = database.fork();
-  const media = em.create(Media, { organization: organizationId, filename, contentType: "audio/wav", storageKey: `orgs/${organizationId}/media/${crypto.randomUUID()}.wav` });
-  const job = em.create(Job, { organization: organizationId, media });
-  await em.flush();
-  return { jobId: job.id, mediaId: media.id };
-}
-
-export async function seedLiveSession(database: Database, organizationId: string): Promise<string> {
-  const em = database.fork();
-  const session = em.create(LiveSession, { organization: organizationId, expiresAt: new Date(Date.now() + 60_000) });
-  await em.flush();
-  return session.id;
-}
 
 /**
  * A two-party call on a stereo recording, as the batch pipeline returns it (seconds, channels from 0,

@@ -1,16 +1,16 @@
 import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
-import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
-import { notDeletedFilter } from "../database/soft-delete.js";
-import { Job } from "../jobs/job.entity.js";
-import { LiveSession } from "../live-sessions/live-session.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { BaseEntity, BaseEntitySchema, type ProducerRef } from "../platform/database/base.entity.js";
+import { notDeletedFilter } from "../platform/database/soft-delete.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
 
 /** The result of a job or a live session: full text here, timed pieces in segments. */
 export class Transcript extends BaseEntity {
   organization!: Organization;
   /** Unique: a job writes its transcript once, even when a killed worker runs the last step again. */
-  job: Job | null = null;
-  liveSession: LiveSession | null = null;
+  /** The job that produced it (by entity name: the jobs capability sits above this one). */
+  job: ProducerRef | null = null;
+  /** The live session that produced it, likewise. */
+  liveSession: ProducerRef | null = null;
   /** BCP-47, e.g. "ar", "ar-EG". */
   languageCode!: string;
   /** What lists and exports show; the producer's choice (the media's file name for a job). */
@@ -34,8 +34,8 @@ export const TranscriptSchema = new EntitySchema<Transcript, BaseEntity>({
   properties: {
     organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
     // A transcript outlives the job or session that produced it.
-    job: { kind: "m:1", entity: () => Job, nullable: true, deleteRule: "set null", unique: true },
-    liveSession: { kind: "m:1", entity: () => LiveSession, nullable: true, deleteRule: "set null", unique: true },
+    job: { kind: "m:1", entity: "Job", nullable: true, deleteRule: "set null", unique: true },
+    liveSession: { kind: "m:1", entity: "LiveSession", nullable: true, deleteRule: "set null", unique: true },
     languageCode: { type: "text" },
     title: { type: "text", default: "" },
     model: { type: "text", nullable: true },

@@ -8,10 +8,11 @@ import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { Segment } from "./segment.entity.js";
-import { seedJob, seedLiveSession, stereoCall } from "./testing.js";
+import { stereoCall } from "./testing.js";
+import { seedJob, seedLiveSession } from "../app/testing.js";
 import type { Transcripts } from "./transcripts.js";
-import { billableSeconds, transcriptFromPipeline } from "./from-pipeline.js";
-import type { AudioPipelineResult } from "../batch/pipeline/index.js";
+import { billableSeconds, transcriptFromPipeline } from "../jobs/pipeline-transcript.js";
+import type { AudioPipelineResult } from "../jobs/pipeline/index.js";
 
 let h: IdentityGateway;
 let transcripts: Transcripts;

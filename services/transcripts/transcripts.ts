@@ -1,14 +1,12 @@
 // Transcripts: written once by the job runner or the live-session engine, then read, corrected, searched
 // and deleted by users. Every query runs inside the caller's organisation (TenantScope for entities, an
 // explicit `organization_id = ?` in the raw SQL below).
-import { LockMode, UniqueConstraintViolationException } from "@mikro-orm/core";
-import type { Database } from "../database/database.js";
-import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
-import { TenantScope } from "../database/tenant-scope.js";
-import { AbortedError, InvalidArgumentError, NotFoundError } from "../errors/errors.js";
-import type { Principal } from "../auth/principal.js";
-import { Job } from "../jobs/job.entity.js";
-import { LiveSession } from "../live-sessions/live-session.entity.js";
+import { type FilterQuery, LockMode, UniqueConstraintViolationException } from "@mikro-orm/core";
+import type { Database } from "../platform/database/database.js";
+import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
+import { TenantScope } from "../platform/database/tenant-scope.js";
+import { AbortedError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
+import type { Principal } from "../identity/auth/principal.js";
 import { Segment, type SegmentEdit, type SegmentWord } from "./segment.entity.js";
 import { Speaker } from "./speaker.entity.js";
 import { Transcript } from "./transcript.entity.js";
@@ -121,8 +119,8 @@ export class Transcripts {
     try {
       return await this.database.fork().transactional(async (em) => {
         const tenant = new TenantScope(em, organizationId);
-        if (input.jobId && !(await tenant.findOne(Job, { id: input.jobId }))) throw new NotFoundError("job", input.jobId);
-        if (input.liveSessionId && !(await tenant.findOne(LiveSession, { id: input.liveSessionId }))) {
+        if (input.jobId && !(await producerExists(tenant, "Job", input.jobId))) throw new NotFoundError("job", input.jobId);
+        if (input.liveSessionId && !(await producerExists(tenant, "LiveSession", input.liveSessionId))) {
           throw new NotFoundError("live session", input.liveSessionId);
         }
         const transcript = tenant.create(Transcript, {
@@ -233,7 +231,7 @@ export class Transcripts {
     };
     const rows = await tenant.find(
       Transcript,
-      { ...(input.mediaId ? { job: { media: input.mediaId } } : {}), ...(Object.keys(createdAt).length ? { createdAt } : {}) },
+      { ...(input.mediaId ? { job: { media: input.mediaId } } : {}), ...(Object.keys(createdAt).length ? { createdAt } : {}) } as FilterQuery<Transcript>,
       { orderBy: { createdAt: "desc", id: "desc" }, limit: limit + 1, offset },
     );
     const page = rows.slice(0, limit);
@@ -432,4 +430,15 @@ function validateNewTranscript(input: NewTranscript): void {
       throw new InvalidArgumentError(`segments[${i}].channel`, `must be from 0 to ${input.channels - 1}`);
     }
   });
+}
+
+/** A row of the job or live session that produced a transcript, as far as this capability needs to know it. */
+interface ProducerRow {
+  id: string;
+  organization: unknown;
+}
+
+/** The organisation's job or live session exists; named by entity, as the transcript's relations are. */
+async function producerExists(tenant: TenantScope, entity: "Job" | "LiveSession", id: string): Promise<boolean> {
+  return (await tenant.count<ProducerRow>(entity, { id } as FilterQuery<ProducerRow>)) > 0;
 }

@@ -13,8 +13,8 @@ import {
   type UsageService,
   type UsageTotals as TotalsMessage,
 } from "../../proto/gen/arabicstt/v1/usage_pb.js";
-import { principalOf } from "../auth/context.js";
-import { UnimplementedError } from "../errors/errors.js";
+import { principalOf } from "../identity/auth/context.js";
+import { UnimplementedError } from "../platform/errors/errors.js";
 import type { Usage, UsageGranularity, UsageTotals } from "./usage.js";
 
 const granularities: Record<GranularityMessage, UsageGranularity> = {

@@ -1,8 +1,6 @@
 import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
-import { BaseEntity, BaseEntitySchema } from "../database/base.entity.js";
-import { Job } from "../jobs/job.entity.js";
-import { LiveSession } from "../live-sessions/live-session.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { BaseEntity, BaseEntitySchema, type ProducerRef } from "../platform/database/base.entity.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
 
 export const USAGE_KINDS = ["live", "batch"] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
@@ -15,8 +13,10 @@ export class UsageRecord extends BaseEntity {
   organization!: Organization;
   kind!: UsageKind;
   seconds!: number;
-  job: Job | null = null;
-  liveSession: LiveSession | null = null;
+  /** The job that produced it (by entity name: the jobs capability sits above this one). */
+  job: ProducerRef | null = null;
+  /** The live session that produced it, likewise. */
+  liveSession: ProducerRef | null = null;
   recordedAt: Opt<Date> = new Date();
 }
 
@@ -29,8 +29,8 @@ export const UsageRecordSchema = new EntitySchema<UsageRecord, BaseEntity>({
     kind: { enum: true, items: [...USAGE_KINDS] },
     seconds: { type: new DecimalType("number"), precision: 14, scale: 3 },
     // Billing history outlives the job or session it measured.
-    job: { kind: "m:1", entity: () => Job, nullable: true, deleteRule: "set null", unique: true },
-    liveSession: { kind: "m:1", entity: () => LiveSession, nullable: true, deleteRule: "set null", unique: true },
+    job: { kind: "m:1", entity: "Job", nullable: true, deleteRule: "set null", unique: true },
+    liveSession: { kind: "m:1", entity: "LiveSession", nullable: true, deleteRule: "set null", unique: true },
     recordedAt: { type: "datetime", defaultRaw: "now()" },
   },
   indexes: [{ properties: ["organization", "recordedAt"] }],

@@ -1,9 +1,9 @@
 // Usage: billable audio seconds per organisation, recorded once per job or live session, summed per
 // hour, day or month for GetUsage, and held against the plan's monthly quota for GetQuota and for the
 // checks at CreateJob and stream start.
-import type { Database } from "../database/database.js";
-import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../errors/errors.js";
-import { Organization } from "../orgs/organization.entity.js";
+import type { Database } from "../platform/database/database.js";
+import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../platform/errors/errors.js";
+import { Organization } from "../identity/orgs/organization.entity.js";
 import type { UsageKind } from "./usage-record.entity.js";
 
 export type UsageGranularity = "hour" | "day" | "month";

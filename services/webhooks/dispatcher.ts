@@ -4,7 +4,7 @@
 // and any dispatcher picks them up again. Nothing lives only in memory: a restart loses no delivery.
 import type { Logger } from "pino";
 import { Counter, Histogram, Registry } from "prom-client";
-import type { Database } from "../database/database.js";
+import type { Database } from "../platform/database/database.js";
 import { WebhookDelivery } from "./webhook-delivery.entity.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 import type { SecretBox } from "./secret-box.js";

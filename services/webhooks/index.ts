@@ -3,9 +3,9 @@
 // the gateway (gateway/webhooks.ts).
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { Config } from "../config/config.js";
-import type { Database } from "../database/database.js";
-import type { AuditLog } from "../audit/audit-log.js";
+import type { Config } from "../platform/config/config.js";
+import type { Database } from "../platform/database/database.js";
+import type { AuditLog } from "../identity/audit/audit-log.js";
 import { Webhooks } from "./webhooks.js";
 import { DeliveryDispatcher } from "./dispatcher.js";
 import { SecretBox, resolveSecretBoxKey } from "./secret-box.js";

@@ -4,7 +4,7 @@
 // then uses, so a DNS name that later points inside (DNS rebinding) is refused too.
 import { BlockList, isIP } from "node:net";
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 
 /** Networks that are not the public internet (IANA special-purpose registries, plus the metadata services). */
 const NON_PUBLIC_V4 = [

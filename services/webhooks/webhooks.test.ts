@@ -3,7 +3,7 @@
 // the delivery log, redelivery, secret rotation, restarts and the SSRF guard.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Code } from "@connectrpc/connect";
-import { InvalidArgumentError } from "../errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { toJson } from "@bufbuild/protobuf";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import {
@@ -16,7 +16,7 @@ import {
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, joinAs, type TestAccount } from "../../gateway/testing/accounts.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
-import { anonymousCaller } from "../auth/principal.js";
+import { anonymousCaller } from "../identity/auth/principal.js";
 import { startTestReceiver, type TestReceiver } from "./testing.js";
 import { verifyWebhookSignature } from "./signature.js";
 import { Webhooks } from "./webhooks.js";

@@ -2,12 +2,12 @@
 // delivery row per matching endpoint and nothing else; the database is the source of truth and the
 // DeliveryDispatcher (./dispatcher.ts) sends whatever is due, in this process or another.
 import { randomUUID } from "node:crypto";
-import type { Database } from "../database/database.js";
-import { TenantScope } from "../database/tenant-scope.js";
-import { decodeOffset, encodeOffset, pageSize, type Page } from "../database/paging.js";
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../errors/errors.js";
-import type { AuditLog } from "../audit/audit-log.js";
-import type { Caller, Principal } from "../auth/principal.js";
+import type { Database } from "../platform/database/database.js";
+import { TenantScope } from "../platform/database/tenant-scope.js";
+import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
+import type { AuditLog } from "../identity/audit/audit-log.js";
+import type { Caller, Principal } from "../identity/auth/principal.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 import { WebhookDelivery, type WebhookDeliveryStatus } from "./webhook-delivery.entity.js";
 import { newWebhookSecret } from "./signature.js";

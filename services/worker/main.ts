@@ -5,16 +5,17 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { ConfigError, loadConfig } from "../config/config.js";
+import { ConfigError, loadConfig } from "../platform/config/config.js";
 import { createLogger } from "../platform/logger.js";
 import { StartupError, openAdapters } from "../platform/adapters.js";
 import { Readiness } from "../platform/readiness.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp } from "../platform/probes.js";
 import { createJobsCapability } from "../jobs/capability.js";
 import { jobEvents } from "../jobs/job-events.js";
-import { AuditLog } from "../audit/audit-log.js";
+import { AuditLog } from "../identity/audit/audit-log.js";
 import { Usage } from "../usage/usage.js";
 import { openWebhooks } from "../webhooks/index.js";
+import { entities } from "../app/entities.js";
 
 let config;
 try {
@@ -30,7 +31,7 @@ const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 let adapters;
 try {
-  adapters = await openAdapters(config, logger, { registry });
+  adapters = await openAdapters(config, logger, { entities, registry });
 } catch (err) {
   if (!(err instanceof StartupError)) throw err;
   logger.fatal(err.message);

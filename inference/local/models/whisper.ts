@@ -42,7 +42,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { DataType, type ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
-import { ResourceExhaustedError, UnavailableError } from "../../../services/errors/errors.js";
+import { ResourceExhaustedError, UnavailableError } from "../../../services/platform/errors/errors.js";
 import { InferenceInputError, type InferParameters, type LocalModel, type ModelReadiness, type Tensor } from "../model.js";
 import { asrItems, asrOutputs, type AsrResult, type AsrSegment, type AsrWord } from "./asr.js";
 import type { HostReply, HostRequest, HostSegment } from "./whisper-host.js";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InvalidArgumentError } from "../../errors/errors.js";
+import { InvalidArgumentError } from "../../platform/errors/errors.js";
 import { DEFAULT_EXPORT_OPTIONS, resolveExportOptions } from "./export-options.js";
 import { renderExport } from "./index.js";
 import { callTranscript } from "./test-fixture.js";

@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from "../../errors/errors.js";
+import { InvalidArgumentError } from "../../platform/errors/errors.js";
 
 /** How an export is laid out (ExportOptions in export.proto); options that do not apply to a format are ignored. */
 export interface ExportOptions {

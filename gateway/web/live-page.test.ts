@@ -1,0 +1,93 @@
+// The live page in a real browser: Chromium (Debian's, driven by playwright-core) opens /live,
+// takes a WAV file of keypad tones as its microphone, streams it through the live-session trio
+// with Connect-Web, and shows the keys as a final result, right to left.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser } from "playwright-core";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
+import { startSidecar, type Sidecar } from "../../inference/local/server.js";
+import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
+import { createStreamDecoder } from "../../services/audio/index.js";
+import { InProcessBus } from "../../services/speech/bus.js";
+import { LiveRecognizer } from "../../services/speech/live-recognition.js";
+import { LiveSessions } from "../../services/speech/live-sessions.js";
+import { ModelCatalog } from "../../services/speech/model-catalog.js";
+import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { productRoutes } from "../routes.js";
+import { TEST_CREDENTIAL, testAuthenticator } from "../testing/auth.js";
+import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
+import { speechService } from "../../services/speech/speech-service.js";
+import { livePageRoute } from "./live-page.js";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; apt-get install chromium)`, () => {
+  let audio: AudioDir;
+  let weightsDir: string;
+  let sidecar: Sidecar;
+  let inference: InferenceClient;
+  let sessions: LiveSessions;
+  let gateway: TestGateway;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    audio = await createAudioDir();
+    weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-live-weights-"));
+    sidecar = await startSidecar({
+      host: "127.0.0.1",
+      port: 0,
+      modelsDir: fileURLToPath(new URL("../../inference/models/", import.meta.url)),
+      weightsDir,
+      logger: pino({ level: "silent" }),
+    });
+    inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
+    const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder });
+    sessions = new LiveSessions({ recognizer, bus: new InProcessBus() });
+    gateway = await startTestGateway({
+      authenticator: testAuthenticator(),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference), sessions }) }),
+      httpRoutes: [livePageRoute()],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await sessions?.stop();
+    await gateway?.drain();
+    inference?.close();
+    await sidecar?.close();
+    await audio?.remove();
+    if (weightsDir) await rm(weightsDir, { recursive: true, force: true });
+  });
+
+  it("streams the microphone through the live-session trio and shows the final result", async () => {
+    // Chromium loops the file: the keys, then silence long enough for the endpoint.
+    await soxDtmf("159#", audio.path("keys.wav"), { rate: 16_000, leadMs: 600, toneMs: 150, gapMs: 150 });
+    await sox("-D", audio.path("keys.wav"), "-r", "48000", audio.path("mic.wav"), "pad", "0", "3");
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        `--use-file-for-fake-audio-capture=${audio.path("mic.wav")}`,
+        "--autoplay-policy=no-user-gesture-required",
+        "--no-sandbox",
+      ],
+    });
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (err) => errors.push(err.message));
+    await page.goto(`http://127.0.0.1:${gateway.httpPort}/live?model=dtmf#key=${TEST_CREDENTIAL}`);
+    expect(await page.locator("html").getAttribute("dir")).toBe("rtl");
+    await page.click("#start");
+    await page.locator(".final", { hasText: "159#" }).first().waitFor({ timeout: 30_000 });
+    await page.click("#stop");
+    await page.locator("#status", { hasText: "انتهت الجلسة" }).waitFor({ timeout: 15_000 });
+    expect(errors).toEqual([]);
+  }, 60_000);
+});

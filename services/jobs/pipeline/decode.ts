@@ -1,0 +1,209 @@
+// Stage 2: any file ffmpeg reads → 16 kHz FP32 PCM, one array per channel, optionally denoised,
+// loudness-normalised. Channels stay separate (a stereo call is two speakers, diarized by channel).
+//
+// ffmpeg writes interleaved f32le to stdout; `decodeStream` reads it as an async iterable, so a
+// slow consumer pauses ffmpeg through the pipe (backpressure from awaiting) and at most one pipe
+// read is held beyond what the consumer keeps. `decodeAudio` keeps everything: 64 KB per second per
+// channel (about 230 MB per hour per channel), which the plan's duration limit bounds.
+//
+// Progress is the samples read from stdout against the probed duration, not `-progress pipe:2`:
+// stderr stays a plain log whose tail goes into errors, and counting what the consumer has
+// actually received is the truer measure when backpressure holds ffmpeg back.
+//
+// Loudness: single-pass `loudnorm` (its dynamic mode). Two-pass (measure the whole file, then
+// apply one linear gain) hits the target exactly and keeps the dynamics untouched, but decodes the
+// file twice and cannot stream. The target here is not broadcast compliance: it is bringing quiet
+// and hot recordings into the range the VAD and recognisers were trained on, and the dynamic
+// mode's slow gain changes (3 s look-ahead) do that without a second pass. Gain is linked across
+// channels, so their relative levels (which channel is silent) survive.
+import { spawn, type ChildProcess } from "node:child_process";
+import { InvalidArgumentError } from "../../platform/errors/errors.js";
+import { inputUrl, UnusableMediaError, type MediaProbe } from "../../audio/probe.js";
+
+/** The rate every model takes. */
+export const PIPELINE_SAMPLE_RATE = 16_000;
+
+export interface DenoiseOptions {
+  /** FFT denoiser (`afftdn`), no model needed. Default true when denoising is asked for. */
+  fft?: boolean;
+  /**
+   * An RNNoise model file for `arnndn` (e.g. one of the `rnnoise-models` .rnnn files), from
+   * configuration. Only letters, digits and `_ . / -` are allowed in the path, so it needs no
+   * filtergraph escaping.
+   */
+  rnnoiseModel?: string;
+}
+
+export interface DecodeOptions {
+  /** What probeMedia found: which stream to decode, how many channels, how long (for progress). */
+  probe: Pick<MediaProbe, "channels" | "streamIndex" | "durationSeconds">;
+  /** Denoise before normalising: true for `afftdn` alone, or which denoisers. Default none. */
+  denoise?: boolean | DenoiseOptions;
+  /** EBU R128 loudness normalisation (single pass). Default true. */
+  loudnorm?: boolean;
+  /** Kills ffmpeg (SIGKILL); the decode then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Share of the file decoded so far, 0–1, from the samples written against the probed duration. */
+  onProgress?: (fraction: number) => void;
+  /** Called with ffmpeg's process id once it is spawned (tests check that abort ends it). */
+  onSpawn?: (pid: number) => void;
+  /** ffmpeg executable. Default "ffmpeg" on PATH. */
+  ffmpegPath?: string;
+}
+
+/** Decoded audio: `channels[c][i]` is sample i of channel c, at `sampleRate`. */
+export interface DecodedAudio {
+  sampleRate: number;
+  channels: Float32Array[];
+}
+
+/** ffmpeg failed on a file that ffprobe accepted; `stderrTail` holds its last words. */
+export class DecodeFailedError extends UnusableMediaError {
+  constructor(
+    detail: string,
+    readonly stderrTail: string,
+  ) {
+    super("corrupt", detail);
+  }
+}
+
+const STDERR_TAIL_BYTES = 4_096;
+
+/** The `-af` filter chain for these options, or undefined when there is nothing to apply. */
+export function audioFilters(options: Pick<DecodeOptions, "denoise" | "loudnorm">): string | undefined {
+  const filters: string[] = [];
+  const denoise: DenoiseOptions | undefined = options.denoise === true ? { fft: true } : options.denoise || undefined;
+  if (denoise) {
+    if (denoise.fft ?? true) filters.push("afftdn");
+    if (denoise.rnnoiseModel !== undefined) {
+      if (!/^[\w./-]+$/.test(denoise.rnnoiseModel)) {
+        throw new InvalidArgumentError("denoise.rnnoise_model", "the RNNoise model path may hold only letters, digits and _ . / -");
+      }
+      filters.push(`arnndn=m=${denoise.rnnoiseModel}`);
+    }
+  }
+  // Denoise first: normalising first would raise the noise floor the denoisers estimate.
+  if (options.loudnorm ?? true) filters.push("loudnorm=I=-16:TP=-1.5:LRA=11");
+  return filters.length > 0 ? filters.join(",") : undefined;
+}
+
+/** ffmpeg's arguments for a decode of `file` with these options. */
+export function ffmpegDecodeArgs(file: string, options: DecodeOptions): string[] {
+  const filters = audioFilters(options);
+  return [
+    ...["-nostdin", "-hide_banner", "-v", "error"],
+    ...["-i", inputUrl(file)],
+    ...["-map", `0:${options.probe.streamIndex}`, "-vn", "-sn", "-dn"],
+    ...(filters ? ["-af", filters] : []),
+    // -ac with the probed count changes nothing in a well-formed file; it pins the count the
+    // de-interleaving relies on should a stream change its layout part way through.
+    ...["-ac", String(options.probe.channels), "-ar", String(PIPELINE_SAMPLE_RATE)],
+    ...["-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
+  ];
+}
+
+/**
+ * Decodes `file` and yields blocks of PCM, one Float32Array per channel per block (equal lengths),
+ * in order. Breaking out of the loop, or aborting, kills ffmpeg.
+ */
+export async function* decodeStream(file: string, options: DecodeOptions): AsyncGenerator<Float32Array[]> {
+  options.signal?.throwIfAborted();
+  const channelCount = options.probe.channels;
+  const frameBytes = 4 * channelCount;
+  const ffmpeg = options.ffmpegPath ?? "ffmpeg";
+  const child = spawn(ffmpeg, ffmpegDecodeArgs(file, options), { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = exitOf(child);
+  let stderrTail = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString("utf8")).slice(-STDERR_TAIL_BYTES);
+  });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  };
+  options.signal?.addEventListener("abort", kill, { once: true });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
+
+  let pending = new Uint8Array(0);
+  let samples = 0;
+  const duration = options.probe.durationSeconds;
+  try {
+    for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      // Join with the previous read's partial frame into a fresh (hence 4-byte aligned) buffer.
+      const bytes = new Uint8Array(pending.length + chunk.length);
+      bytes.set(pending);
+      bytes.set(chunk, pending.length);
+      const frames = Math.floor(bytes.length / frameBytes);
+      pending = bytes.slice(frames * frameBytes);
+      if (frames === 0) continue;
+      // f32le read through a native Float32Array: every platform Node supports here is little-endian.
+      const interleaved = new Float32Array(bytes.buffer, 0, frames * channelCount);
+      const block = Array.from({ length: channelCount }, () => new Float32Array(frames));
+      for (let i = 0, k = 0; i < frames; i++) for (let c = 0; c < channelCount; c++, k++) block[c]![i] = interleaved[k]!;
+      samples += frames;
+      if (duration > 0) options.onProgress?.(Math.min(1, samples / PIPELINE_SAMPLE_RATE / duration));
+      yield block;
+    }
+    const { code, signal: killedBy, spawnError } = await exited;
+    options.signal?.throwIfAborted();
+    if (spawnError) {
+      throw (spawnError as NodeJS.ErrnoException).code === "ENOENT" ? new Error(`${ffmpeg} is not installed (apt-get install ffmpeg)`) : spawnError;
+    }
+    if (code !== 0) {
+      const tail = cleanTail(stderrTail, file);
+      throw new DecodeFailedError(`ffmpeg could not decode the audio (${killedBy ? `killed by ${killedBy}` : `exit code ${code}`}): ${lastLines(tail) || "no message"}`, tail);
+    }
+    if (samples === 0) throw new DecodeFailedError("ffmpeg decoded no audio samples from the file", cleanTail(stderrTail, file));
+    options.onProgress?.(1);
+  } finally {
+    options.signal?.removeEventListener("abort", kill);
+    kill();
+    await exited;
+  }
+}
+
+/** Decodes the whole file into memory: one 16 kHz Float32Array per channel. */
+export async function decodeAudio(file: string, options: DecodeOptions): Promise<DecodedAudio> {
+  const channelCount = options.probe.channels;
+  // Sized from the probed duration (plus slack for resampler and codec padding), grown by
+  // doubling only if the header understated it, so a long file is not copied over and over.
+  let capacity = Math.ceil((options.probe.durationSeconds + 1) * PIPELINE_SAMPLE_RATE);
+  let channels = Array.from({ length: channelCount }, () => new Float32Array(capacity));
+  let length = 0;
+  for await (const block of decodeStream(file, options)) {
+    const n = block[0]!.length;
+    if (length + n > capacity) {
+      capacity = Math.max(capacity * 2, length + n);
+      channels = channels.map((old) => {
+        const grown = new Float32Array(capacity);
+        grown.set(old.subarray(0, length));
+        return grown;
+      });
+    }
+    block.forEach((samples, c) => channels[c]!.set(samples, length));
+    length += n;
+  }
+  return { sampleRate: PIPELINE_SAMPLE_RATE, channels: channels.map((c) => c.slice(0, length)) };
+}
+
+function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }> {
+  return new Promise((resolve) => {
+    let spawnError: Error | undefined;
+    child.once("error", (err) => {
+      spawnError = err;
+      // A process that never started emits no "close" on some Node versions.
+      if (child.pid === undefined) resolve({ code: null, signal: null, spawnError });
+    });
+    child.once("close", (code, signal) => resolve({ code, signal, spawnError }));
+  });
+}
+
+/** ffmpeg's stderr without the input's path (the server's path is not the uploader's business). */
+function cleanTail(stderr: string, file: string): string {
+  return stderr.split(inputUrl(file)).join("<input>").split(file).join("<input>").trim();
+}
+
+/** ffmpeg's last few lines (a reason often spans two: what failed, then a hint), without "[demuxer @ 0x...]". */
+function lastLines(text: string, count = 3): string {
+  const lines = text.split("\n").map((l) => l.replace(/^\[[^\]]*\]\s*/, "").trim()).filter((l) => l !== "");
+  return lines.slice(-count).join(" / ").slice(-400);
+}

@@ -1,0 +1,189 @@
+// The audio half of the batch pipeline (DESIGN.md decision 7): probe → decode (denoise,
+// loudness) → VAD or energy gate → chunks of at most 30 s → ASR → diarization. Each stage is a
+// pure function of its inputs in its own module, so the job runner can persist what a stage
+// returns and resume from there; runAudioPipeline composes them in one call for the runner (and
+// the tests). No queue, no database here.
+import type { InferenceClient } from "../../../inference/client/index.js";
+import { decodeAudio, type DenoiseOptions } from "./decode.js";
+import { diarize, type Diarization, type DiarizeOptions, type Speaker } from "./diarize.js";
+import { probeMedia, type MediaProbe } from "../../audio/probe.js";
+import { recognizeChunks, type RecognitionChunk } from "./recognize.js";
+import { gateOf, segmentChannel, type ChunkOptions, type Gate, type RegionOptions, type TimeSpan } from "./segment.js";
+
+export { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../../audio/probe.js";
+export { decodeAudio, decodeStream, audioFilters, DecodeFailedError, PIPELINE_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type DenoiseOptions } from "./decode.js";
+export { speechRegions, chunkRegions, energyProbabilities, detectSpeech, segmentChannel, gateOf, type Chunk, type TimeSpan, type Gate } from "./segment.js";
+export { recognizeChunks, mapLimited, type RecognitionChunk, type RecognizedChunk } from "./recognize.js";
+export { diarize, clusterEmbeddings, cosineDistance, type Diarization, type Speaker } from "./diarize.js";
+
+export type PipelineStage = "probe" | "decode" | "segment" | "recognize" | "diarize";
+
+export interface PipelineProgress {
+  stage: PipelineStage;
+  /** Share of this stage done, 0–1. */
+  stageFraction: number;
+  /** Share of the whole pipeline done, 0–1 (stages weighted by their usual share of the time). */
+  fraction: number;
+}
+
+export interface AudioPipelineOptions {
+  client: InferenceClient;
+  /** ASR model of the repository ("whisper", "dtmf"). */
+  model: string;
+  /** Language code ("ar"); the model detects it when left out. */
+  language?: string;
+  prompt?: string;
+  /** Denoise before recognition: true for `afftdn`, or which denoisers. Default none. */
+  denoise?: boolean | DenoiseOptions;
+  /** Loudness normalisation. Default true. */
+  loudnorm?: boolean;
+  /** ASR requests in flight. Default 4. */
+  concurrency?: number;
+  segmentation?: RegionOptions & ChunkOptions;
+  diarization?: Pick<DiarizeOptions, "threshold" | "maxSpeakers" | "minSpeakers">;
+  signal?: AbortSignal;
+  onProgress?: (progress: PipelineProgress) => void;
+}
+
+export interface PipelineWord {
+  word: string;
+  start: number;
+  end: number;
+  /** The model's probability of the word, 0–1. */
+  confidence: number;
+}
+
+export interface PipelineSegment {
+  channel: number;
+  speaker: string;
+  start: number;
+  end: number;
+  text: string;
+  /** Mean of the words' probabilities; exp(average log-probability) when the model gave no words. */
+  confidence: number;
+  words: PipelineWord[];
+}
+
+export interface ChannelSummary {
+  channel: number;
+  /** Where the gate found speech (or, for energy-gated models, signal). */
+  regions: TimeSpan[];
+  /** How many chunks went to the recogniser. */
+  chunks: number;
+}
+
+export interface AudioPipelineResult {
+  probe: MediaProbe;
+  /** The channels recognised: one per decoded channel, or one when all channels were identical. */
+  channels: ChannelSummary[];
+  /** True when a multichannel file carried the same signal on every channel and was treated as mono. */
+  identicalChannels: boolean;
+  gate: Gate;
+  /** Language of the first chunk the model recognised (as asked, or detected). */
+  language?: string;
+  /** Every segment of every channel, in time order (channel order on ties). */
+  segments: PipelineSegment[];
+  speakers: Speaker[];
+  diarization: Diarization;
+}
+
+const stageWeights: Record<PipelineStage, [number, number]> = {
+  probe: [0, 0.02],
+  decode: [0.02, 0.2],
+  segment: [0.2, 0.3],
+  recognize: [0.3, 0.92],
+  diarize: [0.92, 1],
+};
+
+export async function runAudioPipeline(file: string, options: AudioPipelineOptions): Promise<AudioPipelineResult> {
+  const { client, signal } = options;
+  const report = (stage: PipelineStage, stageFraction: number) => {
+    const [from, to] = stageWeights[stage];
+    options.onProgress?.({ stage, stageFraction, fraction: Math.round((from + (to - from) * stageFraction) * 10_000) / 10_000 });
+  };
+
+  report("probe", 0);
+  const probe = await probeMedia(file, { signal });
+  // Asked before decoding, so that an unknown model fails the job before the expensive part.
+  const gate = await gateOf(client, options.model, signal);
+  report("probe", 1);
+
+  const decoded = await decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, signal, onProgress: (f) => report("decode", f) });
+  const identicalChannels = decoded.channels.length > 1 && channelsIdentical(decoded.channels);
+  const channels = identicalChannels ? [decoded.channels[0]!] : decoded.channels;
+
+  const summaries: ChannelSummary[] = [];
+  const chunks: RecognitionChunk[] = [];
+  for (const [channel, audio] of channels.entries()) {
+    const { regions, chunks: channelChunks } = await segmentChannel(client, audio, {
+      ...options.segmentation,
+      gate,
+      signal,
+      onProgress: (f) => report("segment", (channel + f) / channels.length),
+    });
+    summaries.push({ channel, regions, chunks: channelChunks.length });
+    chunks.push(...channelChunks.map((c) => ({ channel, start: c.start, end: c.end })));
+  }
+  report("segment", 1);
+  // Said before the first chunk returns, so a job shows "transcribing" while its longest stage runs.
+  report("recognize", 0);
+
+  const recognized = await recognizeChunks(client, channels, chunks, {
+    model: options.model,
+    language: options.language,
+    prompt: options.prompt,
+    concurrency: options.concurrency,
+    signal,
+    onProgress: (done, total) => report("recognize", total === 0 ? 1 : done / total),
+  });
+  const segments = recognized
+    .flatMap((r) =>
+      r.segments.map((s) => ({
+        channel: r.chunk.channel,
+        start: s.start,
+        end: s.end,
+        text: s.text,
+        confidence: s.words.length > 0 ? mean(s.words.map((w) => w.probability)) : clamp01(Math.exp(s.avgLogprob)),
+        words: s.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.probability })),
+      })),
+    )
+    .sort((a, b) => a.start - b.start || a.channel - b.channel);
+
+  report("diarize", 0);
+  const diarized = await diarize(client, channels, segments, { ...options.diarization, signal });
+  if (identicalChannels) {
+    const why = `the ${decoded.channels.length} channels carry the same signal, so the audio was treated as mono`;
+    diarized.diarization.reason = diarized.diarization.reason ? `${why}; ${diarized.diarization.reason}` : why;
+  }
+  report("diarize", 1);
+
+  return {
+    probe,
+    channels: summaries,
+    identicalChannels,
+    gate,
+    language: recognized.find((r) => r.segments.length > 0)?.language ?? recognized[0]?.language,
+    segments: segments.map((s, i) => ({ ...s, speaker: diarized.segmentSpeakers[i]! })),
+    speakers: diarized.speakers,
+    diarization: diarized.diarization,
+  };
+}
+
+/**
+ * True when every channel carries the first one's signal, within −40 dB: a "stereo" file that is
+ * really mono would otherwise be transcribed twice and diarized as two speakers.
+ */
+export function channelsIdentical(channels: readonly Float32Array[]): boolean {
+  const first = channels[0]!;
+  let energy = 0;
+  for (let i = 0; i < first.length; i++) energy += first[i]! * first[i]!;
+  return channels.slice(1).every((other) => {
+    if (other.length !== first.length) return false;
+    let difference = 0;
+    for (let i = 0; i < first.length; i++) difference += (first[i]! - other[i]!) ** 2;
+    return difference <= energy * 1e-4;
+  });
+}
+
+const mean = (values: number[]) => Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
+const clamp01 = (value: number) => Math.round(Math.min(1, Math.max(0, value)) * 1000) / 1000;

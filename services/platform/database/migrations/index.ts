@@ -1,0 +1,26 @@
+import { fileURLToPath } from "node:url";
+import type { MigrationObject } from "@mikro-orm/core";
+import { Migration20261125091512_initial } from "./Migration20261125091512_initial.js";
+import { Migration20261125101906_organization_settings } from "./Migration20261125101906_organization_settings.js";
+import { Migration20261125104025_user_sessions_revoked_at } from "./Migration20261125104025_user_sessions_revoked_at.js";
+import { Migration20261125111057_webhook_rotation_callbacks_attempts } from "./Migration20261125111057_webhook_rotation_callbacks_attempts.js";
+import { Migration20261125105810_transcript_titles_export_files } from "./Migration20261125105810_transcript_titles_export_files.js";
+import { Migration20261125105809_jobs_runner } from "./Migration20261125105809_jobs_runner.js";
+import { Migration20261125110019_media_uploads } from "./Migration20261125110019_media_uploads.js";
+
+/** Where `create-migration.ts` writes new migrations. */
+export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
+
+/**
+ * Every migration, oldest first. Imported rather than globbed so that tsx, vitest and compiled JS all run
+ * the same list; a new migration is added here by hand after review.
+ */
+export const migrations: MigrationObject[] = [
+  { name: "Migration20261125091512_initial", class: Migration20261125091512_initial },
+  { name: "Migration20261125101906_organization_settings", class: Migration20261125101906_organization_settings },
+  { name: "Migration20261125104025_user_sessions_revoked_at", class: Migration20261125104025_user_sessions_revoked_at },
+  { name: "Migration20261125111057_webhook_rotation_callbacks_attempts", class: Migration20261125111057_webhook_rotation_callbacks_attempts },
+  { name: "Migration20261125105810_transcript_titles_export_files", class: Migration20261125105810_transcript_titles_export_files },
+  { name: "Migration20261125105809_jobs_runner", class: Migration20261125105809_jobs_runner },
+  { name: "Migration20261125110019_media_uploads", class: Migration20261125110019_media_uploads },
+];

@@ -1,0 +1,199 @@
+// Proto to domain and back for SpeechService: configs become LiveRecognitionConfig, engine outputs
+// become StreamingRecognizeResponse fields. No logic beyond the mapping and the config checks that
+// only make sense in proto terms (enum values, fields live recognition does not serve).
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { Duration } from "@bufbuild/protobuf/wkt";
+import { InvalidArgumentError, UnimplementedError } from "../platform/errors/errors.js";
+import type { EngineOutput, SpeechEventKind } from "./engine/types.js";
+import type { AudioEncoding as DomainEncoding, LiveRecognition, LiveRecognitionConfig } from "./live-recognition.js";
+import {
+  AudioEncoding,
+  DenoiseMode,
+  type RecognitionConfig,
+  type StreamingRecognitionConfig,
+  type StreamingRecognitionResultSchema,
+} from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+
+const encodings: Partial<Record<AudioEncoding, DomainEncoding>> = {
+  [AudioEncoding.LINEAR16]: "LINEAR16",
+  [AudioEncoding.MULAW]: "MULAW",
+  [AudioEncoding.ALAW]: "ALAW",
+  [AudioEncoding.FLAC]: "FLAC",
+  [AudioEncoding.OGG_OPUS]: "OGG_OPUS",
+};
+
+export function durationMs(d: Duration | undefined): number | undefined {
+  return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : undefined;
+}
+
+export function durationOf(seconds: number): MessageInitShape<typeof import("@bufbuild/protobuf/wkt").DurationSchema> {
+  const whole = Math.floor(seconds);
+  return { seconds: BigInt(whole), nanos: Math.round((seconds - whole) * 1e9) };
+}
+
+/** The live config of a StreamingRecognitionConfig; `prefix` is where it sits in the request. */
+export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: string): LiveRecognitionConfig {
+  return {
+    ...recognitionConfigOf(streaming.config as RecognitionConfig, `${prefix}.config`),
+    interimResults: streaming.interimResults,
+    voiceActivityEvents: streaming.voiceActivityEvents,
+    singleUtterance: streaming.singleUtterance,
+    dtmfEvents: streaming.dtmfEvents,
+  };
+}
+
+/**
+ * The recognition part of a RecognitionConfig at `prefix`. `content` is the whole audio when
+ * there is one (Recognize): AUDIO_ENCODING_AUTO and UNSPECIFIED are then read from its header.
+ */
+export function recognitionConfigOf(config: RecognitionConfig, prefix: string, content?: Uint8Array): LiveRecognitionConfig {
+  const field = (name: string) => `${prefix}.${name}`;
+  let format: LiveRecognitionConfig["format"];
+  const encoding = encodings[config.encoding];
+  if (encoding) {
+    format = { encoding, sampleRateHertz: config.sampleRateHz, channels: config.audioChannelCount };
+  } else if (content) {
+    format = sniffFormat(content, field("encoding"));
+  } else {
+    throw new InvalidArgumentError(
+      field("encoding"),
+      config.encoding === AudioEncoding.AUTO
+        ? "AUDIO_ENCODING_AUTO is for Recognize and batch jobs; live audio needs LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS"
+        : "live recognition needs an encoding: LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS",
+    );
+  }
+  if (config.denoise !== DenoiseMode.UNSPECIFIED && config.denoise !== DenoiseMode.OFF) {
+    throw new InvalidArgumentError(field("denoise"), "live recognition does not denoise (it would add latency); leave it unset or OFF");
+  }
+  const unserved: Array<[boolean, string]> = [
+    [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
+    [Boolean(config.redactionConfig), field("redaction_config")],
+    [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
+  ];
+  for (const [set, name] of unserved) {
+    if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
+  }
+  const endpointing = config.endpointingConfig;
+  return {
+    model: config.model,
+    languageCode: config.languageCode,
+    format,
+    separateChannels: config.separateRecognitionPerChannel,
+    wordTimeOffsets: config.enableWordTimeOffsets,
+    wordConfidence: config.enableWordConfidence,
+    interimResults: false,
+    voiceActivityEvents: false,
+    singleUtterance: false,
+    silenceMs: durationMs(endpointing?.silenceDuration),
+    utteranceEndSilenceMs: durationMs(endpointing?.utteranceEndSilence),
+    maxUtteranceMs: durationMs(endpointing?.maxUtteranceDuration),
+    speechThreshold: endpointing?.speechThreshold || undefined,
+  };
+}
+
+/** The format of a whole file from its first bytes: WAV (16-bit PCM), FLAC or Ogg/Opus. */
+function sniffFormat(bytes: Uint8Array, field: string): LiveRecognitionConfig["format"] {
+  const tag = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+  if (tag(0, 4) === "fLaC") return { encoding: "FLAC", sampleRateHertz: 0, channels: 0 };
+  if (tag(0, 4) === "OggS") return { encoding: "OGG_OPUS", sampleRateHertz: 0, channels: 0 };
+  if (tag(0, 4) === "RIFF" && tag(8, 4) === "WAVE") {
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let at = 12; at + 8 <= bytes.length; at += 8 + view.getUint32(at + 4, true) + (view.getUint32(at + 4, true) % 2)) {
+      if (tag(at, 4) !== "fmt " || at + 24 > bytes.length) continue;
+      const pcm = view.getUint16(at + 8, true) === 1 || view.getUint16(at + 8, true) === 0xfffe;
+      if (!pcm || view.getUint16(at + 22, true) !== 16) throw new InvalidArgumentError(field, "only 16-bit PCM WAV files are read; send FLAC, or raw audio with its encoding");
+      return { encoding: "LINEAR16", sampleRateHertz: view.getUint32(at + 12, true), channels: view.getUint16(at + 10, true) };
+    }
+  }
+  throw new InvalidArgumentError(field, "the audio format could not be detected (WAV, FLAC and Ogg/Opus are); set the encoding");
+}
+
+const eventTypes: Record<SpeechEventKind, SpeechEventType> = {
+  speech_begin: SpeechEventType.SPEECH_BEGIN,
+  speech_end: SpeechEventType.SPEECH_END,
+  end_of_single_utterance: SpeechEventType.END_OF_SINGLE_UTTERANCE,
+  utterance_end: SpeechEventType.UTTERANCE_END,
+  dtmf: SpeechEventType.DTMF,
+};
+
+/** What responses say about the session they belong to. */
+export interface SessionFacts {
+  sessionId: string;
+  languageCode: string;
+  processedSeconds: number;
+  channels: number;
+  bytesReceived: number;
+}
+
+export function factsOf(recognition: LiveRecognition): SessionFacts {
+  return {
+    sessionId: recognition.id,
+    languageCode: recognition.languageCode,
+    processedSeconds: recognition.processedSeconds,
+    channels: recognition.channels,
+    bytesReceived: recognition.bytesReceived,
+  };
+}
+
+export function metadataOf(facts: SessionFacts, requestId: string): MessageInitShape<typeof StreamingRecognitionMetadataSchema> {
+  return {
+    requestId,
+    sessionId: facts.sessionId,
+    audioProcessed: durationOf(facts.processedSeconds),
+    billedDuration: durationOf(Math.ceil(facts.processedSeconds * facts.channels)),
+    audioBytesReceived: BigInt(facts.bytesReceived),
+  };
+}
+
+/** Fields 1 to 4, shared by StreamingRecognizeResponse and WatchLiveSessionResponse. */
+export interface ResponseFields {
+  resultIndex: bigint;
+  results?: MessageInitShape<typeof StreamingRecognitionResultSchema>[];
+  speechEvent?: MessageInitShape<typeof SpeechEventSchema>;
+  metadata?: MessageInitShape<typeof StreamingRecognitionMetadataSchema>;
+}
+
+/** Fields 1 to 4 of a StreamingRecognizeResponse (and WatchLiveSessionResponse) for one engine output. */
+export function responseOf(
+  output: EngineOutput,
+  session: SessionFacts | (() => SessionFacts),
+  requestId: string,
+  options: { wordTimeOffsets: boolean; wordConfidence: boolean },
+): ResponseFields {
+  const facts = typeof session === "function" ? session : () => session;
+  if (output.kind === "event") {
+    const { event } = output;
+    return {
+      resultIndex: BigInt(output.index),
+      speechEvent: { type: eventTypes[event.type], offset: durationOf(event.offsetSeconds), channelTag: event.channel, dtmfDigit: event.dtmfDigit ?? "" },
+    };
+  }
+  const { result } = output;
+  const wordsWanted = result.isFinal && (options.wordTimeOffsets || options.wordConfidence);
+  const streamingResult: MessageInitShape<typeof StreamingRecognitionResultSchema> = {
+    alternatives: [
+      {
+        transcript: result.transcript,
+        confidence: result.isFinal ? result.confidence : 0,
+        words: wordsWanted
+          ? result.words.map((w) => ({
+              word: w.word,
+              ...(options.wordTimeOffsets ? { startOffset: durationOf(w.start), endOffset: durationOf(w.end) } : {}),
+              confidence: options.wordConfidence ? w.probability : 0,
+            }))
+          : [],
+      },
+    ],
+    isFinal: result.isFinal,
+    stability: result.isFinal ? 0 : result.stability,
+    channelTag: result.channel,
+    resultEndOffset: durationOf(result.endSeconds),
+    languageCode: facts().languageCode,
+  };
+  return {
+    resultIndex: BigInt(output.index),
+    results: [streamingResult],
+    ...(result.isFinal ? { metadata: metadataOf(facts(), requestId) } : {}),
+  };
+}

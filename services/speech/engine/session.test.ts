@@ -1,0 +1,303 @@
+// The session engine on synthetic audio with a scripted recogniser: each burst of sound is one
+// "word" named after its amplitude (0.3 → "w3"), timed where the burst is. The gate is the real
+// energy gate. What is checked is the engine's own logic: endpoints, finals, partials, events,
+// indexes, trimming, coalescing under a slow model, limits.
+import { describe, expect, it } from "vitest";
+import { DeadlineExceededError } from "../../platform/errors/errors.js";
+import { energyGate } from "./gate.js";
+import type { TimedWord } from "./local-agreement.js";
+import { RecognitionSession } from "./session.js";
+import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings } from "./types.js";
+
+const RATE = 16_000;
+
+/** Audio of [amplitude, milliseconds] pieces; amplitude 0 is silence, others a 440 Hz sine. */
+function audio(...pieces: Array<[number, number]>): Float32Array {
+  const total = pieces.reduce((n, [, ms]) => n + (ms * RATE) / 1000, 0);
+  const out = new Float32Array(total);
+  let at = 0;
+  for (const [amp, ms] of pieces) {
+    const n = (ms * RATE) / 1000;
+    for (let i = 0; i < n; i++) out[at + i] = amp * Math.sin((2 * Math.PI * 440 * i) / RATE);
+    at += n;
+  }
+  return out;
+}
+
+/** Words spoken as bursts of `wordMs` with `gapMs` between: amplitudes 0.1..0.9. */
+function speech(amplitudes: number[], wordMs = 200, gapMs = 150): Array<[number, number]> {
+  return amplitudes.flatMap((a, i): Array<[number, number]> => (i === 0 ? [[a, wordMs]] : [[0, gapMs], [a, wordMs]]));
+}
+
+interface ScriptedAsr {
+  asr: AsrFunction;
+  calls: Array<{ seconds: number; prompt?: string }>;
+}
+
+/** Finds bursts in 10 ms windows; `delayMs` makes it a slow model. */
+function scriptedAsr(delayMs = 0): ScriptedAsr {
+  const calls: ScriptedAsr["calls"] = [];
+  const asr: AsrFunction = async (samples, { prompt }) => {
+    calls.push({ seconds: samples.length / RATE, prompt });
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    const win = 160;
+    const words: TimedWord[] = [];
+    let current: { start: number; peak: number } | undefined;
+    for (let w = 0; w * win < samples.length; w++) {
+      let peak = 0;
+      for (let i = w * win; i < Math.min((w + 1) * win, samples.length); i++) peak = Math.max(peak, Math.abs(samples[i]!));
+      if (peak > 0.05) current = current ? { start: current.start, peak: Math.max(current.peak, peak) } : { start: w * win, peak };
+      if ((peak <= 0.05 || (w + 1) * win >= samples.length) && current) {
+        const end = peak <= 0.05 ? w * win : samples.length;
+        words.push({ word: `w${Math.round(current.peak * 10)}`, start: current.start / RATE, end: end / RATE, probability: 0.9, separator: " " });
+        current = undefined;
+      }
+    }
+    return words;
+  };
+  return { asr, calls };
+}
+
+function session(overrides: Partial<EngineSettings>, asr: AsrFunction, observer?: EngineObserver): RecognitionSession {
+  return new RecognitionSession({ ...defaultEngineSettings, ...overrides }, { asr, gate: () => energyGate(), observer });
+}
+
+/** Sends each channel's audio in 20 ms chunks (as fast as the engine takes it), then closes. */
+async function feed(s: RecognitionSession, channels: Float32Array[], options: { close?: boolean } = {}): Promise<void> {
+  const chunk = RATE / 50;
+  const length = Math.max(...channels.map((c) => c.length));
+  for (let at = 0; at < length; at += chunk) {
+    await s.write(channels.map((c) => {
+      const piece = new Float32Array(Math.min(chunk, length - at));
+      piece.set(c.subarray(at, at + piece.length));
+      return piece;
+    }));
+  }
+  if (options.close ?? true) await s.close();
+}
+
+async function collect(s: RecognitionSession): Promise<EngineOutput[]> {
+  const out: EngineOutput[] = [];
+  for await (const o of s.outputs) out.push(o);
+  return out;
+}
+
+const finals = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "result" && o.result.isFinal ? [o.result] : []));
+const interims = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "result" && !o.result.isFinal ? [o.result] : []));
+const events = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "event" ? [o.event] : []));
+
+describe("the recognition session", () => {
+  it("ends utterances at the silence, with finals in stream time, speech events and gapless indexes", async () => {
+    const { asr } = scriptedAsr();
+    const timings = { firstInterim: [] as number[], finalLatency: [] as number[], decodes: [] as string[] };
+    const s = session({ voiceActivityEvents: true, interimResults: true, stepMs: 300 }, asr, {
+      firstInterim: (t) => timings.firstInterim.push(t),
+      finalLatency: (t) => timings.finalLatency.push(t),
+      decode: (kind) => timings.decodes.push(kind),
+    });
+    const outputs = collect(s);
+    await feed(s, [audio([0, 500], ...speech([0.3, 0.5, 0.7]), [0, 1500], ...speech([0.9, 0.2]), [0, 1000])]);
+    const outs = await outputs;
+
+    expect(outs.map((o) => o.index)).toEqual(outs.map((_, i) => i));
+    const f = finals(outs);
+    expect(f.map((r) => r.transcript)).toEqual(["w3 w5 w7", "w9 w2"]);
+    // Word times in stream time: the first word starts at 0.5 s, the fourth at 0.5 + 0.9 + 1.5.
+    expect(f[0]!.words[0]!.start).toBeCloseTo(0.5, 1);
+    expect(f[0]!.words[2]!.end).toBeCloseTo(1.4, 1);
+    expect(f[1]!.words[0]!.start).toBeCloseTo(2.9, 1);
+    expect(f.every((r) => r.channel === 1 && r.confidence > 0.8)).toBe(true);
+
+    const e = events(outs);
+    expect(e.map((x) => x.type)).toEqual(["speech_begin", "speech_end", "speech_begin", "speech_end"]);
+    expect(e[0]!.offsetSeconds).toBeCloseTo(0.5, 1);
+    expect(e[1]!.offsetSeconds).toBeCloseTo(1.4, 1);
+    expect(e[2]!.offsetSeconds).toBeCloseTo(2.9, 1);
+    // Order: begin, (partials), end, final for each utterance.
+    const kinds = outs.map((o) => (o.kind === "event" ? o.event.type : o.result.isFinal ? "final" : "partial"));
+    expect(kinds.indexOf("speech_end")).toBeLessThan(kinds.indexOf("final"));
+
+    const p = interims(outs);
+    expect(p.length).toBeGreaterThan(0);
+    for (const r of p) {
+      expect(r.stability).toBeGreaterThan(0);
+      expect(r.stability).toBeLessThan(1);
+      expect(r.confidence).toBe(0);
+    }
+    expect(p.some((r) => r.transcript.startsWith("w3"))).toBe(true);
+
+    // Timings for the metrics: one first partial and one final per utterance, every model call.
+    expect(timings.firstInterim).toHaveLength(2);
+    expect(timings.finalLatency).toHaveLength(2);
+    expect(timings.decodes.filter((k) => k === "final")).toHaveLength(2);
+    expect(timings.decodes.filter((k) => k === "interim").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("reports the end of a turn after utterance_end_silence without speech, not after a shorter pause", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ voiceActivityEvents: true, utteranceEndSilenceMs: 1500 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.3, 0.5]), [0, 1200], ...speech([0.7]), [0, 2000])]);
+    const outs = await outputs;
+    const kinds = outs.map((o) => (o.kind === "event" ? o.event.type : o.result.isFinal ? "final" : "partial"));
+    expect(kinds).toEqual(["speech_begin", "speech_end", "final", "speech_begin", "speech_end", "final", "utterance_end"]);
+    const turnEnd = events(outs).at(-1)!;
+    // 1.5 s after the end of the last final word (w7 ends at 0.2 + 0.55 + 1.2 + 0.2 s).
+    expect(turnEnd.offsetSeconds).toBeCloseTo(finals(outs)[1]!.words.at(-1)!.end + 1.5, 2);
+    expect(finals(outs)[1]!.words.at(-1)!.end).toBeCloseTo(2.15, 1);
+  });
+
+  it("with a keypad recogniser beside each channel, reports each key it finds as a DTMF event", async () => {
+    const speechAsr = scriptedAsr();
+    const keypadAsr = scriptedAsr();
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings, channels: 2 },
+      { asr: speechAsr.asr, gate: () => energyGate(), keypad: { asr: keypadAsr.asr, gate: () => energyGate() } },
+    );
+    const outputs = collect(s);
+    await feed(s, [audio([0, 300], ...speech([0.2, 0.4]), [0, 1000]), audio([0, 900], ...speech([0.6]), [0, 1000])]);
+    const outs = await outputs;
+    expect(outs.map((o) => o.index)).toEqual(outs.map((_, i) => i));
+    const keys = events(outs).filter((e) => e.type === "dtmf");
+    expect(keys.map((k) => [k.channel, k.dtmfDigit])).toEqual(expect.arrayContaining([[1, "w2"], [1, "w4"], [2, "w6"]]));
+    expect(keys).toHaveLength(3);
+    expect(keys.find((k) => k.dtmfDigit === "w6")!.offsetSeconds).toBeCloseTo(0.9, 1);
+    // The channels' own results are unchanged.
+    expect(finals(outs).map((r) => [r.channel, r.transcript])).toEqual(expect.arrayContaining([[1, "w2 w4"], [2, "w6"]]));
+  });
+
+  it("sends nothing to the model and returns nothing for pure silence", async () => {
+    const { asr, calls } = scriptedAsr();
+    const s = session({ interimResults: true, voiceActivityEvents: true }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 5000])]);
+    expect(await outputs).toEqual([]);
+    expect(calls).toEqual([]);
+  });
+
+  it("trims the buffer at confirmed words, so long utterances are not decoded from the start again", async () => {
+    const { asr, calls } = scriptedAsr();
+    const amps = Array.from({ length: 40 }, (_, i) => [0.2, 0.4, 0.6, 0.8][i % 4]!);
+    const s = session({ interimResults: true, stepMs: 500, trimAfterMs: 3000, maxUtteranceMs: 30_000 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 300], ...speech(amps), [0, 1000])]);
+    const outs = await outputs;
+    const f = finals(outs);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.words.map((w) => w.word)).toEqual(amps.map((a) => `w${Math.round(a * 10)}`));
+    // Times stay in stream time across trims: word k starts at 0.3 + k * 0.35 s.
+    f[0]!.words.forEach((w, k) => expect(w.start).toBeCloseTo(0.3 + k * 0.35, 1));
+    // 14 s of speech, yet no decode saw much more than the trim length plus a step or two.
+    expect(Math.max(...calls.map((c) => c.seconds))).toBeLessThan(5);
+    // After a trim the confirmed text goes along as the prompt.
+    expect(calls.some((c) => c.prompt?.startsWith("w2 w4"))).toBe(true);
+  });
+
+  it("coalesces re-decodes when the model lags, and still loses no audio", async () => {
+    const slow = scriptedAsr(150);
+    const amps = Array.from({ length: 12 }, (_, i) => [0.3, 0.6, 0.9][i % 3]!);
+    const s = session({ interimResults: true, stepMs: 100 }, slow.asr);
+    const outputs = collect(s);
+    await feed(s, [audio(...speech(amps), [0, 1000])]);
+    const outs = await outputs;
+    // 4.2 s of utterance at a 100 ms step would be ~40 re-decodes; the slow model gets far fewer.
+    expect(slow.calls.length).toBeLessThan(20);
+    expect(finals(outs).map((r) => r.transcript)).toEqual([amps.map((a) => `w${Math.round(a * 10)}`).join(" ")]);
+  });
+
+  it("forces a final at the maximum utterance length and carries on without a new speech begin", async () => {
+    const { asr } = scriptedAsr();
+    const amps = Array.from({ length: 20 }, () => 0.5);
+    const s = session({ maxUtteranceMs: 2000, voiceActivityEvents: true }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio(...speech(amps), [0, 1000])]);
+    const outs = await outputs;
+    const f = finals(outs);
+    expect(f.length).toBeGreaterThanOrEqual(3);
+    for (const r of f) expect(r.endSeconds - r.startSeconds).toBeLessThanOrEqual(2.05);
+    // Every word once: cuts may split a burst, so count audio covered rather than names.
+    expect(f.flatMap((r) => r.words).length).toBeGreaterThanOrEqual(20);
+    expect(events(outs).map((e) => e.type)).toEqual(["speech_begin", "speech_end"]);
+  });
+
+  it("recognises channels separately, each result with its channel tag", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ channels: 2 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 300], ...speech([0.1, 0.2]), [0, 1500]), audio([0, 1000], ...speech([0.8, 0.9, 0.7]), [0, 1000])]);
+    const f = finals(await outputs);
+    expect(f.filter((r) => r.channel === 1).map((r) => r.transcript)).toEqual(["w1 w2"]);
+    expect(f.filter((r) => r.channel === 2).map((r) => r.transcript)).toEqual(["w8 w9 w7"]);
+  });
+
+  it("finalises on request mid-utterance and goes on recognising", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({}, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.4, 0.6]))], { close: false });
+    await s.finalize();
+    await feed(s, [audio([0, 1000], ...speech([0.8]), [0, 1000])]);
+    expect(finals(await outputs).map((r) => r.transcript)).toEqual(["w4 w6", "w8"]);
+  });
+
+  it("with single_utterance, ends after the first utterance and reads no more audio", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ singleUtterance: true, voiceActivityEvents: true }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.4, 0.6]), [0, 1500], ...speech([0.8]), [0, 1000])]);
+    const outs = await outputs;
+    expect(finals(outs).map((r) => r.transcript)).toEqual(["w4 w6"]);
+    expect(events(outs).map((e) => e.type)).toEqual(["speech_begin", "speech_end", "end_of_single_utterance"]);
+    expect(s.acceptsAudio).toBe(false);
+  });
+
+  it("fails with DEADLINE_EXCEEDED after the idle timeout, and keepalives hold it off", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ idleTimeoutMs: 150 }, asr);
+    const outputs = collect(s);
+    for (let i = 0; i < 4; i++) {
+      await new Promise((r) => setTimeout(r, 80));
+      s.keepalive();
+    }
+    await expect(outputs).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(s.acceptsAudio).toBe(false);
+  });
+
+  it("does not count its own slowness as the client's silence", async () => {
+    // A model far slower than the idle timeout: writes wait for room, which is not idleness.
+    const slow = scriptedAsr(250);
+    const s = session({ idleTimeoutMs: 150, inputCapacity: 2 }, slow.asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], ...speech([0.5]), [0, 900], ...speech([0.7]), [0, 900], ...speech([0.9]), [0, 900])]);
+    expect(finals(await outputs).map((r) => r.transcript)).toEqual(["w5", "w7", "w9"]);
+    // Nor the work left after the client closed.
+    const closing = session({ idleTimeoutMs: 100 }, scriptedAsr(300).asr);
+    const closed = collect(closing);
+    await feed(closing, [audio([0, 200], ...speech([0.3]))]);
+    expect(finals(await closed).map((r) => r.transcript)).toEqual(["w3"]);
+  });
+
+  it("ends at the maximum session length after finalising what it heard", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ maxSessionMs: 300 }, asr);
+    const received: EngineOutput[] = [];
+    const outputs = (async () => {
+      for await (const o of s.outputs) received.push(o);
+    })();
+    await feed(s, [audio([0, 200], ...speech([0.5]))], { close: false });
+    await expect(outputs).rejects.toThrow(/maximum length/);
+    expect(finals(received).map((r) => r.transcript)).toEqual(["w5"]);
+  });
+
+  it("frees everything at once when aborted", async () => {
+    const slow = scriptedAsr(1000);
+    const s = session({ interimResults: true, stepMs: 100 }, slow.asr);
+    const outputs = collect(s);
+    await feed(s, [audio(...speech([0.5, 0.5, 0.5]))], { close: false });
+    const started = Date.now();
+    s.abort();
+    await expect(outputs).rejects.toThrow(/aborted/);
+    expect(Date.now() - started).toBeLessThan(200);
+    await s.write([audio([0.5, 100])]);
+  });
+});

@@ -1,0 +1,214 @@
+// A recognition session: one ChannelRecognizer per channel, one ordered output for all of them.
+// Transport-free: StreamingRecognize and the live-session RPCs both drive it. Every queue is
+// bounded, so a client that does not read its results eventually stops the reading of its audio
+// rather than growing memory, and nothing it sent is dropped.
+import { DeadlineExceededError } from "../../platform/errors/errors.js";
+import { BoundedQueue } from "./bounded-queue.js";
+import { ChannelRecognizer, SAMPLE_RATE, type ChannelSink } from "./channel.js";
+import type { SpeechGate } from "./gate.js";
+import type { AsrFunction, EngineObserver, EngineOutput, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+
+export interface SessionDependencies {
+  asr: AsrFunction;
+  /** A fresh gate for each channel (gates keep per-channel state). */
+  gate: () => SpeechGate;
+  observer?: EngineObserver;
+  /**
+   * dtmf_events: a keypad recogniser run beside each channel on the same audio (its own gate and
+   * endpointing, no interim results); each key it finds becomes a DTMF event instead of a result.
+   */
+  keypad?: { asr: AsrFunction; gate: () => SpeechGate };
+}
+
+export class SessionAbortedError extends Error {
+  constructor() {
+    super("the recognition session was aborted");
+  }
+}
+
+export class RecognitionSession {
+  /** Results and events in order; ends after the last final, or with the session's failure. */
+  readonly outputs: BoundedQueue<EngineOutput>;
+  private readonly channels: ChannelRecognizer[];
+  /** dtmf_events: a keypad recogniser per channel, fed the same audio. */
+  private keypads: ChannelRecognizer[] = [];
+  private readonly abortController = new AbortController();
+  private nextIndex = 0;
+  private writesWaiting = 0;
+  private emitting: Promise<void> = Promise.resolve();
+  private stoppedFlag = false;
+  private closing = false;
+  private endError: unknown;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private readonly lifetimeTimer: NodeJS.Timeout;
+  private readonly done: Promise<void>;
+
+  constructor(
+    readonly settings: EngineSettings,
+    deps: SessionDependencies,
+  ) {
+    this.outputs = new BoundedQueue(settings.outputCapacity);
+    const sink: ChannelSink = {
+      result: (result) => this.emit({ kind: "result", result }),
+      event: (event) => this.emit({ kind: "event", event }),
+      singleUtteranceEnded: () => this.stopRecognising(),
+      get stopped() {
+        return session.stoppedFlag;
+      },
+    };
+    const session = this;
+    this.channels = Array.from(
+      { length: settings.channels },
+      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
+    );
+    if (deps.keypad) {
+      const keypad = deps.keypad;
+      const keySettings: EngineSettings = { ...settings, interimResults: false, voiceActivityEvents: false, singleUtterance: false, utteranceEndSilenceMs: 0 };
+      const keySink = (channel: number): ChannelSink => ({
+        ...sink,
+        result: async (result) => {
+          for (const key of result.words) {
+            await this.emit({ kind: "event", event: { type: "dtmf", offsetSeconds: key.start, channel, dtmfDigit: key.word } });
+          }
+        },
+      });
+      this.keypads = Array.from(
+        { length: settings.channels },
+        (_, i) => new ChannelRecognizer(i + 1, keySettings, keypad.gate(), keypad.asr, keySink(i + 1), this.abortController.signal),
+      );
+    }
+    this.idleTimer = setTimeout(() => {
+      // Audio waiting for room is the server's slowness, not the client's silence.
+      if (this.writesWaiting > 0) this.idleTimer?.refresh();
+      else this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
+    }, settings.idleTimeoutMs);
+    this.lifetimeTimer = setTimeout(() => {
+      this.endError = new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`);
+      void this.close();
+    }, settings.maxSessionMs);
+    this.idleTimer.unref?.();
+    this.lifetimeTimer.unref?.();
+    this.done = Promise.all(this.all().map((c) => c.run())).then(
+      () => {
+        this.clearTimers();
+        if (this.endError !== undefined) this.outputs.fail(this.endError);
+        else this.outputs.close();
+      },
+      (err: unknown) => this.fail(err),
+    );
+  }
+
+  /** True once no more audio is taken: closing, single utterance ended, failed or aborted. */
+  get acceptsAudio(): boolean {
+    return !this.closing && !this.stoppedFlag;
+  }
+
+  /** Index the next output will have. */
+  get nextResultIndex(): number {
+    return this.nextIndex;
+  }
+
+  /** Seconds of audio scored so far (the slowest channel). */
+  get processedSeconds(): number {
+    return Math.min(...this.channels.map((c) => c.processedSeconds));
+  }
+
+  /**
+   * Queues audio: one Float32Array of 16 kHz samples per channel, all of the same length. Waits
+   * while the channels' queues are full. Audio after the session stopped taking it is ignored.
+   */
+  async write(channels: Float32Array[]): Promise<void> {
+    if (channels.length !== this.channels.length) throw new Error(`expected ${this.channels.length} channels, got ${channels.length}`);
+    this.keepalive();
+    if (!this.acceptsAudio) return;
+    this.writesWaiting++;
+    try {
+      const pushes = this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed));
+      pushes.push(...this.keypads.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+      await Promise.all(pushes);
+    } finally {
+      this.writesWaiting--;
+      this.keepalive();
+    }
+  }
+
+  /** Audio or a keepalive arrived: the idle timeout starts again. */
+  keepalive(): void {
+    this.idleTimer?.refresh();
+  }
+
+  /** Ends every current utterance with its final results; resolves once they are emitted. */
+  async finalize(): Promise<void> {
+    this.keepalive();
+    if (!this.acceptsAudio) return;
+    this.writesWaiting++;
+    try {
+      await Promise.all(
+        this.all().map(
+          (c) => new Promise<void>((resolve) => c.input.push({ kind: "finalize", done: resolve }).catch(() => resolve())),
+        ),
+      );
+    } finally {
+      this.writesWaiting--;
+      this.keepalive();
+    }
+  }
+
+  /** No more audio: the channels finalise what they hold and the outputs end after the last result. */
+  async close(): Promise<void> {
+    this.closing = true;
+    // The client is done: what is left is the server's work, however long it takes.
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    for (const c of this.all()) c.input.close();
+    await this.done;
+  }
+
+  /** Frees everything now (the client went away): queued audio and pending outputs are dropped. */
+  abort(reason: unknown = new SessionAbortedError()): void {
+    this.stopRecognising();
+    this.clearTimers();
+    this.abortController.abort(reason);
+    for (const c of this.all()) c.input.abort(reason);
+    this.outputs.abort(reason);
+  }
+
+  /** Ends the session with an error that the outputs throw after what is queued. */
+  fail(error: unknown): void {
+    this.stopRecognising();
+    this.clearTimers();
+    this.abortController.abort(error);
+    for (const c of this.all()) c.input.abort(error);
+    this.outputs.fail(error);
+  }
+
+  private stopRecognising(): void {
+    this.stoppedFlag = true;
+    this.closing = true;
+    for (const c of this.all()) c.input.close();
+  }
+
+  private all(): ChannelRecognizer[] {
+    return [...this.channels, ...this.keypads];
+  }
+
+  private clearTimers(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    clearTimeout(this.lifetimeTimer);
+  }
+
+  /** Outputs of all channels pass one at a time, so indexes follow the order of the queue. */
+  private emit(output: { kind: "result"; result: RecognitionResult } | { kind: "event"; event: SpeechEventOutput }): Promise<void> {
+    const pushed = this.emitting.then(() => this.outputs.push({ ...output, index: this.nextIndex++ } as EngineOutput));
+    this.emitting = pushed.catch(() => undefined);
+    return pushed;
+  }
+}
+
+function ignoreClosed(): void {
+  // The session stopped taking audio while this chunk waited for room: it is not recognised, as
+  // documented for single_utterance and CLOSE.
+}
+
+export { SAMPLE_RATE };

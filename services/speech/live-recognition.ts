@@ -1,0 +1,352 @@
+// Live recognition as the domain offers it to both transports (StreamingRecognize and the
+// live-session RPCs): bytes in the client's encoding go in, ordered results and events come out.
+// This is where a model is checked (known, a recogniser, ready), its gate chosen from its
+// configuration, the audio decoded to 16 kHz per channel (and mixed down unless channels are
+// recognised separately), and the engine session driven.
+import { randomUUID } from "node:crypto";
+import type { InferenceClient, Transcription } from "../../inference/client/index.js";
+import { InvalidArgumentError, UnavailableError } from "../platform/errors/errors.js";
+import { energyGate, gateKindOf, vadGate } from "./engine/gate.js";
+import type { TimedWord } from "./engine/local-agreement.js";
+import { cutRepetitionLoop } from "./engine/repetition.js";
+import { RecognitionSession, SAMPLE_RATE } from "./engine/session.js";
+import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
+
+export type AudioEncoding = "LINEAR16" | "MULAW" | "ALAW" | "FLAC" | "OGG_OPUS";
+
+/** The audio module's format and stream decoder (services/audio), as this module uses them. */
+export interface AudioFormat {
+  encoding: AudioEncoding;
+  sampleRateHertz: number;
+  channels: number;
+}
+export interface StreamDecoder {
+  push(chunk: Uint8Array): Promise<Float32Array[]>;
+  end(): Promise<Float32Array[]>;
+  close(): void;
+}
+export type StreamDecoderFactory = (format: AudioFormat, options?: { maxChunkBytes?: number }) => StreamDecoder;
+
+export interface LiveRecognitionConfig {
+  /** Empty: the default model. */
+  model: string;
+  /** BCP-47; empty: "ar". */
+  languageCode: string;
+  format: AudioFormat;
+  separateChannels: boolean;
+  interimResults: boolean;
+  voiceActivityEvents: boolean;
+  singleUtterance: boolean;
+  /** Words of final results carry their times / confidence. */
+  wordTimeOffsets?: boolean;
+  wordConfidence?: boolean;
+  /** Keypad presses as DTMF events, found by the `dtmf` model beside the recognition model. */
+  dtmfEvents?: boolean;
+  /** Endpointing; undefined: the engine's defaults. */
+  silenceMs?: number;
+  /** Silence after the last final word that ends a turn (UTTERANCE_END); undefined: none. */
+  utteranceEndSilenceMs?: number;
+  maxUtteranceMs?: number;
+  speechThreshold?: number;
+}
+
+export interface LiveRecognizerOptions {
+  inference: InferenceClient;
+  createDecoder: StreamDecoderFactory;
+  /** Used when the config names none. Default "whisper". */
+  defaultModel?: string;
+  /** Largest audio chunk. Default 1 MiB. */
+  maxChunkBytes?: number;
+  /** Told the engine's timings (metrics). */
+  observer?: EngineObserver;
+  /** Engine settings that are the server's to choose (step, limits, queue sizes). */
+  engine?: Partial<Pick<EngineSettings, "stepMs" | "idleTimeoutMs" | "maxSessionMs" | "trimAfterMs" | "inputCapacity" | "outputCapacity" | "prerollMs">>;
+}
+
+/** The keypad recogniser behind dtmf_events. */
+const KEYPAD_MODEL = "dtmf";
+
+/** Field paths in the client's terms, for error messages. */
+const FIELD = {
+  model: "streaming_config.config.model",
+  channels: "streaming_config.config.audio_channel_count",
+  audio: "audio_content",
+};
+
+export class LiveRecognizer {
+  private readonly defaultModel: string;
+  private readonly maxChunkBytes: number;
+
+  constructor(private readonly options: LiveRecognizerOptions) {
+    this.defaultModel = options.defaultModel ?? "whisper";
+    this.maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
+  }
+
+  /** Checks the config and the model, and starts recognising. */
+  async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">> } = {}): Promise<LiveRecognition> {
+    const model = config.model || this.defaultModel;
+    const { inference } = this.options;
+    const format = config.format;
+    const containers = format.encoding === "FLAC" || format.encoding === "OGG_OPUS";
+    if (config.separateChannels && containers && format.channels === 0) {
+      throw new InvalidArgumentError(FIELD.channels, "separate_recognition_per_channel needs audio_channel_count for FLAC and OGG_OPUS audio");
+    }
+    // The decoder checks encoding, rate and channel count first: bad audio config is named as such.
+    const decoder = this.options.createDecoder(format, { maxChunkBytes: this.maxChunkBytes });
+    try {
+      const gateKind = await this.checkModel(model, options.signal);
+      if (config.dtmfEvents) await this.checkModel(KEYPAD_MODEL, options.signal, "streaming_config.dtmf_events needs");
+      const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
+      const language = config.languageCode || "ar";
+      const settings: EngineSettings = {
+        ...defaultEngineSettings,
+        ...this.options.engine,
+        ...options.engine,
+        channels,
+        interimResults: config.interimResults,
+        voiceActivityEvents: config.voiceActivityEvents,
+        singleUtterance: config.singleUtterance,
+        ...(config.silenceMs ? { silenceMs: config.silenceMs } : {}),
+        ...(config.utteranceEndSilenceMs ? { utteranceEndSilenceMs: config.utteranceEndSilenceMs } : {}),
+        ...(config.maxUtteranceMs ? { maxUtteranceMs: config.maxUtteranceMs } : {}),
+        ...(config.speechThreshold ? { speechThreshold: config.speechThreshold } : {}),
+      };
+      const session = new RecognitionSession(settings, {
+        // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
+        asr: asrOf(inference, model, language.split("-")[0]!, { cutLoops: gateKind === "vad" }),
+        gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
+        observer: this.options.observer,
+        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, "ar"), gate: () => energyGate() } } : {}),
+      });
+      return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
+    } catch (err) {
+      decoder.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Recognises a whole recording at once (Recognize): the same gate, endpointing and model calls
+   * as live audio, fed as fast as the engine takes it. Returns the final results in order.
+   */
+  async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
+    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, options);
+    const onAbort = () => recognition.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const results: RecognitionResult[] = [];
+      const collecting = (async () => {
+        for await (const output of recognition.outputs) if (output.kind === "result" && output.result.isFinal) results.push(output.result);
+      })();
+      try {
+        await recognition.writeAll(audio, options.maxSeconds);
+        await recognition.close();
+      } catch (err) {
+        recognition.fail(err);
+      }
+      await collecting;
+      return { results, audioSeconds: recognition.decodedSeconds, channels: recognition.channels };
+    } finally {
+      options.signal?.removeEventListener("abort", onAbort);
+      recognition.abort();
+    }
+  }
+
+  /** The model's gate, once it is known, ready and a recogniser; `purpose` prefixes the errors of a model the server picks. */
+  private async checkModel(model: string, signal?: AbortSignal, purpose?: string) {
+    const { inference } = this.options;
+    const index = await inference.repositoryIndex({ signal });
+    const entry = index.find((m) => m.name === model);
+    if (!entry) {
+      if (purpose) throw new UnavailableError(`${purpose} the ${JSON.stringify(model)} model, which no inference server has`);
+      throw new InvalidArgumentError(FIELD.model, `unknown model ${JSON.stringify(model)}; ListModels lists the models there are`);
+    }
+    if (entry.state !== "READY") {
+      throw new UnavailableError(`${purpose ? `${purpose} the ` : ""}model ${JSON.stringify(model)}${purpose ? ", which" : ""} is not ready (${entry.state.toLowerCase()}${entry.reason ? `: ${entry.reason}` : ""})`);
+    }
+    const signature = await inference.modelConfig(model, { signal });
+    if (!signature.outputs.some((o) => o.name === "TRANSCRIPT")) {
+      throw new InvalidArgumentError(FIELD.model, `model ${JSON.stringify(model)} is not a speech recognition model`);
+    }
+    return gateKindOf(signature.parameters);
+  }
+}
+
+export interface RecognizedAudio {
+  /** Final results, in order of output. */
+  results: RecognitionResult[];
+  /** Duration of the audio, per channel. */
+  audioSeconds: number;
+  /** Channels recognised. */
+  channels: number;
+}
+
+/** One live recognition: feed it the client's bytes, read `outputs`. */
+export class LiveRecognition {
+  private bytes = 0;
+  private decodedSamples = 0;
+  private decoderEnded = false;
+  private ended = false;
+
+  constructor(
+    readonly id: string,
+    readonly model: string,
+    readonly languageCode: string,
+    readonly config: LiveRecognitionConfig,
+    private readonly decoder: StreamDecoder,
+    private readonly session: RecognitionSession,
+    private readonly maxChunkBytes: number,
+  ) {}
+
+  /** Results and events in order; ends after the last final, or with the failure that ended recognition. */
+  get outputs(): AsyncIterable<EngineOutput> {
+    return this.session.outputs;
+  }
+
+  get acceptsAudio(): boolean {
+    return this.session.acceptsAudio;
+  }
+
+  get bytesReceived(): number {
+    return this.bytes;
+  }
+
+  /** Seconds of audio processed, per channel. */
+  get processedSeconds(): number {
+    return this.session.processedSeconds;
+  }
+
+  /** Channels recognised (and billed). */
+  get channels(): number {
+    return this.session.settings.channels;
+  }
+
+  get nextResultIndex(): number {
+    return this.session.nextResultIndex;
+  }
+
+  /** One chunk of audio in the config's encoding. Waits while the engine's queues are full. */
+  async write(chunk: Uint8Array): Promise<void> {
+    this.session.keepalive();
+    if (!this.acceptsAudio) return;
+    if (chunk.length > this.maxChunkBytes) {
+      throw new InvalidArgumentError(FIELD.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
+    }
+    if (this.config.format.encoding === "LINEAR16" && chunk.length % 2 !== 0) {
+      throw new InvalidArgumentError(FIELD.audio, `LINEAR16 audio is 2 bytes per sample; this chunk has an odd byte count (${chunk.length})`);
+    }
+    this.bytes += chunk.length;
+    await this.feed(await this.decoder.push(chunk));
+  }
+
+  /** Seconds of audio decoded so far, per channel. */
+  get decodedSeconds(): number {
+    return this.decodedSamples / SAMPLE_RATE;
+  }
+
+  /**
+   * A whole recording in one go, decoded at once and fed to the engine in 1 s pieces (its queues
+   * stay small). More than `maxSeconds` of audio is refused before anything is recognised.
+   */
+  async writeAll(bytes: Uint8Array, maxSeconds = Number.POSITIVE_INFINITY): Promise<void> {
+    this.bytes += bytes.length;
+    const head = await this.decoder.push(bytes);
+    this.decoderEnded = true;
+    const tail = await this.decoder.end();
+    const decoded = tail.map((channel, c) => concatSamples(head[c], channel));
+    const seconds = (decoded[0]?.length ?? 0) / SAMPLE_RATE;
+    if (seconds > maxSeconds) {
+      throw new InvalidArgumentError("content", `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
+    }
+    const length = decoded[0]?.length ?? 0;
+    for (let at = 0; at < length; at += SAMPLE_RATE) {
+      await this.feed(decoded.map((c) => c.subarray(at, Math.min(at + SAMPLE_RATE, length))));
+    }
+  }
+
+  keepalive(): void {
+    this.session.keepalive();
+  }
+
+  /** Ends the current utterances; resolves once their finals are out. */
+  async finalize(): Promise<void> {
+    await this.session.finalize();
+  }
+
+  /** No more audio: decoder tails go in, then everything is finalised and the outputs end. */
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    try {
+      if (this.acceptsAudio && !this.decoderEnded) {
+        this.decoderEnded = true;
+        await this.feed(await this.decoder.end());
+      }
+    } finally {
+      this.decoder.close();
+    }
+    await this.session.close();
+  }
+
+  /** Ends recognition with an error the outputs then throw (a bad request message, say). */
+  fail(error: unknown): void {
+    this.decoder.close();
+    this.session.fail(error);
+  }
+
+  /** Frees everything now: the client is gone. */
+  abort(): void {
+    this.ended = true;
+    this.decoder.close();
+    this.session.abort();
+  }
+
+  private async feed(decoded: Float32Array[]): Promise<void> {
+    const length = decoded[0]?.length ?? 0;
+    if (length === 0) return;
+    this.decodedSamples += length;
+    const channels = this.session.settings.channels;
+    if (channels === 1) {
+      await this.session.write([mixdown(decoded)]);
+      return;
+    }
+    if (decoded.length !== channels) {
+      throw new InvalidArgumentError(FIELD.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
+    }
+    await this.session.write(decoded);
+  }
+}
+
+function concatSamples(a: Float32Array | undefined, b: Float32Array): Float32Array {
+  if (!a || a.length === 0) return b;
+  const out = new Float32Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+function mixdown(channels: Float32Array[]): Float32Array {
+  if (channels.length === 1) return channels[0]!;
+  const out = new Float32Array(channels[0]!.length);
+  for (const c of channels) for (let i = 0; i < out.length; i++) out[i] = out[i]! + c[i]! / channels.length;
+  return out;
+}
+
+/** The model behind the engine's recogniser: words with their separators, times from the start of the audio. */
+export function asrOf(inference: Pick<InferenceClient, "transcribe">, model: string, language: string, options: { cutLoops?: boolean } = {}): AsrFunction {
+  return async (audio, { prompt, signal }) => {
+    const words = wordsOf(await inference.transcribe(model, audio, { language, prompt, signal }));
+    return options.cutLoops ? cutRepetitionLoop(words) : words;
+  };
+}
+
+/**
+ * Words of a transcription. A model that writes its segments with spaces (whisper) gets " "
+ * between words; one that does not (dtmf: "123#") gets none.
+ */
+export function wordsOf(transcription: Transcription): TimedWord[] {
+  return transcription.segments.flatMap((segment) => {
+    const separator = /\s/.test(segment.text.trim()) || segment.words.length <= 1 ? " " : "";
+    return segment.words.map((w) => ({ word: w.word, start: w.start, end: w.end, probability: w.probability, separator }));
+  });
+}

@@ -1,0 +1,126 @@
+// What a live recognition leaves behind once it is over (a StreamingRecognize stream ended, a
+// browser session closed or expired): one live_sessions row, its transcript from the final results,
+// and its audio seconds as usage. Written after the fact and idempotent on the session id, so a
+// repeat (two ends racing, a retry) writes nothing twice; a failure is logged and never reaches the
+// client, whose stream is already over.
+import type { Database } from "../platform/database/database.js";
+import type { Logger } from "../platform/logger.js";
+import type { NewTranscript } from "../transcripts/transcripts.js";
+import type { RecognitionResult } from "./engine/types.js";
+
+/** One live recognition at its end. */
+export interface EndedLiveSession {
+  /** The recognition's id, which becomes the live_sessions row's. */
+  sessionId: string;
+  organizationId: string;
+  model: string;
+  languageCode: string;
+  /** Channels recognised (1 when a stereo stream was mixed down). */
+  channels: number;
+  /** Seconds of audio recognised per channel. */
+  processedSeconds: number;
+  /** Final results in the order they came out; channels count from 1. */
+  finals: RecognitionResult[];
+  startedAt: Date;
+  /** How it ended: closed by its client, closed for idleness (browser sessions), or failed / abandoned. */
+  outcome: "closed" | "expired" | "failed";
+  /** Which transport ran it, kept in the row's config. */
+  transport: "streaming_recognize" | "live_session";
+}
+
+/** Told once per recognition when it is over. */
+export type LiveSessionEndListener = (ended: EndedLiveSession) => void;
+
+export interface LivePersistenceDependencies {
+  database: Database;
+  transcripts: { create(organizationId: string, input: NewTranscript): Promise<unknown> };
+  usage: { record(organizationId: string, kind: "live", seconds: number, sourceId: string): Promise<boolean> };
+  logger: Pick<Logger, "error">;
+}
+
+/** Billed audio of a live session, as usage.proto defines it and batch bills it: seconds times channels recognised. */
+export function liveBillableSeconds(ended: Pick<EndedLiveSession, "processedSeconds" | "channels">): number {
+  return ended.processedSeconds * Math.max(1, ended.channels);
+}
+
+/**
+ * The transcript of a live session, or undefined when nothing was recognised (pure silence): such a
+ * session keeps its row and its usage but has no transcript, as an empty one would only clutter lists.
+ * One speaker per channel ("S1", "S2"...), since live recognition does not diarise.
+ */
+export function transcriptFromLive(ended: EndedLiveSession): NewTranscript | undefined {
+  const finals = ended.finals.filter((r) => r.isFinal && r.transcript.trim() !== "");
+  if (finals.length === 0) return undefined;
+  const channels = Math.max(1, ended.channels);
+  const speakers = Array.from({ length: channels }, (_, c) => ({ label: `S${c + 1}`, channel: c }));
+  const segments = finals
+    .map((r) => ({
+      channel: Math.min(channels, Math.max(1, r.channel)) - 1,
+      speaker: `S${Math.min(channels, Math.max(1, r.channel))}`,
+      start: r.startSeconds,
+      end: Math.max(r.startSeconds, r.endSeconds),
+      text: r.transcript,
+      confidence: r.confidence,
+      words: r.words.map((w) => ({ word: w.word, start: w.start, end: Math.max(w.start, w.end), confidence: w.probability })),
+    }))
+    .sort((a, b) => a.start - b.start || a.channel - b.channel);
+  return {
+    liveSessionId: ended.sessionId,
+    language: ended.languageCode || "ar",
+    durationSeconds: ended.processedSeconds,
+    channels,
+    model: ended.model,
+    speakers,
+    segments,
+    metadata: { source: "live", transport: ended.transport },
+  };
+}
+
+export class LivePersistence {
+  constructor(private readonly deps: LivePersistenceDependencies) {}
+
+  /**
+   * Writes the session's row, then its transcript and its usage, each on its own: a transcript that
+   * cannot be written still leaves the seconds billed. Logs rather than throws.
+   */
+  async persist(ended: EndedLiveSession): Promise<void> {
+    const context = { liveSessionId: ended.sessionId, organizationId: ended.organizationId };
+    try {
+      await this.writeRow(ended);
+    } catch (err) {
+      this.deps.logger.error({ err, ...context }, "live session row could not be written");
+      return;
+    }
+    const transcript = transcriptFromLive(ended);
+    await Promise.all([
+      transcript &&
+        this.deps.transcripts.create(ended.organizationId, transcript).catch((err: unknown) => {
+          this.deps.logger.error({ err, ...context }, "live session transcript could not be written");
+        }),
+      this.deps.usage.record(ended.organizationId, "live", liveBillableSeconds(ended), ended.sessionId).catch((err: unknown) => {
+        this.deps.logger.error({ err, ...context }, "live session usage could not be recorded");
+      }),
+    ]);
+  }
+
+  /** The live_sessions row, once: a repeat finds it there and leaves it. */
+  private async writeRow(ended: EndedLiveSession): Promise<void> {
+    const now = new Date();
+    await this.deps.database.fork().getConnection().execute(
+      `insert into live_sessions (id, organization_id, status, config, audio_seconds, expires_at, closed_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (id) do nothing`,
+      [
+        ended.sessionId,
+        ended.organizationId,
+        ended.outcome,
+        JSON.stringify({ transport: ended.transport, model: ended.model, languageCode: ended.languageCode, channels: ended.channels }),
+        ended.processedSeconds,
+        now,
+        now,
+        ended.startedAt,
+        now,
+      ],
+    );
+  }
+}

@@ -1,0 +1,88 @@
+// SpeechService.Recognize and ListModels: short audio in one call, and the models there are.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import { UnimplementedError } from "../platform/errors/errors.js";
+import type { LiveRecognizer } from "./live-recognition.js";
+import type { ModelCatalog, ModelReadiness } from "./model-catalog.js";
+import type { RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import {
+  ModelState,
+  type ListModelsRequest,
+  type ListModelsResponseSchema,
+  type RecognizeRequest,
+  type RecognizeResponseSchema,
+} from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { requestContextOf } from "../platform/request-context.js";
+import { durationOf, recognitionConfigOf } from "./convert.js";
+
+/** Recognize takes at most this much audio (speech.proto). */
+export const RECOGNIZE_MAX_SECONDS = 60;
+
+export function recognizeHandler(recognizer: LiveRecognizer) {
+  return async function recognize(request: RecognizeRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof RecognizeResponseSchema>> {
+    const { requestId } = requestContextOf(ctx.values);
+    if (request.audioSource.case !== "content") {
+      throw new UnimplementedError("media_id: Recognize reads audio sent in `content` only for now");
+    }
+    const content = request.audioSource.value;
+    const config = recognitionConfigOf(request.config as RecognitionConfig, "config", content);
+    const wordTimes = Boolean(request.config?.enableWordTimeOffsets);
+    const wordConfidence = Boolean(request.config?.enableWordConfidence);
+    const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS });
+    return {
+      results: done.results.map((r) => ({
+        alternatives: [
+          {
+            transcript: r.transcript,
+            confidence: r.confidence,
+            words:
+              wordTimes || wordConfidence
+                ? r.words.map((w) => ({
+                    word: w.word,
+                    ...(wordTimes ? { startOffset: durationOf(w.start), endOffset: durationOf(w.end) } : {}),
+                    confidence: wordConfidence ? w.probability : 0,
+                  }))
+                : [],
+          },
+        ],
+        channelTag: r.channel,
+        resultStartOffset: durationOf(r.startSeconds),
+        resultEndOffset: durationOf(r.endSeconds),
+        languageCode: config.languageCode || "ar",
+      })),
+      metadata: {
+        requestId,
+        audioDuration: durationOf(done.audioSeconds),
+        billedDuration: durationOf(Math.ceil(done.audioSeconds * done.channels)),
+      },
+    };
+  };
+}
+
+const modelStates: Record<ModelReadiness, ModelState> = {
+  ready: ModelState.READY,
+  loading: ModelState.LOADING,
+  unavailable: ModelState.UNAVAILABLE,
+};
+
+export function listModelsHandler(catalog: ModelCatalog) {
+  return async function listModels(request: ListModelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ListModelsResponseSchema>> {
+    const page = await catalog.page(request, { signal: ctx.signal });
+    return {
+      models: page.models.map((m) => ({
+        name: m.name,
+        displayName: m.displayName,
+        description: m.description,
+        languageCodes: m.languageCodes,
+        state: modelStates[m.state],
+        isDefault: m.isDefault,
+        supportsStreaming: m.supportsStreaming,
+        supportsBatch: m.supportsBatch,
+        supportsWordTimeOffsets: m.supportsWordTimeOffsets,
+        supportsWordConfidence: m.supportsWordConfidence,
+        nativeSampleRateHz: m.nativeSampleRateHz,
+      })),
+      nextPageToken: page.nextPageToken,
+    };
+  };
+}

@@ -1,0 +1,30 @@
+// SpeechService's handlers: each RPC maps proto to the live-sessions domain and back.
+import type { ServiceImpl } from "@connectrpc/connect";
+import type { LiveRecognizer } from "./live-recognition.js";
+import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { ModelCatalog } from "./model-catalog.js";
+import type { LiveSessions } from "./live-sessions.js";
+import { liveSessionHandlers } from "./live-session-handlers.js";
+import { ResumableStreams } from "./resumable.js";
+import { listModelsHandler, recognizeHandler } from "./recognize.js";
+import { streamingRecognizeHandler, type LiveQuota } from "./streaming-recognize.js";
+
+export interface SpeechServiceDependencies {
+  recognizer: LiveRecognizer;
+  catalog: ModelCatalog;
+  /** StreamingRecognize streams a client may resume; a private set when left out. */
+  streams?: ResumableStreams;
+  /** The live-session trio; left out, those RPCs answer UNIMPLEMENTED. */
+  sessions?: LiveSessions;
+  /** Checked before a new recognition opens (StreamingRecognize, CreateLiveSession); none when left out. */
+  quota?: LiveQuota;
+}
+
+export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
+  return {
+    streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams(), deps.quota),
+    recognize: recognizeHandler(deps.recognizer),
+    listModels: listModelsHandler(deps.catalog),
+    ...(deps.sessions ? liveSessionHandlers(deps.sessions, deps.quota) : {}),
+  };
+}

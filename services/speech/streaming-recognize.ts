@@ -1,0 +1,107 @@
+// SpeechService.StreamingRecognize: the config first, then audio and controls; results and events
+// back as the engine produces them. Reading requests and writing responses run side by side; the
+// engine's bounded queues pace the reading, so a client that sends faster than it is recognised,
+// or stops reading its results, is slowed down by HTTP/2 flow control and loses nothing.
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
+import type { Attachment, ResumableStreams } from "./resumable.js";
+import type { LiveRecognition, LiveRecognizer } from "./live-recognition.js";
+import {
+  StreamingControlType,
+  type StreamingRecognizeRequest,
+  type StreamingRecognizeResponseSchema,
+} from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { requestContextOf } from "../platform/request-context.js";
+import { principalKey } from "../identity/auth/context.js";
+import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
+
+type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;
+
+/** The organisation's monthly audio quota: RESOURCE_EXHAUSTED (with when to retry) once it is used. */
+export interface LiveQuota {
+  assertWithinQuota(organizationId: string): Promise<void>;
+}
+
+export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: ResumableStreams, quota?: LiveQuota) {
+  return async function* streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncGenerator<Response> {
+    const { requestId } = requestContextOf(ctx.values);
+    const reader = requests[Symbol.asyncIterator]();
+    const first = await reader.next();
+    if (first.done) throw new InvalidArgumentError("streaming_config", "the stream ended before its first message, which must carry streaming_config");
+    const head = first.value.streamingRequest;
+    if (head.case !== "streamingConfig") {
+      throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
+    }
+    const resume = head.value.resume;
+    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    let recognition: LiveRecognition;
+    let attachment: Attachment;
+    if (resume) {
+      ({ recognition, attachment } = streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
+    } else {
+      // A resumed stream was let in when it started; a new one only while the month's audio lasts.
+      if (quota && organizationId !== undefined) await quota.assertWithinQuota(organizationId);
+      recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
+      attachment = streams.start(recognition, organizationId);
+    }
+    // A client that goes away without closing may come back: the recognition waits for it.
+    const onAbort = () => attachment.detach();
+    ctx.signal.addEventListener("abort", onAbort, { once: true });
+    const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence) };
+    let over = false;
+    try {
+      // The session id (and, on a resume, the bytes received so far) before any result.
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
+      void pump(reader, recognition, ctx.signal);
+      for await (const output of attachment.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      if (ctx.signal.aborted) return;
+      over = true;
+      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+    } catch (err) {
+      over = !ctx.signal.aborted;
+      throw err;
+    } finally {
+      ctx.signal.removeEventListener("abort", onAbort);
+      if (over) {
+        streams.release(recognition.id);
+        recognition.abort();
+      } else {
+        attachment.detach();
+      }
+    }
+  };
+}
+
+/** Feeds the requests after the config to the recognition; any problem ends it with that error. */
+async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition, signal: AbortSignal): Promise<void> {
+  try {
+    for (let n = 2; ; n++) {
+      if (!recognition.acceptsAudio) return;
+      const next = await reader.next();
+      if (next.done) break;
+      const message = next.value.streamingRequest;
+      switch (message.case) {
+        case "streamingConfig":
+          throw new InvalidArgumentError("streaming_config", `only the first message may carry streaming_config; message ${n} carried another`);
+        case "audioContent":
+          await recognition.write(message.value);
+          break;
+        case "control":
+          if (message.value.type === StreamingControlType.KEEPALIVE) recognition.keepalive();
+          else if (message.value.type === StreamingControlType.FINALIZE) await recognition.finalize();
+          else if (message.value.type === StreamingControlType.CLOSE) {
+            await recognition.close();
+            return;
+          }
+          break;
+        default:
+          throw new InvalidArgumentError("streaming_request", `message ${n} carries neither audio_content nor control`);
+      }
+    }
+    await recognition.close();
+  } catch (err) {
+    // A dropped connection is not the recognition's failure: the client may resume it.
+    if (!signal.aborted) recognition.fail(err);
+  }
+}
