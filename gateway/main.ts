@@ -1,12 +1,13 @@
 // `npm start`: the API process. Reads the environment once, starts the platform, and
 // drains on SIGTERM/SIGINT.
-import { ConfigError, loadConfig } from "../services/platform/config/config.js";
+import { ConfigError } from "../services/platform/config/config.js";
+import { configFromEnvironment } from "../services/platform/config/environment.js";
 import { createLogger } from "../services/platform/logger.js";
 import { StartupError, startPlatform } from "./platform.js";
 
 let config;
 try {
-  config = loadConfig(process.env);
+  config = configFromEnvironment();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`${err.message}\n`);

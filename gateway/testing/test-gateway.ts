@@ -1,9 +1,9 @@
 // A gateway on loopback with ephemeral ports, for tests: the real server, interceptors and
 // listeners; the caller chooses the routes and the dependency checks.
-import { Writable } from "node:stream";
 import type { ConnectRouter } from "@connectrpc/connect";
 import { loadConfig } from "../../services/platform/config/config.js";
-import { createLogger, type Logger } from "../../services/platform/logger.js";
+import type { Logger } from "../../services/platform/logger.js";
+import { capturedLogger } from "./logs.js";
 import { createGatewayMetrics, type GatewayMetrics } from "../interceptors/metrics.js";
 import { Readiness, type DependencyCheck } from "../../services/platform/readiness.js";
 import { startGateway, type RunningGateway } from "../server.js";
@@ -35,14 +35,7 @@ export async function startTestGateway(options: {
   streamSlots?: StreamSlots;
 } = {}): Promise<TestGateway> {
   const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0", LOG_LEVEL: "debug", ...options.env });
-  const logs: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      for (const line of String(chunk).split("\n")) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = createLogger(config.logLevel, sink);
+  const { logs, logger } = capturedLogger(config.logLevel);
   const metrics = createGatewayMetrics();
   const readiness = new Readiness(options.checks ?? [], { timeoutMs: 500, cacheMs: 0 });
   const gateway = await startGateway({

@@ -69,10 +69,10 @@ describe("limits per login account, per API key and its burst", () => {
     const first = (await keys.createApiKey({ name: "a", scopes: [ApiKeyScope.JOBS_READ] })).secret;
     const second = (await keys.createApiKey({ name: "b", scopes: [ApiKeyScope.JOBS_READ] })).secret;
     const call = (secret: string) => code(h.client(JobService, { headers: { "x-api-key": secret } }).getJob({ jobId: randomUUID() }));
-    // 2 from the rate and 1 from the burst pool reach the (unbuilt) handler; the 4th is refused.
-    expect([await call(first), await call(first), await call(first)]).toEqual([Code.Unimplemented, Code.Unimplemented, Code.Unimplemented]);
+    // 2 from the rate and 1 from the burst pool reach the handler (NOT_FOUND: no such job); the 4th is refused.
+    expect([await call(first), await call(first), await call(first)]).toEqual([Code.NotFound, Code.NotFound, Code.NotFound]);
     expect(await call(first)).toBe(Code.ResourceExhausted);
-    expect(await call(second)).toBe(Code.Unimplemented);
+    expect(await call(second)).toBe(Code.NotFound);
   });
 });
 

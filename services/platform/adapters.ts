@@ -10,7 +10,7 @@ import type { Registry } from "prom-client";
 import type { Config, StorageConfig } from "./config/config.js";
 import { openDatabase, redactUrl, type Database, type EntityList } from "./database/database.js";
 import { createBlobStore, type BlobStore, type BlobStoreConfig } from "./blobs/index.js";
-import { openInference } from "./inference.js";
+import { openInference, readyCheck, type InferenceAdapter } from "./inference.js";
 import type { InferenceClient } from "../../inference/client/index.js";
 import type { DependencyCheck } from "./readiness.js";
 import { persistedSecret } from "./persisted-secret.js";
@@ -37,6 +37,11 @@ export interface AdapterOptions {
   entities: EntityList;
   /** Where adapters register their metrics (the inference client's); a private registry when left out. */
   registry?: Registry;
+  /**
+   * Adapters the caller opened itself (tests: a database of their own, a blob store with fault hooks). They are
+   * used as given, checked for readiness like the others, and left open by `close`: the caller owns them.
+   */
+  provided?: Partial<Pick<Adapters, "database" | "blobs" | "inference">>;
 }
 
 export async function openAdapters(config: Config, logger: Logger, options: AdapterOptions): Promise<Adapters> {
@@ -49,25 +54,26 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
   try {
     await mkdir(config.dataDir, { recursive: true });
 
+    const provided = options.provided ?? {};
     const where = config.database.url ? redactUrl(config.database.url) : `PGlite in ${path.resolve(config.dataDir, "pglite")}`;
-    const database = await dependency("database", where, () => openDatabase(config.database, options.entities, logger));
-    closers.push(() => database.close());
+    const database = provided.database ?? (await dependency("database", where, () => openDatabase(config.database, options.entities, logger)));
+    if (!provided.database) closers.push(() => database.close());
 
     const redisUrl = config.redis?.url;
     const redis = redisUrl ? await dependency("redis", redactUrl(redisUrl), () => connectRedis(redisUrl)) : undefined;
     if (redis) closers.push(async () => void redis.disconnect());
 
     const storage = await withSigningSecret(config.storage);
-    const blobs = await dependency("blob storage", storage.kind === "s3" ? storage.endpoint : path.resolve(storage.dataDir, "blobs"), async () => {
+    const blobs = provided.blobs ?? await dependency("blob storage", storage.kind === "s3" ? storage.endpoint : path.resolve(storage.dataDir, "blobs"), async () => {
       const store = createBlobStore(storage);
       await store.ensureBuckets();
       return store;
     });
 
-    const inferenceWhere = config.inference.tritonUrls.length > 0 ? config.inference.tritonUrls.join(",") : "the local sidecar";
-    const inference = await dependency("inference", inferenceWhere, () => openInference(config.inference, logger, options.registry));
+    const inference = provided.inference
+      ? { client: provided.inference, check: readyCheck(provided.inference), close: async () => undefined }
+      : await openInferenceAdapter(config, logger, options.registry);
     closers.push(() => inference.close());
-    logger.info({ inference: inference.target }, "inference client ready");
 
     const checks: DependencyCheck[] = [
       { name: "database", check: () => database.ping() },
@@ -80,6 +86,13 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     await close();
     throw err;
   }
+}
+
+async function openInferenceAdapter(config: Config, logger: Logger, registry?: Registry): Promise<InferenceAdapter> {
+  const where = config.inference.tritonUrls.length > 0 ? config.inference.tritonUrls.join(",") : "the local sidecar";
+  const inference = await dependency("inference", where, () => openInference(config.inference, logger, registry));
+  logger.info({ inference: inference.target }, "inference client ready");
+  return inference;
 }
 
 async function dependency<T>(name: string, where: string, open: () => Promise<T>): Promise<T> {

@@ -49,7 +49,8 @@ export async function openInference(config: InferenceConfig, logger: Logger, reg
   };
 }
 
-function readyCheck(client: InferenceClient): DependencyCheck {
+/** Ready when at least one of the client's servers answers ServerReady. */
+export function readyCheck(client: InferenceClient): DependencyCheck {
   return {
     name: "inference",
     check: async () => {

@@ -22,13 +22,19 @@ export interface ReadinessReport {
  * Checks run concurrently with a timeout each, and a report is reused for `cacheMs`
  * so that probes from many load balancers cost one round of pings.
  */
+/** How long one dependency check may take, and how long a report is reused. */
+export interface ReadinessOptions {
+  timeoutMs: number;
+  cacheMs: number;
+}
+
 export class Readiness {
   private draining = false;
   private cached?: { at: number; report: Promise<ReadinessReport> };
 
   constructor(
     private readonly checks: DependencyCheck[],
-    private readonly options: { timeoutMs: number; cacheMs: number } = { timeoutMs: 2000, cacheMs: 1000 },
+    private readonly options: ReadinessOptions = { timeoutMs: 2000, cacheMs: 1000 },
   ) {}
 
   markDraining(): void {

@@ -5,21 +5,18 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Registry, collectDefaultMetrics } from "prom-client";
-import { ConfigError, loadConfig } from "../platform/config/config.js";
+import { ConfigError } from "../platform/config/config.js";
+import { configFromEnvironment } from "../platform/config/environment.js";
 import { createLogger } from "../platform/logger.js";
 import { StartupError, openAdapters } from "../platform/adapters.js";
 import { Readiness } from "../platform/readiness.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp } from "../platform/probes.js";
-import { createJobsCapability } from "../jobs/capability.js";
-import { jobEvents } from "../jobs/job-events.js";
-import { AuditLog } from "../identity/audit/audit-log.js";
-import { Usage } from "../usage/usage.js";
-import { openWebhooks } from "../webhooks/index.js";
+import { composeWorker } from "../app/compose.js";
 import { entities } from "../app/entities.js";
 
 let config;
 try {
-  config = loadConfig(process.env);
+  config = configFromEnvironment();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   process.stderr.write(`${err.message}\n`);
@@ -43,14 +40,7 @@ const readiness = new Readiness(adapters.checks);
 const probes = http.createServer(routeHttp([livenessRoute(), readinessRoute(readiness), metricsRoute(registry)]));
 await new Promise<void>((resolve) => probes.listen(config.worker.metricsPort, config.host, resolve));
 const open = adapters;
-// Finished jobs go to webhooks (published here, sent by the gateways' dispatchers) and usage.
-const { webhooks, close: closeWebhooks } = await openWebhooks(config, { database: adapters.database, audit: new AuditLog(adapters.database), logger }, { registry, dispatch: false });
-const usage = new Usage(adapters.database, config.usage);
-const jobs = createJobsCapability(
-  config.jobs,
-  { ...adapters, redisUrl: config.redis?.url, logger },
-  { runJobs: true, hooks: jobEvents({ webhooks, usage }) },
-);
+const worker = await composeWorker(config, { ...adapters, logger }, { registry });
 logger.info({ metrics_port: (probes.address() as AddressInfo).port, concurrency: config.jobs.concurrency }, "worker started; taking jobs");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
@@ -59,9 +49,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     readiness.markDraining();
     probes.close();
     probes.closeAllConnections();
-    jobs
+    worker
       .close()
-      .then(() => closeWebhooks())
       .then(() => open.close())
       .then(
       () => process.exit(0),

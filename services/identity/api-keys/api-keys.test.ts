@@ -52,9 +52,9 @@ describe("API keys", () => {
 
   it("is accepted as Bearer or x-api-key for RPCs in its scopes, and records its last use", async () => {
     const { secret, apiKey } = await keys().createApiKey({ name: "reader", scopes: [ApiKeyScope.JOBS_READ] });
-    // JobService is not built: UNIMPLEMENTED means the key got past authentication and authorisation.
-    expect((await getJob({ authorization: `Bearer ${secret}` })).code).toBe(Code.Unimplemented);
-    expect((await getJob({ "x-api-key": secret })).code).toBe(Code.Unimplemented);
+    // A job nobody has: NOT_FOUND means the key got past authentication and authorisation.
+    expect((await getJob({ authorization: `Bearer ${secret}` })).code).toBe(Code.NotFound);
+    expect((await getJob({ "x-api-key": secret })).code).toBe(Code.NotFound);
     const listed = await keys().listApiKeys({});
     expect(listed.apiKeys.find((k) => k.apiKeyId === apiKey!.apiKeyId)?.lastUsedAt).toBeDefined();
   });
@@ -90,7 +90,7 @@ describe("API keys", () => {
       scopes: [ApiKeyScope.JOBS_READ],
       expiresAt: timestampFromDate(new Date(Date.now() + 3_600_000)),
     });
-    expect((await getJob({ "x-api-key": secret })).code).toBe(Code.Unimplemented);
+    expect((await getJob({ "x-api-key": secret })).code).toBe(Code.NotFound);
     const forged = secret.slice(0, apiKey!.prefix.length) + "A".repeat(secret.length - apiKey!.prefix.length);
     expect((await getJob({ "x-api-key": forged })).code).toBe(Code.Unauthenticated);
     await h.testDb.db.fork().nativeUpdate(ApiKey, { id: apiKey!.apiKeyId }, { expiresAt: new Date(Date.now() - 1000) });

@@ -35,7 +35,7 @@ describe("suspending an organisation", () => {
     const useKey = () => code(h.client(JobService, { headers: { "x-api-key": secret } }).getJob({ jobId: randomUUID() }));
     const orgs = h.client(OrganizationService, { credential: owner.accessToken });
     const admin = h.client(AdminService, { credential: operator.accessToken });
-    expect(await useKey()).toBe(Code.Unimplemented);
+    expect(await useKey()).toBe(Code.NotFound);
 
     const suspended = await admin.suspendOrganization({ organizationId: owner.organizationId, reason: "فواتير غير مدفوعة" });
     expect(suspended.organization).toMatchObject({ state: OrganizationState.SUSPENDED, suspensionReason: "فواتير غير مدفوعة" });
@@ -51,7 +51,7 @@ describe("suspending an organisation", () => {
 
     const lifted = await admin.suspendOrganization({ organizationId: owner.organizationId, reason: "paid", reinstate: true });
     expect(lifted.organization).toMatchObject({ state: OrganizationState.ACTIVE, suspensionReason: "" });
-    expect(await useKey()).toBe(Code.Unimplemented);
+    expect(await useKey()).toBe(Code.NotFound);
     expect(await code(orgs.updateOrganization({ name: "شركة منتظمة" }))).toBe("ok");
   });
 

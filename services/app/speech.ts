@@ -1,0 +1,60 @@
+// Composes live recognition for the API process: the recognizer over the inference client, live sessions
+// (over Redis streams when there is Redis, so any replica serves any call), resumable StreamingRecognize
+// streams, and the persistence that turns an ended recognition into its row, transcript and usage.
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { InferenceClient } from "../../inference/client/index.js";
+import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { Database } from "../platform/database/database.js";
+import type { StreamSlots } from "../platform/limits/stream-slots.js";
+import { createStreamDecoder } from "../audio/index.js";
+import type { EngineObserver } from "../speech/engine/types.js";
+import { LiveRecognizer } from "../speech/live-recognition.js";
+import { ModelCatalog } from "../speech/model-catalog.js";
+import { InProcessBus } from "../speech/bus.js";
+import { LiveSessions } from "../speech/live-sessions.js";
+import { RedisBus } from "../speech/redis-bus.js";
+import { ResumableStreams } from "../speech/resumable.js";
+import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
+import { speechService } from "../speech/speech-service.js";
+import type { Transcripts } from "../transcripts/transcripts.js";
+import type { Usage } from "../usage/usage.js";
+import type { ProductHandlers } from "./product-services.js";
+
+export interface SpeechCapability {
+  recognizer: LiveRecognizer;
+  sessions: LiveSessions;
+  streams: ResumableStreams;
+  handlers: ProductHandlers;
+  /** Ends the live sessions and the resumable streams' grace periods. */
+  close(): Promise<void>;
+}
+
+export function createSpeech(
+  adapters: { database: Database; inference: InferenceClient; redis?: Redis; logger: Logger },
+  deps: { transcripts: Transcripts; usage: Usage; streamSlots: StreamSlots; observer?: EngineObserver },
+): SpeechCapability {
+  const recognizer = new LiveRecognizer({ inference: adapters.inference, createDecoder: createStreamDecoder, observer: deps.observer });
+  // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
+  const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
+  const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);
+  // Browser sessions hold a stream slot like StreamingRecognize (whose slot the gateway's interceptor takes).
+  const streams = new ResumableStreams({ onEnded });
+  const sessions = new LiveSessions({
+    recognizer,
+    bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus(),
+    slots: deps.streamSlots,
+    onEnded,
+  });
+  const handler = speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams, quota: deps.usage });
+  return {
+    recognizer,
+    sessions,
+    streams,
+    handlers: { [SpeechService.typeName]: handler },
+    close: async () => {
+      await sessions.stop();
+      streams.stop();
+    },
+  };
+}
