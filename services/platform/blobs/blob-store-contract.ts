@@ -16,6 +16,13 @@ export interface ContractSubject {
   cleanup(): Promise<void>;
 }
 
+/** What each group of contract tests works on; `store` is set once the subject is made, before any test. */
+interface ContractContext {
+  store: BlobStore;
+  /** A key under this run's own prefix, so runs against a shared server never see each other's objects. */
+  key(suffix: string): string;
+}
+
 /**
  * The behaviour every BlobStore must show, run against the filesystem store everywhere and against a real
  * S3 server (Ceph RGW in CI) when one is configured. Presigned URLs are exercised with plain `fetch`, the
@@ -23,219 +30,251 @@ export interface ContractSubject {
  */
 export function describeBlobStoreContract(name: string, makeSubject: () => Promise<ContractSubject>): void {
   describe(`BlobStore contract: ${name}`, () => {
-    let subject: ContractSubject;
-    let store: BlobStore;
+    let subject: ContractSubject | undefined;
     const prefix = `contract-${randomBytes(4).toString("hex")}`;
-    const key = (suffix: string) => `${prefix}/${suffix}`;
+    const ctx = { key: (suffix: string) => `${prefix}/${suffix}` } as ContractContext;
 
     beforeAll(async () => {
       subject = await makeSubject();
-      store = subject.store;
-      await store.ensureBuckets();
+      ctx.store = subject.store;
+      await ctx.store.ensureBuckets();
     });
 
     afterAll(async () => {
       await subject?.cleanup();
     });
 
-    it("creates buckets idempotently and reports ready", async () => {
-      await store.ensureBuckets();
-      await expect(store.ping()).resolves.toBeUndefined();
+    objectContract(ctx);
+    presignedUrlContract(ctx);
+    multipartAssemblyContract(ctx);
+    abandonedMultipartContract(ctx);
+  });
+}
+
+/** Buckets, and objects written, read and deleted through the store's own calls; keys are validated. */
+function objectContract(ctx: ContractContext): void {
+  it("creates buckets idempotently and reports ready", async () => {
+    const { store } = ctx;
+    await store.ensureBuckets();
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it("puts, heads, gets and deletes an object", async () => {
+    const { store, key } = ctx;
+    const body = Buffer.from("مرحبا بالعالم — hello", "utf8");
+    const put = await store.put("media", key("hello.txt"), body, { contentType: "text/plain; charset=utf-8" });
+    expect(put.size).toBe(body.length);
+    expect(put.etag).toBe(`"${md5(body)}"`);
+
+    const info = await store.head("media", key("hello.txt"));
+    expect(info).toMatchObject({ size: body.length, contentType: "text/plain; charset=utf-8", etag: put.etag });
+
+    const got = await store.get("media", key("hello.txt"));
+    expect(got.size).toBe(body.length);
+    expect(got.contentType).toBe("text/plain; charset=utf-8");
+    expectSameBytes(await readAll(got.stream), body);
+
+    await store.delete("media", key("hello.txt"));
+    expect(await store.head("media", key("hello.txt"))).toBeNull();
+    // Deleting what is already gone succeeds, as on S3, so retries and cleanup stay simple.
+    await expect(store.delete("media", key("hello.txt"))).resolves.toBeUndefined();
+  });
+
+  it("streams a body in and replaces an existing object", async () => {
+    const { store, key } = ctx;
+    const chunks = [randomBytes(70_000), randomBytes(1), randomBytes(200_000)];
+    await store.put("processed", key("stream.bin"), Buffer.from("old"));
+    const put = await store.put("processed", key("stream.bin"), Readable.from(chunks), {
+      contentType: "application/octet-stream",
     });
+    const whole = Buffer.concat(chunks);
+    expect(put.size).toBe(whole.length);
+    const got = await store.get("processed", key("stream.bin"));
+    expectSameBytes(await readAll(got.stream), whole);
+  });
 
-    it("puts, heads, gets and deletes an object", async () => {
-      const body = Buffer.from("مرحبا بالعالم — hello", "utf8");
-      const put = await store.put("media", key("hello.txt"), body, { contentType: "text/plain; charset=utf-8" });
-      expect(put.size).toBe(body.length);
-      expect(put.etag).toBe(`"${md5(body)}"`);
+  it("keeps buckets apart", async () => {
+    const { store, key } = ctx;
+    await store.put("exports", key("only-in-exports.txt"), Buffer.from("x"));
+    expect(await store.head("media", key("only-in-exports.txt"))).toBeNull();
+    expect(await store.head("exports", key("only-in-exports.txt"))).not.toBeNull();
+  });
 
-      const info = await store.head("media", key("hello.txt"));
-      expect(info).toMatchObject({ size: body.length, contentType: "text/plain; charset=utf-8", etag: put.etag });
+  it("reports a missing object with a typed error", async () => {
+    const { store, key } = ctx;
+    await expect(store.get("media", key("missing.wav"))).rejects.toBeInstanceOf(BlobNotFoundError);
+    expect(await store.head("media", key("missing.wav"))).toBeNull();
+  });
 
-      const got = await store.get("media", key("hello.txt"));
-      expect(got.size).toBe(body.length);
-      expect(got.contentType).toBe("text/plain; charset=utf-8");
-      expectSameBytes(await readAll(got.stream), body);
+  it("rejects keys that could escape the bucket or are not portable", async () => {
+    const { store } = ctx;
+    const bad = ["../secret", "a/../../b", "/etc/passwd", "a//b", "a/./b", "", "a\\b", "a\u0000b", "a\nb"];
+    for (const k of bad) {
+      await expect(store.put("media", k, Buffer.from("x")), JSON.stringify(k)).rejects.toBeInstanceOf(
+        InvalidBlobKeyError,
+      );
+      await expect(store.get("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
+      await expect(store.head("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
+      await expect(store.delete("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
+      await expect(store.presignGet("media", k, { expiresInSeconds: 60 })).rejects.toBeInstanceOf(
+        InvalidBlobKeyError,
+      );
+    }
+  });
+}
 
-      await store.delete("media", key("hello.txt"));
-      expect(await store.head("media", key("hello.txt"))).toBeNull();
-      // Deleting what is already gone succeeds, as on S3, so retries and cleanup stay simple.
-      await expect(store.delete("media", key("hello.txt"))).resolves.toBeUndefined();
-    });
+/** Presigned PUT and GET URLs, used with plain HTTP, and refused when tampered with, reused or expired. */
+function presignedUrlContract(ctx: ContractContext): void {
+  it("uploads through a presigned PUT and downloads through a presigned GET", async () => {
+    const { store, key } = ctx;
+    const k = key("uploads/تسجيل مكالمة 1.wav");
+    const body = randomBytes(64 * 1024);
+    const putUrl = await store.presignPut("media", k, { expiresInSeconds: 300, contentType: "audio/wav" });
+    const put = await fetch(putUrl, { method: "PUT", body, headers: { "Content-Type": "audio/wav" } });
+    expect(put.status, await put.clone().text()).toBe(200);
+    expect(put.headers.get("etag")).toBe(`"${md5(body)}"`);
 
-    it("streams a body in and replaces an existing object", async () => {
-      const chunks = [randomBytes(70_000), randomBytes(1), randomBytes(200_000)];
-      await store.put("processed", key("stream.bin"), Buffer.from("old"));
-      const put = await store.put("processed", key("stream.bin"), Readable.from(chunks), {
-        contentType: "application/octet-stream",
-      });
-      const whole = Buffer.concat(chunks);
-      expect(put.size).toBe(whole.length);
-      const got = await store.get("processed", key("stream.bin"));
-      expectSameBytes(await readAll(got.stream), whole);
-    });
+    expect(await store.head("media", k)).toMatchObject({ size: body.length, contentType: "audio/wav" });
 
-    it("keeps buckets apart", async () => {
-      await store.put("exports", key("only-in-exports.txt"), Buffer.from("x"));
-      expect(await store.head("media", key("only-in-exports.txt"))).toBeNull();
-      expect(await store.head("exports", key("only-in-exports.txt"))).not.toBeNull();
-    });
+    const getUrl = await store.presignGet("media", k, { expiresInSeconds: 300, downloadFileName: "مكالمة.wav" });
+    const get = await fetch(getUrl);
+    expect(get.status).toBe(200);
+    expectSameBytes(Buffer.from(await get.arrayBuffer()), body);
+    const disposition = get.headers.get("content-disposition") ?? "";
+    expect(disposition).toMatch(/^attachment;/);
+    expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent("مكالمة.wav")}`);
+  });
 
-    it("reports a missing object with a typed error", async () => {
-      await expect(store.get("media", key("missing.wav"))).rejects.toBeInstanceOf(BlobNotFoundError);
-      expect(await store.head("media", key("missing.wav"))).toBeNull();
-    });
+  it("refuses a presigned PUT sent with a Content-Type other than the signed one", async () => {
+    const { store, key } = ctx;
+    const url = await store.presignPut("media", key("typed.wav"), { expiresInSeconds: 300, contentType: "audio/wav" });
+    const res = await fetch(url, { method: "PUT", body: "x", headers: { "Content-Type": "text/html" } });
+    expect(res.status).toBe(403);
+    expect(await store.head("media", key("typed.wav"))).toBeNull();
+  });
 
-    it("rejects keys that could escape the bucket or are not portable", async () => {
-      const bad = ["../secret", "a/../../b", "/etc/passwd", "a//b", "a/./b", "", "a\\b", "a\u0000b", "a\nb"];
-      for (const k of bad) {
-        await expect(store.put("media", k, Buffer.from("x")), JSON.stringify(k)).rejects.toBeInstanceOf(
-          InvalidBlobKeyError,
-        );
-        await expect(store.get("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
-        await expect(store.head("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
-        await expect(store.delete("media", k)).rejects.toBeInstanceOf(InvalidBlobKeyError);
-        await expect(store.presignGet("media", k, { expiresInSeconds: 60 })).rejects.toBeInstanceOf(
-          InvalidBlobKeyError,
-        );
-      }
-    });
+  it("refuses a tampered signature with 403", async () => {
+    const { store, key } = ctx;
+    await store.put("media", key("signed.txt"), Buffer.from("secret"));
+    const url = new URL(await store.presignGet("media", key("signed.txt"), { expiresInSeconds: 300 }));
+    const sigParam = url.searchParams.has("sig") ? "sig" : "X-Amz-Signature";
+    const sig = url.searchParams.get(sigParam)!;
+    url.searchParams.set(sigParam, flipLastHexDigit(sig));
+    expect((await fetch(url)).status).toBe(403);
+  });
 
-    it("uploads through a presigned PUT and downloads through a presigned GET", async () => {
-      const k = key("uploads/تسجيل مكالمة 1.wav");
-      const body = randomBytes(64 * 1024);
-      const putUrl = await store.presignPut("media", k, { expiresInSeconds: 300, contentType: "audio/wav" });
-      const put = await fetch(putUrl, { method: "PUT", body, headers: { "Content-Type": "audio/wav" } });
-      expect(put.status, await put.clone().text()).toBe(200);
-      expect(put.headers.get("etag")).toBe(`"${md5(body)}"`);
+  it("refuses a URL reused for another key or method with 403", async () => {
+    const { store, key } = ctx;
+    await store.put("media", key("a.txt"), Buffer.from("a"));
+    await store.put("media", key("b.txt"), Buffer.from("b"));
+    const url = await store.presignGet("media", key("a.txt"), { expiresInSeconds: 300 });
+    expect((await fetch(url.replace("/a.txt", "/b.txt"))).status).toBe(403);
+    const put = await fetch(url, { method: "PUT", body: "overwrite" });
+    expect(put.status).toBe(403);
+    expectSameBytes(await readAll((await store.get("media", key("a.txt"))).stream), Buffer.from("a"));
+  });
 
-      expect(await store.head("media", k)).toMatchObject({ size: body.length, contentType: "audio/wav" });
+  it("refuses an expired URL with 403", async () => {
+    const { store, key } = ctx;
+    await store.put("media", key("expiring.txt"), Buffer.from("soon gone"));
+    // Long enough that a loaded machine still uses the URL inside its lifetime (signing times are in
+    // whole seconds), short enough to wait out.
+    const getUrl = await store.presignGet("media", key("expiring.txt"), { expiresInSeconds: 4 });
+    const putUrl = await store.presignPut("media", key("expiring-put.txt"), { expiresInSeconds: 4 });
+    expect((await fetch(getUrl)).status).toBe(200);
+    await sleep(5500);
+    expect((await fetch(getUrl)).status).toBe(403);
+    expect((await fetch(putUrl, { method: "PUT", body: "late" })).status).toBe(403);
+    expect(await store.head("media", key("expiring-put.txt"))).toBeNull();
+  });
+}
 
-      const getUrl = await store.presignGet("media", k, { expiresInSeconds: 300, downloadFileName: "مكالمة.wav" });
-      const get = await fetch(getUrl);
-      expect(get.status).toBe(200);
-      expectSameBytes(Buffer.from(await get.arrayBuffer()), body);
-      const disposition = get.headers.get("content-disposition") ?? "";
-      expect(disposition).toMatch(/^attachment;/);
-      expect(disposition).toContain(`filename*=UTF-8''${encodeURIComponent("مكالمة.wav")}`);
-    });
+/** Multipart uploads completed from presigned part PUTs, and refused when the parts break S3's rules. */
+function multipartAssemblyContract(ctx: ContractContext): void {
+  it("assembles a multipart upload from presigned part PUTs, in part order", async () => {
+    const { store, key } = ctx;
+    const k = key("multipart/long-call.wav");
+    const part1 = randomBytes(MIN_MULTIPART_PART_BYTES);
+    const part2 = randomBytes(123_457);
+    const uploadId = await store.createMultipartUpload("media", k, { contentType: "audio/wav" });
 
-    it("refuses a presigned PUT sent with a Content-Type other than the signed one", async () => {
-      const url = await store.presignPut("media", key("typed.wav"), { expiresInSeconds: 300, contentType: "audio/wav" });
-      const res = await fetch(url, { method: "PUT", body: "x", headers: { "Content-Type": "text/html" } });
-      expect(res.status).toBe(403);
-      expect(await store.head("media", key("typed.wav"))).toBeNull();
-    });
+    // Part 2 first: clients upload in parallel and finish in any order.
+    const etag2 = await putPart(store, k, uploadId, 2, part2);
+    const etag1 = await putPart(store, k, uploadId, 1, part1);
+    expect(etag1).toBe(`"${md5(part1)}"`);
+    expect(await store.head("media", k)).toBeNull();
 
-    it("refuses a tampered signature with 403", async () => {
-      await store.put("media", key("signed.txt"), Buffer.from("secret"));
-      const url = new URL(await store.presignGet("media", key("signed.txt"), { expiresInSeconds: 300 }));
-      const sigParam = url.searchParams.has("sig") ? "sig" : "X-Amz-Signature";
-      const sig = url.searchParams.get(sigParam)!;
-      url.searchParams.set(sigParam, flipLastHexDigit(sig));
-      expect((await fetch(url)).status).toBe(403);
-    });
+    const done = await store.completeMultipartUpload("media", k, uploadId, [
+      { partNumber: 1, etag: etag1 },
+      { partNumber: 2, etag: etag2 },
+    ]);
+    const whole = Buffer.concat([part1, part2]);
+    expect(done.size).toBe(whole.length);
+    expect(done.etag).toBe(`"${multipartEtag([part1, part2])}"`);
+    const got = await store.get("media", k);
+    expect(got.contentType).toBe("audio/wav");
+    expectSameBytes(await readAll(got.stream), whole);
+    // A completed upload is gone: completing it again cannot resurrect or rewrite the object.
+    await expect(
+      store.completeMultipartUpload("media", k, uploadId, [{ partNumber: 1, etag: etag1 }]),
+    ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
+  });
 
-    it("refuses a URL reused for another key or method with 403", async () => {
-      await store.put("media", key("a.txt"), Buffer.from("a"));
-      await store.put("media", key("b.txt"), Buffer.from("b"));
-      const url = await store.presignGet("media", key("a.txt"), { expiresInSeconds: 300 });
-      expect((await fetch(url.replace("/a.txt", "/b.txt"))).status).toBe(403);
-      const put = await fetch(url, { method: "PUT", body: "overwrite" });
-      expect(put.status).toBe(403);
-      expectSameBytes(await readAll((await store.get("media", key("a.txt"))).stream), Buffer.from("a"));
-    });
+  it("refuses to complete a multipart upload whose ETags do not match", async () => {
+    const { store, key } = ctx;
+    const k = key("multipart/tampered.bin");
+    const part1 = randomBytes(MIN_MULTIPART_PART_BYTES);
+    const uploadId = await store.createMultipartUpload("media", k);
+    const etag1 = await putPart(store, k, uploadId, 1, part1);
+    const etag2 = await putPart(store, k, uploadId, 2, Buffer.from("tail"));
+    await expect(
+      store.completeMultipartUpload("media", k, uploadId, [
+        { partNumber: 1, etag: etag1 },
+        { partNumber: 2, etag: `"${md5(Buffer.from("other tail"))}"` },
+      ]),
+    ).rejects.toBeInstanceOf(InvalidMultipartUploadError);
+    expect(await store.head("media", k)).toBeNull();
+    expect(etag2).toBe(`"${md5(Buffer.from("tail"))}"`);
+    await store.abortMultipartUpload("media", k, uploadId);
+  });
 
-    it("refuses an expired URL with 403", async () => {
-      await store.put("media", key("expiring.txt"), Buffer.from("soon gone"));
-      // Long enough that a loaded machine still uses the URL inside its lifetime (signing times are in
-      // whole seconds), short enough to wait out.
-      const getUrl = await store.presignGet("media", key("expiring.txt"), { expiresInSeconds: 4 });
-      const putUrl = await store.presignPut("media", key("expiring-put.txt"), { expiresInSeconds: 4 });
-      expect((await fetch(getUrl)).status).toBe(200);
-      await sleep(5500);
-      expect((await fetch(getUrl)).status).toBe(403);
-      expect((await fetch(putUrl, { method: "PUT", body: "late" })).status).toBe(403);
-      expect(await store.head("media", key("expiring-put.txt"))).toBeNull();
-    });
-
-    it("assembles a multipart upload from presigned part PUTs, in part order", async () => {
-      const k = key("multipart/long-call.wav");
-      const part1 = randomBytes(MIN_MULTIPART_PART_BYTES);
-      const part2 = randomBytes(123_457);
-      const uploadId = await store.createMultipartUpload("media", k, { contentType: "audio/wav" });
-
-      // Part 2 first: clients upload in parallel and finish in any order.
-      const etag2 = await putPart(store, k, uploadId, 2, part2);
-      const etag1 = await putPart(store, k, uploadId, 1, part1);
-      expect(etag1).toBe(`"${md5(part1)}"`);
-      expect(await store.head("media", k)).toBeNull();
-
-      const done = await store.completeMultipartUpload("media", k, uploadId, [
+  it("refuses parts below S3's minimum size except the last", async () => {
+    const { store, key } = ctx;
+    const k = key("multipart/small-parts.bin");
+    const uploadId = await store.createMultipartUpload("media", k);
+    const etag1 = await putPart(store, k, uploadId, 1, Buffer.from("too small"));
+    const etag2 = await putPart(store, k, uploadId, 2, Buffer.from("last"));
+    await expect(
+      store.completeMultipartUpload("media", k, uploadId, [
         { partNumber: 1, etag: etag1 },
         { partNumber: 2, etag: etag2 },
-      ]);
-      const whole = Buffer.concat([part1, part2]);
-      expect(done.size).toBe(whole.length);
-      expect(done.etag).toBe(`"${multipartEtag([part1, part2])}"`);
-      const got = await store.get("media", k);
-      expect(got.contentType).toBe("audio/wav");
-      expectSameBytes(await readAll(got.stream), whole);
-      // A completed upload is gone: completing it again cannot resurrect or rewrite the object.
-      await expect(
-        store.completeMultipartUpload("media", k, uploadId, [{ partNumber: 1, etag: etag1 }]),
-      ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
-    });
+      ]),
+    ).rejects.toBeInstanceOf(InvalidMultipartUploadError);
+    await store.abortMultipartUpload("media", k, uploadId);
+  });
+}
 
-    it("refuses to complete a multipart upload whose ETags do not match", async () => {
-      const k = key("multipart/tampered.bin");
-      const part1 = randomBytes(MIN_MULTIPART_PART_BYTES);
-      const uploadId = await store.createMultipartUpload("media", k);
-      const etag1 = await putPart(store, k, uploadId, 1, part1);
-      const etag2 = await putPart(store, k, uploadId, 2, Buffer.from("tail"));
-      await expect(
-        store.completeMultipartUpload("media", k, uploadId, [
-          { partNumber: 1, etag: etag1 },
-          { partNumber: 2, etag: `"${md5(Buffer.from("other tail"))}"` },
-        ]),
-      ).rejects.toBeInstanceOf(InvalidMultipartUploadError);
-      expect(await store.head("media", k)).toBeNull();
-      expect(etag2).toBe(`"${md5(Buffer.from("tail"))}"`);
-      await store.abortMultipartUpload("media", k, uploadId);
-    });
+/** Multipart uploads aborted or never created: their ids are refused from then on. */
+function abandonedMultipartContract(ctx: ContractContext): void {
+  it("aborts a multipart upload idempotently, after which its parts are refused", async () => {
+    const { store, key } = ctx;
+    const k = key("multipart/aborted.bin");
+    const uploadId = await store.createMultipartUpload("media", k);
+    const partUrl = await store.presignUploadPart("media", k, uploadId, 1, { expiresInSeconds: 300 });
+    await store.abortMultipartUpload("media", k, uploadId);
+    await store.abortMultipartUpload("media", k, uploadId);
+    expect((await fetch(partUrl, { method: "PUT", body: "late part" })).status).toBe(404);
+    await expect(
+      store.completeMultipartUpload("media", k, uploadId, [{ partNumber: 1, etag: '"x"' }]),
+    ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
+    expect(await store.head("media", k)).toBeNull();
+  });
 
-    it("refuses parts below S3's minimum size except the last", async () => {
-      const k = key("multipart/small-parts.bin");
-      const uploadId = await store.createMultipartUpload("media", k);
-      const etag1 = await putPart(store, k, uploadId, 1, Buffer.from("too small"));
-      const etag2 = await putPart(store, k, uploadId, 2, Buffer.from("last"));
-      await expect(
-        store.completeMultipartUpload("media", k, uploadId, [
-          { partNumber: 1, etag: etag1 },
-          { partNumber: 2, etag: etag2 },
-        ]),
-      ).rejects.toBeInstanceOf(InvalidMultipartUploadError);
-      await store.abortMultipartUpload("media", k, uploadId);
-    });
-
-    it("aborts a multipart upload idempotently, after which its parts are refused", async () => {
-      const k = key("multipart/aborted.bin");
-      const uploadId = await store.createMultipartUpload("media", k);
-      const partUrl = await store.presignUploadPart("media", k, uploadId, 1, { expiresInSeconds: 300 });
-      await store.abortMultipartUpload("media", k, uploadId);
-      await store.abortMultipartUpload("media", k, uploadId);
-      expect((await fetch(partUrl, { method: "PUT", body: "late part" })).status).toBe(404);
-      await expect(
-        store.completeMultipartUpload("media", k, uploadId, [{ partNumber: 1, etag: '"x"' }]),
-      ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
-      expect(await store.head("media", k)).toBeNull();
-    });
-
-    it("reports an unknown upload id with a typed error", async () => {
-      await expect(
-        store.completeMultipartUpload("media", key("nope.bin"), "no-such-upload", [{ partNumber: 1, etag: '"x"' }]),
-      ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
-    });
+  it("reports an unknown upload id with a typed error", async () => {
+    const { store, key } = ctx;
+    await expect(
+      store.completeMultipartUpload("media", key("nope.bin"), "no-such-upload", [{ partNumber: 1, etag: '"x"' }]),
+    ).rejects.toBeInstanceOf(MultipartUploadNotFoundError);
   });
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { testEnvironment } from "../config/test-environment.js";
 import { BlobStoreUnavailableError, MIN_MULTIPART_PART_BYTES } from "./blob-store.js";
 import type { BucketName } from "./blob-store.js";
 import { describeBlobStoreContract, expectSameBytes, readAll } from "./blob-store-contract.js";
@@ -11,7 +12,7 @@ import type { S3BlobStoreConfig } from "./s3-blob-store.js";
 import { removeTestBuckets, testS3Config } from "./testing.js";
 
 // Runs only against a real server: CI starts Ceph RGW with .ci/ceph-rgw.sh and exports what it prints.
-const endpoint = process.env.S3_ENDPOINT;
+const endpoint = testEnvironment().s3?.endpoint;
 
 describe.skipIf(!endpoint)("S3BlobStore against a real S3 server", () => {
   describeBlobStoreContract("s3", async () => {

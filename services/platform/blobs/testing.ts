@@ -9,6 +9,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
 } from "@aws-sdk/client-s3";
+import { testEnvironment, type TestEnvironment } from "../config/test-environment.js";
 import type { BlobStore } from "./blob-store.js";
 import { createFsBlobHttpHandler, type FsBlobHttpHandler } from "./fs-blob-http.js";
 import { FsBlobStore } from "./fs-blob-store.js";
@@ -22,15 +23,16 @@ export interface TestBlobStore {
   cleanup(): Promise<void>;
 }
 
-/** S3 settings with buckets no other run uses, from the S3_* variables CI exports. */
-export function testS3Config(): S3BlobStoreConfig {
+/** S3 settings with buckets no other run uses, for the server the test environment names (the S3_* variables CI exports). */
+export function testS3Config(s3: TestEnvironment["s3"] = testEnvironment().s3): S3BlobStoreConfig {
+  if (!s3) throw new Error("no S3 server to test against: S3_ENDPOINT is not set");
   // Unique names per run, so parallel or crashed runs against the same server never see each other's data.
   const run = `arabicstt-test-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;
   return {
-    endpoint: process.env.S3_ENDPOINT!,
-    region: process.env.S3_REGION ?? "us-east-1",
-    accessKeyId: process.env.S3_ACCESS_KEY_ID ?? "",
-    secretAccessKey: process.env.S3_SECRET_ACCESS_KEY ?? "",
+    endpoint: s3.endpoint,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
     buckets: { media: `${run}-media`, processed: `${run}-processed`, exports: `${run}-exports` },
   };
 }
@@ -57,8 +59,9 @@ export async function removeTestBuckets(store: S3BlobStore, config: S3BlobStoreC
  * `maxUploadBytes` bounds one signed PUT there.
  */
 export async function createTestBlobStore(options: { dataDir: string; publicBaseUrl: string; maxUploadBytes?: number }): Promise<TestBlobStore> {
-  if (process.env.S3_ENDPOINT) {
-    const config = testS3Config();
+  const { s3 } = testEnvironment();
+  if (s3) {
+    const config = testS3Config(s3);
     const store = new S3BlobStore(config);
     await store.ensureBuckets();
     return { store, kind: "s3", cleanup: () => removeTestBuckets(store, config) };
