@@ -76,24 +76,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   // Every RPC in flight links its own signal to these; thousands in flight is normal.
   setMaxListeners(0, shutdown.signal, drainStarted.signal);
 
-  // Order matters: the first is outermost. Observation sees the mapped code; the request
-  // id is echoed on every outcome; an unauthenticated caller learns nothing from validation;
-  // validation runs before any handler.
-  const interceptors: Interceptor[] = [
-    requestContextInterceptor(logger),
-    observeInterceptor(metrics, inFlight),
-    errorMapperInterceptor(),
-    drainInterceptor(() => draining),
-    deadlineInterceptor(config.limits.unaryDeadlineMs),
-    authInterceptor({
-      authenticator: options.authenticator,
-      policy: options.policy ?? rpcPolicy,
-      openServices: [Health.typeName],
-      limits: options.limits,
-    }),
-    ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
-    validationInterceptor(),
-  ];
+  const interceptors = interceptorChain(options, inFlight, () => draining);
 
   const routes = (router: ConnectRouter) => {
     options.routes(router);
@@ -161,34 +144,19 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
   logger.info({ grpc_port: grpcPort, http_port: httpPort }, "gateway listening");
 
   let drained: Promise<void> | undefined;
-  const drain = async () => {
-    draining = true;
-    readiness.markDraining();
-    drainStarted.abort();
-    logger.info({ in_flight: inFlight.size }, "draining");
-    const closed = Promise.all([closeServer(grpcServer), closeServer(httpServer)]);
-    for (const session of sessions) session.close();
-    httpServer.closeIdleConnections();
-
-    const deadline = Date.now() + config.shutdownGraceMs;
-    if (!(await settlesWithin(inFlight.idle(), config.shutdownGraceMs / 2))) {
-      logger.info({ in_flight: inFlight.size }, "asking open streams to finish");
-      shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
-      if (!(await settlesWithin(inFlight.idle(), deadline - Date.now()))) {
-        logger.warn({ in_flight: inFlight.size }, "grace period over with RPCs still open");
-      }
-    }
-    // Handlers are done, but their last bytes may still be on their way: connections
-    // close on their own once flushed (GOAWAY'd sessions end with their last stream).
-    httpServer.closeIdleConnections();
-    if (!(await settlesWithin(closed.then(() => undefined), Math.max(deadline - Date.now(), 1000)))) {
-      logger.warn({ sessions: sessions.size }, "closing remaining connections");
-      for (const session of sessions) session.destroy();
-      httpServer.closeAllConnections();
-      await closed;
-    }
-    logger.info("drained");
-  };
+  const drain = () =>
+    drainServers({
+      grpcServer,
+      httpServer,
+      sessions,
+      inFlight,
+      readiness,
+      logger,
+      graceMs: config.shutdownGraceMs,
+      refuseNew: () => (draining = true),
+      drainStarted,
+      shutdown,
+    });
 
   return {
     grpcPort,
@@ -196,6 +164,76 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     inFlight: () => inFlight.size,
     drain: () => (drained ??= drain()),
   };
+}
+
+/**
+ * The interceptors in order; the first is outermost. Observation sees the mapped code; the request id is
+ * echoed on every outcome; an unauthenticated caller learns nothing from validation; validation runs
+ * before any handler.
+ */
+function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining: () => boolean): Interceptor[] {
+  return [
+    requestContextInterceptor(options.logger),
+    observeInterceptor(options.metrics, inFlight),
+    errorMapperInterceptor(),
+    drainInterceptor(draining),
+    deadlineInterceptor(options.config.limits.unaryDeadlineMs),
+    authInterceptor({
+      authenticator: options.authenticator,
+      policy: options.policy ?? rpcPolicy,
+      openServices: [Health.typeName],
+      limits: options.limits,
+    }),
+    ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
+    validationInterceptor(),
+  ];
+}
+
+interface DrainTargets {
+  grpcServer: http2.Http2Server;
+  httpServer: http.Server;
+  sessions: Set<http2.ServerHttp2Session>;
+  inFlight: InFlight;
+  readiness: Readiness;
+  logger: Logger;
+  graceMs: number;
+  /** Makes the drain interceptor refuse new RPCs. */
+  refuseNew(): void;
+  drainStarted: AbortController;
+  shutdown: AbortController;
+}
+
+/**
+ * Graceful stop: refuse new connections and RPCs, let open ones finish for half the grace period, then
+ * signal streams to wrap up (every handler's signal fires), then close whatever is left.
+ */
+async function drainServers(t: DrainTargets): Promise<void> {
+  t.refuseNew();
+  t.readiness.markDraining();
+  t.drainStarted.abort();
+  t.logger.info({ in_flight: t.inFlight.size }, "draining");
+  const closed = Promise.all([closeServer(t.grpcServer), closeServer(t.httpServer)]);
+  for (const session of t.sessions) session.close();
+  t.httpServer.closeIdleConnections();
+
+  const deadline = Date.now() + t.graceMs;
+  if (!(await settlesWithin(t.inFlight.idle(), t.graceMs / 2))) {
+    t.logger.info({ in_flight: t.inFlight.size }, "asking open streams to finish");
+    t.shutdown.abort(new ConnectError("server is shutting down", Code.Unavailable));
+    if (!(await settlesWithin(t.inFlight.idle(), deadline - Date.now()))) {
+      t.logger.warn({ in_flight: t.inFlight.size }, "grace period over with RPCs still open");
+    }
+  }
+  // Handlers are done, but their last bytes may still be on their way: connections
+  // close on their own once flushed (GOAWAY'd sessions end with their last stream).
+  t.httpServer.closeIdleConnections();
+  if (!(await settlesWithin(closed.then(() => undefined), Math.max(deadline - Date.now(), 1000)))) {
+    t.logger.warn({ sessions: t.sessions.size }, "closing remaining connections");
+    for (const session of t.sessions) session.destroy();
+    t.httpServer.closeAllConnections();
+    await closed;
+  }
+  t.logger.info("drained");
 }
 
 function listen(server: http.Server | http2.Http2Server, port: number, host: string, variable: string): Promise<void> {
