@@ -6,6 +6,7 @@ import type { InferenceClient } from "../../inference/client/index.js";
 import type { JobsConfig } from "../platform/config/config.js";
 import type { Database } from "../platform/database/database.js";
 import type { BlobStore } from "../platform/blobs/index.js";
+import { Transcripts } from "../transcripts/transcripts.js";
 import { MemoryJobEvents, RedisJobEvents, type JobEvents } from "./events.js";
 import { Jobs, type JobsOptions } from "./jobs.js";
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from "./queue.js";
@@ -14,6 +15,8 @@ import { JobWorker } from "./worker.js";
 
 export interface JobsAdapters {
   database: Database;
+  /** Where runners write transcripts; by default one over `database` (only its create is used). */
+  transcripts?: Transcripts;
   blobs: BlobStore;
   inference: InferenceClient;
   redis?: Redis;
@@ -63,6 +66,7 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
   if (options.runJobs) {
     runner = new JobRunner({
       database: adapters.database,
+      transcripts: adapters.transcripts ?? new Transcripts(adapters.database),
       blobs: adapters.blobs,
       inference: adapters.inference,
       events,

@@ -17,6 +17,7 @@ import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/loc
 import { openDatabase, type Database } from "../platform/database/database.js";
 import { entities } from "../app/entities.js";
 import { createServerDatabaseUrl } from "../platform/database/testing.js";
+import { childEnvironment, testEnvironment } from "../platform/config/test-environment.js";
 import { Media } from "../media/media.entity.js";
 import { Organization } from "../identity/orgs/organization.entity.js";
 import { FsBlobStore } from "../platform/blobs/index.js";
@@ -30,8 +31,7 @@ import { BullJobQueue } from "./queue.js";
 
 const JOBS = 50;
 const KILLS = 4;
-const serverUrl = process.env.DATABASE_URL;
-const redisUrl = process.env.REDIS_URL;
+const { databaseUrl: serverUrl, redisUrl } = testEnvironment();
 const workerPath = fileURLToPath(new URL("../worker/main.ts", import.meta.url));
 
 let audio: AudioDir;
@@ -44,7 +44,7 @@ let watchedMediaId: string;
 const workers = new Set<ChildProcess>();
 
 function startWorker(): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", workerPath], { env: { ...process.env, ...env }, stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", workerPath], { env: childEnvironment(env), stdio: ["ignore", "ignore", "pipe"] });
   workers.add(child);
   child.once("exit", () => workers.delete(child));
   return child;

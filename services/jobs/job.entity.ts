@@ -40,7 +40,7 @@ export class Job extends BaseEntity {
   webhookSecret: string | null = null;
   /** The decoded audio's duration, once a run has decoded it. */
   audioDurationMs: number | null = null;
-  /** Audio seconds times channels recognised, rounded up; set once succeeded. */
+  /** Billed audio (services/usage/billable.ts: seconds times channels recognised, rounded up); set once succeeded. */
   billedSeconds: number | null = null;
   /** When a transient failure put the job back in the queue, it runs again no earlier than this. */
   notBefore: Date | null = null;

@@ -3,9 +3,17 @@
 import type { AudioPipelineResult } from "./pipeline/index.js";
 import type { NewTranscript } from "../transcripts/transcripts.js";
 
+/** A job's scores against its reference transcript, with the error counts behind the word error rate. */
+export interface JobAccuracy {
+  wer: number | null;
+  cer: number | null;
+  /** Kept in the transcript's metadata, where JobService reads the counts back (AccuracyMetrics). */
+  details: Record<string, number>;
+}
+
 export function transcriptFromPipeline(
   result: AudioPipelineResult,
-  job: { jobId: string; title?: string; model: string; language?: string },
+  job: { jobId: string; title?: string; model: string; language?: string; accuracy?: JobAccuracy },
 ): NewTranscript {
   return {
     jobId: job.jobId,
@@ -15,6 +23,8 @@ export function transcriptFromPipeline(
     channels: Math.max(1, result.channels.length),
     title: job.title,
     model: job.model,
+    wer: job.accuracy?.wer ?? null,
+    cer: job.accuracy?.cer ?? null,
     speakers: result.speakers.map((s) => ({ label: s.id, channel: s.channel })),
     segments: result.segments.map((s) => ({
       channel: s.channel,
@@ -26,15 +36,12 @@ export function transcriptFromPipeline(
       words: s.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.confidence })),
     })),
     metadata: {
+      model: job.model,
       diarization: result.diarization,
-      gate: result.gate,
+      channels: result.channels.map((c) => ({ channel: c.channel, chunks: c.chunks })),
       identicalChannels: result.identicalChannels,
-      audio: { codec: result.probe.codec, channels: result.probe.channels, sampleRate: result.probe.sampleRate },
+      gate: result.gate,
+      ...(job.accuracy ? { accuracy: job.accuracy.details } : {}),
     },
   };
-}
-
-/** Billed audio of a job, as usage.proto defines it: seconds of audio times the channels recognised. */
-export function billableSeconds(result: AudioPipelineResult): number {
-  return result.probe.durationSeconds * Math.max(1, result.channels.length);
 }

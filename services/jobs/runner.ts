@@ -4,9 +4,9 @@
 //   media      read from the blob store to a temporary file, deleted afterwards;
 //   pipeline   runAudioPipeline (decode, denoise, loudness, segmentation, ASR, diarization), abortable;
 //   text       Arabic display normalisation; WER/CER when the job has a reference transcript;
-//   save       transcript, segments (with words) and speakers in ONE transaction that also marks the job
-//              succeeded, guarded by the claim (status running, this attempt) and by the unique job id of
-//              transcripts: a re-run after a crash writes everything once or not at all;
+//   save       Transcripts.create writes transcript, segments (with words) and speakers in ONE transaction
+//              that also marks the job succeeded, guarded by the claim (status running, this attempt) and by
+//              the unique job id of transcripts: a re-run after a crash writes everything once or not at all;
 //   hooks      usage and the finish notification, after the commit.
 // A cancelled job is noticed at once (notification) or at the next heartbeat (database), and the pipeline's
 // AbortSignal kills ffmpeg and stops ASR. Transient faults (inference or storage unavailable) put the job back
@@ -24,11 +24,11 @@ import type { Database } from "../platform/database/database.js";
 import { UnavailableError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
 import { BlobNotFoundError, BlobStoreUnavailableError, type BlobStore } from "../platform/blobs/index.js";
-import { Segment } from "../transcripts/segment.entity.js";
-import { Speaker } from "../transcripts/speaker.entity.js";
-import { Transcript } from "../transcripts/transcript.entity.js";
+import type { CommitWith, NewTranscript, Transcripts } from "../transcripts/transcripts.js";
+import { billableSeconds } from "../usage/billable.js";
 import type { JobEvents } from "./events.js";
 import { Job } from "./job.entity.js";
+import { transcriptFromPipeline, type JobAccuracy } from "./pipeline-transcript.js";
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf } from "./settings.js";
 
@@ -45,6 +45,8 @@ const stageOf: Record<PipelineStage, JobStageName> = {
 
 export interface JobRunnerOptions {
   database: Database;
+  /** Where a succeeded job's transcript is written, once per job. */
+  transcripts: Pick<Transcripts, "create">;
   blobs: BlobStore;
   inference: InferenceClient;
   events: JobEvents;
@@ -187,7 +189,6 @@ export class JobRunner {
   }
 
   private async process(job: Job, attempt: number, signal: AbortSignal): Promise<void> {
-    const settings = settingsOf(job.config);
     const em = this.options.database.fork();
     const media = await em.findOne(Media, { id: job.media.id }, { filters: { notDeleted: false } });
     if (!media || media.deletedAt || media.status === "deleted") throw new JobFailure("MEDIA_DELETED", "the media was deleted before the job ran", false);
@@ -197,59 +198,8 @@ export class JobRunner {
     try {
       const file = path.join(dir, "media");
       await this.download(media, file, signal);
-
-      let lastStage: JobStageName | undefined;
-      let lastPercent = -1;
-      let writing = Promise.resolve();
-      const result = await runAudioPipeline(file, {
-        client: this.options.inference,
-        model: settings.model || this.options.defaultModel,
-        language: settings.languageCode,
-        denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
-        concurrency: this.options.asrConcurrency,
-        diarization: settings.diarization,
-        signal,
-        onProgress: ({ stage, fraction }) => {
-          // Progress up to 90 %: post-processing, scoring and saving are the rest.
-          const name = stageOf[stage];
-          const percent = Math.floor(fraction * 90);
-          if (name === lastStage && percent < lastPercent + 2) return;
-          lastStage = name;
-          lastPercent = percent;
-          writing = writing.then(() => this.progress(job.id, attempt, name, percent)).catch(() => undefined);
-        },
-      });
-      await writing;
-      signal.throwIfAborted();
-
-      await this.progress(job.id, attempt, "post_processing", 92);
-      const segments = result.segments.map((s) => ({
-        ...s,
-        text: normalizeArabic(s.text, "display"),
-        words: s.words.map((w) => ({ ...w, word: normalizeArabic(w.word, "display") })),
-      }));
-      const text = segments.map((s) => s.text).filter(Boolean).join(" ");
-
-      let accuracy: { wer: number | null; cer: number | null; details: Record<string, number> } | undefined;
-      if (job.referenceText) {
-        await this.progress(job.id, attempt, "scoring", 95);
-        const words = wordErrorRate(job.referenceText, text);
-        const chars = characterErrorRate(job.referenceText, text);
-        accuracy = {
-          wer: words.errorRate,
-          cer: chars.errorRate,
-          details: { referenceWordCount: words.referenceLength, substitutions: words.substitutions, deletions: words.deletions, insertions: words.insertions },
-        };
-      }
-      signal.throwIfAborted();
-      await this.progress(job.id, attempt, "saving", 98);
-      const billedSeconds = Math.ceil((result.probe.durationSeconds ?? 0) * result.channels.length);
-      const saved = await this.save(job, attempt, result, segments, text, accuracy, billedSeconds);
-      if (!saved) return;
-      await this.options.events.publish({ jobId: job.id, kind: "changed" });
-      const finished = await this.options.database.fork().findOneOrFail(Job, { id: job.id });
-      await this.hook("recordUsage", () => this.options.recordUsage?.(finished.organization.id, "batch", billedSeconds, job.id));
-      await this.hook("onJobFinished", () => this.options.onJobFinished?.(finished));
+      const result = await this.recognise(job, attempt, file, signal);
+      await this.finish(job, attempt, result, signal);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -266,6 +216,57 @@ export class JobRunner {
     await pipeStreams(object.stream, createWriteStream(file), { signal });
   }
 
+  /** The audio pipeline over the job's file, its progress written to the job up to 90 %. */
+  private async recognise(job: Job, attempt: number, file: string, signal: AbortSignal): Promise<AudioPipelineResult> {
+    const settings = settingsOf(job.config);
+    let lastStage: JobStageName | undefined;
+    let lastPercent = -1;
+    let writing = Promise.resolve();
+    const result = await runAudioPipeline(file, {
+      client: this.options.inference,
+      model: settings.model || this.options.defaultModel,
+      language: settings.languageCode,
+      denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
+      concurrency: this.options.asrConcurrency,
+      diarization: settings.diarization,
+      signal,
+      onProgress: ({ stage, fraction }) => {
+        // Progress up to 90 %: post-processing, scoring and saving are the rest.
+        const name = stageOf[stage];
+        const percent = Math.floor(fraction * 90);
+        if (name === lastStage && percent < lastPercent + 2) return;
+        lastStage = name;
+        lastPercent = percent;
+        writing = writing.then(() => this.progress(job.id, attempt, name, percent)).catch(() => undefined);
+      },
+    });
+    await writing;
+    signal.throwIfAborted();
+    return result;
+  }
+
+  /** Display text, scores, the transcript and the job's success, then usage and the finish notification. */
+  private async finish(job: Job, attempt: number, recognised: AudioPipelineResult, signal: AbortSignal): Promise<void> {
+    await this.progress(job.id, attempt, "post_processing", 92);
+    const result = forDisplay(recognised);
+    let accuracy: JobAccuracy | undefined;
+    if (job.referenceText) {
+      await this.progress(job.id, attempt, "scoring", 95);
+      accuracy = score(job.referenceText, result.segments.map((s) => s.text).filter(Boolean).join(" "));
+    }
+    signal.throwIfAborted();
+    await this.progress(job.id, attempt, "saving", 98);
+    const billedSeconds = billableSeconds(result.probe.durationSeconds, result.channels.length);
+    const settings = settingsOf(job.config);
+    const transcript = transcriptFromPipeline(result, { jobId: job.id, model: settings.model || this.options.defaultModel, language: settings.languageCode, accuracy });
+    const saved = await this.save(job, attempt, transcript, { accuracy, audioDurationMs: Math.round(result.probe.durationSeconds * 1000), billedSeconds });
+    if (!saved) return;
+    await this.options.events.publish({ jobId: job.id, kind: "changed" });
+    const finished = await this.options.database.fork().findOneOrFail(Job, { id: job.id });
+    await this.hook("recordUsage", () => this.options.recordUsage?.(finished.organization.id, "batch", billedSeconds, job.id));
+    await this.hook("onJobFinished", () => this.options.onJobFinished?.(finished));
+  }
+
   /**
    * Writes the transcript and marks the job succeeded in one transaction. False when the job is no longer
    * this run's (cancelled meanwhile, or taken over), in which case nothing is written.
@@ -273,14 +274,10 @@ export class JobRunner {
   private async save(
     job: Job,
     attempt: number,
-    result: AudioPipelineResult,
-    segments: AudioPipelineResult["segments"],
-    text: string,
-    accuracy: { wer: number | null; cer: number | null; details: Record<string, number> } | undefined,
-    billedSeconds: number,
+    transcript: NewTranscript,
+    outcome: { accuracy: JobAccuracy | undefined; audioDurationMs: number; billedSeconds: number },
   ): Promise<boolean> {
-    const organization = job.organization.id;
-    return this.options.database.fork().transactional(async (em) => {
+    const markSucceeded: CommitWith = async (em) => {
       const owned = await em.nativeUpdate(
         Job,
         { id: job.id, status: "running", attempts: attempt },
@@ -289,57 +286,21 @@ export class JobRunner {
           stage: null,
           progressPercent: 100,
           finishedAt: new Date(),
-          wer: accuracy?.wer ?? null,
-          cer: accuracy?.cer ?? null,
-          audioDurationMs: Math.round((result.probe.durationSeconds ?? 0) * 1000),
-          billedSeconds,
+          wer: outcome.accuracy?.wer ?? null,
+          cer: outcome.accuracy?.cer ?? null,
+          audioDurationMs: outcome.audioDurationMs,
+          billedSeconds: outcome.billedSeconds,
         },
       );
-      if (owned === 0) return false;
-      // The unique job id of transcripts makes a second write fail the transaction rather than duplicate.
-      const transcript = em.create(Transcript, {
-        organization,
-        job: job.id,
-        languageCode: result.language ?? settingsOf(job.config).languageCode,
-        text,
-        durationMs: Math.round((result.probe.durationSeconds ?? 0) * 1000),
-        wer: accuracy?.wer ?? null,
-        cer: accuracy?.cer ?? null,
-        metadata: {
-          model: settingsOf(job.config).model || this.options.defaultModel,
-          diarization: result.diarization,
-          channels: result.channels.map((c) => ({ channel: c.channel, chunks: c.chunks })),
-          identicalChannels: result.identicalChannels,
-          gate: result.gate,
-          ...(accuracy ? { accuracy: accuracy.details } : {}),
-        },
-      });
-      for (const speaker of result.speakers) {
-        em.create(Speaker, { organization, transcript, label: speaker.id, channel: speaker.channel ?? null });
-      }
-      segments.forEach((s, index) =>
-        em.create(Segment, {
-          organization,
-          transcript,
-          index,
-          channel: s.channel,
-          speakerLabel: s.speaker,
-          startMs: Math.round(s.start * 1000),
-          endMs: Math.round(s.end * 1000),
-          text: s.text,
-          confidence: s.confidence,
-          words: s.words.map((w) => ({
-            word: w.word,
-            startMs: Math.round(w.start * 1000),
-            endMs: Math.round(w.end * 1000),
-            confidence: w.confidence,
-            speakerLabel: s.speaker,
-          })),
-        }),
-      );
-      await em.flush();
+      if (owned === 0) throw new NotThisRun();
+    };
+    try {
+      await this.options.transcripts.create(job.organization.id, transcript, { commitWith: markSucceeded });
       return true;
-    });
+    } catch (err) {
+      if (err instanceof NotThisRun) return false;
+      throw err;
+    }
   }
 
   private async handleFailure(jobId: string, attempt: number, err: unknown, signal: AbortSignal, log: Logger): Promise<void> {
@@ -397,6 +358,13 @@ export class JobRunner {
   }
 }
 
+/** The job was no longer this run's when it came to save: the write is rolled back. */
+class NotThisRun extends Error {
+  constructor() {
+    super("the job is no longer this run's");
+  }
+}
+
 class CancelledSignal extends Error {
   constructor() {
     super("job cancelled");
@@ -417,6 +385,27 @@ function processAlive(pid: number): boolean {
     // EPERM: alive, but another user's.
     return (err as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/** The result with its text in Arabic display normalisation, as transcripts keep it. */
+function forDisplay(result: AudioPipelineResult): AudioPipelineResult {
+  const segments = result.segments.map((s) => ({
+    ...s,
+    text: normalizeArabic(s.text, "display"),
+    words: s.words.map((w) => ({ ...w, word: normalizeArabic(w.word, "display") })),
+  }));
+  return { ...result, segments };
+}
+
+/** WER and CER of the recognised text against the job's reference transcript. */
+function score(referenceText: string, text: string): JobAccuracy {
+  const words = wordErrorRate(referenceText, text);
+  const chars = characterErrorRate(referenceText, text);
+  return {
+    wer: words.errorRate,
+    cer: chars.errorRate,
+    details: { referenceWordCount: words.referenceLength, substitutions: words.substitutions, deletions: words.deletions, insertions: words.insertions },
+  };
 }
 
 const defaultBackoff = (attempt: number) => Math.min(60_000, 2000 * 2 ** (attempt - 1));

@@ -6,6 +6,7 @@
 import type { Database } from "../platform/database/database.js";
 import type { Logger } from "../platform/logger.js";
 import type { NewTranscript } from "../transcripts/transcripts.js";
+import { billableSeconds } from "../usage/billable.js";
 import type { RecognitionResult } from "./engine/types.js";
 
 /** One live recognition at its end. */
@@ -38,9 +39,9 @@ export interface LivePersistenceDependencies {
   logger: Pick<Logger, "error">;
 }
 
-/** Billed audio of a live session, as usage.proto defines it and batch bills it: seconds times channels recognised. */
+/** Billed audio of a live session: the billing rule of services/usage/billable.ts, on its seconds and channels. */
 export function liveBillableSeconds(ended: Pick<EndedLiveSession, "processedSeconds" | "channels">): number {
-  return ended.processedSeconds * Math.max(1, ended.channels);
+  return billableSeconds(ended.processedSeconds, ended.channels);
 }
 
 /**

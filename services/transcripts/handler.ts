@@ -16,13 +16,15 @@ import {
   TranscriptSegmentSchema,
   type Speaker as SpeakerMessage,
   type Transcript as TranscriptMessage,
+  type TranscriptSearchResult,
   type TranscriptSegment as SegmentMessage,
   type TranscriptService,
 } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { principalOf } from "../identity/auth/context.js";
 import type { Segment } from "./segment.entity.js";
-import type { TranscriptSearch } from "./search.js";
-import type { Transcripts, TranscriptView } from "./transcripts.js";
+import type { SearchHit, TranscriptSearch } from "./search.js";
+import type { Speaker } from "./speaker.entity.js";
+import type { Transcripts, TranscriptStats, TranscriptView } from "./transcripts.js";
 
 const PREVIEW_LENGTH = 200;
 
@@ -104,6 +106,37 @@ export function toSegment(s: Segment, languageCode: string, options: { words: bo
   });
 }
 
+/** A renamed speaker with the talk time and words its segments add up to (`stats` undefined: none yet). */
+function toSpeaker(speaker: Speaker, stats: TranscriptStats["speakers"][number] | undefined): SpeakerMessage {
+  return create(SpeakerSchema, {
+    speakerLabel: speaker.label,
+    displayName: speaker.displayName ?? "",
+    channelTag: speaker.channel === null ? 0 : speaker.channel + 1,
+    talkTime: duration(stats?.talkMs ?? 0),
+    wordCount: stats?.wordCount ?? 0,
+  });
+}
+
+function toSearchResult(hit: SearchHit): TranscriptSearchResult {
+  return create(TranscriptSearchResultSchema, {
+    transcriptId: hit.transcriptId,
+    title: hit.title,
+    score: hit.score,
+    audioDuration: duration(hit.durationMs),
+    createdAt: timestampFromDate(hit.createdAt),
+    snippets: hit.snippets.map((s) =>
+      create(SearchSnippetSchema, {
+        segmentId: s.segmentId,
+        speakerLabel: s.speakerLabel ?? "",
+        channelTag: s.channel + 1,
+        startOffset: duration(s.startMs),
+        text: s.text,
+        highlights: s.highlights.map((h) => create(TextRangeSchema, h)),
+      }),
+    ),
+  });
+}
+
 export function transcriptHandler(transcripts: Transcripts, search: TranscriptSearch): Partial<ServiceImpl<typeof TranscriptService>> {
   return {
     async getTranscript(req, ctx) {
@@ -147,15 +180,7 @@ export function transcriptHandler(transcripts: Transcripts, search: TranscriptSe
       const { organizationId } = principalOf(ctx.values);
       const speaker = await transcripts.renameSpeaker(organizationId, req.transcriptId, req.speakerLabel, req.displayName);
       const view = await transcripts.get(organizationId, req.transcriptId);
-      const found = view.stats.speakers.find((s) => s.label === speaker.label);
-      const message: SpeakerMessage = create(SpeakerSchema, {
-        speakerLabel: speaker.label,
-        displayName: speaker.displayName ?? "",
-        channelTag: speaker.channel === null ? 0 : speaker.channel + 1,
-        talkTime: duration(found?.talkMs ?? 0),
-        wordCount: found?.wordCount ?? 0,
-      });
-      return { speaker: message };
+      return { speaker: toSpeaker(speaker, view.stats.speakers.find((s) => s.label === speaker.label)) };
     },
     async searchTranscripts(req, ctx) {
       const results = await search.search(principalOf(ctx.values).organizationId, {
@@ -166,29 +191,7 @@ export function transcriptHandler(transcripts: Transcripts, search: TranscriptSe
         createdAfter: req.createdAfter ? timestampDate(req.createdAfter) : undefined,
         createdBefore: req.createdBefore ? timestampDate(req.createdBefore) : undefined,
       });
-      return {
-        results: results.hits.map((hit) =>
-          create(TranscriptSearchResultSchema, {
-            transcriptId: hit.transcriptId,
-            title: hit.title,
-            score: hit.score,
-            audioDuration: duration(hit.durationMs),
-            createdAt: timestampFromDate(hit.createdAt),
-            snippets: hit.snippets.map((s) =>
-              create(SearchSnippetSchema, {
-                segmentId: s.segmentId,
-                speakerLabel: s.speakerLabel ?? "",
-                channelTag: s.channel + 1,
-                startOffset: duration(s.startMs),
-                text: s.text,
-                highlights: s.highlights.map((h) => create(TextRangeSchema, h)),
-              }),
-            ),
-          }),
-        ),
-        nextPageToken: results.nextPageToken,
-        totalSize: results.totalSize,
-      };
+      return { results: results.hits.map(toSearchResult), nextPageToken: results.nextPageToken, totalSize: results.totalSize };
     },
     async deleteTranscript(req, ctx) {
       await transcripts.delete(principalOf(ctx.values).organizationId, req.transcriptId);

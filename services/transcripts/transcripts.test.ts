@@ -7,11 +7,15 @@ import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
+import type { EntityManager } from "@mikro-orm/core";
 import { Segment } from "./segment.entity.js";
+import { Transcript } from "./transcript.entity.js";
+import { Job } from "../jobs/job.entity.js";
 import { stereoCall } from "./testing.js";
 import { seedJob, seedLiveSession } from "../app/testing.js";
 import type { Transcripts } from "./transcripts.js";
-import { billableSeconds, transcriptFromPipeline } from "../jobs/pipeline-transcript.js";
+import { transcriptFromPipeline } from "../jobs/pipeline-transcript.js";
+import { billableSeconds } from "../usage/billable.js";
 import type { AudioPipelineResult } from "../jobs/pipeline/index.js";
 
 let h: IdentityGateway;
@@ -50,6 +54,25 @@ describe("writing a transcript", () => {
     expect(a.id).toBe(b.id);
   });
 
+  it("commits the caller's bookkeeping with the write, or rolls the write back with it", async () => {
+    const { jobId: saved } = await seedJob(h.testDb.db, owner.organizationId);
+    // Words no search below looks for.
+    const lines = ["نص للتجربة", "سطر ثان"];
+    const bookkeeping = (em: EntityManager) => em.nativeUpdate(Job, { id: saved, status: "queued" }, { status: "succeeded" });
+    const refused = new Error("the job is no longer this run's");
+    await expect(transcripts.create(owner.organizationId, stereoCall({ jobId: saved }, lines), { commitWith: () => Promise.reject(refused) })).rejects.toBe(refused);
+    expect(await h.testDb.db.fork().count(Transcript, { job: saved })).toBe(0);
+
+    const written = await transcripts.create(owner.organizationId, stereoCall({ jobId: saved }, lines), { commitWith: async (em) => void (await bookkeeping(em)) });
+    expect((await h.testDb.db.fork().findOneOrFail(Job, { id: saved })).status).toBe("succeeded");
+    // A repeat finds the transcript written and runs the bookkeeping on its own, which may refuse.
+    let ranAgain = false;
+    const again = await transcripts.create(owner.organizationId, stereoCall({ jobId: saved }, lines), { commitWith: async () => void (ranAgain = true) });
+    expect([again.id, ranAgain]).toEqual([written.id, true]);
+    await expect(transcripts.create(owner.organizationId, stereoCall({ jobId: saved }, lines), { commitWith: () => Promise.reject(refused) })).rejects.toBe(refused);
+    expect(await h.testDb.db.fork().count(Transcript, { job: saved })).toBe(1);
+  });
+
   it("takes the batch pipeline's result as the job runner hands it over", async () => {
     const result: AudioPipelineResult = {
       probe: { durationSeconds: 4, codec: "pcm_mulaw", channels: 2, sampleRate: 8000, formatName: "wav", streamIndex: 0, hasVideo: false },
@@ -72,7 +95,7 @@ describe("writing a transcript", () => {
     };
     const { jobId: pipelineJob } = await seedJob(h.testDb.db, owner.organizationId);
     const written = await transcripts.create(owner.organizationId, transcriptFromPipeline(result, { jobId: pipelineJob, model: "dtmf", title: "call.wav" }));
-    expect(billableSeconds(result)).toBe(8);
+    expect(billableSeconds(result.probe.durationSeconds, result.channels.length)).toBe(8);
     const res = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: written.id, includeWords: true });
     expect(res.transcript).toMatchObject({ model: "dtmf", title: "call.wav", segmentCount: 2 });
     expect(res.segments.map((s) => [s.channelTag, s.speakerLabel, s.text, toMs(s.startOffset!)])).toEqual([

@@ -1,7 +1,7 @@
 // Transcripts: written once by the job runner or the live-session engine, then read, corrected, searched
 // and deleted by users. Every query runs inside the caller's organisation (TenantScope for entities, an
 // explicit `organization_id = ?` in the raw SQL below).
-import { type FilterQuery, LockMode, UniqueConstraintViolationException } from "@mikro-orm/core";
+import { type EntityManager, type FilterQuery, LockMode, UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Database } from "../platform/database/database.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import { TenantScope } from "../platform/database/tenant-scope.js";
@@ -57,7 +57,13 @@ export interface NewTranscript {
   title?: string;
   /** The model that recognised it. */
   model?: string;
+  /** Word and character error rates against a reference transcript, when the job was scored. */
+  wer?: number | null;
+  cer?: number | null;
 }
+
+/** Work that commits with a transcript's write, on the same transaction; see Transcripts.create. */
+export type CommitWith = (em: EntityManager) => Promise<void>;
 
 /** Per transcript, what its segments add up to (for the Transcript message). */
 export interface TranscriptStats {
@@ -111,64 +117,32 @@ export class Transcripts {
    * Writes a job's or live session's transcript with its speakers and segments, in one transaction.
    * Idempotent on the source: a second call for the same job or session (a worker that died after the
    * write and ran the step again, or two racing) returns the transcript already written and writes nothing.
+   * `commitWith` is the caller's own bookkeeping that must commit with the transcript or not at all (the job
+   * runner marks its job succeeded): it runs in the transaction that writes, or, when the transcript was
+   * already written, in a transaction of its own. An error it throws rolls the write back and is rethrown.
    */
-  async create(organizationId: string, input: NewTranscript): Promise<Transcript> {
+  async create(organizationId: string, input: NewTranscript, options: { commitWith?: CommitWith } = {}): Promise<Transcript> {
     validateNewTranscript(input);
     const existing = await this.bySource(organizationId, input);
-    if (existing) return existing;
+    if (existing) return this.alreadyWritten(existing, options.commitWith);
     try {
       return await this.database.fork().transactional(async (em) => {
-        const tenant = new TenantScope(em, organizationId);
-        if (input.jobId && !(await producerExists(tenant, "Job", input.jobId))) throw new NotFoundError("job", input.jobId);
-        if (input.liveSessionId && !(await producerExists(tenant, "LiveSession", input.liveSessionId))) {
-          throw new NotFoundError("live session", input.liveSessionId);
-        }
-        const transcript = tenant.create(Transcript, {
-          job: input.jobId ?? null,
-          liveSession: input.liveSessionId ?? null,
-          languageCode: input.language,
-          title: input.title?.trim() ?? "",
-          model: input.model ?? null,
-          channelCount: input.channels,
-          text: input.segments.map((s) => s.text.trim()).filter(Boolean).join(" "),
-          durationMs: toMs(input.durationSeconds),
-          metadata: input.metadata ?? {},
-        });
-        const speakers = new Map(input.speakers.map((s) => [s.label, s.channel ?? null] as const));
-        for (const segment of input.segments) {
-          if (segment.speaker && !speakers.has(segment.speaker)) speakers.set(segment.speaker, segment.channel ?? null);
-        }
-        for (const [label, channel] of speakers) tenant.create(Speaker, { transcript, label, channel });
-        input.segments.forEach((segment, index) =>
-          tenant.create(Segment, {
-            transcript,
-            index,
-            channel: segment.channel ?? 0,
-            speakerLabel: segment.speaker || null,
-            startMs: toMs(segment.start),
-            endMs: toMs(segment.end),
-            text: segment.text.trim(),
-            confidence: segment.confidence ?? null,
-            words: (segment.words ?? []).map(
-              (w): SegmentWord => ({
-                word: w.word,
-                startMs: toMs(w.start),
-                endMs: toMs(w.end),
-                ...(w.confidence === undefined ? {} : { confidence: w.confidence }),
-                ...(segment.speaker ? { speakerLabel: segment.speaker } : {}),
-              }),
-            ),
-          }),
-        );
+        const transcript = await write(new TenantScope(em, organizationId), input);
+        await options.commitWith?.(em);
         return transcript;
       });
     } catch (err) {
       if (err instanceof UniqueConstraintViolationException) {
         const winner = await this.bySource(organizationId, input);
-        if (winner) return winner;
+        if (winner) return this.alreadyWritten(winner, options.commitWith);
       }
       throw err;
     }
+  }
+
+  private async alreadyWritten(transcript: Transcript, commitWith: CommitWith | undefined): Promise<Transcript> {
+    if (commitWith) await this.database.fork().transactional(commitWith);
+    return transcript;
   }
 
   /** The transcript of a source, deleted or not: deleting it must not let the source write it again. */
@@ -411,6 +385,54 @@ export function realignWords(text: string, startMs: number, endMs: number, speak
     const to = startMs + Math.round((span * consumed) / total);
     return { word, startMs: from, endMs: to, ...(speakerLabel ? { speakerLabel } : {}) };
   });
+}
+
+/** The transcript, its speakers and its segments, created in the caller's transaction (flushed at its commit). */
+async function write(tenant: TenantScope, input: NewTranscript): Promise<Transcript> {
+  if (input.jobId && !(await producerExists(tenant, "Job", input.jobId))) throw new NotFoundError("job", input.jobId);
+  if (input.liveSessionId && !(await producerExists(tenant, "LiveSession", input.liveSessionId))) {
+    throw new NotFoundError("live session", input.liveSessionId);
+  }
+  const transcript = tenant.create(Transcript, {
+    job: input.jobId ?? null,
+    liveSession: input.liveSessionId ?? null,
+    languageCode: input.language,
+    title: input.title?.trim() ?? "",
+    model: input.model ?? null,
+    channelCount: input.channels,
+    text: input.segments.map((s) => s.text.trim()).filter(Boolean).join(" "),
+    durationMs: toMs(input.durationSeconds),
+    metadata: input.metadata ?? {},
+    wer: input.wer ?? null,
+    cer: input.cer ?? null,
+  });
+  const speakers = new Map(input.speakers.map((s) => [s.label, s.channel ?? null] as const));
+  for (const segment of input.segments) {
+    if (segment.speaker && !speakers.has(segment.speaker)) speakers.set(segment.speaker, segment.channel ?? null);
+  }
+  for (const [label, channel] of speakers) tenant.create(Speaker, { transcript, label, channel });
+  input.segments.forEach((segment, index) =>
+    tenant.create(Segment, {
+      transcript,
+      index,
+      channel: segment.channel ?? 0,
+      speakerLabel: segment.speaker || null,
+      startMs: toMs(segment.start),
+      endMs: toMs(segment.end),
+      text: segment.text.trim(),
+      confidence: segment.confidence ?? null,
+      words: (segment.words ?? []).map(
+        (w): SegmentWord => ({
+          word: w.word,
+          startMs: toMs(w.start),
+          endMs: toMs(w.end),
+          ...(w.confidence === undefined ? {} : { confidence: w.confidence }),
+          ...(segment.speaker ? { speakerLabel: segment.speaker } : {}),
+        }),
+      ),
+    }),
+  );
+  return transcript;
 }
 
 function validateNewTranscript(input: NewTranscript): void {

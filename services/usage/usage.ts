@@ -4,6 +4,7 @@
 import type { Database } from "../platform/database/database.js";
 import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../platform/errors/errors.js";
 import { Organization } from "../identity/orgs/organization.entity.js";
+import { wholeBilledSeconds } from "./billable.js";
 import type { UsageKind } from "./usage-record.entity.js";
 
 export type UsageGranularity = "hour" | "day" | "month";
@@ -62,7 +63,7 @@ export class Usage {
 
   /**
    * Records the audio of one job (`kind` "batch", `sourceId` the job id) or one live session (`kind`
-   * "live", the session id). Seconds are rounded up to the whole second, as usage.proto bills them.
+   * "live", the session id): `seconds` as billableSeconds counts them, rounded up here all the same.
    * Idempotent per source: the unique key on the job or session turns a repeat into a no-op, so a step run
    * again after a crash never charges twice. Returns whether this call recorded it.
    */
@@ -76,7 +77,7 @@ export class Usage {
        select ?, ?, ?, src.id, ? from ${table} src where src.id = ? and src.organization_id = ?
        on conflict do nothing
        returning id`,
-      [organizationId, kind, Math.ceil(seconds), at, sourceId, organizationId],
+      [organizationId, kind, wholeBilledSeconds(seconds), at, sourceId, organizationId],
     );
     if (inserted.length > 0) return true;
     const exists = await this.database.fork().getConnection().execute<Array<{ n: string }>>(

@@ -334,6 +334,43 @@ export class ConfigError extends Error {
 }
 
 export function loadConfig(env: Record<string, string | undefined>): Config {
+  const e = parseEnvironment(env);
+  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.HTTP_PORT}`).replace(/\/+$/, "");
+  return {
+    host: e.HOST,
+    grpcPort: e.GRPC_PORT,
+    httpPort: e.HTTP_PORT,
+    dataDir: e.DATA_DIR,
+    logLevel: e.LOG_LEVEL,
+    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
+    redis: e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
+    storage: storageConfig(e, publicBaseUrl),
+    inference: inferenceConfig(e),
+    http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
+    limits: {
+      maxMessageBytes: e.MAX_MESSAGE_BYTES,
+      unaryDeadlineMs: e.UNARY_DEADLINE_MS,
+      maxClientDeadlineMs: e.MAX_CLIENT_DEADLINE_MS,
+    },
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    worker: { metricsPort: e.METRICS_PORT },
+    jobs: jobsConfig(e),
+    auth: authConfig(e),
+    maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
+    usage: usageConfig(e),
+    media: mediaConfig(e),
+    mail: mailConfig(e, publicBaseUrl),
+    webhooks: webhookConfig(e),
+    lifecycle: lifecycleConfig(e),
+    rateLimits: rateLimitConfig(e),
+  };
+}
+
+/** The environment's variables as parsed by envSchema. */
+type Environment = z.infer<typeof envSchema>;
+
+/** The variables checked one by one and together; the first problem is thrown as a ConfigError. */
+function parseEnvironment(env: Record<string, string | undefined>): Environment {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -348,96 +385,112 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const missing = e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID";
     throw new ConfigError(`config error: ${missing} is required when S3_ENDPOINT is set`);
   }
-  const publicBaseUrl = (e.PUBLIC_BASE_URL ?? `http://127.0.0.1:${e.HTTP_PORT}`).replace(/\/+$/, "");
+  return e;
+}
+
+/** A path under DATA_DIR, without a doubled slash. */
+const underDataDir = (e: Environment, name: string) => `${e.DATA_DIR.replace(/\/+$/, "")}/${name}`;
+
+function storageConfig(e: Environment, publicBaseUrl: string): StorageConfig {
+  if (!e.S3_ENDPOINT) return { kind: "fs", dataDir: e.DATA_DIR, signingSecret: e.BLOB_SIGNING_SECRET, publicBaseUrl };
   return {
-    host: e.HOST,
-    grpcPort: e.GRPC_PORT,
-    httpPort: e.HTTP_PORT,
-    dataDir: e.DATA_DIR,
-    logLevel: e.LOG_LEVEL,
-    database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
-    redis: e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
-    storage: e.S3_ENDPOINT
-      ? {
-          kind: "s3",
-          endpoint: e.S3_ENDPOINT,
-          publicEndpoint: e.S3_PUBLIC_ENDPOINT,
-          region: e.S3_REGION,
-          accessKeyId: e.S3_ACCESS_KEY_ID!,
-          secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
-          buckets: { media: e.S3_BUCKET_MEDIA, processed: e.S3_BUCKET_PROCESSED, exports: e.S3_BUCKET_EXPORTS },
-        }
-      : { kind: "fs", dataDir: e.DATA_DIR, signingSecret: e.BLOB_SIGNING_SECRET, publicBaseUrl },
-    inference: {
-      tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [],
-      repositoryDir: e.MODEL_REPOSITORY,
-      weightsDir: e.MODEL_WEIGHTS_DIR ?? `${e.DATA_DIR.replace(/\/+$/, "")}/models`,
-      sidecarPort: e.SIDECAR_PORT,
-      deadlineMs: e.INFERENCE_DEADLINE_MS,
-    },
-    http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
-    limits: {
-      maxMessageBytes: e.MAX_MESSAGE_BYTES,
-      unaryDeadlineMs: e.UNARY_DEADLINE_MS,
-      maxClientDeadlineMs: e.MAX_CLIENT_DEADLINE_MS,
-    },
-    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
-    worker: { metricsPort: e.METRICS_PORT },
-    jobs: {
-      queueName: e.JOB_QUEUE_NAME,
-      concurrency: e.JOB_CONCURRENCY,
-      defaultModel: e.JOB_DEFAULT_MODEL,
-      maxAttempts: e.JOB_MAX_ATTEMPTS,
-      staleSeconds: e.JOB_STALE_SECONDS,
-      reconcileSeconds: e.JOB_RECONCILE_SECONDS,
-      rnnoiseModel: e.RNNOISE_MODEL,
-    },
-    auth: {
-      jwtKeys: e.JWT_SIGNING_KEYS,
-      issuer: e.JWT_ISSUER,
-      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
-      refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
-    },
-    maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
-    usage: {
-      audioSecondsPerMonthByPlan: Object.fromEntries(Object.entries(e.PLAN_AUDIO_SECONDS_PER_MONTH).filter(([plan]) => plan !== "*")),
-      defaultAudioSecondsPerMonth: e.PLAN_AUDIO_SECONDS_PER_MONTH["*"] ?? 0,
-    },
-    media: {
-      maxUploadBytes: e.MAX_UPLOAD_BYTES,
-      maxStreamUploadBytes: e.MAX_STREAM_UPLOAD_BYTES,
-      maxMediaSeconds: e.MAX_MEDIA_SECONDS,
-      multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
-      multipartPartBytes: e.MULTIPART_PART_BYTES,
-      scratchDir: e.SCRATCH_DIR ?? `${e.DATA_DIR.replace(/\/+$/, "")}/scratch`,
-    },
-    mail: {
-      smtpUrl: e.SMTP_URL,
-      from: e.MAIL_FROM,
-      outboxDir: `${e.DATA_DIR.replace(/\/+$/, "")}/outbox`,
-      appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
-    },
-    webhooks: {
-      secretKey: e.WEBHOOK_SECRET_KEY,
-      allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
-      allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
-      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
-      maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
-      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
-      concurrency: e.WEBHOOK_CONCURRENCY,
-    },
-    lifecycle: {
-      exportRetentionDays: e.EXPORT_RETENTION_DAYS,
-      softDeleteRetentionDays: e.SOFT_DELETE_RETENTION_DAYS,
-      intervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
-    },
-    rateLimits: {
-      apiKey: e.RATE_LIMIT_API_KEY,
-      user: e.RATE_LIMIT_USER,
-      ip: e.RATE_LIMIT_IP,
-      loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
-      loginPerIp: e.RATE_LIMIT_LOGIN_IP,
-    },
+    kind: "s3",
+    endpoint: e.S3_ENDPOINT,
+    publicEndpoint: e.S3_PUBLIC_ENDPOINT,
+    region: e.S3_REGION,
+    // Both checked by parseEnvironment when S3_ENDPOINT is set.
+    accessKeyId: e.S3_ACCESS_KEY_ID!,
+    secretAccessKey: e.S3_SECRET_ACCESS_KEY!,
+    buckets: { media: e.S3_BUCKET_MEDIA, processed: e.S3_BUCKET_PROCESSED, exports: e.S3_BUCKET_EXPORTS },
+  };
+}
+
+function inferenceConfig(e: Environment): InferenceConfig {
+  return {
+    tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [],
+    repositoryDir: e.MODEL_REPOSITORY,
+    weightsDir: e.MODEL_WEIGHTS_DIR ?? underDataDir(e, "models"),
+    sidecarPort: e.SIDECAR_PORT,
+    deadlineMs: e.INFERENCE_DEADLINE_MS,
+  };
+}
+
+function jobsConfig(e: Environment): JobsConfig {
+  return {
+    queueName: e.JOB_QUEUE_NAME,
+    concurrency: e.JOB_CONCURRENCY,
+    defaultModel: e.JOB_DEFAULT_MODEL,
+    maxAttempts: e.JOB_MAX_ATTEMPTS,
+    staleSeconds: e.JOB_STALE_SECONDS,
+    reconcileSeconds: e.JOB_RECONCILE_SECONDS,
+    rnnoiseModel: e.RNNOISE_MODEL,
+  };
+}
+
+function authConfig(e: Environment): AuthConfig {
+  return {
+    jwtKeys: e.JWT_SIGNING_KEYS,
+    issuer: e.JWT_ISSUER,
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+    refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+  };
+}
+
+/** `*` in PLAN_AUDIO_SECONDS_PER_MONTH is the plans not listed. */
+function usageConfig(e: Environment): Config["usage"] {
+  return {
+    audioSecondsPerMonthByPlan: Object.fromEntries(Object.entries(e.PLAN_AUDIO_SECONDS_PER_MONTH).filter(([plan]) => plan !== "*")),
+    defaultAudioSecondsPerMonth: e.PLAN_AUDIO_SECONDS_PER_MONTH["*"] ?? 0,
+  };
+}
+
+function mediaConfig(e: Environment): MediaConfig {
+  return {
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    maxStreamUploadBytes: e.MAX_STREAM_UPLOAD_BYTES,
+    maxMediaSeconds: e.MAX_MEDIA_SECONDS,
+    multipartThresholdBytes: e.MULTIPART_THRESHOLD_BYTES,
+    multipartPartBytes: e.MULTIPART_PART_BYTES,
+    scratchDir: e.SCRATCH_DIR ?? underDataDir(e, "scratch"),
+  };
+}
+
+function mailConfig(e: Environment, publicBaseUrl: string): Config["mail"] {
+  return {
+    smtpUrl: e.SMTP_URL,
+    from: e.MAIL_FROM,
+    outboxDir: underDataDir(e, "outbox"),
+    appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
+  };
+}
+
+function webhookConfig(e: Environment): WebhookConfig {
+  return {
+    secretKey: e.WEBHOOK_SECRET_KEY,
+    allowPrivateTargets: e.WEBHOOK_ALLOW_PRIVATE_TARGETS === "true",
+    allowedCidrs: e.WEBHOOK_ALLOWED_CIDRS,
+    timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    maxAttempts: e.WEBHOOK_MAX_ATTEMPTS,
+    retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+    concurrency: e.WEBHOOK_CONCURRENCY,
+  };
+}
+
+function lifecycleConfig(e: Environment): LifecycleConfig {
+  return {
+    exportRetentionDays: e.EXPORT_RETENTION_DAYS,
+    softDeleteRetentionDays: e.SOFT_DELETE_RETENTION_DAYS,
+    intervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+  };
+}
+
+function rateLimitConfig(e: Environment): RateLimitConfig {
+  return {
+    apiKey: e.RATE_LIMIT_API_KEY,
+    user: e.RATE_LIMIT_USER,
+    ip: e.RATE_LIMIT_IP,
+    loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
+    loginPerIp: e.RATE_LIMIT_LOGIN_IP,
   };
 }
 
