@@ -88,7 +88,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
       }),
     );
   };
-  const adapterOptions = {
+  const adapterOptions: AdapterOptions = {
     routes,
     interceptors,
     readMaxBytes: config.limits.maxMessageBytes,
@@ -97,43 +97,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     shutdownSignal: shutdown.signal,
   };
 
-  const httpFallback = routeHttp([
-    livenessRoute(),
-    readinessRoute(readiness),
-    metricsRoute(metrics.registry),
-    ...(options.httpRoutes ?? []),
-  ]);
-
-  // h2c: gRPC, gRPC-Web and Connect for servers and SDKs.
-  // Probes, metrics and blobs live on the HTTP/1.1 listener only; anything else here is a 404.
-  const grpcHandler = connectNodeAdapter({
-    ...adapterOptions,
-    fallback: (_req, res) => {
-      res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ error: "not found" }));
-    },
-  });
-  const grpcServer = http2.createServer({}, (req, res) => {
-    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
-    void grpcHandler(req, res);
-  });
-  const sessions = new Set<http2.ServerHttp2Session>();
-  grpcServer.on("session", (session) => {
-    sessions.add(session);
-    session.on("close", () => sessions.delete(session));
-  });
-
-  // HTTP/1.1: Connect and gRPC-Web for browsers, behind the CORS allowlist, plus probes and metrics.
-  const browserHandler = connectNodeAdapter({
-    ...adapterOptions,
-    fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
-  });
-  const httpServer = http.createServer((req, res) => {
-    applySecurityHeaders(res);
-    if (applyCors(req, res, config.http.corsOrigins)) return;
-    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
-    void browserHandler(req, res);
-  });
+  const { grpcServer, sessions } = h2cListener(adapterOptions);
+  const httpServer = http1Listener(adapterOptions, options);
 
   await Promise.all([
     listen(grpcServer, config.grpcPort, config.host, "GRPC_PORT"),
@@ -164,6 +129,52 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     inFlight: () => inFlight.size,
     drain: () => (drained ??= drain()),
   };
+}
+
+type AdapterOptions = Omit<Parameters<typeof connectNodeAdapter>[0], "fallback">;
+
+/**
+ * h2c: gRPC, gRPC-Web and Connect for servers and SDKs. Probes, metrics and blobs live on the HTTP/1.1
+ * listener only; anything else here is a 404. Its sessions are tracked so a drain can close them.
+ */
+function h2cListener(adapterOptions: AdapterOptions): { grpcServer: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> } {
+  const grpcHandler = connectNodeAdapter({
+    ...adapterOptions,
+    fallback: (_req, res) => {
+      res.writeHead(404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "not found" }));
+    },
+  });
+  const grpcServer = http2.createServer({}, (req, res) => {
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    void grpcHandler(req, res);
+  });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  grpcServer.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  return { grpcServer, sessions };
+}
+
+/** HTTP/1.1: Connect and gRPC-Web for browsers, behind the CORS allowlist, plus probes, metrics and `httpRoutes`. */
+function http1Listener(adapterOptions: AdapterOptions, options: GatewayOptions): http.Server {
+  const httpFallback = routeHttp([
+    livenessRoute(),
+    readinessRoute(options.readiness),
+    metricsRoute(options.metrics.registry),
+    ...(options.httpRoutes ?? []),
+  ]);
+  const browserHandler = connectNodeAdapter({
+    ...adapterOptions,
+    fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
+  });
+  return http.createServer((req, res) => {
+    applySecurityHeaders(res);
+    if (applyCors(req, res, options.config.http.corsOrigins)) return;
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    void browserHandler(req, res);
+  });
 }
 
 /**
