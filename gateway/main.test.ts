@@ -6,6 +6,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../inference/testing/ports.js";
+import { bareChildEnvironment } from "../services/platform/config/test-environment.js";
 
 const mainPath = fileURLToPath(new URL("./main.ts", import.meta.url));
 const children: ChildProcess[] = [];
@@ -18,7 +19,7 @@ afterEach(async () => {
 
 function startMain(env: Record<string, string>) {
   const child = spawn(process.execPath, ["--import", "tsx", mainPath], {
-    env: { PATH: process.env.PATH, LOG_LEVEL: "info", ...env },
+    env: bareChildEnvironment({ LOG_LEVEL: "info", ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   children.push(child);

@@ -19,8 +19,9 @@ import { WebhookEndpoint } from "../services/webhooks/webhook-endpoint.entity.js
 import { WebhookDelivery } from "../services/webhooks/webhook-delivery.entity.js";
 import { transports, withHeaders } from "./testing/clients.js";
 import { freePort } from "../inference/testing/ports.js";
+import { testEnvironment } from "../services/platform/config/test-environment.js";
 
-describe.skipIf(Boolean(process.env.REDIS_URL) || Boolean(process.env.DATABASE_URL))("npm start in the embedded mode", () => {
+describe.skipIf(Boolean(testEnvironment().redisUrl) || Boolean(testEnvironment().databaseUrl))("npm start in the embedded mode", () => {
   let platform: Platform;
   let dataDir: string;
   let audio: AudioDir;

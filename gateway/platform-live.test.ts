@@ -21,6 +21,9 @@ import { dtmfSequence } from "../inference/client/testing/signals.js";
 import { startPlatform, type Platform } from "./platform.js";
 import { transports, withHeaders } from "./testing/clients.js";
 import { freePort } from "../inference/testing/ports.js";
+import { testEnvironment } from "../services/platform/config/test-environment.js";
+
+const services = testEnvironment();
 
 /** The plan's audio per month: the first stereo stream of a few seconds uses it all. */
 const QUOTA_SECONDS = 2;
@@ -54,7 +57,7 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
   return value;
 }
 
-describe(`live recognition persisted, on ${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"}${process.env.REDIS_URL ? " and Redis" : ""}`, () => {
+describe(`live recognition persisted, on ${services.databaseUrl ? "PostgreSQL" : "PGlite"}${services.redisUrl ? " and Redis" : ""}`, () => {
   let platform: Platform;
   let dataDir: string;
   let dropDatabase: (() => Promise<void>) | undefined;
@@ -67,12 +70,12 @@ describe(`live recognition persisted, on ${process.env.DATABASE_URL ? "PostgreSQ
       HTTP_PORT: String(await freePort()),
       DATA_DIR: dataDir,
       LOG_LEVEL: "silent",
-      REDIS_URL: process.env.REDIS_URL,
+      REDIS_URL: services.redisUrl,
       PLAN_AUDIO_SECONDS_PER_MONTH: `free:${QUOTA_SECONDS},*:${QUOTA_SECONDS}`,
       MAX_LIVE_STREAMS_PER_ORG: String(MAX_STREAMS),
     };
-    if (process.env.DATABASE_URL) {
-      const fresh = await createServerDatabaseUrl(process.env.DATABASE_URL);
+    if (services.databaseUrl) {
+      const fresh = await createServerDatabaseUrl(services.databaseUrl);
       env.DATABASE_URL = fresh.url;
       dropDatabase = fresh.drop;
     }

@@ -20,11 +20,14 @@ import { create } from "@bufbuild/protobuf";
 import { SpeechService, StreamingRecognizeRequestSchema } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
 import { dtmfSequence } from "../inference/client/testing/signals.js";
+import { testEnvironment } from "../services/platform/config/test-environment.js";
+
+const services = testEnvironment();
 
 const realServices = {
-  database: Boolean(process.env.DATABASE_URL),
-  redis: Boolean(process.env.REDIS_URL),
-  s3: Boolean(process.env.S3_ENDPOINT),
+  database: Boolean(services.databaseUrl),
+  redis: Boolean(services.redisUrl),
+  s3: Boolean(services.s3),
 };
 
 describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${realServices.s3 ? "S3" : "filesystem blobs"}${realServices.redis ? ", Redis" : ""}`, () => {
@@ -41,20 +44,20 @@ describe(`the platform on ${realServices.database ? "PostgreSQL" : "PGlite"}, ${
       HTTP_PORT: String(await freePort()),
       DATA_DIR: dataDir,
       LOG_LEVEL: "silent",
-      REDIS_URL: process.env.REDIS_URL,
+      REDIS_URL: services.redisUrl,
     };
-    if (process.env.DATABASE_URL) {
-      const fresh = await createServerDatabaseUrl(process.env.DATABASE_URL);
+    if (services.databaseUrl) {
+      const fresh = await createServerDatabaseUrl(services.databaseUrl);
       env.DATABASE_URL = fresh.url;
       dropDatabase = fresh.drop;
     }
-    if (process.env.S3_ENDPOINT) {
+    if (services.s3) {
       const prefix = `arabicstt-platform-${randomBytes(4).toString("hex")}`;
       Object.assign(env, {
-        S3_ENDPOINT: process.env.S3_ENDPOINT,
-        S3_REGION: process.env.S3_REGION,
-        S3_ACCESS_KEY_ID: process.env.S3_ACCESS_KEY_ID,
-        S3_SECRET_ACCESS_KEY: process.env.S3_SECRET_ACCESS_KEY,
+        S3_ENDPOINT: services.s3.endpoint,
+        S3_REGION: services.s3.region,
+        S3_ACCESS_KEY_ID: services.s3.accessKeyId,
+        S3_SECRET_ACCESS_KEY: services.s3.secretAccessKey,
         S3_BUCKET_MEDIA: `${prefix}-media`,
         S3_BUCKET_PROCESSED: `${prefix}-processed`,
         S3_BUCKET_EXPORTS: `${prefix}-exports`,

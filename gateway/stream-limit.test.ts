@@ -18,6 +18,7 @@ import { startTestGateway, type TestGateway } from "./testing/test-gateway.js";
 import { fixedAuthenticator, testApiKey, testUser } from "./testing/auth.js";
 import { transports, withHeaders } from "./testing/clients.js";
 import { MemoryStreamSlots, RedisStreamSlots } from "../services/platform/limits/stream-slots.js";
+import { testEnvironment } from "../services/platform/config/test-environment.js";
 
 type Request = MessageInitShape<typeof StreamingRecognizeRequestSchema>;
 
@@ -54,7 +55,8 @@ describe("concurrent live streams per organisation", () => {
   let gw: TestGateway;
   let redis: Redis | undefined;
   beforeAll(async () => {
-    redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+    const { redisUrl } = testEnvironment();
+    redis = redisUrl ? new Redis(redisUrl) : undefined;
     gw = await startTestGateway({
       authenticator: fixedAuthenticator({
         "key-a": testApiKey({ scopes: ["speech"] }),

@@ -7,8 +7,9 @@ import { lockDataDir } from "../platform/database/data-dir-lock.js";
 import { entities } from "./entities.js";
 import { DatabaseOpenError, openDatabase } from "../platform/database/database.js";
 import { createTestDatabase } from "./testing.js";
+import { testEnvironment } from "../platform/config/test-environment.js";
 
-const serverUrl = process.env.DATABASE_URL;
+const serverUrl = testEnvironment().databaseUrl;
 const tempDirs: string[] = [];
 
 async function tempDir(): Promise<string> {

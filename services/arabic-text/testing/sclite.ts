@@ -5,6 +5,7 @@ import { execFile } from "node:child_process";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { childEnvironment } from "../../platform/config/test-environment.js";
 
 const run = promisify(execFile);
 
@@ -45,7 +46,7 @@ export async function ensureSctk(): Promise<string | null> {
   const root = process.getuid?.() === 0;
   const sudo = !root && (await succeeds("sudo", ["-n", "true"]));
   if (!root && !sudo) return "sctk is not installed and apt-get needs a password: apt-get install sctk";
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const env = childEnvironment({ DEBIAN_FRONTEND: "noninteractive" });
   const aptGet = (...args: string[]) =>
     root ? run("apt-get", args, { env }) : run("sudo", ["-n", "env", "DEBIAN_FRONTEND=noninteractive", "apt-get", ...args]);
   const install = () => aptGet("install", "-y", "-qq", "--no-install-recommends", "sctk");

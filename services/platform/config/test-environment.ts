@@ -32,3 +32,8 @@ export function testEnvironment(env: NodeJS.ProcessEnv = process.env): TestEnvir
 export function childEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   return { ...process.env, ...extra };
 }
+
+/** Only PATH and `extra`: for a child process that must see none of this one's settings (a fresh `npm start`). */
+export function bareChildEnvironment(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, ...extra };
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "./database.js";
 import { migrations } from "./migrations/index.js";
 import { createTestDatabase, type TestDatabase } from "../../app/testing.js";
+import { testEnvironment } from "../config/test-environment.js";
 
 const APP_TABLES = [
   "api_keys",
@@ -50,7 +51,7 @@ async function appTables(): Promise<string[]> {
   return found.map((t) => t.table_name).filter((name) => name !== "mikro_orm_migrations").sort();
 }
 
-describe(`migrations (${process.env.DATABASE_URL ? "PostgreSQL" : "PGlite"})`, () => {
+describe(`migrations (${testEnvironment().databaseUrl ? "PostgreSQL" : "PGlite"})`, () => {
   it("are all applied when the database opens, and applying again does nothing", async () => {
     const executed = await db.orm.migrator.getExecutedMigrations();
     expect(executed.map((m) => m.name)).toEqual(migrations.map((m) => m.name));

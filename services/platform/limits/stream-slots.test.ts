@@ -4,8 +4,10 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { ResourceExhaustedError } from "../errors/errors.js";
 import { MemoryStreamSlots, RedisStreamSlots, type StreamSlots } from "./stream-slots.js";
+import { testEnvironment } from "../config/test-environment.js";
 
-const redis = process.env.REDIS_URL ? new Redis(process.env.REDIS_URL) : undefined;
+const { redisUrl } = testEnvironment();
+const redis = redisUrl ? new Redis(redisUrl) : undefined;
 afterAll(() => redis?.disconnect());
 
 const kinds: Array<[string, (limit: number) => StreamSlots]> = [["memory", (limit) => new MemoryStreamSlots(limit)]];
