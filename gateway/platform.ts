@@ -69,8 +69,11 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
       httpRoutes.push(createFsBlobHttpHandler(adapters.blobs, { maxUploadBytes, onError: (err) => logger.error({ err }, "blob request failed") }));
     }
     const identity = await createIdentity(config, { ...adapters, logger });
+    // The model of a request that names none, live or batch: the configured default.
+    const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
     const recognizer = new LiveRecognizer({
       inference: adapters.inference,
+      models,
       createDecoder: createStreamDecoder,
       observer: {
         firstInterim: (s) => metrics.liveFirstPartial.observe(s),
@@ -114,7 +117,7 @@ export async function startPlatform(config: Config, logger: Logger): Promise<Pla
         ...transcripts.handlers,
         ...media.handlers,
         "arabicstt.v1.JobService": jobHandler(batch.jobs),
-        [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams, quota: transcripts.usage }),
+        [SpeechService.typeName]: speechService({ recognizer, catalog: models, sessions, streams, quota: transcripts.usage }),
       }),
       serviceNames: productServiceNames,
       httpRoutes,

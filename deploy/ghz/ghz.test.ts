@@ -34,9 +34,10 @@ describe("the ghz configuration for StreamingRecognize", () => {
     weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-ghz-weights-"));
     sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: join(root, "inference/models"), weightsDir, logger: pino({ level: "silent" }) });
     inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-    const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
     gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
+      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
   }, 60_000);
 
   afterAll(async () => {

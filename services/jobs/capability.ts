@@ -6,6 +6,7 @@ import type { InferenceClient } from "../../inference/client/index.js";
 import type { JobsConfig } from "../platform/config/config.js";
 import type { Database } from "../platform/database/database.js";
 import type { BlobStore } from "../platform/blobs/index.js";
+import { ModelCatalog } from "../speech/model-catalog.js";
 import { MemoryJobEvents, RedisJobEvents, type JobEvents } from "./events.js";
 import { Jobs, type JobsOptions } from "./jobs.js";
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from "./queue.js";
@@ -52,7 +53,7 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
     database: adapters.database,
     queue,
     events,
-    models: { modelReady: (model) => adapters.inference.modelReady(model) },
+    models: new ModelCatalog(adapters.inference, { defaultModel: config.defaultModel }),
     defaultModel: config.defaultModel,
     rnnoiseModel: config.rnnoiseModel,
     watchPollMs: options.tuning?.watchPollMs,

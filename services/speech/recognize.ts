@@ -48,7 +48,7 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
         channelTag: r.channel,
         resultStartOffset: durationOf(r.startSeconds),
         resultEndOffset: durationOf(r.endSeconds),
-        languageCode: config.languageCode || "ar",
+        languageCode: done.languageCode,
       })),
       metadata: {
         requestId,

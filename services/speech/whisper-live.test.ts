@@ -60,9 +60,10 @@ describe("streaming Whisper (whisper.cpp, random weights) behind Silero VAD", ()
             }
           : Reflect.get(target, key),
     });
-    const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference: spied, models, createDecoder: createStreamDecoder });
     gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
+      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
   }, 120_000);
 
   afterAll(async () => {
