@@ -1,12 +1,15 @@
 // The model contract: the client's tensor names, datatypes and dims held against every
 // inference/models/*/config.pbtxt, the files Triton and the local sidecar both serve. If a config
 // changes a tensor the client relies on, or the client changes what it sends or reads, this fails
-// here rather than at the first request in production.
+// here rather than at the first request in production. The same for what each model declares
+// about itself in `parameters` (repository/capabilities.ts), which ListModels serves and requests
+// are checked against.
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DataType, type ModelConfig } from "../proto/gen/inference/model_config_pb.js";
 import { asrContract, contractViolations, datatypeOfConfigType, modelContracts, type ModelSignature } from "./client/contract.js";
 import {
+  SAMPLE_RATE,
   embedding,
   embedRequest,
   transcribeRequest,
@@ -17,6 +20,7 @@ import {
   type InferResult,
 } from "./client/models.js";
 import { elementCount, encodeRaw, stringElements, type Datatype, type Tensor } from "./client/tensors.js";
+import { capabilitiesOf, CAPABILITY_PARAMETERS } from "./repository/capabilities.js";
 import { loadRepository } from "./repository/repository.js";
 import { wireShape } from "./repository/signature.js";
 
@@ -94,6 +98,16 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
       expect(contractViolations(modelContracts[name]!, signature)).toEqual([]);
     });
 
+    it("declares its capabilities well-formed, at the client's rate; a recogniser names how it is listed and its languages", () => {
+      const declared = capabilitiesOf(name, signature.parameters);
+      expect(declared.sampleRateHz).toBe(SAMPLE_RATE);
+      if (modelContracts[name] === asrContract) {
+        const { displayName, description, languageCodes } = CAPABILITY_PARAMETERS;
+        for (const key of [displayName, description, languageCodes]) expect(Object.keys(signature.parameters)).toContain(key);
+        expect(declared.languageCodes).toContain("ar");
+      }
+    });
+
     it("accepts the requests the client's helper sends, batch dimension derived from max_batch_size", () => {
       const requests =
         modelContracts[name] === asrContract
@@ -145,5 +159,13 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
     ]);
     const vad = signatureOf(repository.find((m) => m.name === "vad")!.config);
     expect(contractViolations(modelContracts.vad!, { ...vad, parameters: {} })).toEqual(["parameter frame_samples is not declared"]);
+  });
+
+  it("catches a malformed declaration, and reads an absent one as the defaults", () => {
+    expect(() => capabilitiesOf("m", { language_codes: "ar;en" })).toThrow(/model m: parameter language_codes must be BCP-47 tags/);
+    expect(() => capabilitiesOf("m", { sample_rate: "16k" })).toThrow(/parameter sample_rate must be a positive whole number/);
+    expect(() => capabilitiesOf("m", { gate: "loud" })).toThrow(/parameter gate must be "vad" or "energy"/);
+    expect(capabilitiesOf("m", { language_codes: "ar, ar-EG" }).languageCodes).toEqual(["ar", "ar-EG"]);
+    expect(capabilitiesOf("m", {})).toEqual({ displayName: "m", description: "", languageCodes: undefined, sampleRateHz: undefined, gate: "vad" });
   });
 });

@@ -13,7 +13,7 @@ import { createInferenceClient, type InferenceClient } from "../../inference/cli
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
 import { LiveRecognizer } from "../../services/speech/live-recognition.js";
-import { ModelCatalog } from "../../services/speech/model-catalog.js";
+import { ModelCatalog } from "../../services/models/catalog.js";
 import { SpeechService, StreamingRecognizeRequestSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../../gateway/routes.js";
 import { transports, withHeaders } from "../../gateway/testing/clients.js";
@@ -34,9 +34,10 @@ describe("the ghz configuration for StreamingRecognize", () => {
     weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-ghz-weights-"));
     sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: join(root, "inference/models"), weightsDir, logger: pino({ level: "silent" }) });
     inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-    const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
     gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
+      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
   }, 60_000);
 
   afterAll(async () => {

@@ -15,7 +15,7 @@ import { startSidecar } from "../../inference/local/server.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
 import { loadConfig } from "../../services/platform/config/config.js";
 import { LiveRecognizer } from "../../services/speech/live-recognition.js";
-import { ModelCatalog } from "../../services/speech/model-catalog.js";
+import { ModelCatalog } from "../../services/models/catalog.js";
 import { createLogger } from "../../services/platform/logger.js";
 import { Readiness } from "../../services/platform/readiness.js";
 import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
@@ -39,14 +39,16 @@ const sidecar = await startSidecar({
   logger,
 });
 const inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder });
+const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0" });
+const models = new ModelCatalog(inference, { defaultModel: config.jobs.defaultModel });
+const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
 const gateway = await startGateway({
-  config: loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0" }),
+  config,
   // Logging is part of the stack being measured: JSON lines written, to a sink.
   logger: createLogger("info", pino.destination("/dev/null")),
   metrics: createGatewayMetrics(),
   readiness: new Readiness([]),
-  routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }),
+  routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }),
   serviceNames: productServiceNames,
   // Authentication is part of the stack being measured: an API key checked on every stream.
   authenticator: fixedAuthenticator({ [STREAMS_BENCH_API_KEY]: testApiKey({ scopes: ["speech"] }) }),

@@ -1,12 +1,14 @@
-// The live page's browser code: captures the microphone at 16 kHz, sends it in 100 ms LINEAR16
-// chunks with SendLiveAudio (numbered, resent until acknowledged), and shows what
-// WatchLiveSession returns: finals appended, the current partial after them, right to left.
+// The live page's browser code: captures the microphone at the models' rate (16 kHz, so the server
+// need not resample), sends it in 100 ms LINEAR16 chunks with SendLiveAudio (numbered, resent until
+// acknowledged), and shows what WatchLiveSession returns: finals appended, the current partial after
+// them, right to left. Model and language are the server's defaults unless `?model=` names one.
 // Bundled for the browser by live-page.ts; it talks to the gateway that served it, through
 // @connectrpc/connect-web over HTTP/1.1, with the caller's credential on every call.
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { LiveSessionState, SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { MODEL_SAMPLE_RATE } from "../../services/audio/rates.js";
 
 // The caller's API key (speech scope) or access token: from the page's fragment (`/live#key=astt_…`,
 // never sent to the server in the URL), else asked for once per tab and kept in sessionStorage.
@@ -30,7 +32,8 @@ const client = createClient(
 );
 const $ = (id: string) => document.getElementById(id)!;
 const model = new URLSearchParams(location.search).get("model") ?? "";
-const CHUNK_SAMPLES = 1600;
+/** 100 ms. */
+const CHUNK_SAMPLES = MODEL_SAMPLE_RATE / 10;
 
 let stop: (() => Promise<void>) | undefined;
 
@@ -47,14 +50,14 @@ async function start(): Promise<void> {
   $("partial").textContent = "";
   const media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false } });
   const { session } = await client.createLiveSession({
-    streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model, languageCode: "ar" }, interimResults: true },
+    streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: MODEL_SAMPLE_RATE, model }, interimResults: true },
   });
   const sessionId = session!.sessionId;
   status("يستمع…");
   void watch(sessionId);
 
   // The browser resamples the microphone to the context's rate.
-  const context = new AudioContext({ sampleRate: 16_000 });
+  const context = new AudioContext({ sampleRate: MODEL_SAMPLE_RATE });
   const source = context.createMediaStreamSource(media);
   const processor = context.createScriptProcessor(4096, 1, 1);
   let pending: number[] = [];

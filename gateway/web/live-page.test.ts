@@ -16,7 +16,7 @@ import { createStreamDecoder } from "../../services/audio/index.js";
 import { InProcessBus } from "../../services/speech/bus.js";
 import { LiveRecognizer } from "../../services/speech/live-recognition.js";
 import { LiveSessions } from "../../services/speech/live-sessions.js";
-import { ModelCatalog } from "../../services/speech/model-catalog.js";
+import { ModelCatalog } from "../../services/models/catalog.js";
 import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../routes.js";
 import { TEST_CREDENTIAL, testAuthenticator } from "../testing/auth.js";
@@ -46,11 +46,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; 
       logger: pino({ level: "silent" }),
     });
     inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-    const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
     sessions = new LiveSessions({ recognizer, bus: new InProcessBus() });
     gateway = await startTestGateway({
       authenticator: testAuthenticator(),
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference), sessions }) }),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models, sessions }) }),
       httpRoutes: [livePageRoute()],
     });
   }, 60_000);

@@ -21,6 +21,7 @@ import { createTranscriptCapabilities, type TranscriptCapabilities } from "./tra
 import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
 import { openWebhooks, type OpenWebhooks } from "../webhooks/index.js";
 import type { ProductHandlers } from "./product-services.js";
+import { ModelCatalog } from "../models/catalog.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -85,12 +86,14 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     );
     closers.push(() => webhooks.close());
     const transcripts = createTranscriptCapabilities(config, adapters);
-    const speech = createSpeech(adapters, { transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    // What each model accepts, and the model of a request that names none, live or batch: the configured default.
+    const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
+    const speech = createSpeech(adapters, { models, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(
       config.jobs,
-      { ...adapters, redisUrl: config.redis?.url },
+      { ...adapters, models, transcripts: transcripts.transcripts, redisUrl: config.redis?.url },
       { runJobs: !config.redis, ...overrides.jobs, hooks: overrides.jobs?.hooks ?? jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
     );
     closers.push(() => jobs.close());

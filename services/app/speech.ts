@@ -10,7 +10,7 @@ import type { StreamSlots } from "../platform/limits/stream-slots.js";
 import { createStreamDecoder } from "../audio/index.js";
 import type { EngineObserver } from "../speech/engine/types.js";
 import { LiveRecognizer } from "../speech/live-recognition.js";
-import { ModelCatalog } from "../speech/model-catalog.js";
+import type { ModelCatalog } from "../models/catalog.js";
 import { InProcessBus } from "../speech/bus.js";
 import { LiveSessions } from "../speech/live-sessions.js";
 import { RedisBus } from "../speech/redis-bus.js";
@@ -32,9 +32,9 @@ export interface SpeechCapability {
 
 export function createSpeech(
   adapters: { database: Database; inference: InferenceClient; redis?: Redis; logger: Logger },
-  deps: { transcripts: Transcripts; usage: Usage; streamSlots: StreamSlots; observer?: EngineObserver },
+  deps: { models: ModelCatalog; transcripts: Transcripts; usage: Usage; streamSlots: StreamSlots; observer?: EngineObserver },
 ): SpeechCapability {
-  const recognizer = new LiveRecognizer({ inference: adapters.inference, createDecoder: createStreamDecoder, observer: deps.observer });
+  const recognizer = new LiveRecognizer({ inference: adapters.inference, models: deps.models, createDecoder: createStreamDecoder, observer: deps.observer });
   // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
   const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
   const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);
@@ -46,7 +46,7 @@ export function createSpeech(
     slots: deps.streamSlots,
     onEnded,
   });
-  const handler = speechService({ recognizer, catalog: new ModelCatalog(adapters.inference), sessions, streams, quota: deps.usage });
+  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage });
   return {
     recognizer,
     sessions,

@@ -8,25 +8,22 @@
 // - Every problem with the audio or with the config describing it is an `AudioFormatError` (INVALID_ARGUMENT)
 //   whose `field` names the proto field at fault.
 //
-// Inside: `sources.ts` decodes bytes at the stream's own rate (G.711 tables in `g711.ts`; FLAC and Ogg/Opus by
-// eshaz's WASM decoders, `@wasm-audio-decoders/flac` and `ogg-opus-decoder`); `resampler.ts` converts each
-// channel to 16 kHz through an anti-alias low-pass. Output sample n of a channel is at stream time n / 16000 s.
-// Ogg/Opus audio is released a whole Ogg page at a time; everything else as soon as a whole sample frame is in.
+// Inside: `encodings.ts` is the table of encodings and their checks; `sources.ts` decodes bytes at the stream's
+// own rate (G.711 tables in `g711.ts`; FLAC and Ogg/Opus by eshaz's WASM decoders, `@wasm-audio-decoders/flac`
+// and `ogg-opus-decoder`); `resampler.ts` converts each channel to 16 kHz (`rates.ts`) through an anti-alias
+// low-pass. Output sample n of a channel is at stream time n / 16000 s. Ogg/Opus audio is released a whole Ogg
+// page at a time; everything else as soon as a whole sample frame is in.
 
-import {
-  AudioFormatError,
-  DEFAULT_MAX_CHUNK_BYTES,
-  TARGET_SAMPLE_RATE,
-  validateFormat,
-  type AudioEncoding,
-  type AudioField,
-  type AudioFormat,
-} from "./format.js";
+import { createSourceDecoder, validateFormat } from "./encodings.js";
+import { AudioFormatError, DEFAULT_MAX_CHUNK_BYTES, type AudioField, type AudioFormat } from "./format.js";
+import { MODEL_SAMPLE_RATE } from "./rates.js";
 import { Resampler } from "./resampler.js";
-import { createSourceDecoder, type DecodedBlock, type SourceDecoder } from "./sources.js";
+import type { DecodedBlock, SourceDecoder } from "./sources.js";
 
-export { AudioFormatError, TARGET_SAMPLE_RATE, Resampler };
-export type { AudioEncoding, AudioField, AudioFormat };
+export { AUDIO_ENCODINGS, audioEncodingList, audioEncodingNames, headerFormatEncodings, isAudioEncoding, type AudioEncoding, type AudioEncodingSpec } from "./encodings.js";
+export { MODEL_SAMPLE_RATE } from "./rates.js";
+export { AudioFormatError, Resampler };
+export type { AudioField, AudioFormat };
 
 export interface StreamDecoder {
   /** Feeds encoded bytes (any chunking, e.g. 20 ms frames, or an odd split of a FLAC/Ogg page); returns the newly decoded audio: one Float32Array per channel, 16 kHz, in [-1, 1]. Arrays may be empty. */
@@ -130,7 +127,7 @@ class AudioStreamDecoder implements StreamDecoder {
 
   private resample(block: DecodedBlock | undefined): Float32Array[] {
     if (!block) return this.emptyOutput();
-    this.resamplers ??= block.channels.map(() => new Resampler(block.sampleRate, TARGET_SAMPLE_RATE));
+    this.resamplers ??= block.channels.map(() => new Resampler(block.sampleRate, MODEL_SAMPLE_RATE));
     if (this.resamplers[0]!.inRate !== block.sampleRate || this.resamplers.length !== block.channels.length) {
       throw new AudioFormatError("audio_content", "the stream changed its sample rate or channel count mid-stream");
     }

@@ -12,7 +12,7 @@
 // removes the images above 4 kHz. Output sample m sits at input time m·M/L exactly (the filter's delay is
 // compensated), so stream offsets in the output match offsets in the input.
 
-import { TARGET_SAMPLE_RATE } from "./format.js";
+import { MODEL_SAMPLE_RATE } from "./rates.js";
 
 const STOPBAND_ATTENUATION_DB = 80;
 const PASSBAND_EDGE = 0.9; // of the lower Nyquist frequency
@@ -117,7 +117,7 @@ export class Resampler {
 
   constructor(
     readonly inRate: number,
-    readonly outRate: number = TARGET_SAMPLE_RATE,
+    readonly outRate: number = MODEL_SAMPLE_RATE,
   ) {
     if (!Number.isInteger(inRate) || !Number.isInteger(outRate) || inRate <= 0 || outRate <= 0) {
       throw new RangeError(`sample rates must be positive integers, got ${inRate} → ${outRate}`);
@@ -129,7 +129,7 @@ export class Resampler {
   }
 
   /** The output a whole input of `inputSamples` samples turns into: ceil(n·outRate/inRate). */
-  static outputLength(inputSamples: number, inRate: number, outRate: number = TARGET_SAMPLE_RATE): number {
+  static outputLength(inputSamples: number, inRate: number, outRate: number = MODEL_SAMPLE_RATE): number {
     return Math.ceil((inputSamples * outRate) / inRate);
   }
 

@@ -1,15 +1,11 @@
-// Decoders from the client's bytes to float samples at the stream's own rate, one per encoding. Each takes
-// chunks split anywhere and keeps what it cannot decode yet for the next chunk.
+// Decoders from the client's bytes to float samples at the stream's own rate, one per kind of
+// encoding (encodings.ts says which encoding takes which). Each takes chunks split anywhere and
+// keeps what it cannot decode yet for the next chunk.
 
 import { FLACDecoder } from "@wasm-audio-decoders/flac";
 import { OggOpusDecoder } from "ogg-opus-decoder";
-import { alawTable, mulawTable } from "./g711.js";
-import {
-  AudioFormatError,
-  MAX_CHANNELS,
-  MIN_SAMPLE_RATE,
-  type AudioFormat,
-} from "./format.js";
+import { AudioFormatError, MAX_CHANNELS, type AudioFormat } from "./format.js";
+import { MIN_SAMPLE_RATE } from "./rates.js";
 
 /** Samples per channel at `sampleRate`. */
 export interface DecodedBlock {
@@ -93,7 +89,7 @@ abstract class InterleavedDecoder implements SourceDecoder {
 }
 
 /** 16-bit little-endian PCM. A leading WAV header is read, checked against the config and skipped. */
-class Linear16Decoder extends InterleavedDecoder {
+export class Linear16Decoder extends InterleavedDecoder {
   private header: Uint8Array | undefined = new Uint8Array(0); // undefined once past any header
 
   constructor(format: AudioFormat) {
@@ -185,7 +181,8 @@ class Linear16Decoder extends InterleavedDecoder {
   }
 }
 
-class G711Decoder extends InterleavedDecoder {
+/** G.711 bytes, expanded through `table` (g711.ts). */
+export class G711Decoder extends InterleavedDecoder {
   constructor(
     format: AudioFormat,
     private readonly table: Float32Array,
@@ -231,6 +228,7 @@ abstract class ContainerDecoder implements SourceDecoder {
 
   constructor(
     protected readonly format: AudioFormat,
+    /** The encoding as messages name it ("FLAC", "Ogg/Opus"). */
     protected readonly name: string,
   ) {}
 
@@ -311,11 +309,7 @@ abstract class ContainerDecoder implements SourceDecoder {
 /** The highest rate a FLAC header may declare; anything from 8 kHz up is resampled to 16 kHz. */
 const MAX_FLAC_SAMPLE_RATE = 192000;
 
-class FlacDecoder extends ContainerDecoder {
-  constructor(format: AudioFormat) {
-    super(format, "FLAC");
-  }
-
+export class FlacDecoder extends ContainerDecoder {
   protected parseHeader(bytes: Uint8Array): StreamHeader | undefined {
     this.expectMagic(bytes, "fLaC");
     // "fLaC", then the mandatory STREAMINFO metadata block: 4-byte block header, 34-byte body.
@@ -334,11 +328,7 @@ class FlacDecoder extends ContainerDecoder {
   }
 }
 
-class OggOpusStreamDecoder extends ContainerDecoder {
-  constructor(format: AudioFormat) {
-    super(format, "Ogg/Opus");
-  }
-
+export class OggOpusStreamDecoder extends ContainerDecoder {
   protected parseHeader(bytes: Uint8Array): StreamHeader | undefined {
     this.expectMagic(bytes, "OggS");
     // Page header: 27 bytes, the segment table, then the first packet, which must be OpusHead (RFC 7845).
@@ -357,20 +347,5 @@ class OggOpusStreamDecoder extends ContainerDecoder {
 
   protected newDecoder(): WasmDecoder {
     return new OggOpusDecoder();
-  }
-}
-
-export function createSourceDecoder(format: AudioFormat): SourceDecoder {
-  switch (format.encoding) {
-    case "LINEAR16":
-      return new Linear16Decoder(format);
-    case "MULAW":
-      return new G711Decoder(format, mulawTable());
-    case "ALAW":
-      return new G711Decoder(format, alawTable());
-    case "FLAC":
-      return new FlacDecoder(format);
-    case "OGG_OPUS":
-      return new OggOpusStreamDecoder(format);
   }
 }

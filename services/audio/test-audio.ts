@@ -4,7 +4,8 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AudioEncoding } from "./format.js";
+import type { AudioEncoding } from "./encodings.js";
+import { MODEL_SAMPLE_RATE } from "./rates.js";
 
 export interface ToneSpec {
   encoding: AudioEncoding;
@@ -62,7 +63,7 @@ export function soxConvert(input: Uint8Array, inArgs: string[], outArgs: string[
 }
 
 /** Amplitude of the `frequency` component of `samples` (Goertzel over the middle of the signal, Hann-windowed). */
-export function toneAmplitude(samples: Float32Array, frequency: number, rate = 16000): number {
+export function toneAmplitude(samples: Float32Array, frequency: number, rate = MODEL_SAMPLE_RATE): number {
   const skip = Math.floor(samples.length / 10); // leave out onset and tail
   const n = samples.length - 2 * skip;
   const w = (2 * Math.PI * frequency) / rate;

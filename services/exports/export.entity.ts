@@ -2,9 +2,8 @@ import { BigIntType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
 import { Organization } from "../identity/orgs/organization.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
+import { exportFormatNames, type ExportFormat } from "./format/index.js";
 
-export const EXPORT_FORMATS = ["txt", "srt", "vtt", "docx", "json"] as const;
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 export const EXPORT_STATUSES = ["pending", "ready", "failed"] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
 
@@ -31,7 +30,7 @@ export const ExportSchema = new EntitySchema<Export, BaseEntity>({
   properties: {
     organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
     transcript: { kind: "m:1", entity: () => Transcript, deleteRule: "cascade", index: true },
-    format: { enum: true, items: [...EXPORT_FORMATS] },
+    format: { enum: true, items: [...exportFormatNames] },
     status: { enum: true, items: [...EXPORT_STATUSES], default: "pending" },
     options: { type: "json", defaultRaw: "'{}'" },
     filename: { type: "text", default: "" },

@@ -8,8 +8,8 @@ import { TenantScope } from "../platform/database/tenant-scope.js";
 import { FailedPreconditionError, NotFoundError } from "../platform/errors/errors.js";
 import type { Transcript } from "../transcripts/transcript.entity.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
-import { Export, type ExportFormat } from "./export.entity.js";
-import { renderExport, type ExportFileFormat, type ExportOptions, type ExportTranscript } from "./format/index.js";
+import { Export } from "./export.entity.js";
+import { EXPORT_FORMATS, renderExport, type ExportFormat, type ExportOptions, type ExportTranscript } from "./format/index.js";
 import { resolveExportOptions } from "./format/export-options.js";
 
 /** Segments one synchronous export renders at most (a 10-hour call has a few thousand). */
@@ -18,8 +18,6 @@ export const MAX_EXPORT_SEGMENTS = 50_000;
 export const DOWNLOAD_URL_TTL_SECONDS = 15 * 60;
 /** Export files are kept this long after completion (export.proto: 7 days); the cleanup job deletes them. */
 export const EXPORT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
-
-const fileFormat: Record<ExportFormat, ExportFileFormat> = { txt: "TXT", srt: "SRT", vtt: "VTT", docx: "DOCX", json: "JSON" };
 
 export interface ExportDownload {
   url: string;
@@ -47,11 +45,11 @@ export class Exports {
       transcript,
       format,
       options: JSON.parse(JSON.stringify(options)) as Record<string, unknown>,
-      filename: `${fileStem(transcript)}.${format}`,
+      filename: `${fileStem(transcript)}.${EXPORT_FORMATS[format].extension}`,
     });
     await tenant.flush();
     try {
-      const rendered = await renderExport(fileFormat[format], await this.exportTranscript(organizationId, transcript), options);
+      const rendered = await renderExport(format, await this.exportTranscript(organizationId, transcript), options);
       const key = `orgs/${organizationId}/exports/${row.id}.${rendered.fileExtension}`;
       await this.blobs.put("exports", key, Buffer.from(rendered.bytes), { contentType: rendered.contentType });
       row.storageKey = key;

@@ -14,21 +14,21 @@ import {
 } from "../../proto/gen/arabicstt/v1/export_pb.js";
 import { principalOf } from "../identity/auth/context.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
-import type { Export, ExportFormat, ExportStatus } from "./export.entity.js";
+import type { Export, ExportStatus } from "./export.entity.js";
 import { EXPORT_RETENTION_MS, type Exports } from "./exports.js";
-import type { ExportOptions } from "./format/index.js";
+import { exportFormatNames, type ExportFormat, type ExportOptions } from "./format/index.js";
 
-const formatToProto: Record<ExportFormat, FormatMessage> = {
-  txt: FormatMessage.TXT,
-  srt: FormatMessage.SRT,
-  vtt: FormatMessage.VTT,
-  docx: FormatMessage.DOCX,
-  json: FormatMessage.JSON,
-};
+/** The proto value of a format: the one of the same name (EXPORT_FORMAT_SRT for "srt"). */
+function toProtoFormat(format: ExportFormat): FormatMessage {
+  return FormatMessage[format.toUpperCase() as Uppercase<ExportFormat>];
+}
 
-function fromFormat(format: FormatMessage): ExportFormat {
-  const found = (Object.keys(formatToProto) as ExportFormat[]).find((f) => formatToProto[f] === format);
-  if (!found) throw new InvalidArgumentError("format", "must be TXT, SRT, VTT, DOCX or JSON");
+function fromFormat(value: FormatMessage): ExportFormat {
+  const found = exportFormatNames.find((format) => toProtoFormat(format) === value);
+  if (!found) {
+    const names = exportFormatNames.map((format) => format.toUpperCase());
+    throw new InvalidArgumentError("format", `must be ${names.slice(0, -1).join(", ")} or ${names.at(-1)}`);
+  }
   return found;
 }
 
@@ -69,7 +69,7 @@ async function toExport(exports: Exports, row: Export): Promise<ExportMessage> {
   return create(ExportSchema, {
     exportId: row.id,
     transcriptId: row.transcript.id,
-    format: formatToProto[row.format],
+    format: toProtoFormat(row.format),
     options: toOptions(row.options as ExportOptions),
     state: stateToProto[row.status as ExportStatus],
     downloadUrl: download?.url ?? "",

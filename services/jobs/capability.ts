@@ -7,6 +7,7 @@ import type { JobsConfig } from "../platform/config/config.js";
 import type { Database } from "../platform/database/database.js";
 import type { BlobStore } from "../platform/blobs/index.js";
 import { Transcripts } from "../transcripts/transcripts.js";
+import { ModelCatalog } from "../models/catalog.js";
 import { MemoryJobEvents, RedisJobEvents, type JobEvents } from "./events.js";
 import { Jobs, type JobsOptions } from "./jobs.js";
 import { BullJobQueue, MemoryJobQueue, type JobQueue } from "./queue.js";
@@ -22,6 +23,8 @@ export interface JobsAdapters {
   redis?: Redis;
   redisUrl?: string;
   logger: Logger;
+  /** What each model accepts, and the default model; built from the inference client when left out. */
+  models?: ModelCatalog;
 }
 
 export interface JobsCapabilityOptions {
@@ -55,7 +58,7 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
     database: adapters.database,
     queue,
     events,
-    models: { modelReady: (model) => adapters.inference.modelReady(model) },
+    models: adapters.models ?? new ModelCatalog(adapters.inference, { defaultModel: config.defaultModel }),
     defaultModel: config.defaultModel,
     rnnoiseModel: config.rnnoiseModel,
     watchPollMs: options.tuning?.watchPollMs,

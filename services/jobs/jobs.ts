@@ -13,6 +13,7 @@ import type { JobEvents } from "./events.js";
 import { Job, type JobStatus } from "./job.entity.js";
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf } from "./settings.js";
+import type { ModelCatalog as RecognitionModels } from "../models/catalog.js";
 import { newWebhookSecret } from "../webhooks/signature.js";
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
@@ -55,10 +56,8 @@ export interface ListJobsInput {
   createdBefore?: Date;
 }
 
-/** Which models exist; the inference client answers it. */
-export interface ModelCatalog {
-  modelReady(model: string): Promise<boolean>;
-}
+/** Whether a config's model is a ready recogniser of its language; services/speech's ModelCatalog answers it, as it does for live recognition. */
+export type ModelCatalog = Pick<RecognitionModels, "recognizer">;
 
 export interface JobsOptions {
   database: Database;
@@ -149,9 +148,7 @@ export class Jobs {
   private async checkConfig(config: Record<string, unknown>, media: Media): Promise<void> {
     const settings = settingsOf(config);
     const model = settings.model || this.options.defaultModel;
-    if (!(await this.options.models.modelReady(model).catch(() => false))) {
-      throw new InvalidArgumentError("config.model", `model "${model}" is not available; ListModels names the models this server has`);
-    }
+    await this.options.models.recognizer({ model, languageCode: settings.languageCode }, { fields: { model: "config.model", languageCode: "config.language_code" } });
     if (settings.denoise === "neural" && !this.options.rnnoiseModel) {
       throw new InvalidArgumentError("config.denoise", "DENOISE_MODE_NEURAL needs an RNNoise model, and none is configured; use DENOISE_MODE_SPECTRAL");
     }

@@ -2,6 +2,7 @@
 // Kept here, beside the shape it produces, so the runner stays a list of steps.
 import type { AudioPipelineResult } from "./pipeline/index.js";
 import type { NewTranscript } from "../transcripts/transcripts.js";
+import { languageOrDefault } from "../arabic-text/language.js";
 
 /** A job's scores against its reference transcript, with the error counts behind the word error rate. */
 export interface JobAccuracy {
@@ -17,7 +18,7 @@ export function transcriptFromPipeline(
 ): NewTranscript {
   return {
     jobId: job.jobId,
-    language: result.language ?? job.language ?? "ar",
+    language: result.language ?? languageOrDefault(job.language),
     durationSeconds: result.probe.durationSeconds,
     // Identical channels were recognised once, as mono: the segments then all say channel 0.
     channels: Math.max(1, result.channels.length),

@@ -1,5 +1,6 @@
 // What the runner needs from a job's stored recognition config. Jobs keep the config as the client sent it
 // (proto JSON, field names in lowerCamelCase, enums by name), and this is the one place that reads it.
+import { languageOrDefault } from "../arabic-text/language.js";
 
 export type DenoiseSetting = "off" | "spectral" | "neural";
 
@@ -27,7 +28,7 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
   const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
   return {
     model: typeof config.model === "string" ? config.model : "",
-    languageCode: typeof config.languageCode === "string" && config.languageCode ? config.languageCode : "ar",
+    languageCode: languageOrDefault(typeof config.languageCode === "string" ? config.languageCode : undefined),
     denoise: denoiseByName[String(config.denoise ?? "DENOISE_MODE_UNSPECIFIED")] ?? "off",
     sampleRateHz: typeof config.sampleRateHz === "number" ? config.sampleRateHz : 0,
     audioChannelCount: typeof config.audioChannelCount === "number" ? config.audioChannelCount : 0,

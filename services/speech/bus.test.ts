@@ -5,9 +5,10 @@ import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { InProcessBus, type AudioEntry, type LiveSessionBus, type PublishedOutput, type SessionRecord } from "./bus.js";
+import { testEnvironment } from "../platform/config/test-environment.js";
 import { RedisBus } from "./redis-bus.js";
 
-const redisUrl = process.env.REDIS_URL;
+const { redisUrl } = testEnvironment();
 const connections: Redis[] = [];
 afterAll(() => connections.forEach((c) => c.disconnect()));
 

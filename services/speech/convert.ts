@@ -3,9 +3,10 @@
 // only make sense in proto terms (enum values, fields live recognition does not serve).
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
+import { audioEncodingList, isAudioEncoding, type AudioEncoding as DomainEncoding } from "../audio/encodings.js";
 import { InvalidArgumentError, UnimplementedError } from "../platform/errors/errors.js";
 import type { EngineOutput, SpeechEventKind } from "./engine/types.js";
-import type { AudioEncoding as DomainEncoding, LiveRecognition, LiveRecognitionConfig } from "./live-recognition.js";
+import type { LiveRecognition, LiveRecognitionConfig } from "./live-recognition.js";
 import {
   AudioEncoding,
   DenoiseMode,
@@ -15,13 +16,11 @@ import {
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 
-const encodings: Partial<Record<AudioEncoding, DomainEncoding>> = {
-  [AudioEncoding.LINEAR16]: "LINEAR16",
-  [AudioEncoding.MULAW]: "MULAW",
-  [AudioEncoding.ALAW]: "ALAW",
-  [AudioEncoding.FLAC]: "FLAC",
-  [AudioEncoding.OGG_OPUS]: "OGG_OPUS",
-};
+/** The audio module's encoding of a proto AudioEncoding: the one of the same name (AUDIO_ENCODING_LINEAR16 is LINEAR16); none for UNSPECIFIED and AUTO. */
+function encodingOf(value: AudioEncoding): DomainEncoding | undefined {
+  const name = AudioEncoding[value] as string | undefined;
+  return name !== undefined && isAudioEncoding(name) ? name : undefined;
+}
 
 export function durationMs(d: Duration | undefined): number | undefined {
   return d ? Number(d.seconds) * 1000 + d.nanos / 1e6 : undefined;
@@ -50,7 +49,7 @@ export function liveConfigOf(streaming: StreamingRecognitionConfig, prefix: stri
 export function recognitionConfigOf(config: RecognitionConfig, prefix: string, content?: Uint8Array): LiveRecognitionConfig {
   const field = (name: string) => `${prefix}.${name}`;
   let format: LiveRecognitionConfig["format"];
-  const encoding = encodings[config.encoding];
+  const encoding = encodingOf(config.encoding);
   if (encoding) {
     format = { encoding, sampleRateHertz: config.sampleRateHz, channels: config.audioChannelCount };
   } else if (content) {
@@ -59,8 +58,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     throw new InvalidArgumentError(
       field("encoding"),
       config.encoding === AudioEncoding.AUTO
-        ? "AUDIO_ENCODING_AUTO is for Recognize and batch jobs; live audio needs LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS"
-        : "live recognition needs an encoding: LINEAR16, MULAW, ALAW, FLAC or OGG_OPUS",
+        ? `AUDIO_ENCODING_AUTO is for Recognize and batch jobs; live audio needs ${audioEncodingList()}`
+        : `live recognition needs an encoding: ${audioEncodingList()}`,
     );
   }
   if (config.denoise !== DenoiseMode.UNSPECIFIED && config.denoise !== DenoiseMode.OFF) {

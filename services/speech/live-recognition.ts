@@ -1,36 +1,29 @@
 // Live recognition as the domain offers it to both transports (StreamingRecognize and the
 // live-session RPCs): bytes in the client's encoding go in, ordered results and events come out.
-// This is where a model is checked (known, a recogniser, ready), its gate chosen from its
-// configuration, the audio decoded to 16 kHz per channel (and mixed down unless channels are
-// recognised separately), and the engine session driven.
+// This is where a model is checked (the model catalog: known, ready, a recogniser of the
+// request's language), its gate taken from its configuration, the audio decoded to 16 kHz per
+// channel (and mixed down unless channels are recognised separately), and the engine session driven.
 import { randomUUID } from "node:crypto";
 import type { InferenceClient, Transcription } from "../../inference/client/index.js";
-import { InvalidArgumentError, UnavailableError } from "../platform/errors/errors.js";
-import { energyGate, gateKindOf, vadGate } from "./engine/gate.js";
+import { AUDIO_ENCODINGS, headerFormatEncodings } from "../audio/encodings.js";
+import type { AudioFormat, StreamDecoder } from "../audio/index.js";
+import { MODEL_SAMPLE_RATE } from "../audio/rates.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
+import { energyGate, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
-import { RecognitionSession, SAMPLE_RATE } from "./engine/session.js";
+import { RecognitionSession } from "./engine/session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
+import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
+import type { ModelCatalog } from "../models/catalog.js";
 
-export type AudioEncoding = "LINEAR16" | "MULAW" | "ALAW" | "FLAC" | "OGG_OPUS";
-
-/** The audio module's format and stream decoder (services/audio), as this module uses them. */
-export interface AudioFormat {
-  encoding: AudioEncoding;
-  sampleRateHertz: number;
-  channels: number;
-}
-export interface StreamDecoder {
-  push(chunk: Uint8Array): Promise<Float32Array[]>;
-  end(): Promise<Float32Array[]>;
-  close(): void;
-}
+/** The audio module's decoder (services/audio's createStreamDecoder), given to the recognizer. */
 export type StreamDecoderFactory = (format: AudioFormat, options?: { maxChunkBytes?: number }) => StreamDecoder;
 
 export interface LiveRecognitionConfig {
   /** Empty: the default model. */
   model: string;
-  /** BCP-47; empty: "ar". */
+  /** BCP-47; empty: the default language. */
   languageCode: string;
   format: AudioFormat;
   separateChannels: boolean;
@@ -52,9 +45,9 @@ export interface LiveRecognitionConfig {
 
 export interface LiveRecognizerOptions {
   inference: InferenceClient;
+  /** Checks the model and language of a config, and picks the model of one that names none. */
+  models: ModelCatalog;
   createDecoder: StreamDecoderFactory;
-  /** Used when the config names none. Default "whisper". */
-  defaultModel?: string;
   /** Largest audio chunk. Default 1 MiB. */
   maxChunkBytes?: number;
   /** Told the engine's timings (metrics). */
@@ -69,35 +62,35 @@ const KEYPAD_MODEL = "dtmf";
 /** Field paths in the client's terms, for error messages. */
 const FIELD = {
   model: "streaming_config.config.model",
+  languageCode: "streaming_config.config.language_code",
   channels: "streaming_config.config.audio_channel_count",
   audio: "audio_content",
 };
 
 export class LiveRecognizer {
-  private readonly defaultModel: string;
   private readonly maxChunkBytes: number;
 
   constructor(private readonly options: LiveRecognizerOptions) {
-    this.defaultModel = options.defaultModel ?? "whisper";
     this.maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
   }
 
   /** Checks the config and the model, and starts recognising. */
   async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">> } = {}): Promise<LiveRecognition> {
-    const model = config.model || this.defaultModel;
-    const { inference } = this.options;
+    const { inference, models } = this.options;
     const format = config.format;
-    const containers = format.encoding === "FLAC" || format.encoding === "OGG_OPUS";
-    if (config.separateChannels && containers && format.channels === 0) {
-      throw new InvalidArgumentError(FIELD.channels, "separate_recognition_per_channel needs audio_channel_count for FLAC and OGG_OPUS audio");
+    if (config.separateChannels && AUDIO_ENCODINGS[format.encoding].headerCarriesFormat && format.channels === 0) {
+      throw new InvalidArgumentError(FIELD.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
     }
     // The decoder checks encoding, rate and channel count first: bad audio config is named as such.
     const decoder = this.options.createDecoder(format, { maxChunkBytes: this.maxChunkBytes });
     try {
-      const gateKind = await this.checkModel(model, options.signal);
-      if (config.dtmfEvents) await this.checkModel(KEYPAD_MODEL, options.signal, "streaming_config.dtmf_events needs");
+      const { signal } = options;
+      const { name: model, languageCode: language, gate: gateKind } = await models.recognizer(
+        { model: config.model, languageCode: config.languageCode },
+        { fields: FIELD, signal },
+      );
+      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields: FIELD, signal, purpose: "streaming_config.dtmf_events needs" });
       const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
-      const language = config.languageCode || "ar";
       const settings: EngineSettings = {
         ...defaultEngineSettings,
         ...this.options.engine,
@@ -113,10 +106,10 @@ export class LiveRecognizer {
       };
       const session = new RecognitionSession(settings, {
         // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
-        asr: asrOf(inference, model, language.split("-")[0]!, { cutLoops: gateKind === "vad" }),
+        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
-        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, "ar"), gate: () => energyGate() } } : {}),
+        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate() } } : {}),
       });
       return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
     } catch (err) {
@@ -145,30 +138,11 @@ export class LiveRecognizer {
         recognition.fail(err);
       }
       await collecting;
-      return { results, audioSeconds: recognition.decodedSeconds, channels: recognition.channels };
+      return { results, audioSeconds: recognition.decodedSeconds, channels: recognition.channels, languageCode: recognition.languageCode };
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
       recognition.abort();
     }
-  }
-
-  /** The model's gate, once it is known, ready and a recogniser; `purpose` prefixes the errors of a model the server picks. */
-  private async checkModel(model: string, signal?: AbortSignal, purpose?: string) {
-    const { inference } = this.options;
-    const index = await inference.repositoryIndex({ signal });
-    const entry = index.find((m) => m.name === model);
-    if (!entry) {
-      if (purpose) throw new UnavailableError(`${purpose} the ${JSON.stringify(model)} model, which no inference server has`);
-      throw new InvalidArgumentError(FIELD.model, `unknown model ${JSON.stringify(model)}; ListModels lists the models there are`);
-    }
-    if (entry.state !== "READY") {
-      throw new UnavailableError(`${purpose ? `${purpose} the ` : ""}model ${JSON.stringify(model)}${purpose ? ", which" : ""} is not ready (${entry.state.toLowerCase()}${entry.reason ? `: ${entry.reason}` : ""})`);
-    }
-    const signature = await inference.modelConfig(model, { signal });
-    if (!signature.outputs.some((o) => o.name === "TRANSCRIPT")) {
-      throw new InvalidArgumentError(FIELD.model, `model ${JSON.stringify(model)} is not a speech recognition model`);
-    }
-    return gateKindOf(signature.parameters);
   }
 }
 
@@ -179,6 +153,8 @@ export interface RecognizedAudio {
   audioSeconds: number;
   /** Channels recognised. */
   channels: number;
+  /** The language recognised: the config's, or the default. */
+  languageCode: string;
 }
 
 /** One live recognition: feed it the client's bytes, read `outputs`. */
@@ -232,8 +208,10 @@ export class LiveRecognition {
     if (chunk.length > this.maxChunkBytes) {
       throw new InvalidArgumentError(FIELD.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
     }
-    if (this.config.format.encoding === "LINEAR16" && chunk.length % 2 !== 0) {
-      throw new InvalidArgumentError(FIELD.audio, `LINEAR16 audio is 2 bytes per sample; this chunk has an odd byte count (${chunk.length})`);
+    const { encoding } = this.config.format;
+    const sampleBytes = AUDIO_ENCODINGS[encoding].bytesPerSample;
+    if (sampleBytes > 1 && chunk.length % sampleBytes !== 0) {
+      throw new InvalidArgumentError(FIELD.audio, `${encoding} audio is ${sampleBytes} bytes per sample; this chunk has an odd byte count (${chunk.length})`);
     }
     this.bytes += chunk.length;
     await this.feed(await this.decoder.push(chunk));
@@ -241,7 +219,7 @@ export class LiveRecognition {
 
   /** Seconds of audio decoded so far, per channel. */
   get decodedSeconds(): number {
-    return this.decodedSamples / SAMPLE_RATE;
+    return this.decodedSamples / MODEL_SAMPLE_RATE;
   }
 
   /**
@@ -254,13 +232,13 @@ export class LiveRecognition {
     this.decoderEnded = true;
     const tail = await this.decoder.end();
     const decoded = tail.map((channel, c) => concatSamples(head[c], channel));
-    const seconds = (decoded[0]?.length ?? 0) / SAMPLE_RATE;
+    const seconds = (decoded[0]?.length ?? 0) / MODEL_SAMPLE_RATE;
     if (seconds > maxSeconds) {
       throw new InvalidArgumentError("content", `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
     }
     const length = decoded[0]?.length ?? 0;
-    for (let at = 0; at < length; at += SAMPLE_RATE) {
-      await this.feed(decoded.map((c) => c.subarray(at, Math.min(at + SAMPLE_RATE, length))));
+    for (let at = 0; at < length; at += MODEL_SAMPLE_RATE) {
+      await this.feed(decoded.map((c) => c.subarray(at, Math.min(at + MODEL_SAMPLE_RATE, length))));
     }
   }
 

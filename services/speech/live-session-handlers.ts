@@ -19,6 +19,7 @@ import {
 import { requestContextOf } from "../platform/request-context.js";
 import { durationOf, liveConfigOf, metadataOf, responseOf, type SessionFacts } from "./convert.js";
 import { principalOf } from "../identity/auth/context.js";
+import { languageOrDefault } from "../arabic-text/language.js";
 import type { LiveQuota } from "./streaming-recognize.js";
 
 const states: Record<LiveSessionState, ProtoState> = {
@@ -34,7 +35,7 @@ function configOf(record: SessionRecord): StreamingRecognitionConfig {
 function factsOf(record: SessionRecord, config: StreamingRecognitionConfig): SessionFacts {
   return {
     sessionId: record.id,
-    languageCode: config.config?.languageCode || "ar",
+    languageCode: languageOrDefault(config.config?.languageCode),
     processedSeconds: record.processedSeconds,
     channels: record.channels,
     bytesReceived: record.bytesReceived,

@@ -15,7 +15,7 @@ import { createStreamDecoder } from "../audio/index.js";
 import { InProcessBus, type LiveSessionBus } from "./bus.js";
 import { LiveRecognizer } from "./live-recognition.js";
 import { LiveSessions } from "./live-sessions.js";
-import { ModelCatalog } from "./model-catalog.js";
+import { ModelCatalog } from "../models/catalog.js";
 import { RedisBus } from "./redis-bus.js";
 import { AudioEncoding, StreamingRecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { LiveAudioStatus, LiveSessionState, SpeechService, type WatchLiveSessionResponse } from "../../proto/gen/arabicstt/v1/speech_pb.js";
@@ -24,12 +24,13 @@ import { transports, withHeaders } from "../../gateway/testing/clients.js";
 import { fixedAuthenticator, TEST_CREDENTIAL, testAuthHeaders, testUser } from "../../gateway/testing/auth.js";
 import { startTestGateway, type TestGateway } from "../../gateway/testing/test-gateway.js";
 import { speechService } from "./speech-service.js";
+import { testEnvironment } from "../platform/config/test-environment.js";
 import { fileURLToPath } from "node:url";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const redisUrl = process.env.REDIS_URL;
+const { redisUrl } = testEnvironment();
 const logger = pino({ level: "silent" });
 
 /** 16 kHz LINEAR16 of keypad groups separated by `pauseMs` of silence (each group one utterance). */
@@ -53,14 +54,15 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
   const replicas: Array<{ gateway: TestGateway; sessions: LiveSessions; client: Client<typeof SpeechService>; otherOrg: Client<typeof SpeechService> }> = [];
 
   async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number; onEnded?: LiveSessionEndListener } = {}) {
-    const recognizer = new LiveRecognizer({ inference, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
     const sessions = new LiveSessions({ recognizer, bus, sweepMs: 50, ...options });
     const gateway = await startTestGateway({
       authenticator: fixedAuthenticator({
         [TEST_CREDENTIAL]: testUser(),
         [OTHER_ORG_CREDENTIAL]: testUser({ userId: "00000000-0000-4000-8000-000000000002", organizationId: "00000000-0000-4000-8000-0000000000cc" }),
       }),
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference), sessions }) }),
+      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models, sessions }) }),
     });
     const client = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).connectH1, testAuthHeaders));
     const otherOrg = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).grpc, { authorization: `Bearer ${OTHER_ORG_CREDENTIAL}` }));

@@ -3,7 +3,7 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { UnimplementedError } from "../platform/errors/errors.js";
 import type { LiveRecognizer } from "./live-recognition.js";
-import type { ModelCatalog, ModelReadiness } from "./model-catalog.js";
+import type { ModelCatalog, ModelReadiness } from "../models/catalog.js";
 import type { RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ModelState,
@@ -48,7 +48,7 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
         channelTag: r.channel,
         resultStartOffset: durationOf(r.startSeconds),
         resultEndOffset: durationOf(r.endSeconds),
-        languageCode: config.languageCode || "ar",
+        languageCode: done.languageCode,
       })),
       metadata: {
         requestId,

@@ -24,7 +24,7 @@ import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { audioSeconds, createAudioDir, sox, soxDtmf, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
 import { createStreamDecoder } from "../audio/index.js";
 import { LiveRecognizer } from "./live-recognition.js";
-import { ModelCatalog } from "./model-catalog.js";
+import { ModelCatalog } from "../models/catalog.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ModelState,
@@ -99,7 +99,8 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
 
   beforeAll(async () => {
     audio = await createAudioDir();
-    // The repository's dtmf, vad and whisper (no weights installed, so never ready), plus `keypad_vad`: the keypad model gated by VAD instead of energy.
+    // The repository's dtmf, vad and whisper (no weights installed, so never ready), plus `keypad_vad`: the keypad model gated by VAD
+    // instead of energy, and declared for Arabic only.
     modelsDir = await mkdtemp(join(tmpdir(), "arabicstt-live-models-"));
     const repository = fileURLToPath(new URL("../../inference/models/", import.meta.url));
     await cp(join(repository, "dtmf"), join(modelsDir, "dtmf"), { recursive: true });
@@ -107,7 +108,7 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     await cp(join(repository, "whisper"), join(modelsDir, "whisper"), { recursive: true });
     await cp(join(repository, "dtmf"), join(modelsDir, "keypad_vad"), { recursive: true });
     const pbtxt = await readFile(join(modelsDir, "keypad_vad", "config.pbtxt"), "utf8");
-    await writeFile(join(modelsDir, "keypad_vad", "config.pbtxt"), pbtxt.replace('name: "dtmf"', 'name: "keypad_vad"').replace('string_value: "energy"', 'string_value: "vad"'));
+    await writeFile(join(modelsDir, "keypad_vad", "config.pbtxt"), pbtxt.replace('name: "dtmf"', 'name: "keypad_vad"').replace('string_value: "energy"', 'string_value: "vad"').replace('string_value: "ar,en"', 'string_value: "ar"'));
     weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-live-weights-"));
     sidecar = await startSidecar({
       host: "127.0.0.1",
@@ -127,9 +128,10 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
             }
           : Reflect.get(target, key),
     });
-    const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder, engine: { stepMs: 200, idleTimeoutMs: 1500 } });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference: spied, models, createDecoder: createStreamDecoder, engine: { stepMs: 200, idleTimeoutMs: 1500 } });
     gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
+      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
     grpcClient = grpcJsClient(loadGrpcJsPackage(), SpeechService.typeName, `127.0.0.1:${gateway.grpcPort}`, testAuthHeaders);
     connect = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).grpc, testAuthHeaders));
   }, 60_000);
@@ -496,6 +498,12 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       },
       { name: "an unknown model", messages: [{ streaming_config: { config: { ...linear16, model: "nope" } } }], code: grpc.status.INVALID_ARGUMENT, message: /streaming_config.config.model: unknown model "nope"/ },
       { name: "a model that is not a recogniser", messages: [{ streaming_config: { config: { ...linear16, model: "vad" } } }], code: grpc.status.INVALID_ARGUMENT, message: /not a speech recognition model/ },
+      {
+        name: "a language the model does not declare",
+        messages: [{ streaming_config: { config: { ...linear16, language_code: "fr" } } }],
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /streaming_config.config.language_code: model "dtmf" does not serve "fr"; it serves ar, en/,
+      },
       { name: "a model that is not ready", messages: [{ streaming_config: { config: { ...linear16, model: "whisper" } } }], code: grpc.status.UNAVAILABLE, message: /model "whisper" is not ready/ },
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
       {
@@ -600,7 +608,8 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       const [whisper, dtmf] = models;
       expect(whisper).toMatchObject({ isDefault: true, state: ModelState.UNAVAILABLE, supportsStreaming: true, nativeSampleRateHz: 16_000 });
       expect(whisper!.languageCodes).toContain("ar-EG");
-      expect(dtmf).toMatchObject({ isDefault: false, state: ModelState.READY, displayName: "Keypad tones (DTMF)" });
+      expect(dtmf).toMatchObject({ isDefault: false, state: ModelState.READY, displayName: "Keypad tones (DTMF)", languageCodes: ["ar", "en"] });
+      expect(dtmf!.description).toMatch(/^Telephone keypad tones as digits/);
     });
 
     it("filters by language (a regional tag is served by its language's models) and pages", async () => {

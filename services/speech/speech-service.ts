@@ -2,7 +2,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { LiveRecognizer } from "./live-recognition.js";
 import type { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import type { ModelCatalog } from "./model-catalog.js";
+import type { ModelCatalog } from "../models/catalog.js";
 import type { LiveSessions } from "./live-sessions.js";
 import { liveSessionHandlers } from "./live-session-handlers.js";
 import { ResumableStreams } from "./resumable.js";

@@ -18,7 +18,7 @@ import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { audioSeconds, createAudioDir, sox, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
 import { createStreamDecoder } from "../audio/index.js";
 import { LiveRecognizer } from "./live-recognition.js";
-import { ModelCatalog } from "./model-catalog.js";
+import { ModelCatalog } from "../models/catalog.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, SpeechService, StreamingRecognizeRequestSchema, type StreamingRecognizeResponse } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../../gateway/routes.js";
@@ -60,9 +60,10 @@ describe("streaming Whisper (whisper.cpp, random weights) behind Silero VAD", ()
             }
           : Reflect.get(target, key),
     });
-    const recognizer = new LiveRecognizer({ inference: spied, createDecoder: createStreamDecoder });
+    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
+    const recognizer = new LiveRecognizer({ inference: spied, models, createDecoder: createStreamDecoder });
     gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: new ModelCatalog(inference) }) }) });
+      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
   }, 120_000);
 
   afterAll(async () => {

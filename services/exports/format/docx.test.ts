@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 async function exportedDocx(name: string, options: ExportOptions = {}, transcript: ExportTranscript = callTranscript): Promise<string> {
-  const { bytes, contentType, fileExtension } = await renderExport("DOCX", transcript, options);
+  const { bytes, contentType, fileExtension } = await renderExport("docx", transcript, options);
   expect({ contentType, fileExtension }).toEqual({
     contentType: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     fileExtension: "docx",

@@ -28,7 +28,7 @@ describe("export options", () => {
     [{ maxCueDurationSeconds: 11 }, "options.max_cue_duration"],
     [{ maxCueDurationSeconds: Number.NaN }, "options.max_cue_duration"],
   ])("reject %o naming %s", async (options, field) => {
-    const rendering = renderExport("SRT", callTranscript, options);
+    const rendering = renderExport("srt", callTranscript, options);
     await expect(rendering).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(rendering).rejects.toMatchObject({ field });
   });

@@ -3,7 +3,7 @@ import { renderExport, type ExportOptions, type ExportTranscript } from "./index
 import { callTranscript } from "./test-fixture.js";
 
 async function json(transcript: ExportTranscript, options: ExportOptions = {}): Promise<string> {
-  return new TextDecoder().decode((await renderExport("JSON", transcript, options)).bytes);
+  return new TextDecoder().decode((await renderExport("json", transcript, options)).bytes);
 }
 
 const word = (w: string, start: number, end: number, confidence: number | null) => ({ word: w, start, end, confidence });
@@ -86,7 +86,7 @@ describe("JSON export", () => {
   });
 
   it("says it is JSON", async () => {
-    const { contentType, fileExtension } = await renderExport("JSON", callTranscript);
+    const { contentType, fileExtension } = await renderExport("json", callTranscript);
     expect({ contentType, fileExtension }).toEqual({ contentType: "application/json", fileExtension: "json" });
   });
 });

@@ -4,7 +4,7 @@ import { renderExport, type ExportOptions, type ExportTranscript } from "./index
 import { callTranscript } from "./test-fixture.js";
 
 async function srt(transcript: ExportTranscript, options: ExportOptions = {}): Promise<string> {
-  return new TextDecoder().decode((await renderExport("SRT", transcript, options)).bytes);
+  return new TextDecoder().decode((await renderExport("srt", transcript, options)).bytes);
 }
 
 describe("SRT export", () => {
@@ -66,7 +66,7 @@ describe("SRT export", () => {
   });
 
   it("says it is SubRip", async () => {
-    const { contentType, fileExtension } = await renderExport("SRT", callTranscript);
+    const { contentType, fileExtension } = await renderExport("srt", callTranscript);
     expect({ contentType, fileExtension }).toEqual({ contentType: "application/x-subrip; charset=utf-8", fileExtension: "srt" });
   });
 });

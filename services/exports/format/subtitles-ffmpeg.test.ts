@@ -39,7 +39,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function exported(format: "SRT" | "VTT", options: ExportOptions = {}): Promise<{ file: string; text: string }> {
+async function exported(format: "srt" | "vtt", options: ExportOptions = {}): Promise<{ file: string; text: string }> {
   const { bytes, fileExtension } = await renderExport(format, transcript, options);
   const file = join(dir, `${format}-${Object.keys(options).join("-") || "default"}.${fileExtension}`);
   await writeFile(file, bytes);
@@ -58,23 +58,23 @@ function cueCount(srt: string): number {
 
 describe("subtitles that ffmpeg reads back", () => {
   it("SRT: every cue, time and line comes back as written", async () => {
-    const { file, text } = await exported("SRT");
+    const { file, text } = await exported("srt");
     expect(cueCount(text)).toBe(7);
     expect(await ffmpegAsSrt(file)).toBe(text);
   });
 
   it("WebVTT: the same cues, with voices taken off and &, <, > unescaped", async () => {
     // Without speaker prefixes, SubRip lays cues out exactly as WebVTT does with voices.
-    const { file, text } = await exported("VTT");
+    const { file, text } = await exported("vtt");
     expect(text).toContain("5 &amp; 10");
     expect(text).toContain("&lt;شهريًا&gt;");
-    const { text: expected } = await exported("SRT", { includeSpeakers: false });
+    const { text: expected } = await exported("srt", { includeSpeakers: false });
     expect(await ffmpegAsSrt(file)).toBe(expected);
   });
 
   it("WebVTT without right-to-left marks, with hours past one", async () => {
-    const { file } = await exported("VTT", { addRtlMarks: false, maxLinesPerCue: 1 });
-    const { text: expected } = await exported("SRT", { addRtlMarks: false, maxLinesPerCue: 1, includeSpeakers: false });
+    const { file } = await exported("vtt", { addRtlMarks: false, maxLinesPerCue: 1 });
+    const { text: expected } = await exported("srt", { addRtlMarks: false, maxLinesPerCue: 1, includeSpeakers: false });
     expect(expected).toContain("01:02:05,500 --> ");
     expect(expected).not.toContain("\u200f");
     expect(await ffmpegAsSrt(file)).toBe(expected);

@@ -3,7 +3,7 @@ import { renderExport, type ExportOptions } from "./index.js";
 import { callTranscript } from "./test-fixture.js";
 
 async function txt(options: ExportOptions = {}): Promise<string> {
-  return new TextDecoder().decode((await renderExport("TXT", callTranscript, options)).bytes);
+  return new TextDecoder().decode((await renderExport("txt", callTranscript, options)).bytes);
 }
 
 describe("TXT export", () => {
@@ -30,7 +30,7 @@ describe("TXT export", () => {
         { start: 3728, end: 3729, text: "لا" },
       ],
     };
-    const { bytes, contentType, fileExtension } = await renderExport("TXT", transcript);
+    const { bytes, contentType, fileExtension } = await renderExport("txt", transcript);
     expect(new TextDecoder().decode(bytes)).toBe("[01:02:05] S2: نعم\n[01:02:08] لا\n");
     expect({ contentType, fileExtension }).toEqual({ contentType: "text/plain; charset=utf-8", fileExtension: "txt" });
   });

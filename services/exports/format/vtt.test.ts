@@ -4,7 +4,7 @@ import { renderExport, type ExportOptions, type ExportTranscript } from "./index
 import { callTranscript } from "./test-fixture.js";
 
 async function vtt(transcript: ExportTranscript, options: ExportOptions = {}): Promise<string> {
-  return new TextDecoder().decode((await renderExport("VTT", transcript, options)).bytes);
+  return new TextDecoder().decode((await renderExport("vtt", transcript, options)).bytes);
 }
 
 describe("WebVTT export", () => {
@@ -47,7 +47,7 @@ describe("WebVTT export", () => {
   });
 
   it("says it is WebVTT", async () => {
-    const { contentType, fileExtension } = await renderExport("VTT", callTranscript);
+    const { contentType, fileExtension } = await renderExport("vtt", callTranscript);
     expect({ contentType, fileExtension }).toEqual({ contentType: "text/vtt; charset=utf-8", fileExtension: "vtt" });
   });
 });

@@ -11,6 +11,7 @@ import {
   type Organization as OrganizationMessage,
 } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
+import { DEFAULT_LANGUAGE_CODE } from "../../arabic-text/language.js";
 import type { Tokens } from "../auth/accounts.js";
 import type { User } from "../auth/user.entity.js";
 import type { Membership, Role } from "./membership.entity.js";
@@ -53,7 +54,7 @@ export function toOrganization(organization: Organization, memberCount: number):
     suspensionReason: organization.status === "suspended" ? (organization.suspensionReason ?? "") : "",
     plan: organization.plan,
     settings: {
-      defaultLanguageCode: organization.settings.defaultLanguageCode ?? "ar",
+      defaultLanguageCode: organization.settings.defaultLanguageCode ?? DEFAULT_LANGUAGE_CODE,
       defaultModel: organization.settings.defaultModel ?? "",
       retentionDays: organization.settings.retentionDays ?? 0,
     },

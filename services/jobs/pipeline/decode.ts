@@ -19,9 +19,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
 import { inputUrl, UnusableMediaError, type MediaProbe } from "../../audio/probe.js";
+import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 
 /** The rate every model takes. */
-export const PIPELINE_SAMPLE_RATE = 16_000;
+export const PIPELINE_SAMPLE_RATE = MODEL_SAMPLE_RATE;
 
 export interface DenoiseOptions {
   /** FFT denoiser (`afftdn`), no model needed. Default true when denoising is asked for. */

@@ -2,13 +2,12 @@
 // final at the endpoint. Audio is consumed strictly in order by one loop; interim re-decodes run
 // beside it, at most one at a time, so when the model lags the next re-decode simply takes all the
 // audio that arrived meanwhile (fewer partials, no audio dropped).
+import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import type { SpeechGate } from "./gate.js";
 import { joinWords, LocalAgreement, type TimedWord } from "./local-agreement.js";
 import type { AsrFunction, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 import { UtteranceBuffer } from "./utterance-buffer.js";
-
-export const SAMPLE_RATE = 16_000;
 
 export type ChannelInput =
   | { kind: "audio"; samples: Float32Array }
@@ -43,7 +42,7 @@ export class ChannelRecognizer {
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
   private silenceSamples = 0;
-  private readonly buffer = new UtteranceBuffer(SAMPLE_RATE);
+  private readonly buffer = new UtteranceBuffer(MODEL_SAMPLE_RATE);
   private agreement = new LocalAgreement();
   private lastInterim = "";
   /** Stream sample where the last final word ended, until the turn's end is reported or speech resumes. */
@@ -67,12 +66,12 @@ export class ChannelRecognizer {
   ) {
     this.input = new BoundedQueue(settings.inputCapacity);
     this.frameSamples = gate.frameSamples;
-    this.prerollFrames = Math.ceil((settings.prerollMs * SAMPLE_RATE) / 1000 / this.frameSamples);
+    this.prerollFrames = Math.ceil((settings.prerollMs * MODEL_SAMPLE_RATE) / 1000 / this.frameSamples);
   }
 
   /** Stream seconds of audio scored so far. */
   get processedSeconds(): number {
-    return this.position / SAMPLE_RATE;
+    return this.position / MODEL_SAMPLE_RATE;
   }
 
   /** Consumes the input until it closes, then finalises what is left. */
@@ -154,20 +153,20 @@ export class ChannelRecognizer {
     } else {
       this.silenceSamples += frame.length;
     }
-    if (this.silenceSamples >= (this.settings.silenceMs * SAMPLE_RATE) / 1000) {
+    if (this.silenceSamples >= (this.settings.silenceMs * MODEL_SAMPLE_RATE) / 1000) {
       await this.endUtterance("silence");
-    } else if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * SAMPLE_RATE) / 1000) {
+    } else if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * MODEL_SAMPLE_RATE) / 1000) {
       await this.endUtterance("max_length");
     }
   }
 
   /** UTTERANCE_END: silence for utterance_end_silence after the last final word. */
   private async maybeEndTurn(): Promise<void> {
-    const wait = (this.settings.utteranceEndSilenceMs * SAMPLE_RATE) / 1000;
+    const wait = (this.settings.utteranceEndSilenceMs * MODEL_SAMPLE_RATE) / 1000;
     if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
     const at = this.turnEnd + wait;
     this.turnEnd = undefined;
-    if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / SAMPLE_RATE, channel: this.channel });
+    if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / MODEL_SAMPLE_RATE, channel: this.channel });
   }
 
   private async beginUtterance(speechStart: number, announce = true): Promise<void> {
@@ -186,7 +185,7 @@ export class ChannelRecognizer {
     this.lastSpeechEnd = speechStart;
     this.inUtterance = true;
     if (announce && this.settings.voiceActivityEvents) {
-      await this.sink.event({ type: "speech_begin", offsetSeconds: speechStart / SAMPLE_RATE, channel: this.channel });
+      await this.sink.event({ type: "speech_begin", offsetSeconds: speechStart / MODEL_SAMPLE_RATE, channel: this.channel });
     }
   }
 
@@ -197,7 +196,7 @@ export class ChannelRecognizer {
     this.decoding = undefined;
     if (this.decodeFailure !== undefined) throw this.decodeFailure;
 
-    const speechEnd = this.lastSpeechEnd / SAMPLE_RATE;
+    const speechEnd = this.lastSpeechEnd / MODEL_SAMPLE_RATE;
     if (reason !== "max_length" && this.settings.voiceActivityEvents) {
       await this.sink.event({ type: "speech_end", offsetSeconds: speechEnd, channel: this.channel });
     }
@@ -205,7 +204,7 @@ export class ChannelRecognizer {
     if (single) await this.sink.event({ type: "end_of_single_utterance", offsetSeconds: speechEnd, channel: this.channel });
 
     // The final decode: the whole buffer up to a short tail after the last speech.
-    const until = reason === "max_length" ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * SAMPLE_RATE) / 1000);
+    const until = reason === "max_length" ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000);
     const audio = this.buffer.snapshotUntil(until);
     const offset = this.buffer.startSeconds;
     const words = audio.length > 0 ? shift(await this.timed("final", audio), offset) : [];
@@ -219,11 +218,11 @@ export class ChannelRecognizer {
         words: all,
         stability: 0,
         confidence: all.reduce((s, w) => s + w.probability, 0) / all.length,
-        startSeconds: this.utteranceStart / SAMPLE_RATE,
-        endSeconds: until / SAMPLE_RATE,
+        startSeconds: this.utteranceStart / MODEL_SAMPLE_RATE,
+        endSeconds: until / MODEL_SAMPLE_RATE,
       });
       this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
-      this.turnEnd = Math.round(all.at(-1)!.end * SAMPLE_RATE);
+      this.turnEnd = Math.round(all.at(-1)!.end * MODEL_SAMPLE_RATE);
     }
     if (single) {
       this.inUtterance = false;
@@ -245,13 +244,13 @@ export class ChannelRecognizer {
 
   private maybeRedecode(): void {
     if (!this.settings.interimResults || !this.inUtterance || this.decoding || this.sink.stopped) return;
-    if (this.buffer.endSample - this.lastDecodedEnd < (this.settings.stepMs * SAMPLE_RATE) / 1000) return;
+    if (this.buffer.endSample - this.lastDecodedEnd < (this.settings.stepMs * MODEL_SAMPLE_RATE) / 1000) return;
     if (this.lastSpeechEnd <= this.utteranceStart) return;
     const generation = this.generation;
     const audio = this.buffer.snapshot();
     const offset = this.buffer.startSeconds;
     this.lastDecodedEnd = this.buffer.endSample;
-    const endSeconds = this.buffer.endSample / SAMPLE_RATE;
+    const endSeconds = this.buffer.endSample / MODEL_SAMPLE_RATE;
     this.decoding = (async () => {
       const words = shift(await this.timed("interim", audio), offset);
       if (generation !== this.generation || this.sink.stopped) return;
@@ -270,7 +269,7 @@ export class ChannelRecognizer {
         words: all,
         stability: Math.min(0.99, Math.max(0.01, this.agreement.confirmed.length / all.length)),
         confidence: 0,
-        startSeconds: this.utteranceStart / SAMPLE_RATE,
+        startSeconds: this.utteranceStart / MODEL_SAMPLE_RATE,
         endSeconds,
       });
       if (this.utteranceBeganAt !== undefined) {

@@ -1,10 +1,9 @@
 // What lets audio through to a speech model: a detector that scores each frame of a channel. The
-// model's configuration names its detector in the `gate` parameter: Silero VAD (`vad`) for speech
-// models, since Whisper hallucinates on silence; signal energy (`energy`) for models of non-speech
-// signals such as keypad tones, which a voice detector would reject.
+// model's configuration names its detector in the `gate` parameter (read with its other
+// capabilities, inference/repository/capabilities.ts): Silero VAD (`vad`) for speech models, since
+// Whisper hallucinates on silence; signal energy (`energy`) for models of non-speech signals such
+// as keypad tones, which a voice detector would reject.
 import type { InferenceClient } from "../../../inference/client/index.js";
-
-export type GateKind = "vad" | "energy";
 
 /** Scores frames of one channel, in order; keeps whatever state it needs between calls. */
 export interface SpeechGate {
@@ -65,11 +64,4 @@ export function vadGate(inference: InferenceClient, options: { frameSamples?: nu
       return scores;
     },
   };
-}
-
-/** The gate a model's configuration asks for; "vad" when it names none (every speech model). */
-export function gateKindOf(parameters: Record<string, string>): GateKind {
-  const gate = parameters.gate ?? "vad";
-  if (gate !== "vad" && gate !== "energy") throw new Error(`unknown gate ${JSON.stringify(gate)} in the model configuration`);
-  return gate;
 }

@@ -4,7 +4,7 @@
 // rather than growing memory, and nothing it sent is dropped.
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { ChannelRecognizer, SAMPLE_RATE, type ChannelSink } from "./channel.js";
+import { ChannelRecognizer, type ChannelSink } from "./channel.js";
 import type { SpeechGate } from "./gate.js";
 import type { AsrFunction, EngineObserver, EngineOutput, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 
@@ -211,4 +211,3 @@ function ignoreClosed(): void {
   // documented for single_utterance and CLOSE.
 }
 
-export { SAMPLE_RATE };
