@@ -18,10 +18,19 @@ import { seedJob } from "../services/app/testing.js";
 import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
 import { makeMediaFiles, sha256, uploadByStream, type MediaFiles } from "./testing/media.js";
 import { productServices } from "../services/app/product-services.js";
+import { JobService } from "../proto/gen/arabicstt/v1/job_pb.js";
+import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
+import { Job } from "../services/jobs/job.entity.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
 
 type Protocol = "grpc" | "connect";
+
+/** Tenant A's live session: 16 kHz PCM through the keypad model, which needs no weights. */
+const LIVE_CONFIG = { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } };
+/** Tenant A's own audio chunks, numbered on from the first. */
+let aSequence = -1;
 interface Case {
   /** Calls the RPC as the stranger, aiming at tenant A's resource. */
   call(protocol: Protocol): Promise<unknown>;
@@ -38,6 +47,9 @@ const NOT_RESOURCE_IDS: Record<string, string> = {
   // Filters of the caller's own lists: another organisation's id matches nothing (checked below).
   "arabicstt.v1.TranscriptService/ListTranscripts.media_id": "filters transcripts already limited to the caller's organisation",
   "arabicstt.v1.UsageService/GetUsage.api_key_id": "filters usage already limited to the caller's organisation",
+  "arabicstt.v1.JobService/ListJobs.media_id": "filters jobs already limited to the caller's organisation",
+  // Recognize reads inline audio only: a media id is refused with UNIMPLEMENTED before any lookup.
+  "arabicstt.v1.SpeechService/Recognize.media_id": "refused before any lookup (UNIMPLEMENTED)",
 };
 
 let h: IdentityGateway;
@@ -52,6 +64,8 @@ let aTranscript: { id: string; segmentId: string; mediaId: string };
 let aExportId: string;
 let files: MediaFiles;
 let aMedia: { id: string; size: bigint; sha256: string };
+let aJobId: string;
+let aSessionId: string;
 
 beforeAll(async () => {
   // Private targets allowed so tenant A's webhook can point at a closed loopback port: nothing answers.
@@ -68,6 +82,8 @@ beforeAll(async () => {
   const { deliveries } = await h.client(WebhookService, { credential: a.accessToken }).listDeliveries({ webhookId: aWebhook.id });
   aDeliveryId = deliveries[0]!.deliveryId;
   const aJob = await seedJob(h.testDb.db, a.organizationId);
+  aJobId = aJob.jobId;
+  aSessionId = (await h.client(SpeechService, { credential: a.accessToken }).createLiveSession({ streamingConfig: LIVE_CONFIG })).session!.sessionId;
   const written = await h.transcripts!.transcripts.create(a.organizationId, stereoCall({ jobId: aJob.jobId }));
   const aSegments = await h.transcripts!.transcripts.allSegments(a.organizationId, written.id);
   aTranscript = { id: written.id, segmentId: aSegments[0]!.id, mediaId: aJob.mediaId };
@@ -102,6 +118,19 @@ beforeAll(async () => {
     if ((await fetch(url)).status !== 200) throw new Error("tenant A's media bytes are gone");
   };
   const nothing = async () => undefined;
+  const aJobNotCancelled = async () => {
+    const job = await h.testDb.db.fork().findOne(Job, { id: aJobId });
+    if (!job || job.status === "cancelled") throw new Error("tenant A's job was cancelled or removed");
+  };
+  const strangerHasNoJob = async () => {
+    if ((await h.testDb.db.fork().count(Job, { organization: stranger.organizationId })) > 1) throw new Error("the stranger made a job of tenant A's media");
+  };
+  const aSessionOpen = async () => {
+    await h.client(SpeechService, { credential: a.accessToken }).sendLiveAudio({ sessionId: aSessionId, sequenceNumber: BigInt(++aSequence), audioContent: new Uint8Array(320) });
+  };
+  const firstOf = async (stream: AsyncIterable<unknown>) => {
+    for await (const message of stream) return message;
+  };
   const aTranscriptIntact = async () => {
     const res = await h.client(TranscriptService, { credential: a.accessToken }).getTranscript({ transcriptId: aTranscript.id, includeEditHistory: true });
     if (res.transcript!.editCount !== 0 || res.transcript!.speakers.some((sp) => sp.displayName !== "")) throw new Error("tenant A's transcript was changed");
@@ -194,6 +223,20 @@ beforeAll(async () => {
       call: (p) => as(MediaService, p).getMediaDownloadUrl({ mediaId: aMedia.id }),
       unchanged: nothing,
     },
+    "arabicstt.v1.JobService/GetJob.job_id": { call: (p) => as(JobService, p).getJob({ jobId: aJobId }), unchanged: nothing },
+    "arabicstt.v1.JobService/CancelJob.job_id": { call: (p) => as(JobService, p).cancelJob({ jobId: aJobId }), unchanged: aJobNotCancelled },
+    "arabicstt.v1.JobService/RetryJob.job_id": { call: (p) => as(JobService, p).retryJob({ jobId: aJobId }), unchanged: aJobNotCancelled },
+    "arabicstt.v1.JobService/WatchJob.job_id": { call: (p) => firstOf(as(JobService, p).watchJob({ jobId: aJobId })), unchanged: nothing },
+    "arabicstt.v1.JobService/CreateJob.media_id": {
+      call: (p) => as(JobService, p).createJob({ mediaId: aMedia.id, config: { model: "dtmf" } }),
+      unchanged: strangerHasNoJob,
+    },
+    "arabicstt.v1.SpeechService/SendLiveAudio.session_id": {
+      call: (p) => as(SpeechService, p).sendLiveAudio({ sessionId: aSessionId, sequenceNumber: 1000n, audioContent: new Uint8Array(320) }),
+      unchanged: aSessionOpen,
+    },
+    "arabicstt.v1.SpeechService/WatchLiveSession.session_id": { call: (p) => firstOf(as(SpeechService, p).watchLiveSession({ sessionId: aSessionId })), unchanged: aSessionOpen },
+    "arabicstt.v1.SpeechService/CloseLiveSession.session_id": { call: (p) => as(SpeechService, p).closeLiveSession({ sessionId: aSessionId }), unchanged: aSessionOpen },
     "arabicstt.v1.AdminService/ListAuditEvents.organization_id": {
       call: (p) => as(AdminService, p).listAuditEvents({ organizationId: a.organizationId }),
       unchanged: nothing,
@@ -258,6 +301,8 @@ describe("tenant isolation", () => {
   it("matches nothing of tenant A when the stranger filters a list by A's ids", async () => {
     const listed = await h.client(TranscriptService, { credential: stranger.accessToken }).listTranscripts({ mediaId: aTranscript.mediaId });
     expect(listed.transcripts).toEqual([]);
+    const jobs = await h.client(JobService, { credential: stranger.accessToken }).listJobs({ mediaId: aTranscript.mediaId });
+    expect(jobs.jobs).toEqual([]);
     const found = await h.client(TranscriptService, { credential: stranger.accessToken }).searchTranscripts({ query: "الفاتورة" });
     expect(found.results.map((r) => r.transcriptId)).not.toContain(aTranscript.id);
   });

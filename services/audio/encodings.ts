@@ -4,7 +4,9 @@
 // decoders, the format checks, live recognition and the proto mapping read.
 
 import { alawTable, mulawTable } from "./g711.js";
-import { AudioFormatError, MAX_CHANNELS, type AudioFormat } from "./format.js";
+import { AudioFormatError, MAX_CHANNELS, type AudioEncoding, type AudioFormat } from "./format.js";
+
+export type { AudioEncoding } from "./format.js";
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from "./rates.js";
 import { FlacDecoder, G711Decoder, Linear16Decoder, OggOpusStreamDecoder, type SourceDecoder } from "./sources.js";
 
@@ -29,9 +31,7 @@ export const AUDIO_ENCODINGS = {
   ALAW: { name: "G.711 A-law", headerCarriesFormat: false, bytesPerSample: 1, decoder: (format) => new G711Decoder(format, alawTable()) },
   FLAC: { name: "FLAC", headerCarriesFormat: true, bytesPerSample: 0, decoder: (format, name) => new FlacDecoder(format, name) },
   OGG_OPUS: { name: "Ogg/Opus", headerCarriesFormat: true, bytesPerSample: 0, decoder: (format, name) => new OggOpusStreamDecoder(format, name) },
-} satisfies Record<string, AudioEncodingSpec>;
-
-export type AudioEncoding = keyof typeof AUDIO_ENCODINGS;
+} satisfies Record<AudioEncoding, AudioEncodingSpec>;
 
 /** The encodings, in the proto's order. */
 export const audioEncodingNames = Object.keys(AUDIO_ENCODINGS) as AudioEncoding[];

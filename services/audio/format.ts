@@ -2,7 +2,12 @@
 // encodings themselves, and the checks of a declared format, are in encodings.ts.
 
 import { InvalidArgumentError } from "../platform/errors/errors.js";
-import type { AudioEncoding } from "./encodings.js";
+
+/**
+ * The encodings a client may declare. What each one is (its decoder, its name, whether its header carries
+ * the format) is the table in encodings.ts, which the compiler holds to exactly these names.
+ */
+export type AudioEncoding = "LINEAR16" | "MULAW" | "ALAW" | "FLAC" | "OGG_OPUS";
 
 /** As declared in the RecognitionConfig. For FLAC and OGG_OPUS, 0 means "take it from the stream's header". */
 export interface AudioFormat {
