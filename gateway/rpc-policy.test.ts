@@ -6,7 +6,7 @@ import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js
 import { authorize } from "../services/identity/auth/authorize.js";
 import { PermissionDeniedError } from "../services/platform/errors/errors.js";
 import { testApiKey, testUser } from "./testing/auth.js";
-import type { Principal } from "../services/identity/auth/principal.js";
+import type { Principal } from "../services/identity/model/principal.js";
 
 const descriptorRpcs = productServices.flatMap((service) => service.methods.map((method) => `${service.typeName}/${method.name}`));
 

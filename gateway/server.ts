@@ -20,7 +20,7 @@ import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
 import { validationInterceptor } from "./interceptors/validation.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
-import type { Authenticator } from "../services/identity/auth/principal.js";
+import type { Authenticator } from "../services/identity/model/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
 import type { RateLimits } from "../services/platform/limits/rate-limits.js";
 import type { StreamSlots } from "../services/platform/limits/stream-slots.js";

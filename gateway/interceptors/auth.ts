@@ -4,8 +4,8 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { PermissionDeniedError, UnauthenticatedError } from "../../services/platform/errors/errors.js";
 import { authorize } from "../../services/identity/auth/authorize.js";
-import { callerKey, principalKey } from "../../services/identity/auth/context.js";
-import type { Authenticator } from "../../services/identity/auth/principal.js";
+import { callerKey, principalKey } from "../../services/identity/model/context.js";
+import type { Authenticator } from "../../services/identity/model/principal.js";
 import type { RpcRule } from "../../services/identity/auth/rpc-policy.js";
 import type { LimitKind } from "../../services/platform/limits/rate-limits.js";
 import { requestContextOf } from "../../services/platform/request-context.js";

@@ -1,7 +1,7 @@
 // Holds one of the organisation's live-stream slots for as long as each StreamingRecognize call is
 // open, and gives it back however the stream ends (finished, failed, cancelled).
 import type { Interceptor } from "@connectrpc/connect";
-import { principalKey } from "../../services/identity/auth/context.js";
+import { principalKey } from "../../services/identity/model/context.js";
 import type { StreamSlots } from "../../services/platform/limits/stream-slots.js";
 
 export function streamLimitInterceptor(slots: StreamSlots, methods: readonly string[]): Interceptor {

@@ -2,8 +2,8 @@
 // it with a chosen role (written straight to the database, as an accepted invitation would).
 import type { Client } from "@connectrpc/connect";
 import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
-import type { Role } from "../../services/identity/orgs/membership.entity.js";
-import { Membership } from "../../services/identity/orgs/membership.entity.js";
+import type { Role } from "../../services/identity/model/membership.entity.js";
+import { Membership } from "../../services/identity/model/membership.entity.js";
 import type { IdentityGateway } from "./identity-gateway.js";
 
 export const TEST_PASSWORD = "كلمة سر طويلة 2026";

@@ -1,7 +1,7 @@
 // Authenticators for gateways under test that have no database: fixed credentials mapped to
 // fixed principals. Anything else is UNAUTHENTICATED, as with the real one.
 import { UnauthenticatedError } from "../../services/platform/errors/errors.js";
-import type { ApiKeyPrincipal, Authenticator, Principal, UserPrincipal } from "../../services/identity/auth/principal.js";
+import type { ApiKeyPrincipal, Authenticator, Principal, UserPrincipal } from "../../services/identity/model/principal.js";
 
 export function fixedAuthenticator(credentials: Record<string, Principal> = {}): Authenticator {
   return {

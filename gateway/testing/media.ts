@@ -10,7 +10,7 @@ import { ffmpeg } from "../../services/audio/ffmpeg-testing.js";
 import { grpcJsClient, loadGrpcJsPackage } from "./clients.js";
 import type { IdentityGateway } from "./identity-gateway.js";
 import type { TestAccount } from "./accounts.js";
-import type { Principal } from "../../services/identity/auth/principal.js";
+import type { Principal } from "../../services/identity/model/principal.js";
 
 /** The account as the domain sees a caller, for tests that call MediaLibrary directly. */
 export function principalOf(account: TestAccount): Principal {

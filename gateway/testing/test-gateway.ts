@@ -10,7 +10,7 @@ import { startGateway, type RunningGateway } from "../server.js";
 import { productRoutes } from "../routes.js";
 import { productServiceNames } from "../../services/app/product-services.js";
 import type { HttpRoute } from "../../services/platform/probes.js";
-import type { Authenticator } from "../../services/identity/auth/principal.js";
+import type { Authenticator } from "../../services/identity/model/principal.js";
 import type { RateLimits } from "../../services/platform/limits/rate-limits.js";
 import type { StreamSlots } from "../../services/platform/limits/stream-slots.js";
 import { fixedAuthenticator } from "./auth.js";

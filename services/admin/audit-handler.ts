@@ -10,8 +10,8 @@ import {
   type AdminService,
   type AuditEvent as AuditEventMessage,
 } from "../../proto/gen/arabicstt/v1/admin_pb.js";
-import { principalOf } from "../identity/auth/context.js";
-import type { AuditEvent } from "../identity/audit/audit-event.entity.js";
+import { principalOf } from "../identity/model/context.js";
+import type { AuditEvent } from "../identity/model/audit-event.entity.js";
 import type { AuditLog, AuditOutcome } from "../identity/audit/audit-log.js";
 
 const outcomeToProto: Record<AuditOutcome, OutcomeMessage> = {

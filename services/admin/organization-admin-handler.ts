@@ -3,9 +3,9 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../proto/gen/arabicstt/v1/admin_pb.js";
 import { OrganizationState } from "../../proto/gen/arabicstt/v1/organization_pb.js";
-import { callerOf, userOf } from "../identity/auth/context.js";
+import { callerOf, userOf } from "../identity/model/context.js";
 import type { Organizations } from "../identity/orgs/organizations.js";
-import { toOrganization } from "../identity/orgs/proto.js";
+import { toOrganization } from "../identity/model/proto.js";
 
 export function organizationAdminHandler(organizations: Organizations): Partial<ServiceImpl<typeof AdminService>> {
   return {

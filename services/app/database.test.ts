@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { lockDataDir } from "../platform/database/data-dir-lock.js";
 import { entities } from "./entities.js";
 import { DatabaseOpenError, openDatabase } from "../platform/database/database.js";

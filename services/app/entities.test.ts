@@ -1,11 +1,11 @@
 import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AuditEvent } from "../identity/audit/audit-event.entity.js";
-import { User } from "../identity/auth/user.entity.js";
+import { AuditEvent } from "../identity/model/audit-event.entity.js";
+import { User } from "../identity/model/user.entity.js";
 import { Job } from "../jobs/job.entity.js";
 import { Media } from "../media/media.entity.js";
-import { Membership } from "../identity/orgs/membership.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Membership } from "../identity/model/membership.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { UsageRecord } from "../usage/usage-record.entity.js";

@@ -8,7 +8,7 @@ import { AccessTokens } from "../identity/auth/access-tokens.js";
 import { Accounts } from "../identity/auth/accounts.js";
 import { MemoryTokenDenylist, RedisTokenDenylist } from "../identity/auth/denylist.js";
 import { authHandler } from "../identity/auth/handler.js";
-import type { Authenticator } from "../identity/auth/principal.js";
+import type { Authenticator } from "../identity/model/principal.js";
 import { resolveSigningKeys } from "../identity/auth/signing-keys.js";
 import { ApiKeys } from "../identity/api-keys/api-keys.js";
 import { apiKeyHandler } from "../identity/api-keys/handler.js";

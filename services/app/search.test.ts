@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Job } from "../jobs/job.entity.js";
 import { Media } from "../media/media.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import type { Database } from "../platform/database/database.js";

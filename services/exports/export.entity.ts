@@ -1,6 +1,6 @@
 import { BigIntType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { exportFormatNames, type ExportFormat } from "./format/index.js";
 

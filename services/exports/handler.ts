@@ -12,7 +12,7 @@ import {
   type ExportOptions as OptionsMessage,
   type ExportService,
 } from "../../proto/gen/arabicstt/v1/export_pb.js";
-import { principalOf } from "../identity/auth/context.js";
+import { principalOf } from "../identity/model/context.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { Export, ExportStatus } from "./export.entity.js";
 import { EXPORT_RETENTION_MS, type Exports } from "./exports.js";

@@ -11,8 +11,8 @@ import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_p
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, uniqueEmail, type TestAccount } from "../../gateway/testing/accounts.js";
 import { decodeQuotedPrintable, linkToken, startSmtpServer, type TestSmtpServer } from "../../gateway/testing/smtp.js";
-import { AuditEvent } from "./audit/audit-event.entity.js";
-import { OneTimeToken } from "./auth/one-time-token.entity.js";
+import { AuditEvent } from "./model/audit-event.entity.js";
+import { OneTimeToken } from "./model/one-time-token.entity.js";
 
 const failure = async (p: Promise<unknown>): Promise<ConnectError> => {
   try {

@@ -10,7 +10,7 @@ import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
 import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, TEST_PASSWORD } from "../../gateway/testing/accounts.js";
-import { AuditEvent } from "./audit/audit-event.entity.js";
+import { AuditEvent } from "./model/audit-event.entity.js";
 import { parseLimitSpec } from "../platform/limits/rate-limits.js";
 
 const outcome = (p: Promise<unknown>): Promise<ConnectError | "ok"> =>

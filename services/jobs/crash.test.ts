@@ -19,7 +19,7 @@ import { entities } from "../app/entities.js";
 import { createServerDatabaseUrl } from "../platform/database/testing.js";
 import { childEnvironment, testEnvironment } from "../platform/config/test-environment.js";
 import { Media } from "../media/media.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { FsBlobStore } from "../platform/blobs/index.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";

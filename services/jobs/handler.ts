@@ -16,7 +16,7 @@ import {
   type WatchJobResponse,
 } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { RecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
-import { principalOf } from "../identity/auth/context.js";
+import { principalOf } from "../identity/model/context.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { JobStatus } from "./job.entity.js";
 import type { Jobs, JobView } from "./jobs.js";

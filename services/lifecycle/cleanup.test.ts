@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../app/testing.js";
 import { createTestBlobStore, type TestBlobStore } from "../platform/blobs/testing.js";
 import type { BucketName } from "../platform/blobs/index.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { Segment } from "../transcripts/segment.entity.js";
 import { Speaker } from "../transcripts/speaker.entity.js";

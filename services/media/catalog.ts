@@ -1,7 +1,7 @@
 // What an organisation does with its items once they exist: read one, list them, get a download URL for
 // one, and delete one (audited, and refused while a job still needs it).
 import type { AuditLog } from "../identity/audit/audit-log.js";
-import type { Caller, Principal } from "../identity/auth/principal.js";
+import type { Caller, Principal } from "../identity/model/principal.js";
 import type { BlobStore } from "../platform/blobs/blob-store.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import { FailedPreconditionError } from "../platform/errors/errors.js";

@@ -5,7 +5,7 @@ import type { BlobStore } from "../platform/blobs/blob-store.js";
 import { InvalidMultipartUploadError, MultipartUploadNotFoundError } from "../platform/blobs/blob-store.js";
 import type { TenantScope } from "../platform/database/tenant-scope.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
-import type { Principal } from "../identity/auth/principal.js";
+import type { Principal } from "../identity/model/principal.js";
 import { Media, type MediaStatus } from "./media.entity.js";
 import { rejectionOf, sizeMismatch } from "./inspect.js";
 import type { MediaItems } from "./media-items.js";

@@ -12,7 +12,7 @@ import {
   type UploadMediaRequest,
 } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
-import { callerOf, principalOf } from "../identity/auth/context.js";
+import { callerOf, principalOf } from "../identity/model/context.js";
 import type { Media, MediaStatus } from "./media.entity.js";
 import { expiresAtOf, type MediaLibrary } from "./media-library.js";
 

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import type { Database } from "../platform/database/database.js";
 import type { Page } from "../platform/database/paging.js";
 import type { AuditLog } from "../identity/audit/audit-log.js";
-import type { Caller, Principal } from "../identity/auth/principal.js";
+import type { Caller, Principal } from "../identity/model/principal.js";
 import type { BlobStore } from "../platform/blobs/blob-store.js";
 import type { MediaConfig } from "../platform/config/config.js";
 import type { Media, MediaStatus } from "./media.entity.js";

@@ -13,7 +13,7 @@ import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.
 import { loadConfig } from "../platform/config/config.js";
 import { activeJobsOfMedia } from "../jobs/active-jobs.js";
 import { FailedPreconditionError, NotFoundError } from "../platform/errors/errors.js";
-import { AuditEvent } from "../identity/audit/audit-event.entity.js";
+import { AuditEvent } from "../identity/model/audit-event.entity.js";
 import { Job } from "../jobs/job.entity.js";
 import { Media } from "./media.entity.js";
 import { MediaLibrary } from "./media-library.js";

@@ -4,8 +4,8 @@
 // short; the next run takes the rest.
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { AuditLog } from "../identity/audit/audit-log.js";
-import { anonymousCaller } from "../identity/auth/principal.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { anonymousCaller } from "../identity/model/principal.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import type { Database } from "../platform/database/database.js";
 import { Media } from "./media.entity.js";
 import type { MediaItems } from "./media-items.js";

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import { DeadlineExceededError, InvalidArgumentError } from "../platform/errors/errors.js";
 import { MAX_MULTIPART_PARTS, type BlobStore } from "../platform/blobs/blob-store.js";
 import type { MediaConfig } from "../platform/config/config.js";
-import type { Principal } from "../identity/auth/principal.js";
+import type { Principal } from "../identity/model/principal.js";
 import { Media } from "./media.entity.js";
 import { detectContentType, idleLimited, judge, Spool } from "./inspect.js";
 import { mediaBlobKey, readyFields, type MediaItems } from "./media-items.js";

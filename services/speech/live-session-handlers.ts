@@ -18,7 +18,7 @@ import {
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
 import { durationOf, liveConfigOf, metadataOf, responseOf, type SessionFacts } from "./convert.js";
-import { principalOf } from "../identity/auth/context.js";
+import { principalOf } from "../identity/model/context.js";
 import { languageOrDefault } from "../arabic-text/language.js";
 import type { LiveQuota } from "./streaming-recognize.js";
 

@@ -1,7 +1,7 @@
 import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
-import { User } from "../identity/auth/user.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { User } from "../identity/model/user.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 
 export const LIVE_SESSION_STATUSES = ["active", "closed", "expired", "failed"] as const;
 export type LiveSessionStatus = (typeof LIVE_SESSION_STATUSES)[number];

@@ -13,7 +13,7 @@ import {
   type StreamingRecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
-import { principalKey } from "../identity/auth/context.js";
+import { principalKey } from "../identity/model/context.js";
 import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
 
 type Response = MessageInitShape<typeof StreamingRecognizeResponseSchema>;

@@ -20,7 +20,7 @@ import {
   type TranscriptSegment as SegmentMessage,
   type TranscriptService,
 } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
-import { principalOf } from "../identity/auth/context.js";
+import { principalOf } from "../identity/model/context.js";
 import type { Segment } from "./segment.entity.js";
 import type { SearchHit, TranscriptSearch } from "./search.js";
 import type { Speaker } from "./speaker.entity.js";

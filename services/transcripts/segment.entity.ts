@@ -1,7 +1,7 @@
 import { EntitySchema, type Opt } from "@mikro-orm/core";
 import { FullTextType } from "@mikro-orm/postgresql";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Transcript } from "./transcript.entity.js";
 
 /** One recognised word with its timing, as the model returned it. */

@@ -1,6 +1,6 @@
 import { EntitySchema } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { Transcript } from "./transcript.entity.js";
 
 /** A voice found in a transcript; users may give its label a name. */

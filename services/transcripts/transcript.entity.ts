@@ -1,7 +1,7 @@
 import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema, type ProducerRef } from "../platform/database/base.entity.js";
 import { notDeletedFilter } from "../platform/database/soft-delete.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 
 /** The result of a job or a live session: full text here, timed pieces in segments. */
 export class Transcript extends BaseEntity {

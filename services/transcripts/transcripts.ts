@@ -6,7 +6,7 @@ import type { Database } from "../platform/database/database.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import { TenantScope } from "../platform/database/tenant-scope.js";
 import { AbortedError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
-import type { Principal } from "../identity/auth/principal.js";
+import type { Principal } from "../identity/model/principal.js";
 import { Segment, type SegmentEdit, type SegmentWord } from "./segment.entity.js";
 import { Speaker } from "./speaker.entity.js";
 import { Transcript } from "./transcript.entity.js";

@@ -13,7 +13,7 @@ import {
   type UsageService,
   type UsageTotals as TotalsMessage,
 } from "../../proto/gen/arabicstt/v1/usage_pb.js";
-import { principalOf } from "../identity/auth/context.js";
+import { principalOf } from "../identity/model/context.js";
 import { UnimplementedError } from "../platform/errors/errors.js";
 import type { Usage, UsageGranularity, UsageTotals } from "./usage.js";
 

@@ -1,6 +1,6 @@
 import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema, type ProducerRef } from "../platform/database/base.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 
 export const USAGE_KINDS = ["live", "batch"] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];

@@ -6,7 +6,7 @@ import { durationMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { QuotaMetric, UsageGranularity, UsageService } from "../../proto/gen/arabicstt/v1/usage_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { stereoCall } from "../transcripts/testing.js";
 import { seedJob, seedLiveSession } from "../app/testing.js";
 import { ExportFormat, ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";

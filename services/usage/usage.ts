@@ -3,7 +3,7 @@
 // checks at CreateJob and stream start.
 import type { Database } from "../platform/database/database.js";
 import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../platform/errors/errors.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { wholeBilledSeconds } from "./billable.js";
 import type { UsageKind } from "./usage-record.entity.js";
 

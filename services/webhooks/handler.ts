@@ -12,7 +12,7 @@ import {
   type WebhookService,
 } from "../../proto/gen/arabicstt/v1/webhook_pb.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
-import { callerOf, principalOf } from "../identity/auth/context.js";
+import { callerOf, principalOf } from "../identity/model/context.js";
 import type { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 import type { WebhookDelivery, WebhookDeliveryStatus } from "./webhook-delivery.entity.js";
 import type { WebhookEventType, Webhooks } from "./webhooks.js";

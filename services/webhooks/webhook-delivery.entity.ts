@@ -1,6 +1,6 @@
 import { EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 
 /**

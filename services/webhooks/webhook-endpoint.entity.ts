@@ -1,7 +1,7 @@
 import { ArrayType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../platform/database/base.entity.js";
 import { notDeletedFilter } from "../platform/database/soft-delete.js";
-import { Organization } from "../identity/orgs/organization.entity.js";
+import { Organization } from "../identity/model/organization.entity.js";
 
 /** Where an organisation wants events delivered. */
 export class WebhookEndpoint extends BaseEntity {

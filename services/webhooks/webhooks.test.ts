@@ -16,7 +16,7 @@ import {
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, joinAs, type TestAccount } from "../../gateway/testing/accounts.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
-import { anonymousCaller } from "../identity/auth/principal.js";
+import { anonymousCaller } from "../identity/model/principal.js";
 import { startTestReceiver, type TestReceiver } from "./testing.js";
 import { verifyWebhookSignature } from "./signature.js";
 import { Webhooks } from "./webhooks.js";

@@ -7,7 +7,7 @@ import { TenantScope } from "../platform/database/tenant-scope.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
 import type { AuditLog } from "../identity/audit/audit-log.js";
-import type { Caller, Principal } from "../identity/auth/principal.js";
+import type { Caller, Principal } from "../identity/model/principal.js";
 import { WebhookEndpoint } from "./webhook-endpoint.entity.js";
 import { WebhookDelivery, type WebhookDeliveryStatus } from "./webhook-delivery.entity.js";
 import { newWebhookSecret } from "./signature.js";

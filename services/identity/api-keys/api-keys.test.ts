@@ -10,8 +10,8 @@ import { AuthService } from "../../../proto/gen/arabicstt/v1/auth_pb.js";
 import { JobService } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../../gateway/testing/accounts.js";
-import { AuditEvent } from "../audit/audit-event.entity.js";
-import { ApiKey } from "./api-key.entity.js";
+import { AuditEvent } from "../model/audit-event.entity.js";
+import { ApiKey } from "../model/api-key.entity.js";
 
 let h: IdentityGateway;
 let owner: TestAccount;

@@ -4,12 +4,12 @@ import type { Database } from "../../platform/database/database.js";
 import { TenantScope } from "../../platform/database/tenant-scope.js";
 import { NotFoundError, UnauthenticatedError } from "../../platform/errors/errors.js";
 import type { AuditLog } from "../audit/audit-log.js";
-import type { ApiKeyPrincipal, ApiKeyScope, Caller, UserPrincipal } from "../auth/principal.js";
-import { API_KEY_SCOPES } from "../auth/principal.js";
+import type { ApiKeyPrincipal, ApiKeyScope, Caller, UserPrincipal } from "../model/principal.js";
+import { API_KEY_SCOPES } from "../model/principal.js";
 import { hashSecret, newSecret, secretMatches } from "../auth/secrets.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../../platform/database/paging.js";
-import { ApiKey } from "./api-key.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { ApiKey } from "../model/api-key.entity.js";
+import { Organization } from "../model/organization.entity.js";
 
 export const API_KEY_PREFIX = "astt_";
 /** "astt_" and 8 characters of the random part: unique enough to find the row, far too short to guess the rest. */

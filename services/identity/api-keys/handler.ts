@@ -10,9 +10,9 @@ import {
   type ApiKeyService,
 } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
-import { callerOf, userOf } from "../auth/context.js";
-import type { ApiKeyScope } from "../auth/principal.js";
-import type { ApiKey } from "./api-key.entity.js";
+import { callerOf, userOf } from "../model/context.js";
+import type { ApiKeyScope } from "../model/principal.js";
+import type { ApiKey } from "../model/api-key.entity.js";
 import { apiKeyState, type ApiKeys } from "./api-keys.js";
 
 const scopeToProto: Record<ApiKeyScope, ScopeMessage> = {

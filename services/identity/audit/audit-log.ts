@@ -4,8 +4,8 @@ import type { FilterQuery } from "@mikro-orm/core";
 import type { Database } from "../../platform/database/database.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../../platform/database/paging.js";
 import { NotFoundError, PermissionDeniedError } from "../../platform/errors/errors.js";
-import type { Caller, Principal } from "../auth/principal.js";
-import { AuditEvent } from "./audit-event.entity.js";
+import type { Caller, Principal } from "../model/principal.js";
+import { AuditEvent } from "../model/audit-event.entity.js";
 
 export type AuditOutcome = "success" | "failure" | "denied";
 

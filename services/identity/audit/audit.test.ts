@@ -7,7 +7,7 @@ import { ApiKeyScope, ApiKeyService } from "../../../proto/gen/arabicstt/v1/api_
 import { AuthService } from "../../../proto/gen/arabicstt/v1/auth_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "../../../gateway/testing/accounts.js";
-import { User } from "../auth/user.entity.js";
+import { User } from "../model/user.entity.js";
 
 let h: IdentityGateway;
 let owner: TestAccount;

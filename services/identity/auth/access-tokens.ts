@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import jwt from "jsonwebtoken";
 import type { JwtKey } from "../../platform/config/config.js";
 import { UnauthenticatedError } from "../../platform/errors/errors.js";
-import { ROLES, type Role } from "../orgs/membership.entity.js";
+import { ROLES, type Role } from "../model/membership.entity.js";
 
 export interface AccessClaims {
   userId: string;

@@ -3,12 +3,12 @@
 import type { Database } from "../../platform/database/database.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { MailQueue } from "../../platform/mail/mail-queue.js";
-import { RefreshToken } from "./refresh-token.entity.js";
+import { RefreshToken } from "../model/refresh-token.entity.js";
 import { findUserByEmail, normaliseEmail } from "./accounts.js";
 import { consumeOneTimeToken, issueOneTimeToken } from "./one-time-tokens.js";
 import { checkPasswordPolicy, hashPassword } from "./passwords.js";
-import type { Caller } from "./principal.js";
-import type { User } from "./user.entity.js";
+import type { Caller } from "../model/principal.js";
+import type { User } from "../model/user.entity.js";
 
 const VERIFICATION_TTL_MS = 24 * 3_600_000;
 const RESET_TTL_MS = 3_600_000;

@@ -7,23 +7,17 @@ import { AlreadyExistsError, InvalidArgumentError, NotFoundError, Unauthenticate
 import type { AuditLog } from "../audit/audit-log.js";
 import type { RateLimits } from "../../platform/limits/rate-limits.js";
 import { ResourceExhaustedError } from "../../platform/errors/errors.js";
-import { Membership, type Role } from "../orgs/membership.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { Membership, type Role } from "../model/membership.entity.js";
+import { Organization } from "../model/organization.entity.js";
 import { AccessTokens } from "./access-tokens.js";
 import type { TokenDenylist } from "./denylist.js";
 import { burnPasswordCheck, checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.js";
-import type { Authenticator, Caller, Principal, UserPrincipal } from "./principal.js";
-import { RefreshToken } from "./refresh-token.entity.js";
+import type { Authenticator, Caller, Principal, UserPrincipal } from "../model/principal.js";
+import { RefreshToken } from "../model/refresh-token.entity.js";
 import { hashSecret, newSecret } from "./secrets.js";
-import { User } from "./user.entity.js";
+import { User } from "../model/user.entity.js";
+import type { Tokens } from "../model/tokens.js";
 
-export interface Tokens {
-  accessToken: string;
-  accessTokenExpiresAt: Date;
-  refreshToken: string;
-  refreshTokenExpiresAt: Date;
-  organizationId: string;
-}
 
 export interface Session {
   user: User;

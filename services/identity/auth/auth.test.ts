@@ -7,8 +7,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthService } from "../../../proto/gen/arabicstt/v1/auth_pb.js";
 import { MemberRole } from "../../../proto/gen/arabicstt/v1/common_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
-import { AuditEvent } from "../audit/audit-event.entity.js";
-import { User } from "./user.entity.js";
+import { AuditEvent } from "../model/audit-event.entity.js";
+import { User } from "../model/user.entity.js";
 
 const SIGNING = { kid: "k2026", secret: "s".repeat(40) };
 const env = { JWT_SIGNING_KEYS: `${SIGNING.kid}:${SIGNING.secret}`, JWT_ISSUER: "arabicstt-test" };

@@ -1,6 +1,6 @@
 // Applies one RPC's rule (rpc-policy.ts) to a principal. Messages say what is missing, never what exists.
 import { PermissionDeniedError } from "../../platform/errors/errors.js";
-import type { Principal } from "./principal.js";
+import type { Principal } from "../model/principal.js";
 import type { RpcRule } from "./rpc-policy.js";
 
 export function authorize(rule: RpcRule, principal: Principal): void {

@@ -1,10 +1,10 @@
 // AuthService over the wire: proto in, domain call, proto out.
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AuthService } from "../../../proto/gen/arabicstt/v1/auth_pb.js";
-import { toAuthTokens, toMemberRole, toOrganization, toUser } from "../orgs/proto.js";
+import { toAuthTokens, toMemberRole, toOrganization, toUser } from "../model/proto.js";
 import type { Accounts } from "./accounts.js";
 import type { AccountEmails } from "./account-emails.js";
-import { callerOf, userOf } from "./context.js";
+import { callerOf, userOf } from "../model/context.js";
 
 export function authHandler(accounts: Accounts, emails: AccountEmails): Partial<ServiceImpl<typeof AuthService>> {
   return {

@@ -2,9 +2,9 @@
 // expiring. A token that is unknown, used or expired is refused the same way.
 import type { EntityManager } from "@mikro-orm/postgresql";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
-import { OneTimeToken, type OneTimeTokenPurpose } from "./one-time-token.entity.js";
+import { OneTimeToken, type OneTimeTokenPurpose } from "../model/one-time-token.entity.js";
 import { hashSecret, newSecret } from "./secrets.js";
-import type { User } from "./user.entity.js";
+import type { User } from "../model/user.entity.js";
 
 const PREFIX: Record<OneTimeTokenPurpose, string> = { email_verification: "astv_", password_reset: "astp_" };
 

@@ -2,8 +2,8 @@
 // interceptor enforces it before any handler runs, and rpc-policy.test.ts walks the proto descriptors
 // so an RPC added to a contract without an entry here fails the build. An RPC missing from the table
 // is refused at run time too (fail closed).
-import type { Role } from "../orgs/membership.entity.js";
-import type { ApiKeyScope } from "./principal.js";
+import type { Role } from "../model/membership.entity.js";
+import type { ApiKeyScope } from "../model/principal.js";
 
 export type RpcRule =
   /** No credential needed (the request itself carries one, or the RPC creates it). */

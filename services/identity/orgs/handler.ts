@@ -3,10 +3,10 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { InvitationSchema, InvitationState, type OrganizationService } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
-import { callerOf, principalKey, principalOf, userOf } from "../auth/context.js";
+import { callerOf, principalKey, principalOf, userOf } from "../model/context.js";
 import type { Invitations } from "./invitations.js";
 import type { Organizations } from "./organizations.js";
-import { fromMemberRole, toAuthTokens, toMember, toMemberRole, toOrganization, toUser } from "./proto.js";
+import { fromMemberRole, toAuthTokens, toMember, toMemberRole, toOrganization, toUser } from "../model/proto.js";
 
 export function organizationHandler(organizations: Organizations, invitations: Invitations): Partial<ServiceImpl<typeof OrganizationService>> {
   return {

@@ -6,14 +6,15 @@ import { TenantScope } from "../../platform/database/tenant-scope.js";
 import { AlreadyExistsError, InvalidArgumentError, PermissionDeniedError, UnauthenticatedError } from "../../platform/errors/errors.js";
 import type { AuditLog } from "../audit/audit-log.js";
 import type { MailQueue } from "../../platform/mail/mail-queue.js";
-import { findUserByEmail, normaliseEmail, type Accounts, type Tokens } from "../auth/accounts.js";
+import { findUserByEmail, normaliseEmail, type Accounts } from "../auth/accounts.js";
+import type { Tokens } from "../model/tokens.js";
 import { checkPasswordPolicy, hashPassword, verifyPassword } from "../auth/passwords.js";
-import type { Caller, Principal, UserPrincipal } from "../auth/principal.js";
+import type { Caller, Principal, UserPrincipal } from "../model/principal.js";
 import { hashSecret, newSecret } from "../auth/secrets.js";
-import { User } from "../auth/user.entity.js";
-import { Invitation } from "./invitation.entity.js";
-import { Membership, type Role } from "./membership.entity.js";
-import { Organization } from "./organization.entity.js";
+import { User } from "../model/user.entity.js";
+import { Invitation } from "../model/invitation.entity.js";
+import { Membership, type Role } from "../model/membership.entity.js";
+import { Organization } from "../model/organization.entity.js";
 
 const INVITATION_TTL_MS = 7 * 86_400_000;
 

@@ -8,7 +8,7 @@ import { ApiKeyService } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { OrganizationService, OrganizationState } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../../gateway/testing/accounts.js";
-import { AuditEvent } from "../audit/audit-event.entity.js";
+import { AuditEvent } from "../model/audit-event.entity.js";
 
 let h: IdentityGateway;
 beforeAll(async () => {

@@ -7,9 +7,9 @@ import { TenantScope } from "../../platform/database/tenant-scope.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../../platform/database/paging.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "../../platform/errors/errors.js";
 import type { AuditLog } from "../audit/audit-log.js";
-import type { Caller, Principal, UserPrincipal } from "../auth/principal.js";
-import { Membership, type Role } from "./membership.entity.js";
-import { Organization, type OrganizationSettings, type OrganizationStatus } from "./organization.entity.js";
+import type { Caller, Principal, UserPrincipal } from "../model/principal.js";
+import { Membership, type Role } from "../model/membership.entity.js";
+import { Organization, type OrganizationSettings, type OrganizationStatus } from "../model/organization.entity.js";
 
 export interface OrganizationView {
   organization: Organization;

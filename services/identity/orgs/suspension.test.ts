@@ -11,7 +11,7 @@ import { JobService } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { OrganizationService, OrganizationState } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
 import { registerOwner, type TestAccount } from "../../../gateway/testing/accounts.js";
-import { User } from "../auth/user.entity.js";
+import { User } from "../model/user.entity.js";
 
 let h: IdentityGateway;
 let operator: TestAccount;

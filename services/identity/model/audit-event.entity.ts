@@ -1,8 +1,8 @@
 import { EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../../platform/database/base.entity.js";
-import { ApiKey } from "../api-keys/api-key.entity.js";
-import { User } from "../auth/user.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { ApiKey } from "./api-key.entity.js";
+import { User } from "./user.entity.js";
+import { Organization } from "./organization.entity.js";
 
 /**
  * A security-relevant event (sign-in, key created, role changed…). Append-only. Every reference is nullable

@@ -12,8 +12,8 @@ import {
 } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
 import { DEFAULT_LANGUAGE_CODE } from "../../arabic-text/language.js";
-import type { Tokens } from "../auth/accounts.js";
-import type { User } from "../auth/user.entity.js";
+import type { Tokens } from "./tokens.js";
+import type { User } from "./user.entity.js";
 import type { Membership, Role } from "./membership.entity.js";
 import type { Organization } from "./organization.entity.js";
 

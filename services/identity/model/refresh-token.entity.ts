@@ -1,6 +1,6 @@
 import { EntitySchema } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../../platform/database/base.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { Organization } from "./organization.entity.js";
 import { User } from "./user.entity.js";
 
 /**

@@ -1,6 +1,6 @@
 import { EntitySchema } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../../platform/database/base.entity.js";
-import { User } from "../auth/user.entity.js";
+import { User } from "./user.entity.js";
 import { Organization } from "./organization.entity.js";
 import { ROLES, type Role } from "./membership.entity.js";
 

@@ -1,6 +1,6 @@
 // Who is calling: resolved once per RPC by the gateway's auth interceptor from the request's
 // credentials, then read by handlers. Nothing here touches a transport.
-import type { Role } from "../orgs/membership.entity.js";
+import type { Role } from "./membership.entity.js";
 
 /** What an API key may do; stored as these strings, shown as ApiKeyScope in the API. */
 export const API_KEY_SCOPES = [

@@ -1,7 +1,7 @@
 import { ArrayType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../../platform/database/base.entity.js";
-import { User } from "../auth/user.entity.js";
-import { Organization } from "../orgs/organization.entity.js";
+import { User } from "./user.entity.js";
+import { Organization } from "./organization.entity.js";
 
 /**
  * A secret for programs. The full key is shown once; what is kept is a public prefix to find the row and a hash

@@ -1,6 +1,6 @@
 import { EntitySchema } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema } from "../../platform/database/base.entity.js";
-import { User } from "../auth/user.entity.js";
+import { User } from "./user.entity.js";
 import { Organization } from "./organization.entity.js";
 
 /** Roles in the order of what they may do; the RPC permission table maps each RPC to the least role. */
