@@ -23,8 +23,9 @@ import { TEST_CREDENTIAL, testAuthenticator } from "../testing/auth.js";
 import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
 import { speechService } from "../../services/speech/speech-service.js";
 import { livePageRoute } from "./live-page.js";
+import { testEnvironment } from "../../services/platform/config/test-environment.js";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const CHROMIUM = testEnvironment().chromiumPath;
 
 describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; apt-get install chromium)`, () => {
   let audio: AudioDir;
