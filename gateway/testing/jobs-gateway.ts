@@ -15,6 +15,7 @@ import { DeleteBucketCommand } from "@aws-sdk/client-s3";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { loadConfig } from "../../services/platform/config/config.js";
+import { withDomainErrors } from "../../services/platform/inference.js";
 import { createTestDatabase, type TestDatabase } from "../../services/app/testing.js";
 import { createJobsCapability, type JobsCapability, type JobsCapabilityOptions } from "../../services/jobs/capability.js";
 import { jobHandler } from "../../services/jobs/handler.js";
@@ -57,7 +58,8 @@ export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hoo
   const sidecar: Sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: "inference/models", weightsDir: path.join(dataDir, "weights"), logger });
   const inner = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
   let h: JobsGateway;
-  const inference = new Proxy(inner, {
+  // As openInference hands it to the services: failing with domain errors, the hook's included.
+  const inference = withDomainErrors(new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === "transcribe") {
         return async (...args: Parameters<InferenceClient["transcribe"]>) => {
@@ -68,7 +70,7 @@ export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hoo
       const value = Reflect.get(target, prop, receiver) as unknown;
       return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },
-  });
+  }));
 
   const s3 = process.env.S3_ENDPOINT;
   const run = `arabicstt-jobs-${Date.now().toString(36)}-${randomBytes(3).toString("hex")}`;

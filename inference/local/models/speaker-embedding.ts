@@ -12,7 +12,7 @@ import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.j
 import { modelParameter, numericModelParameter } from "../../repository/signature.js";
 import { InferenceInputError, type LocalModel, type Tensor } from "../model.js";
 import { defaultFbankOptions, fbank } from "./fbank.js";
-import type { LocalModelContext } from "./index.js";
+import type { LocalModelContext } from "./context.js";
 
 export function createSpeakerEmbeddingModel(config: ModelConfig, ctx: LocalModelContext): LocalModel {
   const relative = modelParameter(config, "onnx_model") ?? `${config.name}/model.onnx`;

@@ -3,6 +3,8 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseLimitSpec, type RateLimitConfig } from "../limits/rate-limits.js";
+import { whisperOptions } from "../../../inference/local/config.js";
+import type { WhisperModelOptions } from "../../../inference/local/models/whisper.js";
 
 const port = (fallback: number) =>
   z.coerce
@@ -212,6 +214,8 @@ export interface InferenceConfig {
   sidecarPort: number;
   /** Deadline of one inference call, retries included. */
   deadlineMs: number;
+  /** The in-process sidecar's whisper settings (WHISPER_*, parsed by inference/local/config.ts). */
+  whisper: WhisperModelOptions;
 }
 
 export interface JwtKey {
@@ -374,6 +378,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       weightsDir: e.MODEL_WEIGHTS_DIR ?? `${e.DATA_DIR.replace(/\/+$/, "")}/models`,
       sidecarPort: e.SIDECAR_PORT,
       deadlineMs: e.INFERENCE_DEADLINE_MS,
+      whisper: whisperOptions(env),
     },
     http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
     limits: {
