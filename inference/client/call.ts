@@ -2,12 +2,12 @@
 // one deadline for all of them, and a retry (with backoff) only after a failure to reach a server,
 // or after UNAVAILABLE from a server while another address is left to try. The policy itself is
 // described at the top of client.ts.
+import type { InferenceMethodName } from "../kserve/service.js";
 import type { Logger } from "../logger.js";
 import { backoffDelayMs, sleep, type RetryOptions } from "./backoff.js";
 import { attempt, AttemptFailure, type Endpoint, type EndpointPool } from "./endpoints.js";
 import { codeName, failureFromStatus, InferenceUnavailableError, Status, type InferenceFailureContext } from "./errors.js";
 import type { InferenceMetrics } from "./metrics.js";
-import type { InferenceMethodName } from "./proto.js";
 
 export interface CallContext extends InferenceFailureContext {
   /** Tensor names an INVALID_ARGUMENT message may mention. */

@@ -2,10 +2,10 @@
 // round-robin choice of the next address whose breaker lets a request through, and one attempt of
 // an RPC on one address, which tells a status a server sent from one grpc-js made up.
 import * as grpc from "@grpc/grpc-js";
+import { inferenceMethod, type InferenceMethodName } from "../kserve/service.js";
 import type { Logger } from "../logger.js";
 import { CircuitBreaker, type BreakerOptions } from "./breaker.js";
 import type { InferenceMetrics } from "./metrics.js";
-import { inferenceMethod, type InferenceMethodName } from "./proto.js";
 
 export interface Endpoint {
   address: string;

@@ -3,7 +3,8 @@
 // every tensor checked against its datatype and shape.
 import { failureFromStatus, InferenceInternalError, Status } from "./errors.js";
 import type { InferParameterValue, InferRequest, InferResult } from "./models.js";
-import type { InferParameterMessage, ModelInferRequestMessage, ModelInferResponseMessage } from "./proto.js";
+import type { InferParameterMessage } from "../kserve/service.js";
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from "./proto.js";
 import { decodeContents, decodeRaw, emptyContents, encodeRaw, isDatatype, TensorFormatError, type Tensor } from "./tensors.js";
 
 /** The request message; a tensor that cannot be encoded is an InferenceInvalidArgumentError naming it. */

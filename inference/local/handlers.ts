@@ -6,7 +6,7 @@ import { create } from "@bufbuild/protobuf";
 import { ModelConfigResponseSchema } from "../../proto/gen/inference/grpc_service_pb.js";
 import type { Logger } from "../logger.js";
 import { kserveDatatype, wireShape } from "../repository/signature.js";
-import { InferenceInputError, ModelOverloadedError, ModelUnavailableError } from "./model.js";
+import { InferenceInputError, ModelOverloadedError, ModelUnavailableError } from "./models/model.js";
 import { lookupModel, type ServedModel } from "./served-model.js";
 import { checkInferRequest, encodeOutputs, RequestError } from "./tensors.js";
 import type { ModelInferRequestMessage, ModelInferResponseWire, ModelRequestMessage, RepositoryIndexRequestMessage } from "./wire.js";

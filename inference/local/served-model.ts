@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../logger.js";
 import type { RepositoryModel } from "../repository/repository.js";
 import { kserveDatatype } from "../repository/signature.js";
-import type { LocalModel, ModelReadiness } from "./model.js";
+import type { LocalModel, ModelReadiness } from "./models/model.js";
 import type { LocalModelFactory } from "./models/context.js";
 import { RequestError, isSupportedDatatype } from "./tensors.js";
 

@@ -3,7 +3,7 @@
 // both depend on it, and not on each other.
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import type { Logger } from "../../logger.js";
-import type { LocalModel } from "../model.js";
+import type { LocalModel } from "./model.js";
 
 /** What a model gets from the sidecar besides its config. */
 export interface LocalModelContext {

@@ -1,7 +1,7 @@
 // From the items of an ASR request to the decodes whisper.cpp runs, and back: each item's input
 // checks (the ones config.pbtxt cannot express), the language and task, the decode parameters,
 // and the SEGMENTS result of each decode.
-import { InferenceInputError } from "../model.js";
+import { InferenceInputError } from "./model.js";
 import type { AsrItem, AsrResult } from "./asr.js";
 import type { HostRequest, HostSegment } from "./whisper-host.js";
 import { WHISPER_LANGUAGES } from "./whisper-ggml.js";

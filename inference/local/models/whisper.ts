@@ -34,7 +34,7 @@ import os from "node:os";
 import { isAbsolute, join } from "node:path";
 import { DataType, type ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import type { Logger } from "../../logger.js";
-import { ModelOverloadedError, ModelUnavailableError, type InferParameters, type LocalModel, type ModelReadiness, type Tensor } from "../model.js";
+import { ModelOverloadedError, ModelUnavailableError, type InferParameters, type LocalModel, type ModelReadiness, type Tensor } from "./model.js";
 import { asrItems, asrOutputs } from "./asr.js";
 import type { LocalModelContext } from "./context.js";
 import type { HostSegment } from "./whisper-host.js";

@@ -2,7 +2,7 @@
 // into named tensors, hands them to the model named in the request, and encodes what it
 // returns. Each model reads its tensor names from its config.pbtxt (the same file Triton
 // reads), never from a second copy in code.
-import type { ModelConfig } from "../../proto/gen/inference/model_config_pb.js";
+import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 
 /** KServe v2 datatypes the platform's models use. */
 export type TensorDatatype = "FP32" | "INT32" | "INT64" | "BYTES" | "BOOL" | "UINT8" | "INT16" | "FP16";
