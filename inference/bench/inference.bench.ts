@@ -35,7 +35,7 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { pino } from "pino";
 import { createInferenceClient, type InferRequest } from "../client/index.js";
-import type { LocalModel, Tensor } from "../local/model.js";
+import type { LocalModel, Tensor } from "../local/models/model.js";
 import { localModels, type LocalModelFactory } from "../local/models/index.js";
 import { startSidecar } from "../local/server.js";
 import { loadRepository } from "../repository/repository.js";

@@ -1,18 +1,10 @@
-// How inference failures reach the domain: each gRPC status the platform acts on becomes the
-// domain error of the same kind (services/errors), so the gateway's one error mapper turns it
-// into the right code; the gRPC code, model and server address ride along for logs and metrics.
-// Codes that say nothing useful to an API client (INTERNAL, UNKNOWN, DATA_LOSS, ...) become
-// InferenceInternalError, which is not a DomainError and so reaches clients only as INTERNAL.
+// How inference failures reach callers: each gRPC status the platform acts on becomes an error
+// class of its own, carrying the gRPC code, the model and the server address for logs and metrics.
+// Inference depends on no caller's error types: the process that opens the client translates these
+// into its own (services/platform/inference.ts turns them into the domain errors of the same kind,
+// which the gateway's error mapper turns into Connect codes). Codes that say nothing useful to an
+// API client (INTERNAL, UNKNOWN, DATA_LOSS, ...) become InferenceInternalError.
 import { status as Status } from "@grpc/grpc-js";
-import {
-  DeadlineExceededError,
-  FailedPreconditionError,
-  InvalidArgumentError,
-  NotFoundError,
-  ResourceExhaustedError,
-  UnavailableError,
-  UnimplementedError,
-} from "../../services/platform/errors/errors.js";
 
 export { Status };
 
@@ -24,9 +16,9 @@ export interface InferenceFailureContext {
   address?: string;
 }
 
-/** The server, or every server, cannot take the request now (down, restarting, circuit open, model not loaded). */
-export class InferenceUnavailableError extends UnavailableError {
-  readonly code = Status.UNAVAILABLE;
+/** Every failure of an inference call; `message` is safe to show an API client except for InferenceInternalError. */
+export abstract class InferenceError extends Error {
+  abstract readonly code: Status;
   constructor(
     message: string,
     readonly context: InferenceFailureContext = {},
@@ -35,80 +27,62 @@ export class InferenceUnavailableError extends UnavailableError {
   }
 }
 
+/** The server, or every server, cannot take the request now (down, restarting, circuit open, model not loaded). */
+export class InferenceUnavailableError extends InferenceError {
+  readonly code = Status.UNAVAILABLE;
+}
+
 /** The server does not know the model. */
-export class InferenceNotFoundError extends NotFoundError {
+export class InferenceNotFoundError extends InferenceError {
   readonly code = Status.NOT_FOUND;
   constructor(
-    model: string,
+    /** The model asked for (the server's message when the RPC names none). */
+    readonly model: string,
     readonly details: string,
-    readonly context: InferenceFailureContext = {},
+    context: InferenceFailureContext = {},
   ) {
-    super("inference model", model);
+    super(`inference model ${model} not found`, context);
   }
 }
 
 /** The server rejected an input; `field` names the tensor (or "inputs" when the server did not say which). */
-export class InferenceInvalidArgumentError extends InvalidArgumentError {
+export class InferenceInvalidArgumentError extends InferenceError {
   readonly code = Status.INVALID_ARGUMENT;
   constructor(
-    tensor: string,
-    reason: string,
-    readonly context: InferenceFailureContext = {},
+    readonly field: string,
+    readonly reason: string,
+    context: InferenceFailureContext = {},
   ) {
-    super(tensor, reason);
+    super(`${field}: ${reason}`, context);
   }
 }
 
-export class InferenceDeadlineExceededError extends DeadlineExceededError {
+export class InferenceDeadlineExceededError extends InferenceError {
   readonly code = Status.DEADLINE_EXCEEDED;
-  constructor(
-    message: string,
-    readonly context: InferenceFailureContext = {},
-  ) {
-    super(message);
-  }
 }
 
-export class InferenceResourceExhaustedError extends ResourceExhaustedError {
+export class InferenceResourceExhaustedError extends InferenceError {
   readonly code = Status.RESOURCE_EXHAUSTED;
-  constructor(
-    message: string,
-    readonly context: InferenceFailureContext = {},
-  ) {
-    super(message);
-  }
 }
 
 /** The model exists but does not have the tensors the client relies on, or the server refused for its state. */
-export class InferenceFailedPreconditionError extends FailedPreconditionError {
+export class InferenceFailedPreconditionError extends InferenceError {
   readonly code = Status.FAILED_PRECONDITION;
-  constructor(
-    message: string,
-    readonly context: InferenceFailureContext = {},
-  ) {
-    super(message);
-  }
 }
 
-export class InferenceUnimplementedError extends UnimplementedError {
+export class InferenceUnimplementedError extends InferenceError {
   readonly code = Status.UNIMPLEMENTED;
-  constructor(
-    message: string,
-    readonly context: InferenceFailureContext = {},
-  ) {
-    super(message);
-  }
 }
 
 /** Any other failure, including a response the client cannot decode; an internal error, never shown to API clients as written. */
-export class InferenceInternalError extends Error {
+export class InferenceInternalError extends InferenceError {
   override readonly name = "InferenceInternalError";
   constructor(
     readonly code: Status,
     message: string,
-    readonly context: InferenceFailureContext = {},
+    context: InferenceFailureContext = {},
   ) {
-    super(message);
+    super(message, context);
   }
 }
 
@@ -122,19 +96,8 @@ export type InferenceFailure =
   | InferenceUnimplementedError
   | InferenceInternalError;
 
-const failureClasses = [
-  InferenceUnavailableError,
-  InferenceNotFoundError,
-  InferenceInvalidArgumentError,
-  InferenceDeadlineExceededError,
-  InferenceResourceExhaustedError,
-  InferenceFailedPreconditionError,
-  InferenceUnimplementedError,
-  InferenceInternalError,
-];
-
 export function isInferenceFailure(err: unknown): err is InferenceFailure {
-  return failureClasses.some((c) => err instanceof c);
+  return err instanceof InferenceError;
 }
 
 /** Lower-case name of a gRPC code, as metrics label it ("unavailable", "invalid_argument"). */

@@ -10,7 +10,7 @@ export type {
   RepositoryModel,
   ServerMetadata,
   TensorSignature,
-} from "./client.js";
+} from "./api.js";
 export type { RetryOptions } from "./backoff.js";
 export type { BreakerOptions, BreakerState } from "./breaker.js";
 export { asrContract, modelContracts, speakerEmbeddingContract, vadContract, EMBEDDING_SIZE } from "./contract.js";

@@ -1,63 +1,7 @@
-// The KServe v2 service as @grpc/proto-loader loads it from proto/inference/, and the shapes of
-// the messages the client sends and receives. proto-loader decodes into plain objects; the
-// interfaces below describe those objects for the options in `loaderOptions` (snake_case field
-// names as on the wire, 64-bit integers as decimal strings, enums by name, defaults filled in).
+// The messages of the KServe v2 service (inference/kserve) as the client sends and receives them:
+// the shapes of the objects @grpc/proto-loader encodes and decodes with the shared loader options.
 // Only the fields the client reads or writes are listed.
-import { fileURLToPath } from "node:url";
-import { loadSync, type Options, type PackageDefinition, type MethodDefinition } from "@grpc/proto-loader";
-
-const protoRoot = fileURLToPath(new URL("../../proto/", import.meta.url));
-
-const loaderOptions: Options = {
-  keepCase: true,
-  longs: String,
-  enums: String,
-  defaults: true,
-  oneofs: true,
-  includeDirs: [protoRoot],
-};
-
-let definition: PackageDefinition | undefined;
-
-/** The service's methods, loaded on first use (importing this module reads no file). */
-export function inferenceMethod(name: InferenceMethodName): MethodDefinition<object, object> {
-  definition ??= loadSync("inference/grpc_service.proto", loaderOptions);
-  const service = definition["inference.GRPCInferenceService"] as Record<string, MethodDefinition<object, object>>;
-  const method = service[name];
-  if (!method) throw new Error(`inference.GRPCInferenceService has no method ${name}`);
-  return method;
-}
-
-export type InferenceMethodName =
-  | "ServerLive"
-  | "ServerReady"
-  | "ModelReady"
-  | "ServerMetadata"
-  | "ModelMetadata"
-  | "ModelInfer"
-  | "ModelConfig"
-  | "RepositoryIndex";
-
-/** InferParameter: exactly one of the values, `parameter_choice` names which. */
-export interface InferParameterMessage {
-  bool_param?: boolean;
-  int64_param?: string | number;
-  string_param?: string;
-  double_param?: number;
-  uint64_param?: string | number;
-  parameter_choice?: string;
-}
-
-export interface InferTensorContentsMessage {
-  bool_contents: boolean[];
-  int_contents: number[];
-  int64_contents: string[];
-  uint_contents: number[];
-  uint64_contents: string[];
-  fp32_contents: number[];
-  fp64_contents: number[];
-  bytes_contents: Buffer[];
-}
+import type { InferParameterMessage, InferTensorContentsMessage } from "../kserve/service.js";
 
 export interface InferInputTensorMessage {
   name: string;

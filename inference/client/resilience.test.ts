@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../testing/ports.js";
 import { createInferenceClient, type InferenceClient } from "./client.js";
 import { InferenceDeadlineExceededError, InferenceUnavailableError } from "./errors.js";
-import { inferenceMethod, type InferenceMethodName } from "./proto.js";
+import { inferenceMethod, type InferenceMethodName } from "../kserve/service.js";
 
 type Handler = (request: Record<string, unknown>) => Promise<object> | "hang" | grpc.ServiceError;
 

@@ -2,7 +2,7 @@
 // tensor's elements little-endian, row-major, without padding; a BYTES tensor is a run of
 // elements, each a 4-byte little-endian length followed by that many bytes (Triton's layout).
 // Servers may also answer with the typed `contents` lists instead; `decodeContents` reads those.
-import type { InferTensorContentsMessage } from "./proto.js";
+import type { InferTensorContentsMessage } from "../kserve/service.js";
 
 /** KServe v2 datatype names. FP16 and BF16 travel as raw 16-bit patterns (Uint16Array). */
 export type Datatype =

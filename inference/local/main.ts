@@ -1,33 +1,31 @@
 // `npm run sidecar`: the local inference sidecar as its own process. Serves the model repository
-// over the KServe v2 gRPC API on loopback by default; stops cleanly on SIGTERM/SIGINT.
-//   SIDECAR_HOST        interface to listen on (127.0.0.1)
-//   SIDECAR_PORT        port (8001, Triton's gRPC port)
-//   MODEL_REPOSITORY    the repository Triton also reads (inference/models)
-//   MODEL_WEIGHTS_DIR   installed weights, e.g. speaker_embedding/model.onnx (./data/models)
-//   LOG_LEVEL           pino level (info)
-import { resolve } from "node:path";
-import { createLogger } from "../../services/platform/logger.js";
+// over the KServe v2 gRPC API on loopback by default; stops cleanly on SIGTERM/SIGINT. Its settings
+// come from the environment through config.ts, which lists them.
+import { pino } from "pino";
 import { ModelConfigError } from "../repository/repository.js";
+import { loadSidecarConfig, SidecarConfigError, type LogLevel, type SidecarConfig } from "./config.js";
+import { localModelFactories } from "./models/index.js";
 import { startSidecar } from "./server.js";
 
-const env = process.env;
-const levels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const level = (env.LOG_LEVEL ?? "info") as (typeof levels)[number];
-const port = Number(env.SIDECAR_PORT ?? "8001");
-if (!levels.includes(level) || !Number.isInteger(port) || port < 0 || port > 65535) {
-  process.stderr.write(`config error: LOG_LEVEL must be one of ${levels.join(", ")} and SIDECAR_PORT an integer between 0 and 65535\n`);
+let config: SidecarConfig;
+try {
+  config = loadSidecarConfig();
+} catch (err) {
+  if (!(err instanceof SidecarConfigError)) throw err;
+  process.stderr.write(`${err.message}\n`);
   process.exit(1);
 }
-const logger = createLogger(level, undefined, "sidecar");
+const logger = createLogger(config.logLevel);
 
 let sidecar;
 try {
   sidecar = await startSidecar({
-    host: env.SIDECAR_HOST ?? "127.0.0.1",
-    port,
-    modelsDir: resolve(env.MODEL_REPOSITORY ?? "inference/models"),
-    weightsDir: resolve(env.MODEL_WEIGHTS_DIR ?? "./data/models"),
+    host: config.host,
+    port: config.port,
+    modelsDir: config.modelsDir,
+    weightsDir: config.weightsDir,
     logger,
+    models: localModelFactories({ whisper: config.whisper }),
   });
 } catch (err) {
   if (!(err instanceof ModelConfigError) && !(err instanceof Error && /bind|EADDRINUSE|No address added/i.test(err.message))) throw err;
@@ -47,5 +45,16 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
         process.exit(1);
       },
     );
+  });
+}
+
+/** JSON lines to stdout in the platform's log format (as services/platform/logger.ts writes them). */
+function createLogger(level: LogLevel) {
+  return pino({
+    level,
+    base: { service: "arabicstt-sidecar" },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.secret"], censor: "[redacted]" },
   });
 }

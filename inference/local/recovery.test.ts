@@ -14,6 +14,7 @@ import { freePort } from "../testing/ports.js";
 import { createInferenceClient, type InferenceClient } from "../client/index.js";
 import { InferenceUnavailableError } from "../client/errors.js";
 import { addNoise, dtmfSequence } from "../client/testing/signals.js";
+import { childEnvironment } from "./config.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const modelsDir = fileURLToPath(new URL("../models/", import.meta.url));
@@ -32,7 +33,7 @@ interface SidecarProcess {
 function spawnSidecar(port: number, weightsDir: string): SidecarProcess {
   const child = spawn(join(repoRoot, "node_modules/.bin/tsx"), ["inference/local/main.ts"], {
     cwd: repoRoot,
-    env: { ...process.env, SIDECAR_HOST: "127.0.0.1", SIDECAR_PORT: String(port), MODEL_REPOSITORY: modelsDir, MODEL_WEIGHTS_DIR: weightsDir, LOG_LEVEL: "info" },
+    env: childEnvironment({ SIDECAR_HOST: "127.0.0.1", SIDECAR_PORT: String(port), MODEL_REPOSITORY: modelsDir, MODEL_WEIGHTS_DIR: weightsDir, LOG_LEVEL: "info" }),
     // Its own group, so that a SIGKILL takes tsx and the node process it runs the sidecar in,
     // as a container's death would.
     detached: true,

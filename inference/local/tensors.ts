@@ -7,8 +7,9 @@ import { endianness } from "node:os";
 import { status } from "@grpc/grpc-js";
 import type { ModelConfig, ModelInput } from "../../proto/gen/inference/model_config_pb.js";
 import { kserveDatatype } from "../repository/signature.js";
-import type { InferParameters, Tensor, TensorDatatype } from "./model.js";
-import type { InferInputTensorMessage, InferParameterMessage, ModelInferRequestMessage, InferOutputTensorWire } from "./wire.js";
+import type { InferParameters, Tensor, TensorDatatype } from "./models/model.js";
+import type { InferParameterMessage } from "../kserve/service.js";
+import type { InferInputTensorMessage, ModelInferRequestMessage, InferOutputTensorWire } from "./wire.js";
 
 if (endianness() !== "LE") throw new Error("the local sidecar copies tensor bytes as they are and needs a little-endian CPU");
 

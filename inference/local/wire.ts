@@ -1,32 +1,16 @@
-// The KServe v2 service definition as the sidecar serves it: @grpc/proto-loader over
-// proto/inference/grpc_service.proto, and the shapes of the decoded request objects the handlers
-// read (snake_case as on the wire, 64-bit integers as decimal strings, enums by name, defaults
-// filled in, `parameter_choice` naming the set member of a oneof). ModelConfig responses are
-// written with protobuf-es instead, straight from the parsed config.pbtxt message, so that the
-// configuration Triton would return and the one the sidecar returns are the same bytes' worth.
-import { fileURLToPath } from "node:url";
+// The KServe v2 service definition as the sidecar serves it (inference/kserve), and the shapes of
+// the decoded request objects the handlers read. ModelConfig responses are written with
+// protobuf-es instead, straight from the parsed config.pbtxt message, so that the configuration
+// Triton would return and the one the sidecar returns are the same bytes' worth.
 import { toBinary } from "@bufbuild/protobuf";
-import { loadSync, type MethodDefinition } from "@grpc/proto-loader";
+import type { MethodDefinition } from "@grpc/proto-loader";
 import type { ServiceDefinition } from "@grpc/grpc-js";
 import { ModelConfigResponseSchema, type ModelConfigResponse } from "../../proto/gen/inference/grpc_service_pb.js";
-import type { InferParameterMessage, InferTensorContentsMessage } from "../client/proto.js";
-
-// The parameter and contents messages decode the same on both ends of the wire.
-export type { InferParameterMessage, InferTensorContentsMessage };
-
-const protoRoot = fileURLToPath(new URL("../../proto/", import.meta.url));
+import { inferenceServiceMethods, type InferParameterMessage, type InferTensorContentsMessage } from "../kserve/service.js";
 
 /** The GRPCInferenceService definition for grpc-js `Server.addService`. */
 export function inferenceServiceDefinition(): ServiceDefinition {
-  const definition = loadSync("inference/grpc_service.proto", {
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-    includeDirs: [protoRoot],
-  });
-  const service = definition["inference.GRPCInferenceService"] as unknown as Record<string, MethodDefinition<object, object>>;
+  const service = inferenceServiceMethods();
   const modelConfig = service.ModelConfig as MethodDefinition<object, object>;
   return {
     ...service,

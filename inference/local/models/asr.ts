@@ -2,7 +2,7 @@
 // optional LANGUAGE, TASK and PROMPT in; TRANSCRIPT and SEGMENTS (JSON) out. These helpers read the
 // inputs of each batch item and write the outputs, so each model only recognises.
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
-import { InferenceInputError, type InferParameters, type Tensor } from "../model.js";
+import { InferenceInputError, type InferParameters, type Tensor } from "./model.js";
 
 /** One recognised word (a key, for dtmf), times in seconds from the start of AUDIO. */
 export interface AsrWord {

@@ -3,10 +3,10 @@
 // Tuning comes from the config's parameters (see inference/models/dtmf/config.pbtxt).
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import { numericModelParameter } from "../../repository/signature.js";
-import type { LocalModel } from "../model.js";
+import type { LocalModel } from "./model.js";
 import { asrItems, asrOutputs, type AsrResult, type AsrSegment } from "./asr.js";
 import { defaultDtmfOptions, detectDtmf, type DtmfKey, type DtmfOptions } from "./dtmf-detector.js";
-import type { LocalModelContext } from "./index.js";
+import type { LocalModelContext } from "./context.js";
 
 export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): LocalModel {
   let options: DtmfOptions | undefined;

@@ -10,8 +10,8 @@ import { createRequire } from "node:module";
 import * as ort from "onnxruntime-node";
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import { modelParameter, numericModelParameter } from "../../repository/signature.js";
-import type { LocalModel, Tensor } from "../model.js";
-import type { LocalModelContext } from "./index.js";
+import type { LocalModel, Tensor } from "./model.js";
+import type { LocalModelContext } from "./context.js";
 
 const STATE_SIZE = 2 * 128;
 

@@ -297,96 +297,10 @@ export async function inspectWhisperGgml(path: string): Promise<WhisperGgmlInfo>
     const { size } = await fh.stat();
     if (size < 4) fail(`truncated: ${size} bytes is not a whisper.cpp model`);
     const r = new FileReader(fh, size, fail);
-
-    const magic = await r.u32("magic");
-    if (magic !== GGML_FILE_MAGIC) {
-      fail(
-        `bad magic 0x${magic.toString(16).padStart(8, "0")} (expected 0x67676d6c "ggml"): not a whisper.cpp ggml model` +
-          (magic === 0x46554747 ? " (this is a GGUF file; whisper.cpp reads the ggml-*.bin files)" : ""),
-      );
-    }
-    const raw: number[] = [];
-    for (const key of HPARAM_ORDER) raw.push(await r.i32(`hparam ${key}`));
-    const h = Object.fromEntries(HPARAM_ORDER.map((k, i) => [k, raw[i]])) as unknown as WhisperHparams;
-    const qntVersion = Math.floor(h.ftype / GGML_QNT_VERSION_FACTOR);
-    h.ftype = h.ftype % GGML_QNT_VERSION_FACTOR;
-
-    const positive: (keyof WhisperHparams)[] = HPARAM_ORDER.filter((k) => k !== "ftype");
-    for (const k of positive) {
-      if (!(h[k] > 0) || h[k] > 1 << 20) fail(`hparam ${k} = ${h[k]} is out of range`);
-    }
-    if (h.nVocab < 51864 || h.nVocab > 51866) {
-      fail(`hparam nVocab = ${h.nVocab}: whisper vocabularies have 51864 (English), 51865 or 51866 (large-v3) tokens`);
-    }
-    if (h.nMels !== 80 && h.nMels !== 128) fail(`hparam nMels = ${h.nMels}: whisper uses 80 or 128 mel bins`);
-    if (h.nTextState !== h.nAudioState) fail(`n_text_state ${h.nTextState} differs from n_audio_state ${h.nAudioState}`);
-    if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) {
-      fail(`the state size ${h.nAudioState} is not divisible by the head counts ${h.nAudioHead}/${h.nTextHead}`);
-    }
-    const wtype = FTYPE_TO_TYPE.get(h.ftype);
-    if (wtype === undefined) fail(`ftype ${h.ftype} is not a weight type this runtime supports`);
-    const wtypeId = wtype as number;
-
-    // Mel filters: whisper.cpp computes features with these (n_fft = 1 + 400/2 bins).
-    const nMel = await r.i32("mel filters n_mel");
-    const nFft = await r.i32("mel filters n_fft");
-    if (nMel !== h.nMels || nFft !== 201) {
-      fail(`mel filter bank is ${nMel}×${nFft}, expected ${h.nMels}×201`);
-    }
-    r.skip(nMel * nFft * 4, "mel filter bank");
-
-    const nVocabFile = await r.i32("vocabulary size");
-    if (nVocabFile <= 0 || nVocabFile > h.nVocab) fail(`vocabulary size ${nVocabFile} is out of range 1..${h.nVocab}`);
-    const vocab: Uint8Array[] = new Array(nVocabFile);
-    for (let i = 0; i < nVocabFile; i++) {
-      const len = await r.u32(`length of token ${i}`);
-      if (len > MAX_TOKEN_BYTES) fail(`token ${i} claims ${len} bytes`);
-      vocab[i] = len > 0 ? Uint8Array.from(await r.bytes(len, `token ${i}`)) : new Uint8Array(0);
-    }
-
-    const expected = expectedWhisperTensors(h);
-    const seen = new Set<string>();
-    while (r.remaining() > 0) {
-      if (r.remaining() < 12) fail(`truncated: ${r.remaining()} stray bytes after the last tensor`);
-      const at = r.pos;
-      const nDims = await r.i32("tensor n_dims");
-      const nameLen = await r.i32("tensor name length");
-      const ttype = await r.i32("tensor type");
-      if (nDims < 1 || nDims > 4) fail(`tensor at offset ${at}: n_dims ${nDims} out of range`);
-      if (nameLen < 1 || nameLen > MAX_NAME_BYTES) fail(`tensor at offset ${at}: name length ${nameLen} out of range`);
-      const ne: number[] = [];
-      for (let i = 0; i < nDims; i++) ne.push(await r.i32("tensor dims"));
-      const name = (await r.bytes(nameLen, "tensor name")).toString("latin1");
-      const exp = expected.get(name);
-      if (!exp) fail(`unknown tensor '${name}' at offset ${at}`);
-      const e = exp as ExpectedTensor;
-      if (seen.has(name)) fail(`tensor '${name}' appears twice`);
-      seen.add(name);
-      const full = [...ne, 1, 1, 1].slice(0, 3);
-      const want = [...e.ne, 1, 1, 1].slice(0, 3);
-      const nelements = ne.reduce((p, d) => p * d, 1);
-      if (ne.some((d) => d <= 0) || full.join() !== want.join() || nelements !== e.ne.reduce((p, d) => p * d, 1)) {
-        fail(`tensor '${name}' has shape [${ne.join(", ")}], expected [${e.ne.join(", ")}]`);
-      }
-      const declared = tensorType(e.cls, wtypeId);
-      const fileType = GGML_TYPES.get(ttype);
-      if (!fileType) fail(`tensor '${name}' has unsupported ggml type ${ttype}`);
-      const declaredInfo = GGML_TYPES.get(declared)!;
-      // whisper.cpp: (nelements * type_size(ttype)) / blck_size(declared) must equal nbytes(declared).
-      if (
-        (nelements * fileType!.size) / declaredInfo.blck !== ggmlBytes(declared, nelements) ||
-        nelements % declaredInfo.blck !== 0
-      ) {
-        fail(`tensor '${name}' is stored as ${fileType!.name}, the model's ftype needs ${declaredInfo.name}`);
-      }
-      r.skip(ggmlBytes(declared, nelements), `data of tensor '${name}'`);
-    }
-    const missing = [...expected.keys()].filter((n) => !seen.has(n));
-    if (missing.length > 0) {
-      fail(
-        `truncated or incomplete: ${missing.length} of ${expected.size} tensors missing (first: '${missing[0]}')`,
-      );
-    }
+    const { h, qntVersion, wtypeId } = await readHeader(r, fail);
+    await readMelFilters(r, h, fail);
+    const vocab = await readVocabulary(r, h, fail);
+    const nTensors = await checkTensors(r, h, wtypeId, fail);
     return {
       path,
       bytes: size,
@@ -395,12 +309,127 @@ export async function inspectWhisperGgml(path: string): Promise<WhisperGgmlInfo>
       weightType: GGML_TYPES.get(wtypeId)!.name,
       vocab,
       specials: whisperSpecialTokens(h.nVocab),
-      nTensors: seen.size,
+      nTensors,
       modelType: modelTypeName(h),
     };
   } finally {
     await fh.close();
   }
+}
+
+type Fail = (reason: string) => never;
+
+/** Magic and hparams, checked; the quantization version split off ftype; the weights' ggml type. */
+async function readHeader(r: FileReader, fail: Fail): Promise<{ h: WhisperHparams; qntVersion: number; wtypeId: number }> {
+  const magic = await r.u32("magic");
+  if (magic !== GGML_FILE_MAGIC) {
+    fail(
+      `bad magic 0x${magic.toString(16).padStart(8, "0")} (expected 0x67676d6c "ggml"): not a whisper.cpp ggml model` +
+        (magic === 0x46554747 ? " (this is a GGUF file; whisper.cpp reads the ggml-*.bin files)" : ""),
+    );
+  }
+  const raw: number[] = [];
+  for (const key of HPARAM_ORDER) raw.push(await r.i32(`hparam ${key}`));
+  const h = Object.fromEntries(HPARAM_ORDER.map((k, i) => [k, raw[i]])) as unknown as WhisperHparams;
+  const qntVersion = Math.floor(h.ftype / GGML_QNT_VERSION_FACTOR);
+  h.ftype = h.ftype % GGML_QNT_VERSION_FACTOR;
+
+  const positive: (keyof WhisperHparams)[] = HPARAM_ORDER.filter((k) => k !== "ftype");
+  for (const k of positive) {
+    if (!(h[k] > 0) || h[k] > 1 << 20) fail(`hparam ${k} = ${h[k]} is out of range`);
+  }
+  if (h.nVocab < 51864 || h.nVocab > 51866) {
+    fail(`hparam nVocab = ${h.nVocab}: whisper vocabularies have 51864 (English), 51865 or 51866 (large-v3) tokens`);
+  }
+  if (h.nMels !== 80 && h.nMels !== 128) fail(`hparam nMels = ${h.nMels}: whisper uses 80 or 128 mel bins`);
+  if (h.nTextState !== h.nAudioState) fail(`n_text_state ${h.nTextState} differs from n_audio_state ${h.nAudioState}`);
+  if (h.nAudioState % h.nAudioHead !== 0 || h.nTextState % h.nTextHead !== 0) {
+    fail(`the state size ${h.nAudioState} is not divisible by the head counts ${h.nAudioHead}/${h.nTextHead}`);
+  }
+  const wtype = FTYPE_TO_TYPE.get(h.ftype);
+  if (wtype === undefined) fail(`ftype ${h.ftype} is not a weight type this runtime supports`);
+  return { h, qntVersion, wtypeId: wtype as number };
+}
+
+/** Mel filters: whisper.cpp computes features with these (n_fft = 1 + 400/2 bins). */
+async function readMelFilters(r: FileReader, h: WhisperHparams, fail: Fail): Promise<void> {
+  const nMel = await r.i32("mel filters n_mel");
+  const nFft = await r.i32("mel filters n_fft");
+  if (nMel !== h.nMels || nFft !== 201) {
+    fail(`mel filter bank is ${nMel}×${nFft}, expected ${h.nMels}×201`);
+  }
+  r.skip(nMel * nFft * 4, "mel filter bank");
+}
+
+/** The token bytes, by id. */
+async function readVocabulary(r: FileReader, h: WhisperHparams, fail: Fail): Promise<Uint8Array[]> {
+  const nVocabFile = await r.i32("vocabulary size");
+  if (nVocabFile <= 0 || nVocabFile > h.nVocab) fail(`vocabulary size ${nVocabFile} is out of range 1..${h.nVocab}`);
+  const vocab: Uint8Array[] = new Array(nVocabFile);
+  for (let i = 0; i < nVocabFile; i++) {
+    const len = await r.u32(`length of token ${i}`);
+    if (len > MAX_TOKEN_BYTES) fail(`token ${i} claims ${len} bytes`);
+    vocab[i] = len > 0 ? Uint8Array.from(await r.bytes(len, `token ${i}`)) : new Uint8Array(0);
+  }
+  return vocab;
+}
+
+/** Walks the tensor directory to the end of the file, checking each tensor; returns how many there are. */
+async function checkTensors(r: FileReader, h: WhisperHparams, wtypeId: number, fail: Fail): Promise<number> {
+  const expected = expectedWhisperTensors(h);
+  const seen = new Set<string>();
+  while (r.remaining() > 0) {
+    if (r.remaining() < 12) fail(`truncated: ${r.remaining()} stray bytes after the last tensor`);
+    const at = r.pos;
+    const nDims = await r.i32("tensor n_dims");
+    const nameLen = await r.i32("tensor name length");
+    const ttype = await r.i32("tensor type");
+    if (nDims < 1 || nDims > 4) fail(`tensor at offset ${at}: n_dims ${nDims} out of range`);
+    if (nameLen < 1 || nameLen > MAX_NAME_BYTES) fail(`tensor at offset ${at}: name length ${nameLen} out of range`);
+    const ne: number[] = [];
+    for (let i = 0; i < nDims; i++) ne.push(await r.i32("tensor dims"));
+    const name = (await r.bytes(nameLen, "tensor name")).toString("latin1");
+    const exp = expected.get(name);
+    if (!exp) fail(`unknown tensor '${name}' at offset ${at}`);
+    if (seen.has(name)) fail(`tensor '${name}' appears twice`);
+    seen.add(name);
+    const nelements = checkTensorShape(name, ne, exp as ExpectedTensor, fail);
+    const declared = checkTensorType(name, ttype, nelements, tensorType((exp as ExpectedTensor).cls, wtypeId), fail);
+    r.skip(ggmlBytes(declared, nelements), `data of tensor '${name}'`);
+  }
+  const missing = [...expected.keys()].filter((n) => !seen.has(n));
+  if (missing.length > 0) {
+    fail(
+      `truncated or incomplete: ${missing.length} of ${expected.size} tensors missing (first: '${missing[0]}')`,
+    );
+  }
+  return seen.size;
+}
+
+/** The tensor's element count, once its dims are the expected ones. */
+function checkTensorShape(name: string, ne: number[], e: ExpectedTensor, fail: Fail): number {
+  const full = [...ne, 1, 1, 1].slice(0, 3);
+  const want = [...e.ne, 1, 1, 1].slice(0, 3);
+  const nelements = ne.reduce((p, d) => p * d, 1);
+  if (ne.some((d) => d <= 0) || full.join() !== want.join() || nelements !== e.ne.reduce((p, d) => p * d, 1)) {
+    fail(`tensor '${name}' has shape [${ne.join(", ")}], expected [${e.ne.join(", ")}]`);
+  }
+  return nelements;
+}
+
+/** The type whisper.cpp will read the tensor as (`declared`), once the stored type `ttype` fits it. */
+function checkTensorType(name: string, ttype: number, nelements: number, declared: number, fail: Fail): number {
+  const fileType = GGML_TYPES.get(ttype);
+  if (!fileType) fail(`tensor '${name}' has unsupported ggml type ${ttype}`);
+  const declaredInfo = GGML_TYPES.get(declared)!;
+  // whisper.cpp: (nelements * type_size(ttype)) / blck_size(declared) must equal nbytes(declared).
+  if (
+    (nelements * fileType!.size) / declaredInfo.blck !== ggmlBytes(declared, nelements) ||
+    nelements % declaredInfo.blck !== 0
+  ) {
+    fail(`tensor '${name}' is stored as ${fileType!.name}, the model's ftype needs ${declaredInfo.name}`);
+  }
+  return declared;
 }
 
 /**

@@ -1,7 +1,7 @@
 // From whisper.cpp's detailed result to the SEGMENTS contract, on hand-made results whose right
 // answer is known (the random-weight model in whisper.test.ts only shows the shapes hold).
 import { describe, expect, it } from "vitest";
-import { buildSegments } from "./whisper.js";
+import { buildSegments } from "./whisper-segments.js";
 import type { HostSegment, HostToken } from "./whisper-host.js";
 
 const utf8 = new TextEncoder();

@@ -19,7 +19,9 @@ import {
   tensorType,
   whisperMelFilters,
   whisperSpecialTokens,
+  type ExpectedTensor,
   type WhisperHparams,
+  type WhisperSpecialTokens,
 } from "./whisper-ggml.js";
 
 export interface RandomWhisperOptions {
@@ -103,8 +105,33 @@ export async function writeRandomWhisperModel(
   options: RandomWhisperOptions = {},
 ): Promise<{ hparams: WhisperHparams; bytes: number }> {
   const seed = options.seed ?? 1;
+  const h = hparamsOf(options);
+  const out = new ChunkWriter();
+  out.u32(GGML_FILE_MAGIC);
+  out.i32(...HPARAM_ORDER.map((k) => h[k]));
+
+  const mel = whisperMelFilters(h.nMels);
+  out.i32(h.nMels, 201);
+  out.bytes(Buffer.from(mel.buffer, mel.byteOffset, mel.byteLength));
+
+  const specials = whisperSpecialTokens(h.nVocab);
+  const vocab = syntheticVocab(specials.eot, seed); // ids below end-of-text are text tokens
+  out.i32(vocab.length);
+  for (const t of vocab) {
+    out.u32(t.length);
+    out.bytes(Buffer.from(t));
+  }
+
+  const weights = randomWeights(h, specials, rng(seed), options);
+  for (const [name, exp] of expectedWhisperTensors(h)) writeTensor(out, name, exp, tensorType(exp.cls, h.ftype === 0 ? 0 : 1), weights(name, exp));
+  const data = Buffer.concat(out.chunks);
+  await writeFile(path, data);
+  return { hparams: h, bytes: data.length };
+}
+
+function hparamsOf(options: RandomWhisperOptions): WhisperHparams {
   const state = options.state ?? 64;
-  const h: WhisperHparams = {
+  return {
     nVocab: options.nVocab ?? 51865,
     nAudioCtx: 1500,
     nAudioState: state,
@@ -117,37 +144,38 @@ export async function writeRandomWhisperModel(
     nMels: options.nMels ?? 80,
     ftype: options.ftype ?? 1,
   };
-  const r = rng(seed);
-  const chunks: Buffer[] = [];
-  const i32 = (...v: number[]) => {
-    const b = Buffer.alloc(4 * v.length);
-    v.forEach((x, i) => b.writeInt32LE(x, 4 * i));
-    chunks.push(b);
-  };
-  const u32le = (v: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32LE(v >>> 0, 0);
-    chunks.push(b);
-  };
+}
 
-  u32le(GGML_FILE_MAGIC);
-  i32(...HPARAM_ORDER.map((k) => h[k]));
+/** The file's bytes, as a list of chunks written in order. */
+class ChunkWriter {
+  readonly chunks: Buffer[] = [];
 
-  const mel = whisperMelFilters(h.nMels);
-  i32(h.nMels, 201);
-  chunks.push(Buffer.from(mel.buffer, mel.byteOffset, mel.byteLength));
-
-  const specials = whisperSpecialTokens(h.nVocab);
-  const vocab = syntheticVocab(specials.eot, seed); // ids below end-of-text are text tokens
-  i32(vocab.length);
-  for (const t of vocab) {
-    u32le(t.length);
-    chunks.push(Buffer.from(t));
+  i32(...values: number[]): void {
+    const b = Buffer.alloc(4 * values.length);
+    values.forEach((x, i) => b.writeInt32LE(x, 4 * i));
+    this.chunks.push(b);
   }
 
+  u32(value: number): void {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(value >>> 0, 0);
+    this.chunks.push(b);
+  }
+
+  bytes(...buffers: Buffer[]): void {
+    this.chunks.push(...buffers);
+  }
+}
+
+/**
+ * The values of each tensor, drawn from `r` in the order the tensors are asked for: norms 1,
+ * biases 0, whisper's sinusoids for the encoder positions, scaled normal values for the rest.
+ */
+function randomWeights(h: WhisperHparams, specials: WhisperSpecialTokens, r: ReturnType<typeof rng>, options: RandomWhisperOptions) {
+  const state = h.nAudioState;
   const textScale = options.textTokenScale ?? 0.35;
   const tsScale = options.timestampScale ?? 0.15;
-  for (const [name, exp] of expectedWhisperTensors(h)) {
+  return (name: string, exp: ExpectedTensor): Float32Array => {
     const n = exp.ne.reduce((p, d) => p * d, 1);
     const values = new Float32Array(n);
     const fanIn = exp.ne[0]! * (exp.ne.length === 3 ? exp.ne[1]! : 1);
@@ -178,22 +206,23 @@ export async function writeRandomWhisperModel(
       const std = 1 / Math.sqrt(fanIn);
       for (let k = 0; k < n; k++) values[k] = r.normal() * std;
     }
-    const type = tensorType(exp.cls, h.ftype === 0 ? 0 : 1);
-    const header = Buffer.alloc(12 + 4 * exp.ne.length);
-    header.writeInt32LE(exp.ne.length, 0);
-    header.writeInt32LE(Buffer.byteLength(name), 4);
-    header.writeInt32LE(type, 8);
-    exp.ne.forEach((d, i) => header.writeInt32LE(d, 12 + 4 * i));
-    chunks.push(header, Buffer.from(name, "latin1"));
-    if (type === 0) {
-      chunks.push(Buffer.from(values.buffer));
-    } else {
-      const half = new Uint16Array(n);
-      for (let k = 0; k < n; k++) half[k] = toHalf(values[k]!);
-      chunks.push(Buffer.from(half.buffer));
-    }
+    return values;
+  };
+}
+
+/** One tensor: its header (dims, name length, type, dims), its name, then its data as f32 or f16. */
+function writeTensor(out: ChunkWriter, name: string, exp: ExpectedTensor, type: number, values: Float32Array): void {
+  const header = Buffer.alloc(12 + 4 * exp.ne.length);
+  header.writeInt32LE(exp.ne.length, 0);
+  header.writeInt32LE(Buffer.byteLength(name), 4);
+  header.writeInt32LE(type, 8);
+  exp.ne.forEach((d, i) => header.writeInt32LE(d, 12 + 4 * i));
+  out.bytes(header, Buffer.from(name, "latin1"));
+  if (type === 0) {
+    out.bytes(Buffer.from(values.buffer));
+  } else {
+    const half = new Uint16Array(values.length);
+    for (let k = 0; k < values.length; k++) half[k] = toHalf(values[k]!);
+    out.bytes(Buffer.from(half.buffer));
   }
-  const data = Buffer.concat(chunks);
-  await writeFile(path, data);
-  return { hparams: h, bytes: data.length };
 }

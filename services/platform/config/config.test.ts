@@ -15,6 +15,7 @@ describe("configuration from the environment", () => {
       weightsDir: "./data/models",
       sidecarPort: 0,
       deadlineMs: 60_000,
+      whisper: {},
     });
   });
 

@@ -3,6 +3,8 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { parseLimitSpec, type RateLimitConfig } from "../limits/rate-limits.js";
+import { whisperOptions } from "../../../inference/local/config.js";
+import type { WhisperModelOptions } from "../../../inference/local/models/whisper.js";
 
 const port = (fallback: number) =>
   z.coerce
@@ -210,6 +212,8 @@ export interface InferenceConfig {
   weightsDir: string;
   /** The in-process sidecar's loopback port; 0 picks a free one. */
   sidecarPort: number;
+  /** The in-process sidecar's whisper settings (WHISPER_*, parsed by inference/local/config.ts). */
+  whisper: WhisperModelOptions;
   /** Deadline of one inference call, retries included. */
   deadlineMs: number;
 }
@@ -345,7 +349,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     database: { url: e.DATABASE_URL, dataDir: e.DATA_DIR },
     redis: e.REDIS_URL ? { url: e.REDIS_URL } : undefined,
     storage: storageConfig(e, publicBaseUrl),
-    inference: inferenceConfig(e),
+    inference: inferenceConfig(e, env),
     http: { corsOrigins: e.CORS_ORIGINS, publicBaseUrl },
     limits: {
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
@@ -405,12 +409,13 @@ function storageConfig(e: Environment, publicBaseUrl: string): StorageConfig {
   };
 }
 
-function inferenceConfig(e: Environment): InferenceConfig {
+function inferenceConfig(e: Environment, env: Record<string, string | undefined>): InferenceConfig {
   return {
     tritonUrls: e.TRITON_URL ? e.TRITON_URL.split(",") : [],
     repositoryDir: e.MODEL_REPOSITORY,
     weightsDir: e.MODEL_WEIGHTS_DIR ?? underDataDir(e, "models"),
     sidecarPort: e.SIDECAR_PORT,
+    whisper: whisperOptions(env),
     deadlineMs: e.INFERENCE_DEADLINE_MS,
   };
 }

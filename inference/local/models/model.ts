@@ -2,7 +2,7 @@
 // into named tensors, hands them to the model named in the request, and encodes what it
 // returns. Each model reads its tensor names from its config.pbtxt (the same file Triton
 // reads), never from a second copy in code.
-import type { ModelConfig } from "../../proto/gen/inference/model_config_pb.js";
+import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 
 /** KServe v2 datatypes the platform's models use. */
 export type TensorDatatype = "FP32" | "INT32" | "INT64" | "BYTES" | "BOOL" | "UINT8" | "INT16" | "FP16";
@@ -32,9 +32,9 @@ export interface LocalModel {
   readiness(): ModelReadiness;
   /**
    * Runs the model. Inputs are already checked against config (names, datatypes, dims,
-   * byte lengths). Throw an InferenceInputError for a semantically bad input, an UnavailableError
-   * (services/errors) when its runtime failed or is restarting and a retry may succeed, a
-   * ResourceExhaustedError when the model's own queue is full; anything else is answered INTERNAL.
+   * byte lengths). Throw an InferenceInputError for a semantically bad input, a ModelUnavailableError
+   * when its runtime failed or is restarting and a retry may succeed, a ModelOverloadedError when
+   * the model's own queue is full; anything else is answered INTERNAL.
    */
   infer(inputs: ReadonlyMap<string, Tensor>, parameters: InferParameters, signal: AbortSignal): Promise<Tensor[]>;
   /** Frees native resources. */
@@ -49,5 +49,22 @@ export class InferenceInputError extends Error {
     reason: string,
   ) {
     super(`${tensor}: ${reason}`);
+  }
+}
+
+/** The model's runtime failed, is restarting or is not loaded; a retry may succeed. Maps to UNAVAILABLE. */
+export class ModelUnavailableError extends Error {
+  override readonly name = "ModelUnavailableError";
+}
+
+/** The model's own queue is full. Maps to RESOURCE_EXHAUSTED. */
+export class ModelOverloadedError extends Error {
+  override readonly name = "ModelOverloadedError";
+  constructor(
+    message: string,
+    /** When a retry has a fair chance. */
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
   }
 }
