@@ -87,7 +87,7 @@ describe("the layout's rules", () => {
     expect(code).not.toBe(0);
   });
 
-  it("fail on process.env read outside the config modules, and only there", async () => {
+  it("fail on reading the environment outside the config modules, and only there", async () => {
     // Spelled in two pieces so this file itself does not trip the rule it tests.
     const read = `export const port = ${["process", "env"].join(".")}.PORT;\n`;
     const outside = await tree({ "services/media/a.ts": read });
