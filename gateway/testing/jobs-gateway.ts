@@ -11,7 +11,6 @@ import type { Client } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import { createInferenceClient } from "../../inference/client/index.js";
 import { startSidecar } from "../../inference/local/server.js";
-import { withDomainErrors } from "../../services/platform/inference.js";
 import type { TestDatabase } from "../../services/app/testing.js";
 import type { Identity } from "../../services/app/identity.js";
 import type { JobsCapability, JobsCapabilityOptions } from "../../services/jobs/capability.js";
@@ -46,8 +45,7 @@ export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hoo
   const weightsDir = await mkdtemp(path.join(tmpdir(), "arabicstt-jobs-weights-"));
   const sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: "inference/models", weightsDir, logger: silentLogger() });
   const inner = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-  // Wrapped in the domain's errors as the platform's own inference adapter is (services/platform/inference.ts).
-  const inference = withDomainErrors(withHook(inner, "transcribe", (args) => h?.transcribeHook?.((args[2] as { signal?: AbortSignal } | undefined)?.signal)));
+  const inference = withHook(inner, "transcribe", (args) => h?.transcribeHook?.((args[2] as { signal?: AbortSignal } | undefined)?.signal));
   let t: TestPlatform;
   try {
     t = await startTestPlatform(

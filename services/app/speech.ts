@@ -9,7 +9,7 @@ import type { Database } from "../platform/database/database.js";
 import type { StreamSlots } from "../platform/limits/stream-slots.js";
 import { createStreamDecoder } from "../audio/index.js";
 import type { EngineObserver } from "../speech/engine/types.js";
-import { LiveRecognizer } from "../speech/live-recognition.js";
+import { LiveRecognizer, type LiveRecognizerOptions } from "../speech/live-recognition.js";
 import type { ModelCatalog } from "../models/catalog.js";
 import { InProcessBus } from "../speech/bus.js";
 import { LiveSessions } from "../speech/live-sessions.js";
@@ -32,9 +32,16 @@ export interface SpeechCapability {
 
 export function createSpeech(
   adapters: { database: Database; inference: InferenceClient; redis?: Redis; logger: Logger },
-  deps: { models: ModelCatalog; transcripts: Transcripts; usage: Usage; streamSlots: StreamSlots; observer?: EngineObserver },
+  deps: {
+    models: ModelCatalog;
+    transcripts: Transcripts;
+    usage: Usage;
+    streamSlots: StreamSlots;
+    observer?: EngineObserver;
+    engine?: LiveRecognizerOptions["engine"];
+  },
 ): SpeechCapability {
-  const recognizer = new LiveRecognizer({ inference: adapters.inference, models: deps.models, createDecoder: createStreamDecoder, observer: deps.observer });
+  const recognizer = new LiveRecognizer({ inference: adapters.inference, models: deps.models, createDecoder: createStreamDecoder, observer: deps.observer, engine: deps.engine });
   // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
   const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
   const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);

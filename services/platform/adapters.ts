@@ -10,7 +10,7 @@ import type { Registry } from "prom-client";
 import type { Config, StorageConfig } from "./config/config.js";
 import { openDatabase, redactUrl, type Database, type EntityList } from "./database/database.js";
 import { createBlobStore, type BlobStore, type BlobStoreConfig } from "./blobs/index.js";
-import { openInference, readyCheck, type InferenceAdapter } from "./inference.js";
+import { openInference, readyCheck, withDomainErrors, type InferenceAdapter } from "./inference.js";
 import type { InferenceClient } from "../../inference/client/index.js";
 import type { DependencyCheck } from "./readiness.js";
 import { persistedSecret } from "./persisted-secret.js";
@@ -70,8 +70,9 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
       return store;
     });
 
+    // A client the caller opened speaks in the domain's errors too, as the ones opened here do.
     const inference = provided.inference
-      ? { client: provided.inference, check: readyCheck(provided.inference), close: async () => undefined }
+      ? { client: withDomainErrors(provided.inference), check: readyCheck(provided.inference), close: async () => undefined }
       : await openInferenceAdapter(config, logger, options.registry);
     closers.push(() => inference.close());
 
