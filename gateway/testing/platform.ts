@@ -20,6 +20,14 @@ import { startPlatform, type Platform, type PlatformOverrides } from "../platfor
 import { withHeaders } from "./clients.js";
 import { capturedLogger } from "./logs.js";
 
+/** Limits high enough that a suite streaming many small requests from one account is never throttled. */
+export const UNTHROTTLED: Record<string, string> = {
+  RATE_LIMIT_USER: "100000/1",
+  RATE_LIMIT_API_KEY: "100000/1",
+  RATE_LIMIT_IP: "100000/1",
+  MAX_LIVE_STREAMS_PER_ORG: "1000",
+};
+
 export interface TestPlatform {
   platform: Platform;
   config: Config;

@@ -12,17 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
-import { createStreamDecoder } from "../../services/audio/index.js";
-import { InProcessBus } from "../../services/speech/bus.js";
-import { LiveRecognizer } from "../../services/speech/live-recognition.js";
-import { LiveSessions } from "../../services/speech/live-sessions.js";
-import { ModelCatalog } from "../../services/models/catalog.js";
-import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { productRoutes } from "../routes.js";
-import { TEST_CREDENTIAL, testAuthenticator } from "../testing/auth.js";
-import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
-import { speechService } from "../../services/speech/speech-service.js";
-import { livePageRoute } from "./live-page.js";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
+import { registerOwner } from "../testing/accounts.js";
+import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { testEnvironment } from "../../services/platform/config/test-environment.js";
 
 const CHROMIUM = testEnvironment().chromiumPath;
@@ -32,8 +24,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; 
   let weightsDir: string;
   let sidecar: Sidecar;
   let inference: InferenceClient;
-  let sessions: LiveSessions;
-  let gateway: TestGateway;
+  let platform: TestPlatform;
+  let apiKey: string;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -47,20 +39,16 @@ describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; 
       logger: pino({ level: "silent" }),
     });
     inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
-    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
-    sessions = new LiveSessions({ recognizer, bus: new InProcessBus() });
-    gateway = await startTestGateway({
-      authenticator: testAuthenticator(),
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models, sessions }) }),
-      httpRoutes: [livePageRoute()],
-    });
+    // The whole platform, through the root `npm start` uses: the page is served by its HTTP listener.
+    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { adapters: { inference } });
+    const owner = await registerOwner(platform);
+    const created = await platform.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "live page", scopes: [ApiKeyScope.SPEECH] });
+    apiKey = created.secret;
   }, 60_000);
 
   afterAll(async () => {
     await browser?.close();
-    await sessions?.stop();
-    await gateway?.drain();
+    await platform?.stop();
     inference?.close();
     await sidecar?.close();
     await audio?.remove();
@@ -84,7 +72,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; 
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on("pageerror", (err) => errors.push(err.message));
-    await page.goto(`http://127.0.0.1:${gateway.httpPort}/live?model=dtmf#key=${TEST_CREDENTIAL}`);
+    await page.goto(`http://127.0.0.1:${platform.platform.gateway.httpPort}/live?model=dtmf#key=${apiKey}`);
     expect(await page.locator("html").getAttribute("dir")).toBe("rtl");
     await page.click("#start");
     await page.locator(".final", { hasText: "159#" }).first().waitFor({ timeout: 30_000 });

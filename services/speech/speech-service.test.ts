@@ -1,5 +1,5 @@
-// SpeechService end to end (StreamingRecognize, Recognize, ListModels): a real gateway (interceptors, validation, error mapping) in front
-// of the live-sessions engine, the real audio decoder and a real local sidecar over gRPC, driven by
+// SpeechService end to end (StreamingRecognize, Recognize, ListModels): the whole platform (its gateway, interceptors, validation, error mapping)
+// in front of the live-sessions engine, the real audio decoder and a real local sidecar over gRPC, driven by
 // a plain @grpc/grpc-js client (what SDKs look like on the wire) and by Connect's client.
 //
 // Content is exact because the model is `dtmf`, a real recogniser of a real telephony signal:
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
@@ -22,9 +22,6 @@ import { createDtmfModel } from "../../inference/local/models/dtmf.js";
 import { localModels } from "../../inference/local/models/index.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { audioSeconds, createAudioDir, sox, soxDtmf, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
-import { createStreamDecoder } from "../audio/index.js";
-import { LiveRecognizer } from "./live-recognition.js";
-import { ModelCatalog } from "../models/catalog.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ModelState,
@@ -34,11 +31,10 @@ import {
   type StreamingRecognizeRequest,
   type StreamingRecognizeResponse,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { productRoutes } from "../../gateway/routes.js";
-import { grpcJsClient, loadGrpcJsPackage, transports, withHeaders } from "../../gateway/testing/clients.js";
-import { testAuthenticator, testAuthHeaders } from "../../gateway/testing/auth.js";
-import { startTestGateway, type TestGateway } from "../../gateway/testing/test-gateway.js";
-import { speechService } from "./speech-service.js";
+import { grpcJsClient, loadGrpcJsPackage } from "../../gateway/testing/clients.js";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../gateway/testing/platform.js";
+import { registerOwner } from "../../gateway/testing/accounts.js";
+import type { RunningGateway } from "../../gateway/server.js";
 
 const logger = pino({ level: "silent" });
 
@@ -93,7 +89,8 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
   let inference: InferenceClient;
   /** Every audio the engine sent to a recogniser (not the VAD), by model, in seconds. */
   const transcribed: Array<{ model: string; seconds: number }> = [];
-  let gateway: TestGateway;
+  let platform: TestPlatform;
+  let gateway: RunningGateway;
   let grpcClient: grpc.Client;
   let connect: Client<typeof SpeechService>;
 
@@ -128,17 +125,20 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
             }
           : Reflect.get(target, key),
     });
-    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
-    const recognizer = new LiveRecognizer({ inference: spied, models, createDecoder: createStreamDecoder, engine: { stepMs: 200, idleTimeoutMs: 1500 } });
-    gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
-    grpcClient = grpcJsClient(loadGrpcJsPackage(), SpeechService.typeName, `127.0.0.1:${gateway.grpcPort}`, testAuthHeaders);
-    connect = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).grpc, testAuthHeaders));
+    // The whole platform, through the root `npm start` uses, with this sidecar as its models and short engine timings.
+    platform = await startTestPlatform(
+      { JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED },
+      { adapters: { inference: spied }, speech: { engine: { stepMs: 200, idleTimeoutMs: 1500 } } },
+    );
+    gateway = platform.platform.gateway;
+    const owner = await registerOwner(platform, "مركز اتصال الرياض");
+    grpcClient = grpcJsClient(loadGrpcJsPackage(), SpeechService.typeName, `127.0.0.1:${gateway.grpcPort}`, { authorization: `Bearer ${owner.accessToken}` });
+    connect = platform.client(SpeechService, { credential: owner.accessToken });
   }, 60_000);
 
   afterAll(async () => {
     grpcClient?.close();
-    await gateway?.drain();
+    await platform?.stop();
     inference?.close();
     await sidecar?.close();
     await audio?.remove();

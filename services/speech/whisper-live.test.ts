@@ -9,23 +9,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
-import { createClient } from "@connectrpc/connect";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { writeRandomWhisperModel } from "../../inference/local/models/whisper-testmodel.js";
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { audioSeconds, createAudioDir, sox, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
-import { createStreamDecoder } from "../audio/index.js";
-import { LiveRecognizer } from "./live-recognition.js";
-import { ModelCatalog } from "../models/catalog.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, SpeechService, StreamingRecognizeRequestSchema, type StreamingRecognizeResponse } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { productRoutes } from "../../gateway/routes.js";
-import { transports, withHeaders } from "../../gateway/testing/clients.js";
-import { testAuthenticator, testAuthHeaders } from "../../gateway/testing/auth.js";
-import { startTestGateway, type TestGateway } from "../../gateway/testing/test-gateway.js";
-import { speechService } from "./speech-service.js";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../gateway/testing/platform.js";
+import { registerOwner } from "../../gateway/testing/accounts.js";
 
 const seconds = (d: { seconds: bigint; nanos: number } | undefined) => (d ? Number(d.seconds) + d.nanos / 1e9 : NaN);
 
@@ -34,7 +27,8 @@ describe("streaming Whisper (whisper.cpp, random weights) behind Silero VAD", ()
   let weightsDir: string;
   let sidecar: Sidecar;
   let inference: InferenceClient;
-  let gateway: TestGateway;
+  let platform: TestPlatform;
+  let credential: string;
   const heard: number[] = [];
 
   beforeAll(async () => {
@@ -60,14 +54,13 @@ describe("streaming Whisper (whisper.cpp, random weights) behind Silero VAD", ()
             }
           : Reflect.get(target, key),
     });
-    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
-    const recognizer = new LiveRecognizer({ inference: spied, models, createDecoder: createStreamDecoder });
-    gateway = await startTestGateway({
-      authenticator: testAuthenticator(), routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }) });
+    // The whole platform, through the root `npm start` uses, with this sidecar (and its test model) as its models.
+    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { adapters: { inference: spied } });
+    credential = (await registerOwner(platform)).accessToken;
   }, 120_000);
 
   afterAll(async () => {
-    await gateway?.drain();
+    await platform?.stop();
     inference?.close();
     await sidecar?.close();
     await audio?.remove();
@@ -106,7 +99,7 @@ describe("streaming Whisper (whisper.cpp, random weights) behind Silero VAD", ()
         yield create(StreamingRecognizeRequestSchema, { streamingRequest: { case: "audioContent", value: pcm.subarray(at, at + 640) } });
       }
     }
-    const client = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).grpc, testAuthHeaders));
+    const client = platform.client(SpeechService, { credential });
     const responses: StreamingRecognizeResponse[] = [];
     for await (const r of client.streamingRecognize(requests())) responses.push(r);
 
