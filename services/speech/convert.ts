@@ -15,6 +15,7 @@ import {
   type StreamingRecognitionResultSchema,
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { billableSeconds } from "../usage/billable.js";
 
 /** The audio module's encoding of a proto AudioEncoding: the one of the same name (AUDIO_ENCODING_LINEAR16 is LINEAR16); none for UNSPECIFIED and AUTO. */
 function encodingOf(value: AudioEncoding): DomainEncoding | undefined {
@@ -140,7 +141,7 @@ export function metadataOf(facts: SessionFacts, requestId: string): MessageInitS
     requestId,
     sessionId: facts.sessionId,
     audioProcessed: durationOf(facts.processedSeconds),
-    billedDuration: durationOf(Math.ceil(facts.processedSeconds * facts.channels)),
+    billedDuration: durationOf(billableSeconds(facts.processedSeconds, facts.channels)),
     audioBytesReceived: BigInt(facts.bytesReceived),
   };
 }

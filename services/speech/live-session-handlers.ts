@@ -21,6 +21,7 @@ import { durationOf, liveConfigOf, metadataOf, responseOf, type SessionFacts } f
 import { principalOf } from "../identity/model/context.js";
 import { languageOrDefault } from "../arabic-text/language.js";
 import type { LiveQuota } from "./streaming-recognize.js";
+import { billableSeconds } from "../usage/billable.js";
 
 const states: Record<LiveSessionState, ProtoState> = {
   active: ProtoState.ACTIVE,
@@ -50,7 +51,7 @@ function sessionOf(record: SessionRecord): MessageInitShape<typeof LiveSessionSc
     nextSequenceNumber: BigInt(record.nextSequence),
     audioBytesReceived: BigInt(record.bytesReceived),
     audioProcessed: durationOf(record.processedSeconds),
-    billedDuration: durationOf(Math.ceil(record.processedSeconds * record.channels)),
+    billedDuration: durationOf(billableSeconds(record.processedSeconds, record.channels)),
     nextResultIndex: BigInt(record.nextResultIndex),
     createdAt: timestampFromMs(record.createdAt),
     lastActivityAt: timestampFromMs(record.lastActivityAt),

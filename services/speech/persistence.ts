@@ -8,6 +8,7 @@ import type { Logger } from "../platform/logger.js";
 import type { NewTranscript } from "../transcripts/transcripts.js";
 import { billableSeconds } from "../usage/billable.js";
 import type { RecognitionResult } from "./engine/types.js";
+import { languageOrDefault } from "../arabic-text/language.js";
 
 /** One live recognition at its end. */
 export interface EndedLiveSession {
@@ -67,7 +68,7 @@ export function transcriptFromLive(ended: EndedLiveSession): NewTranscript | und
     .sort((a, b) => a.start - b.start || a.channel - b.channel);
   return {
     liveSessionId: ended.sessionId,
-    language: ended.languageCode || "ar",
+    language: languageOrDefault(ended.languageCode),
     durationSeconds: ended.processedSeconds,
     channels,
     model: ended.model,

@@ -14,6 +14,7 @@ import {
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
 import { durationOf, recognitionConfigOf } from "./convert.js";
+import { billableSeconds } from "../usage/billable.js";
 
 /** Recognize takes at most this much audio (speech.proto). */
 export const RECOGNIZE_MAX_SECONDS = 60;
@@ -53,7 +54,7 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
       metadata: {
         requestId,
         audioDuration: durationOf(done.audioSeconds),
-        billedDuration: durationOf(Math.ceil(done.audioSeconds * done.channels)),
+        billedDuration: durationOf(billableSeconds(done.audioSeconds, done.channels)),
       },
     };
   };

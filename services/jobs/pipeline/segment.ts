@@ -12,6 +12,7 @@
 // the speaker never pauses, so a cut falls mid-word only when there is no better place.
 import type { InferenceClient } from "../../../inference/client/index.js";
 import { PIPELINE_SAMPLE_RATE } from "./decode.js";
+import { capabilitiesOf, type GateKind } from "../../../inference/repository/capabilities.js";
 
 /** Seconds from the start of the file (or of the audio given). */
 export interface TimeSpan {
@@ -235,7 +236,7 @@ export async function detectSpeech(client: Pick<InferenceClient, "vad">, audio: 
   return { frameSeconds: frameSeconds ?? 512 / PIPELINE_SAMPLE_RATE, probabilities };
 }
 
-export type Gate = "vad" | "energy";
+export type Gate = GateKind;
 
 export interface SegmentOptions extends RegionOptions, ChunkOptions {
   /** How to find the audio the model should hear: the model config's `gate` parameter. */
@@ -268,8 +269,8 @@ export async function segmentChannel(client: Pick<InferenceClient, "vad">, audio
 
 /** The gate a model's configuration asks for (`parameters.gate`); VAD when it says nothing. */
 export async function gateOf(client: Pick<InferenceClient, "modelConfig">, model: string, signal?: AbortSignal): Promise<Gate> {
-  const gate = (await client.modelConfig(model, { signal })).parameters.gate;
-  return gate === "energy" ? "energy" : "vad";
+  // What gates a model's audio is one of its declared capabilities (config.pbtxt), read in one place.
+  return capabilitiesOf(model, (await client.modelConfig(model, { signal })).parameters).gate;
 }
 
 const round = (seconds: number) => Math.round(seconds * 1000) / 1000;
