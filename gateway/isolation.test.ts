@@ -42,7 +42,7 @@ interface Case {
 const NOT_RESOURCE_IDS: Record<string, string> = {
   "arabicstt.v1.AdminService/ListAuditEvents.actor_user_id": "filters events already limited to the caller's organisation",
   // Platform operators act across organisations by design; anyone else is refused by the policy
-  // table before any lookup (services/orgs/suspension.test.ts).
+  // table before any lookup (services/identity/orgs/suspension.test.ts).
   "arabicstt.v1.AdminService/SuspendOrganization.organization_id": "platform admins only",
   // Filters of the caller's own lists: another organisation's id matches nothing (checked below).
   "arabicstt.v1.TranscriptService/ListTranscripts.media_id": "filters transcripts already limited to the caller's organisation",

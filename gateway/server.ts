@@ -41,7 +41,7 @@ export interface GatewayOptions {
   healthWatchIntervalMs?: number;
   /** Turns credentials into principals for the auth interceptor. */
   authenticator: Authenticator;
-  /** Who may call which RPC. Default: the one table in services/auth/rpc-policy.ts. */
+  /** Who may call which RPC. Default: the one table in services/identity/auth/rpc-policy.ts. */
   policy?: Readonly<Record<string, RpcRule>>;
   /** Request limits per API key, user and IP; none when left out. */
   limits?: RateLimits;

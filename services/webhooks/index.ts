@@ -1,6 +1,6 @@
 // Webhooks for a composition root (the gateway's, the worker's): the domain object other capabilities
 // publish through, and the dispatcher that sends what is due. The WebhookService handler is mounted by
-// the gateway (gateway/webhooks.ts).
+// the composition root (services/app/webhooks.ts).
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { Config } from "../platform/config/config.js";

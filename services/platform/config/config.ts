@@ -226,7 +226,7 @@ export interface JwtKey {
 
 /**
  * Access and refresh tokens. Without JWT_SIGNING_KEYS one HS256 key is made once and kept under DATA_DIR
- * (see services/auth/signing-keys.ts), so tokens survive restarts of an embedded installation.
+ * (see services/identity/auth/signing-keys.ts), so tokens survive restarts of an embedded installation.
  */
 export interface AuthConfig {
   /** The first signs; all verify. Undefined: the generated key under DATA_DIR. */
