@@ -2,15 +2,8 @@
 // takes a WAV file of keypad tones as its microphone, streams it through the live-session trio
 // with Connect-Web, and shows the keys as a final result, right to left.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
-import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
 import { registerOwner } from "../testing/accounts.js";
@@ -21,26 +14,15 @@ const CHROMIUM = testEnvironment().chromiumPath;
 
 describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; apt-get install chromium)`, () => {
   let audio: AudioDir;
-  let weightsDir: string;
-  let sidecar: Sidecar;
-  let inference: InferenceClient;
   let platform: TestPlatform;
   let apiKey: string;
   let browser: Browser;
 
   beforeAll(async () => {
     audio = await createAudioDir();
-    weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-live-weights-"));
-    sidecar = await startSidecar({
-      host: "127.0.0.1",
-      port: 0,
-      modelsDir: fileURLToPath(new URL("../../inference/models/", import.meta.url)),
-      weightsDir,
-      logger: pino({ level: "silent" }),
-    });
-    inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-    // The whole platform, through the root `npm start` uses: the page is served by its HTTP listener.
-    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { adapters: { inference } });
+    // The whole platform, through the root `npm start` uses, with its own in-process sidecar: the page is
+    // served by its HTTP listener.
+    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED });
     const owner = await registerOwner(platform);
     const created = await platform.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "live page", scopes: [ApiKeyScope.SPEECH] });
     apiKey = created.secret;
@@ -49,10 +31,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the live page in Chromium (${CHROMIUM}; 
   afterAll(async () => {
     await browser?.close();
     await platform?.stop();
-    inference?.close();
-    await sidecar?.close();
     await audio?.remove();
-    if (weightsDir) await rm(weightsDir, { recursive: true, force: true });
   });
 
   it("streams the microphone through the live-session trio and shows the final result", async () => {

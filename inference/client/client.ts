@@ -22,16 +22,6 @@ import { createInferenceMetrics } from "./metrics.js";
 import { ModelCalls } from "./model-calls.js";
 import type { ModelMetadataResponseMessage, RepositoryIndexResponseMessage, ServerMetadataResponseMessage } from "./proto.js";
 
-export type {
-  AddressHealth,
-  CallOptions,
-  InferenceClient,
-  InferenceClientOptions,
-  ModelMetadata,
-  RepositoryModel,
-  ServerMetadata,
-  TensorSignature,
-} from "./api.js";
 
 const defaultRetry: RetryOptions = { maxAttempts: 4, initialBackoffMs: 50, maxBackoffMs: 1_000, multiplier: 2 };
 const defaultBreaker: BreakerOptions = { failureThreshold: 3, cooldownMs: 2_000 };

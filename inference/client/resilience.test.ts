@@ -6,7 +6,7 @@ import * as grpc from "@grpc/grpc-js";
 import { Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../testing/ports.js";
-import { createInferenceClient, type InferenceClient } from "./client.js";
+import { createInferenceClient, type InferenceClient } from "./index.js";
 import { InferenceDeadlineExceededError, InferenceUnavailableError } from "./errors.js";
 import { inferenceMethod, type InferenceMethodName } from "../kserve/service.js";
 

@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSidecar, type Sidecar } from "../local/server.js";
-import { createInferenceClient, type InferenceClient } from "./client.js";
+import { createInferenceClient, type InferenceClient } from "./index.js";
 import { dtmfSequence } from "./testing/signals.js";
 
 const logger = pino({ level: "silent" });
