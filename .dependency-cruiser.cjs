@@ -1,13 +1,55 @@
 // The layout's rules, checked by `npm run lint` (and CI): imports run one way, and no folder sits in a cycle.
 //
-//   gateway/ ─▶ services/app, services/worker (the composition roots) ─▶ capabilities ─▶ identity ─▶ audio,
-//   arabic-text ─▶ services/platform ─▶ inference/ ─▶ proto/gen
+//   gateway/ ─▶ services/ (by LEVELS below: worker, app, …, platform) ─▶ inference/ ─▶ proto/gen
 //
 // Test files are leaves (nothing imports them), so they may reach the harnesses above them
 // (gateway/testing, services/app/testing); test helpers (`testing/` folders) follow the rules.
+/**
+ * The folders of services/ by level (the README's "Where things live"): a folder imports only folders of a
+ * lower level, never one of its own level or above.
+ */
+const LEVELS = {
+  worker: 8,
+  app: 7,
+  admin: 6,
+  lifecycle: 6,
+  speech: 5,
+  jobs: 5,
+  exports: 4,
+  media: 3,
+  transcripts: 3,
+  usage: 3,
+  webhooks: 3,
+  identity: 2,
+  models: 2,
+  audio: 1,
+  "arabic-text": 1,
+  platform: 0,
+};
+
+/** One rule per folder: the services/ folders it may not import (its own level and above). */
+const levelRules = Object.entries(LEVELS).map(([folder, level]) => {
+  const notBelow = Object.keys(LEVELS).filter((other) => other !== folder && LEVELS[other] >= level);
+  return {
+    name: `services-${folder}-imports-only-lower-levels`,
+    comment: `services/${folder} (level ${level}) imports only folders of a lower level: not ${notBelow.join(", ")}.`,
+    severity: "error",
+    from: { path: `^services/${folder}/` },
+    to: { path: `^services/(${notBelow.join("|")})/` },
+  };
+}).filter((rule) => !rule.to.path.endsWith("()/"));
+
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
+    ...levelRules,
+    {
+      name: "every-services-folder-has-a-level",
+      comment: "A new folder of services/ gets its level in LEVELS (and its row in the README) before it imports anything.",
+      severity: "error",
+      from: { path: `^services/(?!(${Object.keys(LEVELS).join("|")})/)` },
+      to: {},
+    },
     {
       name: "no-folder-cycle",
       comment: "Folders form a cycle: one of them must stop importing the other (pass a function or an id in instead).",
@@ -36,34 +78,6 @@ module.exports = {
       severity: "error",
       from: { path: "^services/" },
       to: { path: "^gateway/" },
-    },
-    {
-      name: "platform-below-capabilities",
-      comment: "services/platform (config, errors, database, blobs, mail, limits, adapters) imports no capability.",
-      severity: "error",
-      from: { path: "^services/platform/" },
-      to: { path: "^services/(?!platform/)" },
-    },
-    {
-      name: "text-and-audio-import-only-platform",
-      comment: "services/audio and services/arabic-text are libraries of the domain: they import only the platform.",
-      severity: "error",
-      from: { path: "^services/(audio|arabic-text)/" },
-      to: { path: "^services/(?!platform/|audio/|arabic-text/)" },
-    },
-    {
-      name: "identity-imports-only-platform",
-      comment: "Accounts, organisations, API keys and audit sit under every other capability.",
-      severity: "error",
-      from: { path: "^services/identity/" },
-      to: { path: "^services/(?!platform/|identity/|audio/|arabic-text/)" },
-    },
-    {
-      name: "only-roots-import-the-roots",
-      comment: "services/app and services/worker compose the capabilities; no capability imports them.",
-      severity: "error",
-      from: { path: "^services/(?!app/|worker/)" },
-      to: { path: "^services/(app|worker)/" },
     },
     {
       name: "gateway-root-only-composes",

@@ -76,10 +76,12 @@ describe("the layout's rules", () => {
     ["no-module-cycle", { "services/media/a.ts": imports("./b.js"), "services/media/b.ts": imports("./a.js") }],
     ["inference-is-a-library", { "inference/client/a.ts": imports("../../services/platform/logger.js"), "services/platform/logger.ts": "export const l = 1;\n" }],
     ["services-below-gateway", { "services/media/a.ts": imports("../../gateway/testing/ports.js"), "gateway/testing/ports.ts": "export const p = 1;\n" }],
-    ["platform-below-capabilities", { "services/platform/database/db.ts": imports("../../media/media.entity.js"), "services/media/media.entity.ts": "export const m = 1;\n" }],
-    ["text-and-audio-import-only-platform", { "services/audio/a.ts": imports("../speech/b.js"), "services/speech/b.ts": "export const b = 1;\n" }],
-    ["identity-imports-only-platform", { "services/identity/auth/a.ts": imports("../../jobs/job.js"), "services/jobs/job.ts": "export const j = 1;\n" }],
-    ["only-roots-import-the-roots", { "services/jobs/a.ts": imports("../app/entities.js"), "services/app/entities.ts": "export const e = 1;\n" }],
+    ["services-platform-imports-only-lower-levels", { "services/platform/database/db.ts": imports("../../media/media.entity.js"), "services/media/media.entity.ts": "export const m = 1;\n" }],
+    ["services-audio-imports-only-lower-levels", { "services/audio/a.ts": imports("../speech/b.js"), "services/speech/b.ts": "export const b = 1;\n" }],
+    ["services-identity-imports-only-lower-levels", { "services/identity/auth/a.ts": imports("../../jobs/job.js"), "services/jobs/job.ts": "export const j = 1;\n" }],
+    ["services-jobs-imports-only-lower-levels", { "services/jobs/a.ts": imports("../app/entities.js"), "services/app/entities.ts": "export const e = 1;\n" }],
+    ["services-media-imports-only-lower-levels", { "services/media/a.ts": imports("../transcripts/b.js"), "services/transcripts/b.ts": "export const b = 1;\n" }],
+    ["every-services-folder-has-a-level", { "services/newthing/a.ts": imports("../platform/b.js"), "services/platform/b.ts": "export const b = 1;\n" }],
     ["gateway-root-only-composes", { "gateway/server.ts": imports("../services/app/compose.js"), "services/app/compose.ts": "export const c = 1;\n" }],
   ])("fail on a deliberate violation of %s", async (rule, files) => {
     const { code, output } = await cruise(files);
