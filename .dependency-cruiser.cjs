@@ -5,27 +5,10 @@
 // Test files are leaves (nothing imports them), so they may reach the harnesses above them
 // (gateway/testing, services/app/testing); test helpers (`testing/` folders) follow the rules.
 /**
- * The folders of services/ by level (the README's "Where things live"): a folder imports only folders of a
- * lower level, never one of its own level or above.
+ * The folders of services/ by level (services/levels.json, the README's "Where things live"): a folder
+ * imports only folders of a lower level, never one of its own level or above.
  */
-const LEVELS = {
-  worker: 8,
-  app: 7,
-  admin: 6,
-  lifecycle: 6,
-  speech: 5,
-  jobs: 5,
-  exports: 4,
-  media: 3,
-  transcripts: 3,
-  usage: 3,
-  webhooks: 3,
-  identity: 2,
-  models: 2,
-  audio: 1,
-  "arabic-text": 1,
-  platform: 0,
-};
+const LEVELS = require("./services/levels.json");
 
 /** One rule per folder: the services/ folders it may not import (its own level and above). */
 const levelRules = Object.entries(LEVELS).map(([folder, level]) => {

@@ -1,7 +1,7 @@
 // The layout's rules hold the tree (npm run lint runs the same checks), and each rule catches what it is
 // there for: a miniature tree with one deliberate violation per rule must fail with that rule's name.
 import { execFile } from "node:child_process";
-import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,6 +56,21 @@ describe("the layout's rules", () => {
     expect(output).toContain("no dependency violations found");
     expect(code).toBe(0);
     expect((await run("bash", [envCheck], root)).code).toBe(0);
+  });
+
+  it("are the levels the README's map shows, for every folder of services/", async () => {
+    const LEVELS = JSON.parse(await readFile(path.join(root, "services/levels.json"), "utf8")) as Record<string, number>;
+    const readme = await readFile(path.join(root, "README.md"), "utf8");
+    const mapped: Record<string, number> = {};
+    for (const row of readme.split("\n").filter((line) => /^\| `services\//.test(line))) {
+      const [folders, level] = row.split("|").slice(1, 3).map((cell) => cell.trim());
+      for (const [, name] of folders!.matchAll(/`services\/([a-z-]+)\/`/g)) mapped[name!] = Number(level);
+    }
+    expect(mapped).toEqual(LEVELS);
+    // Folders git tracks (an emptied folder a move left behind in a checkout is not one).
+    const tracked = (await exec("git", ["ls-files", "services"], { cwd: root })).stdout.split("\n").filter(Boolean);
+    const folders = [...new Set(tracked.filter((f) => f.split("/").length > 2).map((f) => f.split("/")[1]!))];
+    expect(folders.sort()).toEqual(Object.keys(LEVELS).sort());
   });
 
   it("accept imports that run down the layers", async () => {
