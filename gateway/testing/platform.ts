@@ -59,10 +59,13 @@ export async function startTestPlatform(
   harness: {
     /** What the platform gets in place of the test blob store (a wrapper with fault hooks); the store itself stays in `blobs`. */
     wrapBlobs?: (store: BlobStore) => BlobStore;
+    /** A database the caller made and removes (replicas of one platform share it); a new one of its own otherwise. */
+    testDb?: TestDatabase;
   } = {},
 ): Promise<TestPlatform> {
   const services = testEnvironment();
-  const testDb = await createTestDatabase();
+  const ownDb = !harness.testDb;
+  const testDb = harness.testDb ?? (await createTestDatabase());
   const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-platform-"));
   // The filesystem store signs URLs for the HTTP listener, so its port is chosen before it listens.
   const httpPort = env.HTTP_PORT ?? String(await freePort());
@@ -96,7 +99,7 @@ export async function startTestPlatform(
     });
   } catch (err) {
     await blobs.cleanup();
-    await testDb.cleanup();
+    if (ownDb) await testDb.cleanup();
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
@@ -118,7 +121,7 @@ export async function startTestPlatform(
     async stop() {
       await platform.stop();
       await blobs.cleanup();
-      await testDb.cleanup();
+      if (ownDb) await testDb.cleanup();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

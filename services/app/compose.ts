@@ -14,7 +14,6 @@ import { Cleanup } from "../lifecycle/cleanup.js";
 import { AuditLog } from "../identity/audit/audit-log.js";
 import { Usage } from "../usage/usage.js";
 import type { EngineObserver } from "../speech/engine/types.js";
-import type { LiveRecognizerOptions } from "../speech/live-recognition.js";
 import { createIdentity, type Identity } from "./identity.js";
 import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "./media.js";
 import { createSpeech, type SpeechCapability } from "./speech.js";
@@ -37,8 +36,8 @@ export interface CompositionOverrides {
   webhooks?: { ca?: string; pollIntervalMs?: number };
   /** The media sweeper's interval (0: off) and CompleteUpload's wait. */
   media?: MediaCapabilityOptions;
-  /** Live recognition's engine timings (shorter steps and idle timeouts in tests). */
-  speech?: { engine?: LiveRecognizerOptions["engine"] };
+  /** Live recognition's engine timings, the live-session bus and session timings (shorter in tests). */
+  speech?: Pick<Parameters<typeof createSpeech>[1], "engine" | "bus" | "sessions">;
   /** Whether this process runs jobs, the queue's namespace, hooks in place of webhooks/usage/quota, shorter timings. */
   jobs?: Partial<Pick<JobsCapabilityOptions, "runJobs" | "namespace" | "hooks" | "tuning">>;
 }
@@ -91,7 +90,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const transcripts = createTranscriptCapabilities(config, adapters);
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
-    const speech = createSpeech(adapters, { models, engine: overrides.speech?.engine, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    const speech = createSpeech(adapters, { models, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(

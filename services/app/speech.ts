@@ -11,8 +11,8 @@ import { createStreamDecoder } from "../audio/index.js";
 import type { EngineObserver } from "../speech/engine/types.js";
 import { LiveRecognizer, type LiveRecognizerOptions } from "../speech/live-recognition.js";
 import type { ModelCatalog } from "../models/catalog.js";
-import { InProcessBus } from "../speech/bus.js";
-import { LiveSessions } from "../speech/live-sessions.js";
+import { InProcessBus, type LiveSessionBus } from "../speech/bus.js";
+import { LiveSessions, type LiveSessionsOptions } from "../speech/live-sessions.js";
 import { RedisBus } from "../speech/redis-bus.js";
 import { ResumableStreams } from "../speech/resumable.js";
 import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
@@ -39,6 +39,10 @@ export function createSpeech(
     streamSlots: StreamSlots;
     observer?: EngineObserver;
     engine?: LiveRecognizerOptions["engine"];
+    /** The bus instead of the one the adapters give (Redis streams, or in-process); replicas in one test share one. */
+    bus?: LiveSessionBus;
+    /** How often sessions are swept and how long one may idle. */
+    sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs">;
   },
 ): SpeechCapability {
   const recognizer = new LiveRecognizer({ inference: adapters.inference, models: deps.models, createDecoder: createStreamDecoder, observer: deps.observer, engine: deps.engine });
@@ -49,9 +53,10 @@ export function createSpeech(
   const streams = new ResumableStreams({ onEnded });
   const sessions = new LiveSessions({
     recognizer,
-    bus: adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus(),
+    bus: deps.bus ?? (adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus()),
     slots: deps.streamSlots,
     onEnded,
+    ...deps.sessions,
   });
   const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage });
   return {

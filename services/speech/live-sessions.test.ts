@@ -1,37 +1,25 @@
-// The live-session trio end to end, as browsers use it (Connect over HTTP/1.1): two gateway
-// replicas share one bus (in-process, or Redis streams when REDIS_URL is set) and one sidecar.
+// The live-session trio end to end, as browsers use it (Connect over HTTP/1.1): two replicas of the
+// platform, each started through the gateway's root, share one bus (in-process, or Redis streams when
+// REDIS_URL is set) and one database.
 // The session is created on replica A, its audio sent to either replica, watched on B, the
 // watcher dropped mid-session and resumed on A from the next index: no result lost or repeated.
-import type { EndedLiveSession, LiveSessionEndListener } from "./persistence.js";
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
+import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { Redis } from "ioredis";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
-import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
-import { startSidecar, type Sidecar } from "../../inference/local/server.js";
-import { createStreamDecoder } from "../audio/index.js";
 import { InProcessBus, type LiveSessionBus } from "./bus.js";
-import { LiveRecognizer } from "./live-recognition.js";
-import { LiveSessions } from "./live-sessions.js";
-import { ModelCatalog } from "../models/catalog.js";
 import { RedisBus } from "./redis-bus.js";
 import { AudioEncoding, StreamingRecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { LiveAudioStatus, LiveSessionState, SpeechService, type WatchLiveSessionResponse } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { productRoutes } from "../../gateway/routes.js";
-import { transports, withHeaders } from "../../gateway/testing/clients.js";
-import { fixedAuthenticator, TEST_CREDENTIAL, testAuthHeaders, testUser } from "../../gateway/testing/auth.js";
-import { startTestGateway, type TestGateway } from "../../gateway/testing/test-gateway.js";
-import { speechService } from "./speech-service.js";
 import { testEnvironment } from "../platform/config/test-environment.js";
-import { fileURLToPath } from "node:url";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../gateway/testing/platform.js";
+import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
+import { createTestDatabase, type TestDatabase } from "../app/testing.js";
+import { LiveSession } from "./live-session.entity.js";
 
 const { redisUrl } = testEnvironment();
-const logger = pino({ level: "silent" });
 
 /** 16 kHz LINEAR16 of keypad groups separated by `pauseMs` of silence (each group one utterance). */
 function keypadPcm(groups: string[], pauseMs = 1200): Uint8Array {
@@ -44,29 +32,26 @@ function keypadPcm(groups: string[], pauseMs = 1200): Uint8Array {
   return pcm;
 }
 
-const OTHER_ORG_CREDENTIAL = "astt_other_organisation";
-
-describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis streams" : "the in-process bus"}`, () => {
-  let weightsDir: string;
-  let sidecar: Sidecar;
-  let inference: InferenceClient;
+describe(`live sessions over two platform replicas and ${redisUrl ? "Redis streams" : "the in-process bus"}`, () => {
+  // Replicas share the database and the token signing key, as a deployment's do; each has its own sidecar.
+  const signingKeys = `live:${randomBytes(32).toString("hex")}`;
+  let testDb: TestDatabase;
+  let accounts: { owner: TestAccount; other: TestAccount } | undefined;
   const redisConnections: Redis[] = [];
-  const replicas: Array<{ gateway: TestGateway; sessions: LiveSessions; client: Client<typeof SpeechService>; otherOrg: Client<typeof SpeechService> }> = [];
+  const replicas: Array<{ platform: TestPlatform; client: Client<typeof SpeechService>; otherOrg: Client<typeof SpeechService> }> = [];
 
-  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number; onEnded?: LiveSessionEndListener } = {}) {
-    const models = new ModelCatalog(inference, { defaultModel: "whisper" });
-    const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder, engine: { stepMs: 200 } });
-    const sessions = new LiveSessions({ recognizer, bus, sweepMs: 50, ...options });
-    const gateway = await startTestGateway({
-      authenticator: fixedAuthenticator({
-        [TEST_CREDENTIAL]: testUser(),
-        [OTHER_ORG_CREDENTIAL]: testUser({ userId: "00000000-0000-4000-8000-000000000002", organizationId: "00000000-0000-4000-8000-0000000000cc" }),
-      }),
-      routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models, sessions }) }),
-    });
-    const client = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).connectH1, testAuthHeaders));
-    const otherOrg = createClient(SpeechService, withHeaders(transports(gateway.grpcPort, gateway.httpPort).grpc, { authorization: `Bearer ${OTHER_ORG_CREDENTIAL}` }));
-    const r = { gateway, sessions, client, otherOrg };
+  /** One more replica of the platform, started through the gateway's root, on `bus`. */
+  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number } = {}) {
+    const platform = await startTestPlatform(
+      { JOB_DEFAULT_MODEL: "whisper", JWT_SIGNING_KEYS: signingKeys, ...UNTHROTTLED },
+      { speech: { engine: { stepMs: 200 }, bus, sessions: { sweepMs: 50, ...options } } },
+      { testDb },
+    );
+    accounts ??= { owner: await registerOwner(platform), other: await registerOwner(platform, "منظمة أخرى") };
+    // Browsers' way in: Connect over HTTP/1.1; the other organisation comes over gRPC.
+    const client = platform.client(SpeechService, { credential: accounts.owner.accessToken, protocol: "connect" });
+    const otherOrg = platform.client(SpeechService, { credential: accounts.other.accessToken });
+    const r = { platform, client, otherOrg };
     replicas.push(r);
     return r;
   }
@@ -80,21 +65,13 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
   const shared = new InProcessBus();
 
   beforeAll(async () => {
-    weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-live-weights-"));
-    const modelsDir = fileURLToPath(new URL("../../inference/models/", import.meta.url));
-    sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir, weightsDir, logger });
-    inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
+    testDb = await createTestDatabase();
   }, 60_000);
 
   afterAll(async () => {
-    for (const r of replicas) {
-      await r.sessions.stop();
-      await r.gateway.drain();
-    }
+    for (const r of replicas) await r.platform.stop();
     for (const redis of redisConnections) redis.disconnect();
-    inference?.close();
-    await sidecar?.close();
-    if (weightsDir) await rm(weightsDir, { recursive: true, force: true });
+    await testDb?.cleanup();
   });
 
   const streamingConfig = {
@@ -248,8 +225,7 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
   });
 
   it("closes a session left without audio, keepalive or watcher for its idle timeout", async () => {
-    const ended: EndedLiveSession[] = [];
-    const idle = await replica(newBus(), { idleTimeoutMs: 300, onEnded: (e) => void ended.push(e) });
+    const idle = await replica(newBus(), { idleTimeoutMs: 300 });
     const { session } = await idle.client.createLiveSession({ streamingConfig });
     // An empty chunk is a keepalive that takes its sequence number.
     expect((await idle.client.sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n })).status).toBe(LiveAudioStatus.ACCEPTED);
@@ -258,7 +234,8 @@ describe(`live sessions over two gateway replicas and ${redisUrl ? "Redis stream
     for await (const r of idle.client.watchLiveSession({ sessionId: session!.sessionId })) states.push(r.state);
     expect(states.at(-1)).toBe(LiveSessionState.CLOSED);
     // It is persisted as expired, not as closed by its client.
-    for (let n = 0; n < 100 && ended.length === 0; n++) await new Promise((r) => setTimeout(r, 20));
-    expect(ended.map((e) => [e.sessionId, e.outcome])).toEqual([[session!.sessionId, "expired"]]);
+    const persisted = async () => (await testDb.db.fork().findOne(LiveSession, { id: session!.sessionId }))?.status;
+    for (let n = 0; n < 100 && !(await persisted()); n++) await new Promise((r) => setTimeout(r, 20));
+    expect(await persisted()).toBe("expired");
   });
 });

@@ -57,8 +57,11 @@ interface WireResponse {
 
 const seconds = (d: WireDuration | null | undefined) => (d ? Number(d.seconds) + d.nanos / 1e9 : NaN);
 
-/** Runs one StreamingRecognize call with grpc-js: writes every message (respecting flow control), half-closes, collects. */
-function grpcJsStreaming(client: grpc.Client, messages: object[]): Promise<{ responses: WireResponse[]; error?: grpc.ServiceError }> {
+/**
+ * Runs one StreamingRecognize call with grpc-js: writes every message (respecting flow control, and `paceMs`
+ * apart when given, as a live caller does), half-closes, collects.
+ */
+function grpcJsStreaming(client: grpc.Client, messages: object[], paceMs = 0): Promise<{ responses: WireResponse[]; error?: grpc.ServiceError }> {
   return new Promise((resolve) => {
     const call = (client as unknown as { StreamingRecognize(): grpc.ClientDuplexStream<object, WireResponse> }).StreamingRecognize();
     const responses: WireResponse[] = [];
@@ -68,6 +71,7 @@ function grpcJsStreaming(client: grpc.Client, messages: object[]): Promise<{ res
     void (async () => {
       for (const m of messages) {
         if (!call.write(m)) await new Promise((r) => call.once("drain", r));
+        if (paceMs > 0) await new Promise((r) => setTimeout(r, paceMs));
       }
       call.end();
     })().catch(() => undefined);
@@ -170,8 +174,9 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
         voice_activity_events: true,
       },
     };
-    // 20 ms of 8 kHz stereo μ-law: 160 samples × 2 channels × 1 byte.
-    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(bytes, 320).map((f) => ({ audio_content: Buffer.from(f) }))]);
+    // 20 ms of 8 kHz stereo μ-law: 160 samples × 2 channels × 1 byte, paced at four times real time, so
+    // partials have audio to come from while the call goes on (a burst would leave only finals to send).
+    const { responses, error } = await grpcJsStreaming(grpcClient, [config, ...frames(bytes, 320).map((f) => ({ audio_content: Buffer.from(f) }))], 5);
     expect(error).toBeUndefined();
 
     // The first response carries only the session's metadata; the last one too.
