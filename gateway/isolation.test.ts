@@ -69,7 +69,7 @@ let aSessionId: string;
 
 beforeAll(async () => {
   // Private targets allowed so tenant A's webhook can point at a closed loopback port: nothing answers.
-  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" }, { transcripts: true, media: {} });
+  h = await startIdentityGateway({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "true" });
   files = await makeMediaFiles();
   a = await registerOwner(h, "المنظمة أ");
   aMember = await joinAs(h, a.organizationId, "member");

@@ -39,8 +39,6 @@ export async function startIdentityGateway(
     /** CA certificates webhook deliveries trust (a test receiver's self-signed certificate). */
     webhookCa?: string;
     webhookPollIntervalMs?: number;
-    /** Kept for the suites that name what they use; every capability is there either way. */
-    transcripts?: boolean;
     /** MediaService's options (the sweeper is off unless an interval is given). */
     media?: MediaCapabilityOptions;
   } = {},

@@ -20,7 +20,7 @@ let transcriptId: string;
 const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknown) => ConnectError.from(err).code);
 
 beforeAll(async () => {
-  h = await startIdentityGateway({}, { transcripts: true });
+  h = await startIdentityGateway();
   owner = await registerOwner(h);
   viewer = await joinAs(h, owner.organizationId, "viewer");
   const { jobId } = await seedJob(h.testDb.db, owner.organizationId);

@@ -25,7 +25,7 @@ const env = { MULTIPART_THRESHOLD_BYTES: String(6 * MiB), MULTIPART_PART_BYTES: 
 let h: IdentityGateway;
 let files: MediaFiles;
 beforeAll(async () => {
-  [h, files] = await Promise.all([startIdentityGateway(env, { media: {} }), makeMediaFiles()]);
+  [h, files] = await Promise.all([startIdentityGateway(env), makeMediaFiles()]);
 });
 afterAll(async () => {
   await h?.stop();

@@ -42,7 +42,7 @@ let h: IdentityGateway;
 let owner: TestAccount;
 let files: MediaFiles;
 beforeAll(async () => {
-  [h, files] = await Promise.all([startIdentityGateway(env, { media: {} }), makeMediaFiles()]);
+  [h, files] = await Promise.all([startIdentityGateway(env), makeMediaFiles()]);
   owner = await registerOwner(h, "مركز اتصال الدمام");
 });
 afterAll(async () => {

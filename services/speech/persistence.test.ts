@@ -121,7 +121,7 @@ describe("LivePersistence", () => {
 describe("LivePersistence on a database", () => {
   let h: IdentityGateway;
   beforeAll(async () => {
-    h = await startIdentityGateway({}, { transcripts: true });
+    h = await startIdentityGateway();
   });
   afterAll(() => h?.stop());
 

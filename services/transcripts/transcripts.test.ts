@@ -29,7 +29,7 @@ let mediaId: string;
 const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknown) => ConnectError.from(err).code);
 
 beforeAll(async () => {
-  h = await startIdentityGateway({}, { transcripts: true });
+  h = await startIdentityGateway();
   transcripts = h.transcripts!.transcripts;
   owner = await registerOwner(h, "مركز اتصال الرياض");
   viewer = await joinAs(h, owner.organizationId, "viewer");

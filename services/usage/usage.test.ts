@@ -22,7 +22,7 @@ const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknow
 const day = (d: string) => new Date(`${d}T00:00:00Z`);
 
 beforeAll(async () => {
-  h = await startIdentityGateway({ PLAN_AUDIO_SECONDS_PER_MONTH: "free:600,*:0" }, { transcripts: true });
+  h = await startIdentityGateway({ PLAN_AUDIO_SECONDS_PER_MONTH: "free:600,*:0" });
   usage = h.transcripts!.usage;
   owner = await registerOwner(h);
   viewer = await joinAs(h, owner.organizationId, "viewer");
