@@ -17,7 +17,7 @@ import { livePageRoute } from "./web/live-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
-export interface Platform extends Omit<Adapters, "close" | "checks">, Omit<ApiServices, "close"> {
+export interface Platform extends Omit<Adapters, "close" | "checks">, Omit<ApiServices, "close" | "drain"> {
   config: Config;
   gateway: RunningGateway;
   metrics: GatewayMetrics;
@@ -63,7 +63,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       httpRoutes: httpRoutes(config, adapters, logger),
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
-    const { close: closeServices, ...capabilities } = services;
+    const { close: closeServices, drain: drainServices, ...capabilities } = services;
     let stopped: Promise<void> | undefined;
     return {
       config,
@@ -77,7 +77,8 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       readiness,
       stop: () =>
         (stopped ??= (async () => {
-          await gateway.drain();
+          // Live streams finalise and hand their sessions on while the gateway refuses new calls.
+          await Promise.all([gateway.drain(), drainServices()]);
           await closeServices();
           await adapters.close();
         })()),

@@ -13,6 +13,7 @@ import { jobEvents } from "../jobs/job-events.js";
 import { Cleanup } from "../lifecycle/cleanup.js";
 import { AuditLog } from "../identity/audit/audit-log.js";
 import { Usage } from "../usage/usage.js";
+import type { LiveStreamObserver } from "../speech/live-observer.js";
 import type { EngineObserver } from "../speech/engine/types.js";
 import { createIdentity, type Identity } from "./identity.js";
 import { createMedia, type MediaCapability, type MediaCapabilityOptions } from "./media.js";
@@ -37,7 +38,7 @@ export interface CompositionOverrides {
   /** The media sweeper's interval (0: off) and CompleteUpload's wait. */
   media?: MediaCapabilityOptions;
   /** Live recognition's engine timings, the live-session bus and session timings (shorter in tests). */
-  speech?: Pick<Parameters<typeof createSpeech>[1], "engine" | "bus" | "sessions">;
+  speech?: Pick<Parameters<typeof createSpeech>[1], "engine" | "bus" | "sessions" | "resumeGraceMs">;
   /** Whether this process runs jobs, the queue's namespace, hooks in place of webhooks/usage/quota, shorter timings. */
   jobs?: Partial<Pick<JobsCapabilityOptions, "runJobs" | "namespace" | "hooks" | "tuning">>;
 }
@@ -47,6 +48,8 @@ export interface ComposeOptions {
   registry?: Registry;
   /** Live recognition's latency observer (the gateway's histograms). */
   liveObserver?: EngineObserver;
+  /** StreamingRecognize streams' drops, resumes and lag (the gateway's metrics). */
+  streamObserver?: LiveStreamObserver;
   overrides?: CompositionOverrides;
 }
 
@@ -68,6 +71,8 @@ export interface ApiServices {
   cleanup: Cleanup;
   /** Every RPC handler, by service, for the gateway to mount. */
   handlers: ProductHandlers;
+  /** Shutdown, first step, beside the gateway's drain: live streams finalised and left for a resume elsewhere. */
+  drain(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -90,7 +95,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const transcripts = createTranscriptCapabilities(config, adapters);
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
-    const speech = createSpeech(adapters, { models, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(
@@ -112,7 +117,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       ...speech.handlers,
       "arabicstt.v1.JobService": jobHandler(jobs.jobs),
     };
-    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, handlers, close };
+    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, handlers, drain: () => speech.drain(), close };
   } catch (err) {
     await close();
     throw err;

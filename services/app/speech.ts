@@ -15,6 +15,9 @@ import { InProcessBus, type LiveSessionBus } from "../speech/bus.js";
 import { LiveSessions, type LiveSessionsOptions } from "../speech/live-sessions.js";
 import { RedisBus } from "../speech/redis-bus.js";
 import { ResumableStreams } from "../speech/resumable.js";
+import type { LiveStreamObserver } from "../speech/live-observer.js";
+import { MemoryStreamStore } from "../speech/stream-store.js";
+import { RedisStreamStore } from "../speech/redis-stream-store.js";
 import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
 import { speechService } from "../speech/speech-service.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
@@ -26,6 +29,8 @@ export interface SpeechCapability {
   sessions: LiveSessions;
   streams: ResumableStreams;
   handlers: ProductHandlers;
+  /** Shutdown, first step: live streams' pending utterances finalised, their sessions left for a resume on another replica. */
+  drain(): Promise<void>;
   /** Ends the live sessions and the resumable streams' grace periods. */
   close(): Promise<void>;
 }
@@ -38,6 +43,10 @@ export function createSpeech(
     usage: Usage;
     streamSlots: StreamSlots;
     observer?: EngineObserver;
+    /** Drops, resumes and lag of StreamingRecognize streams (the gateway's metrics). */
+    streamObserver?: LiveStreamObserver;
+    /** How long a dropped StreamingRecognize session waits for its client (LIVE_RESUME_GRACE_MS). */
+    resumeGraceMs?: number;
     engine?: LiveRecognizerOptions["engine"];
     /** The bus instead of the one the adapters give (Redis streams, or in-process); replicas in one test share one. */
     bus?: LiveSessionBus;
@@ -50,7 +59,15 @@ export function createSpeech(
   const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
   const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);
   // Browser sessions hold a stream slot like StreamingRecognize (whose slot the gateway's interceptor takes).
-  const streams = new ResumableStreams({ onEnded });
+  // StreamingRecognize sessions in Redis when there is Redis, so a client resumes on any replica.
+  const streams = new ResumableStreams({
+    store: adapters.redis ? new RedisStreamStore(adapters.redis) : new MemoryStreamStore(),
+    recognizer,
+    graceMs: deps.resumeGraceMs,
+    onEnded,
+    observer: deps.streamObserver,
+    logger: adapters.logger,
+  });
   const sessions = new LiveSessions({
     recognizer,
     bus: deps.bus ?? (adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus()),
@@ -64,6 +81,7 @@ export function createSpeech(
     sessions,
     streams,
     handlers: { [SpeechService.typeName]: handler },
+    drain: () => streams.drain(),
     close: async () => {
       await sessions.stop();
       streams.stop();

@@ -124,15 +124,18 @@ export interface SessionFacts {
   processedSeconds: number;
   channels: number;
   bytesReceived: number;
+  /** Bytes whose outputs are all out and stored (0 when unknown: browser sessions, containers). */
+  bytesCommitted?: number;
 }
 
-export function factsOf(recognition: LiveRecognition): SessionFacts {
+export function factsOf(recognition: LiveRecognition, bytesCommitted?: number): SessionFacts {
   return {
     sessionId: recognition.id,
     languageCode: recognition.languageCode,
     processedSeconds: recognition.processedSeconds,
     channels: recognition.channels,
     bytesReceived: recognition.bytesReceived,
+    bytesCommitted,
   };
 }
 
@@ -143,6 +146,7 @@ export function metadataOf(facts: SessionFacts, requestId: string): MessageInitS
     audioProcessed: durationOf(facts.processedSeconds),
     billedDuration: durationOf(billableSeconds(facts.processedSeconds, facts.channels)),
     audioBytesReceived: BigInt(facts.bytesReceived),
+    audioBytesCommitted: BigInt(facts.bytesCommitted ?? 0),
   };
 }
 

@@ -12,7 +12,7 @@ import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { energyGate, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
-import { RecognitionSession } from "./engine/session.js";
+import { RecognitionSession, type SessionCheckpoint } from "./engine/session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
 import type { ModelCatalog } from "../models/catalog.js";
@@ -56,6 +56,16 @@ export interface LiveRecognizerOptions {
   engine?: Partial<Pick<EngineSettings, "stepMs" | "idleTimeoutMs" | "maxSessionMs" | "trimAfterMs" | "inputCapacity" | "outputCapacity" | "prerollMs">>;
 }
 
+/** Up to where a session's audio is safe: everything before it is out and kept. */
+export interface Commit {
+  /** Bytes of the client's audio. */
+  bytes: number;
+  /** Seconds of audio, per channel. */
+  seconds: number;
+  /** Index the next output will have. */
+  nextIndex: number;
+}
+
 /** The keypad recogniser behind dtmf_events. */
 const KEYPAD_MODEL = "dtmf";
 
@@ -74,8 +84,15 @@ export class LiveRecognizer {
     this.maxChunkBytes = options.maxChunkBytes ?? 1024 * 1024;
   }
 
-  /** Checks the config and the model, and starts recognising. */
-  async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">> } = {}): Promise<LiveRecognition> {
+  /**
+   * Checks the config and the model, and starts recognising. With `resumeAt`, the recognition
+   * continues a session another recognition ran up to that commit point (a takeover): its audio
+   * starts at that byte of the client's stream, its times and result indexes go on from there.
+   */
+  async open(
+    config: LiveRecognitionConfig,
+    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit } = {},
+  ): Promise<LiveRecognition> {
     const { inference, models } = this.options;
     const format = config.format;
     if (config.separateChannels && AUDIO_ENCODINGS[format.encoding].headerCarriesFormat && format.channels === 0) {
@@ -104,14 +121,17 @@ export class LiveRecognizer {
         ...(config.maxUtteranceMs ? { maxUtteranceMs: config.maxUtteranceMs } : {}),
         ...(config.speechThreshold ? { speechThreshold: config.speechThreshold } : {}),
       };
+      let recognition: LiveRecognition | undefined;
       const session = new RecognitionSession(settings, {
+        onCheckpoint: (checkpoint) => recognition?.checkpointed(checkpoint),
         // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
         asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
         ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate() } } : {}),
       });
-      return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
+      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, this.maxChunkBytes, options.resumeAt);
+      return recognition;
     } catch (err) {
       decoder.close();
       throw err;
@@ -159,10 +179,16 @@ export interface RecognizedAudio {
 
 /** One live recognition: feed it the client's bytes, read `outputs`. */
 export class LiveRecognition {
-  private bytes = 0;
+  private bytes: number;
   private decodedSamples = 0;
   private decoderEnded = false;
   private ended = false;
+  /** Where this recognition's audio starts in the session (0 unless it took the session over). */
+  private readonly base: Commit;
+  /** Bytes of one sample of every channel, for raw encodings; 0 when bytes do not map to samples (containers). */
+  private readonly frameBytes: number;
+  private committed: Commit;
+  private commitListener: ((commit: Commit) => void) | undefined;
 
   constructor(
     readonly id: string,
@@ -172,11 +198,38 @@ export class LiveRecognition {
     private readonly decoder: StreamDecoder,
     private readonly session: RecognitionSession,
     private readonly maxChunkBytes: number,
-  ) {}
+    resumeAt?: Commit,
+  ) {
+    this.base = resumeAt ?? { bytes: 0, seconds: 0, nextIndex: 0 };
+    this.committed = this.base;
+    this.bytes = this.base.bytes;
+    const spec = AUDIO_ENCODINGS[config.format.encoding];
+    this.frameBytes = spec.headerCarriesFormat ? 0 : spec.bytesPerSample * Math.max(config.format.channels, 1);
+  }
 
   /** Results and events in order; ends after the last final, or with the failure that ended recognition. */
   get outputs(): AsyncIterable<EngineOutput> {
-    return this.session.outputs;
+    return this.base.nextIndex === 0 && this.base.seconds === 0 ? this.session.outputs : shifted(this.session.outputs, this.base);
+  }
+
+  /** Up to where the session's audio is safe: every output for the audio before it is out. */
+  get commit(): Commit {
+    return this.committed;
+  }
+
+  /** Told each time the commit point moves (raw encodings only: containers' bytes do not map to times). */
+  onCommit(listener: (commit: Commit) => void): void {
+    this.commitListener = listener;
+  }
+
+  /** The session's checkpoint, in the client's bytes. */
+  checkpointed(checkpoint: SessionCheckpoint): void {
+    if (this.frameBytes === 0) return;
+    const rate = this.config.format.sampleRateHertz;
+    const frames = Math.floor((checkpoint.sample * rate) / MODEL_SAMPLE_RATE);
+    const bytes = this.base.bytes + frames * this.frameBytes;
+    this.committed = { bytes, seconds: bytes / this.frameBytes / rate, nextIndex: this.base.nextIndex + checkpoint.nextIndex };
+    this.commitListener?.(this.committed);
   }
 
   get acceptsAudio(): boolean {
@@ -189,7 +242,7 @@ export class LiveRecognition {
 
   /** Seconds of audio processed, per channel. */
   get processedSeconds(): number {
-    return this.session.processedSeconds;
+    return this.base.seconds + this.session.processedSeconds;
   }
 
   /** Channels recognised (and billed). */
@@ -198,7 +251,7 @@ export class LiveRecognition {
   }
 
   get nextResultIndex(): number {
-    return this.session.nextResultIndex;
+    return this.base.nextIndex + this.session.nextResultIndex;
   }
 
   /** One chunk of audio in the config's encoding. Waits while the engine's queues are full. */
@@ -292,6 +345,21 @@ export class LiveRecognition {
       throw new InvalidArgumentError(FIELD.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
     await this.session.write(decoded);
+  }
+}
+
+/** Outputs of a recognition that took a session over, in the session's times and indexes. */
+async function* shifted(outputs: AsyncIterable<EngineOutput>, base: Commit): AsyncGenerator<EngineOutput> {
+  const s = base.seconds;
+  for await (const output of outputs) {
+    const index = output.index + base.nextIndex;
+    if (output.kind === "event") {
+      yield { ...output, index, event: { ...output.event, offsetSeconds: output.event.offsetSeconds + s } };
+    } else {
+      const r = output.result;
+      const words = r.words.map((w) => ({ ...w, start: w.start + s, end: w.end + s }));
+      yield { ...output, index, result: { ...r, words, startSeconds: r.startSeconds + s, endSeconds: r.endSeconds + s } };
+    }
   }
 }
 

@@ -16,8 +16,20 @@ function output(index: number, kind: "interim" | "final" | "event"): EngineOutpu
 function scripted(id: string) {
   const outputs = new BoundedQueue<EngineOutput>(100);
   let aborted = false;
-  const recognition = { id, outputs, abort: () => (aborted = true) } as unknown as LiveRecognition;
-  return { recognition, outputs, aborted: () => aborted };
+  let closed = false;
+  const recognition = {
+    id,
+    outputs,
+    abort: () => (aborted = true),
+    close: async () => {
+      closed = true;
+      outputs.close();
+    },
+    commit: { bytes: 0, seconds: 0, nextIndex: 0 },
+    onCommit: () => undefined,
+    config: { format: { encoding: "LINEAR16", sampleRateHertz: 16000, channels: 1 } },
+  } as unknown as LiveRecognition;
+  return { recognition, outputs, aborted: () => aborted, closed: () => closed };
 }
 
 async function read(iterable: AsyncIterable<EngineOutput>, count: number): Promise<number[]> {
@@ -37,13 +49,13 @@ describe("resumable streams", () => {
   it("lets only the organisation that started a stream resume it", async () => {
     const streams = new ResumableStreams();
     const { recognition, outputs } = scripted("s-org");
-    const first = streams.start(recognition, "org-a");
+    const first = await streams.start(recognition, "org-a");
     await outputs.push(output(0, "final"));
     expect(await read(first.outputs, 1)).toEqual([0]);
-    first.detach();
-    expect(() => streams.resume("s-org", 0, "org-b")).toThrow(NotFoundError);
-    expect(() => streams.resume("s-org", 0)).toThrow(NotFoundError);
-    const again = streams.resume("s-org", 0, "org-a");
+    first.detach("cancelled");
+    await expect(streams.resume("s-org", 0, "org-b")).rejects.toThrow(NotFoundError);
+    await expect(streams.resume("s-org", 0)).rejects.toThrow(NotFoundError);
+    const again = await streams.resume("s-org", 0, "org-a");
     expect(await read(again.attachment.outputs, 1)).toEqual([0]);
     streams.stop();
   });
@@ -51,16 +63,16 @@ describe("resumable streams", () => {
   it("keeps finals and events while detached and replays them from the index asked, then goes live", async () => {
     const streams = new ResumableStreams();
     const { recognition, outputs } = scripted("s1");
-    const first = streams.start(recognition);
+    const first = await streams.start(recognition);
     await outputs.push(output(0, "interim"));
     await outputs.push(output(1, "final"));
     await outputs.push(output(2, "event"));
     expect(await read(first.outputs, 3)).toEqual([0, 1, 2]);
-    first.detach();
+    first.detach("cancelled");
     await outputs.push(output(3, "interim"));
     await outputs.push(output(4, "final"));
     await tick();
-    const { attachment } = streams.resume("s1", 2);
+    const { attachment } = await streams.resume("s1", 2);
     await outputs.push(output(5, "interim"));
     await outputs.push(output(6, "final"));
     outputs.close();
@@ -69,26 +81,26 @@ describe("resumable streams", () => {
     // 3 was an interim result nobody heard: superseded, not kept.
     expect(all).toEqual([2, 4, 5, 6]);
     streams.release("s1");
-    expect(() => streams.resume("s1", 0)).toThrow(NotFoundError);
+    await expect(streams.resume("s1", 0)).rejects.toThrow(NotFoundError);
   });
 
-  it("ends a recognition nobody came back for after the grace period", async () => {
+  it("closes a recognition nobody came back for after the grace period (what was heard is finalised)", async () => {
     const streams = new ResumableStreams({ graceMs: 30 });
-    const { recognition, aborted } = scripted("s2");
-    streams.start(recognition).detach();
+    const { recognition, closed } = scripted("s2");
+    (await streams.start(recognition)).detach("cancelled");
     await new Promise((r) => setTimeout(r, 80));
-    expect(aborted()).toBe(true);
-    expect(() => streams.resume("s2", 0)).toThrow(/grace period is over/);
+    expect(closed()).toBe(true);
+    await expect(streams.resume("s2", 0)).rejects.toThrow(/grace period is over/);
   });
 
   it("hands a recognition that ended while detached its end, or its failure, on resume", async () => {
     const streams = new ResumableStreams();
     const { recognition, outputs } = scripted("s3");
-    streams.start(recognition).detach();
+    (await streams.start(recognition)).detach("cancelled");
     await outputs.push(output(0, "final"));
     outputs.fail(new Error("model gone"));
     await tick();
-    const { attachment } = streams.resume("s3", 0);
+    const { attachment } = await streams.resume("s3", 0);
     const got: number[] = [];
     await expect(
       (async () => {

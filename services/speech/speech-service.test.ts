@@ -449,7 +449,7 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     // Nothing to resume once the stream ended, nor under an unknown id.
     const gone = await grpcJsStreaming(grpcClient, [{ streaming_config: { resume: { session_id: sessionId, from_result_index: "0" } } }]);
     expect(gone.error?.code).toBe(grpc.status.NOT_FOUND);
-    expect(decodeURIComponent(gone.error!.details)).toMatch(/not on this server, or its grace period is over/);
+    expect(decodeURIComponent(gone.error!.details)).toMatch(/is unknown, or its grace period is over/);
   });
 
   it("frees the RPC within a second when its client cancels (the recognition waits for a resume)", async () => {

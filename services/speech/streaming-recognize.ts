@@ -4,7 +4,7 @@
 // or stops reading its results, is slowed down by HTTP/2 flow control and loses nothing.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { InvalidArgumentError } from "../platform/errors/errors.js";
+import { AbortedError, InvalidArgumentError } from "../platform/errors/errors.js";
 import type { Attachment, ResumableStreams } from "./resumable.js";
 import type { LiveRecognition, LiveRecognizer } from "./live-recognition.js";
 import {
@@ -34,32 +34,34 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
       throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
     }
     const resume = head.value.resume;
-    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    const organizationId = ctx.values.get(principalKey)?.organizationId ?? "";
     let recognition: LiveRecognition;
     let attachment: Attachment;
     if (resume) {
-      ({ recognition, attachment } = streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
+      ({ recognition, attachment } = await streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
     } else {
       // A resumed stream was let in when it started; a new one only while the month's audio lasts.
-      if (quota && organizationId !== undefined) await quota.assertWithinQuota(organizationId);
+      if (quota && organizationId !== "") await quota.assertWithinQuota(organizationId);
       recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
-      attachment = streams.start(recognition, organizationId);
+      attachment = await streams.start(recognition, organizationId);
     }
-    // A client that goes away without closing may come back: the recognition waits for it.
-    const onAbort = () => attachment.detach();
+    // A client that goes away without closing may come back: the session waits for it.
+    const onAbort = () => attachment.detach("cancelled");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence) };
+    const facts = () => factsOf(recognition, streams.committed(recognition.id));
     let over = false;
     try {
-      // The session id (and, on a resume, the bytes received so far) before any result.
-      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
-      void pump(reader, recognition, ctx.signal);
-      for await (const output of attachment.outputs) yield responseOf(output, () => factsOf(recognition), requestId, options);
+      // The session id (and, on a resume, the byte to resend audio from) before any result.
+      yield { metadata: metadataOf(facts(), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
+      void pump(reader, recognition, attachment, ctx.signal);
+      for await (const output of attachment.outputs) yield responseOf(output, facts, requestId, options);
       if (ctx.signal.aborted) return;
+      if (!attachment.current) throw new AbortedError(`live session ${recognition.id} was resumed by another stream`);
       over = true;
-      yield { metadata: metadataOf(factsOf(recognition), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+      yield { metadata: metadataOf(facts(), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
     } catch (err) {
-      over = !ctx.signal.aborted;
+      over = !ctx.signal.aborted && attachment.current;
       throw err;
     } finally {
       ctx.signal.removeEventListener("abort", onAbort);
@@ -67,18 +69,29 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
         streams.release(recognition.id);
         recognition.abort();
       } else {
-        attachment.detach();
+        attachment.detach("cancelled");
       }
     }
   };
 }
 
-/** Feeds the requests after the config to the recognition; any problem ends it with that error. */
-async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition, signal: AbortSignal): Promise<void> {
+/**
+ * How long the end of the request stream waits for the call's cancellation before it counts as
+ * a half-close. gRPC clients that cancel may half-close first (grpc-js does, a millisecond before
+ * its RST_STREAM): treating that as "no more audio" would end a session the client means to resume.
+ */
+const CANCEL_AFTER_END_MS = 250;
+
+/**
+ * Feeds the requests after the config to the recognition; any problem ends it with that error.
+ * It stops feeding once a newer stream took the session over (its attachment is no longer current).
+ */
+async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition, attachment: Attachment, signal: AbortSignal): Promise<void> {
   try {
     for (let n = 2; ; n++) {
-      if (!recognition.acceptsAudio) return;
+      if (!recognition.acceptsAudio || !attachment.current) return;
       const next = await reader.next();
+      if (!attachment.current || signal.aborted) return;
       if (next.done) break;
       const message = next.value.streamingRequest;
       switch (message.case) {
@@ -99,9 +112,26 @@ async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognitio
           throw new InvalidArgumentError("streaming_request", `message ${n} carries neither audio_content nor control`);
       }
     }
-    await recognition.close();
+    if (await cancelledSoon(signal)) return;
+    if (attachment.current) await recognition.close();
   } catch (err) {
     // A dropped connection is not the recognition's failure: the client may resume it.
-    if (!signal.aborted) recognition.fail(err);
+    if (!signal.aborted && attachment.current) recognition.fail(err);
   }
+}
+
+/** True if `signal` aborts within CANCEL_AFTER_END_MS. */
+function cancelledSoon(signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(false);
+    }, CANCEL_AFTER_END_MS);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }

@@ -146,6 +146,7 @@ const envSchema = z.object({
   RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
   RATE_LIMIT_LOGIN_IP: limit("100/900"),
   MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
+  LIVE_RESUME_GRACE_MS: positiveInt(60_000, 3_600_000),
   PLAN_AUDIO_SECONDS_PER_MONTH: z
     .string()
     .default("free:36000,*:0")
@@ -273,6 +274,7 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** Live streams (StreamingRecognize) one organisation may hold open at once. */
   maxLiveStreamsPerOrganization: number;
+  live: LiveConfig;
   /** Monthly audio quotas (services/usage); an organisation's settings.audioSecondsPerMonth overrides its plan's. */
   usage: { audioSecondsPerMonthByPlan: Record<string, number>; defaultAudioSecondsPerMonth: number };
   media: MediaConfig;
@@ -332,6 +334,15 @@ export interface JobsConfig {
   rnnoiseModel?: string;
 }
 
+/** Live recognition (services/speech). */
+export interface LiveConfig {
+  /**
+   * How long a StreamingRecognize session whose client went away (reset, silent, cancelled) waits
+   * for the client to resume it, on any replica, before it is finalised and ended.
+   */
+  resumeGraceMs: number;
+}
+
 /** A configuration value is missing or wrong; `message` is one line naming the variable. */
 export class ConfigError extends Error {
   override readonly name = "ConfigError";
@@ -361,6 +372,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jobs: jobsConfig(e),
     auth: authConfig(e),
     maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
+    live: { resumeGraceMs: e.LIVE_RESUME_GRACE_MS },
     usage: usageConfig(e),
     media: mediaConfig(e),
     mail: mailConfig(e, publicBaseUrl),

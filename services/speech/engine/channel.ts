@@ -20,6 +20,8 @@ export interface ChannelSink {
   singleUtteranceEnded(): void;
   /** True once the session stops recognising (single utterance done, aborted). */
   readonly stopped: boolean;
+  /** The channel scored more audio (its position or quiet span may have moved). */
+  progressed?(): void;
 }
 
 /** Trailing non-speech kept at the end of an utterance sent to the model: enough for the last word to fade out. */
@@ -39,6 +41,8 @@ export class ChannelRecognizer {
   private readonly prerollFrames: number;
 
   private inUtterance = false;
+  /** Stream sample since which this channel has been between utterances, with everything it heard out. */
+  private quietFrom = 0;
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
   private silenceSamples = 0;
@@ -74,6 +78,23 @@ export class ChannelRecognizer {
     return this.position / MODEL_SAMPLE_RATE;
   }
 
+  /** Stream samples scored so far. */
+  get scoredSamples(): number {
+    return this.position;
+  }
+
+  /**
+   * The stream sample from which this channel has been quiet (between utterances, with every
+   * result and event for the audio before it emitted, and none owed for the audio after it), or
+   * undefined while it is inside an utterance or still owes an UTTERANCE_END. A fresh recognizer
+   * started anywhere in [quietSince, scoredSamples] would emit exactly what this one still will.
+   */
+  get quietSince(): number | undefined {
+    if (this.inUtterance) return undefined;
+    if (this.turnEnd !== undefined && this.settings.voiceActivityEvents && this.settings.utteranceEndSilenceMs > 0) return undefined;
+    return this.quietFrom;
+  }
+
   /** Consumes the input until it closes, then finalises what is left. */
   async run(): Promise<void> {
     for (;;) {
@@ -82,6 +103,7 @@ export class ChannelRecognizer {
       if (item.kind === "finalize") {
         await this.flushPending();
         if (this.inUtterance) await this.endUtterance("finalize");
+        this.sink.progressed?.();
         item.done();
         continue;
       }
@@ -92,6 +114,7 @@ export class ChannelRecognizer {
       }
       await this.consume(chunks);
       if (this.decodeFailure !== undefined) throw this.decodeFailure;
+      this.sink.progressed?.();
     }
     if (this.sink.stopped) return;
     await this.flushPending();
@@ -166,6 +189,7 @@ export class ChannelRecognizer {
     if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
     const at = this.turnEnd + wait;
     this.turnEnd = undefined;
+    this.quietFrom = this.position;
     if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / MODEL_SAMPLE_RATE, channel: this.channel });
   }
 
@@ -239,6 +263,7 @@ export class ChannelRecognizer {
       return;
     }
     this.inUtterance = false;
+    this.quietFrom = this.position;
     this.silenceSamples = 0;
   }
 

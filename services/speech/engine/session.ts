@@ -18,7 +18,24 @@ export interface SessionDependencies {
    * endpointing, no interim results); each key it finds becomes a DTMF event instead of a result.
    */
   keypad?: { asr: AsrFunction; gate: () => SpeechGate };
+  /**
+   * Told each time every channel (and keypad) is quiet together at a later stream sample: all
+   * outputs for the audio before `sample` have been emitted, with indexes below `nextIndex`, and
+   * none is owed for it. A fresh session started at `sample`, numbering from `nextIndex`, would
+   * go on exactly as this one (how a resume on another server loses and repeats nothing).
+   */
+  onCheckpoint?: (checkpoint: SessionCheckpoint) => void;
 }
+
+export interface SessionCheckpoint {
+  /** Stream sample (16 kHz) before which everything is out. */
+  sample: number;
+  /** Index the next output will have. */
+  nextIndex: number;
+}
+
+/** A second of 16 kHz audio. */
+const CHECKPOINT_EVERY_SAMPLES = 16_000;
 
 export class SessionAbortedError extends Error {
   constructor() {
@@ -42,6 +59,8 @@ export class RecognitionSession {
   private idleTimer: NodeJS.Timeout | undefined;
   private readonly lifetimeTimer: NodeJS.Timeout;
   private readonly done: Promise<void>;
+  private lastCheckpoint = 0;
+  private lastCheckpointIndex = 0;
 
   constructor(
     readonly settings: EngineSettings,
@@ -52,6 +71,7 @@ export class RecognitionSession {
       result: (result) => this.emit({ kind: "result", result }),
       event: (event) => this.emit({ kind: "event", event }),
       singleUtteranceEnded: () => this.stopRecognising(),
+      progressed: deps.onCheckpoint ? () => this.maybeCheckpoint(deps.onCheckpoint!) : undefined,
       get stopped() {
         return session.stoppedFlag;
       },
@@ -180,6 +200,26 @@ export class RecognitionSession {
     this.abortController.abort(error);
     for (const c of this.all()) c.input.abort(error);
     this.outputs.fail(error);
+  }
+
+  /** A checkpoint once all recognizers are quiet over a common sample past the last one. */
+  private maybeCheckpoint(tell: (checkpoint: SessionCheckpoint) => void): void {
+    if (this.stoppedFlag) return;
+    let sample = Number.POSITIVE_INFINITY;
+    let quietFrom = 0;
+    for (const c of this.all()) {
+      const since = c.quietSince;
+      if (since === undefined) return;
+      quietFrom = Math.max(quietFrom, since);
+      sample = Math.min(sample, c.scoredSamples);
+    }
+    if (quietFrom > sample || sample <= this.lastCheckpoint) return;
+    // In a long silence, one a second is plenty: each is a write to the session store.
+    if (this.nextIndex === this.lastCheckpointIndex && sample - this.lastCheckpoint < CHECKPOINT_EVERY_SAMPLES) return;
+    this.lastCheckpoint = sample;
+    this.lastCheckpointIndex = this.nextIndex;
+    // After the outputs emitted so far have their indexes.
+    this.emitting = this.emitting.then(() => tell({ sample, nextIndex: this.nextIndex }));
   }
 
   private stopRecognising(): void {

@@ -489,7 +489,12 @@ export type StreamingResume = Message<"arabicstt.v1.StreamingResume"> & {
    * The first `result_index` the client wants (again): one past the last
    * response it processed. Responses from there on that the session kept are
    * sent first. The first response's `metadata.audio_bytes_received` tells the
-   * client from which byte of its audio to continue sending.
+   * client from which byte of its audio to continue sending: what the server
+   * holding the session received, or, when another server takes the session
+   * over, the last `audio_bytes_committed`. Any server of the deployment
+   * resumes a session, within the grace period (60 s by default, the
+   * LIVE_RESUME_GRACE_MS setting) after its client was last heard; a session
+   * whose client cancelled its call resumes the same way.
    *
    * @generated from field: int64 from_result_index = 2;
    */

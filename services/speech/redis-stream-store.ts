@@ -1,0 +1,131 @@
+// StreamingRecognize sessions in Redis, so a client resumes on any replica:
+//   live:stream:<id>      hash: the session (owner, epoch, config, commit point, ended)
+//   live:stream:<id>:out  sorted set: kept outputs as JSON, scored by their index
+// Writes are Lua scripts that check the epoch first: a replica whose session was taken over by
+// another cannot add to it any more. Both keys expire unless the running replica touches them,
+// so a session whose replica died is forgotten once the grace period is over.
+import type { Redis } from "ioredis";
+import type { EngineOutput } from "./engine/types.js";
+import type { Commit, LiveRecognitionConfig } from "./live-recognition.js";
+import { MAX_KEPT_OUTPUTS, type NewStoredStream, type StoredStream, type StreamStore } from "./stream-store.js";
+
+/** Fails unless KEYS[1] exists, is not ended and is held under epoch ARGV[1]. */
+const HELD = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[1], 'ended') == '1' then return 0 end
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+`;
+
+const APPEND_SCRIPT = `${HELD}
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[2])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -tonumber(ARGV[3]) - 1)
+redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
+return 1
+`;
+
+const COMMIT_SCRIPT = `${HELD}
+redis.call('HSET', KEYS[1], 'committedBytes', ARGV[2], 'committedSeconds', ARGV[3], 'committedNextIndex', ARGV[4])
+return 1
+`;
+
+const TOUCH_SCRIPT = `${HELD}
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+const END_SCRIPT = `${HELD}
+redis.call('HSET', KEYS[1], 'ended', '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[2])
+return 1
+`;
+
+const TAKE_OVER_SCRIPT = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HGET', KEYS[1], 'ended') ~= '1' then
+  redis.call('HINCRBY', KEYS[1], 'epoch', 1)
+  redis.call('HSET', KEYS[1], 'owner', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+const keys = (id: string) => [`live:stream:${id}`, `live:stream:${id}:out`];
+
+export class RedisStreamStore implements StreamStore {
+  readonly shared = true;
+  constructor(private readonly redis: Redis) {}
+
+  async create(stream: NewStoredStream, ttlMs: number): Promise<void> {
+    const [record, out] = keys(stream.id);
+    const fields = {
+      organizationId: stream.organizationId,
+      owner: stream.owner,
+      epoch: "1",
+      config: JSON.stringify(stream.config),
+      model: stream.model,
+      languageCode: stream.languageCode,
+      channels: String(stream.channels),
+      startedAt: String(stream.startedAt),
+      committedBytes: "0",
+      committedSeconds: "0",
+      committedNextIndex: "0",
+      ended: "0",
+    };
+    await this.redis.multi().del(out!).hset(record!, fields).pexpire(record!, ttlMs).exec();
+  }
+
+  async append(id: string, epoch: number, output: EngineOutput): Promise<boolean> {
+    return (await this.redis.eval(APPEND_SCRIPT, 2, ...keys(id), String(epoch), JSON.stringify(output), String(MAX_KEPT_OUTPUTS), String(output.index))) === 1;
+  }
+
+  async commit(id: string, epoch: number, commit: Commit): Promise<boolean> {
+    return (await this.redis.eval(COMMIT_SCRIPT, 2, ...keys(id), String(epoch), String(commit.bytes), String(commit.seconds), String(commit.nextIndex))) === 1;
+  }
+
+  async touch(ids: Array<{ id: string; epoch: number }>, ttlMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const { id, epoch } of ids) pipeline.eval(TOUCH_SCRIPT, 2, ...keys(id), String(epoch), String(ttlMs));
+    await pipeline.exec();
+  }
+
+  async get(id: string): Promise<StoredStream | undefined> {
+    return streamOf(id, await this.redis.hgetall(keys(id)[0]!));
+  }
+
+  async outputs(id: string, fromIndex: number): Promise<EngineOutput[]> {
+    return (await this.redis.zrangebyscore(keys(id)[1]!, fromIndex, "+inf")).map((json) => JSON.parse(json) as EngineOutput);
+  }
+
+  async takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined> {
+    const flat = (await this.redis.eval(TAKE_OVER_SCRIPT, 2, ...keys(id), owner, String(ttlMs))) as string[] | null;
+    if (!flat) return undefined;
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    return streamOf(id, hash);
+  }
+
+  async end(id: string, epoch: number, ttlMs: number): Promise<boolean> {
+    return (await this.redis.eval(END_SCRIPT, 2, ...keys(id), String(epoch), String(ttlMs))) === 1;
+  }
+}
+
+function streamOf(id: string, hash: Record<string, string>): StoredStream | undefined {
+  if (hash.epoch === undefined) return undefined;
+  return {
+    id,
+    organizationId: hash.organizationId ?? "",
+    owner: hash.owner ?? "",
+    epoch: Number(hash.epoch),
+    config: JSON.parse(hash.config ?? "{}") as LiveRecognitionConfig,
+    model: hash.model ?? "",
+    languageCode: hash.languageCode ?? "",
+    channels: Number(hash.channels),
+    startedAt: Number(hash.startedAt),
+    committed: { bytes: Number(hash.committedBytes), seconds: Number(hash.committedSeconds), nextIndex: Number(hash.committedNextIndex) },
+    ended: hash.ended === "1",
+  };
+}

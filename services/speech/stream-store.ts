@@ -1,0 +1,135 @@
+// Where a StreamingRecognize session lives between connections: its config, which replica runs it
+// (and under which epoch), the point up to which its audio is committed, and its kept outputs
+// (final results and events). In Redis when the deployment has it, so a client may resume on any
+// replica; in memory when embedded. Every write by the replica running a session names the epoch
+// it took the session under: once another replica has taken the session over (a higher epoch),
+// the old one's writes are refused, so a result is never kept twice.
+import type { EngineOutput } from "./engine/types.js";
+import type { Commit, LiveRecognitionConfig } from "./live-recognition.js";
+
+export interface StoredStream {
+  id: string;
+  /** The organisation that started it; only it may resume it. Empty: none (tests, tools). */
+  organizationId: string;
+  /** The replica running it, and the epoch it runs it under (1 at the start, one more per takeover). */
+  owner: string;
+  epoch: number;
+  config: LiveRecognitionConfig;
+  model: string;
+  languageCode: string;
+  channels: number;
+  /** Unix milliseconds. */
+  startedAt: number;
+  committed: Commit;
+  /** Over for good: its kept outputs may still be read until it is forgotten. */
+  ended: boolean;
+}
+
+export type NewStoredStream = Omit<StoredStream, "epoch" | "committed" | "ended">;
+
+export interface StreamStore {
+  /** True when every replica of the deployment reads this store (a session may move between them). */
+  readonly shared: boolean;
+  /** Keeps a new session (epoch 1, nothing committed), alive for `ttlMs` unless touched. */
+  create(stream: NewStoredStream, ttlMs: number): Promise<void>;
+  /** Keeps an output; false if the session was taken over (or is gone). */
+  append(id: string, epoch: number, output: EngineOutput): Promise<boolean>;
+  /** Moves the commit point; false if the session was taken over (or is gone). */
+  commit(id: string, epoch: number, commit: Commit): Promise<boolean>;
+  /** The client is still around (or the session still runs): alive for another `ttlMs`. */
+  touch(ids: Array<{ id: string; epoch: number }>, ttlMs: number): Promise<void>;
+  /** The session as kept, or undefined if unknown or expired. */
+  get(id: string): Promise<StoredStream | undefined>;
+  /** Kept outputs with index ≥ fromIndex, in order. */
+  outputs(id: string, fromIndex: number): Promise<EngineOutput[]>;
+  /** Makes `owner` run the session under the next epoch; the session as it is then, or undefined if gone. */
+  takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined>;
+  /** The session is over: true if `epoch` still held it (then it is forgotten after `ttlMs`, which lets a late resume read its last outputs). */
+  end(id: string, epoch: number, ttlMs: number): Promise<boolean>;
+}
+
+/** Kept outputs per session; the oldest go first (a session's maximum length bounds them anyway). */
+export const MAX_KEPT_OUTPUTS = 10_000;
+
+interface MemoryEntry {
+  stream: StoredStream;
+  outputs: EngineOutput[];
+  expiresAt: number;
+}
+
+/** One process's sessions (embedded; a single replica). */
+export class MemoryStreamStore implements StreamStore {
+  readonly shared = false;
+  private readonly entries = new Map<string, MemoryEntry>();
+
+  async create(stream: NewStoredStream, ttlMs: number): Promise<void> {
+    this.sweep();
+    this.entries.set(stream.id, { stream: { ...stream, epoch: 1, committed: { bytes: 0, seconds: 0, nextIndex: 0 }, ended: false }, outputs: [], expiresAt: Date.now() + ttlMs });
+  }
+
+  async append(id: string, epoch: number, output: EngineOutput): Promise<boolean> {
+    const entry = this.held(id, epoch);
+    if (!entry) return false;
+    entry.outputs.push(output);
+    if (entry.outputs.length > MAX_KEPT_OUTPUTS) entry.outputs.shift();
+    return true;
+  }
+
+  async commit(id: string, epoch: number, commit: Commit): Promise<boolean> {
+    const entry = this.held(id, epoch);
+    if (!entry) return false;
+    entry.stream.committed = { ...commit };
+    return true;
+  }
+
+  async touch(ids: Array<{ id: string; epoch: number }>, ttlMs: number): Promise<void> {
+    for (const { id, epoch } of ids) {
+      const entry = this.held(id, epoch);
+      if (entry) entry.expiresAt = Date.now() + ttlMs;
+    }
+  }
+
+  async get(id: string): Promise<StoredStream | undefined> {
+    const entry = this.live(id);
+    return entry && { ...entry.stream, committed: { ...entry.stream.committed } };
+  }
+
+  async outputs(id: string, fromIndex: number): Promise<EngineOutput[]> {
+    return (this.live(id)?.outputs ?? []).filter((o) => o.index >= fromIndex);
+  }
+
+  async takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined> {
+    const entry = this.live(id);
+    if (!entry || entry.stream.ended) return entry && { ...entry.stream };
+    entry.stream = { ...entry.stream, owner, epoch: entry.stream.epoch + 1 };
+    entry.expiresAt = Date.now() + ttlMs;
+    return { ...entry.stream, committed: { ...entry.stream.committed } };
+  }
+
+  async end(id: string, epoch: number, ttlMs: number): Promise<boolean> {
+    const entry = this.held(id, epoch);
+    if (!entry) return false;
+    entry.stream.ended = true;
+    entry.expiresAt = Date.now() + ttlMs;
+    return true;
+  }
+
+  private live(id: string): MemoryEntry | undefined {
+    const entry = this.entries.get(id);
+    if (entry && entry.expiresAt <= Date.now()) {
+      this.entries.delete(id);
+      return undefined;
+    }
+    return entry;
+  }
+
+  private held(id: string, epoch: number): MemoryEntry | undefined {
+    const entry = this.live(id);
+    return entry && !entry.stream.ended && entry.stream.epoch === epoch ? entry : undefined;
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    for (const [id, entry] of this.entries) if (entry.expiresAt <= now) this.entries.delete(id);
+  }
+}
