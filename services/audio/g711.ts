@@ -35,3 +35,19 @@ export function mulawTable(): Float32Array {
 export function alawTable(): Float32Array {
   return (alaw ??= table(alawToInt16));
 }
+
+/**
+ * A sample in [-1, 1] → μ-law byte (the G.711 compression, as telephony gear does it): for test
+ * calls and benchmarks that must send what a media server sends.
+ */
+export function mulawOf(sample: number): number {
+  const BIAS = 0x84;
+  let v = Math.max(-32635, Math.min(32635, Math.round(sample * 32767)));
+  const sign = v < 0 ? 0x80 : 0;
+  if (v < 0) v = -v;
+  v += BIAS;
+  let exponent = 7;
+  for (let mask = 0x4000; (v & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
+  const mantissa = (v >> (exponent + 3)) & 0x0f;
+  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+}

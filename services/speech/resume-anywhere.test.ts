@@ -1,0 +1,250 @@
+// Lossless resume of StreamingRecognize, as a call-centre client meets it: a plain @grpc/grpc-js
+// client streams stereo 8 kHz μ-law keypad calls (one party per channel, 20 ms frames) to the
+// whole platform started through the gateway's root, with the `dtmf` model, so every final is
+// exact. The client keeps its audio, and after each drop reopens the stream with the session id,
+// the index after the last response it processed, and its audio from the byte the first response
+// names. Every final must arrive exactly once, and nothing said after a drop may be lost:
+// - a cancelled call, resumed on the same replica;
+// - with Redis (CI's second pass), a resume on a second replica sharing PostgreSQL and Redis: it
+//   takes the session over at the commit point, and what the first replica already sent is not
+//   sent again; and a drain (SIGTERM's path): the pending utterance's final is sent, the stream
+//   ends UNAVAILABLE, and the session goes on on the other replica.
+import * as grpc from "@grpc/grpc-js";
+import { randomBytes } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { dtmfSequence } from "../../inference/client/testing/signals.js";
+import { grpcJsClient, loadGrpcJsPackage } from "../../gateway/testing/clients.js";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../gateway/testing/platform.js";
+import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
+import { createTestDatabase, type TestDatabase } from "../app/testing.js";
+import { testEnvironment } from "../platform/config/test-environment.js";
+import { mulawOf } from "../audio/g711.js";
+import { LiveSession } from "./live-session.entity.js";
+
+const { redisUrl } = testEnvironment();
+const RATE = 8000;
+const FRAME_BYTES = (RATE / 50) * 2; // 20 ms of stereo μ-law
+
+interface WireResponse {
+  result_index: string;
+  results: Array<{ alternatives: Array<{ transcript: string }>; is_final: boolean; channel_tag: number }>;
+  speech_event: { type: string; channel_tag: number; dtmf_digit: string } | null;
+  metadata: { session_id: string; audio_bytes_received: string; audio_bytes_committed: string } | null;
+}
+
+/**
+ * A stereo call: on each channel, keypad groups at the given start times (seconds), 100 ms tones
+ * with 100 ms gaps, silence elsewhere; `seconds` long.
+ */
+function stereoCall(seconds: number, channels: [Array<[number, string]>, Array<[number, string]>]): Buffer {
+  const samples = channels.map((groups) => {
+    const out = new Float32Array(RATE * seconds);
+    for (const [at, keys] of groups) out.set(dtmfSequence(keys, { sampleRate: RATE, leadMs: 0, toneMs: 100, gapMs: 100 }).audio, Math.round(at * RATE));
+    return out;
+  });
+  const bytes = Buffer.alloc(RATE * seconds * 2);
+  for (let i = 0; i < RATE * seconds; i++) {
+    bytes[2 * i] = mulawOf(samples[0]![i]!);
+    bytes[2 * i + 1] = mulawOf(samples[1]![i]!);
+  }
+  return bytes;
+}
+
+type Call = grpc.ClientDuplexStream<object, WireResponse>;
+
+/** One connection of a client: what it received, and how it ended. */
+class Connection {
+  readonly responses: WireResponse[] = [];
+  readonly ended: Promise<grpc.ServiceError | undefined>;
+  private readonly call: Call;
+  private waiters: Array<() => void> = [];
+
+  constructor(client: grpc.Client, token: string, first: object) {
+    const metadata = new grpc.Metadata();
+    metadata.set("authorization", `Bearer ${token}`);
+    this.call = (client as unknown as { StreamingRecognize(m: grpc.Metadata): Call }).StreamingRecognize(metadata);
+    this.call.on("data", (r: WireResponse) => {
+      this.responses.push(r);
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.ended = new Promise((resolve) => {
+      this.call.on("error", resolve);
+      this.call.on("end", () => resolve(undefined));
+    });
+    this.call.write(first);
+  }
+
+  /** Waits until a response satisfies `test`. */
+  async until(test: (r: WireResponse) => boolean): Promise<WireResponse> {
+    for (;;) {
+      const found = this.responses.find(test);
+      if (found) return found;
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  /** Sends `audio` in 20 ms frames, paced at `speed` times real time. */
+  async send(audio: Buffer, speed = 4): Promise<void> {
+    for (let at = 0; at < audio.length; at += FRAME_BYTES) {
+      if (!this.call.write({ audio_content: audio.subarray(at, at + FRAME_BYTES) })) await new Promise((r) => this.call.once("drain", r));
+      await new Promise((r) => setTimeout(r, 20 / speed));
+    }
+  }
+
+  end(): void {
+    this.call.end();
+  }
+
+  cancel(): void {
+    this.call.cancel();
+  }
+
+  /** Outputs (responses with results or an event), without the metadata-only ones. */
+  get outputs(): WireResponse[] {
+    return this.responses.filter((r) => r.results.length > 0 || r.speech_event);
+  }
+}
+
+/** Finals per channel, in order, across connections (each index counted once: a replay must not repeat one). */
+function finalsByChannel(connections: Connection[]): Record<number, string[]> {
+  const seen = new Set<string>();
+  const out: Record<number, string[]> = { 1: [], 2: [] };
+  for (const c of connections) {
+    for (const r of c.outputs) {
+      expect(seen.has(r.result_index), `index ${r.result_index} delivered twice`).toBe(false);
+      seen.add(r.result_index);
+      for (const x of r.results) if (x.is_final) out[x.channel_tag]!.push(x.alternatives[0]!.transcript);
+    }
+  }
+  return out;
+}
+
+const configMessage = {
+  streaming_config: {
+    config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model: "dtmf" },
+    interim_results: true,
+  },
+};
+
+const resumeMessage = (sessionId: string, from: number) => ({ streaming_config: { resume: { session_id: sessionId, from_result_index: String(from) } } });
+
+/** One past the index of the last output a connection received (what a client resumes from). */
+const nextIndexOf = (c: Connection) => Number(c.outputs.at(-1)?.result_index ?? -1) + 1;
+
+describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any replica" : "embedded: one replica"})`, () => {
+  const signingKeys = `resume:${randomBytes(32).toString("hex")}`;
+  let testDb: TestDatabase;
+  let account: TestAccount;
+  const platforms: TestPlatform[] = [];
+  const pkg = loadGrpcJsPackage();
+
+  async function replica(): Promise<{ platform: TestPlatform; client: grpc.Client }> {
+    const platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "dtmf", JWT_SIGNING_KEYS: signingKeys, ...UNTHROTTLED }, {}, { testDb });
+    platforms.push(platform);
+    account ??= await registerOwner(platform);
+    return { platform, client: grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${platform.platform.gateway.grpcPort}`) };
+  }
+
+  beforeAll(async () => {
+    testDb = await createTestDatabase();
+  });
+
+  afterAll(async () => {
+    for (const p of platforms.splice(0)) await p.stop();
+    await testDb?.cleanup();
+  });
+
+  it("a cancelled call resumes on the same replica: audio sent after the cancel is recognised, every final once", async () => {
+    const { client } = await replica();
+    // Channel 1 dials 1234 then 5678; channel 2 dials 90 between them.
+    const call = stereoCall(7, [
+      [
+        [0.3, "1234"],
+        [3.6, "5678"],
+      ],
+      [[2.2, "90"]],
+    ]);
+    const first = new Connection(client, account.accessToken, configMessage);
+    const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+    // The first half of the call, up to the middle of "5678", then the client cancels.
+    await first.send(call.subarray(0, FRAME_BYTES * Math.round(4.0 * 50)));
+    await first.until((r) => r.results.some((x) => x.is_final && x.channel_tag === 2));
+    first.cancel();
+    expect((await first.ended)?.code).toBe(grpc.status.CANCELLED);
+
+    const second = new Connection(client, account.accessToken, resumeMessage(sessionId, nextIndexOf(first)));
+    const head = await second.until((r) => r.metadata !== null);
+    expect(head.metadata!.session_id).toBe(sessionId);
+    const from = Number(head.metadata!.audio_bytes_received);
+    expect(from).toBeGreaterThan(0);
+    await second.send(call.subarray(from));
+    second.end();
+    expect(await second.ended).toBeUndefined();
+    expect(finalsByChannel([first, second])).toEqual({ 1: ["1234", "5678"], 2: ["90"] });
+    expect(second.responses.at(-1)!.metadata!.audio_bytes_received).toBe(String(call.length));
+  });
+
+  it.skipIf(!redisUrl)("a resume on another replica takes the session over: what the first replica sent is not sent again, and nothing is lost", async () => {
+    const a = await replica();
+    const b = await replica();
+    // Channel 2 is mid-call (its digits run on) when channel 1's first final comes out: the
+    // commit point cannot pass channel 1's final, so the second replica hears it again.
+    const call = stereoCall(9, [
+      [
+        [0.2, "12"],
+        [6.0, "78"],
+      ],
+      [[0.9, "3456789"]],
+    ]);
+    const first = new Connection(a.client, account.accessToken, configMessage);
+    const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+    const sending = first.send(call.subarray(0, FRAME_BYTES * Math.round(2.2 * 50)));
+    await first.until((r) => r.results.some((x) => x.is_final && x.channel_tag === 1));
+    await sending;
+    first.cancel();
+    await first.ended;
+
+    const second = new Connection(b.client, account.accessToken, resumeMessage(sessionId, nextIndexOf(first)));
+    const head = await second.until((r) => r.metadata !== null);
+    const from = Number(head.metadata!.audio_bytes_received);
+    // Taken over at the commit point: before where the first replica had got to.
+    expect(from % 2).toBe(0);
+    expect(from).toBeLessThan(FRAME_BYTES * Math.round(2.2 * 50));
+    await second.send(call.subarray(from));
+    second.end();
+    expect(await second.ended).toBeUndefined();
+    expect(finalsByChannel([first, second])).toEqual({ 1: ["12", "78"], 2: ["3456789"] });
+
+    // Stored once, by the replica that ended it, with every final once.
+    const em = testDb.db.fork();
+    for (let i = 0; i < 50 && !(await em.findOne(LiveSession, { id: sessionId })); i++) await new Promise((r) => setTimeout(r, 100));
+    const row = await em.findOne(LiveSession, { id: sessionId });
+    expect(row).not.toBeNull();
+  });
+
+  it.skipIf(!redisUrl)("a draining replica sends the pending utterance's final, ends the stream UNAVAILABLE, and the session goes on elsewhere", async () => {
+    const a = await replica();
+    const b = await replica();
+    const call = stereoCall(6, [[[0.3, "123456"]], [[3.5, "99"]]]);
+    const first = new Connection(a.client, account.accessToken, configMessage);
+    const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+    // Stop in the middle of channel 1's digits: the drain's FINALIZE cuts them into a final now.
+    await first.send(call.subarray(0, FRAME_BYTES * Math.round(1.0 * 50)));
+    const stopping = a.platform.stop();
+    const error = await first.ended;
+    expect(error?.code).toBe(grpc.status.UNAVAILABLE);
+    expect(decodeURIComponent(error!.details)).toMatch(new RegExp(`resume live session ${sessionId} on another server`));
+    await stopping;
+    const beforeDrain = finalsByChannel([first])[1]!.join("");
+    expect(beforeDrain.length).toBeGreaterThan(0);
+
+    const second = new Connection(b.client, account.accessToken, resumeMessage(sessionId, nextIndexOf(first)));
+    const from = Number((await second.until((r) => r.metadata !== null)).metadata!.audio_bytes_received);
+    await second.send(call.subarray(from));
+    second.end();
+    expect(await second.ended).toBeUndefined();
+    const finals = finalsByChannel([first, second]);
+    expect(finals[1]!.join("")).toBe("123456");
+    expect(finals[2]).toEqual(["99"]);
+  });
+});
