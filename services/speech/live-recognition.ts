@@ -66,6 +66,9 @@ export interface Commit {
   nextIndex: number;
 }
 
+/** Audio chunks whose arrival times are kept for the lag metric (about 5 s of 20 ms frames). */
+const ARRIVALS = 256;
+
 /** The keypad recogniser behind dtmf_events. */
 const KEYPAD_MODEL = "dtmf";
 
@@ -189,6 +192,8 @@ export class LiveRecognition {
   private readonly frameBytes: number;
   private committed: Commit;
   private commitListener: ((commit: Commit) => void) | undefined;
+  /** When recent audio arrived: a ring of (stream seconds decoded after the chunk, performance.now()). */
+  private readonly arrivals = { seconds: new Float64Array(ARRIVALS), at: new Float64Array(ARRIVALS), next: 0 };
 
   constructor(
     readonly id: string,
@@ -267,7 +272,24 @@ export class LiveRecognition {
       throw new InvalidArgumentError(FIELD.audio, `${encoding} audio is ${sampleBytes} bytes per sample; this chunk has an odd byte count (${chunk.length})`);
     }
     this.bytes += chunk.length;
+    const arrivedAt = performance.now();
     await this.feed(await this.decoder.push(chunk));
+    const i = this.arrivals.next++ % ARRIVALS;
+    this.arrivals.seconds[i] = this.base.seconds + this.decodedSamples / MODEL_SAMPLE_RATE;
+    this.arrivals.at[i] = arrivedAt;
+  }
+
+  /**
+   * When the audio up to `seconds` (stream time) arrived, in performance.now() milliseconds, if it
+   * arrived recently: the start of a result's processing lag.
+   */
+  arrivalOf(seconds: number): number | undefined {
+    const { seconds: ends, at, next } = this.arrivals;
+    for (let k = Math.max(0, next - ARRIVALS); k < next; k++) {
+      const i = k % ARRIVALS;
+      if (ends[i]! >= seconds - 1e-6) return at[i];
+    }
+    return undefined;
   }
 
   /** Seconds of audio decoded so far, per channel. */

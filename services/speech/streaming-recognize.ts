@@ -55,7 +55,15 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
       // The session id (and, on a resume, the byte to resend audio from) before any result.
       yield { metadata: metadataOf(facts(), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
       void pump(reader, recognition, attachment, ctx.signal);
-      for await (const output of attachment.outputs) yield responseOf(output, facts, requestId, options);
+      // Replayed outputs are old news, not lag.
+      const liveFrom = recognition.nextResultIndex;
+      for await (const output of attachment.outputs) {
+        if (output.kind === "result" && output.index >= liveFrom) {
+          const arrived = recognition.arrivalOf(output.result.endSeconds);
+          if (arrived !== undefined) streams.observer.lag((performance.now() - arrived) / 1000);
+        }
+        yield responseOf(output, facts, requestId, options);
+      }
       if (ctx.signal.aborted) return;
       if (!attachment.current) throw new AbortedError(`live session ${recognition.id} was resumed by another stream`);
       over = true;
