@@ -97,7 +97,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     shutdownSignal: shutdown.signal,
   };
 
-  const { grpcServer, sessions } = h2cListener(adapterOptions);
+  const { grpcServer, sessions } = h2cListener(adapterOptions, config.limits, options.logger);
   const httpServer = http1Listener(adapterOptions, options);
 
   await Promise.all([
@@ -137,7 +137,11 @@ type AdapterOptions = Omit<Parameters<typeof connectNodeAdapter>[0], "fallback">
  * h2c: gRPC, gRPC-Web and Connect for servers and SDKs. Probes, metrics and blobs live on the HTTP/1.1
  * listener only; anything else here is a 404. Its sessions are tracked so a drain can close them.
  */
-function h2cListener(adapterOptions: AdapterOptions): { grpcServer: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> } {
+function h2cListener(
+  adapterOptions: AdapterOptions,
+  keepalive: { keepaliveMs: number; keepaliveTimeoutMs: number },
+  logger: Logger,
+): { grpcServer: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> } {
   const grpcHandler = connectNodeAdapter({
     ...adapterOptions,
     fallback: (_req, res) => {
@@ -152,7 +156,24 @@ function h2cListener(adapterOptions: AdapterOptions): { grpcServer: http2.Http2S
   const sessions = new Set<http2.ServerHttp2Session>();
   grpcServer.on("session", (session) => {
     sessions.add(session);
-    session.on("close", () => sessions.delete(session));
+    // A connection that went silent (a dead NAT, a pulled cable) is found by PING: its streams are
+    // dropped, and live sessions wait for their clients to resume them, instead of idling out.
+    // Node's http2 has no server keepalive of its own (grpc-js servers have keepalive_time_ms).
+    const pinger = setInterval(() => {
+      if (session.closed || session.destroyed) return;
+      const timer = setTimeout(() => {
+        logger.info({ peer: session.socket?.remoteAddress }, "closing a connection that did not answer a keepalive PING");
+        session.destroy();
+      }, keepalive.keepaliveTimeoutMs);
+      timer.unref();
+      const sent = session.ping(() => clearTimeout(timer));
+      if (!sent) clearTimeout(timer);
+    }, keepalive.keepaliveMs);
+    pinger.unref();
+    session.on("close", () => {
+      clearInterval(pinger);
+      sessions.delete(session);
+    });
   });
   return { grpcServer, sessions };
 }

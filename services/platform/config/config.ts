@@ -135,6 +135,8 @@ const envSchema = z.object({
   UNARY_DEADLINE_MS: positiveInt(30_000, 3_600_000),
   MAX_CLIENT_DEADLINE_MS: positiveInt(3_600_000, 86_400_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  HTTP2_KEEPALIVE_MS: positiveInt(30_000, 3_600_000),
+  HTTP2_KEEPALIVE_TIMEOUT_MS: positiveInt(10_000, 600_000),
   METRICS_PORT: port(9464),
   JWT_SIGNING_KEYS: optional(jwtKeys),
   JWT_ISSUER: z.string().min(1).default("arabicstt"),
@@ -264,7 +266,14 @@ export interface Config {
   storage: StorageConfig;
   inference: InferenceConfig;
   http: { corsOrigins: string[]; publicBaseUrl: string };
-  limits: { maxMessageBytes: number; unaryDeadlineMs: number; maxClientDeadlineMs: number };
+  limits: {
+    maxMessageBytes: number;
+    unaryDeadlineMs: number;
+    maxClientDeadlineMs: number;
+    /** HTTP/2 PING to every client connection this often; a connection that does not answer within the timeout is closed (its streams dropped, resumable). */
+    keepaliveMs: number;
+    keepaliveTimeoutMs: number;
+  };
   shutdownGraceMs: number;
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
@@ -366,6 +375,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxMessageBytes: e.MAX_MESSAGE_BYTES,
       unaryDeadlineMs: e.UNARY_DEADLINE_MS,
       maxClientDeadlineMs: e.MAX_CLIENT_DEADLINE_MS,
+      keepaliveMs: e.HTTP2_KEEPALIVE_MS,
+      keepaliveTimeoutMs: e.HTTP2_KEEPALIVE_TIMEOUT_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     worker: { metricsPort: e.METRICS_PORT },
