@@ -4,7 +4,9 @@
 // land in their Prometheus series.
 import * as grpc from "@grpc/grpc-js";
 import { create } from "@bufbuild/protobuf";
-import type { HandlerContext } from "@connectrpc/connect";
+import { createClient, type HandlerContext } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Health } from "../../proto/gen/grpc/health/v1/health_pb.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { StreamingRecognizeResponseSchema, type StreamingRecognizeRequest } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../routes.js";
@@ -82,8 +84,9 @@ describe("arabicstt_rpc_requests_total for streams that end badly", () => {
     return (await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`)).text();
   }
 
-  function streamCount(text: string, code: string): number {
-    const line = text.split("\n").find((l) => l.startsWith(`arabicstt_rpc_requests_total{service="${SPEECH}",method="StreamingRecognize",code="${code}"}`));
+  function streamCount(text: string, code: string, rpc = `${SPEECH}/StreamingRecognize`): number {
+    const [service, method] = rpc.split("/");
+    const line = text.split("\n").find((l) => l.startsWith(`arabicstt_rpc_requests_total{service="${service}",method="${method}",code="${code}"}`));
     return line ? Number(line.split(" ").pop()) : 0;
   }
 
@@ -91,11 +94,11 @@ describe("arabicstt_rpc_requests_total for streams that end badly", () => {
    * The server learns of a cancellation or a reset some time after the client acted; polls /metrics
    * (bounded) until the count of `code` has reached `count`.
    */
-  async function untilCount(code: string, count: number): Promise<string> {
+  async function untilCount(code: string, count: number, rpc?: string): Promise<string> {
     let text = "";
     for (let attempt = 0; attempt < 100; attempt++) {
       text = await scrape();
-      if (streamCount(text, code) >= count) return text;
+      if (streamCount(text, code, rpc) >= count) return text;
       await new Promise((r) => setTimeout(r, 50));
     }
     return text;
@@ -121,6 +124,19 @@ describe("arabicstt_rpc_requests_total for streams that end badly", () => {
     const after = await untilCount("cancelled", streamCount(before, "cancelled") + 1);
     expect(streamCount(after, "cancelled")).toBe(streamCount(before, "cancelled") + 1);
     expect(streamCount(after, "ok")).toBe(streamCount(before, "ok"));
+  });
+
+  it("counts a server stream whose HTTP/1.1 client (Connect, as browsers use) aborts as cancelled", async () => {
+    const watch = "grpc.health.v1.Health/Watch";
+    const before = await scrape();
+    const health = createClient(Health, createConnectTransport({ baseUrl: `http://127.0.0.1:${gw.httpPort}`, httpVersion: "1.1" }));
+    const abort = new AbortController();
+    const stream = health.watch({}, { signal: abort.signal });
+    for await (const _ of stream) break;
+    abort.abort();
+    const after = await untilCount("cancelled", streamCount(before, "cancelled", watch) + 1, watch);
+    expect(streamCount(after, "cancelled", watch)).toBe(streamCount(before, "cancelled", watch) + 1);
+    expect(streamCount(after, "ok", watch)).toBe(streamCount(before, "ok", watch));
   });
 
   it("still counts a stream the client closes normally as ok", async () => {
