@@ -2,7 +2,7 @@ import { setMaxListeners } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, type ConnectRouter, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../services/platform/config/config.js";
 import type { Logger } from "../services/platform/logger.js";
@@ -14,7 +14,7 @@ import { applyCors } from "./http/cors.js";
 import { applySecurityHeaders } from "./http/security-headers.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
 import { requestContextInterceptor } from "./interceptors/request-context.js";
-import { InFlight, observeInterceptor } from "./interceptors/observe.js";
+import { clientGoneKey, InFlight, observeInterceptor } from "./interceptors/observe.js";
 import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
@@ -95,6 +95,7 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     writeMaxBytes: config.limits.maxMessageBytes,
     maxTimeoutMs: config.limits.maxClientDeadlineMs,
     shutdownSignal: shutdown.signal,
+    contextValues: transportContext,
   };
 
   const { grpcServer, sessions } = h2cListener(adapterOptions, config.limits, options.logger);
@@ -132,6 +133,16 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
 }
 
 type AdapterOptions = Omit<Parameters<typeof connectNodeAdapter>[0], "fallback">;
+
+/**
+ * What the interceptors learn of a request's HTTP exchange: whether the client's side is gone. On HTTP/2 its
+ * stream was reset (RST_STREAM, or the whole connection dropped) while the server still had it open; on
+ * HTTP/1.1 its connection closed (a kept-alive one stays open between requests).
+ */
+function transportContext(req: http.IncomingMessage | http2.Http2ServerRequest): ContextValues {
+  const gone = "stream" in req ? () => req.stream.aborted || req.stream.destroyed : () => req.socket.destroyed;
+  return createContextValues().set(clientGoneKey, gone);
+}
 
 /**
  * h2c: gRPC, gRPC-Web and Connect for servers and SDKs. Probes, metrics and blobs live on the HTTP/1.1

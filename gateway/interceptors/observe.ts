@@ -1,4 +1,4 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import type { GatewayMetrics } from "./metrics.js";
 import { requestContextOf } from "../../services/platform/request-context.js";
 import { mapStream } from "./streams.js";
@@ -23,20 +23,33 @@ export class InFlight {
   }
 }
 
+/** The code's gRPC name in lower snake case: "ok", "invalid_argument", "cancelled" (Connect spells it "canceled"). */
 function codeName(err: unknown): string {
   if (err === undefined) return "ok";
   const code = err instanceof ConnectError ? err.code : Code.Internal;
+  if (code === Code.Canceled) return "cancelled";
   return Code[code].replace(/([a-z])([A-Z])/g, "$1_$2").toLowerCase();
 }
 
 /**
+ * Whether the client's side of an RPC is gone: it cancelled (HTTP/2 RST_STREAM) or its connection dropped.
+ * The server (gateway/server.ts) puts a probe of the HTTP stream here for every request; the default says no.
+ */
+export const clientGoneKey = createContextKey<() => boolean>(() => false, { description: "whether the client's side of the RPC is gone" });
+
+/**
  * One log line and one metric sample per RPC, at its end: unary when the handler
  * returns, streams when the response stream finishes however it finishes.
+ * An RPC whose client went away before its end counts as "cancelled", whatever the handler made of it: a
+ * stream the client reset usually just stops being read and ends without an error, which would read "ok".
+ * (The handler's signal is no help here: connect-node aborts it on the request's "close" event, which can
+ * come after the stream has already wound down.)
  */
 export function observeInterceptor(metrics: GatewayMetrics, inFlight: InFlight): Interceptor {
   return (next) => async (req) => {
     const { logger } = requestContextOf(req.contextValues);
     const labels = { service: req.service.typeName, method: req.method.name };
+    const clientGone = req.contextValues.get(clientGoneKey);
     const started = process.hrtime.bigint();
     const streaming = req.method.methodKind !== "unary";
     let responses = 0;
@@ -45,11 +58,13 @@ export function observeInterceptor(metrics: GatewayMetrics, inFlight: InFlight):
     const finish = (err?: unknown) => {
       if (streaming) metrics.activeStreams.dec(labels);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const code = codeName(err);
+      const code = clientGone() ? "cancelled" : codeName(err);
       metrics.rpcRequests.inc({ ...labels, code });
       metrics.rpcDuration.observe(labels, seconds);
       const line = { code, duration_ms: Math.round(seconds * 1e4) / 10, ...(res?.stream ? { responses } : {}) };
-      if (err === undefined) logger.info(line, "rpc");
+      // The client's own choice (or its network's): not a failure of ours.
+      if (code === "cancelled") logger.info({ ...line, ...(err === undefined ? {} : { error: err instanceof Error ? err.message : String(err) }) }, "rpc cancelled");
+      else if (err === undefined) logger.info(line, "rpc");
       else if (code === "internal" || code === "unknown") logger.error({ ...line, err }, "rpc failed");
       else logger.warn({ ...line, error: err instanceof Error ? err.message : String(err) }, "rpc failed");
       inFlight.leave();

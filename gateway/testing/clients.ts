@@ -29,8 +29,17 @@ export function loadGrpcJsPackage(): grpc.GrpcObject {
 
 type GrpcClientCtor = new (address: string, credentials: grpc.ChannelCredentials, options?: object) => grpc.Client;
 
-/** A grpc-js client for a service by its full name, e.g. "arabicstt.v1.SpeechService". */
-export function grpcJsClient(pkg: grpc.GrpcObject, serviceTypeName: string, address: string, headers: Readonly<Record<string, string>> = {}): grpc.Client {
+/**
+ * A grpc-js client for a service by its full name, e.g. "arabicstt.v1.SpeechService". `channelOptions` are
+ * grpc-js channel arguments ("grpc.keepalive_time_ms", ...).
+ */
+export function grpcJsClient(
+  pkg: grpc.GrpcObject,
+  serviceTypeName: string,
+  address: string,
+  headers: Readonly<Record<string, string>> = {},
+  channelOptions: grpc.ChannelOptions = {},
+): grpc.Client {
   let node: unknown = pkg;
   for (const part of serviceTypeName.split(".")) node = (node as Record<string, unknown>)[part];
   if (typeof node !== "function") throw new Error(`no service ${serviceTypeName} in descriptor set`);
@@ -43,7 +52,7 @@ export function grpcJsClient(pkg: grpc.GrpcObject, serviceTypeName: string, addr
         start(metadata, listener);
       },
     });
-  return new Ctor(address, grpc.credentials.createInsecure(), { interceptors: [withHeaders] });
+  return new Ctor(address, grpc.credentials.createInsecure(), { ...channelOptions, interceptors: [withHeaders] });
 }
 
 export interface Transports {

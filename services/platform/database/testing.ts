@@ -9,6 +9,8 @@ import { migrationsDir } from "./migrations/index.js";
 
 export interface TestDatabase {
   db: Database;
+  /** The server database's URL, for a process that opens it itself (a replica); none on PGlite, which one process owns. */
+  url?: string;
   /** Closes the database and deletes it (the server database, or the PGlite directory). */
   cleanup(): Promise<void>;
 }
@@ -47,6 +49,7 @@ async function createServerDatabase(serverUrl: string, entities: EntityList): Pr
   }
   return {
     db,
+    url,
     cleanup: async () => {
       await db.close();
       await drop();
