@@ -10,7 +10,7 @@ import type { Logger } from "../services/platform/logger.js";
 import { entities } from "../services/app/entities.js";
 import { composeApi, type ApiServices, type CompositionOverrides } from "../services/app/compose.js";
 import { productServiceNames } from "../services/app/product-services.js";
-import { createGatewayMetrics, type GatewayMetrics } from "./interceptors/metrics.js";
+import { createGatewayMetrics, liveStreamObserver, type GatewayMetrics } from "./interceptors/metrics.js";
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes } from "./routes.js";
 import { livePageRoute } from "./web/live-page.js";
@@ -47,6 +47,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
         finalLatency: (s) => metrics.liveFinalLatency.observe(s),
         decode: (kind, s) => metrics.liveDecode.observe({ kind }, s),
       },
+      streamObserver: liveStreamObserver(metrics),
       overrides,
     });
     const readiness = new Readiness(adapters.checks, overrides.readiness);

@@ -5,10 +5,13 @@
 // the index after the last response it processed, and its audio from the byte the first response
 // names. Every final must arrive exactly once, and nothing said after a drop may be lost:
 // - a cancelled call, resumed on the same replica;
+// - two real network drops in a row through a TCP proxy (a reset, then a connection that goes
+//   silent, found by the client's HTTP/2 keepalive), each resumed;
 // - with Redis (CI's second pass), a resume on a second replica sharing PostgreSQL and Redis: it
 //   takes the session over at the commit point, and what the first replica already sent is not
 //   sent again; and a drain (SIGTERM's path): the pending utterance's final is sent, the stream
-//   ends UNAVAILABLE, and the session goes on on the other replica.
+//   ends UNAVAILABLE, and the session goes on on the other replica; and a replica process killed
+//   with SIGKILL mid-call, whose session the in-process replica takes over.
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,8 +23,10 @@ import { createTestDatabase, type TestDatabase } from "../app/testing.js";
 import { testEnvironment } from "../platform/config/test-environment.js";
 import { mulawOf } from "../audio/g711.js";
 import { LiveSession } from "./live-session.entity.js";
+import { startChaosProxy } from "../../gateway/testing/chaos-proxy.js";
+import { startReplicaProcess, type ReplicaProcess } from "../../gateway/testing/replica-process.js";
 
-const { redisUrl } = testEnvironment();
+const { redisUrl, databaseUrl } = testEnvironment();
 const RATE = 8000;
 const FRAME_BYTES = (RATE / 50) * 2; // 20 ms of stereo μ-law
 
@@ -149,7 +154,9 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
     testDb = await createTestDatabase();
   });
 
+  const processes: ReplicaProcess[] = [];
   afterAll(async () => {
+    for (const r of processes.splice(0)) r.kill("SIGKILL");
     for (const p of platforms.splice(0)) await p.stop();
     await testDb?.cleanup();
   });
@@ -246,5 +253,89 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
     const finals = finalsByChannel([first, second]);
     expect(finals[1]!.join("")).toBe("123456");
     expect(finals[2]).toEqual(["99"]);
+  });
+  it("survives two network drops in a row through a proxy (a reset, then a connection gone silent), every final once", async () => {
+    const { platform } = await replica();
+    const proxy = await startChaosProxy({ target: { host: "127.0.0.1", port: platform.platform.gateway.grpcPort } });
+    // The client finds a silent connection with HTTP/2 keepalive, as SDKs for live audio are configured.
+    const client = grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${proxy.port}`, {}, {
+      "grpc.keepalive_time_ms": 500,
+      "grpc.keepalive_timeout_ms": 500,
+      "grpc.keepalive_permit_without_calls": 1,
+    });
+    try {
+      const call = stereoCall(9, [
+        [
+          [0.3, "12"],
+          [3.3, "34"],
+          [6.3, "56"],
+        ],
+        [[1.8, "7"]],
+      ]);
+      const connections: Connection[] = [];
+      const first = new Connection(client, account.accessToken, configMessage);
+      connections.push(first);
+      const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+      await first.send(call.subarray(0, FRAME_BYTES * 150));
+      await first.until((r) => r.results.some((x) => x.is_final && x.channel_tag === 1));
+      proxy.reset();
+      expect((await first.ended)?.code).toBe(grpc.status.UNAVAILABLE);
+
+      // Second connection: resumed, then the network goes silent in the middle of "34".
+      const second = new Connection(client, account.accessToken, resumeMessage(sessionId, nextIndexOf(first)));
+      connections.push(second);
+      let from = Number((await second.until((r) => r.metadata !== null)).metadata!.audio_bytes_received);
+      await second.send(call.subarray(from, FRAME_BYTES * 175));
+      proxy.freeze();
+      await second.send(call.subarray(FRAME_BYTES * 175, FRAME_BYTES * 200));
+      expect((await second.ended)?.code).toBe(grpc.status.UNAVAILABLE);
+      proxy.thaw();
+
+      // Third connection: resumed from what the server says it received; the rest of the call.
+      const third = new Connection(client, account.accessToken, resumeMessage(sessionId, nextIndexOf(second) || nextIndexOf(first)));
+      connections.push(third);
+      from = Number((await third.until((r) => r.metadata !== null)).metadata!.audio_bytes_received);
+      expect(from).toBeLessThanOrEqual(FRAME_BYTES * 200);
+      await third.send(call.subarray(from));
+      third.end();
+      expect(await third.ended).toBeUndefined();
+      expect(finalsByChannel(connections)).toEqual({ 1: ["12", "34", "56"], 2: ["7"] });
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  });
+
+  // A second process needs a database it can share: a real PostgreSQL (and Redis for the session).
+  it.skipIf(!redisUrl || !databaseUrl)("a replica killed with SIGKILL mid-call: the session resumes on the other replica, every final once", async () => {
+    const b = await replica();
+    const a = await startReplicaProcess({ DATABASE_URL: testDb.url!, REDIS_URL: redisUrl!, JWT_SIGNING_KEYS: signingKeys, JOB_DEFAULT_MODEL: "dtmf", ...UNTHROTTLED });
+    processes.push(a);
+    const onA = grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${a.grpcPort}`);
+    try {
+      const call = stereoCall(8, [
+        [
+          [0.3, "12"],
+          [4.5, "90"],
+        ],
+        [[2.0, "345"]],
+      ]);
+      const first = new Connection(onA, account.accessToken, configMessage);
+      const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+      await first.send(call.subarray(0, FRAME_BYTES * 140));
+      await first.until((r) => r.results.some((x) => x.is_final && x.channel_tag === 1));
+      a.kill("SIGKILL");
+      expect((await a.exited).signal).toBe("SIGKILL");
+      expect((await first.ended)?.code).toBe(grpc.status.UNAVAILABLE);
+
+      const second = new Connection(b.client, account.accessToken, resumeMessage(sessionId, nextIndexOf(first)));
+      const from = Number((await second.until((r) => r.metadata !== null)).metadata!.audio_bytes_received);
+      await second.send(call.subarray(from));
+      second.end();
+      expect(await second.ended).toBeUndefined();
+      expect(finalsByChannel([first, second])).toEqual({ 1: ["12", "90"], 2: ["345"] });
+    } finally {
+      onA.close();
+    }
   });
 });
