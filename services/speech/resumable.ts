@@ -136,7 +136,7 @@ class LocalSession {
         if (this.ended) return;
         this.streams.observer.dropped(reason);
         // Nobody came back: what was heard is finalised and stored, as if the client had closed.
-        this.expiry = setTimeout(() => void this.recognition.close().catch(() => undefined), this.streams.graceMs);
+        this.expiry = setTimeout(() => void this.recognition.close().catch((err: unknown) => this.logFailure(err, "could not finalise a live session nobody resumed")), this.streams.graceMs);
         this.expiry.unref();
       },
     };
@@ -162,6 +162,7 @@ class LocalSession {
         this.flushCommit();
         // Waiting on an attached client is backpressure; nobody attached, the output is kept or dropped.
         const attached = this.attached;
+        // A queue closed under the push is a client that just left: the output is in the store for its resume.
         if (attached && output.index >= attached.fromIndex) await attached.queue.push(output).catch(() => undefined);
       }
     } catch (err) {
@@ -195,10 +196,10 @@ class LocalSession {
     clearTimeout(this.expiry);
     const { recognition } = this;
     if (!this.streams.store.shared) {
-      await recognition.close().catch(() => undefined);
+      await recognition.close().catch((err: unknown) => this.logFailure(err, "could not finalise a live session at shutdown"));
       return;
     }
-    await recognition.finalize().catch(() => undefined);
+    await recognition.finalize().catch((err: unknown) => this.logFailure(err, "could not finalise a live session at shutdown"));
     while (this.pumpedNext < recognition.nextResultIndex && !this.ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.commitWrites;
     if (this.ended) return;
@@ -248,6 +249,10 @@ class LocalSession {
   private finish(queue: BoundedQueue<EngineOutput>): void {
     if (this.failure !== undefined) queue.fail(this.failure);
     else queue.close();
+  }
+
+  private logFailure(err: unknown, message: string): void {
+    this.streams.logger?.error({ err, session_id: this.recognition.id }, message);
   }
 
   finals(): RecognitionResult[] {
