@@ -94,7 +94,7 @@ export class LiveRecognizer {
    */
   async open(
     config: LiveRecognitionConfig,
-    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit } = {},
+    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit; maxChunkBytes?: number } = {},
   ): Promise<LiveRecognition> {
     const { inference, models } = this.options;
     const format = config.format;
@@ -102,7 +102,8 @@ export class LiveRecognizer {
       throw new InvalidArgumentError(FIELD.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
     }
     // The decoder checks encoding, rate and channel count first: bad audio config is named as such.
-    const decoder = this.options.createDecoder(format, { maxChunkBytes: this.maxChunkBytes });
+    const maxChunkBytes = options.maxChunkBytes ?? this.maxChunkBytes;
+    const decoder = this.options.createDecoder(format, { maxChunkBytes });
     try {
       const { signal } = options;
       const { name: model, languageCode: language, gate: gateKind } = await models.recognizer(
@@ -133,7 +134,7 @@ export class LiveRecognizer {
         observer: this.options.observer,
         ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate() } } : {}),
       });
-      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, this.maxChunkBytes, options.resumeAt);
+      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, options.resumeAt);
       return recognition;
     } catch (err) {
       decoder.close();
@@ -146,7 +147,8 @@ export class LiveRecognizer {
    * as live audio, fed as fast as the engine takes it. Returns the final results in order.
    */
   async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
-    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, options);
+    // The whole request is one chunk: its size is the contract's to bound (Recognize: 10 MiB), not a stream chunk's.
+    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, { ...options, maxChunkBytes: audio.length });
     const onAbort = () => recognition.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {

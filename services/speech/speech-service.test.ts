@@ -588,6 +588,21 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       expect(response.results.map((r) => r.alternatives[0]!.transcript)).toEqual(["908"]);
     });
 
+    it("takes a request as large as the contract allows: 5 MiB of 48 kHz stereo (28 s) in one message", async () => {
+      const rate = 48_000;
+      const seconds = 28;
+      const { audio: keys } = dtmfSequence("4711", { sampleRate: rate, leadMs: 20_000 });
+      const pcm = Buffer.alloc(rate * seconds * 4);
+      for (let i = 0; i < Math.min(keys.length, rate * seconds); i++) {
+        const v = Math.round(keys[i]! * 32767);
+        pcm.writeInt16LE(v, 4 * i);
+        pcm.writeInt16LE(v, 4 * i + 2);
+      }
+      expect(pcm.length).toBeGreaterThan(5 * 1024 * 1024 - 1);
+      const response = await connect.recognize({ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: rate, audioChannelCount: 2, model: "dtmf" }, audioSource: { case: "content", value: pcm } });
+      expect(response.results.map((r) => r.alternatives[0]!.transcript)).toEqual(["4711"]);
+    });
+
     it("refuses audio over 60 s, undetectable audio and media ids, naming the field", async () => {
       const long = new Uint8Array(8000 * 61).fill(0xff);
       const cases: Array<[Parameters<typeof connect.recognize>[0], Code, RegExp]> = [
