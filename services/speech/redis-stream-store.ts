@@ -108,6 +108,39 @@ export class RedisStreamStore implements StreamStore {
     return streamOf(id, hash);
   }
 
+  async heartbeat(replica: string, ttlMs: number): Promise<void> {
+    await this.redis.set(`live:replica:${replica}`, "1", "PX", ttlMs);
+  }
+
+  async orphans(withinMs: number): Promise<string[]> {
+    const found: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", "live:stream:*", "COUNT", 1000);
+      cursor = next;
+      const records = keys.filter((k) => !k.endsWith(":out"));
+      if (records.length === 0) continue;
+      const pipeline = this.redis.pipeline();
+      for (const key of records) pipeline.hmget(key, "owner", "ended").pttl(key);
+      const replies = (await pipeline.exec()) ?? [];
+      const owners = new Set<string>();
+      const lapsing: Array<{ id: string; owner: string }> = [];
+      for (let i = 0; i < records.length; i++) {
+        const [owner, ended] = (replies[2 * i]?.[1] as [string | null, string | null] | undefined) ?? [null, null];
+        const pttl = Number(replies[2 * i + 1]?.[1] ?? -2);
+        if (!owner || ended === "1" || pttl < 0 || pttl > withinMs) continue;
+        lapsing.push({ id: records[i]!.slice("live:stream:".length), owner });
+        owners.add(owner);
+      }
+      if (lapsing.length === 0) continue;
+      const ownerList = [...owners];
+      const alive = await this.redis.mget(ownerList.map((o) => `live:replica:${o}`));
+      const dead = new Set(ownerList.filter((_, i) => alive[i] === null));
+      for (const { id, owner } of lapsing) if (dead.has(owner)) found.push(id);
+    } while (cursor !== "0");
+    return found;
+  }
+
   async end(id: string, epoch: number, ttlMs: number): Promise<boolean> {
     return (await this.redis.eval(END_SCRIPT, 2, ...keys(id), String(epoch), String(ttlMs))) === 1;
   }

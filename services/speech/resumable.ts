@@ -398,7 +398,42 @@ export class ResumableStreams {
 
   private async touch(): Promise<void> {
     const attached = [...this.sessions.values()].filter((s) => s.isAttached).map((s) => ({ id: s.recognition.id, epoch: s.epoch }));
-    await this.store.touch(attached, this.ttlMs).catch((err: unknown) => this.logger?.warn({ err }, "could not refresh live sessions in the stream store"));
+    try {
+      await this.store.touch(attached, this.ttlMs);
+      if (!this.store.shared) return;
+      await this.store.heartbeat(this.replicaId, 3 * this.touchEveryMs);
+      // Sessions whose replica died and whose client did not come back: stored from what was kept.
+      for (const id of await this.store.orphans(2 * this.touchEveryMs)) await this.closeOrphan(id);
+    } catch (err) {
+      this.logger?.warn({ err }, "could not refresh live sessions in the stream store");
+    }
+  }
+
+  /**
+   * A session whose replica died (and whose client did not resume it within the grace period):
+   * this replica claims it, ends it, and stores it from what the store kept, so its finals reach
+   * the transcript once. Audio after its last commit point was heard by the dead replica only: it
+   * is neither in the transcript nor billed (the commit point is all that is known for sure).
+   */
+  private async closeOrphan(id: string): Promise<void> {
+    const taken = await this.store.takeOver(id, this.replicaId, this.ttlMs);
+    if (!taken || taken.ended || !(await this.store.end(id, taken.epoch, this.graceMs))) return;
+    const outputs = await this.store.outputs(id, 0);
+    this.logger?.warn({ session_id: id, outputs: outputs.length }, "stored a live session whose server died and whose client did not resume it");
+    this.observer.sessionEnded("abandoned");
+    if (!this.onEnded || taken.organizationId === "") return;
+    this.onEnded({
+      sessionId: id,
+      organizationId: taken.organizationId,
+      model: taken.model,
+      languageCode: taken.languageCode,
+      channels: taken.channels,
+      processedSeconds: taken.committed.seconds,
+      finals: outputs.flatMap((o) => (o.kind === "result" && o.result.isFinal ? [o.result] : [])),
+      startedAt: new Date(taken.startedAt),
+      outcome: "failed",
+      transport: "streaming_recognize",
+    });
   }
 
   /** Shutdown: finalises every session here and leaves it to be resumed elsewhere (or stores it, embedded). */

@@ -44,6 +44,13 @@ export interface StreamStore {
   outputs(id: string, fromIndex: number): Promise<EngineOutput[]>;
   /** Makes `owner` run the session under the next epoch; the session as it is then, or undefined if gone. */
   takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined>;
+  /** This replica is alive (for `ttlMs`): sessions it runs are not orphans. */
+  heartbeat(replica: string, ttlMs: number): Promise<void>;
+  /**
+   * Sessions about to lapse (less than `withinMs` left) whose replica is not alive: a replica that
+   * died while running them, and a client that did not come back within the grace period.
+   */
+  orphans(withinMs: number): Promise<string[]>;
   /** The session is over: true if `epoch` still held it (then it is forgotten after `ttlMs`, which lets a late resume read its last outputs). */
   end(id: string, epoch: number, ttlMs: number): Promise<boolean>;
 }
@@ -104,6 +111,14 @@ export class MemoryStreamStore implements StreamStore {
     entry.stream = { ...entry.stream, owner, epoch: entry.stream.epoch + 1 };
     entry.expiresAt = Date.now() + ttlMs;
     return { ...entry.stream, committed: { ...entry.stream.committed } };
+  }
+
+  async heartbeat(): Promise<void> {
+    // One process, one replica: it is alive while it runs, and its own grace timers end its sessions.
+  }
+
+  async orphans(): Promise<string[]> {
+    return [];
   }
 
   async end(id: string, epoch: number, ttlMs: number): Promise<boolean> {
