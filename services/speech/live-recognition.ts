@@ -12,7 +12,7 @@ import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { energyGate, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
-import { RecognitionSession } from "./engine/session.js";
+import { KEYPAD_FRAME_SAMPLES, RecognitionSession } from "./engine/session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
 import type { ModelCatalog } from "../models/catalog.js";
@@ -109,7 +109,9 @@ export class LiveRecognizer {
         asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
-        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate() } } : {}),
+        ...(config.dtmfEvents
+          ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } }
+          : {}),
       });
       return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
     } catch (err) {

@@ -2,6 +2,7 @@
 // Transport-free: StreamingRecognize and the live-session RPCs both drive it. Every queue is
 // bounded, so a client that does not read its results eventually stops the reading of its audio
 // rather than growing memory, and nothing it sent is dropped.
+import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { ChannelRecognizer, type ChannelSink } from "./channel.js";
@@ -19,6 +20,20 @@ export interface SessionDependencies {
    */
   keypad?: { asr: AsrFunction; gate: () => SpeechGate };
 }
+
+/**
+ * The keypad recogniser's gate frame: 10 ms, so that a gap between two keys as short as ITU-T Q.24
+ * allows (40 ms) holds whole frames of silence. Its gate (energyGate, from the caller) must use it.
+ */
+export const KEYPAD_FRAME_SAMPLES = 160;
+
+/**
+ * The keypad's endpoint: a key's final (its DTMF event) goes out after this much silence, 30 ms
+ * of stream time after its tone ends. Q.24 keys are tones of at least 40 ms with gaps of at least
+ * 40 ms, so each key is an utterance of its own, reported as soon as it is over, rather than at
+ * the speech endpoint (800 ms by default) after the last key of a run.
+ */
+export const KEYPAD_SILENCE_MS = 30;
 
 export class SessionAbortedError extends Error {
   constructor() {
@@ -57,13 +72,25 @@ export class RecognitionSession {
       },
     };
     const session = this;
+    // A turn's keys go out before its UTTERANCE_END: the channel's keypad recogniser has scored
+    // the audio up to the turn's end and past one keypad endpoint, so it has reported every key
+    // whose tone ended before it. (It reads the same audio, so it gets there.)
+    const keysBefore = (channel: number) => (at: number) =>
+      this.keypads[channel]?.reached(at + (KEYPAD_SILENCE_MS * MODEL_SAMPLE_RATE) / 1000 + KEYPAD_FRAME_SAMPLES) ?? Promise.resolve();
     this.channels = Array.from(
       { length: settings.channels },
-      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
+      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, { ...sink, beforeTurnEnd: keysBefore(i) }, this.abortController.signal, deps.observer),
     );
     if (deps.keypad) {
       const keypad = deps.keypad;
-      const keySettings: EngineSettings = { ...settings, interimResults: false, voiceActivityEvents: false, singleUtterance: false, utteranceEndSilenceMs: 0 };
+      const keySettings: EngineSettings = {
+        ...settings,
+        interimResults: false,
+        voiceActivityEvents: false,
+        singleUtterance: false,
+        utteranceEndSilenceMs: 0,
+        silenceMs: KEYPAD_SILENCE_MS,
+      };
       const keySink = (channel: number): ChannelSink => ({
         ...sink,
         result: async (result) => {
@@ -79,12 +106,12 @@ export class RecognitionSession {
     }
     this.idleTimer = setTimeout(() => {
       // Audio waiting for room is the server's slowness, not the client's silence.
+      // A client gone quiet still gets the finals of what it said, then the error.
       if (this.writesWaiting > 0) this.idleTimer?.refresh();
-      else this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
+      else void this.close(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
     }, settings.idleTimeoutMs);
     this.lifetimeTimer = setTimeout(() => {
-      this.endError = new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`);
-      void this.close();
+      void this.close(new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`));
     }, settings.maxSessionMs);
     this.idleTimer.unref?.();
     this.lifetimeTimer.unref?.();
@@ -154,8 +181,12 @@ export class RecognitionSession {
     }
   }
 
-  /** No more audio: the channels finalise what they hold and the outputs end after the last result. */
-  async close(): Promise<void> {
+  /**
+   * No more audio: the channels finalise what they hold and the outputs end after the last result,
+   * with `error` when given (the first error given wins).
+   */
+  async close(error?: unknown): Promise<void> {
+    if (error !== undefined) this.endError ??= error;
     this.closing = true;
     // The client is done: what is left is the server's work, however long it takes.
     clearTimeout(this.idleTimer);
