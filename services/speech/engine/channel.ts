@@ -53,6 +53,8 @@ export class ChannelRecognizer {
   private inUtterance = false;
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
+  /** Stream sample where the current run of speech frames began (the last frame before it was not speech). */
+  private speechRunStart = 0;
   private silenceSamples = 0;
   private readonly buffer = new UtteranceBuffer(MODEL_SAMPLE_RATE);
   private agreement = new LocalAgreement();
@@ -188,6 +190,7 @@ export class ChannelRecognizer {
     }
     this.buffer.append(frame);
     if (speech) {
+      if (this.silenceSamples > 0) this.speechRunStart = frameStart;
       this.silenceSamples = 0;
       this.lastSpeechEnd = this.position;
     } else {
@@ -226,6 +229,7 @@ export class ChannelRecognizer {
     this.lastDecodedEnd = this.utteranceStart;
     this.silenceSamples = 0;
     this.lastSpeechEnd = speechStart;
+    this.speechRunStart = speechStart;
     this.inUtterance = true;
     if (announce && this.settings.voiceActivityEvents) {
       await this.sink.event({ type: "speech_begin", offsetSeconds: speechStart / MODEL_SAMPLE_RATE, channel: this.channel });
@@ -281,11 +285,13 @@ export class ChannelRecognizer {
       // The next utterance starts at `next`, with the audio from there to the cut carried over.
       const carried = this.buffer.snapshotFrom(next);
       const lastSpeech = this.lastSpeechEnd;
+      const runStart = this.speechRunStart;
       const silence = this.silenceSamples;
       this.preroll.length = 0;
       if (carried.length > 0) this.preroll.push(carried);
       await this.beginUtterance(this.buffer.endSample, false);
       this.lastSpeechEnd = lastSpeech;
+      this.speechRunStart = runStart;
       this.silenceSamples = silence;
       return;
     }
@@ -295,7 +301,8 @@ export class ChannelRecognizer {
 
   /**
    * A cut (FINALIZE, the maximum length) made while the last frame scored was speech may fall inside a
-   * word or a key's tone. The words that reach the cut are held back: the final ends before them, and
+   * word or a key's tone. The words that reach the cut (end within CUT_WORD_MS of it, inside the run of
+   * speech frames the cut falls in) are held back: the final ends before them, and
    * the next utterance starts where the first of them starts, its audio carried over, so a word cut
    * in two is recognised once, whole, in the next utterance rather than twice in halves. With no such
    * word, FINALIZE carries over the audio after the last word kept (speech the model has not made a
@@ -305,12 +312,13 @@ export class ChannelRecognizer {
    * Returns how many of `words` the final keeps and the stream sample the next utterance starts at.
    */
   private splitAtCut(words: readonly TimedWord[], cut: number, reason: EndReason): { kept: number; next: number } {
-    const held = cut - (CUT_WORD_MS * MODEL_SAMPLE_RATE) / 1000;
+    const near = cut - (CUT_WORD_MS * MODEL_SAMPLE_RATE) / 1000;
     const first = this.buffer.startSample;
     const sampleOf = (seconds: number) => Math.round(seconds * MODEL_SAMPLE_RATE);
+    const reaches = (w: TimedWord) => sampleOf(w.end) >= near && sampleOf(w.end) > this.speechRunStart;
     let kept = words.length;
     // Only words whose audio is still held can be carried over (a long utterance is trimmed at its confirmed words).
-    while (kept > 0 && sampleOf(words[kept - 1]!.end) >= held && sampleOf(words[kept - 1]!.start) >= first) kept--;
+    while (kept > 0 && reaches(words[kept - 1]!) && sampleOf(words[kept - 1]!.start) >= first) kept--;
     if (reason === "max_length") {
       if (kept === 0 || kept === words.length) return { kept: words.length, next: cut };
       return { kept, next: sampleOf(words[kept]!.start) };
