@@ -59,12 +59,28 @@ export interface LiveRecognizerOptions {
 /** The keypad recogniser behind dtmf_events. */
 const KEYPAD_MODEL = "dtmf";
 
-/** Field paths in the client's terms, for error messages. */
-const FIELD = {
+/** Where a request carries what live recognition checks: field paths in the client's terms, for error messages. */
+export interface RecognitionFields {
+  model: string;
+  languageCode: string;
+  channels: string;
+  audio: string;
+}
+
+/** StreamingRecognize's (and the live-session RPCs', which take the same streaming config). */
+const STREAMING_FIELDS: RecognitionFields = {
   model: "streaming_config.config.model",
   languageCode: "streaming_config.config.language_code",
   channels: "streaming_config.config.audio_channel_count",
   audio: "audio_content",
+};
+
+/** Recognize's. */
+const RECOGNIZE_FIELDS: RecognitionFields = {
+  model: "config.model",
+  languageCode: "config.language_code",
+  channels: "config.audio_channel_count",
+  audio: "content",
 };
 
 export class LiveRecognizer {
@@ -75,11 +91,15 @@ export class LiveRecognizer {
   }
 
   /** Checks the config and the model, and starts recognising. */
-  async open(config: LiveRecognitionConfig, options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">> } = {}): Promise<LiveRecognition> {
+  async open(
+    config: LiveRecognitionConfig,
+    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; fields?: RecognitionFields } = {},
+  ): Promise<LiveRecognition> {
     const { inference, models } = this.options;
+    const fields = options.fields ?? STREAMING_FIELDS;
     const format = config.format;
     if (config.separateChannels && AUDIO_ENCODINGS[format.encoding].headerCarriesFormat && format.channels === 0) {
-      throw new InvalidArgumentError(FIELD.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
+      throw new InvalidArgumentError(fields.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
     }
     // The decoder checks encoding, rate and channel count first: bad audio config is named as such.
     const decoder = this.options.createDecoder(format, { maxChunkBytes: this.maxChunkBytes });
@@ -87,9 +107,9 @@ export class LiveRecognizer {
       const { signal } = options;
       const { name: model, languageCode: language, gate: gateKind } = await models.recognizer(
         { model: config.model, languageCode: config.languageCode },
-        { fields: FIELD, signal },
+        { fields, signal },
       );
-      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields: FIELD, signal, purpose: "streaming_config.dtmf_events needs" });
+      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields, signal, purpose: "streaming_config.dtmf_events needs" });
       const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
       const settings: EngineSettings = {
         ...defaultEngineSettings,
@@ -113,7 +133,7 @@ export class LiveRecognizer {
           ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } }
           : {}),
       });
-      return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes);
+      return new LiveRecognition(randomUUID(), model, language, config, decoder, session, this.maxChunkBytes, fields);
     } catch (err) {
       decoder.close();
       throw err;
@@ -125,7 +145,7 @@ export class LiveRecognizer {
    * as live audio, fed as fast as the engine takes it. Returns the final results in order.
    */
   async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
-    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, options);
+    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, { ...options, fields: RECOGNIZE_FIELDS });
     const onAbort = () => recognition.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -174,6 +194,7 @@ export class LiveRecognition {
     private readonly decoder: StreamDecoder,
     private readonly session: RecognitionSession,
     private readonly maxChunkBytes: number,
+    private readonly fields: RecognitionFields = STREAMING_FIELDS,
   ) {}
 
   /** Results and events in order; ends after the last final, or with the failure that ended recognition. */
@@ -208,13 +229,11 @@ export class LiveRecognition {
     this.session.keepalive();
     if (!this.acceptsAudio) return;
     if (chunk.length > this.maxChunkBytes) {
-      throw new InvalidArgumentError(FIELD.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
+      throw new InvalidArgumentError(this.fields.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
     }
-    const { encoding } = this.config.format;
-    const sampleBytes = AUDIO_ENCODINGS[encoding].bytesPerSample;
-    if (sampleBytes > 1 && chunk.length % sampleBytes !== 0) {
-      throw new InvalidArgumentError(FIELD.audio, `${encoding} audio is ${sampleBytes} bytes per sample; this chunk has an odd byte count (${chunk.length})`);
-    }
+    // Chunks may split a sample or a frame of channels anywhere (chunking is the transport's): the
+    // decoder carries a partial one over to the next chunk. Only the stream as a whole must end on
+    // a whole one, which close() holds it to.
     this.bytes += chunk.length;
     await this.feed(await this.decoder.push(chunk));
   }
@@ -236,7 +255,7 @@ export class LiveRecognition {
     const decoded = tail.map((channel, c) => concatSamples(head[c], channel));
     const seconds = (decoded[0]?.length ?? 0) / MODEL_SAMPLE_RATE;
     if (seconds > maxSeconds) {
-      throw new InvalidArgumentError("content", `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
+      throw new InvalidArgumentError(this.fields.audio, `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
     }
     const length = decoded[0]?.length ?? 0;
     for (let at = 0; at < length; at += MODEL_SAMPLE_RATE) {
@@ -253,19 +272,26 @@ export class LiveRecognition {
     await this.session.finalize();
   }
 
-  /** No more audio: decoder tails go in, then everything is finalised and the outputs end. */
+  /**
+   * No more audio: decoder tails go in, then everything is finalised and the outputs end. Audio
+   * that ends badly (inside a sample, a frame of channels or a FLAC/Ogg header) ends the outputs with
+   * that INVALID_ARGUMENT, after the finals of everything heard before it.
+   */
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    let failure: unknown;
     try {
       if (this.acceptsAudio && !this.decoderEnded) {
         this.decoderEnded = true;
         await this.feed(await this.decoder.end());
       }
+    } catch (err) {
+      failure = err;
     } finally {
       this.decoder.close();
     }
-    await this.session.close();
+    await this.session.close(failure);
   }
 
   /** Ends recognition with an error the outputs then throw (a bad request message, say). */
@@ -291,7 +317,7 @@ export class LiveRecognition {
       return;
     }
     if (decoded.length !== channels) {
-      throw new InvalidArgumentError(FIELD.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
+      throw new InvalidArgumentError(this.fields.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
     await this.session.write(decoded);
   }

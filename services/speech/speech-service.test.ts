@@ -484,10 +484,11 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       { name: "an unsupported rate", messages: [{ streaming_config: { config: { ...linear16, sample_rate_hz: 96000 } } }], code: grpc.status.INVALID_ARGUMENT, message: /sample_rate_hz/ },
       { name: "an unsupported channel count", messages: [{ streaming_config: { config: { ...linear16, audio_channel_count: 9 } } }], code: grpc.status.INVALID_ARGUMENT, message: /audio_channel_count/ },
       {
-        name: "an odd byte count for 16-bit audio",
-        messages: [{ streaming_config: { config: linear16 } }, { audio_content: Buffer.alloc(641) }],
+        // Chunks may split a sample (the next one continues it); the stream as a whole may not end inside one.
+        name: "16-bit audio that ends inside a sample",
+        messages: [{ streaming_config: { config: linear16 } }, { audio_content: Buffer.alloc(641) }, { audio_content: Buffer.alloc(1000) }],
         code: grpc.status.INVALID_ARGUMENT,
-        message: /audio_content: LINEAR16 audio is 2 bytes per sample/,
+        message: /audio_content: odd number of bytes for 16-bit audio: the stream ended inside a sample/,
       },
       {
         name: "a chunk over the size limit",
@@ -508,6 +509,12 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
         messages: [{ streaming_config: { config: { ...linear16, language_code: "fr" } } }],
         code: grpc.status.INVALID_ARGUMENT,
         message: /streaming_config.config.language_code: model "dtmf" does not serve "fr"; it serves ar, en/,
+      },
+      {
+        name: "a language the keypad model serving dtmf_events does not make the stream's model serve",
+        messages: [{ streaming_config: { config: { ...linear16, model: "keypad_vad", language_code: "en-US" }, dtmf_events: true } }],
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /streaming_config.config.language_code: model "keypad_vad" does not serve "en-US"; it serves ar \(/,
       },
       { name: "a model that is not ready", messages: [{ streaming_config: { config: { ...linear16, model: "whisper" } } }], code: grpc.status.UNAVAILABLE, message: /model "whisper" is not ready/ },
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
@@ -594,7 +601,12 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
         [{ config: { encoding: AudioEncoding.MULAW, sampleRateHz: 8000, model: "dtmf" }, audioSource: { case: "content", value: long } }, Code.InvalidArgument, /content: the audio is 61.0 s long; Recognize takes at most 60 s/],
         [{ config: { model: "dtmf" }, audioSource: { case: "content", value: new TextEncoder().encode("plain text, not audio") } }, Code.InvalidArgument, /config.encoding: the audio format could not be detected/],
         [{ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: "7b0e8c52-5a51-4a47-9d7e-3f1f5b0f4e21" } }, Code.Unimplemented, /media_id/],
-        [{ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "nope" }, audioSource: { case: "content", value: new Uint8Array(3200) } }, Code.InvalidArgument, /model: unknown model/],
+        [{ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "nope" }, audioSource: { case: "content", value: new Uint8Array(3200) } }, Code.InvalidArgument, /^config\.model: unknown model/],
+        [
+          { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf", languageCode: "xx-YY" }, audioSource: { case: "content", value: new Uint8Array(3200) } },
+          Code.InvalidArgument,
+          /^config\.language_code: model "dtmf" does not serve "xx-YY"; it serves ar, en/,
+        ],
       ];
       for (const [request, code, message] of cases) {
         const failure = await connect.recognize(request).catch((e: unknown) => e);
