@@ -384,6 +384,25 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
     expect(await quiet.ended).toBeUndefined();
   });
 
+  it("a stream that goes quiet mid-utterance gets the final of what it sent, then DEADLINE_EXCEEDED", async () => {
+    // Keys with no silence after the last one: only the idle timeout (1.5 s here) ends their utterance.
+    const { audio: tones } = dtmfSequence("42", { sampleRate: 16_000, leadMs: 200, gapMs: 0 });
+    const pcm = Buffer.alloc(tones.length * 2);
+    tones.forEach((x, i) => pcm.writeInt16LE(Math.round(x * 32767), i * 2));
+    const call = (grpcClient as unknown as { StreamingRecognize(): grpc.ClientDuplexStream<object, WireResponse> }).StreamingRecognize();
+    const responses: WireResponse[] = [];
+    call.on("data", (r: WireResponse) => responses.push(r));
+    const ended = new Promise<grpc.ServiceError | undefined>((resolve) => {
+      call.on("error", resolve);
+      call.on("end", () => resolve(undefined));
+    });
+    call.write({ streaming_config: { config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf" } } });
+    for (const f of frames(pcm, 640)) call.write({ audio_content: Buffer.from(f) });
+    const error = await ended;
+    expect(error?.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(responses.flatMap((r) => r.results.filter((x) => x.is_final).map((x) => x.alternatives[0]!.transcript))).toEqual(["42"]);
+  });
+
   it("resumes a dropped stream: missed finals replayed from the index asked, audio resent from the bytes received", async () => {
     const groups = ["12", "34", "56"];
     const parts = groups.map((g) => dtmfSequence(g, { sampleRate: 16_000, leadMs: 1200 }).audio);
