@@ -239,6 +239,22 @@ describe("the recognition session", () => {
     expect(order.indexOf("final")).toBeLessThan(order.indexOf("utterance_end"));
   });
 
+  it("waits for the keypad before UTTERANCE_END without ever waiting for audio not yet written (tiny writes, full queues)", async () => {
+    // 1 ms writes and queues of two: the channel at its turn's end has at most 2 ms of audio
+    // queued ahead of it, far less than the keypad's endpoint. Waiting for the keypad to score
+    // audio that has not been written would stop the writes, and so everything.
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings, voiceActivityEvents: true, utteranceEndSilenceMs: 300, silenceMs: 200, inputCapacity: 2 },
+      { asr: scriptedAsr().asr, gate: () => energyGate(), keypad: { asr: scriptedAsr().asr, gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } },
+    );
+    const outputs = collect(s);
+    const all = audio([0, 200], [0.5, 200], [0, 800]);
+    for (let at = 0; at < all.length; at += 16) await s.write([all.subarray(at, at + 16)]);
+    await s.close();
+    const kinds = (await outputs).map((o) => (o.kind === "event" ? o.event.type : "final"));
+    expect(kinds.slice(-2)).toEqual(["final", "utterance_end"]);
+  }, 10_000);
+
   it("sends nothing to the model and returns nothing for pure silence", async () => {
     const { asr, calls } = scriptedAsr();
     const s = session({ interimResults: true, voiceActivityEvents: true }, asr);

@@ -49,6 +49,8 @@ export class RecognitionSession {
   private keypads: ChannelRecognizer[] = [];
   private readonly abortController = new AbortController();
   private nextIndex = 0;
+  /** Samples per channel passed to `write` (every channel's recognisers get all of them). */
+  private writtenSamples = 0;
   private writesWaiting = 0;
   private emitting: Promise<void> = Promise.resolve();
   private stoppedFlag = false;
@@ -74,9 +76,15 @@ export class RecognitionSession {
     const session = this;
     // A turn's keys go out before its UTTERANCE_END: the channel's keypad recogniser has scored
     // the audio up to the turn's end and past one keypad endpoint, so it has reported every key
-    // whose tone ended before it. (It reads the same audio, so it gets there.)
-    const keysBefore = (channel: number) => (at: number) =>
-      this.keypads[channel]?.reached(at + (KEYPAD_SILENCE_MS * MODEL_SAMPLE_RATE) / 1000 + KEYPAD_FRAME_SAMPLES) ?? Promise.resolve();
+    // whose tone ended before it. It is never asked to go further than the audio already written
+    // (less the part of a frame it may hold back): audio still to come may wait for this very
+    // channel to move on, when the writes are small and the queues full.
+    const keysBefore = (channel: number) => (at: number) => {
+      const keypad = this.keypads[channel];
+      if (!keypad) return Promise.resolve();
+      const endpoint = (KEYPAD_SILENCE_MS * MODEL_SAMPLE_RATE) / 1000 + KEYPAD_FRAME_SAMPLES;
+      return keypad.reached(Math.min(at + endpoint, this.writtenSamples - KEYPAD_FRAME_SAMPLES + 1));
+    };
     this.channels = Array.from(
       { length: settings.channels },
       (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, { ...sink, beforeTurnEnd: keysBefore(i) }, this.abortController.signal, deps.observer),
@@ -148,6 +156,7 @@ export class RecognitionSession {
     if (channels.length !== this.channels.length) throw new Error(`expected ${this.channels.length} channels, got ${channels.length}`);
     this.keepalive();
     if (!this.acceptsAudio) return;
+    this.writtenSamples += channels[0]!.length;
     this.writesWaiting++;
     try {
       const pushes = this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed));
