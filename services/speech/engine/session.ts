@@ -28,8 +28,8 @@ export interface SessionDependencies {
 export const KEYPAD_FRAME_SAMPLES = 160;
 
 /**
- * The keypad's endpoint: a key's final (its DTMF event) goes out after this much silence, 30 ms
- * of stream time after its tone ends. Q.24 keys are tones of at least 40 ms with gaps of at least
+ * The keypad's endpoint: a key's final (its DTMF event) goes out after this much silence, 30 to
+ * 40 ms of stream time after its tone ends (whole gate frames). Q.24 keys are tones of at least 40 ms with gaps of at least
  * 40 ms, so each key is an utterance of its own, reported as soon as it is over, rather than at
  * the speech endpoint (800 ms by default) after the last key of a run.
  */
@@ -113,8 +113,8 @@ export class RecognitionSession {
       );
     }
     this.idleTimer = setTimeout(() => {
-      // Audio waiting for room is the server's slowness, not the client's silence.
-      // A client gone quiet still gets the finals of what it said, then the error.
+      // Audio waiting for room is the server's slowness, not the client's silence. A client gone
+      // quiet still gets the finals of what it said, then the error.
       if (this.writesWaiting > 0) this.idleTimer?.refresh();
       else void this.close(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
     }, settings.idleTimeoutMs);
