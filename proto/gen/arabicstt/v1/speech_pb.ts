@@ -961,9 +961,9 @@ export enum SpeechEventType {
 
   /**
    * A DTMF (touch-tone) key was pressed; `dtmf_digit` says which, `offset`
-   * when its tone started. Sent when `dtmf_events` is set, as soon as the tone
-   * has ended (30 to 40 ms of audio after it), and before the UTTERANCE_END of the
-   * turn it was pressed in.
+   * when its tone started. Sent when `dtmf_events` is set, as soon as the
+   * tone has ended (30 to 40 ms of audio after it), and before the
+   * UTTERANCE_END of the turn it was pressed in.
    *
    * @generated from enum value: SPEECH_EVENT_TYPE_DTMF = 5;
    */
