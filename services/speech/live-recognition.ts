@@ -12,7 +12,7 @@ import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { energyGate, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
-import { RecognitionSession, type SessionCheckpoint } from "./engine/session.js";
+import { KEYPAD_FRAME_SAMPLES, RecognitionSession, type SessionCheckpoint } from "./engine/session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
 import type { ModelCatalog } from "../models/catalog.js";
@@ -72,12 +72,28 @@ const ARRIVALS = 256;
 /** The keypad recogniser behind dtmf_events. */
 const KEYPAD_MODEL = "dtmf";
 
-/** Field paths in the client's terms, for error messages. */
-const FIELD = {
+/** Where a request carries what live recognition checks: field paths in the client's terms, for error messages. */
+export interface RecognitionFields {
+  model: string;
+  languageCode: string;
+  channels: string;
+  audio: string;
+}
+
+/** StreamingRecognize's (and the live-session RPCs', which take the same streaming config). */
+const STREAMING_FIELDS: RecognitionFields = {
   model: "streaming_config.config.model",
   languageCode: "streaming_config.config.language_code",
   channels: "streaming_config.config.audio_channel_count",
   audio: "audio_content",
+};
+
+/** Recognize's. */
+const RECOGNIZE_FIELDS: RecognitionFields = {
+  model: "config.model",
+  languageCode: "config.language_code",
+  channels: "config.audio_channel_count",
+  audio: "content",
 };
 
 export class LiveRecognizer {
@@ -94,12 +110,13 @@ export class LiveRecognizer {
    */
   async open(
     config: LiveRecognitionConfig,
-    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit; maxChunkBytes?: number } = {},
+    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit; maxChunkBytes?: number; fields?: RecognitionFields } = {},
   ): Promise<LiveRecognition> {
     const { inference, models } = this.options;
+    const fields = options.fields ?? STREAMING_FIELDS;
     const format = config.format;
     if (config.separateChannels && AUDIO_ENCODINGS[format.encoding].headerCarriesFormat && format.channels === 0) {
-      throw new InvalidArgumentError(FIELD.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
+      throw new InvalidArgumentError(fields.channels, `separate_recognition_per_channel needs audio_channel_count for ${headerFormatEncodings.join(" and ")} audio`);
     }
     // The decoder checks encoding, rate and channel count first: bad audio config is named as such.
     const maxChunkBytes = options.maxChunkBytes ?? this.maxChunkBytes;
@@ -108,9 +125,9 @@ export class LiveRecognizer {
       const { signal } = options;
       const { name: model, languageCode: language, gate: gateKind } = await models.recognizer(
         { model: config.model, languageCode: config.languageCode },
-        { fields: FIELD, signal },
+        { fields, signal },
       );
-      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields: FIELD, signal, purpose: "streaming_config.dtmf_events needs" });
+      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields, signal, purpose: "streaming_config.dtmf_events needs" });
       const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
       const settings: EngineSettings = {
         ...defaultEngineSettings,
@@ -132,9 +149,11 @@ export class LiveRecognizer {
         asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad" }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
-        ...(config.dtmfEvents ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate() } } : {}),
+        ...(config.dtmfEvents
+          ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } }
+          : {}),
       });
-      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, options.resumeAt);
+      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, fields, options.resumeAt);
       return recognition;
     } catch (err) {
       decoder.close();
@@ -148,7 +167,7 @@ export class LiveRecognizer {
    */
   async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
     // The whole request is one chunk: its size is the contract's to bound (Recognize: 10 MiB), not a stream chunk's.
-    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, { ...options, maxChunkBytes: audio.length });
+    const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, { ...options, maxChunkBytes: audio.length, fields: RECOGNIZE_FIELDS });
     const onAbort = () => recognition.abort();
     options.signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -205,6 +224,7 @@ export class LiveRecognition {
     private readonly decoder: StreamDecoder,
     private readonly session: RecognitionSession,
     private readonly maxChunkBytes: number,
+    private readonly fields: RecognitionFields = STREAMING_FIELDS,
     resumeAt?: Commit,
   ) {
     this.base = resumeAt ?? { bytes: 0, seconds: 0, nextIndex: 0 };
@@ -266,13 +286,11 @@ export class LiveRecognition {
     this.session.keepalive();
     if (!this.acceptsAudio) return;
     if (chunk.length > this.maxChunkBytes) {
-      throw new InvalidArgumentError(FIELD.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
+      throw new InvalidArgumentError(this.fields.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
     }
-    const { encoding } = this.config.format;
-    const sampleBytes = AUDIO_ENCODINGS[encoding].bytesPerSample;
-    if (sampleBytes > 1 && chunk.length % sampleBytes !== 0) {
-      throw new InvalidArgumentError(FIELD.audio, `${encoding} audio is ${sampleBytes} bytes per sample; this chunk has an odd byte count (${chunk.length})`);
-    }
+    // Chunks may split a sample or a frame of channels anywhere (chunking is the transport's): the
+    // decoder carries a partial one over to the next chunk. Only the stream as a whole must end on
+    // a whole one, which close() holds it to.
     this.bytes += chunk.length;
     const arrivedAt = performance.now();
     await this.feed(await this.decoder.push(chunk));
@@ -311,7 +329,7 @@ export class LiveRecognition {
     const decoded = tail.map((channel, c) => concatSamples(head[c], channel));
     const seconds = (decoded[0]?.length ?? 0) / MODEL_SAMPLE_RATE;
     if (seconds > maxSeconds) {
-      throw new InvalidArgumentError("content", `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
+      throw new InvalidArgumentError(this.fields.audio, `the audio is ${seconds.toFixed(1)} s long; Recognize takes at most ${maxSeconds} s (use JobService for longer audio)`);
     }
     const length = decoded[0]?.length ?? 0;
     for (let at = 0; at < length; at += MODEL_SAMPLE_RATE) {
@@ -328,19 +346,26 @@ export class LiveRecognition {
     await this.session.finalize();
   }
 
-  /** No more audio: decoder tails go in, then everything is finalised and the outputs end. */
+  /**
+   * No more audio: decoder tails go in, then everything is finalised and the outputs end. Audio
+   * that ends badly (inside a sample, a frame of channels or a FLAC/Ogg header) ends the outputs with
+   * that INVALID_ARGUMENT, after the finals of everything heard before it.
+   */
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
+    let failure: unknown;
     try {
       if (this.acceptsAudio && !this.decoderEnded) {
         this.decoderEnded = true;
         await this.feed(await this.decoder.end());
       }
+    } catch (err) {
+      failure = err;
     } finally {
       this.decoder.close();
     }
-    await this.session.close();
+    await this.session.close(failure);
   }
 
   /** Ends recognition with an error the outputs then throw (a bad request message, say). */
@@ -366,7 +391,7 @@ export class LiveRecognition {
       return;
     }
     if (decoded.length !== channels) {
-      throw new InvalidArgumentError(FIELD.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
+      throw new InvalidArgumentError(this.fields.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
     await this.session.write(decoded);
   }

@@ -15,6 +15,7 @@ import type { Logger } from "pino";
 import { AbortedError, FailedPreconditionError, NotFoundError, UnavailableError } from "../platform/errors/errors.js";
 import { BoundedQueue } from "./engine/bounded-queue.js";
 import type { EngineOutput, RecognitionResult } from "./engine/types.js";
+import { joinWords } from "./engine/local-agreement.js";
 import type { Commit, LiveRecognition, LiveRecognizer } from "./live-recognition.js";
 import { silentLiveObserver, type LiveDropReason, type LiveStreamObserver } from "./live-observer.js";
 import type { LiveSessionEndListener } from "./persistence.js";
@@ -76,6 +77,8 @@ class LocalSession {
   private expiry: NodeJS.Timeout | undefined;
   /** Index one past the last output the pump has seen (kept or not). */
   private pumpedNext: number;
+  /** Index one past the last output the pump is done with (kept, and handed to the attached client). */
+  private settledNext: number;
   /** Commit points wait here until the pump has kept every output before them. */
   private pendingCommit: Commit | undefined;
   private commitWrites: Promise<unknown> = Promise.resolve();
@@ -99,6 +102,7 @@ class LocalSession {
     this.kept = kept;
     this.committed = recognition.commit;
     this.pumpedNext = recognition.commit.nextIndex;
+    this.settledNext = recognition.commit.nextIndex;
     recognition.onCommit((commit) => {
       this.pendingCommit = commit;
       this.flushCommit();
@@ -150,9 +154,13 @@ class LocalSession {
 
   private async pump(): Promise<void> {
     try {
-      for await (const output of this.recognition.outputs) {
+      for await (let output of this.recognition.outputs) {
         this.pumpedNext = output.index + 1;
-        if (this.covered.size > 0 && this.alreadyOut(output)) continue;
+        if (this.covered.size > 0) {
+          const fresh = this.notYetOut(output);
+          if (!fresh) continue;
+          output = fresh;
+        }
         const keep = output.kind === "event" || output.result.isFinal;
         if (keep) {
           // Stored before it is sent: a client never holds an output a takeover would not know of.
@@ -164,6 +172,7 @@ class LocalSession {
         const attached = this.attached;
         // A queue closed under the push is a client that just left: the output is in the store for its resume.
         if (attached && output.index >= attached.fromIndex) await attached.queue.push(output).catch(() => undefined);
+        this.settledNext = output.index + 1;
       }
     } catch (err) {
       this.failure = err;
@@ -200,7 +209,7 @@ class LocalSession {
       return;
     }
     await recognition.finalize().catch((err: unknown) => this.logFailure(err, "could not finalise a live session at shutdown"));
-    while (this.pumpedNext < recognition.nextResultIndex && !this.ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    while (this.settledNext < recognition.nextResultIndex && !this.ended && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await this.commitWrites;
     if (this.ended) return;
     this.leftInStore = true;
@@ -228,12 +237,23 @@ class LocalSession {
     this.attached?.queue.fail(new AbortedError(`live session ${this.recognition.id} was resumed on another server`));
   }
 
-  private alreadyOut(output: EngineOutput): boolean {
+  /**
+   * What of an output the previous replica had not sent yet: an event after its coverage, or a
+   * result's words that end after it. The audio is cut where the old replica cut it only if nothing
+   * (a FINALIZE, a drain) cut it there: so the comparison is word by word, not result by result.
+   */
+  private notYetOut(output: EngineOutput): EngineOutput | undefined {
     const channel = output.kind === "event" ? output.event.channel : output.result.channel;
     const until = this.covered.get(channel);
-    if (until === undefined) return false;
-    const at = output.kind === "event" ? output.event.offsetSeconds : output.result.endSeconds;
-    return at <= until + COVERAGE_SLACK_SECONDS;
+    if (until === undefined) return output;
+    const limit = until + COVERAGE_SLACK_SECONDS;
+    if (output.kind === "event") return output.event.offsetSeconds <= limit ? undefined : output;
+    const { result } = output;
+    if (result.endSeconds <= limit) return undefined;
+    const words = result.words.filter((w) => w.end > limit);
+    if (words.length === result.words.length) return output;
+    if (words.length === 0) return undefined;
+    return { ...output, result: { ...result, words, transcript: joinWords(words), startSeconds: Math.max(result.startSeconds, words[0]!.start) } };
   }
 
   private flushCommit(): void {

@@ -22,14 +22,26 @@ export interface ChannelSink {
   readonly stopped: boolean;
   /** The channel scored more audio (its position or quiet span may have moved). */
   progressed?(): void;
+  /** Before an utterance_end at stream sample `at`: resolves once every output due before it is out. */
+  beforeTurnEnd?(at: number): Promise<void>;
 }
 
 /** Trailing non-speech kept at the end of an utterance sent to the model: enough for the last word to fade out. */
 const TAIL_MS = 200;
 /** Longest prompt of confirmed text given to the model after a trim. */
 const PROMPT_CHARS = 200;
+/**
+ * At a cut made while the speaker is still speaking, a word that ends this close to the cut is taken
+ * to be cut short: its end is the cut, not the word's. The models time word edges to tens of
+ * milliseconds (dtmf: a few), so a word that really ended earlier is held back at worst, never lost.
+ */
+const CUT_WORD_MS = 100;
 
-type EndReason = "silence" | "max_length" | "finalize";
+/**
+ * Why an utterance ends: enough silence; its maximum length; the client's FINALIZE; the end of the
+ * audio (CLOSE, the end of the stream, a session limit).
+ */
+type EndReason = "silence" | "max_length" | "finalize" | "end";
 
 export class ChannelRecognizer {
   readonly input: BoundedQueue<ChannelInput>;
@@ -45,6 +57,8 @@ export class ChannelRecognizer {
   private quietFrom = 0;
   private utteranceStart = 0;
   private lastSpeechEnd = 0;
+  /** Stream sample where the current run of speech frames began (the last frame before it was not speech). */
+  private speechRunStart = 0;
   private silenceSamples = 0;
   private readonly buffer = new UtteranceBuffer(MODEL_SAMPLE_RATE);
   private agreement = new LocalAgreement();
@@ -58,6 +72,8 @@ export class ChannelRecognizer {
   private decoding: Promise<void> | undefined;
   private lastDecodedEnd = 0;
   private decodeFailure: unknown;
+  /** `reached` callers waiting for the channel to score audio up to a stream sample. */
+  private positionWaiters: Array<{ sample: number; resolve: () => void }> = [];
 
   constructor(
     readonly channel: number,
@@ -95,8 +111,26 @@ export class ChannelRecognizer {
     return this.quietFrom;
   }
 
+  /**
+   * Resolves once the channel has scored audio up to stream sample `sample` (and emitted whatever
+   * that audio ended), or once it stops running.
+   */
+  reached(sample: number): Promise<void> {
+    if (this.position >= sample) return Promise.resolve();
+    return new Promise((resolve) => this.positionWaiters.push({ sample, resolve }));
+  }
+
   /** Consumes the input until it closes, then finalises what is left. */
   async run(): Promise<void> {
+    try {
+      await this.recognise();
+    } finally {
+      for (const waiter of this.positionWaiters) waiter.resolve();
+      this.positionWaiters = [];
+    }
+  }
+
+  private async recognise(): Promise<void> {
     for (;;) {
       const item = await this.input.take();
       if (item === undefined || this.sink.stopped) break;
@@ -118,7 +152,7 @@ export class ChannelRecognizer {
     }
     if (this.sink.stopped) return;
     await this.flushPending();
-    if (this.inUtterance) await this.endUtterance("finalize");
+    if (this.inUtterance) await this.endUtterance("end");
   }
 
   private async consume(chunks: Float32Array[]): Promise<void> {
@@ -153,8 +187,16 @@ export class ChannelRecognizer {
       const isLast = f === scores.length - 1;
       const length = isLast ? lastFrameSamples : this.frameSamples;
       await this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+      this.wakePositionWaiters();
     }
     this.maybeRedecode();
+  }
+
+  private wakePositionWaiters(): void {
+    if (this.positionWaiters.length === 0) return;
+    const waiting = this.positionWaiters;
+    this.positionWaiters = waiting.filter((w) => w.sample > this.position);
+    for (const w of waiting) if (w.sample <= this.position) w.resolve();
   }
 
   private async step(frame: Float32Array, speech: boolean): Promise<void> {
@@ -171,6 +213,7 @@ export class ChannelRecognizer {
     }
     this.buffer.append(frame);
     if (speech) {
+      if (this.silenceSamples > 0) this.speechRunStart = frameStart;
       this.silenceSamples = 0;
       this.lastSpeechEnd = this.position;
     } else {
@@ -190,7 +233,10 @@ export class ChannelRecognizer {
     const at = this.turnEnd + wait;
     this.turnEnd = undefined;
     this.quietFrom = this.position;
-    if (this.settings.voiceActivityEvents) await this.sink.event({ type: "utterance_end", offsetSeconds: at / MODEL_SAMPLE_RATE, channel: this.channel });
+    if (!this.settings.voiceActivityEvents) return;
+    // Keys pressed before the turn ended are part of it: their DTMF events go out first.
+    await this.sink.beforeTurnEnd?.(at);
+    await this.sink.event({ type: "utterance_end", offsetSeconds: at / MODEL_SAMPLE_RATE, channel: this.channel });
   }
 
   private async beginUtterance(speechStart: number, announce = true): Promise<void> {
@@ -207,6 +253,7 @@ export class ChannelRecognizer {
     this.lastDecodedEnd = this.utteranceStart;
     this.silenceSamples = 0;
     this.lastSpeechEnd = speechStart;
+    this.speechRunStart = speechStart;
     this.inUtterance = true;
     if (announce && this.settings.voiceActivityEvents) {
       await this.sink.event({ type: "speech_begin", offsetSeconds: speechStart / MODEL_SAMPLE_RATE, channel: this.channel });
@@ -220,20 +267,25 @@ export class ChannelRecognizer {
     this.decoding = undefined;
     if (this.decodeFailure !== undefined) throw this.decodeFailure;
 
+    const single = this.settings.singleUtterance && reason !== "max_length";
+    // Cut while the speaker may still be speaking: the utterance goes on after this final, with no
+    // SPEECH_END or SPEECH_BEGIN between (the speech did not end).
+    const goesOn = reason === "max_length" || (reason === "finalize" && !single && this.silenceSamples === 0);
     const speechEnd = this.lastSpeechEnd / MODEL_SAMPLE_RATE;
-    if (reason !== "max_length" && this.settings.voiceActivityEvents) {
+    if (!goesOn && this.settings.voiceActivityEvents) {
       await this.sink.event({ type: "speech_end", offsetSeconds: speechEnd, channel: this.channel });
     }
-    const single = this.settings.singleUtterance && reason !== "max_length";
     if (single) await this.sink.event({ type: "end_of_single_utterance", offsetSeconds: speechEnd, channel: this.channel });
 
     // The final decode: the whole buffer up to a short tail after the last speech.
-    const until = reason === "max_length" ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000);
+    const until = goesOn ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000);
     const audio = this.buffer.snapshotUntil(until);
     const offset = this.buffer.startSeconds;
     const words = audio.length > 0 ? shift(await this.timed("final", audio), offset) : [];
     this.agreement.flush(words);
-    const all = [...this.agreement.confirmed];
+    const heard = [...this.agreement.confirmed];
+    const { kept, next } = goesOn && this.silenceSamples === 0 ? this.splitAtCut(heard, until, reason) : { kept: heard.length, next: until };
+    const all = heard.slice(0, kept);
     if (all.length > 0) {
       await this.sink.result({
         channel: this.channel,
@@ -243,7 +295,7 @@ export class ChannelRecognizer {
         stability: 0,
         confidence: all.reduce((s, w) => s + w.probability, 0) / all.length,
         startSeconds: this.utteranceStart / MODEL_SAMPLE_RATE,
-        endSeconds: until / MODEL_SAMPLE_RATE,
+        endSeconds: next / MODEL_SAMPLE_RATE,
       });
       this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
       this.turnEnd = Math.round(all.at(-1)!.end * MODEL_SAMPLE_RATE);
@@ -253,18 +305,52 @@ export class ChannelRecognizer {
       this.sink.singleUtteranceEnded();
       return;
     }
-    if (reason === "max_length") {
-      // Still speaking: the next utterance starts where this one was cut, with no new SPEECH_BEGIN.
+    if (goesOn) {
+      // The next utterance starts at `next`, with the audio from there to the cut carried over.
+      const carried = this.buffer.snapshotFrom(next);
       const lastSpeech = this.lastSpeechEnd;
+      const runStart = this.speechRunStart;
       const silence = this.silenceSamples;
+      this.preroll.length = 0;
+      if (carried.length > 0) this.preroll.push(carried);
       await this.beginUtterance(this.buffer.endSample, false);
       this.lastSpeechEnd = lastSpeech;
+      this.speechRunStart = runStart;
       this.silenceSamples = silence;
       return;
     }
     this.inUtterance = false;
     this.quietFrom = this.position;
     this.silenceSamples = 0;
+  }
+
+  /**
+   * A cut (FINALIZE, the maximum length) made while the last frame scored was speech may fall inside a
+   * word or a key's tone. The words that reach the cut (end within CUT_WORD_MS of it, inside the run of
+   * speech frames the cut falls in) are held back: the final ends before them, and
+   * the next utterance starts where the first of them starts, its audio carried over, so a word cut
+   * in two is recognised once, whole, in the next utterance rather than twice in halves. With no such
+   * word, FINALIZE carries over the audio after the last word kept (speech the model has not made a
+   * word of yet); the maximum length cuts at the cut, since carrying the whole utterance over would
+   * only reach the maximum again.
+   *
+   * Returns how many of `words` the final keeps and the stream sample the next utterance starts at.
+   */
+  private splitAtCut(words: readonly TimedWord[], cut: number, reason: EndReason): { kept: number; next: number } {
+    const near = cut - (CUT_WORD_MS * MODEL_SAMPLE_RATE) / 1000;
+    const first = this.buffer.startSample;
+    const sampleOf = (seconds: number) => Math.round(seconds * MODEL_SAMPLE_RATE);
+    const reaches = (w: TimedWord) => sampleOf(w.end) >= near && sampleOf(w.end) > this.speechRunStart;
+    let kept = words.length;
+    // Only words whose audio is still held can be carried over (a long utterance is trimmed at its confirmed words).
+    while (kept > 0 && reaches(words[kept - 1]!) && sampleOf(words[kept - 1]!.start) >= first) kept--;
+    if (reason === "max_length") {
+      if (kept === 0 || kept === words.length) return { kept: words.length, next: cut };
+      return { kept, next: sampleOf(words[kept]!.start) };
+    }
+    if (kept < words.length) return { kept, next: sampleOf(words[kept]!.start) };
+    const lastEnd = kept > 0 ? sampleOf(words[kept - 1]!.end) : this.utteranceStart;
+    return { kept, next: Math.min(cut, Math.max(first, lastEnd)) };
   }
 
   private maybeRedecode(): void {

@@ -4,9 +4,9 @@
 // indexes, trimming, coalescing under a slow model, limits.
 import { describe, expect, it } from "vitest";
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
-import { energyGate } from "./gate.js";
+import { energyGate, type SpeechGate } from "./gate.js";
 import type { TimedWord } from "./local-agreement.js";
-import { RecognitionSession } from "./session.js";
+import { KEYPAD_FRAME_SAMPLES, RecognitionSession } from "./session.js";
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings } from "./types.js";
 
 const RATE = 16_000;
@@ -166,6 +166,95 @@ describe("the recognition session", () => {
     expect(finals(outs).map((r) => [r.channel, r.transcript])).toEqual(expect.arrayContaining([[1, "w2 w4"], [2, "w6"]]));
   });
 
+  it("reports each key within a keypad endpoint of its tone's end, however short the tones and gaps", async () => {
+    // Keys as ITU-T Q.24's shortest (40 ms tones, 40 ms gaps) and as usual diallers send them.
+    // The audio goes in one keypad gate frame at a time, and the next frame only once the keypad
+    // recogniser has scored the last one, so the audio it had scored when it decoded a key is
+    // exactly how much stream time past the tone's end its event needed.
+    for (const [toneMs, gapMs] of [[40, 40], [80, 80], [100, 60]] as const) {
+      const tones = Array.from({ length: 8 }, (_, k) => 0.1 + 0.1 * (k % 8));
+      const pieces: Array<[number, number]> = [[0, 300], ...speech(tones, toneMs, gapMs), [0, 1000]];
+      const toneEnds = tones.map((_, k) => 0.3 + k * ((toneMs + gapMs) / 1000) + toneMs / 1000);
+      let scored = 0;
+      let scoredWaiter: (() => void) | undefined;
+      const keypadGate = (): SpeechGate => {
+        const gate = energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES });
+        return {
+          frameSamples: gate.frameSamples,
+          async score(frames) {
+            scored += frames.length;
+            scoredWaiter?.();
+            return gate.score(frames);
+          },
+        };
+      };
+      const keypad = scriptedAsr();
+      const decodedAt: number[] = [];
+      const keypadAsr: AsrFunction = async (samples, options) => {
+        decodedAt.push(scored / RATE);
+        return keypad.asr(samples, options);
+      };
+      const s = new RecognitionSession(defaultEngineSettings, { asr: scriptedAsr().asr, gate: () => energyGate(), keypad: { asr: keypadAsr, gate: keypadGate } });
+      const outputs = collect(s);
+      const all = audio(...pieces);
+      for (let at = 0; at < all.length; at += KEYPAD_FRAME_SAMPLES) {
+        const scoredNow = new Promise<void>((resolve) => (scoredWaiter = resolve));
+        await s.write([all.subarray(at, at + KEYPAD_FRAME_SAMPLES)]);
+        await scoredNow;
+      }
+      await s.close();
+      const keys = events(await outputs).filter((e) => e.type === "dtmf");
+      expect(keys.map((k) => k.dtmfDigit), `${toneMs}/${gapMs} ms`).toEqual(tones.map((a) => `w${Math.round(a * 10)}`));
+      // One decode per key, each at most 50 ms of audio after its tone ended (the 30 ms keypad
+      // endpoint, rounded up to the 10 ms gate frames it is measured in, and one frame of the tone's tail).
+      expect(decodedAt).toHaveLength(tones.length);
+      const delays = decodedAt.map((t, k) => t - toneEnds[k]!);
+      for (const d of delays) expect(d, `${toneMs}/${gapMs} ms: ${delays.map((x) => x.toFixed(3)).join(", ")}`).toBeLessThanOrEqual(0.05);
+      keys.forEach((key, k) => expect(key.offsetSeconds).toBeCloseTo(toneEnds[k]! - toneMs / 1000, 2));
+    }
+  });
+
+  it("sends UTTERANCE_END after the keys pressed before it, however far behind the keypad recogniser is", async () => {
+    // Loud speech for the channel's gate (it lets nothing quieter than -20 dBFS through), then two
+    // quiet keys that only the keypad's gate hears, then silence. The keypad's model is slow, so
+    // left to itself the channel would be well past the turn's end before the keys came out.
+    const slowKeypad = scriptedAsr(200);
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings, voiceActivityEvents: true, utteranceEndSilenceMs: 600 },
+      {
+        asr: scriptedAsr().asr,
+        gate: () => energyGate({ thresholdDbfs: -20 }),
+        keypad: { asr: slowKeypad.asr, gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) },
+      },
+    );
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], [0.9, 300], [0, 200], [0.06, 60], [0, 60], [0.07, 60], [0, 2000])]);
+    const outs = await outputs;
+    const order = outs.flatMap((o) =>
+      o.kind === "result" ? ["final"] : o.event.type === "dtmf" ? [`dtmf ${o.event.dtmfDigit}`] : o.event.type === "utterance_end" ? ["utterance_end"] : [],
+    );
+    // The speech (0.2 to 0.5 s; the keypad hears it too, as a key "w9") has its final after 800 ms
+    // of silence, at 1.3 s; the keys end at 0.76 s; the turn ends at 0.5 + 0.6 s.
+    expect(order.filter((x) => x !== "final")).toEqual(["dtmf w9", "dtmf w1", "dtmf w1", "utterance_end"]);
+    expect(order.indexOf("final")).toBeLessThan(order.indexOf("utterance_end"));
+  });
+
+  it("waits for the keypad before UTTERANCE_END without ever waiting for audio not yet written (tiny writes, full queues)", async () => {
+    // 1 ms writes and queues of two: the channel at its turn's end has at most 2 ms of audio
+    // queued ahead of it, far less than the keypad's endpoint. Waiting for the keypad to score
+    // audio that has not been written would stop the writes, and so everything.
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings, voiceActivityEvents: true, utteranceEndSilenceMs: 300, silenceMs: 200, inputCapacity: 2 },
+      { asr: scriptedAsr().asr, gate: () => energyGate(), keypad: { asr: scriptedAsr().asr, gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } },
+    );
+    const outputs = collect(s);
+    const all = audio([0, 200], [0.5, 200], [0, 800]);
+    for (let at = 0; at < all.length; at += 16) await s.write([all.subarray(at, at + 16)]);
+    await s.close();
+    const kinds = (await outputs).map((o) => (o.kind === "event" ? o.event.type : "final"));
+    expect(kinds.slice(-2)).toEqual(["final", "utterance_end"]);
+  }, 10_000);
+
   it("sends nothing to the model and returns nothing for pure silence", async () => {
     const { asr, calls } = scriptedAsr();
     const s = session({ interimResults: true, voiceActivityEvents: true }, asr);
@@ -230,14 +319,73 @@ describe("the recognition session", () => {
     expect(f.filter((r) => r.channel === 2).map((r) => r.transcript)).toEqual(["w8 w9 w7"]);
   });
 
-  it("finalises on request mid-utterance and goes on recognising", async () => {
+  it("finalises on request in a pause and goes on recognising", async () => {
     const { asr } = scriptedAsr();
-    const s = session({}, asr);
+    const s = session({ voiceActivityEvents: true }, asr);
     const outputs = collect(s);
-    await feed(s, [audio([0, 200], ...speech([0.4, 0.6]))], { close: false });
+    // FINALIZE 100 ms after the last word: a pause, shorter than the 800 ms endpoint.
+    await feed(s, [audio([0, 200], ...speech([0.4, 0.6]), [0, 100])], { close: false });
     await s.finalize();
     await feed(s, [audio([0, 1000], ...speech([0.8]), [0, 1000])]);
-    expect(finals(await outputs).map((r) => r.transcript)).toEqual(["w4 w6", "w8"]);
+    const outs = await outputs;
+    expect(finals(outs).map((r) => r.transcript)).toEqual(["w4 w6", "w8"]);
+    expect(events(outs).map((e) => e.type)).toEqual(["speech_begin", "speech_end", "speech_begin", "speech_end"]);
+  });
+
+  it("finalises in the middle of a word without dropping or repeating it: the word goes to the next final, whole", async () => {
+    const { asr, calls } = scriptedAsr();
+    const s = session({ voiceActivityEvents: true }, asr);
+    const outputs = collect(s);
+    // w6 is 200 ms long (0.55 to 0.75 s); FINALIZE arrives 100 ms into it.
+    await feed(s, [audio([0, 200], [0.4, 200], [0, 150], [0.6, 100])], { close: false });
+    await s.finalize();
+    await feed(s, [audio([0.6, 100], [0, 1000], ...speech([0.8]), [0, 1000])]);
+    const outs = await outputs;
+    const f = finals(outs);
+    expect(f.map((r) => r.transcript)).toEqual(["w4", "w6", "w8"]);
+    // The first final ends where the held-back word starts, and the next one starts there.
+    expect(f[0]!.endSeconds).toBeCloseTo(0.55, 2);
+    expect(f[1]!.startSeconds).toBeCloseTo(0.55, 2);
+    expect(f[1]!.words[0]!.start).toBeCloseTo(0.55, 2);
+    expect(f[1]!.words[0]!.end).toBeCloseTo(0.75, 2);
+    // The speaker never paused at the cut: no SPEECH_END / SPEECH_BEGIN there.
+    expect(events(outs).map((e) => e.type)).toEqual(["speech_begin", "speech_end", "speech_begin", "speech_end"]);
+    expect(events(outs)[1]!.offsetSeconds).toBeCloseTo(0.75, 1);
+    // The FINALIZE made one decode (0.65 s of audio), the next final one more.
+    expect(calls.length).toBe(3);
+  });
+
+  it("cuts a key's tone at FINALIZE without reporting the key twice", async () => {
+    // The keypad recogniser beside a channel is cut by FINALIZE like the channel itself.
+    const speechAsr = scriptedAsr();
+    const keypadAsr = scriptedAsr();
+    const s = new RecognitionSession(
+      { ...defaultEngineSettings },
+      { asr: speechAsr.asr, gate: () => energyGate(), keypad: { asr: keypadAsr.asr, gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } },
+    );
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], [0.2, 80], [0, 80], [0.3, 50])], { close: false });
+    await s.finalize();
+    await feed(s, [audio([0.3, 30], [0, 80], [0.4, 80], [0, 1000])]);
+    const keys = events(await outputs).filter((e) => e.type === "dtmf");
+    expect(keys.map((k) => k.dtmfDigit)).toEqual(["w2", "w3", "w4"]);
+    expect(keys[1]!.offsetSeconds).toBeCloseTo(0.36, 2);
+  });
+
+  it("forces a final at the maximum utterance length without splitting a word across two finals", async () => {
+    const { asr } = scriptedAsr();
+    // Words of 200 ms every 350 ms; cuts every 2 s fall inside words as often as not.
+    const amps = Array.from({ length: 20 }, () => 0.5);
+    const s = session({ maxUtteranceMs: 2000 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio(...speech(amps), [0, 1000])]);
+    const words = finals(await outputs).flatMap((r) => r.words);
+    expect(words).toHaveLength(20);
+    // Whole: each word's times are its burst's (to the scripted model's 10 ms windows).
+    words.forEach((w, k) => {
+      expect(Math.abs(w.start - k * 0.35)).toBeLessThan(0.011);
+      expect(Math.abs(w.end - (k * 0.35 + 0.2))).toBeLessThan(0.011);
+    });
   });
 
   it("with single_utterance, ends after the first utterance and reads no more audio", async () => {
@@ -261,6 +409,19 @@ describe("the recognition session", () => {
     }
     await expect(outputs).rejects.toBeInstanceOf(DeadlineExceededError);
     expect(s.acceptsAudio).toBe(false);
+  });
+
+  it("at the idle timeout, sends the final of what it heard before DEADLINE_EXCEEDED", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ idleTimeoutMs: 150 }, asr);
+    const received: EngineOutput[] = [];
+    const outputs = (async () => {
+      for await (const o of s.outputs) received.push(o);
+    })();
+    // The client stops sending in the middle of its utterance.
+    await feed(s, [audio([0, 200], ...speech([0.5, 0.7]))], { close: false });
+    await expect(outputs).rejects.toBeInstanceOf(DeadlineExceededError);
+    expect(finals(received).map((r) => r.transcript)).toEqual(["w5 w7"]);
   });
 
   it("does not count its own slowness as the client's silence", async () => {

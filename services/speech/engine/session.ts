@@ -2,6 +2,7 @@
 // Transport-free: StreamingRecognize and the live-session RPCs both drive it. Every queue is
 // bounded, so a client that does not read its results eventually stops the reading of its audio
 // rather than growing memory, and nothing it sent is dropped.
+import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import { ChannelRecognizer, type ChannelSink } from "./channel.js";
@@ -37,6 +38,20 @@ export interface SessionCheckpoint {
 /** A second of 16 kHz audio. */
 const CHECKPOINT_EVERY_SAMPLES = 16_000;
 
+/**
+ * The keypad recogniser's gate frame: 10 ms, so that a gap between two keys as short as ITU-T Q.24
+ * allows (40 ms) holds whole frames of silence. Its gate (energyGate, from the caller) must use it.
+ */
+export const KEYPAD_FRAME_SAMPLES = 160;
+
+/**
+ * The keypad's endpoint: a key's final (its DTMF event) goes out after this much silence, 30 to
+ * 40 ms of stream time after its tone ends (whole gate frames). Q.24 keys are tones of at least 40 ms with gaps of at least
+ * 40 ms, so each key is an utterance of its own, reported as soon as it is over, rather than at
+ * the speech endpoint (800 ms by default) after the last key of a run.
+ */
+export const KEYPAD_SILENCE_MS = 30;
+
 export class SessionAbortedError extends Error {
   constructor() {
     super("the recognition session was aborted");
@@ -51,6 +66,8 @@ export class RecognitionSession {
   private keypads: ChannelRecognizer[] = [];
   private readonly abortController = new AbortController();
   private nextIndex = 0;
+  /** Samples per channel passed to `write` (every channel's recognisers get all of them). */
+  private writtenSamples = 0;
   private writesWaiting = 0;
   private emitting: Promise<void> = Promise.resolve();
   private stoppedFlag = false;
@@ -77,13 +94,31 @@ export class RecognitionSession {
       },
     };
     const session = this;
+    // A turn's keys go out before its UTTERANCE_END: the channel's keypad recogniser has scored
+    // the audio up to the turn's end and past one keypad endpoint, so it has reported every key
+    // whose tone ended before it. It is never asked to go further than the audio already written
+    // (less the part of a frame it may hold back): audio still to come may wait for this very
+    // channel to move on, when the writes are small and the queues full.
+    const keysBefore = (channel: number) => (at: number) => {
+      const keypad = this.keypads[channel];
+      if (!keypad) return Promise.resolve();
+      const endpoint = (KEYPAD_SILENCE_MS * MODEL_SAMPLE_RATE) / 1000 + KEYPAD_FRAME_SAMPLES;
+      return keypad.reached(Math.min(at + endpoint, this.writtenSamples - KEYPAD_FRAME_SAMPLES + 1));
+    };
     this.channels = Array.from(
       { length: settings.channels },
-      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sink, this.abortController.signal, deps.observer),
+      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, { ...sink, beforeTurnEnd: keysBefore(i) }, this.abortController.signal, deps.observer),
     );
     if (deps.keypad) {
       const keypad = deps.keypad;
-      const keySettings: EngineSettings = { ...settings, interimResults: false, voiceActivityEvents: false, singleUtterance: false, utteranceEndSilenceMs: 0 };
+      const keySettings: EngineSettings = {
+        ...settings,
+        interimResults: false,
+        voiceActivityEvents: false,
+        singleUtterance: false,
+        utteranceEndSilenceMs: 0,
+        silenceMs: KEYPAD_SILENCE_MS,
+      };
       const keySink = (channel: number): ChannelSink => ({
         ...sink,
         result: async (result) => {
@@ -98,13 +133,13 @@ export class RecognitionSession {
       );
     }
     this.idleTimer = setTimeout(() => {
-      // Audio waiting for room is the server's slowness, not the client's silence.
+      // Audio waiting for room is the server's slowness, not the client's silence. A client gone
+      // quiet still gets the finals of what it said, then the error.
       if (this.writesWaiting > 0) this.idleTimer?.refresh();
-      else this.fail(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
+      else void this.close(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
     }, settings.idleTimeoutMs);
     this.lifetimeTimer = setTimeout(() => {
-      this.endError = new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`);
-      void this.close();
+      void this.close(new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`));
     }, settings.maxSessionMs);
     this.idleTimer.unref?.();
     this.lifetimeTimer.unref?.();
@@ -141,6 +176,7 @@ export class RecognitionSession {
     if (channels.length !== this.channels.length) throw new Error(`expected ${this.channels.length} channels, got ${channels.length}`);
     this.keepalive();
     if (!this.acceptsAudio) return;
+    this.writtenSamples += channels[0]!.length;
     this.writesWaiting++;
     try {
       const pushes = this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed));
@@ -174,8 +210,12 @@ export class RecognitionSession {
     }
   }
 
-  /** No more audio: the channels finalise what they hold and the outputs end after the last result. */
-  async close(): Promise<void> {
+  /**
+   * No more audio: the channels finalise what they hold and the outputs end after the last result,
+   * with `error` when given (the first error given wins).
+   */
+  async close(error?: unknown): Promise<void> {
+    if (error !== undefined) this.endError ??= error;
     this.closing = true;
     // The client is done: what is left is the server's work, however long it takes.
     clearTimeout(this.idleTimer);

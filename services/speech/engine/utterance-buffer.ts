@@ -69,6 +69,12 @@ export class UtteranceBuffer {
     return this.data.slice(this.head, this.head + stop);
   }
 
+  /** The audio held from stream sample `start` (inclusive) to the end, as a copy. */
+  snapshotFrom(start: number): Float32Array {
+    const skip = Math.min(Math.max(start - this.first, 0), this.length);
+    return this.data.slice(this.head + skip, this.tail);
+  }
+
   /** Drops the audio before stream second `at` (clamped to what is held). Returns the samples dropped. */
   trimBefore(at: number): number {
     const target = Math.round(at * this.sampleRate);

@@ -152,6 +152,10 @@ export type StreamingRecognizeRequest = Message<"arabicstt.v1.StreamingRecognize
     /**
      * The next chunk of audio, encoded as the config says. At most 1 MiB per
      * message; 20 to 100 ms of audio per message gives the lowest latency.
+     * The audio is one byte stream: a chunk may end anywhere, inside a sample
+     * or a frame of channels, and the next chunk continues it. Only the stream
+     * as a whole must end on a whole sample of every channel (INVALID_ARGUMENT
+     * otherwise, after the final results of the audio before it).
      *
      * @generated from field: bytes audio_content = 2;
      */
@@ -527,7 +531,8 @@ export type SendLiveAudioRequest = Message<"arabicstt.v1.SendLiveAudioRequest"> 
   /**
    * The audio, encoded as the session's config says. At most 1 MiB; 100 to
    * 250 ms of audio per request balances latency against request overhead.
-   * Empty is a keepalive that still takes its sequence number.
+   * Empty is a keepalive that still takes its sequence number. As in
+   * StreamingRecognize, chunks may split a sample anywhere.
    *
    * @generated from field: bytes audio_content = 3;
    */
@@ -891,15 +896,18 @@ export enum StreamingControlType {
   /**
    * Keeps the session open while no audio is sent (a call on hold, a muted
    * microphone). Without audio or a keepalive for 10 seconds the server ends
-   * the stream.
+   * the stream with DEADLINE_EXCEEDED, after the final results of what it
+   * heard.
    *
    * @generated from enum value: STREAMING_CONTROL_TYPE_KEEPALIVE = 1;
    */
   KEEPALIVE = 1,
 
   /**
-   * Ends the current utterance now: all audio received so far is recognised
-   * and returned as final results. The stream stays open for more audio.
+   * Ends the current utterance now: the audio received so far is recognised
+   * and returned as final results. A word (or keypad tone) still being spoken
+   * when FINALIZE arrives is not cut in two: it is held back and returned,
+   * whole, in the next utterance's final. The stream stays open for more audio.
    *
    * @generated from enum value: STREAMING_CONTROL_TYPE_FINALIZE = 2;
    */
@@ -967,8 +975,10 @@ export enum SpeechEventType {
   UTTERANCE_END = 4,
 
   /**
-   * A DTMF (touch-tone) key was pressed; `dtmf_digit` says which. Sent when
-   * `dtmf_events` is set.
+   * A DTMF (touch-tone) key was pressed; `dtmf_digit` says which, `offset`
+   * when its tone started. Sent when `dtmf_events` is set, as soon as the
+   * tone has ended (30 to 40 ms of audio after it), and before the
+   * UTTERANCE_END of the turn it was pressed in.
    *
    * @generated from enum value: SPEECH_EVENT_TYPE_DTMF = 5;
    */
