@@ -11,7 +11,9 @@
 //   takes the session over at the commit point, and what the first replica already sent is not
 //   sent again; and a drain (SIGTERM's path): the pending utterance's final is sent, the stream
 //   ends UNAVAILABLE, and the session goes on on the other replica; and a replica process killed
-//   with SIGKILL mid-call, whose session the in-process replica takes over.
+//   with SIGKILL mid-call, whose session the in-process replica takes over; and one whose client
+//   never comes back: once the grace period is over, the live replica stores the session from what
+//   the store kept, once.
 import * as grpc from "@grpc/grpc-js";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +25,7 @@ import { createTestDatabase, type TestDatabase } from "../app/testing.js";
 import { testEnvironment } from "../platform/config/test-environment.js";
 import { mulawOf } from "../audio/g711.js";
 import { LiveSession } from "./live-session.entity.js";
+import { Transcript } from "../transcripts/transcript.entity.js";
 import { startChaosProxy } from "../../gateway/testing/chaos-proxy.js";
 import { startReplicaProcess, type ReplicaProcess } from "../../gateway/testing/replica-process.js";
 
@@ -143,8 +146,8 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
   const platforms: TestPlatform[] = [];
   const pkg = loadGrpcJsPackage();
 
-  async function replica(): Promise<{ platform: TestPlatform; client: grpc.Client }> {
-    const platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "dtmf", JWT_SIGNING_KEYS: signingKeys, ...UNTHROTTLED }, {}, { testDb });
+  async function replica(options: { resumeGraceMs?: number } = {}): Promise<{ platform: TestPlatform; client: grpc.Client }> {
+    const platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "dtmf", JWT_SIGNING_KEYS: signingKeys, ...UNTHROTTLED }, { speech: options }, { testDb });
     platforms.push(platform);
     account ??= await registerOwner(platform);
     return { platform, client: grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${platform.platform.gateway.grpcPort}`) };
@@ -334,6 +337,34 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
       second.end();
       expect(await second.ended).toBeUndefined();
       expect(finalsByChannel([first, second])).toEqual({ 1: ["12", "90"], 2: ["345"] });
+    } finally {
+      onA.close();
+    }
+  });
+  it.skipIf(!redisUrl || !databaseUrl)("a session whose replica died and whose client never came back is stored by a live replica after the grace period", async () => {
+    const graceMs = 1500;
+    await replica({ resumeGraceMs: graceMs });
+    const a = await startReplicaProcess({ DATABASE_URL: testDb.url!, REDIS_URL: redisUrl!, JWT_SIGNING_KEYS: signingKeys, JOB_DEFAULT_MODEL: "dtmf", LIVE_RESUME_GRACE_MS: String(graceMs), ...UNTHROTTLED });
+    processes.push(a);
+    const onA = grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${a.grpcPort}`);
+    try {
+      const call = stereoCall(5, [[[0.3, "2468"]], [[1.5, "13"]]]);
+      const first = new Connection(onA, account.accessToken, configMessage);
+      const sessionId = (await first.until((r) => r.metadata !== null)).metadata!.session_id;
+      await first.send(call);
+      await first.until((r) => r.results.some((x) => x.is_final && x.channel_tag === 2));
+      a.kill("SIGKILL");
+      await a.exited;
+
+      const em = testDb.db.fork();
+      let transcript: Transcript | null = null;
+      for (let i = 0; i < 100 && !transcript; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        transcript = await em.fork().findOne(Transcript, { liveSession: sessionId });
+      }
+      expect(transcript, "the orphaned session's transcript").not.toBeNull();
+      expect(transcript!.text.replace(/\s+/g, " ")).toMatch(/2468.*13|13.*2468/);
+      expect((await em.fork().findOne(LiveSession, { id: sessionId }))?.status).toBe("failed");
     } finally {
       onA.close();
     }
