@@ -1133,7 +1133,7 @@ export const ModelStateSchema: GenEnum<ModelState> = /*@__PURE__*/
  *
  * StreamingRecognize and the live-session RPCs drive the same session engine
  * and return the same results. A session survives a dropped connection for a
- * grace period (60 s) and resumes without losing audio or results: a
+ * grace period (60 s, LIVE_RESUME_GRACE_MS) and resumes on any server without losing audio or results: a
  * StreamingRecognize client reconnects with `StreamingRecognitionConfig.resume`,
  * a browser calls WatchLiveSession again with `from_result_index` and resends
  * unacknowledged audio by sequence number.
