@@ -21,7 +21,7 @@
 import { DISPLAY_PRESET, normalizeArabic, type NormalizeOptions } from "./normalize.js";
 import { readNumbers, readNumberWord, type ParserWord } from "./numbers.js";
 import { isProfane, maskProfanity } from "./profanity.js";
-import { classifyDigits, DEFAULT_MIN_DIGIT_COUNT, isIban, type RedactionKind } from "./redaction-rules.js";
+import { classifyDigits, classifyLeftover, DEFAULT_MIN_DIGIT_COUNT, isIban, type RedactionKind } from "./redaction-rules.js";
 
 /** What replaces a redacted span (recognition.proto, RedactionConfig). */
 export const MASK = "[REDACTED]";
@@ -239,7 +239,9 @@ function redact(input: Token[], types: ReadonlySet<RedactionKind>, minDigits: nu
     const last = runs.at(-1)!;
     const head = tokens[first.token]!;
     const tail = tokens[last.token]!;
-    const prefix = head.text.slice(0, first.start);
+    // An opening bracket before a span that runs on past its word goes with it: "(050) 123" → MASK.
+    let prefix = head.text.slice(0, first.start);
+    if (runs.length > 1) prefix = prefix.replace(/[([]+$/u, "");
     const merged: Token = {
       from: head.from,
       to: tail.to,
@@ -252,8 +254,8 @@ function redact(input: Token[], types: ReadonlySet<RedactionKind>, minDigits: nu
 }
 
 /**
- * The spans to redact in one chain of runs: the longest stretches that a specific type takes, left to
- * right; then, for "digit_sequence", every stretch left over with at least `minDigits` digits.
+ * The spans to redact in one chain of runs: the longest stretches that a type with a format takes, left
+ * to right; then every stretch left over that is an account number or a digit sequence.
  */
 function spansOf(group: Run[], types: ReadonlySet<RedactionKind>, minDigits: number): Array<{ runs: Run[]; type: RedactionKind }> {
   const spans: Array<{ runs: Run[]; type: RedactionKind }> = [];
@@ -276,18 +278,17 @@ function spansOf(group: Run[], types: ReadonlySet<RedactionKind>, minDigits: num
     }
     if (!found) i += 1;
   }
-  if (types.has("digit_sequence")) {
-    for (let i = 0; i < group.length; ) {
-      if (taken[i]) {
-        i += 1;
-        continue;
-      }
-      let j = i;
-      while (j < group.length && !taken[j]) j += 1;
-      const runs = group.slice(i, j);
-      if (runs.reduce((n, r) => n + r.digits.length, 0) >= minDigits) spans.push({ runs, type: "digit_sequence" });
-      i = j;
+  for (let i = 0; i < group.length; ) {
+    if (taken[i]) {
+      i += 1;
+      continue;
     }
+    let j = i;
+    while (j < group.length && !taken[j]) j += 1;
+    const runs = group.slice(i, j);
+    const type = classifyLeftover(runs.map((r) => r.digits).join(""), types, minDigits);
+    if (type) spans.push({ runs, type });
+    i = j;
   }
   return spans;
 }

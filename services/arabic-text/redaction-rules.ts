@@ -27,8 +27,11 @@
 // |                | (Kuwait, Qatar, Bahrain, Oman, which dial without a trunk prefix).                       |
 // | DIGIT_SEQUENCE | Any run of at least `min_digit_count` digits (default 4).                                |
 //
-// A run that several enabled types take is reported as the first of: NATIONAL_ID, PAYMENT_CARD,
-// BANK_ACCOUNT (IBAN), PHONE_NUMBER, BANK_ACCOUNT (other), DIGIT_SEQUENCE.
+// A run that several enabled types take is reported as the first of: BANK_ACCOUNT (IBAN, found first
+// because of its letters), NATIONAL_ID, PAYMENT_CARD, PHONE_NUMBER, BANK_ACCOUNT (other), DIGIT_SEQUENCE.
+// The types with a format (ids, cards, phones) are looked for first, longest stretch first, so two numbers
+// said one after the other ("0551234567 1087654321") are two spans; account numbers and digit sequences
+// take what is left.
 
 export type RedactionKind = "payment_card" | "national_id" | "phone_number" | "bank_account" | "digit_sequence";
 
@@ -150,11 +153,17 @@ export function isIban(candidate: string): boolean {
   return remainder === 1;
 }
 
-/** The most specific enabled type (DIGIT_SEQUENCE aside) that takes the run, or undefined. */
+/** The most specific enabled type with a format (ids, cards, phones) that takes the run, or undefined. */
 export function classifyDigits(d: string, plus: boolean, enabled: ReadonlySet<RedactionKind>): RedactionKind | undefined {
   if (enabled.has("national_id") && isNationalId(d)) return "national_id";
   if (enabled.has("payment_card") && isPaymentCard(d)) return "payment_card";
   if (enabled.has("phone_number") && isPhoneNumber(d, plus)) return "phone_number";
+  return undefined;
+}
+
+/** For digits that no type with a format took: an account number, else a digit sequence, or undefined. */
+export function classifyLeftover(d: string, enabled: ReadonlySet<RedactionKind>, minDigits: number): RedactionKind | undefined {
   if (enabled.has("bank_account") && isAccountNumber(d)) return "bank_account";
+  if (enabled.has("digit_sequence") && d.length >= minDigits) return "digit_sequence";
   return undefined;
 }

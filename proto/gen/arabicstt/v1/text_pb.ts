@@ -120,9 +120,10 @@ export const FormatTextResponseSchema: GenMessage<FormatTextResponse> = /*@__PUR
  */
 export type RedactedSpan = Message<"arabicstt.v1.RedactedSpan"> & {
   /**
-   * What was found there. When a span matches several types, the most
-   * specific is reported: PAYMENT_CARD, NATIONAL_ID, BANK_ACCOUNT,
-   * PHONE_NUMBER, then DIGIT_SEQUENCE.
+   * What was found there. When a span matches several of the requested
+   * types, the first of these is reported: BANK_ACCOUNT for an IBAN,
+   * NATIONAL_ID, PAYMENT_CARD, PHONE_NUMBER, BANK_ACCOUNT for other account
+   * numbers, DIGIT_SEQUENCE.
    *
    * @generated from field: arabicstt.v1.RedactionType type = 1;
    */
