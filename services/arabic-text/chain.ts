@@ -106,8 +106,8 @@ const EDGE_PUNCTUATION = /^([\p{P}\p{S}]*)(.*?)([\p{P}\p{S}]*)$/su;
 const RUN_JOINER_BEFORE = /^[()[\]]*$/u;
 const RUN_JOINER_AFTER = /^[()[\]\-\u2010-\u2013]*$/u;
 const MAX_IBAN_WORDS = 10;
-/** The longest run a specific type takes (an account number, redaction-rules.ts). */
-const MAX_CLASSIFIED_DIGITS = 30;
+/** The shortest and longest runs the types with a format take (redaction-rules.ts): local phones, cards. */
+const FORMATTED_DIGITS = { min: 8, max: 19 };
 
 function letterForms(removeDiacritics: boolean): NormalizeOptions {
   return { ...DISPLAY_PRESET, removeDiacritics, removeTatweel: removeDiacritics };
@@ -211,7 +211,7 @@ function runsOf(token: Token, index: number): Run[] {
 
 /** Step 3. */
 function redact(input: Token[], types: ReadonlySet<RedactionKind>, minDigits: number): Token[] {
-  let tokens = types.has("bank_account") ? redactIbans(input) : input;
+  const tokens = types.has("bank_account") ? redactIbans(input) : input;
   // Runs chained across adjacent tokens: the last run of a token continues into the first of the next when
   // nothing but brackets or a dash stands between them.
   const groups: Run[][] = [];
@@ -233,24 +233,25 @@ function redact(input: Token[], types: ReadonlySet<RedactionKind>, minDigits: nu
   const spans: Array<{ runs: Run[]; type: RedactionKind }> = [];
   for (const group of groups) spans.push(...spansOf(group, types, minDigits));
   if (spans.length === 0) return tokens;
-  // Replace from the back so earlier token indices stay valid.
-  for (const { runs, type } of spans.sort((a, b) => b.runs[0]!.token - a.runs[0]!.token)) {
+  // Spans never share a token (runs of one token are separate groups only when text stands between them,
+  // and a span ends at a run's end), so one pass in token order merges them.
+  spans.sort((a, b) => a.runs[0]!.token - b.runs[0]!.token);
+  const out: Token[] = [];
+  let next = 0;
+  for (const { runs, type } of spans) {
     const first = runs[0]!;
     const last = runs.at(-1)!;
+    out.push(...tokens.slice(next, first.token));
     const head = tokens[first.token]!;
     const tail = tokens[last.token]!;
     // An opening bracket before a span that runs on past its word goes with it: "(050) 123" → MASK.
     let prefix = head.text.slice(0, first.start);
     if (runs.length > 1) prefix = prefix.replace(/[([]+$/u, "");
-    const merged: Token = {
-      from: head.from,
-      to: tail.to,
-      text: prefix + MASK + tail.text.slice(last.end),
-      redacted: type,
-    };
-    tokens = [...tokens.slice(0, first.token), merged, ...tokens.slice(last.token + 1)];
+    out.push({ from: head.from, to: tail.to, text: prefix + MASK + tail.text.slice(last.end), redacted: type });
+    next = last.token + 1;
   }
-  return tokens;
+  out.push(...tokens.slice(next));
+  return out;
 }
 
 /**
@@ -262,14 +263,17 @@ function spansOf(group: Run[], types: ReadonlySet<RedactionKind>, minDigits: num
   const taken = new Array<boolean>(group.length).fill(false);
   for (let i = 0; i < group.length; ) {
     let found = false;
-    // No type takes more than MAX_CLASSIFIED_DIGITS digits, which bounds the search on long keypad strings.
-    let limit = i;
-    for (let count = 0; limit < group.length && count + group[limit]!.digits.length <= MAX_CLASSIFIED_DIGITS; limit++) count += group[limit]!.digits.length;
-    for (let j = limit; j > i; j--) {
-      const runs = group.slice(i, j);
-      const type = classifyDigits(runs.map((r) => r.digits).join(""), runs[0]!.plus, types);
+    // Stretches from run i of FORMATTED_DIGITS digits, which bounds the search on long keypad strings.
+    const stretches: Array<{ to: number; digits: string }> = [];
+    for (let j = i, digits = ""; j < group.length; j++) {
+      digits += group[j]!.digits;
+      if (digits.length > FORMATTED_DIGITS.max) break;
+      if (digits.length >= FORMATTED_DIGITS.min) stretches.push({ to: j + 1, digits });
+    }
+    for (const { to: j, digits } of stretches.reverse()) {
+      const type = classifyDigits(digits, group[i]!.plus, types);
       if (type) {
-        spans.push({ runs, type });
+        spans.push({ runs: group.slice(i, j), type });
         taken.fill(true, i, j);
         i = j;
         found = true;
