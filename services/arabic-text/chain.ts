@@ -380,7 +380,7 @@ function assemble<W extends TextWord>(
         word: written,
         start: span[0]!.start,
         end: span.at(-1)!.end,
-        confidence: Math.min(...span.map((w) => w.confidence)),
+        confidence: span.reduce((lowest, w) => Math.min(lowest, w.confidence), Infinity),
       },
       { token },
     );
