@@ -95,8 +95,8 @@ const HUNDRED_STEMS: Record<number, string[]> = {
   9: ["تسع"],
 };
 const SCALES: Array<{ value: number; one: string[]; two: string[]; plural: string[] }> = [
-  { value: 1_000, one: ["ألف"], two: ["ألفين", "ألفان"], plural: ["آلاف", "ألاف", "تلاف", "الاف"] },
-  { value: 1_000_000, one: ["مليون"], two: ["مليونين", "مليونان"], plural: ["ملايين", "ملاين"] },
+  { value: 1_000, one: ["ألف", "ألفا"], two: ["ألفين", "ألفان"], plural: ["آلاف", "ألاف", "تلاف", "الاف"] },
+  { value: 1_000_000, one: ["مليون", "مليونا"], two: ["مليونين", "مليونان"], plural: ["ملايين", "ملاين"] },
   { value: 1_000_000_000, one: ["مليار", "بليون"], two: ["مليارين", "ملياران"], plural: ["مليارات"] },
 ];
 /** Egyptian thousands in one word: "تلتلاف" 3000 … "عشرتلاف" 10000. */
