@@ -23,6 +23,7 @@ import { createWebhooks, type WebhooksCapability } from "./webhooks.js";
 import { openWebhooks, type OpenWebhooks } from "../webhooks/index.js";
 import type { ProductHandlers } from "./product-services.js";
 import { ModelCatalog } from "../models/catalog.js";
+import { textHandler } from "../arabic-text/handler.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -116,6 +117,8 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       ...media.handlers,
       ...speech.handlers,
       "arabicstt.v1.JobService": jobHandler(jobs.jobs),
+      // Stateless: the text chain needs no adapter.
+      "arabicstt.v1.TextService": textHandler(),
     };
     return { identity, webhooks, transcripts, jobs, media, speech, cleanup, handlers, drain: () => speech.drain(), close };
   } catch (err) {

@@ -9,12 +9,14 @@ import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
 import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { TextService } from "../../proto/gen/arabicstt/v1/text_pb.js";
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { UsageService } from "../../proto/gen/arabicstt/v1/usage_pb.js";
 import { WebhookService } from "../../proto/gen/arabicstt/v1/webhook_pb.js";
 
 export const productServices = [
   SpeechService,
+  TextService,
   AuthService,
   OrganizationService,
   ApiKeyService,

@@ -1,5 +1,6 @@
-// Arabic text for the platform: one normaliser (display and scoring presets) and WER/CER that equal
-// NIST sclite's. See normalize.ts for the rules and score.ts for the alignment.
+// Arabic text for the platform: one normaliser (display and scoring presets), WER/CER that equal NIST
+// sclite's, and the text chain every transcript goes through (chain.ts: numbers, redaction, profanity) with
+// its streaming form (streaming.ts) and TextService/FormatText (handler.ts).
 
 export {
   normalizeArabic,
@@ -31,3 +32,12 @@ export type {
   UtterancePair,
   CorpusScore,
 } from "./score.js";
+export { formatWords, formatText, textWords, MASK } from "./chain.js";
+export type { TextWord, TextChainOptions, NumeralStyle, RedactionOptions, RedactedSpan, FormattedWords, FormattedText } from "./chain.js";
+export { StreamingRedactor, carriesDigits } from "./streaming.js";
+export type { PartialWords, PartialText } from "./streaming.js";
+export { textChainOptions, redactionTypeOf } from "./options.js";
+export type { TextFields } from "./options.js";
+export type { RedactionKind } from "./redaction-rules.js";
+export { DEFAULT_MIN_DIGIT_COUNT } from "./redaction-rules.js";
+export { textHandler, MAX_FORMAT_TEXT_CHARS } from "./handler.js";

@@ -38,6 +38,9 @@ export const rpcPolicy: Readonly<Record<string, RpcRule>> = {
   "arabicstt.v1.SpeechService/CloseLiveSession": write("speech"),
   "arabicstt.v1.SpeechService/ListModels": read("speech"),
 
+  // The text chain of Recognize on its own, so the same callers as Recognize.
+  "arabicstt.v1.TextService/FormatText": write("speech"),
+
   "arabicstt.v1.AuthService/Register": publicRpc,
   "arabicstt.v1.AuthService/Login": publicRpc,
   "arabicstt.v1.AuthService/RefreshToken": publicRpc,
