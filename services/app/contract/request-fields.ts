@@ -97,7 +97,8 @@ const NO_TIME_FILTER_TEST = noProofYet("no test lists with a time filter yet");
 const ARABIC_TEXT_LATER = "not applied yet (the Arabic text options are being built); leave it unset";
 const NO_PHRASE_HINTS = "phrase hints are not applied yet; leave phrase_hints unset";
 const NO_REDACTION = "redaction is not applied yet; leave redaction_config unset";
-const LIVE_NO_DIARIZATION = "live recognition does not diarize yet; leave diarization_config unset (batch jobs diarize)";
+// Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
+const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
 const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
