@@ -19,6 +19,7 @@ import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
 import { validationInterceptor } from "./interceptors/validation.js";
+import { fieldPolicyInterceptor } from "./interceptors/field-policy.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
 import type { Authenticator } from "../services/identity/model/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
@@ -212,7 +213,8 @@ function http1Listener(adapterOptions: AdapterOptions, options: GatewayOptions):
 /**
  * The interceptors in order; the first is outermost. Observation sees the mapped code; the request id is
  * echoed on every outcome; an unauthenticated caller learns nothing from validation; validation runs
- * before any handler.
+ * before any handler, then the field policy refuses the well-formed fields the platform does not apply
+ * (services/app/contract/request-fields.ts).
  */
 function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining: () => boolean): Interceptor[] {
   return [
@@ -229,6 +231,7 @@ function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining:
     }),
     ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
     validationInterceptor(),
+    fieldPolicyInterceptor(),
   ];
 }
 
