@@ -82,11 +82,14 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     expect(res.metadata?.requestId).not.toBe("");
   });
 
-  it("names a refused field nested two messages deep, on a batch job, and lets AUTO through to the handler", async () => {
+  it("names a refused field nested in the config of a batch job, and lets AUTO and switches asking for what jobs do through to the handler", async () => {
     const jobs = h.client(JobService, { credential: owner.accessToken, protocol });
-    const diarization = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", diarizationConfig: { enableSpeakerDiarization: true } } }));
-    expect(diarization.code).toBe(Code.Unimplemented);
-    expect(diarization.rawMessage).toMatch(/^config\.diarization_config\.enable_speaker_diarization: /);
+    const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { speechThreshold: 0.3 } } }));
+    expect(endpointing.code).toBe(Code.Unimplemented);
+    expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config: /);
+    // true asks for what every job does, so it passes to the handler (which answers for the unknown media).
+    const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
+    expect(asked.code).toBe(Code.NotFound);
     const encoding = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", encoding: AudioEncoding.FLAC } }));
     expect(encoding.code).toBe(Code.Unimplemented);
     expect(encoding.rawMessage).toMatch(/^config\.encoding: /);

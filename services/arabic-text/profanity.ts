@@ -1,7 +1,7 @@
-// Profanity masking: a word of the list (data/profanity-words.ts) keeps its first letter and every other
+// Profanity masking: a word of the list (profanity-words.ts) keeps its first letter and every other
 // letter becomes "*": "shit" → "s***". Words are compared in the scoring form of normalize.ts, so letter
 // forms, diacritics, tatweel and case do not hide a word, and with the prefixes و، ف، ال، وال، يا removed.
-import { PROFANITY_WORDS } from "./data/profanity-words.js";
+import { PROFANITY_WORDS } from "./profanity-words.js";
 import { foldWord } from "./numbers.js";
 
 const LIST: ReadonlySet<string> = new Set(PROFANITY_WORDS.map(foldWord));

@@ -369,4 +369,17 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
       onA.close();
     }
   });
+  it.skipIf(Boolean(redisUrl))("embedded (no other replica to resume on): a stopping platform closes each live stream with the finals of what it heard", async () => {
+    const { platform, client } = await replica();
+    const call = stereoCall(3, [[[0.3, "5555"]], [[0.5, "66"]]]);
+    const first = new Connection(client, account.accessToken, configMessage);
+    await first.until((r) => r.metadata !== null);
+    await first.send(call.subarray(0, FRAME_BYTES * 60));
+    await platform.stop();
+    expect(await first.ended).toBeUndefined();
+    const finals = finalsByChannel([first]);
+    expect(finals[1]!.join("")).toBe("5555");
+    expect(finals[2]!.join("")).toBe("66");
+    expect(first.responses.at(-1)!.metadata!.audio_bytes_received).toBe(String(FRAME_BYTES * 60));
+  });
 });

@@ -18,6 +18,11 @@ const unimplemented = (reason: string, allows?: Refused["allows"]): Refused => (
 const invalid = (reason: string, allows?: Refused["allows"]): Refused => ({ kind: "refused", code: "invalid_argument", reason, ...(allows ? { allows } : {}) });
 const perRpc = (rules: Record<RpcName, FieldRule>): FieldEntry => ({ kind: "per_rpc", rules });
 
+const FORMAT_TEXT: RpcName = "arabicstt.v1.TextService/FormatText";
+const TEXT_HANDLER: CodeRef = "services/arabic-text/handler.ts#textHandler";
+const TEXT_OPTIONS: CodeRef = "services/arabic-text/options.ts#textChainOptions";
+const TEXT_TEST = "services/arabic-text/format-text.test.ts" as const;
+
 const RECOGNIZE: RpcName = "arabicstt.v1.SpeechService/Recognize";
 const STREAMING: RpcName = "arabicstt.v1.SpeechService/StreamingRecognize";
 const CREATE_LIVE: RpcName = "arabicstt.v1.SpeechService/CreateLiveSession";
@@ -25,6 +30,8 @@ const CREATE_JOB: RpcName = "arabicstt.v1.JobService/CreateJob";
 
 /** The three RPCs whose RecognitionConfig goes to live recognition (services/speech/convert.ts → LiveRecognizer). */
 const live = (rule: FieldRule) => ({ [RECOGNIZE]: rule, [STREAMING]: rule, [CREATE_LIVE]: rule });
+/** A field of a config message that recognition and FormatText both reach. */
+const withFormatText = (recognitionRule: FieldRule, textRule: FieldRule): FieldEntry => perRpc({ ...live(recognitionRule), [CREATE_JOB]: recognitionRule, [FORMAT_TEXT]: textRule });
 /** Live recognition and batch jobs read a RecognitionConfig field differently. */
 const liveAndBatch = (liveRule: FieldRule, batchRule: FieldRule): FieldEntry => perRpc({ ...live(liveRule), [CREATE_JOB]: batchRule });
 
@@ -101,6 +108,7 @@ const NO_REDACTION = "redaction is not applied yet; leave redaction_config unset
 const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
 const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
+const isTrue = (value: unknown) => value === true;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
 
 export const requestFields: Readonly<Record<string, FieldEntry>> = {
@@ -133,11 +141,12 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.model": liveAndBatch(applied(RECOGNIZER, BAD_MODEL), applied(CHECK_JOB, JOB_CONFIG)),
   "arabicstt.v1.RecognitionConfig.enable_word_time_offsets": liveAndBatch(
     applied(RESPONSE_OF, STEREO_WAV),
-    unimplemented("batch transcripts always carry word times; the switch is not read yet, leave it unset"),
+    // True asks for what every job gives; false (turning them off) is what is not served yet.
+    unimplemented("batch transcripts always carry word times; turning them off is not served yet: leave it unset or true", isTrue),
   ),
   "arabicstt.v1.RecognitionConfig.enable_word_confidence": liveAndBatch(
     applied(RESPONSE_OF, test(LIVE_PROOFS, "gives words their confidence only when enable_word_confidence asks for it")),
-    unimplemented("batch transcripts always carry word confidence; the switch is not read yet, leave it unset"),
+    unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
   ),
   "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
   "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends diarization_config yet"))),
@@ -160,7 +169,7 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // Reached only on batch jobs: live RPCs refuse diarization_config as a whole.
   "arabicstt.v1.SpeakerDiarizationConfig.enable_speaker_diarization": perRpc({
     ...live(unimplemented(LIVE_NO_DIARIZATION)),
-    [CREATE_JOB]: unimplemented("batch jobs always diarize; the switch is not read yet, leave it unset"),
+    [CREATE_JOB]: unimplemented("batch jobs always diarize; turning it off is not served yet: leave it unset or true", isTrue),
   }),
   "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends min_speaker_count yet; diarize.test.ts covers the clustering's bounds"))),
   "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends max_speaker_count yet; diarize.test.ts covers the clustering's bounds"))),
@@ -179,10 +188,19 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.PhraseHints.boost": unimplemented(NO_PHRASE_HINTS),
   "arabicstt.v1.Phrase.value": unimplemented(NO_PHRASE_HINTS),
   "arabicstt.v1.Phrase.boost": unimplemented(NO_PHRASE_HINTS),
-  "arabicstt.v1.RedactionConfig.types": unimplemented(NO_REDACTION),
-  "arabicstt.v1.RedactionConfig.min_digit_count": unimplemented(NO_REDACTION),
-  "arabicstt.v1.ArabicTextConfig.numeral_style": unimplemented(ARABIC_TEXT_LATER),
-  "arabicstt.v1.ArabicTextConfig.remove_diacritics": unimplemented(ARABIC_TEXT_LATER),
+  // FormatText applies them; recognition refuses them until the chain is wired into transcripts.
+  "arabicstt.v1.RedactionConfig.types": withFormatText(unimplemented(NO_REDACTION), applied(TEXT_OPTIONS, test(TEXT_TEST, "redacts each type over Western and Arabic-Indic digits and numbers spoken in words, and reports the spans"))),
+  "arabicstt.v1.RedactionConfig.min_digit_count": withFormatText(unimplemented(NO_REDACTION), applied(TEXT_OPTIONS, test(TEXT_TEST, "redacts numbers spoken in words when verbatim too, and honours min_digit_count"))),
+  "arabicstt.v1.ArabicTextConfig.numeral_style": withFormatText(unimplemented(ARABIC_TEXT_LATER), applied(TEXT_OPTIONS, test(TEXT_TEST, "writes numbers of several dialects as digits, Western by default and Arabic-Indic when asked, over gRPC and Connect"))),
+  "arabicstt.v1.ArabicTextConfig.remove_diacritics": withFormatText(unimplemented(ARABIC_TEXT_LATER), applied(TEXT_OPTIONS, test(TEXT_TEST, "keeps the words when verbatim, and removes diacritics and tatweel when asked"))),
+
+  // TextService.FormatText
+  "arabicstt.v1.FormatTextRequest.text": applied(TEXT_HANDLER, test(TEXT_TEST, "writes numbers of several dialects as digits, Western by default and Arabic-Indic when asked, over gRPC and Connect")),
+  "arabicstt.v1.FormatTextRequest.language_code": applied(TEXT_HANDLER, test(TEXT_TEST, "answers INVALID_ARGUMENT naming the field for empty or oversized text, unknown redaction types and counts out of range"), "checked like RecognitionConfig.language_code; the chain has one set of rules for every Arabic tag"),
+  "arabicstt.v1.FormatTextRequest.verbatim": applied(TEXT_OPTIONS, test(TEXT_TEST, "keeps the words when verbatim, and removes diacritics and tatweel when asked")),
+  "arabicstt.v1.FormatTextRequest.arabic_text_config": applied(TEXT_OPTIONS, test(TEXT_TEST, "keeps the words when verbatim, and removes diacritics and tatweel when asked")),
+  "arabicstt.v1.FormatTextRequest.redaction_config": applied(TEXT_OPTIONS, test(TEXT_TEST, "redacts each type over Western and Arabic-Indic digits and numbers spoken in words, and reports the spans")),
+  "arabicstt.v1.FormatTextRequest.profanity_filter": applied(TEXT_OPTIONS, test(TEXT_TEST, "masks profanity, keeping the first letter")),
 
   // SpeechService.StreamingRecognize and the live-session RPCs
   "arabicstt.v1.StreamingRecognizeRequest.streaming_config": applied(STREAM_HANDLER, CONNECT_STREAM),

@@ -58,6 +58,8 @@ const echoed = (type: string, by: CodeRef, fields: readonly string[]) => message
 export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   // SpeechService
   ...message("RecognizeResponse", RECOGNIZE, ["results", "metadata"]),
+  ...message("FormatTextResponse", "services/arabic-text/handler.ts#textHandler", ["text"], { redactions: "nothing was redacted (no redaction_config, or no span of its types)" }),
+  ...message("RedactedSpan", "services/arabic-text/handler.ts#textHandler", ["type", "start_offset", "end_offset"]),
   ...message("SpeechRecognitionResult", RECOGNIZE, ["alternatives", "channel_tag", "result_start_offset", "result_end_offset", "language_code"]),
   ...message("SpeechRecognitionAlternative", RECOGNIZE, ["transcript"], {
     confidence: "0 on interim streaming results: a hypothesis that may still change has no confidence yet",
