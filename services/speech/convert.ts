@@ -16,6 +16,7 @@ import {
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { billableSeconds } from "../usage/billable.js";
+import { textChainOptions } from "../arabic-text/options.js";
 
 /** The audio module's encoding of a proto AudioEncoding: the one of the same name (AUDIO_ENCODING_LINEAR16 is LINEAR16); none for UNSPECIFIED and AUTO. */
 function encodingOf(value: AudioEncoding): DomainEncoding | undefined {
@@ -68,7 +69,6 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
   }
   const unserved: Array<[boolean, string]> = [
     [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
-    [Boolean(config.redactionConfig), field("redaction_config")],
     [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
   ];
   for (const [set, name] of unserved) {
@@ -89,6 +89,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     utteranceEndSilenceMs: durationMs(endpointing?.utteranceEndSilence),
     maxUtteranceMs: durationMs(endpointing?.maxUtteranceDuration),
     speechThreshold: endpointing?.speechThreshold || undefined,
+    // Numbers as digits unless verbatim, diacritics, redaction, profanity: each result goes through the text chain.
+    text: textChainOptions(config, `${prefix}.`),
   };
 }
 

@@ -16,6 +16,8 @@ import { KEYPAD_FRAME_SAMPLES, RecognitionSession, type SessionCheckpoint } from
 import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
 import type { ModelCatalog } from "../models/catalog.js";
+import { StreamingRedactor } from "../arabic-text/streaming.js";
+import type { TextChainOptions } from "../arabic-text/chain.js";
 
 /** The audio module's decoder (services/audio's createStreamDecoder), given to the recognizer. */
 export type StreamDecoderFactory = (format: AudioFormat, options?: { maxChunkBytes?: number }) => StreamDecoder;
@@ -41,6 +43,8 @@ export interface LiveRecognitionConfig {
   utteranceEndSilenceMs?: number;
   maxUtteranceMs?: number;
   speechThreshold?: number;
+  /** The Arabic text chain every result goes through (services/arabic-text); undefined: none (verbatim model output). */
+  text?: TextChainOptions;
 }
 
 export interface LiveRecognizerOptions {
@@ -236,7 +240,8 @@ export class LiveRecognition {
 
   /** Results and events in order; ends after the last final, or with the failure that ended recognition. */
   get outputs(): AsyncIterable<EngineOutput> {
-    return this.base.nextIndex === 0 && this.base.seconds === 0 ? this.session.outputs : shifted(this.session.outputs, this.base);
+    const raw = this.config.text ? formatted(this.session.outputs, this.config.text) : this.session.outputs;
+    return this.base.nextIndex === 0 && this.base.seconds === 0 ? raw : shifted(raw, this.base);
   }
 
   /** Up to where the session's audio is safe: every output for the audio before it is out. */
@@ -394,6 +399,29 @@ export class LiveRecognition {
       throw new InvalidArgumentError(this.fields.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
     await this.session.write(decoded);
+  }
+}
+
+/**
+ * Results through the Arabic text chain, word by word (times and confidences kept): finals whole,
+ * interim results as the streaming redactor shows them (a digit run that redaction might still
+ * claim is held back until it is complete). Fail-closed: a chain that throws fails the recognition
+ * rather than letting a result through unformatted.
+ */
+async function* formatted(outputs: AsyncIterable<EngineOutput>, options: TextChainOptions): AsyncGenerator<EngineOutput> {
+  const redactor = new StreamingRedactor(options);
+  for await (const output of outputs) {
+    if (output.kind === "event") {
+      yield output;
+      continue;
+    }
+    const r = output.result;
+    const input = r.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.probability, separator: w.separator }));
+    const out = r.isFinal ? redactor.final(input) : redactor.partial(input);
+    const words = out.words.map((w) => ({ word: w.word, start: w.start, end: w.end, probability: w.confidence, separator: w.separator ?? " " }));
+    // A partial whose every word is held back says nothing yet.
+    if (!r.isFinal && words.length === 0 && r.words.length > 0) continue;
+    yield { ...output, result: { ...r, words, transcript: out.text } };
   }
 }
 
