@@ -132,6 +132,24 @@ describe("download URLs", () => {
     }
   });
 
+  it("names the download after the file without its folders or quotes, with the Arabic name in filename*", async () => {
+    const owner = await registerOwner(h);
+    const names: [string, RegExp][] = [
+      ["../../etc/passwd", /^attachment; filename="passwd"; filename\*=UTF-8''passwd$/],
+      ["..\\..\\boot.ini", /^attachment; filename="boot.ini"; filename\*=UTF-8''boot.ini$/],
+      ['a"b;c.wav', /^attachment; filename="a_b_c.wav"; filename\*=UTF-8''a_b_c.wav$/],
+      [".hidden", /^attachment; filename="hidden"; filename\*=UTF-8''hidden$/],
+      ["مكالمة/الرياض.wav", new RegExp(`^attachment; filename="_+.wav"; filename\\*=UTF-8''${encodeURIComponent("الرياض.wav")}$`)],
+    ];
+    for (const [name, expected] of names) {
+      const item = await uploadByStream(media(owner), { filename: name }, files.wav);
+      const { url } = await media(owner).getMediaDownloadUrl({ mediaId: item.mediaId });
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-disposition")).toMatch(expected);
+    }
+  });
+
   it("has a default lifetime of 15 minutes and is only for READY items", async () => {
     const owner = await registerOwner(h);
     const item = await uploadByStream(media(owner), { filename: "a.opus" }, files.opus);
