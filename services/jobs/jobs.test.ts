@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AudioEncoding, DenoiseMode } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { JobPriority, JobService, JobStage, JobState, type WatchJobResponse } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { InferenceUnavailableError } from "../../inference/client/index.js";
@@ -107,6 +108,15 @@ describe("a job end to end with the dtmf model", () => {
     const percents = progress.map((p) => p.progressPercent);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(progress.some((p) => p.state === JobState.RUNNING && p.stage !== JobStage.UNSPECIFIED)).toBe(true);
+
+    // One writer for live and batch: the job's transcript is titled after its media and names its model.
+    const { transcript: written } = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: last.transcriptId });
+    expect(written).toMatchObject({ title: "call.wav", model: "dtmf", languageCode: "ar", mediaId });
+    expect(written!.channels.map((c) => c.channelTag)).toEqual([1, 2]);
+    expect(written!.speakers.map((s) => [s.speakerLabel, s.channelTag])).toEqual([
+      ["S1", 1],
+      ["S2", 2],
+    ]);
 
     const { job } = await jobsOf(owner).getJob({ jobId });
     expect(job!.transcriptId).toBe(last.transcriptId);
