@@ -61,7 +61,10 @@ export type Job = Message<"arabicstt.v1.Job"> & {
   progressPercent: number;
 
   /**
-   * The recognition config, as given.
+   * The recognition config, as given, with `model` and `language_code`
+   * filled in where the request left them empty: the organisation's defaults
+   * at creation, else the server's. The job runs with these, whatever the
+   * defaults become later.
    *
    * @generated from field: arabicstt.v1.RecognitionConfig config = 6;
    */
