@@ -179,7 +179,7 @@ const envSchema = z.object({
   MULTIPART_THRESHOLD_BYTES: byteCount(100 * MiB, 1, 5 * GiB),
   MULTIPART_PART_BYTES: byteCount(16 * MiB, 5 * MiB, 5 * GiB),
   SCRATCH_DIR: optional(z.string().min(1)),
-  // export.proto promises deletion 7 days after completion (EXPORT_RETENTION_MS); keep the two in step.
+  // GetExport's expires_at is computed from it (Exports.expiresAt), as the cleanup's deletions are.
   EXPORT_RETENTION_DAYS: positiveInt(7, 3650),
   SOFT_DELETE_RETENTION_DAYS: positiveInt(30, 3650),
   CLEANUP_INTERVAL_SECONDS: z.coerce
