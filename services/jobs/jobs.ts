@@ -228,7 +228,7 @@ export class Jobs {
     const changed = await tenant.em.nativeUpdate(
       Job,
       { id: job.id, organization: organizationId, status: { $in: ["queued", "running"] } },
-      { status: "cancelled", stage: null, finishedAt: new Date(), notBefore: null },
+      { status: "cancelled", stage: null, stageProgress: 0, finishedAt: new Date(), notBefore: null },
     );
     if (changed === 0) {
       await tenant.em.refresh(job);
@@ -246,7 +246,7 @@ export class Jobs {
     const changed = await tenant.em.nativeUpdate(
       Job,
       { id: job.id, organization: organizationId, status: { $in: ["failed", "cancelled"] } },
-      { status: "queued", stage: null, progressPercent: 0, finishedAt: null, errorCode: null, errorReason: null, errorRetryable: false, notBefore: null },
+      { status: "queued", stage: null, stageProgress: 0, progressPercent: 0, finishedAt: null, errorCode: null, errorReason: null, errorRetryable: false, notBefore: null },
     );
     if (changed === 0) {
       await tenant.em.refresh(job);
@@ -280,7 +280,7 @@ export class Jobs {
         woken = false;
         const view = await this.get(organizationId, jobId);
         const { job } = view;
-        const fingerprint = `${job.status}|${job.stage}|${job.progressPercent}|${view.transcriptId}|${job.errorCode}`;
+        const fingerprint = `${job.status}|${job.stage}|${job.stageProgress}|${job.progressPercent}|${view.transcriptId}|${job.errorCode}`;
         if (fingerprint !== last) {
           last = fingerprint;
           yield view;
