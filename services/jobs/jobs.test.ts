@@ -385,6 +385,8 @@ describe("bad input", () => {
     expect(last.error?.code).toBe("UNSUPPORTED_AUDIO");
     expect(last.error?.retryable).toBe(false);
     expect(last.error?.message).toMatch(/^the media cannot be transcribed: /);
+    // ffprobe's and ffmpeg's words reach the user without the server's file names.
+    expect(last.error?.message).not.toMatch(/\/(tmp|work|home|var)\/|arabicstt-jobs|node_modules/);
     const failed = await jobsOf(owner).getJob({ jobId: job!.jobId });
     expect(failed.job!.error?.message).toBe(last.error?.message);
     expect(finished.filter((j) => j.id === job!.jobId).map((j) => j.status)).toEqual(["failed"]);
