@@ -327,7 +327,7 @@ export class Jobs {
 /** Why a model that is not ready cannot run, and who can change that. */
 function modelMissing(model: string, source: ResolvedRecognition["modelSource"], known: boolean): string {
   const name = JSON.stringify(model);
-  const install = `an operator installs it (README, "Models": its weights for the sidecar, or the model in Triton's repository)`;
+  const install = `an operator installs it (README, "Inference": its weights for the sidecar, or the model in Triton's repository)`;
   const state = known ? "is not available on this server" : "is not installed on this server";
   switch (source) {
     case "server":
