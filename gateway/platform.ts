@@ -58,6 +58,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       readiness,
       authenticator: services.identity.authenticator,
       limits: services.identity.limits,
+      audit: services.identity.audit,
       streamSlots: services.identity.streamSlots,
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,

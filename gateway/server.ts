@@ -23,6 +23,7 @@ import { fieldPolicyInterceptor } from "./interceptors/field-policy.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
 import type { Authenticator } from "../services/identity/model/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
+import type { AuditLog } from "../services/identity/audit/audit-log.js";
 import type { RateLimits } from "../services/platform/limits/rate-limits.js";
 import type { StreamSlots } from "../services/platform/limits/stream-slots.js";
 import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
@@ -46,6 +47,8 @@ export interface GatewayOptions {
   policy?: Readonly<Record<string, RpcRule>>;
   /** Request limits per API key, user and IP; none when left out. */
   limits?: RateLimits;
+  /** Where the auth interceptor records permission denials. */
+  audit?: Pick<AuditLog, "record">;
   /** Live streams each organisation may hold open at once; unlimited when left out. */
   streamSlots?: StreamSlots;
 }
@@ -228,6 +231,7 @@ function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining:
       policy: options.policy ?? rpcPolicy,
       openServices: [Health.typeName],
       limits: options.limits,
+      audit: options.audit,
     }),
     ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
     validationInterceptor(),

@@ -36,6 +36,18 @@ describe("the error mapper", () => {
     expect(mapped.rawMessage).toBe(error.message);
   });
 
+  it("removes server filesystem paths from a message, and leaves MIME types, URLs and fractions alone", () => {
+    const { logger, lines } = capturingLogger();
+    const reason = `model "whisper" is not ready (unavailable: no weights in /tmp/arabicstt-x/data/models/whisper; curl -fL -o /srv/m/ggml.bin https://huggingface.co/ggerganov/x)`;
+    const mapped = toConnectError(new errors.UnavailableError(reason), "req-1", logger);
+    expect(mapped.rawMessage).toBe(`model "whisper" is not ready (unavailable: no weights in <server path>; curl -fL -o <server path> https://huggingface.co/ggerganov/x)`);
+    expect(lines.join("")).toContain("/tmp/arabicstt-x/data/models/whisper");
+    const kept = "content_type: must be a MIME type such as audio/wav; 1/2 of the parts";
+    expect(toConnectError(new errors.InvalidArgumentError("content_type", kept), "req-1", logger).rawMessage).toBe(`content_type: ${kept}`);
+    const passedOn = toConnectError(new ConnectError("cannot open /work/app/node_modules/x.js", Code.FailedPrecondition), "req-1", logger);
+    expect([passedOn.code, passedOn.rawMessage]).toEqual([Code.FailedPrecondition, "cannot open <server path>"]);
+  });
+
   it("tells the client when to retry after a rate limit", () => {
     const { logger } = capturingLogger();
     const mapped = toConnectError(new errors.ResourceExhaustedError("too many streams", 2.2), "req-1", logger);

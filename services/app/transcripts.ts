@@ -7,7 +7,7 @@ import type { BlobStore } from "../platform/blobs/index.js";
 import { Transcripts } from "../transcripts/transcripts.js";
 import { TranscriptSearch } from "../transcripts/search.js";
 import { transcriptHandler } from "../transcripts/handler.js";
-import { Exports } from "../exports/exports.js";
+import { Exports, MAX_EXPORT_SEGMENTS } from "../exports/exports.js";
 import { exportHandler } from "../exports/handler.js";
 import { Usage } from "../usage/usage.js";
 import { usageHandler } from "../usage/handler.js";
@@ -21,10 +21,11 @@ export interface TranscriptCapabilities {
   handlers: ProductHandlers;
 }
 
-export function createTranscriptCapabilities(config: Pick<Config, "usage">, adapters: { database: Database; blobs: BlobStore }): TranscriptCapabilities {
+export function createTranscriptCapabilities(config: Pick<Config, "usage" | "lifecycle">, adapters: { database: Database; blobs: BlobStore }): TranscriptCapabilities {
   const transcripts = new Transcripts(adapters.database);
   const search = new TranscriptSearch(adapters.database);
-  const exports = new Exports(adapters.database, adapters.blobs, transcripts);
+  // GetExport's expires_at is when the lifecycle cleanup, on the same setting, deletes the file.
+  const exports = new Exports(adapters.database, adapters.blobs, transcripts, MAX_EXPORT_SEGMENTS, config.lifecycle.exportRetentionDays);
   transcripts.onDeleted((organizationId, transcriptId) => exports.discardFiles(organizationId, transcriptId));
   const usage = new Usage(adapters.database, config.usage);
   return {

@@ -149,3 +149,21 @@ describe("exports", () => {
     expect(await codeOf(client.createExport({ transcriptId: doomed, format: ExportFormat.TXT }))).toBe(Code.NotFound);
   });
 });
+
+describe("GetExport's expires_at", () => {
+  it("is completion plus EXPORT_RETENTION_DAYS, the setting the cleanup deletes by", async () => {
+    const g = await startIdentityGateway({ EXPORT_RETENTION_DAYS: "30" });
+    try {
+      const account = await registerOwner(g);
+      const { jobId } = await seedJob(g.testDb.db, account.organizationId);
+      const id = (await g.transcripts!.transcripts.create(account.organizationId, stereoCall({ jobId }))).id;
+      const client = g.client(ExportService, { credential: account.accessToken });
+      const { export: created } = await client.createExport({ transcriptId: id, format: ExportFormat.TXT });
+      const { export: read } = await client.getExport({ exportId: created!.exportId });
+      const days = (Number(read!.expiresAt!.seconds) - Number(read!.completedAt!.seconds)) / 86_400;
+      expect(Math.round(days)).toBe(30);
+    } finally {
+      await g.stop();
+    }
+  });
+});

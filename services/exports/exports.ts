@@ -16,8 +16,9 @@ import { resolveExportOptions } from "./format/export-options.js";
 export const MAX_EXPORT_SEGMENTS = 50_000;
 /** How long a download URL works (export.proto: 15 minutes). */
 export const DOWNLOAD_URL_TTL_SECONDS = 15 * 60;
-/** Export files are kept this long after completion (export.proto: 7 days); the cleanup job deletes them. */
-export const EXPORT_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Days an export's file is kept after completion when none are configured (EXPORT_RETENTION_DAYS' default). */
+export const DEFAULT_EXPORT_RETENTION_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 export interface ExportDownload {
   url: string;
@@ -30,7 +31,14 @@ export class Exports {
     private readonly blobs: BlobStore,
     private readonly transcripts: Transcripts,
     private readonly maxSegments = MAX_EXPORT_SEGMENTS,
+    /** EXPORT_RETENTION_DAYS: the lifecycle cleanup deletes a file this long after completion. */
+    private readonly retentionDays = DEFAULT_EXPORT_RETENTION_DAYS,
   ) {}
+
+  /** When the cleanup deletes this export's file (and row): `retentionDays` after completion; null before. */
+  expiresAt(row: Pick<Export, "completedAt">): Date | null {
+    return row.completedAt ? new Date(row.completedAt.getTime() + this.retentionDays * DAY_MS) : null;
+  }
 
   async create(organizationId: string, transcriptId: string, format: ExportFormat, options: ExportOptions): Promise<Export> {
     // Bad options are the caller's mistake: refused before anything is written.

@@ -15,7 +15,7 @@ import {
 import { principalOf } from "../identity/model/context.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { Export, ExportStatus } from "./export.entity.js";
-import { EXPORT_RETENTION_MS, type Exports } from "./exports.js";
+import type { Exports } from "./exports.js";
 import { exportFormatNames, type ExportFormat, type ExportOptions } from "./format/index.js";
 
 /** The proto value of a format: the one of the same name (EXPORT_FORMAT_SRT for "srt"). */
@@ -64,6 +64,10 @@ function toOptions(o: ExportOptions): OptionsMessage {
   });
 }
 
+function optionalTimestamp(date: Date | null) {
+  return date ? timestampFromDate(date) : undefined;
+}
+
 async function toExport(exports: Exports, row: Export): Promise<ExportMessage> {
   const download = await exports.downloadUrl(row);
   return create(ExportSchema, {
@@ -81,7 +85,7 @@ async function toExport(exports: Exports, row: Export): Promise<ExportMessage> {
       : undefined,
     createdAt: timestampFromDate(row.createdAt),
     completedAt: row.completedAt ? timestampFromDate(row.completedAt) : undefined,
-    expiresAt: row.completedAt ? timestampFromDate(new Date(row.completedAt.getTime() + EXPORT_RETENTION_MS)) : undefined,
+    expiresAt: optionalTimestamp(exports.expiresAt(row)),
   });
 }
 

@@ -137,7 +137,7 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
     const events = new RedisJobEvents(redis, { prefix: env.JOB_QUEUE_NAME });
     await events.whenReady();
     const queue = new BullJobQueue({ redisUrl: redisUrl!, name: `${env.JOB_QUEUE_NAME}-jobs`, prefix: "bull" });
-    const jobs = new Jobs({ database, queue, events, models: { recognizer: async ({ model }) => ({ name: model, languageCode: "ar", gate: "energy" }) }, defaultModel: "dtmf" });
+    const jobs = new Jobs({ database, queue, events, models: { recognizer: async ({ model }) => ({ name: model, languageCode: "ar", gate: "energy" }), list: async () => [] }, defaultModel: "dtmf" });
     const seen: string[] = [];
     try {
       const { view } = await jobs.create(organizationId, { mediaId: watchedMediaId, config: { model: "dtmf" }, priority: 3, labels: {} });

@@ -64,6 +64,11 @@ function error(view: JobView) {
   });
 }
 
+/** job.proto: 0 unless RUNNING. */
+function stageProgress(view: JobView): number {
+  return view.job.status === "running" ? view.job.stageProgress : 0;
+}
+
 export function toJob(view: JobView): JobMessage {
   const { job } = view;
   return create(JobSchema, {
@@ -71,6 +76,7 @@ export function toJob(view: JobView): JobMessage {
     mediaId: job.media.id,
     state: stateOf[job.status as JobStatus],
     stage: stage(view),
+    stageProgress: stageProgress(view),
     progressPercent: job.progressPercent,
     config: fromJson(RecognitionConfigSchema, job.config as JsonObject, { ignoreUnknownFields: true }),
     priority: (job.priority as JobPriority) || JobPriority.NORMAL,
@@ -106,6 +112,7 @@ function toProgress(view: JobView): WatchJobResponse {
     jobId: view.job.id,
     state: stateOf[view.job.status as JobStatus],
     stage: stage(view),
+    stageProgress: stageProgress(view),
     progressPercent: view.job.progressPercent,
     transcriptId: view.transcriptId ?? "",
     error: error(view),

@@ -14,6 +14,8 @@ export class Job extends BaseEntity {
   /** The pipeline step running now (decode, vad, asr, …); free text so the pipeline can grow steps. */
   stage: string | null = null;
   progressPercent: Opt<number> = 0;
+  /** How far `stage` is, 0 to 1; each stage starts from 0. */
+  stageProgress: Opt<number> = 0;
   /** The recognition config as the client sent it (proto JSON). */
   config: Opt<Record<string, unknown>> = {};
   /** Client-chosen; a second CreateJob with the same key in the same organisation returns the first job. */
@@ -57,6 +59,7 @@ export const JobSchema = new EntitySchema<Job, BaseEntity>({
     status: { enum: true, items: [...JOB_STATUSES], default: "queued" },
     stage: { type: "text", nullable: true },
     progressPercent: { type: "smallint", default: 0 },
+    stageProgress: { type: "real", default: 0 },
     config: { type: "json", defaultRaw: "'{}'" },
     idempotencyKey: { type: "text", nullable: true },
     priority: { type: "smallint", default: 0 },

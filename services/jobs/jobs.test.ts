@@ -7,6 +7,7 @@ import { writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AudioEncoding, DenoiseMode } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { JobPriority, JobService, JobStage, JobState, type WatchJobResponse } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { InferenceUnavailableError } from "../../inference/client/index.js";
@@ -107,6 +108,15 @@ describe("a job end to end with the dtmf model", () => {
     const percents = progress.map((p) => p.progressPercent);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
     expect(progress.some((p) => p.state === JobState.RUNNING && p.stage !== JobStage.UNSPECIFIED)).toBe(true);
+
+    // One writer for live and batch: the job's transcript is titled after its media and names its model.
+    const { transcript: written } = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: last.transcriptId });
+    expect(written).toMatchObject({ title: "call.wav", model: "dtmf", languageCode: "ar", mediaId });
+    expect(written!.channels.map((c) => c.channelTag)).toEqual([1, 2]);
+    expect(written!.speakers.map((s) => [s.speakerLabel, s.channelTag])).toEqual([
+      ["S1", 1],
+      ["S2", 2],
+    ]);
 
     const { job } = await jobsOf(owner).getJob({ jobId });
     expect(job!.transcriptId).toBe(last.transcriptId);
@@ -222,6 +232,58 @@ describe("cancel and retry", () => {
     }
   });
 
+  it("moves through its stages, each with its own progress: TRANSCRIBING counts the chunks recognised", async () => {
+    const mediaId = await h.addMedia(owner.organizationId, call, { channels: 2, sampleRateHz: 8000 });
+    // Every recognition call waits until the test lets it go, so the job stands still at each point looked at.
+    const waiting: Array<() => void> = [];
+    h.transcribeHook = () => new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      const { job } = await jobsOf(owner).createJob({ mediaId, config });
+      const jobId = job!.jobId;
+      const seen: WatchJobResponse[] = [];
+      const watching = (async () => {
+        for await (const message of jobsOf(owner, "connect").watchJob({ jobId })) seen.push(message);
+      })();
+      const sawInWatch = (test: (m: WatchJobResponse) => boolean) => vi.waitFor(() => expect(seen.some(test)).toBe(true), { timeout: 30_000, interval: 50 });
+
+      // Decoded and segmented: transcribing, none of it done yet; one call per speech chunk (one or more a channel).
+      await sawInWatch((m) => m.stage === JobStage.TRANSCRIBING);
+      await vi.waitFor(() => expect(waiting.length).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 50 });
+      const chunks = waiting.length;
+      const started = (await jobsOf(owner).getJob({ jobId })).job!;
+      expect([started.stage, started.stageProgress]).toEqual([JobStage.TRANSCRIBING, 0]);
+
+      // One chunk recognised: the stage's progress says so, in GetJob and in WatchJob, and the job's percent moved on.
+      waiting.shift()!();
+      const partly = await vi.waitFor(
+        async () => {
+          const current = (await jobsOf(owner).getJob({ jobId })).job!;
+          expect(current.stageProgress).toBeGreaterThan(0);
+          return current;
+        },
+        { timeout: 30_000, interval: 50 },
+      );
+      expect(partly.stage).toBe(JobStage.TRANSCRIBING);
+      expect(partly.stageProgress).toBeCloseTo(1 / chunks, 3);
+      expect(partly.progressPercent).toBeGreaterThan(started.progressPercent);
+      await sawInWatch((m) => m.stage === JobStage.TRANSCRIBING && m.stageProgress > 0);
+
+      h.transcribeHook = undefined;
+      for (const release of waiting.splice(0)) release();
+      await watching;
+      const running = seen.filter((m) => m.state === JobState.RUNNING);
+      const stages = [...new Set(running.map((m) => m.stage))];
+      // Forward only, in pipeline order (JobStage's values are that order); fast stages may pass between two reads.
+      expect(stages).toEqual([...stages].sort((a, b) => a - b));
+      expect(stages).toContain(JobStage.TRANSCRIBING);
+      for (const m of running) expect(m.stageProgress >= 0 && m.stageProgress <= 1).toBe(true);
+      expect(seen.at(-1)).toMatchObject({ state: JobState.SUCCEEDED, stage: JobStage.UNSPECIFIED, stageProgress: 0, progressPercent: 100 });
+    } finally {
+      h.transcribeHook = undefined;
+      for (const release of waiting.splice(0)) release();
+    }
+  });
+
   it("cancels a queued job before any runner takes it", async () => {
     const mediaId = await h.addMedia(owner.organizationId, call);
     // Hold the runner (concurrency 1) on another job, so the second stays queued.
@@ -323,6 +385,8 @@ describe("bad input", () => {
     expect(last.error?.code).toBe("UNSUPPORTED_AUDIO");
     expect(last.error?.retryable).toBe(false);
     expect(last.error?.message).toMatch(/^the media cannot be transcribed: /);
+    // ffprobe's and ffmpeg's words reach the user without the server's file names.
+    expect(last.error?.message).not.toMatch(/\/(tmp|work|home|var)\/|arabicstt-jobs|node_modules/);
     const failed = await jobsOf(owner).getJob({ jobId: job!.jobId });
     expect(failed.job!.error?.message).toBe(last.error?.message);
     expect(finished.filter((j) => j.id === job!.jobId).map((j) => j.status)).toEqual(["failed"]);

@@ -6,7 +6,7 @@ import { UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Database } from "../platform/database/database.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/database/paging.js";
 import { TenantScope } from "../platform/database/tenant-scope.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import type { JobEvents } from "./events.js";
@@ -15,6 +15,7 @@ import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf } from "./settings.js";
 import type { ModelCatalog as RecognitionModels } from "../models/catalog.js";
 import { newWebhookSecret } from "../webhooks/signature.js";
+import { recognitionDefaultsOf, resolveRecognition, type ResolvedRecognition } from "../identity/orgs/recognition-defaults.js";
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
 /** How long an idempotency key holds: a later CreateJob with it makes a new job. */
@@ -56,15 +57,18 @@ export interface ListJobsInput {
   createdBefore?: Date;
 }
 
-/** Whether a config's model is a ready recogniser of its language; services/speech's ModelCatalog answers it, as it does for live recognition. */
-export type ModelCatalog = Pick<RecognitionModels, "recognizer">;
+/**
+ * Whether a config's model is a ready recogniser of its language (services/models answers it, as it does for
+ * live recognition), and, when it is not, what state the servers report it in.
+ */
+export type ModelCatalog = Pick<RecognitionModels, "recognizer" | "list">;
 
 export interface JobsOptions {
   database: Database;
   queue: JobQueue;
   events: JobEvents;
   models: ModelCatalog;
-  /** Model of a config that names none. */
+  /** Model of a config that names none, when its organisation sets no default_model either. */
   defaultModel: string;
   /** An RNNoise model file; DENOISE_MODE_NEURAL is refused without one. */
   rnnoiseModel?: string;
@@ -97,13 +101,23 @@ export class Jobs {
     if (media.status !== "ready") {
       throw new InvalidArgumentError("media_id", `media ${input.mediaId} is ${media.status}, not ready: finish its upload (CompleteUpload) first`);
     }
-    await this.checkConfig(input.config, media);
+    const request = settingsOf(input.config);
+    // Unset is "" in proto JSON or absent; settingsOf fills the default language, so read the raw field.
+    const requestedLanguage = typeof input.config.languageCode === "string" ? input.config.languageCode : "";
+    const recognition = resolveRecognition(
+      { model: request.model, languageCode: requestedLanguage },
+      await recognitionDefaultsOf(tenant.em, organizationId),
+      this.options.defaultModel,
+    );
+    // The job keeps the model and language it runs with, so a later change of a default does not change it.
+    const config = { ...input.config, model: recognition.model, languageCode: recognition.languageCode };
+    await this.checkConfig(config, media, recognition);
     await this.options.admitJob?.(organizationId, media);
 
     const webhookSecret = input.webhookUrl ? newWebhookSecret() : undefined;
     const job = tenant.create(Job, {
       media: media.id,
-      config: input.config,
+      config,
       idempotencyKey: input.idempotencyKey || null,
       priority: input.priority,
       webhookUrl: input.webhookUrl || null,
@@ -145,10 +159,9 @@ export class Jobs {
   }
 
   /** Refuses what the pipeline cannot honour, naming the field, before anything is queued. */
-  private async checkConfig(config: Record<string, unknown>, media: Media): Promise<void> {
+  private async checkConfig(config: Record<string, unknown>, media: Media, recognition: ResolvedRecognition): Promise<void> {
     const settings = settingsOf(config);
-    const model = settings.model || this.options.defaultModel;
-    await this.options.models.recognizer({ model, languageCode: settings.languageCode }, { fields: { model: "config.model", languageCode: "config.language_code" } });
+    await this.checkModel(recognition);
     if (settings.denoise === "neural" && !this.options.rnnoiseModel) {
       throw new InvalidArgumentError("config.denoise", "DENOISE_MODE_NEURAL needs an RNNoise model, and none is configured; use DENOISE_MODE_SPECTRAL");
     }
@@ -157,6 +170,30 @@ export class Jobs {
     }
     if (settings.audioChannelCount && media.channels && settings.audioChannelCount !== media.channels) {
       throw new InvalidArgumentError("config.audio_channel_count", `is ${settings.audioChannelCount} but the media has ${media.channels}; leave it 0 to read it from the file`);
+    }
+  }
+
+  /**
+   * The model is a ready recogniser of the language. A model the client named that does not exist stays
+   * INVALID_ARGUMENT; a default (the organisation's or the server's) that this server lacks is
+   * FAILED_PRECONDITION, since the request is valid and the fix is an operator's or an admin's; a model
+   * still loading is UNAVAILABLE. The servers' own reason for a model's state is logged by the sidecar and
+   * never repeated here: it names files on the server.
+   */
+  private async checkModel(recognition: ResolvedRecognition): Promise<void> {
+    const { model, modelSource } = recognition;
+    try {
+      await this.options.models.recognizer(
+        { model, languageCode: recognition.languageCode },
+        { fields: { model: "config.model", languageCode: "config.language_code" } },
+      );
+    } catch (err) {
+      const aboutModel = (err instanceof InvalidArgumentError && err.field === "config.model") || err instanceof UnavailableError;
+      if (!aboutModel) throw err;
+      const listed = (await this.options.models.list()).find((m) => m.name === model);
+      if (listed?.state === "loading") throw new UnavailableError(`config.model: model ${JSON.stringify(model)} is loading; try again in a minute`);
+      if (modelSource === "request" && err instanceof InvalidArgumentError) throw err;
+      throw new FailedPreconditionError(modelMissing(model, modelSource, listed !== undefined));
     }
   }
 
@@ -191,7 +228,7 @@ export class Jobs {
     const changed = await tenant.em.nativeUpdate(
       Job,
       { id: job.id, organization: organizationId, status: { $in: ["queued", "running"] } },
-      { status: "cancelled", stage: null, finishedAt: new Date(), notBefore: null },
+      { status: "cancelled", stage: null, stageProgress: 0, finishedAt: new Date(), notBefore: null },
     );
     if (changed === 0) {
       await tenant.em.refresh(job);
@@ -209,7 +246,7 @@ export class Jobs {
     const changed = await tenant.em.nativeUpdate(
       Job,
       { id: job.id, organization: organizationId, status: { $in: ["failed", "cancelled"] } },
-      { status: "queued", stage: null, progressPercent: 0, finishedAt: null, errorCode: null, errorReason: null, errorRetryable: false, notBefore: null },
+      { status: "queued", stage: null, stageProgress: 0, progressPercent: 0, finishedAt: null, errorCode: null, errorReason: null, errorRetryable: false, notBefore: null },
     );
     if (changed === 0) {
       await tenant.em.refresh(job);
@@ -243,7 +280,7 @@ export class Jobs {
         woken = false;
         const view = await this.get(organizationId, jobId);
         const { job } = view;
-        const fingerprint = `${job.status}|${job.stage}|${job.progressPercent}|${view.transcriptId}|${job.errorCode}`;
+        const fingerprint = `${job.status}|${job.stage}|${job.stageProgress}|${job.progressPercent}|${view.transcriptId}|${job.errorCode}`;
         if (fingerprint !== last) {
           last = fingerprint;
           yield view;
@@ -284,6 +321,21 @@ export class Jobs {
     // A transcript the user deleted still says the job succeeded; its id is not shown.
     const rows = await tenant.find(Transcript, { job: { $in: jobIds } });
     return new Map(rows.map((t) => [t.job!.id, t]));
+  }
+}
+
+/** Why a model that is not ready cannot run, and who can change that. */
+function modelMissing(model: string, source: ResolvedRecognition["modelSource"], known: boolean): string {
+  const name = JSON.stringify(model);
+  const install = `an operator installs it (README, "Inference": its weights for the sidecar, or the model in Triton's repository)`;
+  const state = known ? "is not available on this server" : "is not installed on this server";
+  switch (source) {
+    case "server":
+      return `config.model: the server's default model ${name} ${state}; ${install} or sets JOB_DEFAULT_MODEL to an installed model. Meanwhile name a ready model from ListModels in config.model`;
+    case "organization":
+      return `config.model: the organisation's default model ${name} ${state}; an admin sets another with UpdateOrganization (default_model), or ${install}. Meanwhile name a ready model from ListModels in config.model`;
+    case "request":
+      return `config.model: model ${name} ${state}; ${install}, or name a ready model from ListModels`;
   }
 }
 

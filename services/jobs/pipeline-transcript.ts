@@ -1,5 +1,7 @@
 // What the job runner hands Transcripts.create: the batch pipeline's result in the transcript's terms.
-// Kept here, beside the shape it produces, so the runner stays a list of steps.
+// Kept here, beside the shape it produces, so the runner stays a list of steps. What every transcript
+// gets whoever produced it (the title after the media's file name, the default language) the writer,
+// Transcripts.create, fills for live and batch alike.
 import type { AudioPipelineResult } from "./pipeline/index.js";
 import type { NewTranscript } from "../transcripts/transcripts.js";
 import { languageOrDefault } from "../arabic-text/language.js";
@@ -14,7 +16,7 @@ export interface JobAccuracy {
 
 export function transcriptFromPipeline(
   result: AudioPipelineResult,
-  job: { jobId: string; title?: string; model: string; language?: string; accuracy?: JobAccuracy },
+  job: { jobId: string; model: string; language?: string; accuracy?: JobAccuracy },
 ): NewTranscript {
   return {
     jobId: job.jobId,
@@ -22,7 +24,6 @@ export function transcriptFromPipeline(
     durationSeconds: result.probe.durationSeconds,
     // Identical channels were recognised once, as mono: the segments then all say channel 0.
     channels: Math.max(1, result.channels.length),
-    title: job.title,
     model: job.model,
     wer: job.accuracy?.wer ?? null,
     cer: job.accuracy?.cer ?? null,

@@ -165,7 +165,7 @@ export class JobRunner {
       .getConnection()
       .execute<Array<{ attempts: number }>>(
         `update jobs set status = 'running', attempts = attempts + 1, started_at = coalesce(started_at, now()), stage = 'decoding',
-           progress_percent = 0, error_code = null, error_reason = null, error_retryable = false, not_before = null, updated_at = now()
+           stage_progress = 0, progress_percent = 0, error_code = null, error_reason = null, error_retryable = false, not_before = null, updated_at = now()
          where id = ? and (status = 'queued' or (status = 'running' and updated_at < now() - make_interval(secs => ?)))
          returning attempts`,
         [jobId, this.staleAfterMs / 1000],
@@ -181,10 +181,13 @@ export class JobRunner {
     return changed > 0;
   }
 
-  private async progress(jobId: string, attempt: number, stage: JobStageName, percent: number): Promise<void> {
-    const changed = await this.options.database
-      .fork()
-      .nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { stage, progressPercent: Math.min(99, Math.max(0, Math.floor(percent))), updatedAt: new Date() });
+  /** Records where the run is: its stage, how far that stage is (0 to 1) and the whole job's percent. */
+  private async progress(jobId: string, attempt: number, stage: JobStageName, percent: number, stageProgress = 0): Promise<void> {
+    const changed = await this.options.database.fork().nativeUpdate(
+      Job,
+      { id: jobId, status: "running", attempts: attempt },
+      { stage, stageProgress: Math.min(1, Math.max(0, stageProgress)), progressPercent: Math.min(99, Math.max(0, Math.floor(percent))), updatedAt: new Date() },
+    );
     if (changed > 0) await this.options.events.publish({ jobId, kind: "changed" });
   }
 
@@ -221,6 +224,7 @@ export class JobRunner {
     const settings = settingsOf(job.config);
     let lastStage: JobStageName | undefined;
     let lastPercent = -1;
+    let lastStageProgress = 0;
     let writing = Promise.resolve();
     const result = await runAudioPipeline(file, {
       client: this.options.inference,
@@ -230,14 +234,22 @@ export class JobRunner {
       concurrency: this.options.asrConcurrency,
       diarization: settings.diarization,
       signal,
-      onProgress: ({ stage, fraction }) => {
+      onProgress: ({ stage, stageFraction, fraction }) => {
         // Progress up to 90 %: post-processing, scoring and saving are the rest.
         const name = stageOf[stage];
         const percent = Math.floor(fraction * 90);
-        if (name === lastStage && percent < lastPercent + 2) return;
+        // Probing opens the decoding stage; the stage's own progress is the decode's.
+        const stageProgress = stage === "probe" ? 0 : Math.round(stageFraction * 1000) / 1000;
+        // A write per stage change, per 2 % of the job, per 5 % of the stage, and at a stage's end: a few
+        // hundred writes for the longest job, and a watcher sees every stage move.
+        const moved = percent >= lastPercent + 2 || stageProgress >= lastStageProgress + 0.05 || (stageProgress === 1 && lastStageProgress < 1);
+        if (name === lastStage && !moved) return;
         lastStage = name;
         lastPercent = percent;
-        writing = writing.then(() => this.progress(job.id, attempt, name, percent)).catch(() => undefined);
+        lastStageProgress = stageProgress;
+        writing = writing
+          .then(() => this.progress(job.id, attempt, name, percent, stageProgress))
+          .catch((err: unknown) => this.options.logger.warn({ err, job_id: job.id, attempt, stage: name }, "a job's progress could not be recorded"));
       },
     });
     await writing;
@@ -284,6 +296,7 @@ export class JobRunner {
         {
           status: "succeeded",
           stage: null,
+          stageProgress: 0,
           progressPercent: 100,
           finishedAt: new Date(),
           wer: outcome.accuracy?.wer ?? null,
@@ -312,7 +325,7 @@ export class JobRunner {
     const em = this.options.database.fork();
     if (reason instanceof ShutdownSignal) {
       // Back to the queue for another runner, at once; the reconciler re-sends it.
-      await em.nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { status: "queued", stage: null, progressPercent: 0 }).catch(() => 0);
+      await em.nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { status: "queued", stage: null, stageProgress: 0, progressPercent: 0 }).catch(() => 0);
       log.info("job returned to the queue at shutdown");
       return;
     }
@@ -323,7 +336,7 @@ export class JobRunner {
         .nativeUpdate(
           Job,
           { id: jobId, status: "running", attempts: attempt },
-          { status: "queued", stage: null, progressPercent: 0, errorCode: failure.code, errorReason: failure.message, errorRetryable: true, notBefore: new Date(Date.now() + delayMs) },
+          { status: "queued", stage: null, stageProgress: 0, progressPercent: 0, errorCode: failure.code, errorReason: failure.message, errorRetryable: true, notBefore: new Date(Date.now() + delayMs) },
         )
         .catch(() => 0);
       if (changed > 0) {
@@ -340,7 +353,7 @@ export class JobRunner {
       .nativeUpdate(
         Job,
         { id: jobId, status: "running", attempts: attempt },
-        { status: "failed", stage: null, finishedAt: new Date(), errorCode: failure.code, errorReason: failure.message, errorRetryable: failure.retryable, notBefore: null },
+        { status: "failed", stage: null, stageProgress: 0, finishedAt: new Date(), errorCode: failure.code, errorReason: failure.message, errorRetryable: failure.retryable, notBefore: null },
       )
       .catch(() => 0);
     if (changed === 0) return;

@@ -12,8 +12,17 @@ import type { MediaRejectedError } from "./inspect.js";
 /** Jobs of an organisation that still need a media item: a deletion waits for them. */
 export type ActiveJobCount = (organizationId: string, mediaId: string) => Promise<number>;
 
+/** Where an upload's bytes arrive: the key CreateUpload's presigned URLs write, until they expire. */
 export function mediaBlobKey(organizationId: string, mediaId: string): string {
   return `orgs/${organizationId}/media/${mediaId}`;
+}
+
+/**
+ * Where a verified upload's bytes live once READY: a key no presigned URL is ever issued for, so a PUT to
+ * the upload's URL after CompleteUpload cannot change what downloads and jobs read.
+ */
+export function verifiedMediaBlobKey(organizationId: string, mediaId: string): string {
+  return `orgs/${organizationId}/verified-media/${mediaId}`;
 }
 
 export class MediaItems {
@@ -50,6 +59,9 @@ export class MediaItems {
     // Bytes first: if the row update then fails, deleting again is harmless, while a deleted row
     // pointing at bytes nobody can reach any more would leak them.
     await this.blobs.delete("media", media.storageKey);
+    // A READY item's bytes moved to the verified key; the upload key may have been written again since.
+    const uploadKey = mediaBlobKey(tenant.organizationId, media.id);
+    if (uploadKey !== media.storageKey) await this.blobs.delete("media", uploadKey);
     const now = new Date();
     const changed = await tenant.nativeUpdate(Media, { id: media.id, status: from ?? { $ne: "deleted" } }, { status: "deleted", deletedAt: now, uploadId: null, updatedAt: now });
     return changed === 1;

@@ -59,7 +59,7 @@ export class MediaLibrary {
   constructor(database: Database, blobs: BlobStore, audit: AuditLog, options: MediaLibraryOptions) {
     const idleMs = options.idleMs ?? 60_000;
     const items = new MediaItems(database, blobs, options.activeJobs);
-    this.verifier = new Verifier(items, blobs, { scratchDir: options.scratchDir, maxMediaSeconds: options.maxMediaSeconds, idleMs });
+    this.verifier = new Verifier(items, blobs, { scratchDir: options.scratchDir, maxMediaSeconds: options.maxMediaSeconds, idleMs, logger: options.logger });
     this.uploads = new Uploads(items, blobs, { ...options, idleMs, logger: options.logger });
     this.completion = new UploadCompletion(items, blobs, this.verifier, options.completeWaitMs ?? 20_000);
     this.catalog = new MediaCatalog(items, blobs, audit);

@@ -24,7 +24,10 @@ export class Media extends BaseEntity {
   sizeBytes: number | null = null;
   /** Hex SHA-256 of the stored bytes; while `processing`, the checksum they are being verified against. */
   sha256: string | null = null;
-  /** Key in the blob store's `media` bucket; unique so two rows never own one object. */
+  /**
+   * Key in the blob store's `media` bucket; unique so two rows never own one object. The upload's key
+   * (mediaBlobKey) until the bytes are verified, then a key no presigned URL writes (verifiedMediaBlobKey).
+   */
   storageKey!: string;
   status: Opt<MediaStatus> = "pending";
   labels: Opt<Record<string, string>> = {};

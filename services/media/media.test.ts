@@ -107,6 +107,49 @@ describe("download URLs", () => {
     expect((await fetch(short.url)).status).toBe(403);
   });
 
+  it("serves the verified bytes even after the upload URL is used again once CompleteUpload is done", async () => {
+    const owner = await registerOwner(h);
+    const created = await media(owner).createUpload({ filename: "call.wav", sizeBytes: BigInt(files.wav.length) });
+    expect((await putSingle(created.target, files.wav)).ok).toBe(true);
+    const mediaId = created.media!.mediaId;
+    const done = await media(owner).completeUpload({ mediaId, sizeBytes: BigInt(files.wav.length), sha256: sha256(files.wav) });
+    expect(done.media!.state).toBe(MediaState.READY);
+
+    // The presigned URL lives an hour and no store can revoke it; what it writes now must not be served.
+    const replacement = Buffer.alloc(files.wav.length, 0x41);
+    await putSingle(created.target, replacement);
+
+    const { url } = await media(owner).getMediaDownloadUrl({ mediaId });
+    const downloaded = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(sha256(downloaded)).toBe(sha256(files.wav));
+    expect((await media(owner).getMedia({ mediaId })).media!.sha256).toBe(sha256(files.wav));
+    // A job reads the same bytes.
+    const local = await h.media!.library.openForProcessing(owner.organizationId, mediaId);
+    try {
+      expect((await readFile(local.path)).equals(files.wav)).toBe(true);
+    } finally {
+      await local.release();
+    }
+  });
+
+  it("names the download after the file without its folders or quotes, with the Arabic name in filename*", async () => {
+    const owner = await registerOwner(h);
+    const names: [string, RegExp][] = [
+      ["../../etc/passwd", /^attachment; filename="passwd"; filename\*=UTF-8''passwd$/],
+      ["..\\..\\boot.ini", /^attachment; filename="boot.ini"; filename\*=UTF-8''boot.ini$/],
+      ['a"b;c.wav', /^attachment; filename="a_b_c.wav"; filename\*=UTF-8''a_b_c.wav$/],
+      [".hidden", /^attachment; filename="hidden"; filename\*=UTF-8''hidden$/],
+      ["مكالمة/الرياض.wav", new RegExp(`^attachment; filename="_+.wav"; filename\\*=UTF-8''${encodeURIComponent("الرياض.wav")}$`)],
+    ];
+    for (const [name, expected] of names) {
+      const item = await uploadByStream(media(owner), { filename: name }, files.wav);
+      const { url } = await media(owner).getMediaDownloadUrl({ mediaId: item.mediaId });
+      const res = await fetch(url);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-disposition")).toMatch(expected);
+    }
+  });
+
   it("has a default lifetime of 15 minutes and is only for READY items", async () => {
     const owner = await registerOwner(h);
     const item = await uploadByStream(media(owner), { filename: "a.opus" }, files.opus);

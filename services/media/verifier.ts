@@ -1,14 +1,19 @@
 // The check of an upload's stored bytes, run in the background of CompleteUpload: copied aside while
-// hashed, compared with the size and SHA-256 given, probed, and the item made READY or FAILED. A check
+// hashed, compared with the size and SHA-256 given, probed, and the item made READY or FAILED. The copy
+// that was hashed is what a READY item keeps: it is stored under a key no presigned URL writes
+// (verifiedMediaBlobKey) and the upload's key is removed, so the upload URL, still valid for up to an hour,
+// cannot replace the bytes that were verified. A check
 // in flight heartbeats its row, so another replica can tell it from one whose process died and resume that
 // one (claimStalled), and at most one check per item runs in this process.
+import { createReadStream } from "node:fs";
+import type { Logger } from "pino";
 import type { BlobStore } from "../platform/blobs/blob-store.js";
 import { BlobNotFoundError } from "../platform/blobs/blob-store.js";
 import type { TenantScope } from "../platform/database/tenant-scope.js";
 import type { MediaConfig } from "../platform/config/config.js";
 import { Media } from "./media.entity.js";
 import { checksumMismatch, copyInto, detectContentType, judge, MediaRejectedError, rejectionOf, sizeMismatch, Spool } from "./inspect.js";
-import { readyFields, type MediaItems } from "./media-items.js";
+import { readyFields, verifiedMediaBlobKey, type MediaItems } from "./media-items.js";
 
 /** A verification touches its row this often, so others can tell it from one whose process died. */
 const HEARTBEAT_MS = 30_000;
@@ -23,6 +28,7 @@ interface Verification {
 export interface VerifierSettings extends Pick<MediaConfig, "scratchDir" | "maxMediaSeconds"> {
   /** How long a read from the blob store may go without a byte. */
   idleMs: number;
+  logger?: Logger;
 }
 
 export class Verifier {
@@ -93,7 +99,12 @@ export class Verifier {
     try {
       const outcome = await this.check(tenant, media, spool, signal);
       if (outcome instanceof MediaRejectedError) throw await this.items.reject(tenant, media, "processing", outcome);
-      await tenant.nativeUpdate(Media, { id: mediaId, status: "processing" }, { ...outcome, status: "ready", updatedAt: new Date() });
+      const ready = await tenant.nativeUpdate(Media, { id: mediaId, status: "processing" }, { ...outcome, status: "ready", updatedAt: new Date() });
+      // The upload's key is no longer read; removing it keeps a second copy from lingering. A failure here
+      // leaves only that stale copy, which deleting the item removes too, so READY stands.
+      if (ready === 1) {
+        await this.blobs.delete("media", media.storageKey).catch((err: unknown) => this.settings.logger?.warn({ err, mediaId, key: media.storageKey }, "could not remove a verified upload's original key"));
+      }
       return await this.items.find(tenant, mediaId);
     } finally {
       clearInterval(heartbeat);
@@ -115,7 +126,10 @@ export class Verifier {
       if (sha256 !== media.sha256) return checksumMismatch("sha256", sha256, media.sha256 ?? "");
       const verdict = await judge(spool.path, this.settings.maxMediaSeconds, signal);
       if (!verdict.ok) return verdict.rejection;
-      return { ...readyFields(verdict.probe, size, sha256, new Date()), ...(media.contentType ? {} : { contentType: detectContentType(verdict.probe) }) };
+      // The spool holds exactly the bytes hashed, whatever the upload key holds by now.
+      const storageKey = verifiedMediaBlobKey(tenant.organizationId, media.id);
+      await this.blobs.put("media", storageKey, createReadStream(spool.path), { contentType: media.contentType || undefined });
+      return { ...readyFields(verdict.probe, size, sha256, new Date()), storageKey, ...(media.contentType ? {} : { contentType: detectContentType(verdict.probe) }) };
     } catch (err) {
       if (!(err instanceof BlobNotFoundError)) {
         // A fault of ours or of the store (or shutdown), not of the file: the item stays PROCESSING with its

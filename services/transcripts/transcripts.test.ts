@@ -54,6 +54,26 @@ describe("writing a transcript", () => {
     expect(a.id).toBe(b.id);
   });
 
+  it("fills what a producer leaves out the same way for a job and a live session: title from the source, default language", async () => {
+    const { jobId: untitledJob } = await seedJob(h.testDb.db, owner.organizationId, "مكالمة الفرع ٣.wav");
+    const liveSessionId = await seedLiveSession(h.testDb.db, owner.organizationId);
+    for (const source of [{ jobId: untitledJob }, { liveSessionId }]) {
+      const { title: _title, ...untitled } = stereoCall(source, ["مرحبا"]);
+      const written = await transcripts.create(owner.organizationId, { ...untitled, language: "" });
+      const { transcript } = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: written.id });
+      expect(transcript!.title).toMatch(source.jobId ? /^مكالمة الفرع ٣\.wav$/ : /^Live session \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC$/);
+      expect(transcript!.model).toBe("whisper");
+      expect(transcript!.languageCode).toBe("ar");
+      expect(transcript!.speakers.map((s) => [s.speakerLabel, s.channelTag])).toEqual([
+        ["S1", 1],
+        ["S2", 2],
+      ]);
+    }
+    // A transcript that does not say which model recognised it is refused, not stored with an empty model.
+    const { jobId: modelless } = await seedJob(h.testDb.db, owner.organizationId);
+    await expect(transcripts.create(owner.organizationId, { ...stereoCall({ jobId: modelless }), model: "" })).rejects.toThrow(/^model: is required/);
+  });
+
   it("commits the caller's bookkeeping with the write, or rolls the write back with it", async () => {
     const { jobId: saved } = await seedJob(h.testDb.db, owner.organizationId);
     // Words no search below looks for.
@@ -93,8 +113,8 @@ describe("writing a transcript", () => {
       ],
       diarization: { method: "channel", reason: "2-channel audio: one speaker per channel" },
     };
-    const { jobId: pipelineJob } = await seedJob(h.testDb.db, owner.organizationId);
-    const written = await transcripts.create(owner.organizationId, transcriptFromPipeline(result, { jobId: pipelineJob, model: "dtmf", title: "call.wav" }));
+    const { jobId: pipelineJob } = await seedJob(h.testDb.db, owner.organizationId, "call.wav");
+    const written = await transcripts.create(owner.organizationId, transcriptFromPipeline(result, { jobId: pipelineJob, model: "dtmf" }));
     expect(billableSeconds(result.probe.durationSeconds, result.channels.length)).toBe(8);
     const res = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: written.id, includeWords: true });
     expect(res.transcript).toMatchObject({ model: "dtmf", title: "call.wav", segmentCount: 2 });

@@ -1,5 +1,7 @@
 // Transcripts: written once by the job runner or the live-session engine, then read, corrected, searched
-// and deleted by users. Every query runs inside the caller's organisation (TenantScope for entities, an
+// and deleted by users. `create` is the one writer for both: it fills what a producer leaves out the same
+// way for each (the title from the source, the default language, a speaker for every label used) and
+// refuses a transcript that does not say which model recognised it. Every query runs inside the caller's organisation (TenantScope for entities, an
 // explicit `organization_id = ?` in the raw SQL below).
 import { type EntityManager, type FilterQuery, LockMode, UniqueConstraintViolationException } from "@mikro-orm/core";
 import type { Database } from "../platform/database/database.js";
@@ -7,6 +9,7 @@ import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/dat
 import { TenantScope } from "../platform/database/tenant-scope.js";
 import { AbortedError, InvalidArgumentError, NotFoundError } from "../platform/errors/errors.js";
 import type { Principal } from "../identity/model/principal.js";
+import { languageOrDefault } from "../arabic-text/language.js";
 import { Segment, type SegmentEdit, type SegmentWord } from "./segment.entity.js";
 import { Speaker } from "./speaker.entity.js";
 import { Transcript } from "./transcript.entity.js";
@@ -43,7 +46,7 @@ export interface NewTranscript {
   /** Exactly one of jobId and liveSessionId: the transcript is written once per source. */
   jobId?: string;
   liveSessionId?: string;
-  /** BCP-47, e.g. "ar" or "ar-EG". */
+  /** BCP-47, e.g. "ar" or "ar-EG"; empty: the default language. */
   language: string;
   durationSeconds: number;
   /** Channels of the audio (1 for mono). */
@@ -53,10 +56,13 @@ export interface NewTranscript {
   segments: NewSegment[];
   /** Free-form producer facts (model, diarization method, denoise...), returned unchanged. */
   metadata?: Record<string, unknown>;
-  /** Shown in lists and exports; for a job, the media's file name is a good one. */
+  /**
+   * Shown in lists and exports. Left out, the writer names it after its source: a job's media file name,
+   * or a live session's start time.
+   */
   title?: string;
-  /** The model that recognised it. */
-  model?: string;
+  /** The model that recognised it; required, since a transcript's readers weigh it by its model. */
+  model: string;
   /** Word and character error rates against a reference transcript, when the job was scored. */
   wer?: number | null;
   cer?: number | null;
@@ -389,16 +395,13 @@ export function realignWords(text: string, startMs: number, endMs: number, speak
 
 /** The transcript, its speakers and its segments, created in the caller's transaction (flushed at its commit). */
 async function write(tenant: TenantScope, input: NewTranscript): Promise<Transcript> {
-  if (input.jobId && !(await producerExists(tenant, "Job", input.jobId))) throw new NotFoundError("job", input.jobId);
-  if (input.liveSessionId && !(await producerExists(tenant, "LiveSession", input.liveSessionId))) {
-    throw new NotFoundError("live session", input.liveSessionId);
-  }
+  const source = await sourceOf(tenant, input);
   const transcript = tenant.create(Transcript, {
     job: input.jobId ?? null,
     liveSession: input.liveSessionId ?? null,
-    languageCode: input.language,
-    title: input.title?.trim() ?? "",
-    model: input.model ?? null,
+    languageCode: languageOrDefault(input.language),
+    title: input.title?.trim() || source.title,
+    model: input.model.trim(),
     channelCount: input.channels,
     text: input.segments.map((s) => s.text.trim()).filter(Boolean).join(" "),
     durationMs: toMs(input.durationSeconds),
@@ -439,7 +442,7 @@ function validateNewTranscript(input: NewTranscript): void {
   if (Boolean(input.jobId) === Boolean(input.liveSessionId)) {
     throw new InvalidArgumentError("source", "give exactly one of jobId and liveSessionId");
   }
-  if (!input.language) throw new InvalidArgumentError("language", "is required");
+  if (typeof input.model !== "string" || input.model.trim() === "") throw new InvalidArgumentError("model", "is required: say which model recognised the transcript");
   if (!Number.isInteger(input.channels) || input.channels < 1) throw new InvalidArgumentError("channels", "must be a whole number of at least 1");
   if (!(input.durationSeconds >= 0)) throw new InvalidArgumentError("durationSeconds", "must be 0 or more");
   if (input.segments.length > MAX_SEGMENTS_PER_TRANSCRIPT) {
@@ -454,13 +457,30 @@ function validateNewTranscript(input: NewTranscript): void {
   });
 }
 
-/** A row of the job or live session that produced a transcript, as far as this capability needs to know it. */
-interface ProducerRow {
-  id: string;
-  organization: unknown;
+/** What the writer takes from a transcript's source: the title it has when its producer gives none. */
+interface Source {
+  title: string;
 }
 
-/** The organisation's job or live session exists; named by entity, as the transcript's relations are. */
-async function producerExists(tenant: TenantScope, entity: "Job" | "LiveSession", id: string): Promise<boolean> {
-  return (await tenant.count<ProducerRow>(entity, { id } as FilterQuery<ProducerRow>)) > 0;
+/**
+ * The organisation's job or live session that produced the transcript (NOT_FOUND otherwise), read by table:
+ * the jobs and speech capabilities sit above this one. A job is titled after its media's file name, a live
+ * session after when it started (UTC), as the console lists them.
+ */
+async function sourceOf(tenant: TenantScope, input: NewTranscript): Promise<Source> {
+  if (input.jobId) {
+    const rows = await tenant.em.execute<Array<{ filename: string }>>(
+      `select m.filename from jobs j join media m on m.id = j.media_id where j.id = ? and j.organization_id = ?`,
+      [input.jobId, tenant.organizationId],
+    );
+    if (rows.length === 0) throw new NotFoundError("job", input.jobId);
+    return { title: rows[0]!.filename };
+  }
+  const rows = await tenant.em.execute<Array<{ created_at: Date | string }>>(`select created_at from live_sessions where id = ? and organization_id = ?`, [
+    input.liveSessionId,
+    tenant.organizationId,
+  ]);
+  if (rows.length === 0) throw new NotFoundError("live session", input.liveSessionId!);
+  const started = new Date(rows[0]!.created_at).toISOString();
+  return { title: `Live session ${started.slice(0, 10)} ${started.slice(11, 16)} UTC` };
 }

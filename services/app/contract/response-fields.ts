@@ -220,7 +220,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
 
   // JobService
   ...message("CreateJobResponse", JOBS, ["job", "created"], { webhook_secret: "when the job has no webhook_url, or an earlier call made it (the secret is shown once)" }),
-  ...message("Job", TO_JOB, ["job_id", "media_id", "state", "progress_percent", "config", "priority", "has_reference_transcript", "attempt_count", "labels", "created_at", "updated_at"], {
+  ...message("Job", TO_JOB, ["job_id", "media_id", "state", "progress_percent", "stage_progress", "config", "priority", "has_reference_transcript", "attempt_count", "labels", "created_at", "updated_at"], {
     stage: "unless the job is RUNNING",
     idempotency_key: "when none was given, or it expired (after 24 hours)",
     webhook_url: "when none was given",
@@ -242,7 +242,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("ListJobsResponse", JOBS, ["jobs"], { next_page_token: "on the last page" }),
   ...message("CancelJobResponse", JOBS, ["job"]),
   ...message("RetryJobResponse", JOBS, ["job"]),
-  ...message("WatchJobResponse", TO_PROGRESS, ["job_id", "state", "progress_percent", "updated_at"], {
+  ...message("WatchJobResponse", TO_PROGRESS, ["job_id", "state", "progress_percent", "stage_progress", "updated_at"], {
     stage: "unless the job is RUNNING",
     transcript_id: "until the job SUCCEEDED",
     error: "unless the job FAILED",

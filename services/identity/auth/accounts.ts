@@ -42,7 +42,7 @@ export class Accounts implements Authenticator {
     private readonly audit: AuditLog,
     private readonly apiKeys: ApiKeyResolver,
     private readonly refreshTtlDays: number,
-    private readonly limits: Pick<RateLimits, "consume" | "reset">,
+    private readonly limits: Pick<RateLimits, "consume" | "assertLoginAllowed" | "recordLoginFailure" | "clearLoginFailures">,
   ) {}
 
   async register(input: { email: string; password: string; displayName: string; organizationName: string }, caller: Caller): Promise<Session> {
@@ -70,13 +70,18 @@ export class Accounts implements Authenticator {
     return { user, organization, memberCount: 1, role: "owner", tokens };
   }
 
+  /**
+   * Logs in. Failed attempts slow down the client that makes them, on that account only (growing delays,
+   * RateLimits.recordLoginFailure): the account's owner, logging in from elsewhere, is never held up by them.
+   */
   async login(input: { email: string; password: string; organizationId?: string }, caller: Caller): Promise<Session> {
     const email = normaliseEmail(input.email);
+    const client = caller.ip || "unknown";
     const em = this.database.fork();
     const user = await findUserByEmail(em, email);
     try {
-      await this.limits.consume("loginPerIp", caller.ip ?? "unknown");
-      await this.limits.consume("loginPerAccount", email);
+      await this.limits.consume("loginPerIp", client);
+      await this.limits.assertLoginAllowed(email, client);
     } catch (err) {
       if (err instanceof ResourceExhaustedError) {
         await this.audit.record({ action: "auth.login", outcome: "denied", actorUserId: user?.id ?? null, actorEmail: email, details: { reason: "rate_limited" } }, caller);
@@ -92,9 +97,12 @@ export class Accounts implements Authenticator {
     };
     if (!user) {
       await burnPasswordCheck(input.password);
+      // Counted like a wrong password, so the answer's timing and limits do not tell which addresses exist.
+      await this.limits.recordLoginFailure(email, client);
       throw await refuse("unknown_email");
     }
     if (!(await verifyPassword(user.passwordHash, input.password))) {
+      await this.limits.recordLoginFailure(email, client);
       // Filed under the organisation the attempt was aimed at, so its admins see attacks on their people.
       const target = await this.pickMembership(em, user.id, input.organizationId);
       throw await refuse("wrong_password", target?.organization.id);
@@ -109,10 +117,14 @@ export class Accounts implements Authenticator {
       }
       throw await refuse("no_organization");
     }
-    await this.limits.reset("loginPerAccount", email);
+    await this.limits.clearLoginFailures(email, client);
     const tokens = await this.startSession(em, user, membership.organization, membership.role, randomUUID(), caller);
     await this.audit.record({ action: "auth.login", outcome: "success", organizationId: membership.organization.id, actorUserId: user.id }, caller);
     const memberCount = await em.count(Membership, { organization: membership.organization.id });
+    // Written on its own: a login is not a change of the account (updated_at), and nothing flushes `em` after this.
+    const loggedInAt = new Date();
+    await em.nativeUpdate(User, { id: user.id }, { lastLoginAt: loggedInAt });
+    user.lastLoginAt = loggedInAt;
     return { user, organization: membership.organization, memberCount, role: membership.role, tokens };
   }
 

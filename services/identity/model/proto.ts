@@ -43,6 +43,7 @@ export function toUser(user: User): UserMessage {
     platformAdmin: user.isPlatformAdmin,
     createdAt: timestampFromDate(user.createdAt),
     updatedAt: timestampFromDate(user.updatedAt),
+    lastLoginAt: user.lastLoginAt ? timestampFromDate(user.lastLoginAt) : undefined,
   });
 }
 

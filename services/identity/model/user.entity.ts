@@ -13,6 +13,8 @@ export class User extends BaseEntity {
   isPlatformAdmin: Opt<boolean> = false;
   /** Access tokens issued before this are refused (password reset or change, logout everywhere). */
   sessionsRevokedAt: Date | null = null;
+  /** When the user last logged in with a password; null if never (a registration is not a login). */
+  lastLoginAt: Date | null = null;
 }
 
 export const UserSchema = new EntitySchema<User, BaseEntity>({
@@ -26,6 +28,7 @@ export const UserSchema = new EntitySchema<User, BaseEntity>({
     emailVerifiedAt: { type: "datetime", nullable: true },
     isPlatformAdmin: { type: "boolean", default: false },
     sessionsRevokedAt: { type: "datetime", nullable: true },
+    lastLoginAt: { type: "datetime", nullable: true },
   },
   uniques: [
     // An expression index rather than citext: citext is an extension PGlite would have to load separately.

@@ -18,8 +18,15 @@ describe("blob keys", () => {
 describe("content disposition", () => {
   it("gives old clients an ASCII name and new ones the real UTF-8 name", () => {
     expect(contentDispositionAttachment('تفريغ "1".srt')).toBe(
-      `attachment; filename="_____ _1_.srt"; filename*=UTF-8''${encodeURIComponent('تفريغ "1".srt')}`,
+      `attachment; filename="_____ _1_.srt"; filename*=UTF-8''${encodeURIComponent("تفريغ _1_.srt")}`,
     );
+  });
+
+  it("keeps only the last path segment, without leading dots, whatever the uploader named the file", () => {
+    expect(contentDispositionAttachment("../../etc/passwd")).toBe(`attachment; filename="passwd"; filename*=UTF-8''passwd`);
+    expect(contentDispositionAttachment("C:\\Windows\\..\\win.ini")).toBe(`attachment; filename="win.ini"; filename*=UTF-8''win.ini`);
+    expect(contentDispositionAttachment("..")).toBe(`attachment; filename="download"; filename*=UTF-8''download`);
+    expect(contentDispositionAttachment("a;b.wav")).toBe(`attachment; filename="a_b.wav"; filename*=UTF-8''a_b.wav`);
   });
 });
 

@@ -237,12 +237,32 @@ export function chunkToBuffer(chunk: unknown): Buffer {
   throw new InvalidBlobArgumentError("blob bodies must be streams of bytes");
 }
 
+// Characters no file system or header parser should get from us: path separators, quotes, the
+// parameter separator, Windows' reserved characters, control characters.
+const UNSAFE_FILE_NAME_CHARS = /[\u0000-\u001f\u007f"*:;<>?\\/|]/g;
+
 /**
- * RFC 6266 Content-Disposition. The plain `filename` carries an ASCII fallback because older clients ignore
- * `filename*`, and Arabic file names would otherwise arrive as mojibake.
+ * The name a downloaded file is saved under, made safe from a name an uploader chose: only its last path
+ * segment (RFC 6266 §4.3 asks recipients to drop folders, but not all do), without leading dots (no
+ * hidden files, no `..`) or trailing dots and spaces (Windows drops them), and without the characters above.
+ */
+export function safeDownloadFileName(fileName: string): string {
+  const lastSegment = fileName.split(/[\\/]/).pop() ?? "";
+  const cleaned = lastSegment
+    .replace(UNSAFE_FILE_NAME_CHARS, "_")
+    .replace(/^[\s.]+/, "")
+    .replace(/[\s.]+$/, "");
+  return cleaned === "" ? "download" : cleaned;
+}
+
+/**
+ * RFC 6266 Content-Disposition of a download, for every header that names a file (both blob stores use it).
+ * The name is made safe first (safeDownloadFileName). The plain `filename` carries an ASCII fallback because
+ * older clients ignore `filename*`, and Arabic file names would otherwise arrive as mojibake.
  */
 export function contentDispositionAttachment(fileName: string): string {
-  const fallback = fileName.replace(/[^\x20-\x7e]/g, "_").replace(/["\\]/g, "_");
-  const encoded = encodeURIComponent(fileName).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const safe = safeDownloadFileName(fileName);
+  const fallback = safe.replace(/[^\x20-\x7e]/g, "_");
+  const encoded = encodeURIComponent(safe).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }

@@ -145,8 +145,9 @@ const envSchema = z.object({
   RATE_LIMIT_API_KEY: limit("50/1,1000/60"),
   RATE_LIMIT_USER: limit("20/1,400/60"),
   RATE_LIMIT_IP: limit("20/1,200/60"),
-  RATE_LIMIT_LOGIN_ACCOUNT: limit("10/900"),
   RATE_LIMIT_LOGIN_IP: limit("100/900"),
+  LOGIN_FREE_FAILURES: positiveInt(5, 1000),
+  LOGIN_MAX_DELAY_SECONDS: positiveInt(900, 86_400),
   MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
   LIVE_RESUME_GRACE_MS: positiveInt(60_000, 3_600_000),
   PLAN_AUDIO_SECONDS_PER_MONTH: z
@@ -179,7 +180,7 @@ const envSchema = z.object({
   MULTIPART_THRESHOLD_BYTES: byteCount(100 * MiB, 1, 5 * GiB),
   MULTIPART_PART_BYTES: byteCount(16 * MiB, 5 * MiB, 5 * GiB),
   SCRATCH_DIR: optional(z.string().min(1)),
-  // export.proto promises deletion 7 days after completion (EXPORT_RETENTION_MS); keep the two in step.
+  // GetExport's expires_at is computed from it (Exports.expiresAt), as the cleanup's deletions are.
   EXPORT_RETENTION_DAYS: positiveInt(7, 3650),
   SOFT_DELETE_RETENTION_DAYS: positiveInt(30, 3650),
   CLEANUP_INTERVAL_SECONDS: z.coerce
@@ -517,8 +518,8 @@ function rateLimitConfig(e: Environment): RateLimitConfig {
     apiKey: e.RATE_LIMIT_API_KEY,
     user: e.RATE_LIMIT_USER,
     ip: e.RATE_LIMIT_IP,
-    loginPerAccount: e.RATE_LIMIT_LOGIN_ACCOUNT,
     loginPerIp: e.RATE_LIMIT_LOGIN_IP,
+    loginBackoff: { freeFailures: e.LOGIN_FREE_FAILURES, maxDelaySeconds: e.LOGIN_MAX_DELAY_SECONDS },
   };
 }
 

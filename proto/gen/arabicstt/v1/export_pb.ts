@@ -178,7 +178,8 @@ export type Export = Message<"arabicstt.v1.Export"> & {
   completedAt?: Timestamp | undefined;
 
   /**
-   * When the file is deleted: 7 days after completion.
+   * When the file is deleted: the server's export retention (7 days unless
+   * its operator set EXPORT_RETENTION_DAYS) after completion; unset before.
    *
    * @generated from field: google.protobuf.Timestamp expires_at = 13;
    */

@@ -65,8 +65,9 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
    * Language of the audio as a BCP-47 tag: "ar" (any Arabic, dialect
    * detected), or a regional tag such as "ar-EG", "ar-SA", "ar-AE", "ar-MA",
    * "ar-LB". A regional tag selects dialect-tuned decoding where the model has
-   * it and falls back to "ar" otherwise. Default "ar". ListModels tells which
-   * tags each model serves.
+   * it and falls back to "ar" otherwise. Empty: the organisation's
+   * `default_language_code`, else "ar". ListModels tells which tags each
+   * model serves.
    *
    * @generated from field: string language_code = 5;
    */
@@ -74,7 +75,11 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * Which model to use, by the `name` that ListModels returns. Empty (the
-   * default) selects the organisation's default model for `language_code`.
+   * default) selects the organisation's `default_model`, else the server's
+   * default (ListModels marks it `is_default`). A model named here that does
+   * not exist is INVALID_ARGUMENT; a default the server lacks is
+   * FAILED_PRECONDITION, with how it is installed; a model still loading is
+   * UNAVAILABLE.
    *
    * @generated from field: string model = 6;
    */

@@ -7,6 +7,8 @@ import { Migration20261125111057_webhook_rotation_callbacks_attempts } from "./M
 import { Migration20261125105810_transcript_titles_export_files } from "./Migration20261125105810_transcript_titles_export_files.js";
 import { Migration20261125105809_jobs_runner } from "./Migration20261125105809_jobs_runner.js";
 import { Migration20261125110019_media_uploads } from "./Migration20261125110019_media_uploads.js";
+import { Migration20261207101500_users_last_login_at } from "./Migration20261207101500_users_last_login_at.js";
+import { Migration20261207103000_jobs_stage_progress } from "./Migration20261207103000_jobs_stage_progress.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
@@ -23,4 +25,6 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261125105810_transcript_titles_export_files", class: Migration20261125105810_transcript_titles_export_files },
   { name: "Migration20261125105809_jobs_runner", class: Migration20261125105809_jobs_runner },
   { name: "Migration20261125110019_media_uploads", class: Migration20261125110019_media_uploads },
+  { name: "Migration20261207101500_users_last_login_at", class: Migration20261207101500_users_last_login_at },
+  { name: "Migration20261207103000_jobs_stage_progress", class: Migration20261207103000_jobs_stage_progress },
 ];
