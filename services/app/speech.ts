@@ -20,6 +20,7 @@ import { MemoryStreamStore } from "../speech/stream-store.js";
 import { RedisStreamStore } from "../speech/redis-stream-store.js";
 import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
 import { speechService } from "../speech/speech-service.js";
+import { recognitionDefaultsOf } from "../identity/orgs/recognition-defaults.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
 import type { Usage } from "../usage/usage.js";
 import type { ProductHandlers } from "./product-services.js";
@@ -54,7 +55,15 @@ export function createSpeech(
     sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs">;
   },
 ): SpeechCapability {
-  const recognizer = new LiveRecognizer({ inference: adapters.inference, models: deps.models, createDecoder: createStreamDecoder, observer: deps.observer, engine: deps.engine });
+  const recognizer = new LiveRecognizer({
+    inference: adapters.inference,
+    models: deps.models,
+    createDecoder: createStreamDecoder,
+    observer: deps.observer,
+    engine: deps.engine,
+    // An organisation's default model and language, for requests that leave them unset (as CreateJob does).
+    organizationDefaults: (organizationId) => recognitionDefaultsOf(adapters.database.fork(), organizationId),
+  });
   // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
   const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
   const onEnded = (ended: EndedLiveSession) => void persistence.persist(ended);

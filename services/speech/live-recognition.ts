@@ -56,6 +56,11 @@ export interface LiveRecognizerOptions {
   maxChunkBytes?: number;
   /** Told the engine's timings (metrics). */
   observer?: EngineObserver;
+  /**
+   * An organisation's default model and language (OrganizationSettings), for a config that leaves
+   * them empty; the server's default model and DEFAULT_LANGUAGE_CODE come after them.
+   */
+  organizationDefaults?: (organizationId: string) => Promise<{ model: string; languageCode: string }>;
   /** Engine settings that are the server's to choose (step, limits, queue sizes). */
   engine?: Partial<Pick<EngineSettings, "stepMs" | "idleTimeoutMs" | "maxSessionMs" | "trimAfterMs" | "inputCapacity" | "outputCapacity" | "prerollMs">>;
 }
@@ -114,8 +119,21 @@ export class LiveRecognizer {
    */
   async open(
     config: LiveRecognitionConfig,
-    options: { signal?: AbortSignal; engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>; id?: string; resumeAt?: Commit; maxChunkBytes?: number; fields?: RecognitionFields } = {},
+    options: {
+      signal?: AbortSignal;
+      engine?: Partial<Pick<EngineSettings, "idleTimeoutMs">>;
+      id?: string;
+      resumeAt?: Commit;
+      maxChunkBytes?: number;
+      fields?: RecognitionFields;
+      /** Whose defaults fill an empty model or language. */
+      organizationId?: string;
+    } = {},
   ): Promise<LiveRecognition> {
+    if (options.organizationId && this.options.organizationDefaults && (!config.model || !config.languageCode)) {
+      const defaults = await this.options.organizationDefaults(options.organizationId);
+      config = { ...config, model: config.model || defaults.model, languageCode: config.languageCode || defaults.languageCode };
+    }
     const { inference, models } = this.options;
     const fields = options.fields ?? STREAMING_FIELDS;
     const format = config.format;
@@ -169,7 +187,7 @@ export class LiveRecognizer {
    * Recognises a whole recording at once (Recognize): the same gate, endpointing and model calls
    * as live audio, fed as fast as the engine takes it. Returns the final results in order.
    */
-  async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number } = {}): Promise<RecognizedAudio> {
+  async recognizeAll(config: LiveRecognitionConfig, audio: Uint8Array, options: { signal?: AbortSignal; maxSeconds?: number; organizationId?: string } = {}): Promise<RecognizedAudio> {
     // The whole request is one chunk: its size is the contract's to bound (Recognize: 10 MiB), not a stream chunk's.
     const recognition = await this.open({ ...config, interimResults: false, voiceActivityEvents: false, singleUtterance: false }, { ...options, maxChunkBytes: audio.length, fields: RECOGNIZE_FIELDS });
     const onAbort = () => recognition.abort();

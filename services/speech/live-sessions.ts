@@ -89,7 +89,7 @@ export class LiveSessions {
     let recognition: LiveRecognition;
     try {
       // Idleness is the sessions' to judge (watchers count as activity), not the engine's.
-      recognition = await this.options.recognizer.open(config, { engine: { idleTimeoutMs: NEVER_MS } });
+      recognition = await this.options.recognizer.open(config, { engine: { idleTimeoutMs: NEVER_MS }, organizationId });
     } catch (err) {
       await slot?.release();
       throw err;

@@ -13,6 +13,7 @@ import {
   type RecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
+import { principalKey } from "../identity/model/context.js";
 import { durationOf, recognitionConfigOf } from "./convert.js";
 import { billableSeconds } from "../usage/billable.js";
 
@@ -29,7 +30,8 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
     const config = recognitionConfigOf(request.config as RecognitionConfig, "config", content);
     const wordTimes = Boolean(request.config?.enableWordTimeOffsets);
     const wordConfidence = Boolean(request.config?.enableWordConfidence);
-    const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS });
+    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS, organizationId });
     return {
       results: done.results.map((r) => ({
         alternatives: [

@@ -42,7 +42,7 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
     } else {
       // A resumed stream was let in when it started; a new one only while the month's audio lasts.
       if (quota && organizationId !== "") await quota.assertWithinQuota(organizationId);
-      recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal });
+      recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal, organizationId });
       attachment = await streams.start(recognition, organizationId);
     }
     // A client that goes away without closing may come back: the session waits for it.
