@@ -12,7 +12,7 @@ import { Transcript } from "../transcripts/transcript.entity.js";
 import type { JobEvents } from "./events.js";
 import { Job, type JobStatus } from "./job.entity.js";
 import { queueKey, type JobQueue } from "./queue.js";
-import { settingsOf } from "./settings.js";
+import { settingsOf, textOptionsOf } from "./settings.js";
 import type { ModelCatalog as RecognitionModels } from "../models/catalog.js";
 import { newWebhookSecret } from "../webhooks/signature.js";
 import { recognitionDefaultsOf, resolveRecognition, type ResolvedRecognition } from "../identity/orgs/recognition-defaults.js";
@@ -161,6 +161,8 @@ export class Jobs {
   /** Refuses what the pipeline cannot honour, naming the field, before anything is queued. */
   private async checkConfig(config: Record<string, unknown>, media: Media, recognition: ResolvedRecognition): Promise<void> {
     const settings = settingsOf(config);
+    // The text options are checked now, not when the transcript is written at the end.
+    textOptionsOf(config);
     await this.checkModel(recognition);
     if (settings.denoise === "neural" && !this.options.rnnoiseModel) {
       throw new InvalidArgumentError("config.denoise", "DENOISE_MODE_NEURAL needs an RNNoise model, and none is configured; use DENOISE_MODE_SPECTRAL");

@@ -29,8 +29,9 @@ import { billableSeconds } from "../usage/billable.js";
 import type { JobEvents } from "./events.js";
 import { Job } from "./job.entity.js";
 import { transcriptFromPipeline, type JobAccuracy } from "./pipeline-transcript.js";
+import { formatText, formatWords, type TextChainOptions } from "../arabic-text/chain.js";
 import { queueKey, type JobQueue } from "./queue.js";
-import { settingsOf } from "./settings.js";
+import { settingsOf, textOptionsOf } from "./settings.js";
 
 /** Where a running job is, as JobService reports it (JobStage without the prefix, lower case). */
 export type JobStageName = "decoding" | "denoising" | "normalizing" | "detecting_speech" | "transcribing" | "diarizing" | "post_processing" | "scoring" | "saving";
@@ -270,7 +271,11 @@ export class JobRunner {
     await this.progress(job.id, attempt, "saving", 98);
     const billedSeconds = billableSeconds(result.probe.durationSeconds, result.channels.length);
     const settings = settingsOf(job.config);
-    const transcript = transcriptFromPipeline(result, { jobId: job.id, model: settings.model || this.options.defaultModel, language: settings.languageCode, accuracy });
+    // Numbers, numeral style, diacritics, redaction and profanity, as the job's config asks: applied before
+    // anything is stored, so the transcript, its words, search and exports never hold what was redacted.
+    // Fail-closed: a chain that throws fails the job rather than storing the text in the clear.
+    const formatted = throughTextChain(result, textOptionsOf(job.config));
+    const transcript = transcriptFromPipeline(formatted, { jobId: job.id, model: settings.model || this.options.defaultModel, language: settings.languageCode, accuracy });
     const saved = await this.save(job, attempt, transcript, { accuracy, audioDurationMs: Math.round(result.probe.durationSeconds * 1000), billedSeconds });
     if (!saved) return;
     await this.options.events.publish({ jobId: job.id, kind: "changed" });
@@ -401,6 +406,18 @@ function processAlive(pid: number): boolean {
 }
 
 /** The result with its text in Arabic display normalisation, as transcripts keep it. */
+/** Each segment's words through the Arabic text chain, their times and confidences kept. */
+function throughTextChain(result: AudioPipelineResult, options: TextChainOptions): AudioPipelineResult {
+  const segments = result.segments.map((s) => {
+    if (s.words.length === 0) return { ...s, text: formatText(s.text, options).text };
+    // A model that writes its words with spaces (whisper) gets " " between them; one that does not (dtmf: "123#") none.
+    const separator = /\s/.test(s.text.trim()) || s.words.length <= 1 ? " " : "";
+    const out = formatWords(s.words.map((w) => ({ ...w, separator })), options);
+    return { ...s, text: out.text, words: out.words.map(({ separator: _, ...w }) => w) };
+  });
+  return { ...result, segments };
+}
+
 function forDisplay(result: AudioPipelineResult): AudioPipelineResult {
   const segments = result.segments.map((s) => ({
     ...s,

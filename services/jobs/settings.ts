@@ -1,6 +1,10 @@
 // What the runner needs from a job's stored recognition config. Jobs keep the config as the client sent it
 // (proto JSON, field names in lowerCamelCase, enums by name), and this is the one place that reads it.
+import { fromJson, type JsonObject } from "@bufbuild/protobuf";
 import { languageOrDefault } from "../arabic-text/language.js";
+import { textChainOptions } from "../arabic-text/options.js";
+import type { TextChainOptions } from "../arabic-text/chain.js";
+import { RecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 
 export type DenoiseSetting = "off" | "spectral" | "neural";
 
@@ -23,6 +27,15 @@ const denoiseByName: Record<string, DenoiseSetting> = {
   DENOISE_MODE_SPECTRAL: "spectral",
   DENOISE_MODE_NEURAL: "neural",
 };
+
+/**
+ * The Arabic text chain's options of a job's config (verbatim, arabic_text_config, redaction_config,
+ * profanity_filter), checked: a bad value is INVALID_ARGUMENT naming `config.<field>` (at CreateJob).
+ */
+export function textOptionsOf(config: Record<string, unknown>): TextChainOptions {
+  const message = fromJson(RecognitionConfigSchema, config as JsonObject, { ignoreUnknownFields: true });
+  return textChainOptions(message, "config.");
+}
 
 export function settingsOf(config: Record<string, unknown>): RecognitionSettings {
   const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;

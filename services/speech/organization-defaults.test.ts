@@ -43,7 +43,7 @@ describe("an organisation's default model and language on live recognition and R
     // The server's default (whisper) has no weights here: refused.
     const before = await speech.recognize(request).catch((e: unknown) => ConnectError.from(e));
     expect(before).toBeInstanceOf(ConnectError);
-    expect((before as ConnectError).code).not.toBe(Code.OK);
+    expect([Code.FailedPrecondition, Code.Unavailable]).toContain((before as ConnectError).code);
 
     await h.client(OrganizationService, { credential: owner.accessToken }).updateOrganization({ defaultModel: "dtmf", defaultLanguageCode: "ar-EG" });
     const after = await speech.recognize(request);

@@ -4,9 +4,8 @@
 // them by gateway/interceptors/field-policy.ts before any handler runs, so no field is accepted and ignored.
 // field-table.test.ts walks the descriptors: a field added to a contract without an entry here fails the build.
 //
-// Work in flight: the Arabic text fields (verbatim, arabic_text_config, redaction_config, profanity_filter)
-// are applied on live RPCs and FormatText, and refused on CreateJob until batch transcripts go through the
-// chain; flipping their CreateJob rules to `applied` is the only change needed here then. The batch switches refused for CreateJob (encoding, word options, the diarization switch)
+// The Arabic text fields (verbatim, arabic_text_config, redaction_config, profanity_filter) are applied on
+// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches refused for CreateJob (encoding, word options, the diarization switch)
 // are issue 17 item 2, and flip the same way.
 import type { Applied, CodeRef, FieldEntry, FieldRule, NoProofYet, Proof, Refused, RpcName } from "./fields.js";
 import { AudioEncoding, DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
@@ -31,7 +30,7 @@ const CREATE_JOB: RpcName = "arabicstt.v1.JobService/CreateJob";
 /** The three RPCs whose RecognitionConfig goes to live recognition (services/speech/convert.ts → LiveRecognizer). */
 const live = (rule: FieldRule) => ({ [RECOGNIZE]: rule, [STREAMING]: rule, [CREATE_LIVE]: rule });
 /** A field of a config message that recognition and FormatText both reach. */
-const withFormatText = (liveRule: FieldRule, textRule: FieldRule): FieldEntry => perRpc({ ...live(liveRule), [CREATE_JOB]: unimplemented(BATCH_TEXT_LATER), [FORMAT_TEXT]: textRule });
+const withFormatText = (liveRule: FieldRule, textRule: FieldRule, batchRule: FieldRule = liveRule): FieldEntry => perRpc({ ...live(liveRule), [CREATE_JOB]: batchRule, [FORMAT_TEXT]: textRule });
 /** Live recognition and batch jobs read a RecognitionConfig field differently. */
 const liveAndBatch = (liveRule: FieldRule, batchRule: FieldRule): FieldEntry => perRpc({ ...live(liveRule), [CREATE_JOB]: batchRule });
 
@@ -101,14 +100,18 @@ const ISOLATION = test("gateway/isolation.test.ts", "answers NOT_FOUND to a call
 const NO_TIME_FILTER_TEST = noProofYet("no test lists with a time filter yet");
 
 // Refusals shared by several fields.
-// Live recognition and Recognize run every result through the text chain; batch transcripts do not yet.
-const BATCH_TEXT_LATER = "batch transcripts do not go through the Arabic text chain yet; leave it unset (live recognition, Recognize and TextService.FormatText apply it)";
+// Live recognition, Recognize and batch transcripts run every result through the text chain.
 const TEXT_CHAIN: CodeRef = "services/speech/live-recognition.ts#formatted";
 const LIVE_TEXT_TEST = "services/speech/text-chain-live.test.ts" as const;
 const LIVE_REDACTION = test(LIVE_TEXT_TEST, "redacts a phone number keyed in live: no partial or final shows its digits, even while it is being keyed");
 const LIVE_NUMERALS = test(LIVE_TEXT_TEST, "Recognize writes digits as numeral_style asks and redacts a payment card, over Connect");
 /** Applied by the text chain on live RPCs (its unit tests in services/arabic-text prove the rules), refused on CreateJob for now. */
-const textField = (proof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), unimplemented(BATCH_TEXT_LATER));
+const BATCH_TEXT: CodeRef = "services/jobs/runner.ts#throughTextChain";
+const JOB_TEXT_TEST = "services/jobs/job-text.test.ts" as const;
+const JOB_REDACTION = test(JOB_TEXT_TEST, "stores a redacted phone number nowhere: not in the text, the segments or their words");
+const JOB_NUMERALS = test(JOB_TEXT_TEST, "writes digits as numeral_style asks, and leaves them as they are without options");
+/** Applied by the text chain on live RPCs and on batch transcripts (its unit tests in services/arabic-text prove the rules). */
+const textField = (proof: Proof, batchProof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), applied(BATCH_TEXT, batchProof, note));
 const NO_PHRASE_HINTS = "phrase hints are not applied yet; leave phrase_hints unset";
 // Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
 const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
@@ -158,11 +161,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends diarization_config yet"))),
   "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
   "arabicstt.v1.RecognitionConfig.phrase_hints": unimplemented(NO_PHRASE_HINTS),
-  "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
-  "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION),
+  "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
+  "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
   // 0 and 1 both mean one hypothesis, which is what every result carries.
   "arabicstt.v1.RecognitionConfig.max_alternatives": unimplemented("one hypothesis per result is returned for now; leave it 0 or 1", atMostOne),
-  "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
+  "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
   "arabicstt.v1.RecognitionConfig.denoise": perRpc({
     [RECOGNIZE]: unimplemented("Recognize does not denoise yet; leave it unset or OFF (batch jobs denoise)", (v) => v === DenoiseMode.OFF),
     // Live audio is refused by design, not for now: denoising would add latency.
@@ -170,7 +173,7 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     [CREATE_LIVE]: invalid("live recognition does not denoise (it would add latency); leave it unset or OFF", (v) => v === DenoiseMode.OFF),
     [CREATE_JOB]: applied(JOB_RUNNER, JOB_CONFIG, "NEURAL needs an RNNoise model configured (refused otherwise, which the test shows)"),
   }),
-  "arabicstt.v1.RecognitionConfig.arabic_text_config": textField(LIVE_NUMERALS),
+  "arabicstt.v1.RecognitionConfig.arabic_text_config": textField(LIVE_NUMERALS, JOB_NUMERALS),
 
   // Reached only on batch jobs: live RPCs refuse diarization_config as a whole.
   "arabicstt.v1.SpeakerDiarizationConfig.enable_speaker_diarization": perRpc({
