@@ -1,4 +1,4 @@
-// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000]
+// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --profile DIR]
 //
 // How many concurrent call-centre streams (stereo 8 kHz μ-law paced in real time, interim results
 // on) the gateway sustains: the load doubles from --start until the p99 processing lag reaches
@@ -51,6 +51,8 @@ const { values } = parseArgs({
     "frame-ms": { type: "string" },
     model: { type: "string", default: "dtmf" },
     "stagger-ms": { type: "string", default: "1000" },
+    // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
+    profile: { type: "string" },
   },
 });
 const seconds = Number(values.seconds);
@@ -250,7 +252,8 @@ function lineReader(child: ChildProcess): () => Promise<string> {
 
 const children: ChildProcess[] = [];
 function startChild(script: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", join(root, script), ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root, env });
+  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(root, script), ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root, env });
   child.once("exit", (code) => {
     if (code && !stopping) {
       console.error(`${script} exited with ${code}`);
@@ -284,19 +287,23 @@ sidecar.stdout!.resume();
 
 const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
 const { full: fullPort, bare: barePort, apiKey } = JSON.parse(await lineReader(servers)()) as { full: number; bare: number; apiKey: string };
-const serverCpu = async () => (await treeCpu(servers.pid!)) + (await treeCpu(sidecar.pid!));
+/** CPU time (µs) so far of the gateway and of the sidecar (with their threads and children). */
+const serverCpu = async () => ({ gateway: await treeCpu(servers.pid!), sidecar: await treeCpu(sidecar.pid!) });
 
 const pkg = loadGrpcJsPackage();
 async function step(port: number, streams: number, frameMs: number, echo: boolean) {
   // One channel (connection) per 16 streams, as media servers multiplex calls.
   const clients = Array.from({ length: Math.ceil(streams / 16) }, () => grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${port}`));
-  const cpuBefore = echo ? await treeCpu(servers.pid!) : await serverCpu();
+  const cpuBefore = await serverCpu();
   const started = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: streams }, (_, i) => runStream(clients[i % clients.length]!, apiKey, frameMs, (i * staggerMs) / streams, echo)),
   );
   const wall = (performance.now() - started) / 1000;
-  const cpu = (echo ? await treeCpu(servers.pid!) : await serverCpu()) - cpuBefore;
+  const cpuAfter = await serverCpu();
+  const gatewayCpu = cpuAfter.gateway - cpuBefore.gateway;
+  // The echo runs in the gateway's process, so its step charges that process only.
+  const cpu = echo ? gatewayCpu : gatewayCpu + cpuAfter.sidecar - cpuBefore.sidecar;
   for (const c of clients) c.close();
   const lags = outcomes.flatMap((o) => o.lags);
   return {
@@ -306,6 +313,7 @@ async function step(port: number, streams: number, frameMs: number, echo: boolea
     failures: [...new Set(outcomes.flatMap((o) => (o.failed ? [o.failed] : [])))],
     // CPU of the servers per stream, in cores (1 = one core busy for the stream's length).
     coresPerStream: cpu / 1e6 / wall / streams,
+    gatewayShare: gatewayCpu / cpu,
     firstPartial: percentile(outcomes.flatMap((o) => (o.firstPartialMs === undefined ? [] : [o.firstPartialMs])), 0.5),
     finalLatency: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.5),
     finalLatencyP99: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.99),
@@ -314,10 +322,13 @@ async function step(port: number, streams: number, frameMs: number, echo: boolea
 }
 type Step = Awaited<ReturnType<typeof step>>;
 
+/** A figure in ms, or "none" when no result gave one (a model too slow for any partial). */
+const ms = (value: number, digits = 0) => (Number.isNaN(value) ? "none" : `${value.toFixed(digits)} ms`);
+
 function line(streams: number, frameMs: number, full: Step, bare: Step): string {
   return (
-    `  ${String(streams).padStart(4)} streams ${String(frameMs).padStart(3)} ms  full: lag p50 ${full.p50.toFixed(1)} ms p99 ${full.p99.toFixed(1)} ms, lost ${full.lost}, ` +
-    `${(full.coresPerStream * 1000).toFixed(2)} mcores/stream, first partial ${full.firstPartial.toFixed(0)} ms, final ${full.finalLatency.toFixed(0)} ms (p99 ${full.finalLatencyP99.toFixed(0)})  |  ` +
+    `  ${String(streams).padStart(4)} streams ${String(frameMs).padStart(3)} ms  full: lag p50 ${ms(full.p50, 1)} p99 ${ms(full.p99, 1)}, lost ${full.lost}, ` +
+    `${(full.coresPerStream * 1000).toFixed(2)} mcores/stream (${Math.round(full.gatewayShare * 100)} % gateway), first partial ${ms(full.firstPartial)}, final ${ms(full.finalLatency)} (p99 ${ms(full.finalLatencyP99)})  |  ` +
     `echo: lag p50 ${bare.p50.toFixed(1)} ms p99 ${bare.p99.toFixed(1)} ms, lost ${bare.lost}, ${(bare.coresPerStream * 1000).toFixed(2)} mcores/stream  |  ` +
     `CPU ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x  |  load ${full.load.toFixed(2)}` +
     (full.failures.length ? `  errors: ${full.failures.join("; ")}` : "")
@@ -363,7 +374,8 @@ try {
 } finally {
   stopping = true;
   for (const child of children) child.stdin!.end();
-  sidecar.kill("SIGTERM");
+  // SIGINT: the sidecar shuts down cleanly, so a profile is written.
+  sidecar.kill("SIGINT");
   await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(undefined) : c.once("exit", resolve)))));
   await rm(scratch, { recursive: true, force: true });
 }
