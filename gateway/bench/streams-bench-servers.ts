@@ -1,58 +1,50 @@
-// Child process of `npm run bench:streams`: the full gateway with the live engine on a local
-// sidecar (dtmf model), and a bare @grpc/grpc-js server whose StreamingRecognize echoes one
-// empty response per request. Prints both ports as one JSON line; then answers each line "cpu"
-// on stdin with this process's CPU time so far (microseconds), so the parent can charge CPU to
-// the load it sends.
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+// Child process of `npm run bench:streams`: the gateway as `npm start` runs it (the platform
+// root, gateway/platform.ts, on the embedded database under a fresh DATA_DIR) with its models
+// on the sidecar process named in argv (TRITON_URL, as a production gateway reaches Triton), and
+// a bare @grpc/grpc-js server whose StreamingRecognize echoes one empty response per request.
+// Registers an account and makes it a speech API key, then prints one JSON line: both ports and
+// the key. Stops when its stdin closes. (The parent reads CPU times from /proc.)
+//
+// argv[2]: JSON { sidecar: "host:port", dataDir: string }.
 import { createInterface } from "node:readline";
-import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
-import { createInferenceClient } from "../../inference/client/index.js";
-import { startSidecar } from "../../inference/local/server.js";
-import { createStreamDecoder } from "../../services/audio/index.js";
 import { loadConfig } from "../../services/platform/config/config.js";
-import { LiveRecognizer } from "../../services/speech/live-recognition.js";
-import { ModelCatalog } from "../../services/models/catalog.js";
 import { createLogger } from "../../services/platform/logger.js";
-import { Readiness } from "../../services/platform/readiness.js";
-import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { createGatewayMetrics } from "../interceptors/metrics.js";
-import { productRoutes } from "../routes.js";
-import { productServiceNames } from "../../services/app/product-services.js";
-import { startGateway } from "../server.js";
-import { speechService } from "../../services/speech/speech-service.js";
+import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
+import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
+import { startPlatform } from "../platform.js";
 import { loadGrpcJsPackage } from "../testing/clients.js";
-import { fixedAuthenticator, testApiKey } from "../testing/auth.js";
+import { UNTHROTTLED } from "../testing/platform.js";
+import { withHeaders } from "../testing/clients.js";
 
-/** The key the load generator sends (streams.bench.ts). */
-const STREAMS_BENCH_API_KEY = "astt_streams_bench";
+const { sidecar, dataDir } = JSON.parse(process.argv[2] ?? "{}") as { sidecar: string; dataDir: string };
+const config = loadConfig({
+  HOST: "127.0.0.1",
+  GRPC_PORT: "0",
+  HTTP_PORT: "0",
+  DATA_DIR: dataDir,
+  TRITON_URL: sidecar,
+  LOG_LEVEL: "info",
+  CLEANUP_INTERVAL_SECONDS: "0",
+  // One organisation carries every stream of the load.
+  ...UNTHROTTLED,
+});
+// Logging is part of the stack being measured: JSON lines written, to a sink.
+const platform = await startPlatform(config, createLogger("info", pino.destination("/dev/null")));
 
-const logger = pino({ level: "silent" });
-const sidecar = await startSidecar({
-  host: "127.0.0.1",
-  port: 0,
-  modelsDir: fileURLToPath(new URL("../../inference/models/", import.meta.url)),
-  weightsDir: await mkdtemp(join(tmpdir(), "arabicstt-bench-weights-")),
-  logger,
+// Authentication is part of the stack being measured: an API key checked on every stream.
+const transport = createGrpcTransport({ baseUrl: `http://127.0.0.1:${platform.gateway.grpcPort}` });
+const registered = await createClient(AuthService, transport).register({
+  email: `streams-bench-${process.pid}@example.com`,
+  password: "كلمة سر طويلة 2026",
+  displayName: "قياس",
+  organizationName: "مركز اتصال القياس",
 });
-const inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-const config = loadConfig({ HOST: "127.0.0.1", GRPC_PORT: "0", HTTP_PORT: "0" });
-const models = new ModelCatalog(inference, { defaultModel: config.jobs.defaultModel });
-const recognizer = new LiveRecognizer({ inference, models, createDecoder: createStreamDecoder });
-const gateway = await startGateway({
-  config,
-  // Logging is part of the stack being measured: JSON lines written, to a sink.
-  logger: createLogger("info", pino.destination("/dev/null")),
-  metrics: createGatewayMetrics(),
-  readiness: new Readiness([]),
-  routes: productRoutes({ [SpeechService.typeName]: speechService({ recognizer, catalog: models }) }),
-  serviceNames: productServiceNames,
-  // Authentication is part of the stack being measured: an API key checked on every stream.
-  authenticator: fixedAuthenticator({ [STREAMS_BENCH_API_KEY]: testApiKey({ scopes: ["speech"] }) }),
-});
+const keys = createClient(ApiKeyService, withHeaders(transport, { authorization: `Bearer ${registered.tokens!.accessToken}` }));
+const { secret: apiKey } = await keys.createApiKey({ name: "streams-bench", scopes: [ApiKeyScope.SPEECH] });
 
 // The bare server: the same method on the wire, no engine, one empty response per request.
 const pkg = loadGrpcJsPackage() as unknown as { arabicstt: { v1: { SpeechService: grpc.ServiceClientConstructor } } };
@@ -68,12 +60,10 @@ const barePort = await new Promise<number>((resolve, reject) =>
   bare.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
 );
 
-process.stdout.write(JSON.stringify({ full: gateway.grpcPort, bare: barePort }) + "\n");
+process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, apiKey }) + "\n");
 const lines = createInterface({ input: process.stdin });
-lines.on("line", (line) => {
-  if (line === "cpu") {
-    const { user, system } = process.cpuUsage();
-    process.stdout.write(JSON.stringify({ cpu: user + system }) + "\n");
-  }
+lines.resume();
+lines.on("close", () => {
+  bare.forceShutdown();
+  void platform.stop().finally(() => process.exit(0));
 });
-lines.on("close", () => process.exit(0));

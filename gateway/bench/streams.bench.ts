@@ -1,24 +1,46 @@
-// npm run bench:streams [-- --seconds 8 --start 1 --max 256]
+// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --profile DIR]
 //
-// How many concurrent call-centre streams (stereo 8 kHz μ-law, 20 ms frames paced in real time,
-// a different keypad sequence on each channel, interim results on) the full gateway sustains on
-// the `dtmf` model, through the live engine and a local sidecar: the load doubles from --start
-// until the p99 processing lag reaches 100 ms or audio is lost (a stream's last metadata counts
-// fewer bytes than were sent, or a final misses a key). Processing lag is the time between
-// sending the frame at an interim result's `result_end_offset` and receiving that result. Each
-// step runs side by side with a bare @grpc/grpc-js bidi echo server fed the same load, for the
-// CPU ratio. The servers run in a child process, whose CPU time is charged per stream; the load
-// generator (grpc-js clients from the descriptor set) runs here.
+// How many concurrent call-centre streams (stereo 8 kHz μ-law paced in real time, interim results
+// on) the gateway sustains: the load doubles from --start until the p99 processing lag reaches
+// 100 ms or audio is lost (a stream's last metadata counts fewer bytes than were sent, or a final
+// misses a key). Processing lag is the time between sending the frame at an interim result's
+// `result_end_offset` and receiving that result. Each step runs side by side with a bare
+// @grpc/grpc-js bidi echo server fed the same load, for the CPU ratio.
 //
-// Also reported: time to first partial (from the first tone's start) and final latency (from the
-// moment the endpoint is decidable: the end of the last tone plus the 800 ms endpointing silence).
-// Both include the dtmf model's own time, which is a fraction of a millisecond per call.
-import { spawn } from "node:child_process";
+// The processes are those of a deployment: the sidecar (`npm run sidecar`, inference/local/main.ts)
+// in one child, the gateway started through its platform root (streams-bench-servers.ts) in
+// another, reaching the sidecar over KServe gRPC as it reaches Triton; the load generator (grpc-js
+// clients from the descriptor set) runs here. The CPU charged per stream is both servers' (read
+// from /proc, so threads and the sidecar's own children count); the echo's is the gateway
+// child's while it serves the echo step only.
+//
+// --model dtmf (default): a different keypad sequence on each channel, the energy gate; every
+// final must carry its channel's keys. --model whisper: a random-weight whisper.cpp model (the
+// smallest with every part of Whisper, as the sidecar's tests use) behind the VAD gate, on Arabic
+// speech spoken by espeak-ng: its ceiling is the model's, which this shows next to dtmf's. Its
+// words are noise, so a final only has to exist on each channel.
+//
+// Streams start --stagger-ms apart in all (spread evenly), as calls arrive at a call centre;
+// --stagger-ms 0 starts them in lockstep, so every stream's decode step falls on the same frame
+// (the worst case). The default run prints the 20 ms dtmf ladder, then one step with 100 ms frames
+// at the count the ladder sustained.
+//
+// Also reported: time to first partial (from the first tone's or word's start) and final latency
+// (from the moment the endpoint is decidable: the end of the last tone or word plus the 800 ms
+// endpointing silence), and the machine's load average after the step.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
+import { childEnvironment } from "../../inference/local/config.js";
+import { writeRandomWhisperModel } from "../../inference/local/models/whisper-testmodel.js";
+import { speakArabic } from "../../inference/local/testing/audio.js";
 import { grpcJsClient, loadGrpcJsPackage } from "../testing/clients.js";
 
 const { values } = parseArgs({
@@ -26,13 +48,20 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "8" },
     start: { type: "string", default: "1" },
     max: { type: "string", default: "256" },
+    "frame-ms": { type: "string" },
+    model: { type: "string", default: "dtmf" },
+    "stagger-ms": { type: "string", default: "1000" },
+    // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
+    profile: { type: "string" },
   },
 });
 const seconds = Number(values.seconds);
+const model = values.model === "whisper" ? "whisper" : "dtmf";
+if (values.model !== model) throw new Error("--model is dtmf or whisper");
+const staggerMs = Number(values["stagger-ms"]);
 const RATE = 8000;
-const FRAME_MS = 20;
-const FRAME_SAMPLES = (RATE * FRAME_MS) / 1000;
 const SILENCE_MS = 800;
+const root = fileURLToPath(new URL("../../", import.meta.url));
 
 /** G.711 μ-law of a sample in [-1, 1]. */
 function mulaw(x: number): number {
@@ -47,26 +76,59 @@ function mulaw(x: number): number {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
-/** One channel: `keys` dialled from `leadMs`, padded with silence to the stream's length. */
-function channel(keys: string, leadMs: number): { samples: Float32Array; keysStart: number; keysEnd: number } {
+interface Channel {
+  samples: Float32Array;
+  /** Seconds: where the first tone or word starts and the last ends. */
+  start: number;
+  end: number;
+  /** The final transcript it must produce; undefined: any non-empty one. */
+  expect?: string;
+}
+
+/** One dtmf channel: `keys` dialled from `leadMs`, padded with silence to the stream's length. */
+function keypadChannel(keys: string, leadMs: number): Channel {
   const { audio, keys: timed } = dtmfSequence(keys, { sampleRate: RATE, leadMs, toneMs: 100, gapMs: 100 });
   const samples = new Float32Array(RATE * seconds);
   samples.set(audio.subarray(0, samples.length));
-  return { samples, keysStart: timed[0]!.start, keysEnd: timed.at(-1)!.end };
+  return { samples, start: timed[0]!.start, end: timed.at(-1)!.end, expect: keys };
 }
 
-const left = channel("1593", 300);
-const right = channel("2486", 1500);
-if (Math.max(left.keysEnd, right.keysEnd) + SILENCE_MS / 1000 + 0.5 > seconds) throw new Error("--seconds too short for the keys");
+/** One speech channel: `text` spoken by espeak-ng from `leadMs`, at 8 kHz, padded with silence. */
+async function speechChannel(text: string, leadMs: number, dir: string): Promise<Channel> {
+  const wav = join(dir, `${leadMs}.wav`);
+  await speakArabic(text, wav);
+  const { stdout } = await promisify(execFile)("sox", ["-D", wav, "-t", "raw", "-r", String(RATE), "-c", "1", "-e", "floating-point", "-b", "32", "-"], {
+    encoding: "buffer",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  const speech = new Float32Array(new Uint8Array(stdout).buffer, 0, stdout.length / 4);
+  const samples = new Float32Array(RATE * seconds);
+  const lead = Math.round((leadMs * RATE) / 1000);
+  samples.set(speech.subarray(0, samples.length - lead), lead);
+  // Where the speech is: the first and last 10 ms above -40 dBFS.
+  const hop = RATE / 100;
+  const loud: number[] = [];
+  for (let at = 0; at + hop <= speech.length; at += hop) {
+    let sum = 0;
+    for (let i = at; i < at + hop; i++) sum += speech[i]! * speech[i]!;
+    if (Math.sqrt(sum / hop) > 0.01) loud.push(at);
+  }
+  return { samples, start: (lead + loud[0]!) / RATE, end: (lead + loud.at(-1)! + hop) / RATE };
+}
+
+const scratch = await mkdtemp(join(tmpdir(), "arabicstt-streams-bench-"));
+const [left, right] =
+  model === "dtmf"
+    ? [keypadChannel("1593", 300), keypadChannel("2486", 1500)]
+    : [await speechChannel("السلام عليكم", 300, scratch), await speechChannel("شكرا جزيلا", 1500, scratch)];
+if (Math.max(left.end, right.end) + SILENCE_MS / 1000 + 0.5 > seconds) throw new Error("--seconds too short for the audio");
 const stereo = new Uint8Array(RATE * seconds * 2);
 for (let i = 0; i < RATE * seconds; i++) {
   stereo[2 * i] = mulaw(left.samples[i]!);
   stereo[2 * i + 1] = mulaw(right.samples[i]!);
 }
-const frameCount = stereo.length / (FRAME_SAMPLES * 2);
-const frameAt = (n: number) => Buffer.from(stereo.subarray(n * FRAME_SAMPLES * 2, (n + 1) * FRAME_SAMPLES * 2));
-const firstTone = Math.min(left.keysStart, right.keysStart);
-const endpointAt = { 1: left.keysEnd + SILENCE_MS / 1000, 2: right.keysEnd + SILENCE_MS / 1000 } as Record<number, number>;
+const firstSound = Math.min(left.start, right.start);
+const endpointAt: Record<number, number> = { 1: left.end + SILENCE_MS / 1000, 2: right.end + SILENCE_MS / 1000 };
 
 interface StreamOutcome {
   lags: number[];
@@ -83,11 +145,13 @@ interface WireResponse {
 
 type Duplex = grpc.ClientDuplexStream<object, WireResponse>;
 
-/** One stream paced in real time; `echo` measures the bare server (one response per request). */
-function runStream(client: grpc.Client, echo: boolean): Promise<StreamOutcome> {
+/** One stream paced in real time from `delayMs`; `echo` measures the bare server (one response per request). */
+function runStream(client: grpc.Client, apiKey: string, frameMs: number, delayMs: number, echo: boolean): Promise<StreamOutcome> {
+  const frameBytes = ((RATE * frameMs) / 1000) * 2;
+  const frameCount = Math.ceil(stereo.length / frameBytes);
   return new Promise((resolve) => {
     const metadata = new grpc.Metadata();
-    metadata.set("authorization", "Bearer astt_streams_bench"); // the key streams-bench-servers.ts accepts
+    metadata.set("authorization", `Bearer ${apiKey}`);
     const call = (client as unknown as { StreamingRecognize(metadata: grpc.Metadata): Duplex }).StreamingRecognize(metadata);
     const sentAt: number[] = [];
     const outcome: StreamOutcome = { lags: [], finalLatencyMs: [], lost: false };
@@ -111,38 +175,44 @@ function runStream(client: grpc.Client, echo: boolean): Promise<StreamOutcome> {
           outcome.finalLatencyMs.push(now - (begin + endpointAt[result.channel_tag]! * 1000));
           continue;
         }
-        outcome.firstPartialMs ??= now - (begin + firstTone * 1000);
+        outcome.firstPartialMs ??= now - (begin + firstSound * 1000);
         // The frame holding the last sample the result covers.
-        const frame = Math.min(frameCount - 1, Math.max(0, Math.ceil((end * 1000) / FRAME_MS) - 1));
+        const frame = Math.min(frameCount - 1, Math.max(0, Math.ceil((end * 1000) / frameMs) - 1));
         if (sentAt[frame] !== undefined) outcome.lags.push(now - sentAt[frame]!);
       }
     });
     call.on("error", (err) => resolve({ ...outcome, failed: err.message, lost: true }));
     call.on("end", () => {
-      if (!echo) outcome.lost = lastMetadataBytes !== stereo.length || finals[1] !== "1593" || finals[2] !== "2486";
-      else outcome.lost = echoed !== frameCount + 1;
+      if (echo) outcome.lost = echoed !== frameCount + 1;
+      else {
+        const heard = (c: 1 | 2, channel: Channel) => (channel.expect === undefined ? finals[c] !== "" : finals[c] === channel.expect);
+        outcome.lost = lastMetadataBytes !== stereo.length || !heard(1, left) || !heard(2, right);
+      }
       resolve(outcome);
     });
-    call.write({
-      streaming_config: {
-        config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model: "dtmf" },
-        interim_results: true,
-      },
-    });
-    begin = performance.now();
-    // Real-time pacing against absolute times, so timer jitter does not accumulate.
-    let n = 0;
-    const tick = () => {
-      const due = Math.floor((performance.now() - begin) / FRAME_MS) + 1;
-      while (n < Math.min(due, frameCount)) {
-        sentAt[n] = performance.now();
-        call.write({ audio_content: frameAt(n) });
-        n++;
-      }
-      if (n < frameCount) setTimeout(tick, Math.max(0, begin + n * FRAME_MS - performance.now()));
-      else call.end();
+    const start = () => {
+      call.write({
+        streaming_config: {
+          config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model },
+          interim_results: true,
+        },
+      });
+      begin = performance.now();
+      // Real-time pacing against absolute times, so timer jitter does not accumulate.
+      let n = 0;
+      const tick = () => {
+        const due = Math.floor((performance.now() - begin) / frameMs) + 1;
+        while (n < Math.min(due, frameCount)) {
+          sentAt[n] = performance.now();
+          call.write({ audio_content: Buffer.from(stereo.subarray(n * frameBytes, (n + 1) * frameBytes)) });
+          n++;
+        }
+        if (n < frameCount) setTimeout(tick, Math.max(0, begin + n * frameMs - performance.now()));
+        else call.end();
+      };
+      tick();
     };
-    tick();
+    setTimeout(start, delayMs);
   });
 }
 
@@ -151,36 +221,89 @@ const percentile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 };
 
-const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./streams-bench-servers.ts", import.meta.url))], {
-  stdio: ["pipe", "pipe", "inherit"],
-});
-const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-child.once("exit", (code) => {
-  if (code) {
-    console.error(`bench servers exited with ${code}`);
-    process.exit(1);
+/** CPU time (µs) of a process and every process below it, threads included, from /proc. */
+async function treeCpu(pid: number): Promise<number> {
+  const stats = new Map<number, { parent: number; ticks: number }>();
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const text = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Fields after the command name (which may hold spaces): state ppid … utime(14) stime(15).
+    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    if (fields.length > 13) stats.set(Number(entry), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
   }
+  let ticks = 0;
+  const walk = (p: number) => {
+    ticks += stats.get(p)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.parent === p) walk(child);
+  };
+  walk(pid);
+  return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+}
+
+/** A child's stdout lines, one at a time. */
+function lineReader(child: ChildProcess): () => Promise<string> {
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  return async () => {
+    const line = await lines.next();
+    if (line.done) throw new Error("a bench process closed its output");
+    return line.value;
+  };
+}
+
+const children: ChildProcess[] = [];
+function startChild(script: string, args: string[], env?: NodeJS.ProcessEnv): ChildProcess {
+  const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+  const child = spawn(process.execPath, [...profile, "--import", "tsx", join(root, script), ...args], { stdio: ["pipe", "pipe", "inherit"], cwd: root, env });
+  child.once("exit", (code) => {
+    if (code && !stopping) {
+      console.error(`${script} exited with ${code}`);
+      process.exit(1);
+    }
+  });
+  children.push(child);
+  return child;
+}
+let stopping = false;
+// However this process ends, its servers end with it.
+process.once("exit", () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
 });
-const nextLine = async () => {
-  const line = await lines.next();
-  if (line.done) throw new Error("bench servers closed their output");
-  return line.value;
-};
-const ports = JSON.parse(await nextLine()) as { full: number; bare: number };
-const serverCpu = async () => {
-  child.stdin!.write("cpu\n");
-  return (JSON.parse(await nextLine()) as { cpu: number }).cpu;
-};
+
+// The sidecar, as `npm run sidecar` starts it, with the random-weight whisper model installed.
+const weightsDir = join(scratch, "weights");
+await mkdir(join(weightsDir, "whisper"), { recursive: true });
+await writeRandomWhisperModel(join(weightsDir, "whisper", "ggml-test.bin"), { textCtx: 32, audioLayers: 1, textLayers: 1 });
+const sidecar = startChild("inference/local/main.ts", [], childEnvironment({ SIDECAR_PORT: "0", MODEL_WEIGHTS_DIR: weightsDir, LOG_LEVEL: "info" }));
+const sidecarLine = lineReader(sidecar);
+let sidecarPort = 0;
+for (let ready = 0; ready < 4; ) {
+  // Its JSON log: the port it listens on, then one line per model once loaded.
+  const line = JSON.parse(await sidecarLine()) as { msg: string; port?: number };
+  if (line.msg === "sidecar listening") sidecarPort = line.port!;
+  if (line.msg === "model ready" || line.msg === "model not ready") ready++;
+}
+// The rest of its log is not read; it must not fill the pipe.
+sidecar.stdout!.resume();
+
+const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
+const { full: fullPort, bare: barePort, apiKey } = JSON.parse(await lineReader(servers)()) as { full: number; bare: number; apiKey: string };
+/** CPU time (µs) so far of the gateway and of the sidecar (with their threads and children). */
+const serverCpu = async () => ({ gateway: await treeCpu(servers.pid!), sidecar: await treeCpu(sidecar.pid!) });
 
 const pkg = loadGrpcJsPackage();
-async function step(port: number, streams: number, echo: boolean) {
+async function step(port: number, streams: number, frameMs: number, echo: boolean) {
   // One channel (connection) per 16 streams, as media servers multiplex calls.
   const clients = Array.from({ length: Math.ceil(streams / 16) }, () => grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${port}`));
   const cpuBefore = await serverCpu();
   const started = performance.now();
-  const outcomes = await Promise.all(Array.from({ length: streams }, (_, i) => runStream(clients[i % clients.length]!, echo)));
+  const outcomes = await Promise.all(
+    Array.from({ length: streams }, (_, i) => runStream(clients[i % clients.length]!, apiKey, frameMs, (i * staggerMs) / streams, echo)),
+  );
   const wall = (performance.now() - started) / 1000;
-  const cpu = (await serverCpu()) - cpuBefore;
+  const cpuAfter = await serverCpu();
+  const gatewayCpu = cpuAfter.gateway - cpuBefore.gateway;
+  // The echo runs in the gateway's process, so its step charges that process only.
+  const cpu = echo ? gatewayCpu : gatewayCpu + cpuAfter.sidecar - cpuBefore.sidecar;
   for (const c of clients) c.close();
   const lags = outcomes.flatMap((o) => o.lags);
   return {
@@ -188,37 +311,71 @@ async function step(port: number, streams: number, echo: boolean) {
     p99: percentile(lags, 0.99),
     lost: outcomes.filter((o) => o.lost).length,
     failures: [...new Set(outcomes.flatMap((o) => (o.failed ? [o.failed] : [])))],
-    // CPU of the server process per stream, in cores (1 = one core busy for the stream's length).
+    // CPU of the servers per stream, in cores (1 = one core busy for the stream's length).
     coresPerStream: cpu / 1e6 / wall / streams,
+    gatewayShare: gatewayCpu / cpu,
     firstPartial: percentile(outcomes.flatMap((o) => (o.firstPartialMs === undefined ? [] : [o.firstPartialMs])), 0.5),
     finalLatency: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.5),
     finalLatencyP99: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.99),
+    load: loadavg()[0]!,
   };
 }
+type Step = Awaited<ReturnType<typeof step>>;
 
-console.log(`streams bench: ${seconds} s stereo 8 kHz μ-law streams in ${FRAME_MS} ms frames, paced in real time, dtmf model, interim results; client and servers on this machine (${(await import("node:os")).cpus().length} CPUs)`);
-await step(ports.full, 1, false); // warm-up
-let sustained: { streams: number; full: Awaited<ReturnType<typeof step>>; bare: Awaited<ReturnType<typeof step>> } | undefined;
-for (let streams = Number(values.start); streams <= Number(values.max); streams *= 2) {
-  const full = await step(ports.full, streams, false);
-  const bare = await step(ports.bare, streams, true);
-  const ok = full.p99 < 100 && full.lost === 0;
-  console.log(
-    `  ${String(streams).padStart(4)} streams  full: lag p50 ${full.p50.toFixed(1)} ms p99 ${full.p99.toFixed(1)} ms, lost ${full.lost}, ` +
-      `${(full.coresPerStream * 1000).toFixed(1)} mcores/stream, first partial ${full.firstPartial.toFixed(0)} ms, final ${full.finalLatency.toFixed(0)} ms (p99 ${full.finalLatencyP99.toFixed(0)})  |  ` +
-      `echo: lag p99 ${bare.p99.toFixed(1)} ms, lost ${bare.lost}, ${(bare.coresPerStream * 1000).toFixed(2)} mcores/stream  |  CPU ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x` +
-      (full.failures.length ? `  errors: ${full.failures.join("; ")}` : ""),
+/** A figure in ms, or "none" when no result gave one (a model too slow for any partial). */
+const ms = (value: number, digits = 0) => (Number.isNaN(value) ? "none" : `${value.toFixed(digits)} ms`);
+
+function line(streams: number, frameMs: number, full: Step, bare: Step): string {
+  return (
+    `  ${String(streams).padStart(4)} streams ${String(frameMs).padStart(3)} ms  full: lag p50 ${ms(full.p50, 1)} p99 ${ms(full.p99, 1)}, lost ${full.lost}, ` +
+    `${(full.coresPerStream * 1000).toFixed(2)} mcores/stream (${Math.round(full.gatewayShare * 100)} % gateway), first partial ${ms(full.firstPartial)}, final ${ms(full.finalLatency)} (p99 ${ms(full.finalLatencyP99)})  |  ` +
+    `echo: lag p50 ${bare.p50.toFixed(1)} ms p99 ${bare.p99.toFixed(1)} ms, lost ${bare.lost}, ${(bare.coresPerStream * 1000).toFixed(2)} mcores/stream  |  ` +
+    `CPU ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x  |  load ${full.load.toFixed(2)}` +
+    (full.failures.length ? `  errors: ${full.failures.join("; ")}` : "")
   );
-  if (!ok) break;
-  sustained = { streams, full, bare };
 }
-if (sustained) {
+
+async function ladder(frameMs: number): Promise<{ streams: number; full: Step; bare: Step } | undefined> {
+  let sustained: { streams: number; full: Step; bare: Step } | undefined;
+  for (let streams = Number(values.start); streams <= Number(values.max); streams *= 2) {
+    const full = await step(fullPort, streams, frameMs, false);
+    const bare = await step(barePort, streams, frameMs, true);
+    console.log(line(streams, frameMs, full, bare));
+    if (!(full.p99 < 100 && full.lost === 0)) break;
+    sustained = { streams, full, bare };
+  }
+  if (sustained) {
+    const { streams, full, bare } = sustained;
+    console.log(
+      `sustained (${frameMs} ms frames): ${streams} concurrent streams with p99 lag ${full.p99.toFixed(1)} ms and no lost audio; ` +
+        `${(full.coresPerStream * 1000).toFixed(2)} mcores per stream (echo ${(bare.coresPerStream * 1000).toFixed(2)}, ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x); ` +
+        `time to first partial ${full.firstPartial.toFixed(0)} ms, final ${full.finalLatency.toFixed(0)} ms after the endpoint`,
+    );
+  } else {
+    console.log(`not even ${values.start} stream(s) sustained with ${frameMs} ms frames, p99 lag under 100 ms and no lost audio`);
+  }
+  return sustained;
+}
+
+try {
   console.log(
-    `sustained: ${sustained.streams} concurrent streams with p99 lag ${sustained.full.p99.toFixed(1)} ms and no lost audio; ` +
-      `${(sustained.full.coresPerStream * 1000).toFixed(1)} mcores per stream (echo ${(sustained.bare.coresPerStream * 1000).toFixed(2)}, ratio ${(sustained.full.coresPerStream / sustained.bare.coresPerStream).toFixed(1)}x); ` +
-      `time to first partial ${sustained.full.firstPartial.toFixed(0)} ms, final ${sustained.full.finalLatency.toFixed(0)} ms after the endpoint`,
+    `streams bench: ${seconds} s stereo 8 kHz μ-law streams paced in real time, ${model} model, interim results, starts spread over ${staggerMs} ms; ` +
+      `sidecar and gateway in processes of their own, client here, all on this machine (${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(" ")})`,
   );
-} else {
-  console.log(`not even ${values.start} stream(s) sustained with p99 lag under 100 ms and no lost audio`);
+  await step(fullPort, 1, 20, false); // warm-up
+  if (values["frame-ms"] !== undefined) {
+    await ladder(Number(values["frame-ms"]));
+  } else {
+    const sustained = await ladder(20);
+    // The same load in 100 ms frames: fewer, larger messages per second.
+    const streams = sustained?.streams ?? Number(values.start);
+    console.log(line(streams, 100, await step(fullPort, streams, 100, false), await step(barePort, streams, 100, true)));
+  }
+} finally {
+  stopping = true;
+  for (const child of children) child.stdin!.end();
+  // SIGINT: the sidecar shuts down cleanly, so a profile is written.
+  sidecar.kill("SIGINT");
+  await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(undefined) : c.once("exit", resolve)))));
+  await rm(scratch, { recursive: true, force: true });
 }
-child.stdin!.end();

@@ -4,7 +4,6 @@
 import { pino } from "pino";
 import { ModelConfigError } from "../repository/repository.js";
 import { loadSidecarConfig, SidecarConfigError, type LogLevel, type SidecarConfig } from "./config.js";
-import { localModelFactories } from "./models/index.js";
 import { startSidecar } from "./server.js";
 
 let config: SidecarConfig;
@@ -25,7 +24,7 @@ try {
     modelsDir: config.modelsDir,
     weightsDir: config.weightsDir,
     logger,
-    models: localModelFactories({ whisper: config.whisper }),
+    modelSettings: { whisper: config.whisper },
   });
 } catch (err) {
   if (!(err instanceof ModelConfigError) && !(err instanceof Error && /bind|EADDRINUSE|No address added/i.test(err.message))) throw err;

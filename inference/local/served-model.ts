@@ -6,6 +6,8 @@ import type { RepositoryModel } from "../repository/repository.js";
 import { kserveDatatype } from "../repository/signature.js";
 import type { LocalModel, ModelReadiness } from "./models/model.js";
 import type { LocalModelFactory } from "./models/context.js";
+import type { LocalModelSettings } from "./models/index.js";
+import { ThreadedModel } from "./model-threads.js";
 import { RequestError, isSupportedDatatype } from "./tensors.js";
 
 export type State = "LOADING" | "READY" | "UNAVAILABLE";
@@ -23,8 +25,7 @@ export class ServedModel {
     readonly model: LocalModel | undefined,
     private readonly unavailableReason: string | undefined,
   ) {
-    const counts = entry.config.instanceGroup.map((g) => Math.max(1, g.count));
-    this.instances = counts.length === 0 ? 1 : counts.reduce((a, b) => a + b, 0);
+    this.instances = instanceCount(entry);
   }
 
   async load(logger: Logger): Promise<void> {
@@ -65,15 +66,25 @@ export class ServedModel {
   }
 }
 
+/** Models that run in worker threads, one per instance, built from the sidecar's own factories. */
+export interface ModelThreading {
+  /** The settings `localModelFactories` builds the models with, in each thread. */
+  settings: LocalModelSettings;
+  /** Names of the models run in threads; the others run in the gRPC server's thread. */
+  models: ReadonlySet<string>;
+}
+
 /**
  * Every model of the repository, by name, with the implementation `factories` has for it. A model
  * with none, or with a tensor the sidecar cannot carry, is served as unavailable with the reason.
+ * With `threading`, the models it names run in worker threads (model-threads.ts).
  */
 export function serveRepository(
   repository: readonly RepositoryModel[],
   factories: ReadonlyMap<string, LocalModelFactory>,
   weightsDir: string,
   logger: Logger,
+  threading?: ModelThreading,
 ): Map<string, ServedModel> {
   const served = new Map<string, ServedModel>();
   for (const entry of repository) {
@@ -82,10 +93,22 @@ export function serveRepository(
     let reason: string | undefined;
     if (!factory) reason = `the local sidecar has no implementation of "${entry.name}"; serve it from Triton (TRITON_URL)`;
     else if (unsupported) reason = `the local sidecar cannot carry tensor "${unsupported.name}" of datatype ${kserveDatatype(unsupported.dataType)}`;
-    const model = reason === undefined && factory ? factory(entry.config, { weightsDir, logger: logger.child({ model: entry.name }) }) : undefined;
+    const modelLogger = logger.child({ model: entry.name });
+    let model: LocalModel | undefined;
+    if (reason === undefined && factory) {
+      model = threading?.models.has(entry.name)
+        ? new ThreadedModel(entry.config, instanceCount(entry), { weightsDir, settings: threading.settings }, modelLogger)
+        : factory(entry.config, { weightsDir, logger: modelLogger });
+    }
     served.set(entry.name, new ServedModel(entry, model, reason));
   }
   return served;
+}
+
+/** Instances of a model: the sum of its instance groups' counts, at least 1 each (as Triton). */
+function instanceCount(entry: RepositoryModel): number {
+  const counts = entry.config.instanceGroup.map((g) => Math.max(1, g.count));
+  return counts.length === 0 ? 1 : counts.reduce((a, b) => a + b, 0);
 }
 
 /** The served model a request names, at the version it asks for ("" is any); NOT_FOUND otherwise. */

@@ -4,14 +4,15 @@
 //
 // Requests are checked against each model's config.pbtxt as Triton checks them; each model runs at
 // most as many requests at once as its instance groups have instances, the rest wait in a bounded
-// queue. A model that cannot load (no weights, no runtime) stays listed and answers UNAVAILABLE
+// queue. Models that compute in JavaScript or onnxruntime run each instance in a worker thread, so
+// the instances run in parallel and the server's own thread only moves requests. A model that cannot load (no weights, no runtime) stays listed and answers UNAVAILABLE
 // with its reason, which says how to install it. No bad request stops the server.
 import { readFile } from "node:fs/promises";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../logger.js";
 import { loadRepository } from "../repository/repository.js";
 import { inferenceHandlers } from "./handlers.js";
-import { localModels, type LocalModelFactory } from "./models/index.js";
+import { localModelFactories, THREADED_MODELS, type LocalModelFactory, type LocalModelSettings } from "./models/index.js";
 import { serveRepository, type ServedModel } from "./served-model.js";
 import { inferenceServiceDefinition } from "./wire.js";
 
@@ -34,8 +35,14 @@ export interface SidecarOptions {
   maxInputElements?: number;
   /** Requests that may wait for a busy model before more are refused with UNAVAILABLE. */
   maxQueuedPerModel?: number;
-  /** Model implementations by name; the sidecar's own by default. */
+  /**
+   * Model implementations by name. Left out: the sidecar's own (localModelFactories with
+   * `modelSettings`), and those in THREADED_MODELS run in worker threads, one per instance.
+   * Given: every model runs in the server's thread (factories cannot cross to other threads).
+   */
   models?: ReadonlyMap<string, LocalModelFactory>;
+  /** Settings of the sidecar's own models, when `models` is left out. */
+  modelSettings?: LocalModelSettings;
 }
 
 export interface Sidecar {
@@ -48,7 +55,9 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
   const { logger } = options;
   const maxElements = options.maxInputElements ?? DEFAULT_MAX_INPUT_ELEMENTS;
   const repository = await loadRepository(options.modelsDir);
-  const served = serveRepository(repository, options.models ?? localModels, options.weightsDir, logger);
+  const threading = options.models ? undefined : { settings: options.modelSettings ?? {}, models: THREADED_MODELS };
+  const factories = options.models ?? localModelFactories(options.modelSettings);
+  const served = serveRepository(repository, factories, options.weightsDir, logger, threading);
   const server = new grpc.Server({
     // Room for the largest tensor the limit allows, with the rest of the message around it.
     "grpc.max_receive_message_length": Math.min(maxElements * 4 + 4 * 1024 * 1024, 2 ** 31 - 1),

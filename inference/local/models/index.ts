@@ -25,5 +25,12 @@ export function localModelFactories(settings: LocalModelSettings = {}): Readonly
   ]);
 }
 
+/**
+ * Models whose instances the sidecar runs in worker threads: they compute on the thread that calls
+ * them (TypeScript DSP, onnxruntime-node's synchronous run). whisper is not among them: whisper.cpp
+ * already runs in a child process of its own (whisper-host.ts), so its thread only waits.
+ */
+export const THREADED_MODELS: ReadonlySet<string> = new Set(["dtmf", "vad", "speaker_embedding"]);
+
 /** The sidecar's models with their default settings. */
 export const localModels: ReadonlyMap<string, LocalModelFactory> = localModelFactories();
