@@ -1,5 +1,6 @@
-// The audio half of the batch pipeline (DESIGN.md decision 7): probe → decode (denoise,
-// loudness) → VAD or energy gate → chunks of at most 30 s → ASR → diarization. Each stage is a
+// The audio half of the batch pipeline (DESIGN.md decision 7): probe → decode (denoise, mixdown
+// unless the channels are recognised separately, loudness measured in the same pass and applied as
+// one gain) → VAD or energy gate → chunks of at most 30 s → ASR → diarization. Each stage is a
 // pure function of its inputs in its own module, so the job runner can persist what a stage
 // returns and resume from there; runAudioPipeline composes them in one call for the runner (and
 // the tests). No queue, no database here.
