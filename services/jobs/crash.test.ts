@@ -75,6 +75,7 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
     await soxDtmf("123", audio.path("left.wav"), { leadMs: 200 });
     await soxDtmf("456", audio.path("right.wav"), { leadMs: 900 });
     await sox("-D", "-M", audio.path("left.wav"), audio.path("right.wav"), "-e", "u-law", "-b", "8", "-r", "8000", audio.path("call.wav"));
+    // Each party on its own channel (the jobs below ask for separate recognition): one segment per channel.
     expectedText = "123 456";
 
     const created = await createServerDatabaseUrl(serverUrl!);
@@ -107,7 +108,7 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
     for (let i = 0; i < JOBS; i++) {
       const media = em.create(Media, { organization: org, filename: `call-${i}.wav`, contentType: "audio/wav", storageKey: `orgs/${org.id}/media/call-${i}.wav`, status: "ready" });
       await blobs.put("media", media.storageKey, bytes);
-      em.create(Job, { organization: org, media, config: { model: "dtmf", languageCode: "ar" } });
+      em.create(Job, { organization: org, media, config: { model: "dtmf", languageCode: "ar", separateRecognitionPerChannel: true } });
     }
     const watched = em.create(Media, { organization: org, filename: "watched.wav", contentType: "audio/wav", storageKey: `orgs/${org.id}/media/watched.wav`, status: "ready" });
     await blobs.put("media", watched.storageKey, bytes);
@@ -140,7 +141,7 @@ describe.skipIf(!serverUrl || !redisUrl)("the worker killed with SIGKILL while i
     const jobs = new Jobs({ database, queue, events, models: { recognizer: async ({ model }) => ({ name: model, languageCode: "ar", gate: "energy" }), list: async () => [] }, defaultModel: "dtmf" });
     const seen: string[] = [];
     try {
-      const { view } = await jobs.create(organizationId, { mediaId: watchedMediaId, config: { model: "dtmf" }, priority: 3, labels: {} });
+      const { view } = await jobs.create(organizationId, { mediaId: watchedMediaId, config: { model: "dtmf", separateRecognitionPerChannel: true }, priority: 3, labels: {} });
       const watching = (async () => {
         for await (const v of jobs.watch(organizationId, view.job.id, AbortSignal.timeout(240_000))) seen.push(v.job.status);
       })();

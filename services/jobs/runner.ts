@@ -231,6 +231,8 @@ export class JobRunner {
       client: this.options.inference,
       model: settings.model || this.options.defaultModel,
       language: settings.languageCode,
+      // Off (the contract's default): the channels are mixed down, recognised and billed as one.
+      separateChannels: settings.separateRecognitionPerChannel,
       denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
       concurrency: this.options.asrConcurrency,
       diarization: settings.diarization,

@@ -141,7 +141,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   ),
   "arabicstt.v1.RecognitionConfig.separate_recognition_per_channel": liveAndBatch(
     applied(RECOGNIZER, MIXDOWN),
-    applied(JOB_RUNNER, STEREO_JOB, "the pipeline recognises every channel on its own; false does not mix them down yet (issue 17 item 2)"),
+    applied(
+      JOB_RUNNER,
+      test("services/jobs/channels.test.ts", "mixes the channels down to mono: every key once, on channel_tag 1, billed once"),
+      "true: every channel recognised on its own, under its channel_tag; false: mixed down to mono, recognised and billed as one channel",
+    ),
   ),
   "arabicstt.v1.RecognitionConfig.language_code": liveAndBatch(
     applied(RECOGNIZER, test("services/speech/whisper-live.test.ts", "recognises two utterances, sending Whisper only their speech"), "a region (ar-EG) is served by the language's models; only the language reaches the model"),

@@ -1,9 +1,10 @@
-// decode: channels kept apart at 16 kHz, the filter chain asked for, progress, failures with
-// ffmpeg's own words, and cancellation that really ends the ffmpeg process.
+// decode: channels kept apart at 16 kHz (or mixed down to their mean), loudness brought to the target by
+// one gain measured in the same decode, the filter chain asked for, progress, failures with ffmpeg's own
+// words, and cancellation that really ends the ffmpeg process.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
 import { createAudioDir, sox, type AudioDir } from "../../../inference/local/testing/audio.js";
-import { audioFilters, decodeAudio, DecodeFailedError, decodeStream, ffmpegDecodeArgs } from "./decode.js";
+import { audioFilters, decodeAudio, DecodeFailedError, decodeStream, ffmpegDecodeArgs, LOUDNESS_TARGET } from "./decode.js";
 import { probeMedia, type MediaProbe } from "../../audio/probe.js";
 
 let dir: AudioDir;
@@ -61,6 +62,32 @@ describe("decodeAudio", () => {
     expect(rms(right)).toBeLessThan(0.001);
   });
 
+  it("brings a quiet call to −16 LUFS with one gain: the level within the file keeps its shape", async () => {
+    // A tone at −40 dBFS for 2 s, then the same tone 10 dB louder for 2 s: one gain raises both alike.
+    const quiet = dir.path("quiet.wav");
+    await sox("-D", "-n", "-r", "8000", "-c", "1", dir.path("a.wav"), "synth", "2", "sine", "440", "vol", "0.01");
+    await sox("-D", "-n", "-r", "8000", "-c", "1", dir.path("b.wav"), "synth", "2", "sine", "440", "vol", "0.0316");
+    await sox("-D", dir.path("a.wav"), dir.path("b.wav"), quiet);
+    const decoded = await decodeAudio(quiet, { probe: await probeMedia(quiet) });
+    const [mono] = decoded.channels as [Float32Array];
+    const first = rms(mono.subarray(8_000, 24_000));
+    const second = rms(mono.subarray(40_000, 56_000));
+    expect(20 * Math.log10(second / first)).toBeCloseTo(10, 0);
+    expect(decoded.loudness!.measuredLufs).toBeLessThan(-30);
+    expect(decoded.loudness!.peakLimited).toBe(false);
+    // After the gain the file reads at the target: its gain moved it by exactly the difference.
+    expect(decoded.loudness!.measuredLufs + 20 * Math.log10(decoded.loudness!.gain)).toBeCloseTo(LOUDNESS_TARGET.integratedLufs, 5);
+  });
+
+  it("mixes the channels down to their mean when asked", async () => {
+    const plain = await decodeAudio(stereo, { probe: stereoProbe, loudnorm: false });
+    const mixed = await decodeAudio(stereo, { probe: stereoProbe, loudnorm: false, mixdown: true });
+    expect(mixed.channels).toHaveLength(1);
+    expect(mixed.channels[0]!.length).toBe(plain.channels[0]!.length);
+    // Left tone, right silence: the mean is the tone at half its level (−6 dB).
+    expect(rms(mixed.channels[0]!) / rms(plain.channels[0]!)).toBeCloseTo(0.5, 2);
+  });
+
   it("fails with ffmpeg's reason, without the server's path", async () => {
     // A stream index the file does not have: ffmpeg refuses the mapping.
     const err = await decodeAudio(stereo, { probe: { ...stereoProbe, streamIndex: 3 } }).catch((e: unknown) => e);
@@ -95,12 +122,13 @@ describe("decodeAudio", () => {
 });
 
 describe("the filter chain", () => {
-  it("denoises before normalising, with RNNoise only when a model is configured", () => {
-    expect(audioFilters({})).toBe("loudnorm=I=-16:TP=-1.5:LRA=11");
-    expect(audioFilters({ loudnorm: false })).toBeUndefined();
-    expect(audioFilters({ denoise: true, loudnorm: false })).toBe("afftdn");
-    expect(audioFilters({ denoise: { rnnoiseModel: "/models/rnnoise/sh.rnnn" } })).toBe("afftdn,arnndn=m=/models/rnnoise/sh.rnnn,loudnorm=I=-16:TP=-1.5:LRA=11");
-    expect(audioFilters({ denoise: { fft: false, rnnoiseModel: "cb.rnnn" }, loudnorm: false })).toBe("arnndn=m=cb.rnnn");
+  it("denoises before mixing down, with RNNoise only when a model is configured; loudness is not ffmpeg's", () => {
+    expect(audioFilters({})).toBeUndefined();
+    expect(audioFilters({ denoise: true })).toBe("afftdn");
+    expect(audioFilters({ denoise: { rnnoiseModel: "/models/rnnoise/sh.rnnn" } })).toBe("afftdn,arnndn=m=/models/rnnoise/sh.rnnn");
+    expect(audioFilters({ denoise: { fft: false, rnnoiseModel: "cb.rnnn" } })).toBe("arnndn=m=cb.rnnn");
+    expect(audioFilters({ denoise: true, mixdown: true, channels: 2 })).toBe("afftdn,pan=mono|c0=0.5*c0+0.5*c1");
+    expect(audioFilters({ mixdown: true, channels: 1 })).toBeUndefined();
   });
 
   it("refuses an RNNoise model path that would need filtergraph escaping", () => {
@@ -110,5 +138,7 @@ describe("the filter chain", () => {
   it("decodes the probed stream, channel count unchanged, to 16 kHz f32le on stdout", () => {
     const args = ffmpegDecodeArgs("/uploads/-odd name.wav", { probe: { channels: 2, streamIndex: 1, durationSeconds: 1 }, loudnorm: false });
     expect(args.join(" ")).toBe("-nostdin -hide_banner -v error -i file:/uploads/-odd name.wav -map 0:1 -vn -sn -dn -ac 2 -ar 16000 -f f32le -c:a pcm_f32le pipe:1");
+    const mixed = ffmpegDecodeArgs("/uploads/call.wav", { probe: { channels: 3, streamIndex: 0, durationSeconds: 1 }, mixdown: true });
+    expect(mixed.join(" ")).toContain("-af pan=mono|c0=0.333333*c0+0.333333*c1+0.333333*c2 -ac 1 -ar 16000");
   });
 });

@@ -1,5 +1,6 @@
-// Stage 2: any file ffmpeg reads → 16 kHz FP32 PCM, one array per channel, optionally denoised,
-// loudness-normalised. Channels stay separate (a stereo call is two speakers, diarized by channel).
+// Stage 2: any file ffmpeg reads → 16 kHz FP32 PCM, one array per channel (or one mixed down from all of
+// them), optionally denoised, loudness-normalised. Channels stay separate unless a mixdown is asked for
+// (a stereo call is two speakers, diarized by channel).
 //
 // ffmpeg writes interleaved f32le to stdout; `decodeStream` reads it as an async iterable, so a
 // slow consumer pauses ffmpeg through the pipe (backpressure from awaiting) and at most one pipe
@@ -10,19 +11,27 @@
 // stderr stays a plain log whose tail goes into errors, and counting what the consumer has
 // actually received is the truer measure when backpressure holds ffmpeg back.
 //
-// Loudness: single-pass `loudnorm` (its dynamic mode). Two-pass (measure the whole file, then
-// apply one linear gain) hits the target exactly and keeps the dynamics untouched, but decodes the
-// file twice and cannot stream. The target here is not broadcast compliance: it is bringing quiet
-// and hot recordings into the range the VAD and recognisers were trained on, and the dynamic
-// mode's slow gain changes (3 s look-ahead) do that without a second pass. Gain is linked across
-// channels, so their relative levels (which channel is silent) survive.
+// Loudness: the file is measured while it is decoded (EBU R128 integrated loudness, in our own code over
+// the 16 kHz samples as they come out of the pipe: services/audio/loudness.ts), then brought to −16 LUFS by
+// ONE linear gain, lowered where needed so that the true peak stays under −1.5 dBTP. That is what matters
+// for recognition: quiet and hot recordings land in the level range the VAD, the energy gate and the
+// recognisers were tuned on (the same target and ceiling as the single-pass `loudnorm` this replaces), and
+// the dynamics within the file are left exactly as recorded (loudnorm's dynamic mode rode the gain with a
+// 3 s look-ahead). It also costs a fraction of loudnorm, which resamples to 192 kHz to measure: 85 % of the
+// pipeline's own time on a telephone call (npm run bench:batch). A gain from the whole file cannot be
+// applied before the file's end, so only `decodeAudio` normalises; `decodeStream` yields ffmpeg's samples.
+// One gain for all channels keeps their relative levels (which channel is silent).
 import { spawn, type ChildProcess } from "node:child_process";
 import { InvalidArgumentError } from "../../platform/errors/errors.js";
 import { inputUrl, UnusableMediaError, type MediaProbe } from "../../audio/probe.js";
 import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
+import { applyGain, LoudnessMeter, loudnessGain, type LoudnessGain, type LoudnessTarget } from "../../audio/loudness.js";
 
 /** The rate every model takes. */
 export const PIPELINE_SAMPLE_RATE = MODEL_SAMPLE_RATE;
+
+/** Where `decodeAudio` brings a file's loudness: loudnorm's old defaults here (I=-16, TP=-1.5). */
+export const LOUDNESS_TARGET: LoudnessTarget = { integratedLufs: -16, truePeakDbtp: -1.5 };
 
 export interface DenoiseOptions {
   /** FFT denoiser (`afftdn`), no model needed. Default true when denoising is asked for. */
@@ -40,8 +49,13 @@ export interface DecodeOptions {
   probe: Pick<MediaProbe, "channels" | "streamIndex" | "durationSeconds">;
   /** Denoise before normalising: true for `afftdn` alone, or which denoisers. Default none. */
   denoise?: boolean | DenoiseOptions;
-  /** EBU R128 loudness normalisation (single pass). Default true. */
+  /**
+   * Loudness normalisation to LOUDNESS_TARGET by one gain, measured during the decode. Default true.
+   * `decodeAudio` only: a stream's samples leave before the file's loudness is known.
+   */
   loudnorm?: boolean;
+  /** Mix every channel down to one, their mean (recognition without separate channels). Default false. */
+  mixdown?: boolean;
   /** Kills ffmpeg (SIGKILL); the decode then rejects with the signal's reason. */
   signal?: AbortSignal;
   /** Share of the file decoded so far, 0–1, from the samples written against the probed duration. */
@@ -56,6 +70,8 @@ export interface DecodeOptions {
 export interface DecodedAudio {
   sampleRate: number;
   channels: Float32Array[];
+  /** What the loudness normalisation measured and applied; absent when it was not asked for. */
+  loudness?: LoudnessGain;
 }
 
 /** ffmpeg failed on a file that ffprobe accepted; `stderrTail` holds its last words. */
@@ -71,7 +87,7 @@ export class DecodeFailedError extends UnusableMediaError {
 const STDERR_TAIL_BYTES = 4_096;
 
 /** The `-af` filter chain for these options, or undefined when there is nothing to apply. */
-export function audioFilters(options: Pick<DecodeOptions, "denoise" | "loudnorm">): string | undefined {
+export function audioFilters(options: Pick<DecodeOptions, "denoise" | "mixdown"> & { channels?: number }): string | undefined {
   const filters: string[] = [];
   const denoise: DenoiseOptions | undefined = options.denoise === true ? { fft: true } : options.denoise || undefined;
   if (denoise) {
@@ -83,14 +99,24 @@ export function audioFilters(options: Pick<DecodeOptions, "denoise" | "loudnorm"
       filters.push(`arnndn=m=${denoise.rnnoiseModel}`);
     }
   }
-  // Denoise first: normalising first would raise the noise floor the denoisers estimate.
-  if (options.loudnorm ?? true) filters.push("loudnorm=I=-16:TP=-1.5:LRA=11");
+  // Denoise each channel before mixing: their noise differs (two ends of a call). The mean, not ffmpeg's
+  // own -ac 1 matrix, which sums stereo at 1/√2 each in float, +3 dB for a signal on both channels.
+  const channels = options.channels ?? 1;
+  if (options.mixdown && channels > 1) {
+    const weight = String(Math.round((1 / channels) * 1e6) / 1e6);
+    filters.push(`pan=mono|c0=${Array.from({ length: channels }, (_, c) => `${weight}*c${c}`).join("+")}`);
+  }
   return filters.length > 0 ? filters.join(",") : undefined;
+}
+
+/** Channels the decode yields: the file's, or one when mixed down. */
+export function decodedChannelCount(options: Pick<DecodeOptions, "probe" | "mixdown">): number {
+  return options.mixdown ? 1 : options.probe.channels;
 }
 
 /** ffmpeg's arguments for a decode of `file` with these options. */
 export function ffmpegDecodeArgs(file: string, options: DecodeOptions): string[] {
-  const filters = audioFilters(options);
+  const filters = audioFilters({ ...options, channels: options.probe.channels });
   return [
     ...["-nostdin", "-hide_banner", "-v", "error"],
     ...["-i", inputUrl(file)],
@@ -98,7 +124,7 @@ export function ffmpegDecodeArgs(file: string, options: DecodeOptions): string[]
     ...(filters ? ["-af", filters] : []),
     // -ac with the probed count changes nothing in a well-formed file; it pins the count the
     // de-interleaving relies on should a stream change its layout part way through.
-    ...["-ac", String(options.probe.channels), "-ar", String(PIPELINE_SAMPLE_RATE)],
+    ...["-ac", String(decodedChannelCount(options)), "-ar", String(PIPELINE_SAMPLE_RATE)],
     ...["-f", "f32le", "-c:a", "pcm_f32le", "pipe:1"],
   ];
 }
@@ -109,7 +135,7 @@ export function ffmpegDecodeArgs(file: string, options: DecodeOptions): string[]
  */
 export async function* decodeStream(file: string, options: DecodeOptions): AsyncGenerator<Float32Array[]> {
   options.signal?.throwIfAborted();
-  const channelCount = options.probe.channels;
+  const channelCount = decodedChannelCount(options);
   const frameBytes = 4 * channelCount;
   const ffmpeg = options.ffmpegPath ?? "ffmpeg";
   const child = spawn(ffmpeg, ffmpegDecodeArgs(file, options), { stdio: ["ignore", "pipe", "pipe"] });
@@ -162,9 +188,13 @@ export async function* decodeStream(file: string, options: DecodeOptions): Async
   }
 }
 
-/** Decodes the whole file into memory: one 16 kHz Float32Array per channel. */
+/**
+ * Decodes the whole file into memory: one 16 kHz Float32Array per channel (one in all when mixed down),
+ * brought to LOUDNESS_TARGET unless `loudnorm` is false.
+ */
 export async function decodeAudio(file: string, options: DecodeOptions): Promise<DecodedAudio> {
-  const channelCount = options.probe.channels;
+  const channelCount = decodedChannelCount(options);
+  const meter = (options.loudnorm ?? true) ? new LoudnessMeter(PIPELINE_SAMPLE_RATE, channelCount) : undefined;
   // Sized from the probed duration (plus slack for resampler and codec padding), grown by
   // doubling only if the header understated it, so a long file is not copied over and over.
   let capacity = Math.ceil((options.probe.durationSeconds + 1) * PIPELINE_SAMPLE_RATE);
@@ -182,8 +212,16 @@ export async function decodeAudio(file: string, options: DecodeOptions): Promise
     }
     block.forEach((samples, c) => channels[c]!.set(samples, length));
     length += n;
+    // Measured as it arrives, while ffmpeg decodes the next block: the measurement needs no second pass.
+    meter?.push(block);
   }
-  return { sampleRate: PIPELINE_SAMPLE_RATE, channels: channels.map((c) => c.slice(0, length)) };
+  // A view when the probed size was about right (the usual case: no copy of the whole file); a copy when
+  // doubling left much more behind than the audio needs.
+  const decoded = channels.map((c) => (capacity - length <= 2 * PIPELINE_SAMPLE_RATE ? c.subarray(0, length) : c.slice(0, length)));
+  if (!meter) return { sampleRate: PIPELINE_SAMPLE_RATE, channels: decoded };
+  const loudness = loudnessGain(meter, decoded, LOUDNESS_TARGET);
+  applyGain(decoded, loudness.gain);
+  return { sampleRate: PIPELINE_SAMPLE_RATE, channels: decoded, loudness };
 }
 
 function exitOf(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; spawnError?: Error }> {

@@ -1,5 +1,6 @@
-// The audio half of the batch pipeline (DESIGN.md decision 7): probe → decode (denoise,
-// loudness) → VAD or energy gate → chunks of at most 30 s → ASR → diarization. Each stage is a
+// The audio half of the batch pipeline (DESIGN.md decision 7): probe → decode (denoise, mixdown
+// unless the channels are recognised separately, loudness measured in the same pass and applied as
+// one gain) → VAD or energy gate → chunks of at most 30 s → ASR → diarization. Each stage is a
 // pure function of its inputs in its own module, so the job runner can persist what a stage
 // returns and resume from there; runAudioPipeline composes them in one call for the runner (and
 // the tests). No queue, no database here.
@@ -7,11 +8,12 @@ import type { InferenceClient } from "../../../inference/client/index.js";
 import { decodeAudio, type DenoiseOptions } from "./decode.js";
 import { diarize, type Diarization, type DiarizeOptions, type Speaker } from "./diarize.js";
 import { probeMedia, type MediaProbe } from "../../audio/probe.js";
+import type { LoudnessGain } from "../../audio/loudness.js";
 import { recognizeChunks, type RecognitionChunk } from "./recognize.js";
 import { gateOf, segmentChannel, type ChunkOptions, type Gate, type RegionOptions, type TimeSpan } from "./segment.js";
 
 export { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../../audio/probe.js";
-export { decodeAudio, decodeStream, audioFilters, DecodeFailedError, PIPELINE_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type DenoiseOptions } from "./decode.js";
+export { decodeAudio, decodeStream, audioFilters, DecodeFailedError, LOUDNESS_TARGET, PIPELINE_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type DenoiseOptions } from "./decode.js";
 export { speechRegions, chunkRegions, energyProbabilities, detectSpeech, segmentChannel, gateOf, type Chunk, type TimeSpan, type Gate } from "./segment.js";
 export { recognizeChunks, mapLimited, type RecognitionChunk, type RecognizedChunk } from "./recognize.js";
 export { diarize, clusterEmbeddings, cosineDistance, type Diarization, type Speaker } from "./diarize.js";
@@ -35,8 +37,14 @@ export interface AudioPipelineOptions {
   prompt?: string;
   /** Denoise before recognition: true for `afftdn`, or which denoisers. Default none. */
   denoise?: boolean | DenoiseOptions;
-  /** Loudness normalisation. Default true. */
+  /** Loudness normalisation (one gain to LOUDNESS_TARGET). Default true. */
   loudnorm?: boolean;
+  /**
+   * Recognise every channel on its own (`separate_recognition_per_channel`): one speaker per channel.
+   * Default false: the channels are mixed down to mono before anything else sees them (recognition.proto),
+   * and recognised, diarized and billed as one.
+   */
+  separateChannels?: boolean;
   /** ASR requests in flight. Default 4. */
   concurrency?: number;
   segmentation?: RegionOptions & ChunkOptions;
@@ -74,10 +82,15 @@ export interface ChannelSummary {
 
 export interface AudioPipelineResult {
   probe: MediaProbe;
-  /** The channels recognised: one per decoded channel, or one when all channels were identical. */
+  /**
+   * The channels recognised: one per decoded channel, or one when mixed down (fewer than `probe.channels`
+   * without `separateChannels`) or when all channels were identical.
+   */
   channels: ChannelSummary[];
   /** True when a multichannel file carried the same signal on every channel and was treated as mono. */
   identicalChannels: boolean;
+  /** What loudness normalisation measured and did; absent when it was off. */
+  loudness?: LoudnessGain;
   gate: Gate;
   /** Language of the first chunk the model recognised (as asked, or detected). */
   language?: string;
@@ -108,9 +121,12 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
   const gate = await gateOf(client, options.model, signal);
   report("probe", 1);
 
-  const decoded = await decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, signal, onProgress: (f) => report("decode", f) });
+  const mixedDown = probe.channels > 1 && !options.separateChannels;
+  const decoded = await decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, mixdown: mixedDown, signal, onProgress: (f) => report("decode", f) });
   const identicalChannels = decoded.channels.length > 1 && channelsIdentical(decoded.channels);
   const channels = identicalChannels ? [decoded.channels[0]!] : decoded.channels;
+  // Said again now the loudness gain is applied, so that the stage's end is where its work ends.
+  report("decode", 1);
 
   const summaries: ChannelSummary[] = [];
   const chunks: RecognitionChunk[] = [];
@@ -151,16 +167,19 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
 
   report("diarize", 0);
   const diarized = await diarize(client, channels, segments, { ...options.diarization, signal });
-  if (identicalChannels) {
-    const why = `the ${decoded.channels.length} channels carry the same signal, so the audio was treated as mono`;
-    diarized.diarization.reason = diarized.diarization.reason ? `${why}; ${diarized.diarization.reason}` : why;
-  }
+  const why = identicalChannels
+    ? `the ${decoded.channels.length} channels carry the same signal, so the audio was treated as mono`
+    : mixedDown
+      ? `the ${probe.channels} channels were mixed down to mono, as separate_recognition_per_channel was not set`
+      : undefined;
+  if (why) diarized.diarization.reason = diarized.diarization.reason ? `${why}; ${diarized.diarization.reason}` : why;
   report("diarize", 1);
 
   return {
     probe,
     channels: summaries,
     identicalChannels,
+    loudness: decoded.loudness,
     gate,
     language: recognized.find((r) => r.segments.length > 0)?.language ?? recognized[0]?.language,
     segments: segments.map((s, i) => ({ ...s, speaker: diarized.segmentSpeakers[i]! })),

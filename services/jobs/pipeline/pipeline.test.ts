@@ -2,7 +2,8 @@
 // (each party dials different keys on its own channel, 8 kHz μ-law, as call recorders write it, and
 // the same call re-encoded by ffmpeg as MP3, Opus and FLAC) goes through probe, decode, the energy
 // gate the dtmf model's config asks for, chunking, recognition on a real sidecar over gRPC, and
-// diarization by channel. The keys, their times and the speakers must come back exactly.
+// diarization by channel. The keys, their times and the speakers must come back exactly. Without
+// separate channels the call is mixed down and recognised once, every key still in its place.
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pino } from "pino";
@@ -86,7 +87,7 @@ function expectCall(result: AudioPipelineResult) {
 describe("runAudioPipeline on a stereo DTMF call with the dtmf model", () => {
   it("recognises each party's keys on its own channel, with file times and speakers by channel (8 kHz μ-law WAV)", async () => {
     const progress: PipelineProgress[] = [];
-    const result = await runAudioPipeline(call, { client, model: "dtmf", language: "ar", onProgress: (p) => progress.push(p) });
+    const result = await runAudioPipeline(call, { client, model: "dtmf", language: "ar", separateChannels: true, onProgress: (p) => progress.push(p) });
     expect(result.probe.codec).toBe("pcm_mulaw");
     expect(result.probe.sampleRate).toBe(8000);
     expectCall(result);
@@ -98,14 +99,14 @@ describe("runAudioPipeline on a stereo DTMF call with the dtmf model", () => {
   });
 
   it.each(["mp3", "opus", "flac"])("gives the same keys, times and speakers from the call re-encoded as %s", async (extension) => {
-    const result = await runAudioPipeline(audio.path(`call.${extension}`), { client, model: "dtmf", denoise: extension === "mp3" });
+    const result = await runAudioPipeline(audio.path(`call.${extension}`), { client, model: "dtmf", separateChannels: true, denoise: extension === "mp3" });
     expectCall(result);
   });
 
   it("treats a stereo file with the same signal on both channels as mono, and says so", async () => {
     const dual = audio.path("dual.wav");
     await sox("-D", audio.path("left.wav"), "-c", "2", dual);
-    const result = await runAudioPipeline(dual, { client, model: "dtmf" });
+    const result = await runAudioPipeline(dual, { client, model: "dtmf", separateChannels: true });
     expect(result.identicalChannels).toBe(true);
     expect(result.channels).toHaveLength(1);
     expect(result.segments.flatMap((s) => s.words.map((w) => w.word)).join("")).toBe(LEFT_KEYS);
@@ -115,6 +116,25 @@ describe("runAudioPipeline on a stereo DTMF call with the dtmf model", () => {
     expect(result.diarization.reason).toMatch(/same signal/);
     const ids = new Set(result.speakers.map((s) => s.id));
     for (const segment of result.segments) expect(ids.has(segment.speaker)).toBe(true);
+  });
+});
+
+describe("runAudioPipeline without separate channels", () => {
+  it("mixes the call down to mono: both parties' keys at their times, from one recognition, and says why", async () => {
+    const result = await runAudioPipeline(call, { client, model: "dtmf" });
+    expect(result.probe.channels).toBe(2);
+    expect(result.channels).toHaveLength(1);
+    expect(result.identicalChannels).toBe(false);
+    // The parties take turns (the caller's keys end before the other party's begin), so the mix holds
+    // every key alone, at the time it was dialled.
+    const expected = [...leftTimes, ...rightTimes];
+    const keys = keysOf(result, 0);
+    expect(keys.map((k) => k.word).join("")).toBe(LEFT_KEYS + RIGHT_KEYS);
+    keys.forEach((k, i) => expect(Math.abs(k.start - expected[i]!.start)).toBeLessThan(TIME_TOLERANCE));
+    expect(result.segments.every((s) => s.channel === 0)).toBe(true);
+    expect(result.diarization.reason).toMatch(/^the 2 channels were mixed down to mono, as separate_recognition_per_channel was not set/);
+    // Brought to the loudness target by one gain, measured in the decode.
+    expect(result.loudness!.measuredLufs + 20 * Math.log10(result.loudness!.gain)).toBeLessThanOrEqual(-16 + 1e-9);
   });
 });
 
