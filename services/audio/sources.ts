@@ -234,6 +234,11 @@ abstract class ContainerDecoder implements SourceDecoder {
 
   /** Parses the stream header from its first bytes; undefined while more bytes are needed. Throws on garbage. */
   protected abstract parseHeader(bytes: Uint8Array): StreamHeader | undefined;
+
+  /** The channel count the stream's header declares, from its first bytes (undefined: not enough of them yet). */
+  headerChannels(bytes: Uint8Array): number | undefined {
+    return this.parseHeader(bytes)?.channels;
+  }
   protected abstract newDecoder(): WasmDecoder;
 
   async decode(chunk: Uint8Array): Promise<DecodedBlock | undefined> {

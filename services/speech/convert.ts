@@ -16,6 +16,7 @@ import {
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetadataSchema } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { billableSeconds } from "../usage/billable.js";
+import { FlacDecoder, OggOpusStreamDecoder } from "../audio/sources.js";
 import { textChainOptions } from "../arabic-text/options.js";
 
 /** The audio module's encoding of a proto AudioEncoding: the one of the same name (AUDIO_ENCODING_LINEAR16 is LINEAR16); none for UNSPECIFIED and AUTO. */
@@ -94,11 +95,21 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
   };
 }
 
+/** The header's channel count, or 0 ("read it while decoding") when the header is not all there. */
+function headerChannels(decoder: { headerChannels(bytes: Uint8Array): number | undefined }, bytes: Uint8Array, field: string): number {
+  try {
+    return decoder.headerChannels(bytes) ?? 0;
+  } catch (err) {
+    throw new InvalidArgumentError(field, err instanceof Error ? err.message : String(err));
+  }
+}
+
 /** The format of a whole file from its first bytes: WAV (16-bit PCM), FLAC or Ogg/Opus. */
 function sniffFormat(bytes: Uint8Array, field: string): LiveRecognitionConfig["format"] {
   const tag = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
-  if (tag(0, 4) === "fLaC") return { encoding: "FLAC", sampleRateHertz: 0, channels: 0 };
-  if (tag(0, 4) === "OggS") return { encoding: "OGG_OPUS", sampleRateHertz: 0, channels: 0 };
+  // The header's channel count, so separate_recognition_per_channel needs no audio_channel_count for them.
+  if (tag(0, 4) === "fLaC") return { encoding: "FLAC", sampleRateHertz: 0, channels: headerChannels(new FlacDecoder({ encoding: "FLAC", sampleRateHertz: 0, channels: 0 }, "FLAC"), bytes, field) };
+  if (tag(0, 4) === "OggS") return { encoding: "OGG_OPUS", sampleRateHertz: 0, channels: headerChannels(new OggOpusStreamDecoder({ encoding: "OGG_OPUS", sampleRateHertz: 0, channels: 0 }, "Ogg/Opus"), bytes, field) };
   if (tag(0, 4) === "RIFF" && tag(8, 4) === "WAVE") {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (let at = 12; at + 8 <= bytes.length; at += 8 + view.getUint32(at + 4, true) + (view.getUint32(at + 4, true) % 2)) {

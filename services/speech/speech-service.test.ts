@@ -21,6 +21,7 @@ import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createDtmfModel } from "../../inference/local/models/dtmf.js";
 import { localModels } from "../../inference/local/models/index.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
+import { ffmpeg } from "../audio/ffmpeg-testing.js";
 import { audioSeconds, createAudioDir, sox, soxDtmf, speakArabic, type AudioDir } from "../../inference/local/testing/audio.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
@@ -591,6 +592,23 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       expect(Math.abs(duration - expected)).toBeLessThan(0.05);
       expect(Number(response.metadata!.billedDuration!.seconds)).toBe(Math.ceil(duration * 2));
       expect(response.metadata!.requestId).not.toBe("");
+    });
+
+    it.each([
+      ["FLAC", "flac", ["-c:a", "flac"]],
+      ["Ogg/Opus", "ogg", ["-c:a", "libopus", "-b:a", "64k"]],
+    ])("recognises stereo %s per channel without audio_channel_count: the header carries it", async (_name, ext, codec) => {
+      await soxDtmf("91", audio.path("hdr-l.wav"), { leadMs: 300 });
+      await soxDtmf("46", audio.path("hdr-r.wav"), { leadMs: 800 });
+      await sox("-D", "-M", audio.path("hdr-l.wav"), audio.path("hdr-r.wav"), "-b", "16", audio.path("hdr.wav"), "pad", "0", "0.5");
+      const file = audio.path(`hdr.${ext}`);
+      await ffmpeg("-y", "-loglevel", "error", "-i", audio.path("hdr.wav"), ...codec, file);
+      const response = await connect.recognize({
+        config: { model: "dtmf", separateRecognitionPerChannel: true },
+        audioSource: { case: "content", value: new Uint8Array(await readFile(file)) },
+      });
+      const byChannel = (tag: number) => response.results.filter((r) => r.channelTag === tag).map((r) => r.alternatives[0]!.transcript);
+      expect([byChannel(1), byChannel(2)]).toEqual([["91"], ["46"]]);
     });
 
     it("mixes channels down to one unless they are recognised separately", async () => {
