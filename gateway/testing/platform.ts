@@ -53,6 +53,15 @@ export interface ClientOptions {
  * Starts the platform on `env` (the variables a deployment would set) over the test's own adapters.
  * `overrides.adapters` may replace the database, blob store or inference client the harness opens.
  */
+const pgliteNamespaces = new WeakMap<TestDatabase, string>();
+
+/** One namespace per embedded test database, shared by the platforms on it. */
+function pgliteNamespace(testDb: TestDatabase): string {
+  let namespace = pgliteNamespaces.get(testDb);
+  if (!namespace) pgliteNamespaces.set(testDb, (namespace = `pglite-${randomUUID()}`));
+  return namespace;
+}
+
 export async function startTestPlatform(
   env: Record<string, string> = {},
   overrides: PlatformOverrides = {},
@@ -77,6 +86,8 @@ export async function startTestPlatform(
     CLEANUP_INTERVAL_SECONDS: "0",
     DATA_DIR: dataDir,
     ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
+    // The platform's database is the test's: a replica process given this URL shares its live sessions.
+    ...(testDb.url ? { DATABASE_URL: testDb.url } : {}),
     ...env,
     HTTP_PORT: httpPort,
   });
@@ -93,6 +104,8 @@ export async function startTestPlatform(
       rateLimitPrefix: namespace,
       readiness: { timeoutMs: 500, cacheMs: 0 },
       ...overrides,
+      // Replicas of one test share live sessions in Redis; other test files' platforms (other databases) never see them.
+      speech: { ...(testDb.url ? {} : { streamNamespace: pgliteNamespace(testDb) }), ...overrides.speech },
       adapters: { database: testDb.db, blobs: harness.wrapBlobs?.(blobs.store) ?? blobs.store, ...overrides.adapters },
       media: { sweepIntervalMs: 0, ...overrides.media },
       jobs: { namespace, ...overrides.jobs },

@@ -39,7 +39,7 @@ export interface CompositionOverrides {
   /** The media sweeper's interval (0: off) and CompleteUpload's wait. */
   media?: MediaCapabilityOptions;
   /** Live recognition's engine timings, the live-session bus and session timings (shorter in tests). */
-  speech?: Pick<Parameters<typeof createSpeech>[1], "engine" | "bus" | "sessions" | "resumeGraceMs">;
+  speech?: Pick<Parameters<typeof createSpeech>[1], "engine" | "bus" | "sessions" | "resumeGraceMs" | "streamNamespace">;
   /** Whether this process runs jobs, the queue's namespace, hooks in place of webhooks/usage/quota, shorter timings. */
   jobs?: Partial<Pick<JobsCapabilityOptions, "runJobs" | "namespace" | "hooks" | "tuning">>;
 }
@@ -77,6 +77,12 @@ export interface ApiServices {
   close(): Promise<void>;
 }
 
+/** The database's name: replicas that store into one database share live sessions in Redis, others never mix. */
+function databaseNamespace(config: Config): string {
+  if (!config.database.url) return "embedded";
+  return decodeURIComponent(new URL(config.database.url).pathname.replace(/^\/+/, "")) || "default";
+}
+
 export async function composeApi(config: Config, adapters: ComposedAdapters, options: ComposeOptions = {}): Promise<ApiServices> {
   const { logger } = adapters;
   const overrides = options.overrides ?? {};
@@ -96,7 +102,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const transcripts = createTranscriptCapabilities(config, adapters);
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
-    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(

@@ -48,6 +48,8 @@ export function createSpeech(
     streamObserver?: LiveStreamObserver;
     /** How long a dropped StreamingRecognize session waits for its client (LIVE_RESUME_GRACE_MS). */
     resumeGraceMs?: number;
+    /** The Redis namespace of StreamingRecognize sessions: replicas sharing a database share it. */
+    streamNamespace?: string;
     engine?: LiveRecognizerOptions["engine"];
     /** The bus instead of the one the adapters give (Redis streams, or in-process); replicas in one test share one. */
     bus?: LiveSessionBus;
@@ -70,7 +72,7 @@ export function createSpeech(
   // Browser sessions hold a stream slot like StreamingRecognize (whose slot the gateway's interceptor takes).
   // StreamingRecognize sessions in Redis when there is Redis, so a client resumes on any replica.
   const streams = new ResumableStreams({
-    store: adapters.redis ? new RedisStreamStore(adapters.redis) : new MemoryStreamStore(),
+    store: adapters.redis ? new RedisStreamStore(adapters.redis, { namespace: deps.streamNamespace }) : new MemoryStreamStore(),
     recognizer,
     graceMs: deps.resumeGraceMs,
     onEnded,

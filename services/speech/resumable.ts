@@ -53,6 +53,12 @@ export interface ResumedStream {
   where: "local" | "takeover";
 }
 
+/**
+ * A replica is alive while its heartbeat is: long enough that an event loop busy for seconds (a
+ * loaded box) never makes a live replica's sessions look orphaned.
+ */
+const HEARTBEAT_TTL_MS = 15_000;
+
 /** Times of the same output found twice on the same audio differ by at most a frame or so. */
 const COVERAGE_SLACK_SECONDS = 0.05;
 
@@ -308,9 +314,12 @@ export class ResumableStreams {
     return Math.max(50, Math.min(5000, Math.floor(this.graceMs / 3)));
   }
 
-  /** How long the store keeps a session nobody touches: the grace period, and a touch's slack. */
+  /**
+   * How long the store keeps a session nobody touches: its grace period, then long enough for a live
+   * replica to notice that the running one died (its heartbeat lapsed) and claim the orphan.
+   */
   private get ttlMs(): number {
-    return this.graceMs + 2 * this.touchEveryMs;
+    return this.graceMs + HEARTBEAT_TTL_MS + 3 * this.touchEveryMs;
   }
 
   /** Registers a new recognition and attaches its first client from index 0. */
@@ -326,6 +335,7 @@ export class ResumableStreams {
         languageCode: recognition.languageCode,
         channels: recognition.channels,
         startedAt: startedAt.getTime(),
+        graceMs: this.graceMs,
       },
       this.ttlMs,
     );
@@ -421,9 +431,9 @@ export class ResumableStreams {
     try {
       await this.store.touch(attached, this.ttlMs);
       if (!this.store.shared) return;
-      await this.store.heartbeat(this.replicaId, 3 * this.touchEveryMs);
+      await this.store.heartbeat(this.replicaId, HEARTBEAT_TTL_MS);
       // Sessions whose replica died and whose client did not come back: stored from what was kept.
-      for (const id of await this.store.orphans(2 * this.touchEveryMs)) await this.closeOrphan(id);
+      for (const id of await this.store.orphans()) await this.closeOrphan(id);
     } catch (err) {
       this.logger?.warn({ err }, "could not refresh live sessions in the stream store");
     }
@@ -436,7 +446,7 @@ export class ResumableStreams {
    * is neither in the transcript nor billed (the commit point is all that is known for sure).
    */
   private async closeOrphan(id: string): Promise<void> {
-    const taken = await this.store.takeOver(id, this.replicaId, this.ttlMs);
+    const taken = await this.store.takeOver(id, this.replicaId, this.ttlMs, "orphan");
     if (!taken || taken.ended || !(await this.store.end(id, taken.epoch, this.graceMs))) return;
     const outputs = await this.store.outputs(id, 0);
     this.logger?.warn({ session_id: id, outputs: outputs.length }, "stored a live session whose server died and whose client did not resume it");

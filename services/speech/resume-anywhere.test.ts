@@ -356,9 +356,10 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
       a.kill("SIGKILL");
       await a.exited;
 
+      // Claimed once the grace period is over and the dead replica's heartbeat (15 s) has lapsed.
       const em = testDb.db.fork();
       let transcript: Transcript | null = null;
-      for (let i = 0; i < 100 && !transcript; i++) {
+      for (let i = 0; i < 400 && !transcript; i++) {
         await new Promise((r) => setTimeout(r, 100));
         transcript = await em.fork().findOne(Transcript, { liveSession: sessionId });
       }
@@ -368,7 +369,7 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
     } finally {
       onA.close();
     }
-  });
+  }, 120_000);
   it.skipIf(Boolean(redisUrl))("embedded (no other replica to resume on): a stopping platform closes each live stream with the finals of what it heard", async () => {
     const { platform, client } = await replica();
     const call = stereoCall(3, [[[0.3, "5555"]], [[0.5, "66"]]]);

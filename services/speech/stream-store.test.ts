@@ -36,11 +36,29 @@ const stores: Array<[string, () => StreamStore]> = [["memory", () => new MemoryS
 if (redis) stores.push(["redis", () => new RedisStreamStore(redis)]);
 
 describe.each(stores)("%s stream store", (_, make) => {
-  const newStream = async (store: StreamStore, ttlMs = 60_000) => {
+  const newStream = async (store: StreamStore, ttlMs = 60_000, graceMs = 60_000) => {
     const id = randomUUID();
-    await store.create({ id, organizationId: "org", owner: "replica-a", config, model: "dtmf", languageCode: "ar", channels: 2, startedAt: 1_700_000_000_000 }, ttlMs);
+    await store.create({ id, organizationId: "org", owner: "replica-a", config, model: "dtmf", languageCode: "ar", channels: 2, startedAt: 1_700_000_000_000, graceMs }, ttlMs);
     return id;
   };
+
+  it("lets a client take a session over only within its grace period, and a sweep claim it only after, when its replica is dead", async () => {
+    const store = make();
+    const id = await newStream(store, 60_000, 100);
+    expect(await store.takeOver(id, "replica-sweeper", 60_000, "orphan")).toBeUndefined();
+    expect(await store.takeOver(id, "replica-b", 60_000, "resume")).toMatchObject({ owner: "replica-b", epoch: 2 });
+    await new Promise((r) => setTimeout(r, 150));
+    expect(await store.takeOver(id, "replica-c", 60_000, "resume")).toBeUndefined();
+    if (store.shared) {
+      // replica-b never sent a heartbeat: dead, so its lapsed session is an orphan; a live owner's is not.
+      expect(await store.orphans()).toContain(id);
+      await store.heartbeat("replica-b", 60_000);
+      expect(await store.orphans()).not.toContain(id);
+    } else {
+      expect(await store.orphans()).toEqual([]);
+    }
+    expect(await store.takeOver(id, "replica-sweeper", 60_000, "orphan")).toMatchObject({ owner: "replica-sweeper", epoch: 3 });
+  });
 
   it("creates a session at epoch 1 with nothing committed, and keeps its config", async () => {
     const store = make();

@@ -20,12 +20,22 @@ export interface StoredStream {
   channels: number;
   /** Unix milliseconds. */
   startedAt: number;
+  /** How long after its client was last heard the session may be resumed (LIVE_RESUME_GRACE_MS of the replica that started it). */
+  graceMs: number;
+  /** Unix milliseconds: when the session was last heard of (created, touched while a client is attached, taken over). */
+  heardAt: number;
   committed: Commit;
   /** Over for good: its kept outputs may still be read until it is forgotten. */
   ended: boolean;
 }
 
-export type NewStoredStream = Omit<StoredStream, "epoch" | "committed" | "ended">;
+export type NewStoredStream = Omit<StoredStream, "epoch" | "committed" | "ended" | "heardAt">;
+
+/**
+ * Why a replica takes a session over: a client resuming it (only within the grace period after the
+ * session was last heard of), or a sweep claiming an orphan (only after it).
+ */
+export type TakeOverReason = "resume" | "orphan";
 
 export interface StreamStore {
   /** True when every replica of the deployment reads this store (a session may move between them). */
@@ -42,15 +52,18 @@ export interface StreamStore {
   get(id: string): Promise<StoredStream | undefined>;
   /** Kept outputs with index ≥ fromIndex, in order. */
   outputs(id: string, fromIndex: number): Promise<EngineOutput[]>;
-  /** Makes `owner` run the session under the next epoch; the session as it is then, or undefined if gone. */
-  takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined>;
+  /**
+   * Makes `owner` run the session under the next epoch; the session as it is then (ended sessions as they
+   * are, unchanged), or undefined if gone or if `reason` does not fit when it was last heard of.
+   */
+  takeOver(id: string, owner: string, ttlMs: number, reason?: TakeOverReason): Promise<StoredStream | undefined>;
   /** This replica is alive (for `ttlMs`): sessions it runs are not orphans. */
   heartbeat(replica: string, ttlMs: number): Promise<void>;
   /**
-   * Sessions about to lapse (less than `withinMs` left) whose replica is not alive: a replica that
-   * died while running them, and a client that did not come back within the grace period.
+   * Sessions past their grace period (not heard of for longer) whose replica is not alive: a replica
+   * that died while running them, and a client that did not come back.
    */
-  orphans(withinMs: number): Promise<string[]>;
+  orphans(): Promise<string[]>;
   /** The session is over: true if `epoch` still held it (then it is forgotten after `ttlMs`, which lets a late resume read its last outputs). */
   end(id: string, epoch: number, ttlMs: number): Promise<boolean>;
 }
@@ -71,7 +84,7 @@ export class MemoryStreamStore implements StreamStore {
 
   async create(stream: NewStoredStream, ttlMs: number): Promise<void> {
     this.sweep();
-    this.entries.set(stream.id, { stream: { ...stream, epoch: 1, committed: { bytes: 0, seconds: 0, nextIndex: 0 }, ended: false }, outputs: [], expiresAt: Date.now() + ttlMs });
+    this.entries.set(stream.id, { stream: { ...stream, epoch: 1, heardAt: Date.now(), committed: { bytes: 0, seconds: 0, nextIndex: 0 }, ended: false }, outputs: [], expiresAt: Date.now() + ttlMs });
   }
 
   async append(id: string, epoch: number, output: EngineOutput): Promise<boolean> {
@@ -92,7 +105,9 @@ export class MemoryStreamStore implements StreamStore {
   async touch(ids: Array<{ id: string; epoch: number }>, ttlMs: number): Promise<void> {
     for (const { id, epoch } of ids) {
       const entry = this.held(id, epoch);
-      if (entry) entry.expiresAt = Date.now() + ttlMs;
+      if (!entry) continue;
+      entry.expiresAt = Date.now() + ttlMs;
+      entry.stream.heardAt = Date.now();
     }
   }
 
@@ -105,10 +120,12 @@ export class MemoryStreamStore implements StreamStore {
     return (this.live(id)?.outputs ?? []).filter((o) => o.index >= fromIndex);
   }
 
-  async takeOver(id: string, owner: string, ttlMs: number): Promise<StoredStream | undefined> {
+  async takeOver(id: string, owner: string, ttlMs: number, reason: TakeOverReason = "resume"): Promise<StoredStream | undefined> {
     const entry = this.live(id);
     if (!entry || entry.stream.ended) return entry && { ...entry.stream };
-    entry.stream = { ...entry.stream, owner, epoch: entry.stream.epoch + 1 };
+    const lapsed = Date.now() - entry.stream.heardAt > entry.stream.graceMs;
+    if (lapsed !== (reason === "orphan")) return undefined;
+    entry.stream = { ...entry.stream, owner, epoch: entry.stream.epoch + 1, heardAt: Date.now() };
     entry.expiresAt = Date.now() + ttlMs;
     return { ...entry.stream, committed: { ...entry.stream.committed } };
   }
