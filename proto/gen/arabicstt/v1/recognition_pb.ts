@@ -348,7 +348,8 @@ export const PhraseSchema: GenMessage<Phrase> = /*@__PURE__*/
  * Configures redaction of sensitive digit sequences. Both Western (0-9) and
  * Arabic-Indic digits are recognised, whether spoken as digits or as number
  * words. A redacted span is replaced by "[REDACTED]" in the transcript, and
- * its words keep their times but lose their text.
+ * its words by one word "[REDACTED]" from the first one's start to the last
+ * one's end, with the lowest of their confidences.
  *
  * @generated from message arabicstt.v1.RedactionConfig
  */
