@@ -7,7 +7,7 @@ import type { InferenceClient, ModelSignature } from "../../inference/client/ind
 import { asrContract, contractViolations } from "../../inference/client/contract.js";
 import { capabilitiesOf, type GateKind, type ModelCapabilities } from "../../inference/repository/capabilities.js";
 import { MODEL_SAMPLE_RATE } from "../audio/rates.js";
-import { InvalidArgumentError, UnavailableError } from "../platform/errors/errors.js";
+import { FailedPreconditionError, InvalidArgumentError, UnavailableError } from "../platform/errors/errors.js";
 import { DEFAULT_LANGUAGE_CODE, languageOrDefault, servesLanguage } from "../arabic-text/language.js";
 
 export type ModelReadiness = "ready" | "loading" | "unavailable";
@@ -140,6 +140,12 @@ export class ModelCatalog {
     if (!entry) {
       if (purpose) throw new UnavailableError(`${purpose} the ${JSON.stringify(name)} model, which no inference server has`);
       throw new InvalidArgumentError(fields.model, `unknown model ${JSON.stringify(name)}; ListModels lists the models there are`);
+    }
+    // The server's default that this server cannot serve is the operator's to fix, not the client's to retry.
+    if (!request.model && !purpose && entry.state === "UNAVAILABLE") {
+      throw new FailedPreconditionError(
+        `${fields.model}: the server's default model ${JSON.stringify(name)} is not available on this server; an operator installs it (README, "Inference") or sets JOB_DEFAULT_MODEL to an installed model. Meanwhile name a ready model from ListModels`,
+      );
     }
     if (entry.state !== "READY") {
       throw new UnavailableError(
