@@ -64,6 +64,7 @@ export function authInterceptor(options: AuthInterceptorOptions): Interceptor {
       // a stale one is ignored rather than failing a login.
       const credential = safeCredential(req.header);
       if (credential) {
+        // swallowed: a stale or bad credential on a public RPC is ignored rather than failing it; the RPC runs unauthenticated.
         const principal = await options.authenticator.authenticate(credential).catch(() => undefined);
         if (principal) req.contextValues.set(principalKey, principal);
       }

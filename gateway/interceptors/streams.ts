@@ -38,6 +38,7 @@ export function mapStream<T>(
               hooks.each?.(result.value);
             } catch (err) {
               // As a `for await` would: the source is closed when the loop body throws.
+              // swallowed: closing the source after the loop body threw; the body's error is what the caller gets.
               void inner.return?.()?.catch(() => undefined);
               return fail(err);
             }

@@ -63,6 +63,7 @@ export class ModelCalls {
    * when it is known (a missing required input is in the signature, not in the request).
    */
   private async tensorNames(request: InferRequest): Promise<string[]> {
+    // swallowed: without the signature, tensor names come from the request itself.
     const known = await this.signatures.get(request.model)?.catch(() => undefined);
     return [
       ...request.inputs.map((t) => t.name),

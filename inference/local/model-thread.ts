@@ -54,6 +54,7 @@ port.on("message", (message: ToThread) => {
       break;
     case "unload":
       void (model?.unload() ?? Promise.resolve())
+        // swallowed: unloading at shutdown; the thread ends either way.
         .catch(() => undefined)
         // The thread ends here; the sidecar waits for its exit.
         .finally(() => process.exit(0));

@@ -121,6 +121,7 @@ class AudioStreamDecoder implements StreamDecoder {
         throw error;
       }
     });
+    // swallowed: the queue only orders calls; `run` itself rejects to its caller, and the failure is kept for later calls.
     this.queue = run.catch(() => undefined);
     return run;
   }

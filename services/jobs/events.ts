@@ -54,10 +54,12 @@ export class RedisJobEvents implements JobEvents {
       const event = parseEvent(message);
       if (event) void this.local.publish(event);
     });
+    // swallowed: a failed subscribe leaves this replica on its local events; watchers still get the job's state by polling (not logged yet: issue 17 item 3 threads a logger here).
     this.ready = this.subscriber.subscribe(this.channel).catch(() => undefined);
   }
 
   async publish(event: JobEvent): Promise<void> {
+    // swallowed: the job's row is the truth; a lost cross-replica notification delays a watcher until it polls (not logged yet: issue 17 item 3 threads a logger here).
     await this.redis.publish(this.channel, JSON.stringify(event)).catch(() => undefined);
   }
 

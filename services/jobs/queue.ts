@@ -82,6 +82,7 @@ export class MemoryJobQueue implements JobQueue {
     while (this.running.size < this.concurrency && this.pending.length > 0) {
       const next = this.pending.shift()!;
       const run: Promise<void> = handler(next.jobId)
+        // swallowed: the handler records its own failure in the job's row; the queue only frees the slot.
         .catch(() => undefined)
         .finally(() => {
           this.keys.delete(next.key);

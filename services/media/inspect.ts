@@ -111,6 +111,7 @@ export class Spool {
   }
 
   async remove(): Promise<void> {
+    // swallowed: removing a scratch file whose handle may already be closed.
     await this.handle.close().catch(() => undefined);
     await rm(this.path, { force: true });
   }
@@ -173,6 +174,7 @@ export async function* idleLimited<T>(source: AsyncIterable<T>, idleMs: number, 
   } finally {
     // Not awaited: after a timeout the source's own next() is still pending, and an async generator's
     // return() would wait behind it forever. Ending the RPC with the error is what stops the sender.
+    // swallowed: see above: the pending return() may never settle, and its outcome changes nothing.
     if (!finished) void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
 }

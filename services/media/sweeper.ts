@@ -69,6 +69,7 @@ export class MediaSweeper {
     for (const media of stalled) {
       const tenant = this.items.tenant(media.organization.id);
       if (await this.verifier.claimStalled(tenant, media, now)) {
+        // swallowed: verify() writes its outcome in the item's row, and a failed run leaves the item for the next sweep.
         void this.verifier.verify(tenant.organizationId, media.id).catch(() => undefined);
         resumed++;
       }

@@ -103,6 +103,7 @@ export class Uploads {
       if (target.kind === "multipart") await this.presignParts(media, input.sizeBytes, target);
       await tenant.flush();
     } catch (err) {
+      // swallowed: cleanup on a failed CreateUpload; the original error is rethrown, and the lifecycle sweeps unfinished uploads.
       if (media.uploadId) await this.blobs.abortMultipartUpload("media", key, media.uploadId).catch(() => undefined);
       throw err;
     }

@@ -65,6 +65,7 @@ export class Verifier {
     const controller = new AbortController();
     const promise = this.run(organizationId, mediaId, controller.signal).finally(() => this.verifications.delete(mediaId));
     // Nobody may be waiting (CompleteUpload returned PROCESSING); the outcome is in the row.
+    // swallowed: nobody may be waiting; the outcome is in the row (the line above).
     promise.catch(() => undefined);
     this.verifications.set(mediaId, { promise, controller });
     if (this.closed) controller.abort(new Error("the server is shutting down"));
@@ -93,6 +94,7 @@ export class Verifier {
     }
     const spool = await Spool.create(this.settings.scratchDir);
     const heartbeat = setInterval(() => {
+      // swallowed: a missed heartbeat is retried at the next tick; at worst another replica reclaims the item and verifies it again.
       tenant.nativeUpdate(Media, { id: mediaId, status: "processing" }, { updatedAt: new Date() }).catch(() => undefined);
     }, HEARTBEAT_MS);
     heartbeat.unref();
@@ -134,6 +136,7 @@ export class Verifier {
       if (!(err instanceof BlobNotFoundError)) {
         // A fault of ours or of the store (or shutdown), not of the file: the item stays PROCESSING with its
         // claim released, so the next sweep (here or on another replica) or CompleteUpload starts again.
+        // swallowed: the original error is rethrown; the item stays PROCESSING for the next sweep either way.
         await tenant.nativeUpdate(Media, { id: media.id, status: "processing" }, { updatedAt: new Date(Date.now() - STALLED_AFTER_MS - 1000) }).catch(() => undefined);
         throw err;
       }

@@ -8,6 +8,7 @@ import path from "node:path";
 /** The secret in `<dataDir>/secrets/<name>`, made with `generate` when the file does not exist yet. */
 export async function persistedSecret(dataDir: string, name: string, generate: () => string): Promise<string> {
   const file = path.join(dataDir, "secrets", name);
+  // swallowed: no file yet is the first start: a new secret is generated and written.
   const existing = await readFile(file, "utf8").catch(() => undefined);
   if (existing) return existing.trim();
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });

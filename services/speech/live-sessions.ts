@@ -194,6 +194,7 @@ export class LiveSessions {
     for (const [, owned] of this.owned) {
       owned.stop.abort();
       owned.recognition.abort();
+      // swallowed: shutdown: a slot not released lapses with its lease.
       await owned.slot?.release().catch(() => undefined);
     }
     this.owned.clear();
@@ -248,6 +249,7 @@ export class LiveSessions {
         this.owned.delete(id);
         this.forgetAt.set(id, now + this.retainMs);
       } finally {
+        // swallowed: a slot not released lapses with its lease.
         await slot?.release().catch(() => undefined);
         this.options.onEnded?.({
           sessionId: id,
@@ -262,6 +264,7 @@ export class LiveSessions {
           transport: "live_session",
         });
       }
+    // swallowed: the session's end is persisted idempotently by whoever ends it; a failure here is the persistence's to log.
     })().catch(() => undefined);
   }
 
@@ -269,15 +272,18 @@ export class LiveSessions {
   private async sweep(): Promise<void> {
     const now = this.now();
     for (const id of [...this.owned.keys()]) {
+      // swallowed: the bus unreachable: the session is looked at again at the next sweep.
       const record = await this.options.bus.get(id).catch(() => undefined);
       if (record?.state === "active" && now - record.lastActivityAt > this.idleTimeoutMs) {
         this.expired.add(id);
+        // swallowed: the bus unreachable: the idle session is closed at the next sweep.
         await this.options.bus.requestClose(id, now).catch(() => undefined);
       }
     }
     for (const [id, at] of this.forgetAt) {
       if (now >= at) {
         this.forgetAt.delete(id);
+        // swallowed: the bus unreachable: the keys expire on their own (RedisBus keyTtlMs).
         await this.options.bus.remove(id).catch(() => undefined);
       }
     }

@@ -176,7 +176,7 @@ class LocalSession {
         this.flushCommit();
         // Waiting on an attached client is backpressure; nobody attached, the output is kept or dropped.
         const attached = this.attached;
-        // A queue closed under the push is a client that just left: the output is in the store for its resume.
+        // swallowed: a queue closed under the push is a client that just left: the output is in the store for its resume.
         if (attached && output.index >= attached.fromIndex) await attached.queue.push(output).catch(() => undefined);
         this.settledNext = output.index + 1;
       }

@@ -103,6 +103,7 @@ export async function downloadModelFile(download: ModelDownload): Promise<boolea
     return true;
   } catch (err) {
     clearTimeout(stall);
+    // swallowed: removing a partial download after a failure that is rethrown.
     await rm(partial, { force: true }).catch(() => {});
     throw err;
   }

@@ -57,6 +57,7 @@ export class FsBlobFiles {
       await handle.close();
       return { path, size, md5: hash.digest(), ino };
     } catch (error) {
+      // swallowed: closing after a failed write; the write's error is rethrown.
       await handle.close().catch(() => undefined);
       await rm(path, { force: true });
       throw error;
@@ -104,6 +105,7 @@ export class FsBlobFiles {
     const cutoff = Date.now() - STALE_TEMP_MS;
     for (const name of await readdir(dir)) {
       const path = join(dir, name);
+      // swallowed: a temp file removed meanwhile (by another sweep) is simply gone.
       const stats = await stat(path).catch(() => null);
       if (stats && stats.mtimeMs < cutoff) await rm(path, { force: true });
     }

@@ -180,6 +180,7 @@ export class S3BlobStore implements BlobStore {
       );
       return { size, etag: done.ETag || (await this.head(bucket, key))?.etag };
     } catch (error) {
+      // swallowed: cleanup after a failed upload; its error is rethrown, and S3's lifecycle aborts stale multipart uploads.
       await this.abortMultipartUpload(bucket, key, uploadId).catch(() => undefined);
       throw translate(error, { bucket, key, uploadId });
     }

@@ -62,6 +62,7 @@ async function openPostgres(url: string, entities: EntityList, logger?: Logger):
     // The gateway and the worker may start together against one server: they take turns migrating.
     await prepare(orm, target, logger, withMigrationLock);
   } catch (error) {
+    // swallowed: closing after a failed start; the start's error is rethrown.
     await orm?.close(true).catch(() => undefined);
     throw openError(target, error);
   }
@@ -101,7 +102,9 @@ async function openPglite(dir: string, entities: EntityList, logger?: Logger): P
     // The directory lock already keeps other processes out, so migrations need no lock of their own.
     await prepare(orm, target, logger, (_, migrate) => migrate());
   } catch (error) {
+    // swallowed: closing after a failed start; the start's error is rethrown.
     await orm?.close(true).catch(() => undefined);
+    // swallowed: the directory lock goes with the process anyway; the start's error is rethrown.
     await release().catch(() => undefined);
     throw openError(target, error);
   }

@@ -92,6 +92,7 @@ export class RedisStreamSlots implements StreamSlots {
       this.options.heartbeat === false
         ? undefined
         : setInterval(() => {
+            // swallowed: a missed lease refresh is retried at the next tick; a lease that lapses frees a slot early, never loses a stream.
             void this.redis.zadd(key, "XX", this.now() + this.leaseMs, id).catch(() => undefined);
           }, this.leaseMs / 3);
     timer?.unref();

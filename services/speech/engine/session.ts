@@ -281,6 +281,7 @@ export class RecognitionSession {
   /** Outputs of all channels pass one at a time, so indexes follow the order of the queue. */
   private emit(output: { kind: "result"; result: RecognitionResult } | { kind: "event"; event: SpeechEventOutput }): Promise<void> {
     const pushed = this.emitting.then(() => this.outputs.push({ ...output, index: this.nextIndex++ } as EngineOutput));
+    // swallowed: the push's own promise rejects to its caller; this chain only keeps the order.
     this.emitting = pushed.catch(() => undefined);
     return pushed;
   }
