@@ -57,14 +57,15 @@ export function createSpeech(
     sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs">;
   },
 ): SpeechCapability {
+  // An organisation's default model and language, for requests that leave them unset (as CreateJob does).
+  const organizationDefaults = (organizationId: string) => recognitionDefaultsOf(adapters.database.fork(), organizationId);
   const recognizer = new LiveRecognizer({
     inference: adapters.inference,
     models: deps.models,
     createDecoder: createStreamDecoder,
     observer: deps.observer,
     engine: deps.engine,
-    // An organisation's default model and language, for requests that leave them unset (as CreateJob does).
-    organizationDefaults: (organizationId) => recognitionDefaultsOf(adapters.database.fork(), organizationId),
+    organizationDefaults,
   });
   // A live recognition that ends becomes a live_sessions row, its transcript and its usage.
   const persistence = new LivePersistence({ database: adapters.database, transcripts: deps.transcripts, usage: deps.usage, logger: adapters.logger });
@@ -86,7 +87,7 @@ export function createSpeech(
     onEnded,
     ...deps.sessions,
   });
-  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage });
+  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults });
   return {
     recognizer,
     sessions,

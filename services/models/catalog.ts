@@ -113,12 +113,26 @@ export class ModelCatalog {
   }
 
   /** One page of the models serving `languageCode` (a regional tag is served by its language's models). */
-  async page(query: { languageCode: string; pageSize: number; pageToken: string }, options: { signal?: AbortSignal } = {}): Promise<ModelPage> {
+  /**
+   * A page of the recognisers, default first. `defaultModel`: the caller's own default (its
+   * organisation's), which then is the one marked and listed first in place of the server's.
+   */
+  async page(
+    query: { languageCode: string; pageSize: number; pageToken: string },
+    options: { signal?: AbortSignal; defaultModel?: string } = {},
+  ): Promise<ModelPage> {
     const offset = query.pageToken === "" ? 0 : Number(query.pageToken);
     if (!Number.isInteger(offset) || offset < 0) throw new InvalidArgumentError("page_token", "not a token from a ListModels response");
     const size = query.pageSize || 50;
     const language = query.languageCode;
-    const models = (await this.list(options)).filter((m) => language === "" || servesLanguage(m.languageCodes, language));
+    let listed = await this.list(options);
+    const own = options.defaultModel;
+    if (own && listed.some((m) => m.name === own)) {
+      listed = listed
+        .map((m) => ({ ...m, isDefault: m.name === own }))
+        .sort((a, b) => Number(b.isDefault) - Number(a.isDefault) || a.name.localeCompare(b.name));
+    }
+    const models = listed.filter((m) => language === "" || servesLanguage(m.languageCodes, language));
     const page = models.slice(offset, offset + size);
     return { models: page, nextPageToken: offset + size < models.length ? String(offset + size) : "" };
   }

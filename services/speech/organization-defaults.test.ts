@@ -47,6 +47,10 @@ describe("an organisation's default model and language on live recognition and R
     expect((before as ConnectError).rawMessage).toMatch(/^config\.model: the server's default model "whisper" is not available on this server; an operator installs it/);
 
     await h.client(OrganizationService, { credential: owner.accessToken }).updateOrganization({ defaultModel: "dtmf", defaultLanguageCode: "ar-EG" });
+    // ListModels marks the organisation's default as the caller's default, first.
+    const { models } = await speech.listModels({});
+    expect(models.filter((m) => m.isDefault).map((m) => m.name)).toEqual(["dtmf"]);
+    expect(models[0]!.name).toBe("dtmf");
     const after = await speech.recognize(request);
     expect(after.results.map((r) => [r.alternatives[0]!.transcript, r.languageCode])).toEqual([["8080", "ar-EG"]]);
 

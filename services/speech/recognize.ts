@@ -68,9 +68,12 @@ const modelStates: Record<ModelReadiness, ModelState> = {
   unavailable: ModelState.UNAVAILABLE,
 };
 
-export function listModelsHandler(catalog: ModelCatalog) {
+export function listModelsHandler(catalog: ModelCatalog, organizationDefaults?: (organizationId: string) => Promise<{ model: string }>) {
   return async function listModels(request: ListModelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ListModelsResponseSchema>> {
-    const page = await catalog.page(request, { signal: ctx.signal });
+    // The caller's organisation's default model is the one its requests run on when they name none.
+    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    const defaultModel = organizationId && organizationDefaults ? (await organizationDefaults(organizationId)).model : undefined;
+    const page = await catalog.page(request, { signal: ctx.signal, defaultModel: defaultModel || undefined });
     return {
       models: page.models.map((m) => ({
         name: m.name,

@@ -18,13 +18,15 @@ export interface SpeechServiceDependencies {
   sessions?: LiveSessions;
   /** Checked before a new recognition opens (StreamingRecognize, CreateLiveSession); none when left out. */
   quota?: LiveQuota;
+  /** An organisation's default model (ListModels marks it as the caller's default). */
+  organizationDefaults?: (organizationId: string) => Promise<{ model: string }>;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
     streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams(), deps.quota),
     recognize: recognizeHandler(deps.recognizer),
-    listModels: listModelsHandler(deps.catalog),
+    listModels: listModelsHandler(deps.catalog, deps.organizationDefaults),
     ...(deps.sessions ? liveSessionHandlers(deps.sessions, deps.quota) : {}),
   };
 }
