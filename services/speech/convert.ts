@@ -104,6 +104,12 @@ function headerChannels(decoder: { headerChannels(bytes: Uint8Array): number | u
   }
 }
 
+/** True for a whole file whose format sniffFormat reads from its first bytes (WAV, FLAC, Ogg). */
+export function sniffable(bytes: Uint8Array): boolean {
+  const tag = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));
+  return tag(0, 4) === "fLaC" || tag(0, 4) === "OggS" || (tag(0, 4) === "RIFF" && tag(8, 4) === "WAVE");
+}
+
 /** The format of a whole file from its first bytes: WAV (16-bit PCM), FLAC or Ogg/Opus. */
 function sniffFormat(bytes: Uint8Array, field: string): LiveRecognitionConfig["format"] {
   const tag = (at: number, length: number) => String.fromCharCode(...bytes.subarray(at, at + length));

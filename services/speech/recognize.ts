@@ -1,10 +1,10 @@
 // SpeechService.Recognize and ListModels: short audio in one call, and the models there are.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { UnimplementedError } from "../platform/errors/errors.js";
+import { InvalidArgumentError, UnimplementedError } from "../platform/errors/errors.js";
 import type { LiveRecognizer } from "./live-recognition.js";
 import type { ModelCatalog, ModelReadiness } from "../models/catalog.js";
-import type { RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { AudioEncoding, type RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ModelState,
   type ListModelsRequest,
@@ -14,7 +14,9 @@ import {
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
 import { principalKey } from "../identity/model/context.js";
-import { durationOf, recognitionConfigOf } from "./convert.js";
+import { durationOf, recognitionConfigOf, sniffable } from "./convert.js";
+import { transcodeToPcm } from "../audio/transcode.js";
+import { UnusableMediaError } from "../audio/probe.js";
 import { billableSeconds } from "../usage/billable.js";
 
 /** Recognize takes at most this much audio (speech.proto). */
@@ -26,8 +28,18 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
     if (request.audioSource.case !== "content") {
       throw new UnimplementedError("media_id: Recognize reads audio sent in `content` only for now");
     }
-    const content = request.audioSource.value;
-    const config = recognitionConfigOf(request.config as RecognitionConfig, "config", content);
+    let content = request.audioSource.value;
+    let requestConfig = request.config as RecognitionConfig;
+    if ((requestConfig.encoding === AudioEncoding.AUTO || requestConfig.encoding === AudioEncoding.UNSPECIFIED) && !sniffable(content)) {
+      // Not WAV, FLAC or Ogg: whatever ffmpeg reads (MP3, M4A, AMR, …), as 16 kHz PCM with its channels.
+      const decoded = await transcodeToPcm(content, { signal: ctx.signal }).catch((err: unknown) => {
+        if (err instanceof UnusableMediaError) throw new InvalidArgumentError("config.encoding", `the audio format could not be detected: ${err.message}`);
+        throw err;
+      });
+      content = decoded.pcm;
+      requestConfig = { ...requestConfig, encoding: AudioEncoding.LINEAR16, sampleRateHz: decoded.sampleRateHertz, audioChannelCount: decoded.channels };
+    }
+    const config = recognitionConfigOf(requestConfig, "config", content);
     const wordTimes = Boolean(request.config?.enableWordTimeOffsets);
     const wordConfidence = Boolean(request.config?.enableWordConfidence);
     const organizationId = ctx.values.get(principalKey)?.organizationId;

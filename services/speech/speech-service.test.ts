@@ -611,6 +611,19 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       expect([byChannel(1), byChannel(2)]).toEqual([["91"], ["46"]]);
     });
 
+    it("recognises an MP3 file with the encoding left to detection (whatever ffmpeg reads), per channel", async () => {
+      await soxDtmf("58", audio.path("mp3-l.wav"), { leadMs: 300 });
+      await soxDtmf("0", audio.path("mp3-r.wav"), { leadMs: 900 });
+      await sox("-D", "-M", audio.path("mp3-l.wav"), audio.path("mp3-r.wav"), "-b", "16", audio.path("mp3.wav"), "pad", "0", "0.5");
+      await ffmpeg("-y", "-loglevel", "error", "-i", audio.path("mp3.wav"), "-c:a", "libmp3lame", "-b:a", "128k", audio.path("call.mp3"));
+      const response = await connect.recognize({
+        config: { model: "dtmf", separateRecognitionPerChannel: true },
+        audioSource: { case: "content", value: new Uint8Array(await readFile(audio.path("call.mp3"))) },
+      });
+      const byChannel = (tag: number) => response.results.filter((r) => r.channelTag === tag).map((r) => r.alternatives[0]!.transcript);
+      expect([byChannel(1), byChannel(2)]).toEqual([["58"], ["0"]]);
+    });
+
     it("mixes channels down to one unless they are recognised separately", async () => {
       await soxDtmf("864", audio.path("mix-l.wav"), { leadMs: 300 });
       await sox("-D", audio.path("mix-l.wav"), audio.path("mix-r.wav"), "vol", "0");
