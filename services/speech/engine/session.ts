@@ -84,16 +84,19 @@ export class RecognitionSession {
     deps: SessionDependencies,
   ) {
     this.outputs = new BoundedQueue(settings.outputCapacity);
-    const sink: ChannelSink = {
+    const session = this;
+    // A sink per recognizer, built whole: spreading one would copy `stopped`'s value at that moment
+    // instead of its getter, and a channel would never see the session stop.
+    const sinkWith = (own: Partial<Omit<ChannelSink, "stopped">> = {}): ChannelSink => ({
       result: (result) => this.emit({ kind: "result", result }),
       event: (event) => this.emit({ kind: "event", event }),
       singleUtteranceEnded: () => this.stopRecognising(),
       progressed: deps.onCheckpoint ? () => this.maybeCheckpoint(deps.onCheckpoint!) : undefined,
+      ...own,
       get stopped() {
         return session.stoppedFlag;
       },
-    };
-    const session = this;
+    });
     // A turn's keys go out before its UTTERANCE_END: the channel's keypad recogniser has scored
     // the audio up to the turn's end and past one keypad endpoint, so it has reported every key
     // whose tone ended before it. It is never asked to go further than the audio already written
@@ -107,7 +110,7 @@ export class RecognitionSession {
     };
     this.channels = Array.from(
       { length: settings.channels },
-      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, { ...sink, beforeTurnEnd: keysBefore(i) }, this.abortController.signal, deps.observer),
+      (_, i) => new ChannelRecognizer(i + 1, settings, deps.gate(), deps.asr, sinkWith({ beforeTurnEnd: keysBefore(i) }), this.abortController.signal, deps.observer),
     );
     if (deps.keypad) {
       const keypad = deps.keypad;
@@ -119,14 +122,14 @@ export class RecognitionSession {
         utteranceEndSilenceMs: 0,
         silenceMs: KEYPAD_SILENCE_MS,
       };
-      const keySink = (channel: number): ChannelSink => ({
-        ...sink,
-        result: async (result) => {
-          for (const key of result.words) {
-            await this.emit({ kind: "event", event: { type: "dtmf", offsetSeconds: key.start, channel, dtmfDigit: key.word } });
-          }
-        },
-      });
+      const keySink = (channel: number): ChannelSink =>
+        sinkWith({
+          result: async (result) => {
+            for (const key of result.words) {
+              await this.emit({ kind: "event", event: { type: "dtmf", offsetSeconds: key.start, channel, dtmfDigit: key.word } });
+            }
+          },
+        });
       this.keypads = Array.from(
         { length: settings.channels },
         (_, i) => new ChannelRecognizer(i + 1, keySettings, keypad.gate(), keypad.asr, keySink(i + 1), this.abortController.signal),
