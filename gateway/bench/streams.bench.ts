@@ -42,6 +42,7 @@ import { childEnvironment } from "../../inference/local/config.js";
 import { writeRandomWhisperModel } from "../../inference/local/models/whisper-testmodel.js";
 import { speakArabic } from "../../inference/local/testing/audio.js";
 import { grpcJsClient, loadGrpcJsPackage } from "../testing/clients.js";
+import { mulawOf } from "../../services/audio/g711.js";
 
 const { values } = parseArgs({
   options: {
@@ -62,19 +63,6 @@ const staggerMs = Number(values["stagger-ms"]);
 const RATE = 8000;
 const SILENCE_MS = 800;
 const root = fileURLToPath(new URL("../../", import.meta.url));
-
-/** G.711 μ-law of a sample in [-1, 1]. */
-function mulaw(x: number): number {
-  const BIAS = 0x84;
-  let v = Math.max(-32635, Math.min(32635, Math.round(x * 32767)));
-  const sign = v < 0 ? 0x80 : 0;
-  if (v < 0) v = -v;
-  v += BIAS;
-  let exponent = 7;
-  for (let mask = 0x4000; (v & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
-  const mantissa = (v >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
-}
 
 interface Channel {
   samples: Float32Array;
@@ -124,8 +112,8 @@ const [left, right] =
 if (Math.max(left.end, right.end) + SILENCE_MS / 1000 + 0.5 > seconds) throw new Error("--seconds too short for the audio");
 const stereo = new Uint8Array(RATE * seconds * 2);
 for (let i = 0; i < RATE * seconds; i++) {
-  stereo[2 * i] = mulaw(left.samples[i]!);
-  stereo[2 * i + 1] = mulaw(right.samples[i]!);
+  stereo[2 * i] = mulawOf(left.samples[i]!);
+  stereo[2 * i + 1] = mulawOf(right.samples[i]!);
 }
 const firstSound = Math.min(left.start, right.start);
 const endpointAt: Record<number, number> = { 1: left.end + SILENCE_MS / 1000, 2: right.end + SILENCE_MS / 1000 };
