@@ -19,7 +19,7 @@ import { joinWords } from "./engine/local-agreement.js";
 import type { Commit, LiveRecognition, LiveRecognizer } from "./live-recognition.js";
 import { silentLiveObserver, type LiveDropReason, type LiveStreamObserver } from "./live-observer.js";
 import type { LiveSessionEndListener } from "./persistence.js";
-import { MemoryStreamStore, type StoredStream, type StreamStore } from "./stream-store.js";
+import { MemoryStreamStore, type StreamStore } from "./stream-store.js";
 import { AUDIO_ENCODINGS } from "../audio/encodings.js";
 
 export interface ResumableOptions {
@@ -44,13 +44,10 @@ export interface Attachment {
   detach(reason: LiveDropReason): void;
 }
 
-/** A session as a stream handler sees it: the recognition running it here, and the attachment. */
+/** A session as a stream handler sees it: the recognition running it here (the client resends audio from its `bytesReceived`), and the attachment. */
 export interface ResumedStream {
   recognition: LiveRecognition;
   attachment: Attachment;
-  /** The bytes the client must resend from. */
-  resendFrom: number;
-  where: "local" | "takeover";
 }
 
 /**
@@ -352,7 +349,7 @@ export class ResumableStreams {
       // Another organisation's stream is answered as no stream at all.
       if (local.organizationId !== organizationId) throw new ResumeNotFoundError(id);
       this.observer.resumed("local");
-      return { recognition: local.recognition, attachment: local.attach(fromIndex), resendFrom: local.recognition.bytesReceived, where: "local" };
+      return { recognition: local.recognition, attachment: local.attach(fromIndex) };
     }
     return this.takeOver(id, fromIndex, organizationId);
   }
@@ -384,7 +381,7 @@ export class ResumableStreams {
     const session = new LocalSession(recognition, organizationId, taken.epoch, new Date(stored.startedAt), all, this, covered);
     this.sessions.set(id, session);
     this.observer.resumed("takeover");
-    return { recognition, attachment: session.attach(fromIndex), resendFrom: taken.committed.bytes, where: "takeover" };
+    return { recognition, attachment: session.attach(fromIndex) };
   }
 
   /** Bytes of a session's audio whose outputs are all stored (its last commit point the store holds). */
@@ -479,4 +476,3 @@ export class ResumableStreams {
   }
 }
 
-export type { StoredStream };
