@@ -99,8 +99,8 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const first = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, enableAutomaticPunctuation: true }), audioMessage()))));
     expect(first.code).toBe(Code.Unimplemented);
     expect(first.rawMessage).toMatch(/^streaming_config\.config\.enable_automatic_punctuation: /);
-    const phrases = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, phraseHints: { phrases: [{ value: "مرحبا" }] } })))));
-    expect(phrases.rawMessage).toMatch(/^streaming_config\.config\.phrase_hints: /);
+    const diarization = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, diarizationConfig: { enableSpeakerDiarization: true } })))));
+    expect(diarization.rawMessage).toMatch(/^streaming_config\.config\.diarization_config: /);
     // A valid start, then a second config carrying a refused field: refused as it passes, naming the field.
     const later = await failure(() => drain(client.streamingRecognize(messages(configMessage(pcm), audioMessage(), configMessage({ ...pcm, maxAlternatives: 5 })))));
     expect(later.code).toBe(Code.Unimplemented);

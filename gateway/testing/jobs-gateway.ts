@@ -10,7 +10,7 @@ import path from "node:path";
 import type { Client } from "@connectrpc/connect";
 import type { DescService } from "@bufbuild/protobuf";
 import { createInferenceClient } from "../../inference/client/index.js";
-import { startSidecar } from "../../inference/local/server.js";
+import { startSidecar, type SidecarOptions } from "../../inference/local/server.js";
 import type { TestDatabase } from "../../services/app/testing.js";
 import type { Identity } from "../../services/app/identity.js";
 import type { JobsCapability, JobsCapabilityOptions } from "../../services/jobs/capability.js";
@@ -39,11 +39,11 @@ export interface JobsGateway {
   stop(): Promise<void>;
 }
 
-export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hooks"> = {}): Promise<JobsGateway> {
+export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hooks"> & Pick<SidecarOptions, "models"> = {}): Promise<JobsGateway> {
   let h: JobsGateway | undefined;
   // No weights: the suites recognise with `dtmf`, which needs none.
   const weightsDir = await mkdtemp(path.join(tmpdir(), "arabicstt-jobs-weights-"));
-  const sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: "inference/models", weightsDir, logger: silentLogger() });
+  const sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: "inference/models", weightsDir, logger: silentLogger(), models: options.models });
   const inner = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
   const inference = withHook(inner, "transcribe", (args) => h?.transcribeHook?.((args[2] as { signal?: AbortSignal } | undefined)?.signal));
   let t: TestPlatform;

@@ -36,6 +36,7 @@ export { formatWords, formatText, textWords, MASK } from "./chain.js";
 export type { TextWord, TextChainOptions, NumeralStyle, RedactionOptions, RedactedSpan, FormattedWords, FormattedText } from "./chain.js";
 export { StreamingRedactor, carriesDigits } from "./streaming.js";
 export type { PartialWords, PartialText } from "./streaming.js";
+export { phraseHintsOf, promptWithHints, boostWords, type PhraseHintSet, type PhraseHint } from "./phrase-hints.js";
 export { textChainOptions, redactionTypeOf } from "./options.js";
 export type { TextFields } from "./options.js";
 export type { RedactionKind } from "./redaction-rules.js";

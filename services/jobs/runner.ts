@@ -231,6 +231,7 @@ export class JobRunner {
       client: this.options.inference,
       model: settings.model || this.options.defaultModel,
       language: settings.languageCode,
+      phraseHints: settings.phraseHints,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
       separateChannels: settings.separateRecognitionPerChannel,
       denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,

@@ -4,6 +4,7 @@ import { fromJson, type JsonObject } from "@bufbuild/protobuf";
 import { languageOrDefault } from "../arabic-text/language.js";
 import { textChainOptions } from "../arabic-text/options.js";
 import type { TextChainOptions } from "../arabic-text/chain.js";
+import { phraseHintsOf, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
 import { RecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 
 export type DenoiseSetting = "off" | "spectral" | "neural";
@@ -19,6 +20,8 @@ export interface RecognitionSettings {
   audioChannelCount: number;
   separateRecognitionPerChannel: boolean;
   diarization?: { minSpeakers?: number; maxSpeakers?: number };
+  /** phrase_hints, checked (INVALID_ARGUMENT naming `config.phrase_hints…`); undefined when none. */
+  phraseHints?: PhraseHintSet;
 }
 
 const denoiseByName: Record<string, DenoiseSetting> = {
@@ -38,6 +41,7 @@ export function textOptionsOf(config: Record<string, unknown>): TextChainOptions
 }
 
 export function settingsOf(config: Record<string, unknown>): RecognitionSettings {
+  const phraseHints = config.phraseHints ? phraseHintsOf(fromJson(RecognitionConfigSchema, config as JsonObject, { ignoreUnknownFields: true }).phraseHints, "config.") : undefined;
   const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
   return {
     model: typeof config.model === "string" ? config.model : "",
@@ -49,5 +53,6 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     diarization: diarization
       ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined }
       : undefined,
+    ...(phraseHints ? { phraseHints } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { SpeechEventType, type SpeechEventSchema, type StreamingRecognitionMetad
 import { billableSeconds } from "../usage/billable.js";
 import { FlacDecoder, OggOpusStreamDecoder } from "../audio/sources.js";
 import { textChainOptions } from "../arabic-text/options.js";
+import { phraseHintsOf } from "../arabic-text/phrase-hints.js";
 
 /** The audio module's encoding of a proto AudioEncoding: the one of the same name (AUDIO_ENCODING_LINEAR16 is LINEAR16); none for UNSPECIFIED and AUTO. */
 function encodingOf(value: AudioEncoding): DomainEncoding | undefined {
@@ -70,7 +71,6 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
   }
   const unserved: Array<[boolean, string]> = [
     [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
-    [Boolean(config.phraseHints?.phrases.length), field("phrase_hints")],
   ];
   for (const [set, name] of unserved) {
     if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
@@ -92,6 +92,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     speechThreshold: endpointing?.speechThreshold || undefined,
     // Numbers as digits unless verbatim, diacritics, redaction, profanity: each result goes through the text chain.
     text: textChainOptions(config, `${prefix}.`),
+    // Checked here (INVALID_ARGUMENT naming the field); the decoder's prompt and the boost of each decode's words.
+    ...(config.phraseHints?.phrases.length ? { phraseHints: phraseHintsOf(config.phraseHints, `${prefix}.`) } : {}),
   };
 }
 

@@ -18,6 +18,7 @@ import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js"
 import type { ModelCatalog } from "../models/catalog.js";
 import { StreamingRedactor } from "../arabic-text/streaming.js";
 import type { TextChainOptions } from "../arabic-text/chain.js";
+import { boostWords, promptWithHints, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
 
 /** The audio module's decoder (services/audio's createStreamDecoder), given to the recognizer. */
 export type StreamDecoderFactory = (format: AudioFormat, options?: { maxChunkBytes?: number }) => StreamDecoder;
@@ -45,6 +46,8 @@ export interface LiveRecognitionConfig {
   speechThreshold?: number;
   /** The Arabic text chain every result goes through (services/arabic-text); undefined: none (verbatim model output). */
   text?: TextChainOptions;
+  /** phrase_hints: in every decode's prompt, and matched against its words (services/arabic-text/phrase-hints.ts). */
+  phraseHints?: PhraseHintSet;
 }
 
 export interface LiveRecognizerOptions {
@@ -168,7 +171,7 @@ export class LiveRecognizer {
       const session = new RecognitionSession(settings, {
         onCheckpoint: (checkpoint) => recognition?.checkpointed(checkpoint),
         // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
-        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad" }),
+        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad", phraseHints: config.phraseHints }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
         ...(config.dtmfEvents
@@ -474,10 +477,10 @@ function mixdown(channels: Float32Array[]): Float32Array {
 }
 
 /** The model behind the engine's recogniser: words with their separators, times from the start of the audio. */
-export function asrOf(inference: Pick<InferenceClient, "transcribe">, model: string, language: string, options: { cutLoops?: boolean } = {}): AsrFunction {
+export function asrOf(inference: Pick<InferenceClient, "transcribe">, model: string, language: string, options: { cutLoops?: boolean; phraseHints?: PhraseHintSet } = {}): AsrFunction {
   return async (audio, { prompt, signal }) => {
-    const words = wordsOf(await inference.transcribe(model, audio, { language, prompt, signal }));
-    return options.cutLoops ? cutRepetitionLoop(words) : words;
+    const words = wordsOf(await inference.transcribe(model, audio, { language, prompt: promptWithHints(options.phraseHints, prompt), signal }));
+    return boostWords(options.cutLoops ? cutRepetitionLoop(words) : words, options.phraseHints);
   };
 }
 

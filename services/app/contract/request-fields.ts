@@ -112,7 +112,19 @@ const JOB_REDACTION = test(JOB_TEXT_TEST, "stores a redacted phone number nowher
 const JOB_NUMERALS = test(JOB_TEXT_TEST, "writes digits as numeral_style asks, and leaves them as they are without options");
 /** Applied by the text chain on live RPCs and on batch transcripts (its unit tests in services/arabic-text prove the rules). */
 const textField = (proof: Proof, batchProof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), applied(BATCH_TEXT, batchProof, note));
-const NO_PHRASE_HINTS = "phrase hints are not applied yet; leave phrase_hints unset";
+// Phrase hints: the decoder's prompt and the boost after recognition (services/arabic-text/phrase-hints.ts), on
+// every RPC that recognises. Whisper's use of the prompt needs real weights; the tests show what reaches the model.
+const HINTS_TEST = "services/jobs/phrase-hints.test.ts" as const;
+const HINTS_LIVE = test(HINTS_TEST, "reach the model as its prompt on Recognize, strongest first, and recognition goes on as before");
+const HINTS_STREAM = test(HINTS_TEST, "reach the model on every decode of a live stream");
+const HINTS_JOB = test(HINTS_TEST, "reach the model on every chunk of a batch job");
+const HINTS_LIMITS = test(HINTS_TEST, "over their limits are INVALID_ARGUMENT naming the field, live and batch");
+const HINTS_BOOST = test("services/arabic-text/phrase-hints.test.ts", "lets the boost decide how far a word may be: none at boost 0, a third of the letters at 20");
+const HINTS_ORDER = test("services/arabic-text/phrase-hints.test.ts", "prompts with the strongest phrases first, within the prompt's length, once each");
+const LIVE_HINTS: CodeRef = "services/speech/live-recognition.ts#asrOf";
+const BATCH_HINTS: CodeRef = "services/jobs/pipeline/index.ts#phraseHints";
+const hintsField = (liveProof: Proof, batchProof: Proof, note?: string): FieldEntry =>
+  perRpc({ [RECOGNIZE]: applied(LIVE_HINTS, liveProof, note), [STREAMING]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_LIVE]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_JOB]: applied(BATCH_HINTS, batchProof, note) });
 // Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
 const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
 const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
@@ -164,7 +176,7 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
   "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends diarization_config yet"))),
   "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
-  "arabicstt.v1.RecognitionConfig.phrase_hints": unimplemented(NO_PHRASE_HINTS),
+  "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
   "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
   // 0 and 1 both mean one hypothesis, which is what every result carries.
@@ -196,11 +208,10 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     unimplemented(BATCH_NO_ENDPOINTING),
   ),
 
-  // Never reached (phrase_hints and redaction_config are refused), decided all the same.
-  "arabicstt.v1.PhraseHints.phrases": unimplemented(NO_PHRASE_HINTS),
-  "arabicstt.v1.PhraseHints.boost": unimplemented(NO_PHRASE_HINTS),
-  "arabicstt.v1.Phrase.value": unimplemented(NO_PHRASE_HINTS),
-  "arabicstt.v1.Phrase.boost": unimplemented(NO_PHRASE_HINTS),
+  "arabicstt.v1.PhraseHints.phrases": hintsField(HINTS_LIVE, HINTS_JOB),
+  "arabicstt.v1.PhraseHints.boost": hintsField(HINTS_LIMITS, HINTS_LIMITS, "the allowed edits of the boost: phrase-hints.test.ts"),
+  "arabicstt.v1.Phrase.value": hintsField(HINTS_LIMITS, HINTS_LIMITS),
+  "arabicstt.v1.Phrase.boost": hintsField(HINTS_BOOST, HINTS_ORDER, "orders the prompt and sets the boost's allowed edits; the unit tests show both"),
   // FormatText applies them; recognition refuses them until the chain is wired into transcripts.
   "arabicstt.v1.RedactionConfig.types": withFormatText(applied(TEXT_CHAIN, LIVE_REDACTION), applied(TEXT_OPTIONS, test(TEXT_TEST, "redacts each type over Western and Arabic-Indic digits and numbers spoken in words, and reports the spans"))),
   "arabicstt.v1.RedactionConfig.min_digit_count": withFormatText(applied(TEXT_CHAIN, test(TEXT_TEST, "redacts numbers spoken in words when verbatim too, and honours min_digit_count"), "the same options code as FormatText (services/arabic-text/options.ts)"), applied(TEXT_OPTIONS, test(TEXT_TEST, "redacts numbers spoken in words when verbatim too, and honours min_digit_count"))),

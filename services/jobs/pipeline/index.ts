@@ -10,6 +10,7 @@ import { diarize, type Diarization, type DiarizeOptions, type Speaker } from "./
 import { probeMedia, type MediaProbe } from "../../audio/probe.js";
 import type { LoudnessGain } from "../../audio/loudness.js";
 import { recognizeChunks, type RecognitionChunk } from "./recognize.js";
+import { boostWords, promptWithHints, type PhraseHintSet } from "../../arabic-text/phrase-hints.js";
 import { gateOf, segmentChannel, type ChunkOptions, type Gate, type RegionOptions, type TimeSpan } from "./segment.js";
 
 export { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../../audio/probe.js";
@@ -35,6 +36,8 @@ export interface AudioPipelineOptions {
   /** Language code ("ar"); the model detects it when left out. */
   language?: string;
   prompt?: string;
+  /** Phrase hints: put before `prompt` in the decoder's prompt, and matched against the recognised words (services/arabic-text/phrase-hints.ts). */
+  phraseHints?: PhraseHintSet;
   /** Denoise before recognition: true for `afftdn`, or which denoisers. Default none. */
   denoise?: boolean | DenoiseOptions;
   /** Loudness normalisation (one gain to LOUDNESS_TARGET). Default true. */
@@ -147,21 +150,26 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
   const recognized = await recognizeChunks(client, channels, chunks, {
     model: options.model,
     language: options.language,
-    prompt: options.prompt,
+    prompt: promptWithHints(options.phraseHints, options.prompt),
     concurrency: options.concurrency,
     signal,
     onProgress: (done, total) => report("recognize", total === 0 ? 1 : done / total),
   });
   const segments = recognized
     .flatMap((r) =>
-      r.segments.map((s) => ({
-        channel: r.chunk.channel,
-        start: s.start,
-        end: s.end,
-        text: s.text,
-        confidence: s.words.length > 0 ? mean(s.words.map((w) => w.probability)) : clamp01(Math.exp(s.avgLogprob)),
-        words: s.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.probability })),
-      })),
+      r.segments.map((s) => {
+        const words = s.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.probability }));
+        const boosted = boostWords(words, options.phraseHints);
+        return {
+          channel: r.chunk.channel,
+          start: s.start,
+          end: s.end,
+          // A segment the hints rewrote reads as its words do.
+          text: boosted.some((w, i) => w !== words[i]) || boosted.length !== words.length ? boosted.map((w) => w.word.trim()).join(" ") : s.text,
+          confidence: s.words.length > 0 ? mean(s.words.map((w) => w.probability)) : clamp01(Math.exp(s.avgLogprob)),
+          words: boosted,
+        };
+      }),
     )
     .sort((a, b) => a.start - b.start || a.channel - b.channel);
 

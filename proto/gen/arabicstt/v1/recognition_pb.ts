@@ -128,7 +128,12 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * Words and phrases that the recognizer should favour: product names,
-   * people's names, jargon. Unset means no biasing.
+   * people's names, jargon. Unset means no biasing. Whisper gets them,
+   * strongest first and up to 240 characters, as its initial prompt; then a
+   * run of recognised words within a few letters of a phrase (compared after
+   * Arabic normalisation; more letters at a higher boost) is written as the
+   * phrase. A phrase has at most 8 words. Models that take no prompt get the
+   * rewriting only.
    *
    * @generated from field: arabicstt.v1.PhraseHints phrase_hints = 12;
    */
