@@ -19,7 +19,8 @@ export interface RecognitionSettings {
   /** 0: read from the file. */
   audioChannelCount: number;
   separateRecognitionPerChannel: boolean;
-  diarization?: { minSpeakers?: number; maxSpeakers?: number };
+  /** Set when the config has diarization_config: the job asked for speakers (mono audio is diarized even without the speaker model). */
+  diarization?: { minSpeakers?: number; maxSpeakers?: number; requested: true };
   /** phrase_hints, checked (INVALID_ARGUMENT naming `config.phrase_hints…`); undefined when none. */
   phraseHints?: PhraseHintSet;
 }
@@ -51,7 +52,7 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     audioChannelCount: typeof config.audioChannelCount === "number" ? config.audioChannelCount : 0,
     separateRecognitionPerChannel: config.separateRecognitionPerChannel === true,
     diarization: diarization
-      ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined }
+      ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined, requested: true as const }
       : undefined,
     ...(phraseHints ? { phraseHints } : {}),
   };

@@ -51,7 +51,8 @@ export interface AudioPipelineOptions {
   /** ASR requests in flight. Default 4. */
   concurrency?: number;
   segmentation?: RegionOptions & ChunkOptions;
-  diarization?: Pick<DiarizeOptions, "threshold" | "maxSpeakers" | "minSpeakers">;
+  /** Speaker counts, and `requested` when the job asked for diarization (the spectral fallback then runs without the model). */
+  diarization?: Pick<DiarizeOptions, "threshold" | "maxSpeakers" | "minSpeakers" | "requested">;
   signal?: AbortSignal;
   onProgress?: (progress: PipelineProgress) => void;
 }
@@ -190,10 +191,33 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
     loudness: decoded.loudness,
     gate,
     language: recognized.find((r) => r.segments.length > 0)?.language ?? recognized[0]?.language,
-    segments: segments.map((s, i) => ({ ...s, speaker: diarized.segmentSpeakers[i]! })),
+    segments: segments.flatMap((s, i) => splitBySpeaker(s, diarized.segmentSpeakers[i]!, diarized.wordSpeakers[i]!)),
     speakers: diarized.speakers,
     diarization: diarized.diarization,
   };
+}
+
+/**
+ * The segment as one segment per run of words of one speaker (most segments are one run), each with its
+ * words' span and text; a segment without words keeps its own speaker.
+ */
+export function splitBySpeaker(segment: Omit<PipelineSegment, "speaker">, speaker: string, wordSpeakers: readonly string[]): PipelineSegment[] {
+  if (segment.words.length === 0 || wordSpeakers.every((w) => w === wordSpeakers[0])) return [{ ...segment, speaker: wordSpeakers[0] ?? speaker }];
+  // A model that writes its words with spaces (whisper) gets " " between them; one that does not (dtmf: "123#") none.
+  const separator = /\s/.test(segment.text.trim()) ? " " : "";
+  const runs: PipelineSegment[] = [];
+  segment.words.forEach((word, i) => {
+    const last = runs[runs.length - 1];
+    if (last && last.speaker === wordSpeakers[i]) last.words.push(word);
+    else runs.push({ ...segment, speaker: wordSpeakers[i]!, words: [word] });
+  });
+  return runs.map((run, k) => ({
+    ...run,
+    start: k === 0 ? segment.start : run.words[0]!.start,
+    end: k === runs.length - 1 ? segment.end : run.words[run.words.length - 1]!.end,
+    text: run.words.map((w) => w.word.trim()).join(separator),
+    confidence: mean(run.words.map((w) => w.confidence)),
+  }));
 }
 
 /**
