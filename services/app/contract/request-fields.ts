@@ -126,6 +126,7 @@ const BATCH_HINTS: CodeRef = "services/jobs/pipeline/index.ts#phraseHints";
 const hintsField = (liveProof: Proof, batchProof: Proof, note?: string): FieldEntry =>
   perRpc({ [RECOGNIZE]: applied(LIVE_HINTS, liveProof, note), [STREAMING]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_LIVE]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_JOB]: applied(BATCH_HINTS, batchProof, note) });
 // Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
+const MONO_DIARIZATION = test("services/jobs/diarization.test.ts", "labels every word with its speaker, within the counts asked, splitting segments where the speaker changes");
 const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
 const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
@@ -174,7 +175,7 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
   ),
   "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
-  "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends diarization_config yet"))),
+  "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "mono audio: speaker_embedding prints when the model is ready, else weights-free spectral ones (DER: npm run bench:diarization)")),
   "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
@@ -196,8 +197,8 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     ...live(unimplemented(LIVE_NO_DIARIZATION)),
     [CREATE_JOB]: unimplemented("batch jobs always diarize; turning it off is not served yet: leave it unset or true", isTrue),
   }),
-  "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends min_speaker_count yet; diarize.test.ts covers the clustering's bounds"))),
-  "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, noProofYet("no job test sends max_speaker_count yet; diarize.test.ts covers the clustering's bounds"))),
+  "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
+  "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
 
   // Reached only by live recognition: CreateJob refuses endpointing_config as a whole.
   "arabicstt.v1.EndpointingConfig.silence_duration": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),

@@ -1,8 +1,16 @@
-// Diarization: clustering on synthetic embeddings whose speakers are known, and the choice of
-// method (channel, embedding, none) with the reason each gives.
-import { describe, expect, it } from "vitest";
+// Diarization: clustering on synthetic embeddings whose speakers are known, the choice of method (channel,
+// embedding, spectral, none) with the reason each gives, and the weights-free spectral path on two synthetic
+// voices, scored by DER.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { beforeAll, describe, expect, it } from "vitest";
 import { rng } from "../../../inference/testing/random.js";
-import { clusterEmbeddings, cosineDistance, diarize, SPEAKER_MODEL } from "./diarize.js";
+import { createAudioDir, readAudio16k, sox } from "../../../inference/local/testing/audio.js";
+import { clusterEmbeddings, cosineDistance, diarize, spectralPrinter, speakerTurns, SPEAKER_MODEL } from "./diarize.js";
+import { diarizationErrorRate, type SpeakerTurn } from "./der.js";
+import { splitBySpeaker } from "./index.js";
+
+const execFileAsync = promisify(execFile);
 
 const DIM = 192;
 
@@ -118,5 +126,98 @@ describe("diarize", () => {
     expect(result.diarization.method).toBe("embedding");
     expect(result.segmentSpeakers).toEqual(["S1", "S2", "S1", "S2"]);
     expect(Math.min(...lengths)).toBeGreaterThanOrEqual(8_000);
+  });
+});
+
+describe("spectral diarization of two espeak-ng voices (no speaker model)", () => {
+  // Turns of two synthetic voices (espeak-ng's Arabic voice with a male and a female variant), 0.3 s apart.
+  const lines = ["السلام عليكم كيف حالك اليوم", "أهلا وسهلا أنا بخير والحمد لله", "أريد أن أسأل عن فاتورة الشهر الماضي", "تفضل ما هو رقم الحساب من فضلك", "الرقم موجود في الرسالة التي وصلتني", "شكرا لك سأتحقق منه الآن"];
+  const voices = ["ar+m3", "ar+f2"];
+  let audio: Float32Array;
+  const truth: SpeakerTurn[] = [];
+
+  beforeAll(async () => {
+    const dir = await createAudioDir("diarize-");
+    try {
+      const parts: Float32Array[] = [];
+      let at = 0.3;
+      for (const [i, line] of lines.entries()) {
+        const wav = dir.path(`${i}.wav`);
+        await execFileAsync("espeak-ng", ["-v", voices[i % 2]!, "-w", wav, line]);
+        const trimmed = dir.path(`${i}-trim.wav`);
+        await sox(wav, trimmed, "silence", "1", "0.02", "1%", "reverse", "silence", "1", "0.02", "1%", "reverse");
+        const samples = await readAudio16k(trimmed);
+        parts.push(samples);
+        truth.push({ speaker: voices[i % 2]!, start: at, end: at + samples.length / 16_000 });
+        at += samples.length / 16_000 + 0.3;
+      }
+      audio = new Float32Array(Math.ceil((at + 0.3) * 16_000));
+      parts.forEach((p, i) => audio.set(p, Math.round(truth[i]!.start * 16_000)));
+    } finally {
+      await dir.remove();
+    }
+  }, 60_000);
+
+  const notReady = { modelReady: async () => false, embed: async () => expect.fail("no model") };
+  /** Words every 0.4 s over a span. */
+  const wordsOver = (start: number, end: number) => Array.from({ length: Math.max(1, Math.floor((end - start) / 0.4)) }, (_, k) => ({ start: start + k * 0.4, end: Math.min(end, start + k * 0.4 + 0.35) }));
+
+  it("finds the two voices, within a DER of 10 % with the count given and 20 % with it open", async () => {
+    const spans = truth.map((t) => ({ start: t.start, end: t.end }));
+    const given = await speakerTurns(spans, spectralPrinter(audio), { minSpeakers: 2, maxSpeakers: 2 });
+    const open = await speakerTurns(spans, spectralPrinter(audio));
+    const score = (turns: typeof given) => diarizationErrorRate(truth, turns.turns.map((t) => ({ speaker: String(t.speaker), start: t.start, end: t.end })));
+    console.log(`two espeak-ng voices: DER ${(score(given).der * 100).toFixed(1)} % with 2 speakers given, ${(score(open).der * 100).toFixed(1)} % with the count open (${new Set(open.turns.map((t) => t.speaker)).size} found)`);
+    expect(score(given).der).toBeLessThan(0.1);
+    expect(score(open).der).toBeLessThan(0.2);
+  });
+
+  it("labels every word, splitting a segment in which the voice changes, only when diarization is asked for", async () => {
+    // One segment over the first two turns (as a recogniser may join them), then one per turn.
+    const segments = [
+      { channel: 0, start: truth[0]!.start, end: truth[1]!.end, words: [...wordsOver(truth[0]!.start, truth[0]!.end), ...wordsOver(truth[1]!.start, truth[1]!.end)] },
+      ...truth.slice(2).map((t) => ({ channel: 0, start: t.start, end: t.end, words: wordsOver(t.start, t.end) })),
+    ];
+    const asked = await diarize(notReady, [audio], segments, { requested: true, minSpeakers: 2, maxSpeakers: 2 });
+    expect(asked.diarization.method).toBe("spectral");
+    expect(asked.speakers.map((s) => s.id)).toEqual(["S1", "S2"]);
+    const first = asked.wordSpeakers[0]!;
+    const firstTurnWords = wordsOver(truth[0]!.start, truth[0]!.end).length;
+    // Most words of each voice in the joined segment carry that voice's label, and the labels differ.
+    const a = majorityOf(first.slice(0, firstTurnWords));
+    const b = majorityOf(first.slice(firstTurnWords));
+    expect(a).not.toBe(b);
+    expect(asked.segmentSpeakers.slice(1)).toEqual([a, b, a, b]);
+
+    const unasked = await diarize(notReady, [audio], segments);
+    expect(unasked.diarization.method).toBe("none");
+    expect(new Set(unasked.wordSpeakers.flat())).toEqual(new Set(["S1"]));
+  });
+});
+
+function majorityOf(labels: string[]): string {
+  const counts = new Map<string, number>();
+  for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  return [...counts.entries()].sort((x, y) => y[1] - x[1])[0]![0];
+}
+
+describe("splitBySpeaker", () => {
+  const words = [
+    { word: "السلام", start: 0, end: 0.4, confidence: 0.9 },
+    { word: "عليكم", start: 0.5, end: 0.9, confidence: 0.7 },
+    { word: "أهلا", start: 1.2, end: 1.6, confidence: 0.5 },
+  ];
+  const segment = { channel: 0, start: 0, end: 1.8, text: "السلام عليكم أهلا", confidence: 0.7, words };
+
+  it("cuts a segment where its words' speaker changes, each part with its words' times and text", () => {
+    expect(splitBySpeaker(segment, "S1", ["S1", "S1", "S2"])).toEqual([
+      { ...segment, speaker: "S1", end: 0.9, text: "السلام عليكم", confidence: 0.8, words: words.slice(0, 2) },
+      { ...segment, speaker: "S2", start: 1.2, text: "أهلا", confidence: 0.5, words: words.slice(2) },
+    ]);
+  });
+
+  it("keeps a segment of one speaker whole, and a segment without words with the speaker given", () => {
+    expect(splitBySpeaker(segment, "S1", ["S2", "S2", "S2"])).toEqual([{ ...segment, speaker: "S2" }]);
+    expect(splitBySpeaker({ ...segment, words: [] }, "S3", [])).toEqual([{ ...segment, words: [], speaker: "S3" }]);
   });
 });
