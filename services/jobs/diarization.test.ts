@@ -39,7 +39,7 @@ async function transcriptOf(config: object) {
   let last = { state: job!.state, transcriptId: "" };
   for await (const progress of jobs.watchJob({ jobId: job!.jobId })) last = { state: progress.state, transcriptId: progress.transcriptId || last.transcriptId };
   expect(last.state).toBe(JobState.SUCCEEDED);
-  const { transcript, segments } = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: last.transcriptId });
+  const { transcript, segments } = await h.client(TranscriptService, { credential: owner.accessToken }).getTranscript({ transcriptId: last.transcriptId, includeWords: true });
   const row = await h.testDb.db.fork().findOneOrFail(Transcript, { id: last.transcriptId });
   return { transcript: transcript!, segments, metadata: row.metadata as { diarization: { method: string; reason: string } } };
 }
@@ -57,6 +57,8 @@ describe("diarization of a mono job", () => {
       expect(keys.size, `segment "${s.text}"`).toBe(1);
       const key = [...keys][0]!;
       expect(speakerOfKey.get(key) ?? s.speakerLabel).toBe(s.speakerLabel);
+      expect(s.words.length).toBeGreaterThan(0);
+      for (const w of s.words) expect(w.speakerLabel).toBe(s.speakerLabel);
       speakerOfKey.set(key, s.speakerLabel);
     }
     expect(new Set(speakerOfKey.values()).size).toBe(2);

@@ -180,8 +180,10 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
   "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
-  // 0 and 1 both mean one hypothesis, which is what every result carries.
-  "arabicstt.v1.RecognitionConfig.max_alternatives": unimplemented("one hypothesis per result is returned for now; leave it 0 or 1", atMostOne),
+  // 0 and 1 both mean one hypothesis, which is what every result carries. Refused above 1 rather than answered
+  // with fewer: no runtime gives an n-best through the ASR contract yet (whisper.cpp's binding returns only its
+  // best path; the Triton backend's beams are not returned), and transcripts hold one hypothesis per segment.
+  "arabicstt.v1.RecognitionConfig.max_alternatives": unimplemented("one hypothesis per result is returned for now (the recognisers give no n-best yet); leave it 0 or 1", atMostOne),
   "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
   "arabicstt.v1.RecognitionConfig.denoise": perRpc({
     [RECOGNIZE]: unimplemented("Recognize does not denoise yet; leave it unset or OFF (batch jobs denoise)", (v) => v === DenoiseMode.OFF),
