@@ -103,9 +103,12 @@ describe("boostWords", () => {
     expect(boostWords(said, undefined)).toEqual(said);
   });
 
-  it("keeps a word's leading space (words as Whisper writes them)", () => {
+  it("keeps a word's leading space and the punctuation after it (words as Whisper writes them)", () => {
     const out = boostWords([{ word: " فودافوم", start: 0, end: 1 }], hints("فودافون"));
     expect(out[0]!.word).toBe(" فودافون");
+    const marked = boostWords([{ word: " فودافوم،", start: 0, end: 1 }, { word: " كاش؟", start: 1, end: 2 }], hints("فودافون كاش"));
+    expect(marked.map((w) => w.word)).toEqual([" فودافون", " كاش؟"]);
+    expect(boostWords([{ word: " بفودافونكاش.", start: 0, end: 1 }], hints("بفودافون كاش")).map((w) => w.word)).toEqual([" بفودافون", " كاش."]);
   });
 });
 

@@ -179,21 +179,26 @@ function better(a: Match, b: Match): boolean {
 function rewrite<W extends HintedWord>(run: readonly W[], hint: PhraseHint): W[] {
   const first = run[0]!;
   const lead = /^\s*/u.exec(first.word)![0];
+  // Punctuation Whisper wrote after the run ("فودافوم،") stays after the hint.
+  const tail = TRAILING_MARKS.exec(run[run.length - 1]!.word.trimEnd())?.[0] ?? "";
+  const last = hint.words.length - 1;
+  const written = (k: number) => (k === last && !hint.words[k]!.endsWith(tail) ? hint.words[k]! + tail : hint.words[k]!);
   if (run.length === hint.words.length) {
-    return run.map((w, k) => ({ ...w, word: `${/^\s*/u.exec(w.word)![0]}${hint.words[k]!}` }));
+    return run.map((w, k) => ({ ...w, word: `${/^\s*/u.exec(w.word)![0]}${written(k)}` }));
   }
   const start = first.start;
   const end = run[run.length - 1]!.end;
   const total = hint.words.reduce((n, w) => n + [...w].length, 0);
   let at = start;
-  return hint.words.map((word, k) => {
-    const to = k === hint.words.length - 1 ? end : at + ((end - start) * [...word].length) / total;
-    const out = { ...first, word: `${k === 0 ? lead : lead === "" ? "" : " "}${word}`, start: round3(at), end: round3(to) };
+  return hint.words.map((_, k) => {
+    const to = k === last ? end : at + ((end - start) * [...hint.words[k]!].length) / total;
+    const out = { ...first, word: `${k === 0 ? lead : lead === "" ? "" : " "}${written(k)}`, start: round3(at), end: round3(to) };
     at = to;
     return out;
   });
 }
 
+const TRAILING_MARKS = /[\p{P}\p{S}]+$/u;
 const round3 = (t: number) => Math.round(t * 1000) / 1000;
 
 /** Levenshtein distance of `a` and `b` by code point, or `limit + 1` as soon as it must exceed `limit` (a band of 2·limit+1 cells per row). */

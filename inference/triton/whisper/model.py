@@ -3,7 +3,8 @@
   in   AUDIO      FP32  [B, N]  16 kHz mono in [-1, 1], N at most 30 s (ragged: each request its own N)
        LANGUAGE   BYTES [B, 1]  optional: "ar", "ar-EG" (region dropped), "auto"/"" detects
        TASK       BYTES [B, 1]  optional: "transcribe" (default) | "translate" (to English)
-       PROMPT     BYTES [B, 1]  optional: text that conditions the decoder
+       PROMPT     BYTES [B, 1]  optional: text that conditions the decoder (a request's phrase hints,
+                                then the live engine's confirmed text); its last 223 tokens are kept
   out  TRANSCRIPT BYTES [B, 1]  the text
        SEGMENTS   BYTES [B, 1]  JSON {"language","duration","segments":[{"start","end","text",
                                 "avg_logprob","no_speech_prob","words":[{"word","start","end","probability"}]}]}
