@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Offline validation of the deployment files. CI runs: bash deploy/check.sh
 #
-#   docker-compose.yml            docker-compose config -q (Debian's docker-compose 1.29) and the
-#                                 current compose-spec schema (dclint, fetched with npm; skipped offline)
+#   docker-compose.yml            docker-compose config -q (Debian's docker-compose 1.29), with and
+#                                 without the gpu profile, and the current compose-spec schema (dclint,
+#                                 fetched with npm; skipped offline)
 #   deploy/prometheus/*.yml       promtool check config / check rules / test rules
 #   deploy/grafana/**/*.json      JSON syntax, dashboard structure, every PromQL query parsed by promtool
 #   deploy/grafana/provisioning   YAML structure
 #   deploy/docker/Dockerfile      static checks (non-root user, HEALTHCHECK, EXPOSE, CMD)
+#   compose + every Dockerfile    deploy/check_images.py: the CPU stack by default and Triton under the
+#                                 gpu profile, healthchecks everywhere, each image's user owns the paths
+#                                 its containers write, hadolint-like Dockerfile rules
 #   all YAML                      yamllint (skipped when yamllint is not installed)
 #
 # Missing tools (docker-compose, promtool; yamllint alongside) are installed with apt-get when
@@ -55,6 +59,7 @@ fi
 for c in docker-compose promtool python3; do
   command -v "$c" >/dev/null 2>&1 || fail "$c is missing"
 done
+python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml || fail "python3-yaml is missing (apt-get install python3-yaml)"
 
 echo "docker-compose $(docker-compose version --short 2>/dev/null || echo '?')"
 promtool --version 2>&1 | head -1
@@ -63,8 +68,9 @@ promtool --version 2>&1 | head -1
 step "docker-compose.yml"
 # A clean environment: the defaults in the file must be enough to render it.
 env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml config -q
-env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml config --services >"$TMP/services"
-for s in postgres redis minio minio-init triton gateway worker prometheus grafana; do
+env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config -q
+env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config --services >"$TMP/services"
+for s in postgres redis minio minio-init sidecar triton gateway worker prometheus grafana; do
   grep -qx "$s" "$TMP/services" || fail "docker-compose.yml: service $s missing"
 done
 # Compose v2 compatibility: no obsolete top-level version key, and every file the stack mounts exists.
@@ -203,6 +209,10 @@ grep -Eq 'ffmpeg' "$DF"                          || fail "$DF: the worker needs 
 grep -Eq '^CMD ' "$DF"                           || fail "$DF: needs a default CMD"
 [ -f .dockerignore ] && grep -qx 'node_modules' .dockerignore || fail ".dockerignore must exclude node_modules"
 echo "ok"
+
+# ---------------------------------------------------------------------------------------
+step "images, users and Dockerfile lint"
+python3 deploy/check_images.py
 
 # ---------------------------------------------------------------------------------------
 step "yamllint"
