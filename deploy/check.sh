@@ -11,6 +11,10 @@
 #   compose + every Dockerfile    deploy/check_images.py: the CPU stack by default and Triton under the
 #                                 gpu profile, healthchecks everywhere, each image's user owns the paths
 #                                 its containers write, hadolint-like Dockerfile rules
+#   deploy/k8s                    every manifest, and each overlay (cpu, gpu) as kustomize renders it
+#                                 (kubectl kustomize, kustomize v4+; rendering skipped without one),
+#                                 validated against the Kubernetes schemas of the pinned npm package
+#                                 kubernetes-models (deploy/k8s/validate.mjs), offline
 #   all YAML                      yamllint (skipped when yamllint is not installed)
 #
 # Missing tools (docker-compose, promtool; yamllint alongside) are installed with apt-get when
@@ -213,6 +217,33 @@ echo "ok"
 # ---------------------------------------------------------------------------------------
 step "images, users and Dockerfile lint"
 python3 deploy/check_images.py
+
+# ---------------------------------------------------------------------------------------
+step "kubernetes (deploy/k8s)"
+[ -f node_modules/kubernetes-models/package.json ] || fail "kubernetes-models is not installed: npm ci"
+to_json() { python3 -c 'import json, sys, yaml; print(json.dumps([d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d and d.get("kind") != "Kustomization"]))' "$@"; }
+# Every manifest as written, whether or not a kustomize is at hand.
+mapfile -t manifests < <(find deploy/k8s -name '*.yaml' -not -name kustomization.yaml | LC_ALL=C sort)
+to_json "${manifests[@]}" | node deploy/k8s/validate.mjs manifests --files >"$TMP/k8s.log" 2>&1 || { cat "$TMP/k8s.log" >&2; fail "deploy/k8s manifests"; }
+echo "ok: ${#manifests[@]} manifest files, $(grep -c '^ok' "$TMP/k8s.log") objects valid"
+# Each overlay as a cluster would receive it.
+kustomize_version=""
+if command -v kubectl >/dev/null 2>&1; then
+  kustomize_version=$(kubectl version --client -o json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin).get("kustomizeVersion", ""))' || true)
+fi
+if [[ "$kustomize_version" =~ ^v([4-9]|[1-9][0-9]) ]]; then
+  for overlay in deploy/k8s/overlays/*/; do
+    name=$(basename "$overlay")
+    kubectl kustomize "$overlay" >"$TMP/$name.yaml" || fail "deploy/k8s/overlays/$name does not render"
+    to_json "$TMP/$name.yaml" | node deploy/k8s/validate.mjs "$name" >"$TMP/k8s.log" 2>&1 || { cat "$TMP/k8s.log" >&2; fail "deploy/k8s/overlays/$name"; }
+    for kind in Deployment Service HorizontalPodAutoscaler PodDisruptionBudget NetworkPolicy ConfigMap Secret; do
+      grep -q "^kind: $kind\$" "$TMP/$name.yaml" || fail "deploy/k8s/overlays/$name renders no $kind"
+    done
+    echo "ok: overlay $name: $(grep -c '^ok' "$TMP/k8s.log") objects render and validate (kustomize $kustomize_version)"
+  done
+else
+  echo "skipped: rendering the overlays (needs kubectl with kustomize v4 or later; found ${kustomize_version:-none})"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "yamllint"
