@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
 # Offline validation of the deployment files. CI runs: bash deploy/check.sh
 #
-#   docker-compose.yml            docker-compose config -q (Debian's docker-compose 1.29) and the
-#                                 current compose-spec schema (dclint, fetched with npm; skipped offline)
+#   docker-compose.yml            docker-compose config -q (Debian's docker-compose 1.29), with and
+#                                 without the gpu profile, and the current compose-spec schema (dclint,
+#                                 fetched with npm; skipped offline)
 #   deploy/prometheus/*.yml       promtool check config / check rules / test rules
 #   deploy/grafana/**/*.json      JSON syntax, dashboard structure, every PromQL query parsed by promtool
 #   deploy/grafana/provisioning   YAML structure
 #   deploy/docker/Dockerfile      static checks (non-root user, HEALTHCHECK, EXPOSE, CMD)
+#   compose + every Dockerfile    deploy/check_images.py: the CPU stack by default and Triton under the
+#                                 gpu profile, healthchecks everywhere, each image's user owns the paths
+#                                 its containers write, hadolint-like Dockerfile rules
+#   deploy/k8s                    every manifest, and each overlay (cpu, gpu) as kustomize renders it
+#                                 (kubectl kustomize, kustomize v4+; rendering skipped without one),
+#                                 validated against the Kubernetes schemas of the pinned npm package
+#                                 kubernetes-models (deploy/k8s/validate.mjs), offline
 #   all YAML                      yamllint (skipped when yamllint is not installed)
 #
 # Missing tools (docker-compose, promtool; yamllint alongside) are installed with apt-get when
@@ -55,6 +63,7 @@ fi
 for c in docker-compose promtool python3; do
   command -v "$c" >/dev/null 2>&1 || fail "$c is missing"
 done
+python3 -c 'import yaml' 2>/dev/null || apt_install python3-yaml || fail "python3-yaml is missing (apt-get install python3-yaml)"
 
 echo "docker-compose $(docker-compose version --short 2>/dev/null || echo '?')"
 promtool --version 2>&1 | head -1
@@ -63,8 +72,9 @@ promtool --version 2>&1 | head -1
 step "docker-compose.yml"
 # A clean environment: the defaults in the file must be enough to render it.
 env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml config -q
-env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml config --services >"$TMP/services"
-for s in postgres redis minio minio-init triton gateway worker prometheus grafana; do
+env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config -q
+env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config --services >"$TMP/services"
+for s in postgres redis minio minio-init sidecar triton gateway worker prometheus grafana; do
   grep -qx "$s" "$TMP/services" || fail "docker-compose.yml: service $s missing"
 done
 # Compose v2 compatibility: no obsolete top-level version key, and every file the stack mounts exists.
@@ -203,6 +213,37 @@ grep -Eq 'ffmpeg' "$DF"                          || fail "$DF: the worker needs 
 grep -Eq '^CMD ' "$DF"                           || fail "$DF: needs a default CMD"
 [ -f .dockerignore ] && grep -qx 'node_modules' .dockerignore || fail ".dockerignore must exclude node_modules"
 echo "ok"
+
+# ---------------------------------------------------------------------------------------
+step "images, users and Dockerfile lint"
+python3 deploy/check_images.py
+
+# ---------------------------------------------------------------------------------------
+step "kubernetes (deploy/k8s)"
+[ -f node_modules/kubernetes-models/package.json ] || fail "kubernetes-models is not installed: npm ci"
+to_json() { python3 -c 'import json, sys, yaml; print(json.dumps([d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f)) if d and d.get("kind") != "Kustomization"]))' "$@"; }
+# Every manifest as written, whether or not a kustomize is at hand.
+mapfile -t manifests < <(find deploy/k8s -name '*.yaml' -not -name kustomization.yaml | LC_ALL=C sort)
+to_json "${manifests[@]}" | node deploy/k8s/validate.mjs manifests --files >"$TMP/k8s.log" 2>&1 || { cat "$TMP/k8s.log" >&2; fail "deploy/k8s manifests"; }
+echo "ok: ${#manifests[@]} manifest files, $(grep -c '^ok' "$TMP/k8s.log") objects valid"
+# Each overlay as a cluster would receive it.
+kustomize_version=""
+if command -v kubectl >/dev/null 2>&1; then
+  kustomize_version=$(kubectl version --client -o json 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin).get("kustomizeVersion", ""))' || true)
+fi
+if [[ "$kustomize_version" =~ ^v([4-9]|[1-9][0-9]) ]]; then
+  for overlay in deploy/k8s/overlays/*/; do
+    name=$(basename "$overlay")
+    kubectl kustomize "$overlay" >"$TMP/$name.yaml" || fail "deploy/k8s/overlays/$name does not render"
+    to_json "$TMP/$name.yaml" | node deploy/k8s/validate.mjs "$name" >"$TMP/k8s.log" 2>&1 || { cat "$TMP/k8s.log" >&2; fail "deploy/k8s/overlays/$name"; }
+    for kind in Deployment Service HorizontalPodAutoscaler PodDisruptionBudget NetworkPolicy ConfigMap Secret; do
+      grep -q "^kind: $kind\$" "$TMP/$name.yaml" || fail "deploy/k8s/overlays/$name renders no $kind"
+    done
+    echo "ok: overlay $name: $(grep -c '^ok' "$TMP/k8s.log") objects render and validate (kustomize $kustomize_version)"
+  done
+else
+  echo "skipped: rendering the overlays (needs kubectl with kustomize v4 or later; found ${kustomize_version:-none})"
+fi
 
 # ---------------------------------------------------------------------------------------
 step "yamllint"

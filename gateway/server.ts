@@ -10,6 +10,7 @@ import type { GatewayMetrics } from "./interceptors/metrics.js";
 import type { Readiness } from "../services/platform/readiness.js";
 import { Health } from "../proto/gen/grpc/health/v1/health_pb.js";
 import { grpcHealthService } from "./health/grpc-health.js";
+import { REFLECTION_SERVICE_NAMES, registerServerReflection } from "./reflection/server-reflection.js";
 import { applyCors } from "./http/cors.js";
 import { applySecurityHeaders } from "./http/security-headers.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
@@ -91,6 +92,8 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
         shutdownSignal: drainStarted.signal,
       }),
     );
+    // Last, so that it describes every service above.
+    registerServerReflection(router);
   };
   const adapterOptions: AdapterOptions = {
     routes,
@@ -229,7 +232,7 @@ function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining:
     authInterceptor({
       authenticator: options.authenticator,
       policy: options.policy ?? rpcPolicy,
-      openServices: [Health.typeName],
+      openServices: [Health.typeName, ...REFLECTION_SERVICE_NAMES],
       limits: options.limits,
       audit: options.audit,
     }),

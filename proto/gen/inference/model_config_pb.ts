@@ -4,9 +4,10 @@
 // `config.pbtxt` and returns it from the `ModelConfig` RPC. It was written from
 // the published protocol so that it is wire-compatible with Triton: the package
 // name, message names, enum names and numbers, and every field number and type
-// below match Triton's `model_config.proto`. Messages and fields of Triton's
-// file that the platform does not use are left out; a peer that sends them is
-// unaffected, because protobuf skips unknown fields when it decodes.
+// below match Triton's `model_config.proto`, field for field, so any
+// `config.pbtxt` Triton accepts is read here too (inference/repository/
+// triton-configs.test.ts reads every one in this repository and Triton's own
+// examples). The comments are ours; Triton's documentation says the rest.
 //
 // Naming here follows Triton, not the platform's lint style, on purpose:
 // renaming anything would change the JSON/text names and break compatibility
@@ -24,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file inference/model_config.proto.
  */
 export const file_inference_model_config: GenFile = /*@__PURE__*/
-  fileDesc("ChxpbmZlcmVuY2UvbW9kZWxfY29uZmlnLnByb3RvEglpbmZlcmVuY2UilgEKEE1vZGVsUmF0ZUxpbWl0ZXISNwoJcmVzb3VyY2VzGAEgAygLMiQuaW5mZXJlbmNlLk1vZGVsUmF0ZUxpbWl0ZXIuUmVzb3VyY2USEAoIcHJpb3JpdHkYAiABKA0aNwoIUmVzb3VyY2USDAoEbmFtZRgBIAEoCRIOCgZnbG9iYWwYAiABKAgSDQoFY291bnQYAyABKA0ihwQKEk1vZGVsSW5zdGFuY2VHcm91cBIMCgRuYW1lGAEgASgJEjAKBGtpbmQYBCABKA4yIi5pbmZlcmVuY2UuTW9kZWxJbnN0YW5jZUdyb3VwLktpbmQSDQoFY291bnQYAiABKAUSMQoMcmF0ZV9saW1pdGVyGAYgASgLMhsuaW5mZXJlbmNlLk1vZGVsUmF0ZUxpbWl0ZXISDAoEZ3B1cxgDIAMoBRJIChFzZWNvbmRhcnlfZGV2aWNlcxgIIAMoCzItLmluZmVyZW5jZS5Nb2RlbEluc3RhbmNlR3JvdXAuU2Vjb25kYXJ5RGV2aWNlEg8KB3Byb2ZpbGUYBSADKAkSDwoHcGFzc2l2ZRgHIAEoCBITCgtob3N0X3BvbGljeRgJIAEoCRqcAQoPU2Vjb25kYXJ5RGV2aWNlEk8KBGtpbmQYASABKA4yQS5pbmZlcmVuY2UuTW9kZWxJbnN0YW5jZUdyb3VwLlNlY29uZGFyeURldmljZS5TZWNvbmRhcnlEZXZpY2VLaW5kEhEKCWRldmljZV9pZBgCIAEoAyIlChNTZWNvbmRhcnlEZXZpY2VLaW5kEg4KCktJTkRfTlZETEEQACJBCgRLaW5kEg0KCUtJTkRfQVVUTxAAEgwKCEtJTkRfR1BVEAESDAoIS0lORF9DUFUQAhIOCgpLSU5EX01PREVMEAMiIwoSTW9kZWxUZW5zb3JSZXNoYXBlEg0KBXNoYXBlGAEgAygDIrICCgpNb2RlbElucHV0EgwKBG5hbWUYASABKAkSJgoJZGF0YV90eXBlGAIgASgOMhMuaW5mZXJlbmNlLkRhdGFUeXBlEiwKBmZvcm1hdBgDIAEoDjIcLmluZmVyZW5jZS5Nb2RlbElucHV0LkZvcm1hdBIMCgRkaW1zGAQgAygDEi4KB3Jlc2hhcGUYBSABKAsyHS5pbmZlcmVuY2UuTW9kZWxUZW5zb3JSZXNoYXBlEhcKD2lzX3NoYXBlX3RlbnNvchgGIAEoCBIaChJhbGxvd19yYWdnZWRfYmF0Y2gYByABKAgSEAoIb3B0aW9uYWwYCCABKAgiOwoGRm9ybWF0Eg8KC0ZPUk1BVF9OT05FEAASDwoLRk9STUFUX05IV0MQARIPCgtGT1JNQVRfTkNIVxACIrIBCgtNb2RlbE91dHB1dBIMCgRuYW1lGAEgASgJEiYKCWRhdGFfdHlwZRgCIAEoDjITLmluZmVyZW5jZS5EYXRhVHlwZRIMCgRkaW1zGAMgAygDEi4KB3Jlc2hhcGUYBSABKAsyHS5pbmZlcmVuY2UuTW9kZWxUZW5zb3JSZXNoYXBlEhYKDmxhYmVsX2ZpbGVuYW1lGAQgASgJEhcKD2lzX3NoYXBlX3RlbnNvchgGIAEoCCLZAgoKQmF0Y2hJbnB1dBIoCgRraW5kGAEgASgOMhouaW5mZXJlbmNlLkJhdGNoSW5wdXQuS2luZBITCgt0YXJnZXRfbmFtZRgCIAMoCRImCglkYXRhX3R5cGUYAyABKA4yEy5pbmZlcmVuY2UuRGF0YVR5cGUSFAoMc291cmNlX2lucHV0GAQgAygJIs0BCgRLaW5kEhcKE0JBVENIX0VMRU1FTlRfQ09VTlQQABIjCh9CQVRDSF9BQ0NVTVVMQVRFRF9FTEVNRU5UX0NPVU5UEAESLQopQkFUQ0hfQUNDVU1VTEFURURfRUxFTUVOVF9DT1VOVF9XSVRIX1pFUk8QAhIkCiBCQVRDSF9NQVhfRUxFTUVOVF9DT1VOVF9BU19TSEFQRRADEhQKEEJBVENIX0lURU1fU0hBUEUQBBIcChhCQVRDSF9JVEVNX1NIQVBFX0ZMQVRURU4QBSKPAQoLQmF0Y2hPdXRwdXQSEwoLdGFyZ2V0X25hbWUYASADKAkSKQoEa2luZBgCIAEoDjIbLmluZmVyZW5jZS5CYXRjaE91dHB1dC5LaW5kEhQKDHNvdXJjZV9pbnB1dBgDIAMoCSIqCgRLaW5kEiIKHkJBVENIX1NDQVRURVJfV0lUSF9JTlBVVF9TSEFQRRAAIpACChJNb2RlbFZlcnNpb25Qb2xpY3kSNgoGbGF0ZXN0GAEgASgLMiQuaW5mZXJlbmNlLk1vZGVsVmVyc2lvblBvbGljeS5MYXRlc3RIABIwCgNhbGwYAiABKAsyIS5pbmZlcmVuY2UuTW9kZWxWZXJzaW9uUG9saWN5LkFsbEgAEjoKCHNwZWNpZmljGAMgASgLMiYuaW5mZXJlbmNlLk1vZGVsVmVyc2lvblBvbGljeS5TcGVjaWZpY0gAGh4KBkxhdGVzdBIUCgxudW1fdmVyc2lvbnMYASABKA0aBQoDQWxsGhwKCFNwZWNpZmljEhAKCHZlcnNpb25zGAEgAygDQg8KDXBvbGljeV9jaG9pY2UijgkKF01vZGVsT3B0aW1pemF0aW9uUG9saWN5EjcKBWdyYXBoGAEgASgLMiguaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkdyYXBoEkIKCHByaW9yaXR5GAIgASgOMjAuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5Lk1vZGVsUHJpb3JpdHkSNQoEY3VkYRgDIAEoCzInLmluZmVyZW5jZS5Nb2RlbE9wdGltaXphdGlvblBvbGljeS5DdWRhElgKFmV4ZWN1dGlvbl9hY2NlbGVyYXRvcnMYBCABKAsyOC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuRXhlY3V0aW9uQWNjZWxlcmF0b3JzElIKE2lucHV0X3Bpbm5lZF9tZW1vcnkYBSABKAsyNS5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuUGlubmVkTWVtb3J5QnVmZmVyElMKFG91dHB1dF9waW5uZWRfbWVtb3J5GAYgASgLMjUuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LlBpbm5lZE1lbW9yeUJ1ZmZlchImCh5nYXRoZXJfa2VybmVsX2J1ZmZlcl90aHJlc2hvbGQYByABKA0SFgoOZWFnZXJfYmF0Y2hpbmcYCCABKAgaFgoFR3JhcGgSDQoFbGV2ZWwYASABKAUaTAoEQ3VkYRIOCgZncmFwaHMYASABKAgSGAoQYnVzeV93YWl0X2V2ZW50cxgCIAEoCBIaChJvdXRwdXRfY29weV9zdHJlYW0YBCABKAgapAMKFUV4ZWN1dGlvbkFjY2VsZXJhdG9ycxJnChlncHVfZXhlY3V0aW9uX2FjY2VsZXJhdG9yGAEgAygLMkQuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkV4ZWN1dGlvbkFjY2VsZXJhdG9ycy5BY2NlbGVyYXRvchJnChljcHVfZXhlY3V0aW9uX2FjY2VsZXJhdG9yGAIgAygLMkQuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkV4ZWN1dGlvbkFjY2VsZXJhdG9ycy5BY2NlbGVyYXRvchq4AQoLQWNjZWxlcmF0b3ISDAoEbmFtZRgBIAEoCRJoCgpwYXJhbWV0ZXJzGAIgAygLMlQuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkV4ZWN1dGlvbkFjY2VsZXJhdG9ycy5BY2NlbGVyYXRvci5QYXJhbWV0ZXJzRW50cnkaMQoPUGFyYW1ldGVyc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaJAoSUGlubmVkTWVtb3J5QnVmZmVyEg4KBmVuYWJsZRgBIAEoCCJJCg1Nb2RlbFByaW9yaXR5EhQKEFBSSU9SSVRZX0RFRkFVTFQQABIQCgxQUklPUklUWV9NQVgQARIQCgxQUklPUklUWV9NSU4QAiLbAQoQTW9kZWxRdWV1ZVBvbGljeRJBCg50aW1lb3V0X2FjdGlvbhgBIAEoDjIpLmluZmVyZW5jZS5Nb2RlbFF1ZXVlUG9saWN5LlRpbWVvdXRBY3Rpb24SJAocZGVmYXVsdF90aW1lb3V0X21pY3Jvc2Vjb25kcxgCIAEoBBIeChZhbGxvd190aW1lb3V0X292ZXJyaWRlGAMgASgIEhYKDm1heF9xdWV1ZV9zaXplGAQgASgNIiYKDVRpbWVvdXRBY3Rpb24SCgoGUkVKRUNUEAASCQoFREVMQVkQASKbAwoUTW9kZWxEeW5hbWljQmF0Y2hpbmcSHAoUcHJlZmVycmVkX2JhdGNoX3NpemUYASADKAUSJAocbWF4X3F1ZXVlX2RlbGF5X21pY3Jvc2Vjb25kcxgCIAEoBBIZChFwcmVzZXJ2ZV9vcmRlcmluZxgDIAEoCBIXCg9wcmlvcml0eV9sZXZlbHMYBCABKA0SHgoWZGVmYXVsdF9wcmlvcml0eV9sZXZlbBgFIAEoDRI5ChRkZWZhdWx0X3F1ZXVlX3BvbGljeRgGIAEoCzIbLmluZmVyZW5jZS5Nb2RlbFF1ZXVlUG9saWN5ElcKFXByaW9yaXR5X3F1ZXVlX3BvbGljeRgHIAMoCzI4LmluZmVyZW5jZS5Nb2RlbER5bmFtaWNCYXRjaGluZy5Qcmlvcml0eVF1ZXVlUG9saWN5RW50cnkaVwoYUHJpb3JpdHlRdWV1ZVBvbGljeUVudHJ5EgsKA2tleRgBIAEoDRIqCgV2YWx1ZRgCIAEoCzIbLmluZmVyZW5jZS5Nb2RlbFF1ZXVlUG9saWN5OgI4ASL2AgoPTW9kZWxFbnNlbWJsaW5nEi0KBHN0ZXAYASADKAsyHy5pbmZlcmVuY2UuTW9kZWxFbnNlbWJsaW5nLlN0ZXAaswIKBFN0ZXASEgoKbW9kZWxfbmFtZRgBIAEoCRIVCg1tb2RlbF92ZXJzaW9uGAIgASgDEkAKCWlucHV0X21hcBgDIAMoCzItLmluZmVyZW5jZS5Nb2RlbEVuc2VtYmxpbmcuU3RlcC5JbnB1dE1hcEVudHJ5EkIKCm91dHB1dF9tYXAYBCADKAsyLi5pbmZlcmVuY2UuTW9kZWxFbnNlbWJsaW5nLlN0ZXAuT3V0cHV0TWFwRW50cnkSFwoPbW9kZWxfbmFtZXNwYWNlGAUgASgJGi8KDUlucHV0TWFwRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARowCg5PdXRwdXRNYXBFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiYKDk1vZGVsUGFyYW1ldGVyEhQKDHN0cmluZ192YWx1ZRgBIAEoCSLZAgoLTW9kZWxXYXJtdXASDAoEbmFtZRgBIAEoCRISCgpiYXRjaF9zaXplGAIgASgNEjIKBmlucHV0cxgDIAMoCzIiLmluZmVyZW5jZS5Nb2RlbFdhcm11cC5JbnB1dHNFbnRyeRINCgVjb3VudBgEIAEoDRqXAQoFSW5wdXQSJgoJZGF0YV90eXBlGAEgASgOMhMuaW5mZXJlbmNlLkRhdGFUeXBlEgwKBGRpbXMYAiADKAMSEwoJemVyb19kYXRhGAMgASgISAASFQoLcmFuZG9tX2RhdGEYBCABKAhIABIZCg9pbnB1dF9kYXRhX2ZpbGUYBSABKAlIAEIRCg9pbnB1dF9kYXRhX3R5cGUaSwoLSW5wdXRzRW50cnkSCwoDa2V5GAEgASgJEisKBXZhbHVlGAIgASgLMhwuaW5mZXJlbmNlLk1vZGVsV2FybXVwLklucHV0OgI4ASIuCg9Nb2RlbE9wZXJhdGlvbnMSGwoTb3BfbGlicmFyeV9maWxlbmFtZRgBIAMoCSIrChZNb2RlbFRyYW5zYWN0aW9uUG9saWN5EhEKCWRlY291cGxlZBgBIAEoCCLmAQoVTW9kZWxSZXBvc2l0b3J5QWdlbnRzEjYKBmFnZW50cxgBIAMoCzImLmluZmVyZW5jZS5Nb2RlbFJlcG9zaXRvcnlBZ2VudHMuQWdlbnQalAEKBUFnZW50EgwKBG5hbWUYASABKAkSSgoKcGFyYW1ldGVycxgCIAMoCzI2LmluZmVyZW5jZS5Nb2RlbFJlcG9zaXRvcnlBZ2VudHMuQWdlbnQuUGFyYW1ldGVyc0VudHJ5GjEKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIiQKEk1vZGVsUmVzcG9uc2VDYWNoZRIOCgZlbmFibGUYASABKAgi8wkKC01vZGVsQ29uZmlnEgwKBG5hbWUYASABKAkSEAoIcGxhdGZvcm0YAiABKAkSDwoHYmFja2VuZBgRIAEoCRI1Cg52ZXJzaW9uX3BvbGljeRgDIAEoCzIdLmluZmVyZW5jZS5Nb2RlbFZlcnNpb25Qb2xpY3kSFgoObWF4X2JhdGNoX3NpemUYBCABKAUSJAoFaW5wdXQYBSADKAsyFS5pbmZlcmVuY2UuTW9kZWxJbnB1dBImCgZvdXRwdXQYBiADKAsyFi5pbmZlcmVuY2UuTW9kZWxPdXRwdXQSKgoLYmF0Y2hfaW5wdXQYFCADKAsyFS5pbmZlcmVuY2UuQmF0Y2hJbnB1dBIsCgxiYXRjaF9vdXRwdXQYFSADKAsyFi5pbmZlcmVuY2UuQmF0Y2hPdXRwdXQSOAoMb3B0aW1pemF0aW9uGAwgASgLMiIuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5EjsKEGR5bmFtaWNfYmF0Y2hpbmcYCyABKAsyHy5pbmZlcmVuY2UuTW9kZWxEeW5hbWljQmF0Y2hpbmdIABI5ChNlbnNlbWJsZV9zY2hlZHVsaW5nGA8gASgLMhouaW5mZXJlbmNlLk1vZGVsRW5zZW1ibGluZ0gAEjUKDmluc3RhbmNlX2dyb3VwGAcgAygLMh0uaW5mZXJlbmNlLk1vZGVsSW5zdGFuY2VHcm91cBIeChZkZWZhdWx0X21vZGVsX2ZpbGVuYW1lGAggASgJEkgKEmNjX21vZGVsX2ZpbGVuYW1lcxgJIAMoCzIsLmluZmVyZW5jZS5Nb2RlbENvbmZpZy5DY01vZGVsRmlsZW5hbWVzRW50cnkSOwoLbWV0cmljX3RhZ3MYCiADKAsyJi5pbmZlcmVuY2UuTW9kZWxDb25maWcuTWV0cmljVGFnc0VudHJ5EjoKCnBhcmFtZXRlcnMYDiADKAsyJi5pbmZlcmVuY2UuTW9kZWxDb25maWcuUGFyYW1ldGVyc0VudHJ5EiwKDG1vZGVsX3dhcm11cBgQIAMoCzIWLmluZmVyZW5jZS5Nb2RlbFdhcm11cBI0ChBtb2RlbF9vcGVyYXRpb25zGBIgASgLMhouaW5mZXJlbmNlLk1vZGVsT3BlcmF0aW9ucxJDChhtb2RlbF90cmFuc2FjdGlvbl9wb2xpY3kYEyABKAsyIS5pbmZlcmVuY2UuTW9kZWxUcmFuc2FjdGlvblBvbGljeRJBChdtb2RlbF9yZXBvc2l0b3J5X2FnZW50cxgXIAEoCzIgLmluZmVyZW5jZS5Nb2RlbFJlcG9zaXRvcnlBZ2VudHMSNQoOcmVzcG9uc2VfY2FjaGUYGCABKAsyHS5pbmZlcmVuY2UuTW9kZWxSZXNwb25zZUNhY2hlGjcKFUNjTW9kZWxGaWxlbmFtZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjEKD01ldHJpY1RhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuTW9kZWxQYXJhbWV0ZXI6AjgBQhMKEXNjaGVkdWxpbmdfY2hvaWNlKvoBCghEYXRhVHlwZRIQCgxUWVBFX0lOVkFMSUQQABINCglUWVBFX0JPT0wQARIOCgpUWVBFX1VJTlQ4EAISDwoLVFlQRV9VSU5UMTYQAxIPCgtUWVBFX1VJTlQzMhAEEg8KC1RZUEVfVUlOVDY0EAUSDQoJVFlQRV9JTlQ4EAYSDgoKVFlQRV9JTlQxNhAHEg4KClRZUEVfSU5UMzIQCBIOCgpUWVBFX0lOVDY0EAkSDQoJVFlQRV9GUDE2EAoSDQoJVFlQRV9GUDMyEAsSDQoJVFlQRV9GUDY0EAwSDwoLVFlQRV9TVFJJTkcQDRINCglUWVBFX0JGMTYQDmIGcHJvdG8z");
+  fileDesc("ChxpbmZlcmVuY2UvbW9kZWxfY29uZmlnLnByb3RvEglpbmZlcmVuY2UilgEKEE1vZGVsUmF0ZUxpbWl0ZXISNwoJcmVzb3VyY2VzGAEgAygLMiQuaW5mZXJlbmNlLk1vZGVsUmF0ZUxpbWl0ZXIuUmVzb3VyY2USEAoIcHJpb3JpdHkYAiABKA0aNwoIUmVzb3VyY2USDAoEbmFtZRgBIAEoCRIOCgZnbG9iYWwYAiABKAgSDQoFY291bnQYAyABKA0ihwQKEk1vZGVsSW5zdGFuY2VHcm91cBIMCgRuYW1lGAEgASgJEjAKBGtpbmQYBCABKA4yIi5pbmZlcmVuY2UuTW9kZWxJbnN0YW5jZUdyb3VwLktpbmQSDQoFY291bnQYAiABKAUSMQoMcmF0ZV9saW1pdGVyGAYgASgLMhsuaW5mZXJlbmNlLk1vZGVsUmF0ZUxpbWl0ZXISDAoEZ3B1cxgDIAMoBRJIChFzZWNvbmRhcnlfZGV2aWNlcxgIIAMoCzItLmluZmVyZW5jZS5Nb2RlbEluc3RhbmNlR3JvdXAuU2Vjb25kYXJ5RGV2aWNlEg8KB3Byb2ZpbGUYBSADKAkSDwoHcGFzc2l2ZRgHIAEoCBITCgtob3N0X3BvbGljeRgJIAEoCRqcAQoPU2Vjb25kYXJ5RGV2aWNlEk8KBGtpbmQYASABKA4yQS5pbmZlcmVuY2UuTW9kZWxJbnN0YW5jZUdyb3VwLlNlY29uZGFyeURldmljZS5TZWNvbmRhcnlEZXZpY2VLaW5kEhEKCWRldmljZV9pZBgCIAEoAyIlChNTZWNvbmRhcnlEZXZpY2VLaW5kEg4KCktJTkRfTlZETEEQACJBCgRLaW5kEg0KCUtJTkRfQVVUTxAAEgwKCEtJTkRfR1BVEAESDAoIS0lORF9DUFUQAhIOCgpLSU5EX01PREVMEAMiIwoSTW9kZWxUZW5zb3JSZXNoYXBlEg0KBXNoYXBlGAEgAygDItMCCgpNb2RlbElucHV0EgwKBG5hbWUYASABKAkSJgoJZGF0YV90eXBlGAIgASgOMhMuaW5mZXJlbmNlLkRhdGFUeXBlEiwKBmZvcm1hdBgDIAEoDjIcLmluZmVyZW5jZS5Nb2RlbElucHV0LkZvcm1hdBIMCgRkaW1zGAQgAygDEi4KB3Jlc2hhcGUYBSABKAsyHS5pbmZlcmVuY2UuTW9kZWxUZW5zb3JSZXNoYXBlEhcKD2lzX3NoYXBlX3RlbnNvchgGIAEoCBIaChJhbGxvd19yYWdnZWRfYmF0Y2gYByABKAgSEAoIb3B0aW9uYWwYCCABKAgSHwoXaXNfbm9uX2xpbmVhcl9mb3JtYXRfaW8YCSABKAgiOwoGRm9ybWF0Eg8KC0ZPUk1BVF9OT05FEAASDwoLRk9STUFUX05IV0MQARIPCgtGT1JNQVRfTkNIVxACItMBCgtNb2RlbE91dHB1dBIMCgRuYW1lGAEgASgJEiYKCWRhdGFfdHlwZRgCIAEoDjITLmluZmVyZW5jZS5EYXRhVHlwZRIMCgRkaW1zGAMgAygDEi4KB3Jlc2hhcGUYBSABKAsyHS5pbmZlcmVuY2UuTW9kZWxUZW5zb3JSZXNoYXBlEhYKDmxhYmVsX2ZpbGVuYW1lGAQgASgJEhcKD2lzX3NoYXBlX3RlbnNvchgGIAEoCBIfChdpc19ub25fbGluZWFyX2Zvcm1hdF9pbxgHIAEoCCLZAgoKQmF0Y2hJbnB1dBIoCgRraW5kGAEgASgOMhouaW5mZXJlbmNlLkJhdGNoSW5wdXQuS2luZBITCgt0YXJnZXRfbmFtZRgCIAMoCRImCglkYXRhX3R5cGUYAyABKA4yEy5pbmZlcmVuY2UuRGF0YVR5cGUSFAoMc291cmNlX2lucHV0GAQgAygJIs0BCgRLaW5kEhcKE0JBVENIX0VMRU1FTlRfQ09VTlQQABIjCh9CQVRDSF9BQ0NVTVVMQVRFRF9FTEVNRU5UX0NPVU5UEAESLQopQkFUQ0hfQUNDVU1VTEFURURfRUxFTUVOVF9DT1VOVF9XSVRIX1pFUk8QAhIkCiBCQVRDSF9NQVhfRUxFTUVOVF9DT1VOVF9BU19TSEFQRRADEhQKEEJBVENIX0lURU1fU0hBUEUQBBIcChhCQVRDSF9JVEVNX1NIQVBFX0ZMQVRURU4QBSKPAQoLQmF0Y2hPdXRwdXQSEwoLdGFyZ2V0X25hbWUYASADKAkSKQoEa2luZBgCIAEoDjIbLmluZmVyZW5jZS5CYXRjaE91dHB1dC5LaW5kEhQKDHNvdXJjZV9pbnB1dBgDIAMoCSIqCgRLaW5kEiIKHkJBVENIX1NDQVRURVJfV0lUSF9JTlBVVF9TSEFQRRAAIpACChJNb2RlbFZlcnNpb25Qb2xpY3kSNgoGbGF0ZXN0GAEgASgLMiQuaW5mZXJlbmNlLk1vZGVsVmVyc2lvblBvbGljeS5MYXRlc3RIABIwCgNhbGwYAiABKAsyIS5pbmZlcmVuY2UuTW9kZWxWZXJzaW9uUG9saWN5LkFsbEgAEjoKCHNwZWNpZmljGAMgASgLMiYuaW5mZXJlbmNlLk1vZGVsVmVyc2lvblBvbGljeS5TcGVjaWZpY0gAGh4KBkxhdGVzdBIUCgxudW1fdmVyc2lvbnMYASABKA0aBQoDQWxsGhwKCFNwZWNpZmljEhAKCHZlcnNpb25zGAEgAygDQg8KDXBvbGljeV9jaG9pY2Ui/Q0KF01vZGVsT3B0aW1pemF0aW9uUG9saWN5EjcKBWdyYXBoGAEgASgLMiguaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkdyYXBoEkIKCHByaW9yaXR5GAIgASgOMjAuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5Lk1vZGVsUHJpb3JpdHkSNQoEY3VkYRgDIAEoCzInLmluZmVyZW5jZS5Nb2RlbE9wdGltaXphdGlvblBvbGljeS5DdWRhElgKFmV4ZWN1dGlvbl9hY2NlbGVyYXRvcnMYBCABKAsyOC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuRXhlY3V0aW9uQWNjZWxlcmF0b3JzElIKE2lucHV0X3Bpbm5lZF9tZW1vcnkYBSABKAsyNS5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuUGlubmVkTWVtb3J5QnVmZmVyElMKFG91dHB1dF9waW5uZWRfbWVtb3J5GAYgASgLMjUuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LlBpbm5lZE1lbW9yeUJ1ZmZlchImCh5nYXRoZXJfa2VybmVsX2J1ZmZlcl90aHJlc2hvbGQYByABKA0SFgoOZWFnZXJfYmF0Y2hpbmcYCCABKAgaFgoFR3JhcGgSDQoFbGV2ZWwYASABKAUaugUKBEN1ZGESDgoGZ3JhcGhzGAEgASgIEhgKEGJ1c3lfd2FpdF9ldmVudHMYAiABKAgSRQoKZ3JhcGhfc3BlYxgDIAMoCzIxLmluZmVyZW5jZS5Nb2RlbE9wdGltaXphdGlvblBvbGljeS5DdWRhLkdyYXBoU3BlYxIaChJvdXRwdXRfY29weV9zdHJlYW0YBCABKAgapAQKCUdyYXBoU3BlYxISCgpiYXRjaF9zaXplGAEgASgFEksKBWlucHV0GAIgAygLMjwuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkN1ZGEuR3JhcGhTcGVjLklucHV0RW50cnkSVwoRZ3JhcGhfbG93ZXJfYm91bmQYAyABKAsyPC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuQ3VkYS5HcmFwaFNwZWMuTG93ZXJCb3VuZBoUCgVTaGFwZRILCgNkaW0YASADKAMa3wEKCkxvd2VyQm91bmQSEgoKYmF0Y2hfc2l6ZRgBIAEoBRJWCgVpbnB1dBgCIAMoCzJHLmluZmVyZW5jZS5Nb2RlbE9wdGltaXphdGlvblBvbGljeS5DdWRhLkdyYXBoU3BlYy5Mb3dlckJvdW5kLklucHV0RW50cnkaZQoKSW5wdXRFbnRyeRILCgNrZXkYASABKAkSRgoFdmFsdWUYAiABKAsyNy5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuQ3VkYS5HcmFwaFNwZWMuU2hhcGU6AjgBGmUKCklucHV0RW50cnkSCwoDa2V5GAEgASgJEkYKBXZhbHVlGAIgASgLMjcuaW5mZXJlbmNlLk1vZGVsT3B0aW1pemF0aW9uUG9saWN5LkN1ZGEuR3JhcGhTcGVjLlNoYXBlOgI4ARqkAwoVRXhlY3V0aW9uQWNjZWxlcmF0b3JzEmcKGWdwdV9leGVjdXRpb25fYWNjZWxlcmF0b3IYASADKAsyRC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuRXhlY3V0aW9uQWNjZWxlcmF0b3JzLkFjY2VsZXJhdG9yEmcKGWNwdV9leGVjdXRpb25fYWNjZWxlcmF0b3IYAiADKAsyRC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuRXhlY3V0aW9uQWNjZWxlcmF0b3JzLkFjY2VsZXJhdG9yGrgBCgtBY2NlbGVyYXRvchIMCgRuYW1lGAEgASgJEmgKCnBhcmFtZXRlcnMYAiADKAsyVC5pbmZlcmVuY2UuTW9kZWxPcHRpbWl6YXRpb25Qb2xpY3kuRXhlY3V0aW9uQWNjZWxlcmF0b3JzLkFjY2VsZXJhdG9yLlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARokChJQaW5uZWRNZW1vcnlCdWZmZXISDgoGZW5hYmxlGAEgASgIIkkKDU1vZGVsUHJpb3JpdHkSFAoQUFJJT1JJVFlfREVGQVVMVBAAEhAKDFBSSU9SSVRZX01BWBABEhAKDFBSSU9SSVRZX01JThACItsBChBNb2RlbFF1ZXVlUG9saWN5EkEKDnRpbWVvdXRfYWN0aW9uGAEgASgOMikuaW5mZXJlbmNlLk1vZGVsUXVldWVQb2xpY3kuVGltZW91dEFjdGlvbhIkChxkZWZhdWx0X3RpbWVvdXRfbWljcm9zZWNvbmRzGAIgASgEEh4KFmFsbG93X3RpbWVvdXRfb3ZlcnJpZGUYAyABKAgSFgoObWF4X3F1ZXVlX3NpemUYBCABKA0iJgoNVGltZW91dEFjdGlvbhIKCgZSRUpFQ1QQABIJCgVERUxBWRABIpsDChRNb2RlbER5bmFtaWNCYXRjaGluZxIcChRwcmVmZXJyZWRfYmF0Y2hfc2l6ZRgBIAMoBRIkChxtYXhfcXVldWVfZGVsYXlfbWljcm9zZWNvbmRzGAIgASgEEhkKEXByZXNlcnZlX29yZGVyaW5nGAMgASgIEhcKD3ByaW9yaXR5X2xldmVscxgEIAEoBBIeChZkZWZhdWx0X3ByaW9yaXR5X2xldmVsGAUgASgEEjkKFGRlZmF1bHRfcXVldWVfcG9saWN5GAYgASgLMhsuaW5mZXJlbmNlLk1vZGVsUXVldWVQb2xpY3kSVwoVcHJpb3JpdHlfcXVldWVfcG9saWN5GAcgAygLMjguaW5mZXJlbmNlLk1vZGVsRHluYW1pY0JhdGNoaW5nLlByaW9yaXR5UXVldWVQb2xpY3lFbnRyeRpXChhQcmlvcml0eVF1ZXVlUG9saWN5RW50cnkSCwoDa2V5GAEgASgEEioKBXZhbHVlGAIgASgLMhsuaW5mZXJlbmNlLk1vZGVsUXVldWVQb2xpY3k6AjgBIu4KChVNb2RlbFNlcXVlbmNlQmF0Y2hpbmcSQQoGZGlyZWN0GAMgASgLMi8uaW5mZXJlbmNlLk1vZGVsU2VxdWVuY2VCYXRjaGluZy5TdHJhdGVneURpcmVjdEgAEkEKBm9sZGVzdBgEIAEoCzIvLmluZmVyZW5jZS5Nb2RlbFNlcXVlbmNlQmF0Y2hpbmcuU3RyYXRlZ3lPbGRlc3RIABImCh5tYXhfc2VxdWVuY2VfaWRsZV9taWNyb3NlY29uZHMYASABKAQSRAoNY29udHJvbF9pbnB1dBgCIAMoCzItLmluZmVyZW5jZS5Nb2RlbFNlcXVlbmNlQmF0Y2hpbmcuQ29udHJvbElucHV0EjUKBXN0YXRlGAUgAygLMiYuaW5mZXJlbmNlLk1vZGVsU2VxdWVuY2VCYXRjaGluZy5TdGF0ZRIaChJpdGVyYXRpdmVfc2VxdWVuY2UYBiABKAgasQIKB0NvbnRyb2wSOwoEa2luZBgBIAEoDjItLmluZmVyZW5jZS5Nb2RlbFNlcXVlbmNlQmF0Y2hpbmcuQ29udHJvbC5LaW5kEhgKEGludDMyX2ZhbHNlX3RydWUYAiADKAUSFwoPZnAzMl9mYWxzZV90cnVlGAMgAygCEhcKD2Jvb2xfZmFsc2VfdHJ1ZRgFIAMoCBImCglkYXRhX3R5cGUYBCABKA4yEy5pbmZlcmVuY2UuRGF0YVR5cGUidQoES2luZBIaChZDT05UUk9MX1NFUVVFTkNFX1NUQVJUEAASGgoWQ09OVFJPTF9TRVFVRU5DRV9SRUFEWRABEhgKFENPTlRST0xfU0VRVUVOQ0VfRU5EEAISGwoXQ09OVFJPTF9TRVFVRU5DRV9DT1JSSUQQAxpXCgxDb250cm9sSW5wdXQSDAoEbmFtZRgBIAEoCRI5Cgdjb250cm9sGAIgAygLMiguaW5mZXJlbmNlLk1vZGVsU2VxdWVuY2VCYXRjaGluZy5Db250cm9sGooBCgxJbml0aWFsU3RhdGUSJgoJZGF0YV90eXBlGAEgASgOMhMuaW5mZXJlbmNlLkRhdGFUeXBlEgwKBGRpbXMYAiADKAMSEwoJemVyb19kYXRhGAMgASgISAASEwoJZGF0YV9maWxlGAQgASgJSAASDAoEbmFtZRgFIAEoCUIMCgpzdGF0ZV9kYXRhGvMBCgVTdGF0ZRISCgppbnB1dF9uYW1lGAEgASgJEhMKC291dHB1dF9uYW1lGAIgASgJEiYKCWRhdGFfdHlwZRgDIAEoDjITLmluZmVyZW5jZS5EYXRhVHlwZRIMCgRkaW1zGAQgAygDEkQKDWluaXRpYWxfc3RhdGUYBSADKAsyLS5pbmZlcmVuY2UuTW9kZWxTZXF1ZW5jZUJhdGNoaW5nLkluaXRpYWxTdGF0ZRIoCiB1c2Vfc2FtZV9idWZmZXJfZm9yX2lucHV0X291dHB1dBgGIAEoCBIbChN1c2VfZ3Jvd2FibGVfbWVtb3J5GAcgASgIGlgKDlN0cmF0ZWd5RGlyZWN0EiQKHG1heF9xdWV1ZV9kZWxheV9taWNyb3NlY29uZHMYASABKAQSIAoYbWluaW11bV9zbG90X3V0aWxpemF0aW9uGAIgASgCGpABCg5TdHJhdGVneU9sZGVzdBIfChdtYXhfY2FuZGlkYXRlX3NlcXVlbmNlcxgBIAEoBRIcChRwcmVmZXJyZWRfYmF0Y2hfc2l6ZRgCIAMoBRIkChxtYXhfcXVldWVfZGVsYXlfbWljcm9zZWNvbmRzGAMgASgEEhkKEXByZXNlcnZlX29yZGVyaW5nGAQgASgIQhEKD3N0cmF0ZWd5X2Nob2ljZSKVAwoPTW9kZWxFbnNlbWJsaW5nEi0KBHN0ZXAYASADKAsyHy5pbmZlcmVuY2UuTW9kZWxFbnNlbWJsaW5nLlN0ZXASHQoVbWF4X2luZmxpZ2h0X3JlcXVlc3RzGAIgASgNGrMCCgRTdGVwEhIKCm1vZGVsX25hbWUYASABKAkSFQoNbW9kZWxfdmVyc2lvbhgCIAEoAxJACglpbnB1dF9tYXAYAyADKAsyLS5pbmZlcmVuY2UuTW9kZWxFbnNlbWJsaW5nLlN0ZXAuSW5wdXRNYXBFbnRyeRJCCgpvdXRwdXRfbWFwGAQgAygLMi4uaW5mZXJlbmNlLk1vZGVsRW5zZW1ibGluZy5TdGVwLk91dHB1dE1hcEVudHJ5EhcKD21vZGVsX25hbWVzcGFjZRgFIAEoCRovCg1JbnB1dE1hcEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaMAoOT3V0cHV0TWFwRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASImCg5Nb2RlbFBhcmFtZXRlchIUCgxzdHJpbmdfdmFsdWUYASABKAki2QIKC01vZGVsV2FybXVwEgwKBG5hbWUYASABKAkSEgoKYmF0Y2hfc2l6ZRgCIAEoDRIyCgZpbnB1dHMYAyADKAsyIi5pbmZlcmVuY2UuTW9kZWxXYXJtdXAuSW5wdXRzRW50cnkSDQoFY291bnQYBCABKA0alwEKBUlucHV0EiYKCWRhdGFfdHlwZRgBIAEoDjITLmluZmVyZW5jZS5EYXRhVHlwZRIMCgRkaW1zGAIgAygDEhMKCXplcm9fZGF0YRgDIAEoCEgAEhUKC3JhbmRvbV9kYXRhGAQgASgISAASGQoPaW5wdXRfZGF0YV9maWxlGAUgASgJSABCEQoPaW5wdXRfZGF0YV90eXBlGksKC0lucHV0c0VudHJ5EgsKA2tleRgBIAEoCRIrCgV2YWx1ZRgCIAEoCzIcLmluZmVyZW5jZS5Nb2RlbFdhcm11cC5JbnB1dDoCOAEiLgoPTW9kZWxPcGVyYXRpb25zEhsKE29wX2xpYnJhcnlfZmlsZW5hbWUYASADKAkiKwoWTW9kZWxUcmFuc2FjdGlvblBvbGljeRIRCglkZWNvdXBsZWQYASABKAgi5gEKFU1vZGVsUmVwb3NpdG9yeUFnZW50cxI2CgZhZ2VudHMYASADKAsyJi5pbmZlcmVuY2UuTW9kZWxSZXBvc2l0b3J5QWdlbnRzLkFnZW50GpQBCgVBZ2VudBIMCgRuYW1lGAEgASgJEkoKCnBhcmFtZXRlcnMYAiADKAsyNi5pbmZlcmVuY2UuTW9kZWxSZXBvc2l0b3J5QWdlbnRzLkFnZW50LlBhcmFtZXRlcnNFbnRyeRoxCg9QYXJhbWV0ZXJzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIkChJNb2RlbFJlc3BvbnNlQ2FjaGUSDgoGZW5hYmxlGAEgASgIIvMKCgtNb2RlbENvbmZpZxIMCgRuYW1lGAEgASgJEhAKCHBsYXRmb3JtGAIgASgJEg8KB2JhY2tlbmQYESABKAkSNQoOdmVyc2lvbl9wb2xpY3kYAyABKAsyHS5pbmZlcmVuY2UuTW9kZWxWZXJzaW9uUG9saWN5EhYKDm1heF9iYXRjaF9zaXplGAQgASgFEiQKBWlucHV0GAUgAygLMhUuaW5mZXJlbmNlLk1vZGVsSW5wdXQSJgoGb3V0cHV0GAYgAygLMhYuaW5mZXJlbmNlLk1vZGVsT3V0cHV0EioKC2JhdGNoX2lucHV0GBQgAygLMhUuaW5mZXJlbmNlLkJhdGNoSW5wdXQSLAoMYmF0Y2hfb3V0cHV0GBUgAygLMhYuaW5mZXJlbmNlLkJhdGNoT3V0cHV0EjgKDG9wdGltaXphdGlvbhgMIAEoCzIiLmluZmVyZW5jZS5Nb2RlbE9wdGltaXphdGlvblBvbGljeRI7ChBkeW5hbWljX2JhdGNoaW5nGAsgASgLMh8uaW5mZXJlbmNlLk1vZGVsRHluYW1pY0JhdGNoaW5nSAASPQoRc2VxdWVuY2VfYmF0Y2hpbmcYDSABKAsyIC5pbmZlcmVuY2UuTW9kZWxTZXF1ZW5jZUJhdGNoaW5nSAASOQoTZW5zZW1ibGVfc2NoZWR1bGluZxgPIAEoCzIaLmluZmVyZW5jZS5Nb2RlbEVuc2VtYmxpbmdIABI1Cg5pbnN0YW5jZV9ncm91cBgHIAMoCzIdLmluZmVyZW5jZS5Nb2RlbEluc3RhbmNlR3JvdXASHgoWZGVmYXVsdF9tb2RlbF9maWxlbmFtZRgIIAEoCRJIChJjY19tb2RlbF9maWxlbmFtZXMYCSADKAsyLC5pbmZlcmVuY2UuTW9kZWxDb25maWcuQ2NNb2RlbEZpbGVuYW1lc0VudHJ5EjsKC21ldHJpY190YWdzGAogAygLMiYuaW5mZXJlbmNlLk1vZGVsQ29uZmlnLk1ldHJpY1RhZ3NFbnRyeRI6CgpwYXJhbWV0ZXJzGA4gAygLMiYuaW5mZXJlbmNlLk1vZGVsQ29uZmlnLlBhcmFtZXRlcnNFbnRyeRIsCgxtb2RlbF93YXJtdXAYECADKAsyFi5pbmZlcmVuY2UuTW9kZWxXYXJtdXASNAoQbW9kZWxfb3BlcmF0aW9ucxgSIAEoCzIaLmluZmVyZW5jZS5Nb2RlbE9wZXJhdGlvbnMSQwoYbW9kZWxfdHJhbnNhY3Rpb25fcG9saWN5GBMgASgLMiEuaW5mZXJlbmNlLk1vZGVsVHJhbnNhY3Rpb25Qb2xpY3kSQQoXbW9kZWxfcmVwb3NpdG9yeV9hZ2VudHMYFyABKAsyIC5pbmZlcmVuY2UuTW9kZWxSZXBvc2l0b3J5QWdlbnRzEjUKDnJlc3BvbnNlX2NhY2hlGBggASgLMh0uaW5mZXJlbmNlLk1vZGVsUmVzcG9uc2VDYWNoZRIPCgdydW50aW1lGBkgASgJEi4KDW1vZGVsX21ldHJpY3MYGiABKAsyFy5pbmZlcmVuY2UuTW9kZWxNZXRyaWNzGjcKFUNjTW9kZWxGaWxlbmFtZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGjEKD01ldHJpY1RhZ3NFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGkwKD1BhcmFtZXRlcnNFbnRyeRILCgNrZXkYASABKAkSKAoFdmFsdWUYAiABKAsyGS5pbmZlcmVuY2UuTW9kZWxQYXJhbWV0ZXI6AjgBQhMKEXNjaGVkdWxpbmdfY2hvaWNlIuICCgxNb2RlbE1ldHJpY3MSPQoObWV0cmljX2NvbnRyb2wYASADKAsyJS5pbmZlcmVuY2UuTW9kZWxNZXRyaWNzLk1ldHJpY0NvbnRyb2wakgIKDU1ldHJpY0NvbnRyb2wSUQoRbWV0cmljX2lkZW50aWZpZXIYASABKAsyNi5pbmZlcmVuY2UuTW9kZWxNZXRyaWNzLk1ldHJpY0NvbnRyb2wuTWV0cmljSWRlbnRpZmllchJTChFoaXN0b2dyYW1fb3B0aW9ucxgCIAEoCzI2LmluZmVyZW5jZS5Nb2RlbE1ldHJpY3MuTWV0cmljQ29udHJvbC5IaXN0b2dyYW1PcHRpb25zSAAaIgoQTWV0cmljSWRlbnRpZmllchIOCgZmYW1pbHkYASABKAkaIwoQSGlzdG9ncmFtT3B0aW9ucxIPCgdidWNrZXRzGAEgAygBQhAKDm1ldHJpY19vcHRpb25zKvoBCghEYXRhVHlwZRIQCgxUWVBFX0lOVkFMSUQQABINCglUWVBFX0JPT0wQARIOCgpUWVBFX1VJTlQ4EAISDwoLVFlQRV9VSU5UMTYQAxIPCgtUWVBFX1VJTlQzMhAEEg8KC1RZUEVfVUlOVDY0EAUSDQoJVFlQRV9JTlQ4EAYSDgoKVFlQRV9JTlQxNhAHEg4KClRZUEVfSU5UMzIQCBIOCgpUWVBFX0lOVDY0EAkSDQoJVFlQRV9GUDE2EAoSDQoJVFlQRV9GUDMyEAsSDQoJVFlQRV9GUDY0EAwSDwoLVFlQRV9TVFJJTkcQDRINCglUWVBFX0JGMTYQDmIGcHJvdG8z");
 
 /**
  * Resources and priority the rate limiter uses when it schedules requests
@@ -343,6 +344,13 @@ export type ModelInput = Message<"inference.ModelInput"> & {
    * @generated from field: bool optional = 8;
    */
   optional: boolean;
+
+  /**
+   * True when the tensor uses a non-linear I/O format (TensorRT only).
+   *
+   * @generated from field: bool is_non_linear_format_io = 9;
+   */
+  isNonLinearFormatIo: boolean;
 };
 
 /**
@@ -433,6 +441,13 @@ export type ModelOutput = Message<"inference.ModelOutput"> & {
    * @generated from field: bool is_shape_tensor = 6;
    */
   isShapeTensor: boolean;
+
+  /**
+   * True when the tensor uses a non-linear I/O format (TensorRT only).
+   *
+   * @generated from field: bool is_non_linear_format_io = 7;
+   */
+  isNonLinearFormatIo: boolean;
 };
 
 /**
@@ -790,7 +805,7 @@ export const ModelOptimizationPolicy_GraphSchema: GenMessage<ModelOptimizationPo
   messageDesc(file_inference_model_config, 8, 0);
 
 /**
- * CUDA-specific settings. Triton's `graph_spec` (field 3) is not modelled.
+ * CUDA-specific settings.
  *
  * @generated from message inference.ModelOptimizationPolicy.Cuda
  */
@@ -810,6 +825,13 @@ export type ModelOptimizationPolicy_Cuda = Message<"inference.ModelOptimizationP
   busyWaitEvents: boolean;
 
   /**
+   * CUDA graphs to capture, when `graphs` is on.
+   *
+   * @generated from field: repeated inference.ModelOptimizationPolicy.Cuda.GraphSpec graph_spec = 3;
+   */
+  graphSpec: ModelOptimizationPolicy_Cuda_GraphSpec[];
+
+  /**
    * Copy outputs to the host on a separate CUDA stream.
    *
    * @generated from field: bool output_copy_stream = 4;
@@ -823,6 +845,91 @@ export type ModelOptimizationPolicy_Cuda = Message<"inference.ModelOptimizationP
  */
 export const ModelOptimizationPolicy_CudaSchema: GenMessage<ModelOptimizationPolicy_Cuda> = /*@__PURE__*/
   messageDesc(file_inference_model_config, 8, 1);
+
+/**
+ * A CUDA graph to capture for given input shapes (TensorRT only).
+ *
+ * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec
+ */
+export type ModelOptimizationPolicy_Cuda_GraphSpec = Message<"inference.ModelOptimizationPolicy.Cuda.GraphSpec"> & {
+  /**
+   * Batch size the graph is captured for; 0 when the model does not batch.
+   *
+   * @generated from field: int32 batch_size = 1;
+   */
+  batchSize: number;
+
+  /**
+   * Shape per input name the graph is captured for.
+   *
+   * @generated from field: map<string, inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape> input = 2;
+   */
+  input: { [key: string]: ModelOptimizationPolicy_Cuda_GraphSpec_Shape };
+
+  /**
+   * Lower bound of the shapes the graph may serve.
+   *
+   * @generated from field: inference.ModelOptimizationPolicy.Cuda.GraphSpec.LowerBound graph_lower_bound = 3;
+   */
+  graphLowerBound?: ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound | undefined;
+};
+
+/**
+ * Describes the message inference.ModelOptimizationPolicy.Cuda.GraphSpec.
+ * Use `create(ModelOptimizationPolicy_Cuda_GraphSpecSchema)` to create a new message.
+ */
+export const ModelOptimizationPolicy_Cuda_GraphSpecSchema: GenMessage<ModelOptimizationPolicy_Cuda_GraphSpec> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 8, 1, 0);
+
+/**
+ * The dimensions of one input.
+ *
+ * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape
+ */
+export type ModelOptimizationPolicy_Cuda_GraphSpec_Shape = Message<"inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape"> & {
+  /**
+   * Dimensions of the input.
+   *
+   * @generated from field: repeated int64 dim = 1;
+   */
+  dim: bigint[];
+};
+
+/**
+ * Describes the message inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape.
+ * Use `create(ModelOptimizationPolicy_Cuda_GraphSpec_ShapeSchema)` to create a new message.
+ */
+export const ModelOptimizationPolicy_Cuda_GraphSpec_ShapeSchema: GenMessage<ModelOptimizationPolicy_Cuda_GraphSpec_Shape> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 8, 1, 0, 0);
+
+/**
+ * Smallest shapes the graph may serve, for a graph reused across a
+ * range of shapes.
+ *
+ * @generated from message inference.ModelOptimizationPolicy.Cuda.GraphSpec.LowerBound
+ */
+export type ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound = Message<"inference.ModelOptimizationPolicy.Cuda.GraphSpec.LowerBound"> & {
+  /**
+   * Smallest batch size; 0 when the model does not batch.
+   *
+   * @generated from field: int32 batch_size = 1;
+   */
+  batchSize: number;
+
+  /**
+   * Smallest shape per input name.
+   *
+   * @generated from field: map<string, inference.ModelOptimizationPolicy.Cuda.GraphSpec.Shape> input = 2;
+   */
+  input: { [key: string]: ModelOptimizationPolicy_Cuda_GraphSpec_Shape };
+};
+
+/**
+ * Describes the message inference.ModelOptimizationPolicy.Cuda.GraphSpec.LowerBound.
+ * Use `create(ModelOptimizationPolicy_Cuda_GraphSpec_LowerBoundSchema)` to create a new message.
+ */
+export const ModelOptimizationPolicy_Cuda_GraphSpec_LowerBoundSchema: GenMessage<ModelOptimizationPolicy_Cuda_GraphSpec_LowerBound> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 8, 1, 0, 1);
 
 /**
  * Preferred execution accelerators, in priority order.
@@ -1035,16 +1142,16 @@ export type ModelDynamicBatching = Message<"inference.ModelDynamicBatching"> & {
   /**
    * Number of priority levels; level 1 is served first.
    *
-   * @generated from field: uint32 priority_levels = 4;
+   * @generated from field: uint64 priority_levels = 4;
    */
-  priorityLevels: number;
+  priorityLevels: bigint;
 
   /**
    * Priority level of requests that give none.
    *
-   * @generated from field: uint32 default_priority_level = 5;
+   * @generated from field: uint64 default_priority_level = 5;
    */
-  defaultPriorityLevel: number;
+  defaultPriorityLevel: bigint;
 
   /**
    * Queue policy for levels that have no policy of their own.
@@ -1056,9 +1163,9 @@ export type ModelDynamicBatching = Message<"inference.ModelDynamicBatching"> & {
   /**
    * Queue policy per priority level.
    *
-   * @generated from field: map<uint32, inference.ModelQueuePolicy> priority_queue_policy = 7;
+   * @generated from field: map<uint64, inference.ModelQueuePolicy> priority_queue_policy = 7;
    */
-  priorityQueuePolicy: { [key: number]: ModelQueuePolicy };
+  priorityQueuePolicy: { [key: string]: ModelQueuePolicy };
 };
 
 /**
@@ -1067,6 +1174,384 @@ export type ModelDynamicBatching = Message<"inference.ModelDynamicBatching"> & {
  */
 export const ModelDynamicBatchingSchema: GenMessage<ModelDynamicBatching> = /*@__PURE__*/
   messageDesc(file_inference_model_config, 10);
+
+/**
+ * Sequence batching: requests of one sequence (a correlation id) go to the
+ * same model instance in order, for stateful models.
+ *
+ * @generated from message inference.ModelSequenceBatching
+ */
+export type ModelSequenceBatching = Message<"inference.ModelSequenceBatching"> & {
+  /**
+   * How sequences share the model's batch slots.
+   *
+   * @generated from oneof inference.ModelSequenceBatching.strategy_choice
+   */
+  strategyChoice: {
+    /**
+     * One slot per sequence.
+     *
+     * @generated from field: inference.ModelSequenceBatching.StrategyDirect direct = 3;
+     */
+    value: ModelSequenceBatching_StrategyDirect;
+    case: "direct";
+  } | {
+    /**
+     * The oldest sequences, batched dynamically.
+     *
+     * @generated from field: inference.ModelSequenceBatching.StrategyOldest oldest = 4;
+     */
+    value: ModelSequenceBatching_StrategyOldest;
+    case: "oldest";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Longest a sequence may wait for its next request before it is ended, in
+   * microseconds.
+   *
+   * @generated from field: uint64 max_sequence_idle_microseconds = 1;
+   */
+  maxSequenceIdleMicroseconds: bigint;
+
+  /**
+   * Input tensors that carry controls.
+   *
+   * @generated from field: repeated inference.ModelSequenceBatching.ControlInput control_input = 2;
+   */
+  controlInput: ModelSequenceBatching_ControlInput[];
+
+  /**
+   * Implicit states of the model.
+   *
+   * @generated from field: repeated inference.ModelSequenceBatching.State state = 5;
+   */
+  state: ModelSequenceBatching_State[];
+
+  /**
+   * Requests of a sequence may be rescheduled by the model (iterative
+   * decoding).
+   *
+   * @generated from field: bool iterative_sequence = 6;
+   */
+  iterativeSequence: boolean;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.
+ * Use `create(ModelSequenceBatchingSchema)` to create a new message.
+ */
+export const ModelSequenceBatchingSchema: GenMessage<ModelSequenceBatching> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11);
+
+/**
+ * One control signal the batcher sends to the model in an input tensor.
+ *
+ * @generated from message inference.ModelSequenceBatching.Control
+ */
+export type ModelSequenceBatching_Control = Message<"inference.ModelSequenceBatching.Control"> & {
+  /**
+   * What the control signals.
+   *
+   * @generated from field: inference.ModelSequenceBatching.Control.Kind kind = 1;
+   */
+  kind: ModelSequenceBatching_Control_Kind;
+
+  /**
+   * The false and true values, for an INT32 control tensor.
+   *
+   * @generated from field: repeated int32 int32_false_true = 2;
+   */
+  int32FalseTrue: number[];
+
+  /**
+   * The false and true values, for an FP32 control tensor.
+   *
+   * @generated from field: repeated float fp32_false_true = 3;
+   */
+  fp32FalseTrue: number[];
+
+  /**
+   * The false and true values, for a BOOL control tensor.
+   *
+   * @generated from field: repeated bool bool_false_true = 5;
+   */
+  boolFalseTrue: boolean[];
+
+  /**
+   * Element type of a CONTROL_SEQUENCE_CORRID tensor.
+   *
+   * @generated from field: inference.DataType data_type = 4;
+   */
+  dataType: DataType;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.Control.
+ * Use `create(ModelSequenceBatching_ControlSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_ControlSchema: GenMessage<ModelSequenceBatching_Control> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 0);
+
+/**
+ * What the control signals.
+ *
+ * @generated from enum inference.ModelSequenceBatching.Control.Kind
+ */
+export enum ModelSequenceBatching_Control_Kind {
+  /**
+   * 1 in the first request of a sequence, else 0.
+   *
+   * @generated from enum value: CONTROL_SEQUENCE_START = 0;
+   */
+  CONTROL_SEQUENCE_START = 0,
+
+  /**
+   * 1 when the batch slot holds a request, else 0.
+   *
+   * @generated from enum value: CONTROL_SEQUENCE_READY = 1;
+   */
+  CONTROL_SEQUENCE_READY = 1,
+
+  /**
+   * 1 in the last request of a sequence, else 0.
+   *
+   * @generated from enum value: CONTROL_SEQUENCE_END = 2;
+   */
+  CONTROL_SEQUENCE_END = 2,
+
+  /**
+   * The sequence's correlation id.
+   *
+   * @generated from enum value: CONTROL_SEQUENCE_CORRID = 3;
+   */
+  CONTROL_SEQUENCE_CORRID = 3,
+}
+
+/**
+ * Describes the enum inference.ModelSequenceBatching.Control.Kind.
+ */
+export const ModelSequenceBatching_Control_KindSchema: GenEnum<ModelSequenceBatching_Control_Kind> = /*@__PURE__*/
+  enumDesc(file_inference_model_config, 11, 0, 0);
+
+/**
+ * An input tensor that carries controls.
+ *
+ * @generated from message inference.ModelSequenceBatching.ControlInput
+ */
+export type ModelSequenceBatching_ControlInput = Message<"inference.ModelSequenceBatching.ControlInput"> & {
+  /**
+   * Name of the model input.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * The controls the input carries.
+   *
+   * @generated from field: repeated inference.ModelSequenceBatching.Control control = 2;
+   */
+  control: ModelSequenceBatching_Control[];
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.ControlInput.
+ * Use `create(ModelSequenceBatching_ControlInputSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_ControlInputSchema: GenMessage<ModelSequenceBatching_ControlInput> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 1);
+
+/**
+ * The value an implicit state starts a sequence with.
+ *
+ * @generated from message inference.ModelSequenceBatching.InitialState
+ */
+export type ModelSequenceBatching_InitialState = Message<"inference.ModelSequenceBatching.InitialState"> & {
+  /**
+   * Element type of the state.
+   *
+   * @generated from field: inference.DataType data_type = 1;
+   */
+  dataType: DataType;
+
+  /**
+   * Shape of the state.
+   *
+   * @generated from field: repeated int64 dims = 2;
+   */
+  dims: bigint[];
+
+  /**
+   * Where the initial value comes from.
+   *
+   * @generated from oneof inference.ModelSequenceBatching.InitialState.state_data
+   */
+  stateData: {
+    /**
+     * All zeros.
+     *
+     * @generated from field: bool zero_data = 3;
+     */
+    value: boolean;
+    case: "zeroData";
+  } | {
+    /**
+     * A file under the model's `initial_state` directory.
+     *
+     * @generated from field: string data_file = 4;
+     */
+    value: string;
+    case: "dataFile";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Name of this initial state.
+   *
+   * @generated from field: string name = 5;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.InitialState.
+ * Use `create(ModelSequenceBatching_InitialStateSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_InitialStateSchema: GenMessage<ModelSequenceBatching_InitialState> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 2);
+
+/**
+ * An implicit state: an output fed back as an input to the next request of
+ * the same sequence.
+ *
+ * @generated from message inference.ModelSequenceBatching.State
+ */
+export type ModelSequenceBatching_State = Message<"inference.ModelSequenceBatching.State"> & {
+  /**
+   * Name of the model input that receives the state.
+   *
+   * @generated from field: string input_name = 1;
+   */
+  inputName: string;
+
+  /**
+   * Name of the model output that produces the state.
+   *
+   * @generated from field: string output_name = 2;
+   */
+  outputName: string;
+
+  /**
+   * Element type of the state.
+   *
+   * @generated from field: inference.DataType data_type = 3;
+   */
+  dataType: DataType;
+
+  /**
+   * Shape of the state.
+   *
+   * @generated from field: repeated int64 dims = 4;
+   */
+  dims: bigint[];
+
+  /**
+   * Values the state starts a sequence with.
+   *
+   * @generated from field: repeated inference.ModelSequenceBatching.InitialState initial_state = 5;
+   */
+  initialState: ModelSequenceBatching_InitialState[];
+
+  /**
+   * Read and write the state in one buffer.
+   *
+   * @generated from field: bool use_same_buffer_for_input_output = 6;
+   */
+  useSameBufferForInputOutput: boolean;
+
+  /**
+   * Let the state's buffer grow as the sequence does.
+   *
+   * @generated from field: bool use_growable_memory = 7;
+   */
+  useGrowableMemory: boolean;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.State.
+ * Use `create(ModelSequenceBatching_StateSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_StateSchema: GenMessage<ModelSequenceBatching_State> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 3);
+
+/**
+ * Each sequence holds one batch slot from start to end.
+ *
+ * @generated from message inference.ModelSequenceBatching.StrategyDirect
+ */
+export type ModelSequenceBatching_StrategyDirect = Message<"inference.ModelSequenceBatching.StrategyDirect"> & {
+  /**
+   * Longest a batch waits for more sequences' requests, in microseconds.
+   *
+   * @generated from field: uint64 max_queue_delay_microseconds = 1;
+   */
+  maxQueueDelayMicroseconds: bigint;
+
+  /**
+   * Fraction of slots that must be ready before a batch runs after a delay.
+   *
+   * @generated from field: float minimum_slot_utilization = 2;
+   */
+  minimumSlotUtilization: number;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.StrategyDirect.
+ * Use `create(ModelSequenceBatching_StrategyDirectSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_StrategyDirectSchema: GenMessage<ModelSequenceBatching_StrategyDirect> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 4);
+
+/**
+ * Requests of the oldest sequences are batched together, dynamically.
+ *
+ * @generated from message inference.ModelSequenceBatching.StrategyOldest
+ */
+export type ModelSequenceBatching_StrategyOldest = Message<"inference.ModelSequenceBatching.StrategyOldest"> & {
+  /**
+   * Sequences that may be batched at once.
+   *
+   * @generated from field: int32 max_candidate_sequences = 1;
+   */
+  maxCandidateSequences: number;
+
+  /**
+   * Batch sizes that are executed as soon as they can be formed.
+   *
+   * @generated from field: repeated int32 preferred_batch_size = 2;
+   */
+  preferredBatchSize: number[];
+
+  /**
+   * Longest a request waits for others to join its batch, in microseconds.
+   *
+   * @generated from field: uint64 max_queue_delay_microseconds = 3;
+   */
+  maxQueueDelayMicroseconds: bigint;
+
+  /**
+   * Return responses in the order the requests arrived.
+   *
+   * @generated from field: bool preserve_ordering = 4;
+   */
+  preserveOrdering: boolean;
+};
+
+/**
+ * Describes the message inference.ModelSequenceBatching.StrategyOldest.
+ * Use `create(ModelSequenceBatching_StrategyOldestSchema)` to create a new message.
+ */
+export const ModelSequenceBatching_StrategyOldestSchema: GenMessage<ModelSequenceBatching_StrategyOldest> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 11, 5);
 
 /**
  * An ensemble: a pipeline of models whose tensors are wired together.
@@ -1080,6 +1565,14 @@ export type ModelEnsembling = Message<"inference.ModelEnsembling"> & {
    * @generated from field: repeated inference.ModelEnsembling.Step step = 1;
    */
   step: ModelEnsembling_Step[];
+
+  /**
+   * Requests the ensemble may have in flight in its steps at once; 0 means no
+   * limit.
+   *
+   * @generated from field: uint32 max_inflight_requests = 2;
+   */
+  maxInflightRequests: number;
 };
 
 /**
@@ -1087,7 +1580,7 @@ export type ModelEnsembling = Message<"inference.ModelEnsembling"> & {
  * Use `create(ModelEnsemblingSchema)` to create a new message.
  */
 export const ModelEnsemblingSchema: GenMessage<ModelEnsembling> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 11);
+  messageDesc(file_inference_model_config, 12);
 
 /**
  * One model invocation in the pipeline.
@@ -1136,7 +1629,7 @@ export type ModelEnsembling_Step = Message<"inference.ModelEnsembling.Step"> & {
  * Use `create(ModelEnsembling_StepSchema)` to create a new message.
  */
 export const ModelEnsembling_StepSchema: GenMessage<ModelEnsembling_Step> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 11, 0);
+  messageDesc(file_inference_model_config, 12, 0);
 
 /**
  * A free-form model parameter value (`parameters { key: ... value: { ... } }`).
@@ -1157,7 +1650,7 @@ export type ModelParameter = Message<"inference.ModelParameter"> & {
  * Use `create(ModelParameterSchema)` to create a new message.
  */
 export const ModelParameterSchema: GenMessage<ModelParameter> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 12);
+  messageDesc(file_inference_model_config, 13);
 
 /**
  * A synthetic request the server runs through the model before serving it.
@@ -1199,7 +1692,7 @@ export type ModelWarmup = Message<"inference.ModelWarmup"> & {
  * Use `create(ModelWarmupSchema)` to create a new message.
  */
 export const ModelWarmupSchema: GenMessage<ModelWarmup> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 13);
+  messageDesc(file_inference_model_config, 14);
 
 /**
  * How one input of the warmup request is filled.
@@ -1259,7 +1752,7 @@ export type ModelWarmup_Input = Message<"inference.ModelWarmup.Input"> & {
  * Use `create(ModelWarmup_InputSchema)` to create a new message.
  */
 export const ModelWarmup_InputSchema: GenMessage<ModelWarmup_Input> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 13, 0);
+  messageDesc(file_inference_model_config, 14, 0);
 
 /**
  * Libraries providing custom operations for the model.
@@ -1280,7 +1773,7 @@ export type ModelOperations = Message<"inference.ModelOperations"> & {
  * Use `create(ModelOperationsSchema)` to create a new message.
  */
 export const ModelOperationsSchema: GenMessage<ModelOperations> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 14);
+  messageDesc(file_inference_model_config, 15);
 
 /**
  * Describes how responses relate to requests.
@@ -1302,7 +1795,7 @@ export type ModelTransactionPolicy = Message<"inference.ModelTransactionPolicy">
  * Use `create(ModelTransactionPolicySchema)` to create a new message.
  */
 export const ModelTransactionPolicySchema: GenMessage<ModelTransactionPolicy> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 15);
+  messageDesc(file_inference_model_config, 16);
 
 /**
  * Repository agents invoked on repository actions for the model.
@@ -1323,7 +1816,7 @@ export type ModelRepositoryAgents = Message<"inference.ModelRepositoryAgents"> &
  * Use `create(ModelRepositoryAgentsSchema)` to create a new message.
  */
 export const ModelRepositoryAgentsSchema: GenMessage<ModelRepositoryAgents> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 16);
+  messageDesc(file_inference_model_config, 17);
 
 /**
  * One repository agent.
@@ -1351,7 +1844,7 @@ export type ModelRepositoryAgents_Agent = Message<"inference.ModelRepositoryAgen
  * Use `create(ModelRepositoryAgents_AgentSchema)` to create a new message.
  */
 export const ModelRepositoryAgents_AgentSchema: GenMessage<ModelRepositoryAgents_Agent> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 16, 0);
+  messageDesc(file_inference_model_config, 17, 0);
 
 /**
  * Response cache setting of the model.
@@ -1372,7 +1865,7 @@ export type ModelResponseCache = Message<"inference.ModelResponseCache"> & {
  * Use `create(ModelResponseCacheSchema)` to create a new message.
  */
 export const ModelResponseCacheSchema: GenMessage<ModelResponseCache> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 17);
+  messageDesc(file_inference_model_config, 18);
 
 /**
  * The configuration of one model: the content of its `config.pbtxt`, as
@@ -1469,6 +1962,14 @@ export type ModelConfig = Message<"inference.ModelConfig"> & {
     case: "dynamicBatching";
   } | {
     /**
+     * Route the requests of each sequence to one instance, in order.
+     *
+     * @generated from field: inference.ModelSequenceBatching sequence_batching = 13;
+     */
+    value: ModelSequenceBatching;
+    case: "sequenceBatching";
+  } | {
+    /**
      * Run the model as a pipeline of other models.
      *
      * @generated from field: inference.ModelEnsembling ensemble_scheduling = 15;
@@ -1547,6 +2048,21 @@ export type ModelConfig = Message<"inference.ModelConfig"> & {
    * @generated from field: inference.ModelResponseCache response_cache = 24;
    */
   responseCache?: ModelResponseCache | undefined;
+
+  /**
+   * Runtime library the backend loads for the model, when not its default
+   * (for example "model.py" for a Python-based backend).
+   *
+   * @generated from field: string runtime = 25;
+   */
+  runtime: string;
+
+  /**
+   * Settings of the model's metrics.
+   *
+   * @generated from field: inference.ModelMetrics model_metrics = 26;
+   */
+  modelMetrics?: ModelMetrics | undefined;
 };
 
 /**
@@ -1554,7 +2070,106 @@ export type ModelConfig = Message<"inference.ModelConfig"> & {
  * Use `create(ModelConfigSchema)` to create a new message.
  */
 export const ModelConfigSchema: GenMessage<ModelConfig> = /*@__PURE__*/
-  messageDesc(file_inference_model_config, 18);
+  messageDesc(file_inference_model_config, 19);
+
+/**
+ * Settings of a model's metrics.
+ *
+ * @generated from message inference.ModelMetrics
+ */
+export type ModelMetrics = Message<"inference.ModelMetrics"> & {
+  /**
+   * Settings per metric family.
+   *
+   * @generated from field: repeated inference.ModelMetrics.MetricControl metric_control = 1;
+   */
+  metricControl: ModelMetrics_MetricControl[];
+};
+
+/**
+ * Describes the message inference.ModelMetrics.
+ * Use `create(ModelMetricsSchema)` to create a new message.
+ */
+export const ModelMetricsSchema: GenMessage<ModelMetrics> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 20);
+
+/**
+ * Setting of one metric family.
+ *
+ * @generated from message inference.ModelMetrics.MetricControl
+ */
+export type ModelMetrics_MetricControl = Message<"inference.ModelMetrics.MetricControl"> & {
+  /**
+   * The metric family.
+   *
+   * @generated from field: inference.ModelMetrics.MetricControl.MetricIdentifier metric_identifier = 1;
+   */
+  metricIdentifier?: ModelMetrics_MetricControl_MetricIdentifier | undefined;
+
+  /**
+   * Options by kind of metric.
+   *
+   * @generated from oneof inference.ModelMetrics.MetricControl.metric_options
+   */
+  metricOptions: {
+    /**
+     * Options of a histogram.
+     *
+     * @generated from field: inference.ModelMetrics.MetricControl.HistogramOptions histogram_options = 2;
+     */
+    value: ModelMetrics_MetricControl_HistogramOptions;
+    case: "histogramOptions";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message inference.ModelMetrics.MetricControl.
+ * Use `create(ModelMetrics_MetricControlSchema)` to create a new message.
+ */
+export const ModelMetrics_MetricControlSchema: GenMessage<ModelMetrics_MetricControl> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 20, 0);
+
+/**
+ * Which metric family the setting applies to.
+ *
+ * @generated from message inference.ModelMetrics.MetricControl.MetricIdentifier
+ */
+export type ModelMetrics_MetricControl_MetricIdentifier = Message<"inference.ModelMetrics.MetricControl.MetricIdentifier"> & {
+  /**
+   * Name of the metric family.
+   *
+   * @generated from field: string family = 1;
+   */
+  family: string;
+};
+
+/**
+ * Describes the message inference.ModelMetrics.MetricControl.MetricIdentifier.
+ * Use `create(ModelMetrics_MetricControl_MetricIdentifierSchema)` to create a new message.
+ */
+export const ModelMetrics_MetricControl_MetricIdentifierSchema: GenMessage<ModelMetrics_MetricControl_MetricIdentifier> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 20, 0, 0);
+
+/**
+ * Buckets of a histogram metric.
+ *
+ * @generated from message inference.ModelMetrics.MetricControl.HistogramOptions
+ */
+export type ModelMetrics_MetricControl_HistogramOptions = Message<"inference.ModelMetrics.MetricControl.HistogramOptions"> & {
+  /**
+   * Upper bounds of the buckets.
+   *
+   * @generated from field: repeated double buckets = 1;
+   */
+  buckets: number[];
+};
+
+/**
+ * Describes the message inference.ModelMetrics.MetricControl.HistogramOptions.
+ * Use `create(ModelMetrics_MetricControl_HistogramOptionsSchema)` to create a new message.
+ */
+export const ModelMetrics_MetricControl_HistogramOptionsSchema: GenMessage<ModelMetrics_MetricControl_HistogramOptions> = /*@__PURE__*/
+  messageDesc(file_inference_model_config, 20, 0, 1);
 
 /**
  * Element type of an input or output tensor, as written in `config.pbtxt`
