@@ -104,8 +104,12 @@ export class StripeEvents {
     return false;
   }
 
-  /** The plan whose prices include one of `priceIds`. */
+  /**
+   * The plan whose prices the subscription holds, all of them (plans may share a price, such as the metered
+   * audio price): the one matching the most prices, so "pro" (base + audio) wins over a plan of audio alone.
+   */
   private planOf(priceIds: string[]): string | undefined {
-    return Object.entries(this.priceIds).find(([, prices]) => prices.some((price) => priceIds.includes(price)))?.[0];
+    const matches = Object.entries(this.priceIds).filter(([, prices]) => prices.length > 0 && prices.every((price) => priceIds.includes(price)));
+    return matches.sort(([, a], [, b]) => b.length - a.length)[0]?.[0];
   }
 }
