@@ -212,6 +212,11 @@ describe("billing with Stripe", () => {
     expect(restored.status).toBe(BillingStatus.ACTIVE);
     expect(restored.pastDueSince).toBeUndefined();
     expect((await orgs.getOrganization({})).organization?.state).toBe(OrganizationState.ACTIVE);
+    const audited = await t.testDb.db.fork().getConnection().execute<Array<{ action: string }>>(
+      `select action from audit_events where organization_id = ? and action like 'billing.%' order by created_at`,
+      [owner.organizationId],
+    );
+    expect(audited.map((a) => a.action)).toEqual(["billing.plan_change", "billing.suspend", "billing.restore"]);
     expect((await t.client(BillingService, { credential: owner.accessToken }).changePlan({ plan: "pro" })).account?.plan?.name).toBe("pro");
   });
 

@@ -33,7 +33,7 @@ export function createBilling(config: BillingConfig, adapters: { database: Datab
   const plans = new Plans(config.plans, config.defaultPlan, config.currency);
   const payments = config.stripe ? new StripePayments(config.stripe) : undefined;
   const billing = new Billing(database, audit, { plans, graceDays: config.graceDays, payments, priceIds: config.stripe?.priceIds });
-  const stripeEvents = payments && config.stripe?.webhookSecret ? new StripeEvents(database, payments, plans, config.stripe.priceIds, logger) : undefined;
+  const stripeEvents = payments && config.stripe?.webhookSecret ? new StripeEvents(database, payments, plans, config.stripe.priceIds, audit, logger) : undefined;
   const usageReporter = payments ? new UsageReporter(database, payments, logger) : undefined;
 
   let running: Promise<void> | undefined;

@@ -6,6 +6,8 @@ import { LockMode } from "@mikro-orm/core";
 import type { EntityManager } from "@mikro-orm/postgresql";
 import type { Database } from "../platform/database/database.js";
 import type { Logger } from "../platform/logger.js";
+import type { AuditLog } from "../identity/audit/audit-log.js";
+import { anonymousCaller } from "../identity/model/principal.js";
 import { Organization } from "../identity/model/organization.entity.js";
 import { BillingAccount } from "./billing-account.entity.js";
 import type { PaymentEvent, PaymentProcessor } from "./payments.js";
@@ -28,12 +30,14 @@ export class StripeEvents {
     private readonly payments: PaymentProcessor,
     private readonly plans: Plans,
     private readonly priceIds: Record<string, string[]>,
+    private readonly audit: AuditLog,
     private readonly logger: Logger,
   ) {}
 
   /** Verifies and applies one webhook; throws WebhookSignatureError when it is not Stripe's. */
   async receive(payload: Buffer, signature: string | undefined): Promise<EventOutcome> {
     const event = this.payments.verifyEvent(payload, signature);
+    let restored: string | undefined;
     const outcome = await this.database.fork().transactional(async (em) => {
       const inserted = await em.execute<Array<{ id: string }>>(
         `insert into billing_stripe_events (event_id, type, event_created_at) values (?, ?, ?) on conflict (event_id) do nothing returning id`,
@@ -41,11 +45,14 @@ export class StripeEvents {
       );
       if (inserted.length === 0) return "duplicate" as const;
       const account = await this.accountFor(em, event);
-      const applied = account ? await this.apply(em, account, event) : false;
+      const applied = account ? await this.apply(em, account, event, (organizationId) => (restored = organizationId)) : false;
       await em.execute(`update billing_stripe_events set applied = ?, organization_id = ? where event_id = ?`, [applied, account?.organization.id ?? null, event.id]);
       return applied ? ("applied" as const) : ("ignored" as const);
     });
     this.logger.info({ stripeEventId: event.id, type: event.type, outcome }, "stripe event");
+    if (restored) {
+      await this.audit.record({ action: "billing.restore", outcome: "success", organizationId: restored, targetType: "organization", targetId: restored, details: { stripeEventId: event.id } }, anonymousCaller);
+    }
     return outcome;
   }
 
@@ -65,7 +72,8 @@ export class StripeEvents {
     return account;
   }
 
-  private async apply(em: EntityManager, account: BillingAccount, event: PaymentEvent): Promise<boolean> {
+  /** Applies `event` to `account`; `onRestored` hears of an organisation whose billing suspension it lifted. */
+  private async apply(em: EntityManager, account: BillingAccount, event: PaymentEvent, onRestored: (organizationId: string) => void): Promise<boolean> {
     const organization = await em.findOneOrFail(Organization, { id: account.organization.id });
     const subscription = event.subscription;
     if (subscription && event.type.startsWith("customer.subscription.")) {
@@ -95,6 +103,7 @@ export class StripeEvents {
           organization.status = "active";
           organization.suspendedAt = null;
           organization.suspensionReason = null;
+          onRestored(organization.id);
         }
         account.suspendedByBilling = false;
       }
