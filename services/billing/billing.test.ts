@@ -57,6 +57,12 @@ describe("in-house billing (no STRIPE_SECRET_KEY)", () => {
     expect(second.nextPageToken).toBe("");
   });
 
+  it("serves no Stripe webhook without Stripe", async () => {
+    const res = await fetch(`http://127.0.0.1:${t.platform.gateway.httpPort}/webhooks/stripe`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(404);
+    expect((await t.client(BillingService, { credential: owner.accessToken }).getBillingAccount({})).account?.mode).toBe(BillingMode.IN_HOUSE);
+  });
+
   it("refuses an unknown plan, a plan change by anyone but the owner, and billing to members", async () => {
     const billing = t.client(BillingService, { credential: owner.accessToken });
     await expect(billing.changePlan({ plan: "gold" })).rejects.toMatchObject({ code: Code.InvalidArgument, rawMessage: expect.stringContaining("free, starter, pro") });
