@@ -14,6 +14,7 @@ import { createGatewayMetrics, liveStreamObserver, type GatewayMetrics } from ".
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes } from "./routes.js";
 import { livePageRoute } from "./web/live-page.js";
+import { stripeWebhookRoute } from "./http/stripe-webhook.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -62,7 +63,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       streamSlots: services.identity.streamSlots,
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,
-      httpRoutes: httpRoutes(config, adapters, logger),
+      httpRoutes: [...httpRoutes(config, adapters, logger), stripeWebhookRoute(services.billing, logger)],
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
     const { close: closeServices, drain: drainServices, ...capabilities } = services;

@@ -24,6 +24,7 @@ import { openWebhooks, type OpenWebhooks } from "../webhooks/index.js";
 import type { ProductHandlers } from "./product-services.js";
 import { ModelCatalog } from "../models/catalog.js";
 import { textHandler } from "../arabic-text/handler.js";
+import { createBilling, type BillingCapability } from "../billing/capability.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -70,6 +71,8 @@ export interface ApiServices {
   speech: SpeechCapability;
   /** The scheduled lifecycle cleanup (expired exports, purged deletions, old deliveries); `run(now)` runs it once. */
   cleanup: Cleanup;
+  /** Plans, invoices, Stripe's webhooks and the usage reporter (services/billing). */
+  billing: BillingCapability;
   /** Every RPC handler, by service, for the gateway to mount. */
   handlers: ProductHandlers;
   /** Shutdown, first step, beside the gateway's drain: live streams finalised and left for a resume elsewhere. */
@@ -116,6 +119,8 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());
+    const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger });
+    closers.push(() => billing.close());
     const handlers: ProductHandlers = {
       ...identity.handlers,
       ...webhooks.handlers,
@@ -125,8 +130,9 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       "arabicstt.v1.JobService": jobHandler(jobs.jobs),
       // Stateless: the text chain needs no adapter.
       "arabicstt.v1.TextService": textHandler(),
+      "arabicstt.v1.BillingService": billing.handler,
     };
-    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, handlers, drain: () => speech.drain(), close };
+    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, billing, handlers, drain: () => speech.drain(), close };
   } catch (err) {
     await close();
     throw err;

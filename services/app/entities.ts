@@ -17,6 +17,9 @@ import { UsageRecordSchema } from "../usage/usage-record.entity.js";
 import { WebhookDeliverySchema } from "../webhooks/webhook-delivery.entity.js";
 import { WebhookEndpointSchema } from "../webhooks/webhook-endpoint.entity.js";
 import { BaseEntitySchema } from "../platform/database/base.entity.js";
+import { BillingAccountSchema } from "../billing/billing-account.entity.js";
+import { StripeEventSchema } from "../billing/stripe-event.entity.js";
+import { ReportedUsageSchema, UsageReportSchema } from "../billing/usage-report.entity.js";
 
 /**
  * Every mapped entity, listed by hand: discovery by folder glob would depend on how the process was started
@@ -42,4 +45,8 @@ export const entities = [
   WebhookEndpointSchema,
   WebhookDeliverySchema,
   AuditEventSchema,
+  BillingAccountSchema,
+  StripeEventSchema,
+  UsageReportSchema,
+  ReportedUsageSchema,
 ];

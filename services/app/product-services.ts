@@ -4,6 +4,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { AdminService } from "../../proto/gen/arabicstt/v1/admin_pb.js";
 import { ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
+import { BillingService } from "../../proto/gen/arabicstt/v1/billing_pb.js";
 import { ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";
 import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
@@ -27,6 +28,7 @@ export const productServices = [
   UsageService,
   WebhookService,
   AdminService,
+  BillingService,
 ] as const;
 
 export const productServiceNames = productServices.map((s) => s.typeName);

@@ -418,6 +418,14 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.ListDeliveriesRequest.page_token": applied(WEBHOOKS, test(HOOKS, "pages the delivery log, newest first")),
   "arabicstt.v1.RedeliverDeliveryRequest.delivery_id": applied(WEBHOOKS, test(HOOKS, "gives up after the last attempt with the last error, and RedeliverDelivery sends it again")),
 
+  // BillingService
+  "arabicstt.v1.ChangePlanRequest.plan": applied(
+    "services/billing/billing.ts#changePlan",
+    test("services/billing/billing.test.ts", "ChangePlan makes the Stripe customer and subscription, changes its prices, and cancels it on a plan without prices"),
+  ),
+  "arabicstt.v1.ListInvoicesRequest.page_size": applied("services/billing/billing.ts#invoices", test("services/billing/billing.test.ts", "lists one invoice per month computed from usage, newest first, a page at a time")),
+  "arabicstt.v1.ListInvoicesRequest.page_token": applied("services/billing/billing.ts#invoices", test("services/billing/billing.test.ts", "lists one invoice per month computed from usage, newest first, a page at a time")),
+
   // AdminService
   "arabicstt.v1.ListOrganizationsRequest.page_size": applied(ORG_ADMIN, test(SUSPENSION, "lists organisations for operators, newest first, by name and state")),
   "arabicstt.v1.ListOrganizationsRequest.page_token": applied(ORG_ADMIN, test(SUSPENSION, "lists organisations for operators, newest first, by name and state")),

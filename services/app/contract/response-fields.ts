@@ -308,6 +308,29 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("GetQuotaResponse", USAGE, ["plan", "period_start", "period_end", "limits"]),
   ...message("QuotaLimit", USAGE, ["metric", "used", "resets_at"], { limit: "when the plan has no limit on the metric" }),
 
+  // BillingService
+  ...message("GetBillingAccountResponse", "services/billing/handler.ts#billingHandler", ["account"]),
+  ...message("ListPlansResponse", "services/billing/handler.ts#billingHandler", ["plans"]),
+  ...message("ChangePlanResponse", "services/billing/handler.ts#billingHandler", ["account"]),
+  ...message("ListInvoicesResponse", "services/billing/handler.ts#billingHandler", ["invoices"], { next_page_token: "on the last page" }),
+  ...message("Plan", "services/billing/handler.ts#toPlan", ["name", "included_audio", "currency"], {
+    monthly_fee_minor: "0 on a plan without a fee",
+    overage_per_minute_minor: "0 on a plan without overage",
+  }),
+  ...message("BillingAccount", "services/billing/handler.ts#toAccount", ["plan", "status", "mode"], {
+    stripe_customer_id: "in-house, and with Stripe before the first paid plan",
+    stripe_subscription_id: "in-house, and with Stripe while on a plan without prices",
+    past_due_since: "unless the account is PAST_DUE or SUSPENDED",
+    suspends_at: "unless the account is PAST_DUE",
+  }),
+  ...message("Invoice", "services/billing/handler.ts#toInvoice", ["invoice_id", "status", "currency", "period_start", "period_end", "created_at"], {
+    number: "on a draft",
+    amount_due_minor: "0 when nothing is due",
+    amount_paid_minor: "0 until paid (always in-house: nothing is charged)",
+    billed_audio: "with Stripe: its invoice has its own line items",
+    hosted_invoice_url: "in-house (nothing is paid online)",
+  }),
+
   // WebhookService
   ...message("CreateWebhookResponse", WEBHOOKS, ["webhook", "secret"]),
   ...message("Webhook", TO_WEBHOOK, ["webhook_id", "url", "event_types", "secret_prefix", "created_at", "updated_at"], {

@@ -101,6 +101,12 @@ export const rpcPolicy: Readonly<Record<string, RpcRule>> = {
   "arabicstt.v1.WebhookService/ListDeliveries": read("webhooks", ADMINS),
   "arabicstt.v1.WebhookService/RedeliverDelivery": write("webhooks", ADMINS),
 
+  // Billing is the organisation's admins' business; only its owners change the plan (and so what it pays).
+  "arabicstt.v1.BillingService/GetBillingAccount": read(undefined, ADMINS),
+  "arabicstt.v1.BillingService/ListPlans": read(undefined, ADMINS),
+  "arabicstt.v1.BillingService/ChangePlan": write(undefined, ["owner"]),
+  "arabicstt.v1.BillingService/ListInvoices": read(undefined, ADMINS),
+
   "arabicstt.v1.AdminService/ListOrganizations": platformAdmin,
   "arabicstt.v1.AdminService/SuspendOrganization": platformAdmin,
   "arabicstt.v1.AdminService/GetSystemStats": platformAdmin,

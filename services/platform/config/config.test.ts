@@ -19,6 +19,33 @@ describe("configuration from the environment", () => {
     });
   });
 
+  it("bills in-house unless STRIPE_SECRET_KEY is set, and points Stripe's client where STRIPE_API_BASE_URL says", () => {
+    const inHouse = loadConfig({}).billing;
+    expect(inHouse.stripe).toBeUndefined();
+    expect(inHouse.plans.map((p) => p.name)).toEqual(["free", "starter", "pro"]);
+    const stripe = loadConfig({
+      STRIPE_SECRET_KEY: "sk_test_abc",
+      STRIPE_WEBHOOK_SECRET: "whsec_abc",
+      STRIPE_API_BASE_URL: "http://127.0.0.1:12111",
+      STRIPE_PRICE_IDS: "starter:price_a+price_m,pro:price_b+price_m",
+    }).billing.stripe;
+    expect(stripe).toEqual({
+      secretKey: "sk_test_abc",
+      webhookSecret: "whsec_abc",
+      api: { protocol: "http", host: "127.0.0.1", port: 12111 },
+      priceIds: { starter: ["price_a", "price_m"], pro: ["price_b", "price_m"] },
+      meterEventName: "audio_seconds",
+    });
+  });
+
+  it("refuses a plan table, default plan or price list that does not add up, without echoing Stripe's secrets", () => {
+    expect(() => loadConfig({ BILLING_PLANS: "free:10:0" })).toThrow(/BILLING_PLANS must be name:included_minutes/);
+    expect(() => loadConfig({ BILLING_PLANS: "basic:10:0:0" })).toThrow(/BILLING_DEFAULT_PLAN names no plan/);
+    expect(() => loadConfig({ STRIPE_PRICE_IDS: "gold:price_x" })).toThrow(/STRIPE_PRICE_IDS names a plan/);
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: "pk_live_oops" })).toThrow(ConfigError);
+    expect(() => loadConfig({ STRIPE_SECRET_KEY: "pk_live_oops" })).not.toThrow(/pk_live_oops/);
+  });
+
   it("limits uploads as the contracts do unless told to limit them more", () => {
     expect(loadConfig({}).media).toEqual({
       maxUploadBytes: 10 * 1024 ** 3,

@@ -61,7 +61,7 @@ const limit = (fallback: string) =>
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 // Values never echoed back in an error message.
-const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL", "WEBHOOK_SECRET_KEY"]);
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL", "WEBHOOK_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
 
 /** `10.0.0.0/8,fd00::/8`: networks webhook targets may sit in although they are not public. */
 const cidrList = z
@@ -95,6 +95,36 @@ const jwtKeys = z
   .refine(
     (keys) => keys.length > 0 && keys.every((k) => /^[A-Za-z0-9._-]{1,64}$/.test(k.kid) && k.secret.length >= 32),
     "must be kid:secret[,kid:secret...] with ids of letters, digits, . _ - and secrets of at least 32 characters",
+  );
+
+/** `name:included_minutes:monthly_fee:overage_per_minute[,…]`, fees in the currency's minor unit (cents). */
+const billingPlans = z
+  .string()
+  .default("free:600:0:0,starter:3000:2900:2,pro:30000:19900:1")
+  .refine((value) => value.split(",").every((entry) => /^\s*[a-z0-9_-]{1,32}:\d{1,9}:\d{1,9}:\d{1,9}\s*$/.test(entry)), "must be name:included_minutes:monthly_fee:overage_per_minute[,…] with fees in minor units (cents), names of a-z 0-9 _ -")
+  .transform((value) =>
+    value.split(",").map((entry) => {
+      const [name, included, fee, overage] = entry.trim().split(":") as [string, string, string, string];
+      return { name, includedMinutes: Number(included), monthlyFeeMinor: Number(fee), overagePerMinuteMinor: Number(overage) };
+    }),
+  )
+  .refine((plans) => new Set(plans.map((p) => p.name)).size === plans.length, "names a plan twice");
+
+/** `plan:price_id[+price_id…][,…]`: the Stripe prices a plan's subscription holds. */
+const stripePriceIds = z
+  .string()
+  .default("")
+  .refine((value) => value.split(",").filter((e) => e.trim()).every((entry) => /^\s*[a-z0-9_-]{1,32}:[A-Za-z0-9_]+(\+[A-Za-z0-9_]+)*\s*$/.test(entry)), "must be plan:price_id[+price_id…][,plan:…]")
+  .transform((value) =>
+    Object.fromEntries(
+      value
+        .split(",")
+        .filter((e) => e.trim())
+        .map((entry) => {
+          const [plan, prices] = entry.trim().split(":") as [string, string];
+          return [plan, prices.split("+")];
+        }),
+    ) as Record<string, string[]>,
   );
 
 const envSchema = z.object({
@@ -183,6 +213,21 @@ const envSchema = z.object({
   // GetExport's expires_at is computed from it (Exports.expiresAt), as the cleanup's deletions are.
   EXPORT_RETENTION_DAYS: positiveInt(7, 3650),
   SOFT_DELETE_RETENTION_DAYS: positiveInt(30, 3650),
+  BILLING_PLANS: billingPlans,
+  BILLING_DEFAULT_PLAN: z.string().regex(/^[a-z0-9_-]{1,32}$/, "must be a plan name of a-z 0-9 _ -").default("free"),
+  BILLING_CURRENCY: z.string().regex(/^[a-z]{3}$/, "must be a three-letter ISO currency code in lower case, like usd").default("usd"),
+  BILLING_GRACE_DAYS: positiveInt(7, 365),
+  BILLING_INTERVAL_SECONDS: z.coerce
+    .number({ error: "must be an integer between 0 and 86400" })
+    .int("must be an integer between 0 and 86400")
+    .min(0, "must be an integer between 0 and 86400")
+    .max(86_400, "must be an integer between 0 and 86400")
+    .default(300),
+  STRIPE_SECRET_KEY: optional(z.string().regex(/^(sk|rk)_[A-Za-z0-9_]+$/, "must be a Stripe secret or restricted key (sk_… or rk_…)")),
+  STRIPE_WEBHOOK_SECRET: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=_]+$/, "must be a Stripe webhook signing secret (whsec_…)")),
+  STRIPE_API_BASE_URL: optional(url(["http:", "https:"])),
+  STRIPE_PRICE_IDS: stripePriceIds,
+  STRIPE_METER_EVENT_NAME: z.string().regex(/^[A-Za-z0-9_.-]{1,100}$/, "must be a Stripe meter's event name (letters, digits, _ . -)").default("audio_seconds"),
   CLEANUP_INTERVAL_SECONDS: z.coerce
     .number({ error: "must be an integer between 0 and 604800" })
     .int("must be an integer between 0 and 604800")
@@ -299,6 +344,41 @@ export interface Config {
   webhooks: WebhookConfig;
   /** The scheduled lifecycle cleanup (services/lifecycle). */
   lifecycle: LifecycleConfig;
+  billing: BillingConfig;
+}
+
+/** A plan: monthly fee, audio included each month, and the price of each further minute. */
+export interface BillingPlan {
+  name: string;
+  includedMinutes: number;
+  /** In the currency's minor unit (cents). */
+  monthlyFeeMinor: number;
+  overagePerMinuteMinor: number;
+}
+
+/** Billing (services/billing): in-house without `stripe`, through Stripe with it. */
+export interface BillingConfig {
+  plans: BillingPlan[];
+  /** The plan of an organisation that has chosen none, and the one a cancelled subscription falls back to. */
+  defaultPlan: string;
+  currency: string;
+  /** Days an organisation stays past due before it is suspended. */
+  graceDays: number;
+  /** Seconds between usage reports to Stripe and dunning sweeps; 0 turns the schedule off. */
+  intervalSeconds: number;
+  stripe?: StripeConfig;
+}
+
+export interface StripeConfig {
+  secretKey: string;
+  /** Unset: POST /webhooks/stripe is not served. */
+  webhookSecret?: string;
+  /** Where the Stripe API is; unset: Stripe's own (api.stripe.com). */
+  api?: { protocol: "http" | "https"; host: string; port: number };
+  /** The prices each plan's subscription holds; a plan without any has no subscription. */
+  priceIds: Record<string, string[]>;
+  /** The meter usage is reported to, in seconds of billed audio. */
+  meterEventName: string;
 }
 
 export interface LifecycleConfig {
@@ -390,6 +470,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     mail: mailConfig(e, publicBaseUrl),
     webhooks: webhookConfig(e),
     lifecycle: lifecycleConfig(e),
+    billing: billingConfig(e),
     rateLimits: rateLimitConfig(e),
   };
 }
@@ -409,6 +490,11 @@ function parseEnvironment(env: Record<string, string | undefined>): Environment 
     );
   }
   const e = parsed.data;
+  if (!e.BILLING_PLANS.some((plan) => plan.name === e.BILLING_DEFAULT_PLAN)) {
+    throw new ConfigError(`config error: BILLING_DEFAULT_PLAN names no plan of BILLING_PLANS (got ${JSON.stringify(e.BILLING_DEFAULT_PLAN)})`);
+  }
+  const unknownPlan = Object.keys(e.STRIPE_PRICE_IDS).find((plan) => !e.BILLING_PLANS.some((p) => p.name === plan));
+  if (unknownPlan) throw new ConfigError(`config error: STRIPE_PRICE_IDS names a plan BILLING_PLANS does not have (got ${JSON.stringify(unknownPlan)})`);
   if (e.S3_ENDPOINT && (!e.S3_ACCESS_KEY_ID || !e.S3_SECRET_ACCESS_KEY)) {
     const missing = e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID";
     throw new ConfigError(`config error: ${missing} is required when S3_ENDPOINT is set`);
@@ -510,6 +596,27 @@ function lifecycleConfig(e: Environment): LifecycleConfig {
     exportRetentionDays: e.EXPORT_RETENTION_DAYS,
     softDeleteRetentionDays: e.SOFT_DELETE_RETENTION_DAYS,
     intervalSeconds: e.CLEANUP_INTERVAL_SECONDS,
+  };
+}
+
+function billingConfig(e: Environment): BillingConfig {
+  const api = e.STRIPE_API_BASE_URL ? new URL(e.STRIPE_API_BASE_URL) : undefined;
+  const protocol = api?.protocol === "http:" ? "http" : "https";
+  return {
+    plans: e.BILLING_PLANS,
+    defaultPlan: e.BILLING_DEFAULT_PLAN,
+    currency: e.BILLING_CURRENCY,
+    graceDays: e.BILLING_GRACE_DAYS,
+    intervalSeconds: e.BILLING_INTERVAL_SECONDS,
+    stripe: e.STRIPE_SECRET_KEY
+      ? {
+          secretKey: e.STRIPE_SECRET_KEY,
+          webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+          api: api ? { protocol, host: api.hostname, port: Number(api.port || (protocol === "http" ? 80 : 443)) } : undefined,
+          priceIds: e.STRIPE_PRICE_IDS,
+          meterEventName: e.STRIPE_METER_EVENT_NAME,
+        }
+      : undefined,
   };
 }
 
