@@ -48,8 +48,6 @@ const NOT_RESOURCE_IDS: Record<string, string> = {
   "arabicstt.v1.TranscriptService/ListTranscripts.media_id": "filters transcripts already limited to the caller's organisation",
   "arabicstt.v1.UsageService/GetUsage.api_key_id": "filters usage already limited to the caller's organisation",
   "arabicstt.v1.JobService/ListJobs.media_id": "filters jobs already limited to the caller's organisation",
-  // Recognize reads inline audio only: a media id is refused with UNIMPLEMENTED before any lookup.
-  "arabicstt.v1.SpeechService/Recognize.media_id": "refused before any lookup (UNIMPLEMENTED)",
 };
 
 let h: IdentityGateway;
@@ -230,6 +228,10 @@ beforeAll(async () => {
     "arabicstt.v1.JobService/CreateJob.media_id": {
       call: (p) => as(JobService, p).createJob({ mediaId: aMedia.id, config: { model: "dtmf" } }),
       unchanged: strangerHasNoJob,
+    },
+    "arabicstt.v1.SpeechService/Recognize.media_id": {
+      call: (p) => as(SpeechService, p).recognize({ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: aMedia.id } }),
+      unchanged: nothing,
     },
     "arabicstt.v1.SpeechService/SendLiveAudio.session_id": {
       call: (p) => as(SpeechService, p).sendLiveAudio({ sessionId: aSessionId, sequenceNumber: 1000n, audioContent: new Uint8Array(320) }),

@@ -102,7 +102,10 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const transcripts = createTranscriptCapabilities(config, adapters);
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
-    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    // Before speech: Recognize reads uploaded media by id.
+    const media = createMedia(config, adapters, identity.audit, overrides.media);
+    closers.push(() => media.close());
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver, media: media.library });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(
@@ -111,8 +114,6 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { runJobs: !config.redis, ...overrides.jobs, hooks: overrides.jobs?.hooks ?? jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
     );
     closers.push(() => jobs.close());
-    const media = createMedia(config, adapters, identity.audit, overrides.media);
-    closers.push(() => media.close());
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());

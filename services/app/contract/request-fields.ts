@@ -124,7 +124,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // SpeechService.Recognize
   "arabicstt.v1.RecognizeRequest.config": applied(RECOGNIZE_HANDLER, MULAW),
   "arabicstt.v1.RecognizeRequest.content": applied(RECOGNIZE_HANDLER, MULAW),
-  "arabicstt.v1.RecognizeRequest.media_id": unimplemented("Recognize reads audio sent in `content` only for now; make a batch job (JobService.CreateJob) for uploaded media"),
+  "arabicstt.v1.RecognizeRequest.media_id": applied(
+    RECOGNIZE_HANDLER,
+    test("services/speech/recognize-media.test.ts", "recognises the organisation's uploaded media as if its bytes were sent, and bills it"),
+    "a READY item of the caller's organisation within content's limits (60 s, 10 MiB); API keys need media:read too",
+  ),
 
   // RecognitionConfig: Recognize, StreamingRecognize, CreateLiveSession (live recognition) and CreateJob (batch).
   "arabicstt.v1.RecognitionConfig.encoding": liveAndBatch(
