@@ -99,7 +99,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { registry: options.registry, ca: overrides.webhooks?.ca, pollIntervalMs: overrides.webhooks?.pollIntervalMs },
     );
     closers.push(() => webhooks.close());
-    const transcripts = createTranscriptCapabilities(config, adapters);
+    const transcripts = createTranscriptCapabilities(config, adapters, { streamSlots: identity.streamSlots });
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
     // Before speech: Recognize reads uploaded media by id.

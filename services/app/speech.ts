@@ -90,7 +90,7 @@ export function createSpeech(
     onEnded,
     ...deps.sessions,
   });
-  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media });
+  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media, usage: deps.usage });
   return {
     recognizer,
     sessions,

@@ -35,7 +35,15 @@ export interface RecognizeMedia {
   ): Promise<{ bytes: Uint8Array }>;
 }
 
+/** Usage as Recognize meets it (services/usage's Usage): the quota checked first, the call recorded once done. */
+export interface RecognizeUsage {
+  assertWithinQuota(organizationId: string): Promise<void>;
+  recordRecognize(organizationId: string, billedSeconds: number, apiKeyId: string | null): Promise<void>;
+}
+
 export interface RecognizeDependencies {
+  /** Without it (tests of recognition alone), calls are neither checked against the quota nor recorded. */
+  usage?: RecognizeUsage;
   /** Where `media_id` is read from; without it (a process with no media library), `media_id` is UNIMPLEMENTED. */
   media?: RecognizeMedia;
 }
@@ -57,6 +65,7 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
   return async function recognize(request: RecognizeRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof RecognizeResponseSchema>> {
     const { requestId } = requestContextOf(ctx.values);
     const principal = principalOf(ctx.values);
+    await deps.usage?.assertWithinQuota(principal.organizationId);
     let content = await audioOf(request, principal, deps.media, ctx.signal);
     let requestConfig = request.config as RecognitionConfig;
     if ((requestConfig.encoding === AudioEncoding.AUTO || requestConfig.encoding === AudioEncoding.UNSPECIFIED) && !sniffable(content)) {
@@ -73,6 +82,9 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
     const wordConfidence = Boolean(request.config?.enableWordConfidence);
     const organizationId = principal.organizationId;
     const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS, organizationId });
+    const billedSeconds = billableSeconds(done.audioSeconds, done.channels);
+    // Recorded before answering: a call whose usage could not be written fails rather than goes unbilled.
+    await deps.usage?.recordRecognize(organizationId, billedSeconds, principal.kind === "api_key" ? principal.apiKeyId : null);
     return {
       results: done.results.map((r) => ({
         alternatives: [
@@ -97,7 +109,7 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
       metadata: {
         requestId,
         audioDuration: durationOf(done.audioSeconds),
-        billedDuration: durationOf(billableSeconds(done.audioSeconds, done.channels)),
+        billedDuration: durationOf(billedSeconds),
       },
     };
   };

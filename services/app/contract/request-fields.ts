@@ -391,7 +391,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.GetUsageRequest.end_time": applied(USAGE, test(USAGE_TEST, "sums audio per day and kind, empty days included, aligned to the time zone asked for")),
   "arabicstt.v1.GetUsageRequest.granularity": applied(USAGE, test(USAGE_TEST, "refuses an unknown time zone and a period too long for the granularity")),
   "arabicstt.v1.GetUsageRequest.time_zone": applied(USAGE, test(USAGE_TEST, "sums audio per day and kind, empty days included, aligned to the time zone asked for")),
-  "arabicstt.v1.GetUsageRequest.api_key_id": unimplemented("usage is not yet recorded per API key; leave api_key_id empty"),
+  "arabicstt.v1.GetUsageRequest.api_key_id": applied(
+    USAGE,
+    test(USAGE_TEST, "counts and bills Recognize calls, and by api_key_id only the calls made with that key"),
+    "Recognize calls carry their key; jobs and live sessions do not record one yet, so a key's usage holds its Recognize calls only",
+  ),
 
   // WebhookService
   "arabicstt.v1.CreateWebhookRequest.url": applied(WEBHOOKS, test(HOOKS, "refuses URLs that are not https, and unknown event types")),

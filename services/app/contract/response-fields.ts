@@ -300,11 +300,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   // UsageService
   ...message("GetUsageResponse", USAGE, ["buckets", "total"]),
   ...message("UsageBucket", USAGE, ["start_time", "end_time", "usage"]),
-  ...message("UsageTotals", TO_TOTALS, ["streaming_duration", "batch_duration", "billed_duration", "streaming_session_count", "job_count", "export_count"], {
-    recognize_duration: "always 0, for now: Recognize is not counted yet (issue 17 item 2)",
-    recognize_request_count: "always, for now: Recognize is not counted yet (issue 17 item 2)",
-    peak_storage_bytes: "always, for now: storage is not measured yet (issue 17 item 2)",
-  }),
+  ...message("UsageTotals", TO_TOTALS, ["recognize_duration", "streaming_duration", "batch_duration", "billed_duration", "recognize_request_count", "streaming_session_count", "job_count", "export_count", "peak_storage_bytes"]),
   ...message("GetQuotaResponse", USAGE, ["plan", "period_start", "period_end", "limits"]),
   ...message("QuotaLimit", USAGE, ["metric", "used", "resets_at"], { limit: "when the plan has no limit on the metric" }),
 
