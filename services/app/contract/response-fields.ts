@@ -174,7 +174,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("ListMembersResponse", ORGS, ["members"], { next_page_token: "on the last page" }),
   ...message("Member", TO_MEMBER, ["user_id", "email", "role", "joined_at"], {
     display_name: "when the member's account has none",
-    last_active_at: "until the member's first authenticated request in the organisation (kept to the minute: services/identity/orgs/member-activity.ts)",
+    last_active_at: "until the member's first authenticated request in the organisation (kept to the minute: services/identity/auth/member-activity.ts)",
   }),
   ...message("InviteMemberResponse", ORGS, ["invitation"]),
   ...message("Invitation", ORGS, ["invitation_id", "email", "role", "state", "created_at", "expires_at"], {

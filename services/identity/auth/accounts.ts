@@ -10,7 +10,7 @@ import { ResourceExhaustedError } from "../../platform/errors/errors.js";
 import { Membership, type Role } from "../model/membership.entity.js";
 import { Organization } from "../model/organization.entity.js";
 import { AccessTokens } from "./access-tokens.js";
-import { noteMemberActivity } from "../orgs/member-activity.js";
+import { noteMemberActivity } from "./member-activity.js";
 import type { TokenDenylist } from "./denylist.js";
 import { burnPasswordCheck, checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.js";
 import type { Authenticator, Caller, Principal, UserPrincipal } from "../model/principal.js";
