@@ -12,6 +12,7 @@ function message(type: string, by: CodeRef, set: readonly string[], optional: Re
   return entries;
 }
 
+const ACCURACY: CodeRef = "services/transcripts/accuracy.ts#accuracyMetricsOf";
 const RECOGNIZE: CodeRef = "services/speech/recognize.ts#recognizeHandler";
 const LIST_MODELS: CodeRef = "services/speech/recognize.ts#listModelsHandler";
 const RESPONSE_OF: CodeRef = "services/speech/convert.ts#responseOf";
@@ -232,12 +233,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     started_at: "until a runner first takes the job",
     finished_at: "until the job ends",
   }),
-  ...message("AccuracyMetrics", TO_JOB, ["word_error_rate", "character_error_rate"], {
-    reference_word_count: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    substitutions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    deletions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    insertions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-  }),
+  ...message("AccuracyMetrics", ACCURACY, ["word_error_rate", "character_error_rate", "reference_word_count", "substitutions", "deletions", "insertions"]),
   ...message("GetJobResponse", JOBS, ["job"]),
   ...message("ListJobsResponse", JOBS, ["jobs"], { next_page_token: "on the last page" }),
   ...message("CancelJobResponse", JOBS, ["job"]),
