@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { MediaService, MediaState } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
+import { AdminService, AuditActorType } from "../../proto/gen/arabicstt/v1/admin_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { loadConfig } from "../platform/config/config.js";
@@ -312,6 +313,9 @@ describe("the sweeper", () => {
     expect(await h.blobs!.store.head("media", (await row(old.mediaId)).storageKey)).toBeNull();
     const events = await h.testDb.db.fork().find(AuditEvent, { organization: owner.organizationId, action: "media.delete" });
     expect(events.map((e) => [e.targetId, (e.metadata.details as Record<string, string>).reason])).toEqual([[old.mediaId, "retention"]]);
+    // The platform did it, not a caller: the audit log says SYSTEM.
+    const listed = await h.client(AdminService, { credential: owner.accessToken }).listAuditEvents({ actionPrefix: "media.delete" });
+    expect(listed.events.map((e) => [e.resourceId, e.actor!.type, e.actor!.userId])).toEqual([[old.mediaId, AuditActorType.SYSTEM, ""]]);
   });
 });
 
