@@ -4,6 +4,7 @@
 // gateway's root with `CompositionOverrides`, never with wiring of their own.
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { exposeFailureMetrics } from "../platform/failures.js";
 import type { Config } from "../platform/config/config.js";
 import type { Adapters } from "../platform/adapters.js";
 import type { Mailer } from "../platform/mail/mailer.js";
@@ -87,6 +88,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
   const { logger } = adapters;
   const overrides = options.overrides ?? {};
   const closers: Array<() => Promise<void>> = [];
+  if (options.registry) exposeFailureMetrics(options.registry);
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) await closeOne();
   };
@@ -142,6 +144,7 @@ export interface WorkerServices {
 }
 
 export async function composeWorker(config: Config, adapters: ComposedAdapters, options: Pick<ComposeOptions, "registry"> = {}): Promise<WorkerServices> {
+  if (options.registry) exposeFailureMetrics(options.registry);
   // Finished jobs go to webhooks (published here, sent by the gateways' dispatchers) and usage.
   const webhooks = await openWebhooks(config, { database: adapters.database, audit: new AuditLog(adapters.database), logger: adapters.logger }, { registry: options.registry, dispatch: false });
   const usage = new Usage(adapters.database, config.usage);
