@@ -88,6 +88,7 @@ export function createSpeech(
     bus: deps.bus ?? (adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus()),
     slots: deps.streamSlots,
     onEnded,
+    logger: adapters.logger,
     ...deps.sessions,
   });
   const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media, usage: deps.usage });
