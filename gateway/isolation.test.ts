@@ -21,6 +21,8 @@ import { productServices } from "../services/app/product-services.js";
 import { JobService } from "../proto/gen/arabicstt/v1/job_pb.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
+import { UsageService } from "../proto/gen/arabicstt/v1/usage_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Job } from "../services/jobs/job.entity.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -307,5 +309,10 @@ describe("tenant isolation", () => {
     expect(jobs.jobs).toEqual([]);
     const found = await h.client(TranscriptService, { credential: stranger.accessToken }).searchTranscripts({ query: "الفاتورة" });
     expect(found.results.map((r) => r.transcriptId)).not.toContain(aTranscript.id);
+    // A Recognize call of tenant A's key: A sees it by the key, the stranger sees nothing by the same id.
+    await h.transcripts.usage.recordRecognize(a.organizationId, 7, aKey.id);
+    const period = { startTime: timestampFromDate(new Date(Date.now() - 3_600_000)), endTime: timestampFromDate(new Date(Date.now() + 3_600_000)), apiKeyId: aKey.id };
+    const byKey = async (account: TestAccount) => Number((await h.client(UsageService, { credential: account.accessToken }).getUsage(period)).total!.recognizeRequestCount);
+    expect([await byKey(a), await byKey(stranger)]).toEqual([1, 0]);
   });
 });
