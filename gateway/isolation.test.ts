@@ -21,6 +21,8 @@ import { productServices } from "../services/app/product-services.js";
 import { JobService } from "../proto/gen/arabicstt/v1/job_pb.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { AudioEncoding } from "../proto/gen/arabicstt/v1/recognition_pb.js";
+import { UsageService } from "../proto/gen/arabicstt/v1/usage_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Job } from "../services/jobs/job.entity.js";
 import { startIdentityGateway, type IdentityGateway } from "./testing/identity-gateway.js";
 import { joinAs, registerOwner, TEST_PASSWORD, type TestAccount } from "./testing/accounts.js";
@@ -48,8 +50,6 @@ const NOT_RESOURCE_IDS: Record<string, string> = {
   "arabicstt.v1.TranscriptService/ListTranscripts.media_id": "filters transcripts already limited to the caller's organisation",
   "arabicstt.v1.UsageService/GetUsage.api_key_id": "filters usage already limited to the caller's organisation",
   "arabicstt.v1.JobService/ListJobs.media_id": "filters jobs already limited to the caller's organisation",
-  // Recognize reads inline audio only: a media id is refused with UNIMPLEMENTED before any lookup.
-  "arabicstt.v1.SpeechService/Recognize.media_id": "refused before any lookup (UNIMPLEMENTED)",
 };
 
 let h: IdentityGateway;
@@ -231,6 +231,10 @@ beforeAll(async () => {
       call: (p) => as(JobService, p).createJob({ mediaId: aMedia.id, config: { model: "dtmf" } }),
       unchanged: strangerHasNoJob,
     },
+    "arabicstt.v1.SpeechService/Recognize.media_id": {
+      call: (p) => as(SpeechService, p).recognize({ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: aMedia.id } }),
+      unchanged: nothing,
+    },
     "arabicstt.v1.SpeechService/SendLiveAudio.session_id": {
       call: (p) => as(SpeechService, p).sendLiveAudio({ sessionId: aSessionId, sequenceNumber: 1000n, audioContent: new Uint8Array(320) }),
       unchanged: aSessionOpen,
@@ -305,5 +309,10 @@ describe("tenant isolation", () => {
     expect(jobs.jobs).toEqual([]);
     const found = await h.client(TranscriptService, { credential: stranger.accessToken }).searchTranscripts({ query: "الفاتورة" });
     expect(found.results.map((r) => r.transcriptId)).not.toContain(aTranscript.id);
+    // A Recognize call of tenant A's key: A sees it by the key, the stranger sees nothing by the same id.
+    await h.transcripts.usage.recordRecognize(a.organizationId, 7, aKey.id);
+    const period = { startTime: timestampFromDate(new Date(Date.now() - 3_600_000)), endTime: timestampFromDate(new Date(Date.now() + 3_600_000)), apiKeyId: aKey.id };
+    const byKey = async (account: TestAccount) => Number((await h.client(UsageService, { credential: account.accessToken }).getUsage(period)).total!.recognizeRequestCount);
+    expect([await byKey(a), await byKey(stranger)]).toEqual([1, 0]);
   });
 });

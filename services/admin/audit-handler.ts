@@ -25,8 +25,9 @@ function fromOutcome(outcome: OutcomeMessage): AuditOutcome | undefined {
 }
 
 export function toAuditEvent(event: AuditEvent): AuditEventMessage {
-  const metadata = event.metadata as { outcome?: AuditOutcome; request_id?: string; actor_email?: string; details?: Record<string, string> };
-  const type = event.actorApiKey ? AuditActorType.API_KEY : event.actorUser ? AuditActorType.USER : AuditActorType.ANONYMOUS;
+  const metadata = event.metadata as { outcome?: AuditOutcome; request_id?: string; actor_email?: string; actor?: "system"; details?: Record<string, string> };
+  const type =
+    metadata.actor === "system" ? AuditActorType.SYSTEM : event.actorApiKey ? AuditActorType.API_KEY : event.actorUser ? AuditActorType.USER : AuditActorType.ANONYMOUS;
   return create(AuditEventSchema, {
     auditEventId: event.id,
     organizationId: event.organization?.id ?? "",

@@ -4,6 +4,7 @@
 // gateway's root with `CompositionOverrides`, never with wiring of their own.
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
+import { exposeFailureMetrics } from "../platform/failures.js";
 import type { Config } from "../platform/config/config.js";
 import type { Adapters } from "../platform/adapters.js";
 import type { Mailer } from "../platform/mail/mailer.js";
@@ -90,6 +91,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
   const { logger } = adapters;
   const overrides = options.overrides ?? {};
   const closers: Array<() => Promise<void>> = [];
+  if (options.registry) exposeFailureMetrics(options.registry);
   const close = async () => {
     for (const closeOne of closers.splice(0).reverse()) await closeOne();
   };
@@ -102,10 +104,13 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { registry: options.registry, ca: overrides.webhooks?.ca, pollIntervalMs: overrides.webhooks?.pollIntervalMs },
     );
     closers.push(() => webhooks.close());
-    const transcripts = createTranscriptCapabilities(config, adapters);
+    const transcripts = createTranscriptCapabilities(config, adapters, { streamSlots: identity.streamSlots });
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
-    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver });
+    // Before speech: Recognize reads uploaded media by id.
+    const media = createMedia(config, adapters, identity.audit, overrides.media);
+    closers.push(() => media.close());
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver, media: media.library });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(
@@ -114,8 +119,6 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { runJobs: !config.redis, ...overrides.jobs, hooks: overrides.jobs?.hooks ?? jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
     );
     closers.push(() => jobs.close());
-    const media = createMedia(config, adapters, identity.audit, overrides.media);
-    closers.push(() => media.close());
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());
@@ -147,6 +150,7 @@ export interface WorkerServices {
 }
 
 export async function composeWorker(config: Config, adapters: ComposedAdapters, options: Pick<ComposeOptions, "registry"> = {}): Promise<WorkerServices> {
+  if (options.registry) exposeFailureMetrics(options.registry);
   // Finished jobs go to webhooks (published here, sent by the gateways' dispatchers) and usage.
   const webhooks = await openWebhooks(config, { database: adapters.database, audit: new AuditLog(adapters.database), logger: adapters.logger }, { registry: options.registry, dispatch: false });
   const usage = new Usage(adapters.database, config.usage);

@@ -20,6 +20,7 @@ import { MemoryStreamStore } from "../speech/stream-store.js";
 import { RedisStreamStore } from "../speech/redis-stream-store.js";
 import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
 import { speechService } from "../speech/speech-service.js";
+import type { RecognizeMedia } from "../speech/recognize.js";
 import { recognitionDefaultsOf } from "../identity/orgs/recognition-defaults.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
 import type { Usage } from "../usage/usage.js";
@@ -53,6 +54,8 @@ export function createSpeech(
     engine?: LiveRecognizerOptions["engine"];
     /** The bus instead of the one the adapters give (Redis streams, or in-process); replicas in one test share one. */
     bus?: LiveSessionBus;
+    /** Uploaded media, which Recognize reads by `media_id`. */
+    media?: RecognizeMedia;
     /** How often sessions are swept and how long one may idle. */
     sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs">;
   },
@@ -85,9 +88,10 @@ export function createSpeech(
     bus: deps.bus ?? (adapters.redis ? new RedisBus(adapters.redis) : new InProcessBus()),
     slots: deps.streamSlots,
     onEnded,
+    logger: adapters.logger,
     ...deps.sessions,
   });
-  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults });
+  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media, usage: deps.usage });
   return {
     recognizer,
     sessions,

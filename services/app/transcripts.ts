@@ -10,6 +10,7 @@ import { transcriptHandler } from "../transcripts/handler.js";
 import { Exports, MAX_EXPORT_SEGMENTS } from "../exports/exports.js";
 import { exportHandler } from "../exports/handler.js";
 import { Usage } from "../usage/usage.js";
+import type { StreamSlots } from "../platform/limits/stream-slots.js";
 import { usageHandler } from "../usage/handler.js";
 import type { ProductHandlers } from "./product-services.js";
 
@@ -21,13 +22,17 @@ export interface TranscriptCapabilities {
   handlers: ProductHandlers;
 }
 
-export function createTranscriptCapabilities(config: Pick<Config, "usage" | "lifecycle">, adapters: { database: Database; blobs: BlobStore }): TranscriptCapabilities {
+export function createTranscriptCapabilities(
+  config: Pick<Config, "usage" | "lifecycle">,
+  adapters: { database: Database; blobs: BlobStore },
+  deps: { streamSlots?: Pick<StreamSlots, "held" | "limit"> } = {},
+): TranscriptCapabilities {
   const transcripts = new Transcripts(adapters.database);
   const search = new TranscriptSearch(adapters.database);
   // GetExport's expires_at is when the lifecycle cleanup, on the same setting, deletes the file.
   const exports = new Exports(adapters.database, adapters.blobs, transcripts, MAX_EXPORT_SEGMENTS, config.lifecycle.exportRetentionDays);
   transcripts.onDeleted((organizationId, transcriptId) => exports.discardFiles(organizationId, transcriptId));
-  const usage = new Usage(adapters.database, config.usage);
+  const usage = new Usage(adapters.database, config.usage, deps.streamSlots);
   return {
     transcripts,
     search,

@@ -53,7 +53,7 @@ export function createJobsCapability(config: JobsConfig, adapters: JobsAdapters,
     adapters.redis && adapters.redisUrl
       ? new BullJobQueue({ redisUrl: adapters.redisUrl, name: `${namespace}-jobs`, prefix: "bull", lockDurationMs: options.tuning?.lockDurationMs ?? config.staleSeconds * 1000 })
       : new MemoryJobQueue();
-  const events: JobEvents = adapters.redis ? new RedisJobEvents(adapters.redis, { prefix: namespace }) : new MemoryJobEvents();
+  const events: JobEvents = adapters.redis ? new RedisJobEvents(adapters.redis, { prefix: namespace, logger: adapters.logger }) : new MemoryJobEvents();
   const jobs = new Jobs({
     database: adapters.database,
     queue,

@@ -4,6 +4,8 @@
 // the gateway and the workers are separate processes.
 import { EventEmitter } from "node:events";
 import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import { heard } from "../platform/failures.js";
 
 export type JobEventKind = "changed" | "cancelled";
 
@@ -43,10 +45,13 @@ export class RedisJobEvents implements JobEvents {
   private readonly channel: string;
   private ready: Promise<unknown>;
 
+  private readonly logger?: Logger;
+
   constructor(
     private readonly redis: Redis,
-    options: { prefix?: string } = {},
+    options: { prefix?: string; logger?: Logger } = {},
   ) {
+    this.logger = options.logger;
     this.channel = `${options.prefix ?? "arabicstt"}:job-events`;
     this.subscriber = redis.duplicate();
     this.subscriber.on("error", () => undefined);
@@ -54,13 +59,17 @@ export class RedisJobEvents implements JobEvents {
       const event = parseEvent(message);
       if (event) void this.local.publish(event);
     });
-    // swallowed: a failed subscribe leaves this replica on its local events; watchers still get the job's state by polling (not logged yet: issue 17 item 3 threads a logger here).
-    this.ready = this.subscriber.subscribe(this.channel).catch(() => undefined);
+    // A failed subscribe leaves this replica on its local events; watchers still get the job's state by polling.
+    this.ready = this.subscriber
+      .subscribe(this.channel)
+      .catch((err: unknown) => heard(this.logger, "job_events.subscribe", err, { channel: this.channel }, "could not subscribe to other replicas' job events; watchers here poll"));
   }
 
   async publish(event: JobEvent): Promise<void> {
-    // swallowed: the job's row is the truth; a lost cross-replica notification delays a watcher until it polls (not logged yet: issue 17 item 3 threads a logger here).
-    await this.redis.publish(this.channel, JSON.stringify(event)).catch(() => undefined);
+    // The job's row is the truth; a lost cross-replica notification delays a watcher until it polls.
+    await this.redis
+      .publish(this.channel, JSON.stringify(event))
+      .catch((err: unknown) => heard(this.logger, "job_events.publish", err, { job_id: event.jobId, kind: event.kind }, "could not tell other replicas about a job event; their watchers poll"));
   }
 
   subscribe(jobId: string, listener: (event: JobEvent) => void): () => void {

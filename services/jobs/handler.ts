@@ -5,7 +5,6 @@ import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/prot
 import type { ServiceImpl } from "@connectrpc/connect";
 import { ProcessingErrorSchema } from "../../proto/gen/arabicstt/v1/common_pb.js";
 import {
-  AccuracyMetricsSchema,
   JobPriority,
   JobSchema,
   JobStage,
@@ -21,6 +20,7 @@ import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { JobStatus } from "./job.entity.js";
 import type { Jobs, JobView } from "./jobs.js";
 import type { JobStageName } from "./runner.js";
+import { accuracyMetricsOf } from "../transcripts/accuracy.js";
 
 const stateOf: Record<JobStatus, JobState> = {
   queued: JobState.QUEUED,
@@ -84,17 +84,7 @@ export function toJob(view: JobView): JobMessage {
     webhookUrl: job.webhookUrl ?? "",
     hasReferenceTranscript: job.referenceText !== null,
     transcriptId: view.transcriptId ?? "",
-    accuracy:
-      job.status === "succeeded" && job.wer !== null
-        ? create(AccuracyMetricsSchema, {
-            wordErrorRate: job.wer,
-            characterErrorRate: job.cer ?? 0,
-            referenceWordCount: view.accuracyCounts?.referenceWordCount ?? 0,
-            substitutions: view.accuracyCounts?.substitutions ?? 0,
-            deletions: view.accuracyCounts?.deletions ?? 0,
-            insertions: view.accuracyCounts?.insertions ?? 0,
-          })
-        : undefined,
+    accuracy: job.status === "succeeded" && job.wer !== null ? accuracyMetricsOf({ wer: job.wer, cer: job.cer }, view.accuracyCounts) : undefined,
     error: error(view),
     attemptCount: job.attempts,
     audioDuration: job.audioDurationMs !== null ? durationFromMs(job.audioDurationMs) : undefined,

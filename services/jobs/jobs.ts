@@ -9,6 +9,7 @@ import { TenantScope } from "../platform/database/tenant-scope.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
+import { accuracyCountsOf, type AccuracyCounts } from "../transcripts/accuracy.js";
 import type { JobEvents } from "./events.js";
 import { Job, type JobStatus } from "./job.entity.js";
 import { queueKey, type JobQueue } from "./queue.js";
@@ -41,12 +42,7 @@ export interface JobView {
   accuracyCounts?: AccuracyCounts;
 }
 
-export interface AccuracyCounts {
-  referenceWordCount: number;
-  substitutions: number;
-  deletions: number;
-  insertions: number;
-}
+export type { AccuracyCounts };
 
 export interface ListJobsInput {
   pageSize: number;
@@ -342,7 +338,7 @@ function modelMissing(model: string, source: ResolvedRecognition["modelSource"],
 }
 
 function viewOf(job: Job, transcript: Transcript | undefined): JobView {
-  const counts = transcript?.metadata.accuracy as AccuracyCounts | undefined;
+  const counts = transcript ? accuracyCountsOf(transcript.metadata) : undefined;
   return { job, transcriptId: transcript?.id ?? null, ...(counts ? { accuracyCounts: counts } : {}) };
 }
 

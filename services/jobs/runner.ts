@@ -32,6 +32,7 @@ import { transcriptFromPipeline, type JobAccuracy } from "./pipeline-transcript.
 import { formatText, formatWords, type TextChainOptions } from "../arabic-text/chain.js";
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf, textOptionsOf } from "./settings.js";
+import { heard } from "../platform/failures.js";
 
 /** Where a running job is, as JobService reports it (JobStage without the prefix, lower case). */
 export type JobStageName = "decoding" | "denoising" | "normalizing" | "detecting_speech" | "transcribing" | "diarizing" | "post_processing" | "scoring" | "saving";
@@ -333,8 +334,14 @@ export class JobRunner {
     const em = this.options.database.fork();
     if (reason instanceof ShutdownSignal) {
       // Back to the queue for another runner, at once; the reconciler re-sends it.
-      await em.nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { status: "queued", stage: null, stageProgress: 0, progressPercent: 0 }).catch(() => 0);
-      log.info("job returned to the queue at shutdown");
+      const returned = await em
+        .nativeUpdate(Job, { id: jobId, status: "running", attempts: attempt }, { status: "queued", stage: null, stageProgress: 0, progressPercent: 0 })
+        .catch((updateErr: unknown) => {
+          // Left RUNNING: once its heartbeat is stale the reconciler hands it to another runner.
+          heard(log, "job_runner.requeue_at_shutdown", updateErr, { job_id: jobId, attempt }, "could not return a job to the queue at shutdown; it is taken over once stale");
+          return -1;
+        });
+      if (returned > 0) log.info("job returned to the queue at shutdown");
       return;
     }
     const failure = classify(err);
@@ -346,7 +353,10 @@ export class JobRunner {
           { id: jobId, status: "running", attempts: attempt },
           { status: "queued", stage: null, stageProgress: 0, progressPercent: 0, errorCode: failure.code, errorReason: failure.message, errorRetryable: true, notBefore: new Date(Date.now() + delayMs) },
         )
-        .catch(() => 0);
+        .catch((updateErr: unknown) => {
+          heard(log, "job_runner.requeue", updateErr, { job_id: jobId, attempt, code: failure.code }, "could not queue a job again after a transient fault; it is taken over once stale");
+          return 0;
+        });
       if (changed > 0) {
         log.warn({ err, delay_ms: delayMs }, "job hit a transient fault; queued again");
         const job = await em.findOneOrFail(Job, { id: jobId });
@@ -363,7 +373,10 @@ export class JobRunner {
         { id: jobId, status: "running", attempts: attempt },
         { status: "failed", stage: null, stageProgress: 0, finishedAt: new Date(), errorCode: failure.code, errorReason: failure.message, errorRetryable: failure.retryable, notBefore: null },
       )
-      .catch(() => 0);
+      .catch((updateErr: unknown) => {
+        heard(log, "job_runner.fail", updateErr, { job_id: jobId, attempt, code: failure.code }, "could not record a job's failure; it is taken over once stale and run again");
+        return 0;
+      });
     if (changed === 0) return;
     await this.options.events.publish({ jobId, kind: "changed" });
     const job = await this.options.database.fork().findOneOrFail(Job, { id: jobId });

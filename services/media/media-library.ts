@@ -110,6 +110,11 @@ export class MediaLibrary {
     return this.processing.openForProcessing(organizationId, mediaId, options);
   }
 
+  /** For Recognize: a READY item's checked bytes in memory, within the call's size and duration limits (see ProcessingAccess.readWhole). */
+  readWhole(organizationId: string, mediaId: string, limits: { maxBytes: number; maxSeconds: number; field: string }, options: { signal?: AbortSignal } = {}): Promise<{ media: Media; bytes: Uint8Array }> {
+    return this.processing.readWhole(organizationId, mediaId, limits, options);
+  }
+
   /** Discards expired uploads, resumes stalled checks and applies retention, across organisations. */
   sweep(now = new Date()): Promise<SweepReport> {
     return this.sweeper.sweep(now);

@@ -8,6 +8,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { MediaService, MediaState } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
+import { AdminService, AuditActorType } from "../../proto/gen/arabicstt/v1/admin_pb.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { loadConfig } from "../platform/config/config.js";
@@ -17,6 +18,8 @@ import { AuditEvent } from "../identity/model/audit-event.entity.js";
 import { Job } from "../jobs/job.entity.js";
 import { Media } from "./media.entity.js";
 import { MediaLibrary } from "./media-library.js";
+import { heardCount } from "../platform/failures.js";
+import { pino } from "pino";
 import { makeMediaFiles, principalOf, putParts, putSingle, sha256, uploadByPut, uploadByStream, type MediaFiles } from "../../gateway/testing/media.js";
 
 const MiB = 1024 * 1024;
@@ -237,6 +240,39 @@ describe("a check that takes longer than CompleteUpload waits", () => {
 });
 
 describe("a check cut short", () => {
+  it("by a storage fault leaves the item PROCESSING for the sweep, and is logged with its id and counted", async () => {
+    const owner = await registerOwner(h);
+    // A store whose reads fail: the check cannot start, through no fault of the file.
+    const broken = new Proxy(h.blobs!.store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (prop === "get") return async () => Promise.reject(new Error("storage read refused (test)"));
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const library = new MediaLibrary(h.testDb.db, broken, h.identity.audit, { ...loadConfig({ DATA_DIR: h.dataDir, ...env }).media, activeJobs: activeJobsOfMedia(h.testDb.db), completeWaitMs: 0, logger });
+    try {
+      const before = await heardCount("media.verify");
+      const created = await media(owner).createUpload({ filename: "unlucky.wav", sizeBytes: BigInt(files.wav.length) });
+      await putSingle(created.target, files.wav);
+      const mediaId = created.media!.mediaId;
+      const answer = await library.completeUpload(principalOf(owner), { mediaId, sizeBytes: files.wav.length, sha256: sha256(files.wav), parts: [] });
+      expect(answer.status).toBe("processing");
+      const count = await until(() => heardCount("media.verify"), (n) => n > before);
+      expect(count).toBe(before + 1);
+      expect(lines.filter((l) => l.site === "media.verify").map((l) => [l.media_id, (l.err as { message: string }).message])).toEqual([[mediaId, "storage read refused (test)"]]);
+      expect((await row(mediaId)).status).toBe("processing");
+      // Released at once: the next sweep (here the gateway's library, whose store works) finishes it.
+      expect((await h.media!.library.sweep()).resumedVerifications).toBe(1);
+      const done = await until(() => media(owner).getMedia({ mediaId }), (r) => r.media!.state === MediaState.READY);
+      expect(done.media!.state).toBe(MediaState.READY);
+    } finally {
+      await library.close();
+    }
+  });
+
   it("by shutdown leaves the item PROCESSING, and the next sweep (on any replica) finishes it", async () => {
     const owner = await registerOwner(h);
     // A store that takes its time to start sending, so the shutdown lands mid-check.
@@ -312,6 +348,9 @@ describe("the sweeper", () => {
     expect(await h.blobs!.store.head("media", (await row(old.mediaId)).storageKey)).toBeNull();
     const events = await h.testDb.db.fork().find(AuditEvent, { organization: owner.organizationId, action: "media.delete" });
     expect(events.map((e) => [e.targetId, (e.metadata.details as Record<string, string>).reason])).toEqual([[old.mediaId, "retention"]]);
+    // The platform did it, not a caller: the audit log says SYSTEM.
+    const listed = await h.client(AdminService, { credential: owner.accessToken }).listAuditEvents({ actionPrefix: "media.delete" });
+    expect(listed.events.map((e) => [e.resourceId, e.actor!.type, e.actor!.userId])).toEqual([[old.mediaId, AuditActorType.SYSTEM, ""]]);
   });
 });
 

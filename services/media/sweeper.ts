@@ -93,7 +93,7 @@ export class MediaSweeper {
         if (!(await this.items.remove(tenant, media, media.status))) continue;
         deleted++;
         await this.audit.record(
-          { action: "media.delete", outcome: "success", organizationId: organization.id, targetType: "media", targetId: media.id, details: { filename: media.filename, reason: "retention" } },
+          { action: "media.delete", outcome: "success", organizationId: organization.id, targetType: "media", targetId: media.id, details: { filename: media.filename, reason: "retention" }, system: true },
           anonymousCaller,
         );
       }

@@ -14,6 +14,7 @@ import type { MediaConfig } from "../platform/config/config.js";
 import { Media } from "./media.entity.js";
 import { checksumMismatch, copyInto, detectContentType, judge, MediaRejectedError, rejectionOf, sizeMismatch, Spool } from "./inspect.js";
 import { readyFields, verifiedMediaBlobKey, type MediaItems } from "./media-items.js";
+import { heard } from "../platform/failures.js";
 
 /** A verification touches its row this often, so others can tell it from one whose process died. */
 const HEARTBEAT_MS = 30_000;
@@ -64,9 +65,14 @@ export class Verifier {
     if (existing) return existing.promise;
     const controller = new AbortController();
     const promise = this.run(organizationId, mediaId, controller.signal).finally(() => this.verifications.delete(mediaId));
-    // Nobody may be waiting (CompleteUpload returned PROCESSING); the outcome is in the row.
-    // swallowed: nobody may be waiting; the outcome is in the row (the line above).
-    promise.catch(() => undefined);
+    // Nobody may be waiting (CompleteUpload returned PROCESSING): a refusal is in the row; a fault of ours or
+    // of the store leaves the item PROCESSING for the next sweep, and is heard here in case nobody waits.
+    promise.catch((err: unknown) => {
+      // Shutdown stops checks on purpose (close() says so); anything else is a fault to hear.
+      if (!(err instanceof MediaRejectedError) && !this.closed) {
+        heard(this.settings.logger, "media.verify", err, { media_id: mediaId, organization_id: organizationId }, "an upload's verification stopped; the next sweep resumes it");
+      }
+    });
     this.verifications.set(mediaId, { promise, controller });
     if (this.closed) controller.abort(new Error("the server is shutting down"));
     return promise;
@@ -94,8 +100,10 @@ export class Verifier {
     }
     const spool = await Spool.create(this.settings.scratchDir);
     const heartbeat = setInterval(() => {
-      // swallowed: a missed heartbeat is retried at the next tick; at worst another replica reclaims the item and verifies it again.
-      tenant.nativeUpdate(Media, { id: mediaId, status: "processing" }, { updatedAt: new Date() }).catch(() => undefined);
+      // A missed heartbeat is retried at the next tick; at worst another replica reclaims the item and verifies it again.
+      tenant
+        .nativeUpdate(Media, { id: mediaId, status: "processing" }, { updatedAt: new Date() })
+        .catch((err: unknown) => heard(this.settings.logger, "media.verify_heartbeat", err, { media_id: mediaId }, "a verification's heartbeat could not be written"));
     }, HEARTBEAT_MS);
     heartbeat.unref();
     try {
@@ -136,8 +144,10 @@ export class Verifier {
       if (!(err instanceof BlobNotFoundError)) {
         // A fault of ours or of the store (or shutdown), not of the file: the item stays PROCESSING with its
         // claim released, so the next sweep (here or on another replica) or CompleteUpload starts again.
-        // swallowed: the original error is rethrown; the item stays PROCESSING for the next sweep either way.
-        await tenant.nativeUpdate(Media, { id: media.id, status: "processing" }, { updatedAt: new Date(Date.now() - STALLED_AFTER_MS - 1000) }).catch(() => undefined);
+        // The original error is rethrown; the item stays PROCESSING for the next sweep either way (later, unreleased).
+        await tenant
+          .nativeUpdate(Media, { id: media.id, status: "processing" }, { updatedAt: new Date(Date.now() - STALLED_AFTER_MS - 1000) })
+          .catch((releaseErr: unknown) => heard(this.settings.logger, "media.verify_release", releaseErr, { media_id: media.id }, "a stopped verification's claim could not be released; the sweep takes it once stale"));
         throw err;
       }
       return new MediaRejectedError("failed_precondition", "UPLOAD_MISSING", "media_id: the uploaded file is no longer in storage; upload it again with CreateUpload");

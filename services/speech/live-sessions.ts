@@ -17,6 +17,8 @@ import type { EngineOutput, RecognitionResult } from "./engine/types.js";
 import type { LiveRecognition, LiveRecognitionConfig, LiveRecognizer } from "./live-recognition.js";
 import type { LiveSessionEndListener } from "./persistence.js";
 import type { StreamSlot, StreamSlots } from "../platform/limits/stream-slots.js";
+import type { Logger } from "pino";
+import { heard } from "../platform/failures.js";
 
 export interface LiveSessionsOptions {
   recognizer: LiveRecognizer;
@@ -40,6 +42,8 @@ export interface LiveSessionsOptions {
   slots?: StreamSlots;
   /** Told once a session this replica owns is over, with its final results (to persist them). */
   onEnded?: LiveSessionEndListener;
+  /** Where a session's end that could not be written (bus, slot) is told, with the session's id. */
+  logger?: Logger;
 }
 
 /** What a watcher receives: an engine output, or the end of the session. */
@@ -249,8 +253,8 @@ export class LiveSessions {
         this.owned.delete(id);
         this.forgetAt.set(id, now + this.retainMs);
       } finally {
-        // swallowed: a slot not released lapses with its lease.
-        await slot?.release().catch(() => undefined);
+        // A slot not released lapses with its lease.
+        await slot?.release().catch((err: unknown) => heard(this.options.logger, "live_session.release_slot", err, { session_id: id }, "a live session's stream slot could not be released; it lapses with its lease"));
         this.options.onEnded?.({
           sessionId: id,
           organizationId: created.organizationId,
@@ -264,8 +268,8 @@ export class LiveSessions {
           transport: "live_session",
         });
       }
-    // swallowed: the session's end is persisted idempotently by whoever ends it; a failure here is the persistence's to log.
-    })().catch(() => undefined);
+    // The session's end is persisted (onEnded, above) whatever the bus did; its watchers wait out the expiry.
+    })().catch((err: unknown) => heard(this.options.logger, "live_session.end", err, { session_id: id }, "a live session's end could not be written to the bus; its watchers wait until it expires"));
   }
 
   /** Closes idle sessions this replica owns, and forgets closed ones once their retention is over. */

@@ -1,7 +1,7 @@
 // SpeechService.Recognize and ListModels: short audio in one call, and the models there are.
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
-import { InvalidArgumentError, UnimplementedError } from "../platform/errors/errors.js";
+import { InvalidArgumentError, PermissionDeniedError, UnimplementedError } from "../platform/errors/errors.js";
 import type { LiveRecognizer } from "./live-recognition.js";
 import type { ModelCatalog, ModelReadiness } from "../models/catalog.js";
 import { AudioEncoding, type RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
@@ -13,7 +13,8 @@ import {
   type RecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
-import { principalKey } from "../identity/model/context.js";
+import { principalKey, principalOf } from "../identity/model/context.js";
+import type { Principal } from "../identity/model/principal.js";
 import { durationOf, recognitionConfigOf, sniffable } from "./convert.js";
 import { transcodeToPcm } from "../audio/transcode.js";
 import { UnusableMediaError } from "../audio/probe.js";
@@ -21,14 +22,51 @@ import { billableSeconds } from "../usage/billable.js";
 
 /** Recognize takes at most this much audio (speech.proto). */
 export const RECOGNIZE_MAX_SECONDS = 60;
+/** And at most this many bytes of it, sent as `content` or uploaded as `media_id` (speech.proto). */
+export const RECOGNIZE_MAX_BYTES = 10 * 1024 * 1024;
 
-export function recognizeHandler(recognizer: LiveRecognizer) {
+/** Uploaded media as Recognize reads it (services/media's MediaLibrary). */
+export interface RecognizeMedia {
+  readWhole(
+    organizationId: string,
+    mediaId: string,
+    limits: { maxBytes: number; maxSeconds: number; field: string },
+    options?: { signal?: AbortSignal },
+  ): Promise<{ bytes: Uint8Array }>;
+}
+
+/** Usage as Recognize meets it (services/usage's Usage): the quota checked first, the call recorded once done. */
+export interface RecognizeUsage {
+  assertWithinQuota(organizationId: string): Promise<void>;
+  recordRecognize(organizationId: string, billedSeconds: number, apiKeyId: string | null): Promise<void>;
+}
+
+export interface RecognizeDependencies {
+  /** Without it (tests of recognition alone), calls are neither checked against the quota nor recorded. */
+  usage?: RecognizeUsage;
+  /** Where `media_id` is read from; without it (a process with no media library), `media_id` is UNIMPLEMENTED. */
+  media?: RecognizeMedia;
+}
+
+/** The audio of a request: its `content`, or the caller's organisation's uploaded media item. */
+async function audioOf(request: RecognizeRequest, principal: Principal, media: RecognizeMedia | undefined, signal: AbortSignal): Promise<Uint8Array> {
+  if (request.audioSource.case === "content") return request.audioSource.value;
+  const mediaId = request.audioSource.value ?? "";
+  // A key that may recognise but not read the organisation's media must not get its words by this door.
+  if (principal.kind === "api_key" && !principal.scopes.includes("media:read")) {
+    throw new PermissionDeniedError("media_id: reading uploaded media needs an API key with the media:read scope");
+  }
+  if (!media) throw new UnimplementedError("media_id: this server does not read uploaded media for Recognize; send the audio as content");
+  const read = await media.readWhole(principal.organizationId, mediaId, { maxBytes: RECOGNIZE_MAX_BYTES, maxSeconds: RECOGNIZE_MAX_SECONDS, field: "media_id" }, { signal });
+  return read.bytes;
+}
+
+export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDependencies = {}) {
   return async function recognize(request: RecognizeRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof RecognizeResponseSchema>> {
     const { requestId } = requestContextOf(ctx.values);
-    if (request.audioSource.case !== "content") {
-      throw new UnimplementedError("media_id: Recognize reads audio sent in `content` only for now");
-    }
-    let content = request.audioSource.value;
+    const principal = principalOf(ctx.values);
+    await deps.usage?.assertWithinQuota(principal.organizationId);
+    let content = await audioOf(request, principal, deps.media, ctx.signal);
     let requestConfig = request.config as RecognitionConfig;
     if ((requestConfig.encoding === AudioEncoding.AUTO || requestConfig.encoding === AudioEncoding.UNSPECIFIED) && !sniffable(content)) {
       // Not WAV, FLAC or Ogg: whatever ffmpeg reads (MP3, M4A, AMR, …), as 16 kHz PCM with its channels.
@@ -42,8 +80,11 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
     const config = recognitionConfigOf(requestConfig, "config", content);
     const wordTimes = Boolean(request.config?.enableWordTimeOffsets);
     const wordConfidence = Boolean(request.config?.enableWordConfidence);
-    const organizationId = ctx.values.get(principalKey)?.organizationId;
+    const organizationId = principal.organizationId;
     const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS, organizationId });
+    const billedSeconds = billableSeconds(done.audioSeconds, done.channels);
+    // Recorded before answering: a call whose usage could not be written fails rather than goes unbilled.
+    await deps.usage?.recordRecognize(organizationId, billedSeconds, principal.kind === "api_key" ? principal.apiKeyId : null);
     return {
       results: done.results.map((r) => ({
         alternatives: [
@@ -68,7 +109,7 @@ export function recognizeHandler(recognizer: LiveRecognizer) {
       metadata: {
         requestId,
         audioDuration: durationOf(done.audioSeconds),
-        billedDuration: durationOf(billableSeconds(done.audioSeconds, done.channels)),
+        billedDuration: durationOf(billedSeconds),
       },
     };
   };

@@ -668,7 +668,7 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       const cases: Array<[Parameters<typeof connect.recognize>[0], Code, RegExp]> = [
         [{ config: { encoding: AudioEncoding.MULAW, sampleRateHz: 8000, model: "dtmf" }, audioSource: { case: "content", value: long } }, Code.InvalidArgument, /content: the audio is 61.0 s long; Recognize takes at most 60 s/],
         [{ config: { model: "dtmf" }, audioSource: { case: "content", value: new TextEncoder().encode("plain text, not audio") } }, Code.InvalidArgument, /config.encoding: the audio format could not be detected/],
-        [{ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: "7b0e8c52-5a51-4a47-9d7e-3f1f5b0f4e21" } }, Code.Unimplemented, /media_id/],
+        [{ config: { model: "dtmf" }, audioSource: { case: "mediaId", value: "7b0e8c52-5a51-4a47-9d7e-3f1f5b0f4e21" } }, Code.NotFound, /^media 7b0e8c52-5a51-4a47-9d7e-3f1f5b0f4e21 not found/],
         [{ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "nope" }, audioSource: { case: "content", value: new Uint8Array(3200) } }, Code.InvalidArgument, /^config\.model: unknown model/],
         [
           { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf", languageCode: "xx-YY" }, audioSource: { case: "content", value: new Uint8Array(3200) } },

@@ -6,7 +6,7 @@ import type { ModelCatalog } from "../models/catalog.js";
 import type { LiveSessions } from "./live-sessions.js";
 import { liveSessionHandlers } from "./live-session-handlers.js";
 import { ResumableStreams } from "./resumable.js";
-import { listModelsHandler, recognizeHandler } from "./recognize.js";
+import { listModelsHandler, recognizeHandler, type RecognizeMedia, type RecognizeUsage } from "./recognize.js";
 import { streamingRecognizeHandler, type LiveQuota } from "./streaming-recognize.js";
 
 export interface SpeechServiceDependencies {
@@ -20,12 +20,16 @@ export interface SpeechServiceDependencies {
   quota?: LiveQuota;
   /** An organisation's default model (ListModels marks it as the caller's default). */
   organizationDefaults?: (organizationId: string) => Promise<{ model: string }>;
+  /** Uploaded media, for Recognize's `media_id`. */
+  media?: RecognizeMedia;
+  /** Recognize's quota check and usage record; neither when left out. */
+  usage?: RecognizeUsage;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
     streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams(), deps.quota),
-    recognize: recognizeHandler(deps.recognizer),
+    recognize: recognizeHandler(deps.recognizer, { media: deps.media, usage: deps.usage }),
     listModels: listModelsHandler(deps.catalog, deps.organizationDefaults),
     ...(deps.sessions ? liveSessionHandlers(deps.sessions, deps.quota) : {}),
   };

@@ -3,7 +3,7 @@
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate, type Duration } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { AccuracyMetricsSchema } from "../../proto/gen/arabicstt/v1/job_pb.js";
+import { accuracyCountsOf, accuracyMetricsOf } from "./accuracy.js";
 import { WordInfoSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ChannelSchema,
@@ -60,7 +60,7 @@ export function toTranscript({ transcript: t, stats }: TranscriptView): Transcri
       }),
     ),
     channels: stats.channels.map((c) => create(ChannelSchema, { channelTag: c.channel + 1, talkTime: duration(c.talkMs), segmentCount: c.segmentCount })),
-    accuracy: t.wer === null && t.cer === null ? undefined : create(AccuracyMetricsSchema, { wordErrorRate: Number(t.wer ?? 0), characterErrorRate: Number(t.cer ?? 0) }),
+    accuracy: accuracyMetricsOf({ wer: t.wer === null ? null : Number(t.wer), cer: t.cer === null ? null : Number(t.cer) }, accuracyCountsOf(t.metadata)),
     editCount: stats.editCount,
     createdAt: timestampFromDate(t.createdAt),
     updatedAt: timestampFromDate(t.updatedAt),

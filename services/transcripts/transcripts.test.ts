@@ -125,6 +125,31 @@ describe("writing a transcript", () => {
     expect(written.metadata).toMatchObject({ diarization: { method: "channel" } });
   });
 
+  it("shows a scored job's accuracy with the counts behind its word error rate, as the job does", async () => {
+    const result: AudioPipelineResult = {
+      probe: { durationSeconds: 2, codec: "pcm_s16le", channels: 1, sampleRate: 16000, formatName: "wav", streamIndex: 0, hasVideo: false },
+      channels: [{ channel: 0, regions: [{ start: 0, end: 2 }], chunks: 1 }],
+      identicalChannels: false,
+      gate: "energy",
+      language: "ar",
+      segments: [{ channel: 0, speaker: "S1", start: 0, end: 2, text: "رقم الحساب 12345", confidence: 1, words: [] }],
+      speakers: [{ id: "S1", channel: 0 }],
+      diarization: { method: "channel", reason: "mono" },
+    };
+    // An organisation of its own, so the searches below do not find this text.
+    const scorer = await registerOwner(h, "منظمة التقييم");
+    // As the runner scores "رقم حساب العميل 12345" against "رقم الحساب 12345": one substitution, one deletion.
+    const accuracy = { wer: 0.5, cer: 0.2, details: { referenceWordCount: 4, substitutions: 1, deletions: 1, insertions: 0 } };
+    const { jobId } = await seedJob(h.testDb.db, scorer.organizationId, "scored.wav");
+    const written = await transcripts.create(scorer.organizationId, transcriptFromPipeline(result, { jobId, model: "dtmf", accuracy }));
+    const res = await h.client(TranscriptService, { credential: scorer.accessToken }).getTranscript({ transcriptId: written.id });
+    expect(res.transcript!.accuracy).toMatchObject({ wordErrorRate: 0.5, referenceWordCount: 4, substitutions: 1, deletions: 1, insertions: 0 });
+    expect(res.transcript!.accuracy!.characterErrorRate).toBeCloseTo(0.2, 5);
+    // An unscored transcript has none.
+    const plain = await transcripts.create(scorer.organizationId, transcriptFromPipeline(result, { jobId: (await seedJob(h.testDb.db, scorer.organizationId)).jobId, model: "dtmf" }));
+    expect((await h.client(TranscriptService, { credential: scorer.accessToken }).getTranscript({ transcriptId: plain.id })).transcript!.accuracy).toBeUndefined();
+  });
+
   it("refuses a job of another organisation", async () => {
     const other = await registerOwner(h, "منظمة أخرى");
     await expect(transcripts.create(other.organizationId, stereoCall({ jobId: (await seedJob(h.testDb.db, owner.organizationId)).jobId }))).rejects.toMatchObject({ kind: "not_found" });

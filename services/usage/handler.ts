@@ -1,6 +1,5 @@
-// UsageService over the wire. Usage is recorded per job and per live session, not per credential or per
-// Recognize call yet, so the Recognize counters and peak storage of UsageTotals stay 0 and `api_key_id`
-// is refused.
+// UsageService over the wire. Usage is recorded per job, live session and Recognize call; Recognize calls
+// also carry the API key they were made with, which is what `api_key_id` selects.
 import { create } from "@bufbuild/protobuf";
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
@@ -14,8 +13,7 @@ import {
   type UsageTotals as TotalsMessage,
 } from "../../proto/gen/arabicstt/v1/usage_pb.js";
 import { principalOf } from "../identity/model/context.js";
-import { UnimplementedError } from "../platform/errors/errors.js";
-import type { Usage, UsageGranularity, UsageTotals } from "./usage.js";
+import type { QuotaMetricName, Usage, UsageGranularity, UsageTotals } from "./usage.js";
 
 const granularities: Record<GranularityMessage, UsageGranularity> = {
   [GranularityMessage.UNSPECIFIED]: "day",
@@ -24,27 +22,38 @@ const granularities: Record<GranularityMessage, UsageGranularity> = {
   [GranularityMessage.MONTH]: "month",
 };
 
+const metrics: Record<QuotaMetricName, QuotaMetric> = {
+  audio_seconds: QuotaMetric.AUDIO_SECONDS,
+  concurrent_streams: QuotaMetric.CONCURRENT_STREAMS,
+  concurrent_jobs: QuotaMetric.CONCURRENT_JOBS,
+  storage_bytes: QuotaMetric.STORAGE_BYTES,
+  api_keys: QuotaMetric.API_KEYS,
+  members: QuotaMetric.MEMBERS,
+};
+
 function toTotals(t: UsageTotals): TotalsMessage {
   return create(UsageTotalsSchema, {
-    recognizeDuration: durationFromMs(0),
+    recognizeDuration: durationFromMs(t.recognizeSeconds * 1000),
     streamingDuration: durationFromMs(t.liveSeconds * 1000),
     batchDuration: durationFromMs(t.batchSeconds * 1000),
-    billedDuration: durationFromMs((t.liveSeconds + t.batchSeconds) * 1000),
+    billedDuration: durationFromMs((t.recognizeSeconds + t.liveSeconds + t.batchSeconds) * 1000),
+    recognizeRequestCount: BigInt(t.recognizeCount),
     streamingSessionCount: BigInt(t.liveCount),
     jobCount: BigInt(t.batchCount),
     exportCount: BigInt(t.exportCount),
+    peakStorageBytes: BigInt(t.peakStorageBytes),
   });
 }
 
 export function usageHandler(usage: Usage): Partial<ServiceImpl<typeof UsageService>> {
   return {
     async getUsage(req, ctx) {
-      if (req.apiKeyId) throw new UnimplementedError("usage is not yet recorded per API key; leave api_key_id empty");
       const report = await usage.report(principalOf(ctx.values).organizationId, {
         start: timestampDate(req.startTime!),
         end: timestampDate(req.endTime!),
         granularity: granularities[req.granularity] ?? "day",
         timeZone: req.timeZone,
+        apiKeyId: req.apiKeyId || undefined,
       });
       return {
         buckets: report.buckets.map((b) => create(UsageBucketSchema, { startTime: timestampFromDate(b.start), endTime: timestampFromDate(b.end), usage: toTotals(b.usage) })),
@@ -52,19 +61,19 @@ export function usageHandler(usage: Usage): Partial<ServiceImpl<typeof UsageServ
       };
     },
     async getQuota(_req, ctx) {
-      const quota = await usage.quota(principalOf(ctx.values).organizationId);
+      const { quota, limits } = await usage.limits(principalOf(ctx.values).organizationId);
       return {
         plan: quota.plan,
         periodStart: timestampFromDate(quota.periodStart),
         periodEnd: timestampFromDate(quota.periodEnd),
-        limits: [
+        limits: limits.map((l) =>
           create(QuotaLimitSchema, {
-            metric: QuotaMetric.AUDIO_SECONDS,
-            limit: quota.audioSecondsLimit === null ? undefined : BigInt(quota.audioSecondsLimit),
-            used: BigInt(Math.ceil(quota.audioSecondsUsed)),
-            resetsAt: timestampFromDate(quota.periodEnd),
+            metric: metrics[l.metric],
+            limit: l.limit === null ? undefined : BigInt(l.limit),
+            used: BigInt(l.used),
+            resetsAt: l.resetsAt ? timestampFromDate(l.resetsAt) : undefined,
           }),
-        ],
+        ),
       };
     },
   };

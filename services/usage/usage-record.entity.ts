@@ -2,12 +2,14 @@ import { DecimalType, EntitySchema, type Opt } from "@mikro-orm/core";
 import { BaseEntity, BaseEntitySchema, type ProducerRef } from "../platform/database/base.entity.js";
 import { Organization } from "../identity/model/organization.entity.js";
 
-export const USAGE_KINDS = ["live", "batch"] as const;
+/** `live`: a StreamingRecognize stream or live session; `batch`: a job; `recognize`: one Recognize call. */
+export const USAGE_KINDS = ["live", "batch", "recognize"] as const;
 export type UsageKind = (typeof USAGE_KINDS)[number];
 
 /**
  * Billable audio seconds. Each job and each live session is counted once: the unique indexes on `job` and
- * `liveSession` turn a retried "record usage" step into a conflict instead of a second charge.
+ * `liveSession` turn a retried "record usage" step into a conflict instead of a second charge. A Recognize
+ * call has neither: it is recorded once, when it has succeeded.
  */
 export class UsageRecord extends BaseEntity {
   organization!: Organization;
@@ -17,6 +19,11 @@ export class UsageRecord extends BaseEntity {
   job: ProducerRef | null = null;
   /** The live session that produced it, likewise. */
   liveSession: ProducerRef | null = null;
+  /**
+   * The API key the work was done with (GetUsage's `api_key_id`); null for a user's token. An id, not a
+   * reference: billing history outlives the key.
+   */
+  apiKeyId: string | null = null;
   recordedAt: Opt<Date> = new Date();
 }
 
@@ -31,6 +38,7 @@ export const UsageRecordSchema = new EntitySchema<UsageRecord, BaseEntity>({
     // Billing history outlives the job or session it measured.
     job: { kind: "m:1", entity: "Job", nullable: true, deleteRule: "set null", unique: true },
     liveSession: { kind: "m:1", entity: "LiveSession", nullable: true, deleteRule: "set null", unique: true },
+    apiKeyId: { type: "uuid", nullable: true },
     recordedAt: { type: "datetime", defaultRaw: "now()" },
   },
   indexes: [{ properties: ["organization", "recordedAt"] }],

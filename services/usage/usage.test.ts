@@ -1,5 +1,7 @@
 // Usage and quotas: audio recorded once per job and live session (as the runner and the live engine will
-// record it), summed per day over the API, and the monthly quota that turns work away when it is used.
+// record it) and per Recognize call (made here through the API, on the keypad model), summed per day over
+// the API, by API key too, with the most media stored; and every limit GetQuota reports, with the monthly
+// quota that turns work away when it is used.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { durationMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -10,6 +12,14 @@ import { Organization } from "../identity/model/organization.entity.js";
 import { stereoCall } from "../transcripts/testing.js";
 import { seedJob, seedLiveSession } from "../app/testing.js";
 import { ExportFormat, ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";
+import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
+import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
+import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
+import { MemberRole } from "../../proto/gen/arabicstt/v1/common_pb.js";
+import { dtmfSequence } from "../../inference/client/testing/signals.js";
+import { makeMediaFiles, uploadByPut, type MediaFiles } from "../../gateway/testing/media.js";
 import type { Usage } from "./usage.js";
 import { UsageRecord } from "./usage-record.entity.js";
 
@@ -17,6 +27,7 @@ let h: IdentityGateway;
 let usage: Usage;
 let owner: TestAccount;
 let viewer: TestAccount;
+let files: MediaFiles;
 
 const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknown) => ConnectError.from(err).code);
 const day = (d: string) => new Date(`${d}T00:00:00Z`);
@@ -26,8 +37,22 @@ beforeAll(async () => {
   usage = h.transcripts!.usage;
   owner = await registerOwner(h);
   viewer = await joinAs(h, owner.organizationId, "viewer");
+  files = await makeMediaFiles();
+}, 60_000);
+afterAll(async () => {
+  await h?.stop();
+  await files?.remove();
 });
-afterAll(() => h?.stop());
+
+/** `keys` dialled on a keypad, as 16 kHz PCM with a second of silence after: what Recognize's `dtmf` model hears. */
+function keypad(keys: string): Uint8Array {
+  const { audio } = dtmfSequence(keys, { sampleRate: 16_000, leadMs: 300 });
+  const pcm = Buffer.alloc((audio.length + 16_000) * 2);
+  audio.forEach((x, i) => pcm.writeInt16LE(Math.round(x * 32767), 2 * i));
+  return new Uint8Array(pcm);
+}
+const recognizeKeys = (keys: string) => ({ config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" }, audioSource: { case: "content" as const, value: keypad(keys) } });
+const aroundNow = () => ({ startTime: timestampFromDate(new Date(Date.now() - 3_600_000)), endTime: timestampFromDate(new Date(Date.now() + 3_600_000)), granularity: UsageGranularity.HOUR });
 
 describe("recording usage", () => {
   it("counts each job and live session once, rounded up to the whole second", async () => {
@@ -108,6 +133,49 @@ describe("GetUsage", () => {
     expect(Number(res.buckets[0]!.startTime!.seconds)).toBe(Math.floor((now - 3_600_000) / 1000));
   });
 
+  it("counts and bills Recognize calls, and by api_key_id only the calls made with that key", async () => {
+    const org = await registerOwner(h, "منظمة التعرف");
+    const key = await h.client(ApiKeyService, { credential: org.accessToken }).createApiKey({ name: "ivr", scopes: [ApiKeyScope.SPEECH] });
+    const byUser = await h.client(SpeechService, { credential: org.accessToken }).recognize(recognizeKeys("12"));
+    const byKey = await h.client(SpeechService, { credential: key.secret }).recognize(recognizeKeys("3456"));
+    expect([byUser, byKey].map((r) => r.results[0]!.alternatives[0]!.transcript)).toEqual(["12", "3456"]);
+    const billed = (r: typeof byUser) => Number(r.metadata!.billedDuration!.seconds);
+    expect(billed(byUser)).toBeGreaterThan(0);
+
+    const client = h.client(UsageService, { credential: org.accessToken });
+    const all = await client.getUsage(aroundNow());
+    expect(Number(all.total!.recognizeRequestCount)).toBe(2);
+    expect(durationMs(all.total!.recognizeDuration!) / 1000).toBe(billed(byUser) + billed(byKey));
+    // The one billing rule: Recognize's audio is in the billed total with the rest.
+    expect(durationMs(all.total!.billedDuration!) / 1000).toBe(billed(byUser) + billed(byKey));
+    expect(all.buckets.map((b) => Number(b.usage!.recognizeRequestCount)).reduce((a, b) => a + b, 0)).toBe(2);
+
+    const keyOnly = await client.getUsage({ ...aroundNow(), apiKeyId: key.apiKey!.apiKeyId });
+    expect(Number(keyOnly.total!.recognizeRequestCount)).toBe(1);
+    expect(durationMs(keyOnly.total!.recognizeDuration!) / 1000).toBe(billed(byKey));
+    // Another key of the organisation made nothing; nor did an id that names no key.
+    const idle = await h.client(ApiKeyService, { credential: org.accessToken }).createApiKey({ name: "idle", scopes: [ApiKeyScope.SPEECH] });
+    for (const apiKeyId of [idle.apiKey!.apiKeyId, "00000000-0000-4000-8000-000000000000"]) {
+      expect(Number((await client.getUsage({ ...aroundNow(), apiKeyId })).total!.recognizeRequestCount)).toBe(0);
+    }
+    // Monthly audio counts Recognize too.
+    const audio = (await client.getQuota({})).limits.find((l) => l.metric === QuotaMetric.AUDIO_SECONDS)!;
+    expect(audio.used).toBe(BigInt(billed(byUser) + billed(byKey)));
+  });
+
+  it("reports the most media bytes stored at once, deleted items counted while they were held", async () => {
+    const org = await registerOwner(h, "منظمة التخزين");
+    const media = h.client(MediaService, { credential: org.accessToken });
+    const wav = await uploadByPut(media, "call.wav", files.wav);
+    const opus = await uploadByPut(media, "call.opus", files.opus);
+    await media.deleteMedia({ mediaId: wav.mediaId });
+    const res = await h.client(UsageService, { credential: org.accessToken }).getUsage(aroundNow());
+    expect(Number(res.total!.peakStorageBytes)).toBe(files.wav.length + files.opus.length);
+    // The last bucket starts after the deletion: it holds the Ogg file only, from its start to its end.
+    expect(Number(res.buckets.at(-1)!.usage!.peakStorageBytes)).toBe(files.opus.length);
+    expect(opus.mediaId).not.toBe(wav.mediaId);
+  });
+
   it("refuses an unknown time zone and a period too long for the granularity", async () => {
     const client = h.client(UsageService, { credential: viewer.accessToken });
     const period = { startTime: timestampFromDate(day("2026-03-01")), endTime: timestampFromDate(day("2026-03-05")) };
@@ -117,6 +185,32 @@ describe("GetUsage", () => {
 });
 
 describe("quotas", () => {
+  it("reports every limit the contract lists, with its use now", async () => {
+    const org = await registerOwner(h, "منظمة الحدود");
+    await h.client(ApiKeyService, { credential: org.accessToken }).createApiKey({ name: "k", scopes: [ApiKeyScope.SPEECH] });
+    await h.client(OrganizationService, { credential: org.accessToken }).inviteMember({ email: `invited-${Date.now()}@example.com`, role: MemberRole.MEMBER });
+    await uploadByPut(h.client(MediaService, { credential: org.accessToken }), "call.wav", files.wav);
+    const { limits } = await h.client(UsageService, { credential: org.accessToken }).getQuota({});
+    const byMetric = Object.fromEntries(limits.map((l) => [QuotaMetric[l.metric], { limit: l.limit, used: l.used, resets: l.resetsAt !== undefined }]));
+    expect(byMetric).toEqual({
+      AUDIO_SECONDS: { limit: 600n, used: 0n, resets: true },
+      CONCURRENT_STREAMS: { limit: BigInt(h.platform.config.maxLiveStreamsPerOrganization), used: 0n, resets: false },
+      CONCURRENT_JOBS: { limit: undefined, used: 0n, resets: false },
+      STORAGE_BYTES: { limit: undefined, used: BigInt(files.wav.length), resets: false },
+      API_KEYS: { limit: undefined, used: 1n, resets: false },
+      // The owner and the pending invitation.
+      MEMBERS: { limit: undefined, used: 2n, resets: false },
+    });
+  });
+
+  it("refuses Recognize once the month's audio is used", async () => {
+    const org = await registerOwner(h, "منظمة نفدت حصتها");
+    await usage.record(org.organizationId, "batch", 600, (await seedJob(h.testDb.db, org.organizationId)).jobId);
+    const refused = await h.client(SpeechService, { credential: org.accessToken }).recognize(recognizeKeys("9")).catch((e: unknown) => ConnectError.from(e));
+    expect(refused).toBeInstanceOf(ConnectError);
+    expect((refused as ConnectError).code).toBe(Code.ResourceExhausted);
+  });
+
   it("reports the plan's monthly audio and refuses work once it is used", async () => {
     const org = await registerOwner(h, "منظمة الحصة");
     const client = h.client(UsageService, { credential: org.accessToken, protocol: "connect" });

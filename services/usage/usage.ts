@@ -1,23 +1,29 @@
-// Usage: billable audio seconds per organisation, recorded once per job or live session, summed per
-// hour, day or month for GetUsage, and held against the plan's monthly quota for GetQuota and for the
-// checks at CreateJob and stream start.
+// Usage: billable audio seconds per organisation, recorded once per job, live session or Recognize call,
+// summed per hour, day or month for GetUsage (with the most media stored at once), and held against the
+// plan's monthly quota for GetQuota and for the checks at CreateJob, Recognize and stream start.
 import type { Database } from "../platform/database/database.js";
 import { InvalidArgumentError, NotFoundError, ResourceExhaustedError } from "../platform/errors/errors.js";
 import { Organization } from "../identity/model/organization.entity.js";
 import { wholeBilledSeconds } from "./billable.js";
 import type { UsageKind } from "./usage-record.entity.js";
+import type { StreamSlots } from "../platform/limits/stream-slots.js";
 
 export type UsageGranularity = "hour" | "day" | "month";
 
 export interface UsageTotals {
+  recognizeSeconds: number;
   liveSeconds: number;
   batchSeconds: number;
+  /** Recognize calls that succeeded. */
+  recognizeCount: number;
   /** Live streams and sessions recorded. */
   liveCount: number;
   /** Jobs recorded. */
   batchCount: number;
   /** Exports that succeeded. */
   exportCount: number;
+  /** The most bytes of media the organisation held at any moment of the span. */
+  peakStorageBytes: number;
 }
 
 export interface UsageBucket {
@@ -40,6 +46,17 @@ export interface Quota {
   audioSecondsUsed: number;
 }
 
+/** GetQuota's metrics (usage.proto QuotaMetric), each in its own unit. */
+export type QuotaMetricName = "audio_seconds" | "concurrent_streams" | "concurrent_jobs" | "storage_bytes" | "api_keys" | "members";
+
+/** One limit and its use; `limit` null: none on this server; `resetsAt` null: a limit on things that exist at once. */
+export interface QuotaUse {
+  metric: QuotaMetricName;
+  limit: number | null;
+  used: number;
+  resetsAt: Date | null;
+}
+
 export interface UsageConfig {
   /**
    * Audio seconds per calendar month (UTC) by plan name; a plan not listed gets `defaultAudioSecondsPerMonth`.
@@ -53,12 +70,14 @@ export interface UsageConfig {
 const MAX_PERIOD_DAYS: Record<UsageGranularity, number> = { hour: 31, day: 366, month: 3660 };
 const DAY_MS = 86_400_000;
 
-const emptyTotals = (): UsageTotals => ({ liveSeconds: 0, batchSeconds: 0, liveCount: 0, batchCount: 0, exportCount: 0 });
+const emptyTotals = (): UsageTotals => ({ recognizeSeconds: 0, liveSeconds: 0, batchSeconds: 0, recognizeCount: 0, liveCount: 0, batchCount: 0, exportCount: 0, peakStorageBytes: 0 });
 
 export class Usage {
   constructor(
     private readonly database: Database,
     private readonly config: UsageConfig,
+    /** The live-stream slots (their limit and who holds them), for GetQuota; CONCURRENT_STREAMS is left out without them. */
+    private readonly streams?: Pick<StreamSlots, "held" | "limit">,
   ) {}
 
   /**
@@ -88,8 +107,23 @@ export class Usage {
     return false;
   }
 
-  /** Usage in [start, end), one bucket per step aligned to `timeZone`, empty buckets included. */
-  async report(organizationId: string, input: { start: Date; end: Date; granularity: UsageGranularity; timeZone: string }): Promise<UsageReport> {
+  /**
+   * Records one Recognize call that succeeded: its billed seconds (billableSeconds), and the API key it was
+   * made with (null for a user's token). Called once per call, after the response is made.
+   */
+  async recordRecognize(organizationId: string, seconds: number, apiKeyId: string | null, at: Date = new Date()): Promise<void> {
+    if (!(seconds >= 0) || !Number.isFinite(seconds)) throw new InvalidArgumentError("seconds", "must be a finite number of 0 or more");
+    await this.database.fork().getConnection().execute(
+      `insert into usage_records (organization_id, kind, seconds, api_key_id, recorded_at) values (?, 'recognize', ?, ?, ?)`,
+      [organizationId, wholeBilledSeconds(seconds), apiKeyId, at],
+    );
+  }
+
+  /**
+   * Usage in [start, end), one bucket per step aligned to `timeZone`, empty buckets included. With `apiKeyId`,
+   * only the audio recorded with that key (Recognize calls); exports and storage belong to no key, and are 0.
+   */
+  async report(organizationId: string, input: { start: Date; end: Date; granularity: UsageGranularity; timeZone: string; apiKeyId?: string }): Promise<UsageReport> {
     const { start, end, granularity } = input;
     const timeZone = input.timeZone || "UTC";
     if (!isTimeZone(timeZone)) throw new InvalidArgumentError("time_zone", "is not an IANA time zone such as Asia/Riyadh");
@@ -100,9 +134,20 @@ export class Usage {
     // Buckets are made on local wall-clock time (timestamp without time zone) and converted back, so a day
     // in Asia/Riyadh or one across a daylight-saving change has its real bounds.
     const rows = await this.database.fork().getConnection().execute<
-      Array<{ bucket_start: Date; bucket_end: Date; live_seconds: string | null; batch_seconds: string | null; live_count: string; batch_count: string; export_count: string }>
+      Array<{
+        bucket_start: Date;
+        bucket_end: Date;
+        recognize_seconds: string | null;
+        live_seconds: string | null;
+        batch_seconds: string | null;
+        recognize_count: string;
+        live_count: string;
+        batch_count: string;
+        export_count: string;
+        peak_storage: string | null;
+      }>
     >(
-      `with p as (select ?::text as unit, ?::timestamptz as t0, ?::timestamptz as t1, ?::text as tz, ?::uuid as org),
+      `with p as (select ?::text as unit, ?::timestamptz as t0, ?::timestamptz as t1, ?::text as tz, ?::uuid as org, ?::uuid as key),
        buckets as (
          select local as local_start, local + ('1 ' || p.unit)::interval as local_end
            from p, generate_series(date_trunc(p.unit, p.t0 at time zone p.tz), p.t1 at time zone p.tz, ('1 ' || p.unit)::interval) local
@@ -114,42 +159,72 @@ export class Usage {
        ),
        used as (
          select sp.local_start,
+                sum(u.seconds) filter (where u.kind = 'recognize') as recognize_seconds,
                 sum(u.seconds) filter (where u.kind = 'live') as live_seconds,
                 sum(u.seconds) filter (where u.kind = 'batch') as batch_seconds,
+                count(u.id) filter (where u.kind = 'recognize') as recognize_count,
                 count(u.id) filter (where u.kind = 'live') as live_count,
                 count(u.id) filter (where u.kind = 'batch') as batch_count
            from spans sp
            left join usage_records u on u.organization_id = (select org from p) and u.recorded_at >= sp.s and u.recorded_at < sp.e
+                and ((select key from p) is null or u.api_key_id = (select key from p))
           group by sp.local_start
        ),
        exported as (
          select sp.local_start, count(x.id) as export_count
            from spans sp
            left join exports x on x.organization_id = (select org from p) and x.status = 'ready' and x.completed_at >= sp.s and x.completed_at < sp.e
+                and (select key from p) is null
           group by sp.local_start
+       ),
+       -- Media bytes held over time: each verified item adds its size when it became ready and takes it away
+       -- when deleted. The level at a moment is the running sum of the changes up to it.
+       changes as (
+         select m.uploaded_at as t, m.size_bytes as delta from media m, p
+          where m.organization_id = p.org and m.uploaded_at is not null and m.size_bytes is not null and p.key is null
+         union all
+         select m.deleted_at, -m.size_bytes from media m, p
+          where m.organization_id = p.org and m.uploaded_at is not null and m.size_bytes is not null and m.deleted_at is not null and p.key is null
+       ),
+       levels as (select t, sum(delta) over (order by t rows between unbounded preceding and current row) as level from changes),
+       stored as (
+         select sp.local_start,
+                greatest(
+                  coalesce((select l.level from levels l where l.t < sp.s order by l.t desc limit 1), 0),
+                  coalesce((select max(l.level) from levels l where l.t >= sp.s and l.t < sp.e), 0)
+                ) as peak_storage
+           from spans sp
        )
-       select sp.s as bucket_start, sp.e as bucket_end, used.live_seconds, used.batch_seconds, used.live_count, used.batch_count, exported.export_count
-         from spans sp join used using (local_start) join exported using (local_start)
+       select sp.s as bucket_start, sp.e as bucket_end, used.recognize_seconds, used.live_seconds, used.batch_seconds,
+              used.recognize_count, used.live_count, used.batch_count, exported.export_count, stored.peak_storage
+         from spans sp join used using (local_start) join exported using (local_start) join stored using (local_start)
         order by sp.local_start`,
-      [granularity, start, end, timeZone, organizationId],
+      [granularity, start, end, timeZone, organizationId, input.apiKeyId || null],
     );
     const buckets = rows.map((r) => ({
       start: new Date(r.bucket_start),
       end: new Date(r.bucket_end),
       usage: {
+        recognizeSeconds: Number(r.recognize_seconds ?? 0),
         liveSeconds: Number(r.live_seconds ?? 0),
         batchSeconds: Number(r.batch_seconds ?? 0),
+        recognizeCount: Number(r.recognize_count),
         liveCount: Number(r.live_count),
         batchCount: Number(r.batch_count),
         exportCount: Number(r.export_count),
+        peakStorageBytes: Number(r.peak_storage ?? 0),
       },
     }));
     const total = buckets.reduce((sum, b) => {
+      sum.recognizeSeconds += b.usage.recognizeSeconds;
       sum.liveSeconds += b.usage.liveSeconds;
       sum.batchSeconds += b.usage.batchSeconds;
+      sum.recognizeCount += b.usage.recognizeCount;
       sum.liveCount += b.usage.liveCount;
       sum.batchCount += b.usage.batchCount;
       sum.exportCount += b.usage.exportCount;
+      // The peak of the whole period is the highest of its buckets' peaks, not their sum.
+      sum.peakStorageBytes = Math.max(sum.peakStorageBytes, b.usage.peakStorageBytes);
       return sum;
     }, emptyTotals());
     return { buckets, total };
@@ -180,8 +255,36 @@ export class Usage {
   }
 
   /**
+   * Every limit GetQuota reports, with its use now (or so far this period for audio): audio seconds (the plan's
+   * monthly quota), live streams open at once (MAX_LIVE_STREAMS_PER_ORG), and, with no limit on this server,
+   * jobs running, media bytes stored, active API keys and members with pending invitations.
+   */
+  async limits(organizationId: string, now: Date = new Date()): Promise<{ quota: Quota; limits: QuotaUse[] }> {
+    const quota = await this.quota(organizationId, now);
+    const [row] = await this.database.fork().getConnection().execute<Array<{ jobs: string; stored: string | null; keys: string; members: string; invited: string }>>(
+      `select (select count(*) from jobs where organization_id = ? and status = 'running') as jobs,
+              (select sum(size_bytes) from media where organization_id = ? and status = 'ready') as stored,
+              (select count(*) from api_keys where organization_id = ? and revoked_at is null and (expires_at is null or expires_at > ?)) as keys,
+              (select count(*) from memberships where organization_id = ?) as members,
+              (select count(*) from invitations where organization_id = ? and accepted_at is null and expires_at > ?) as invited`,
+      [organizationId, organizationId, organizationId, now, organizationId, organizationId, now],
+    );
+    const limits: QuotaUse[] = [
+      { metric: "audio_seconds", limit: quota.audioSecondsLimit, used: Math.ceil(quota.audioSecondsUsed), resetsAt: quota.periodEnd },
+    ];
+    if (this.streams) limits.push({ metric: "concurrent_streams", limit: this.streams.limit, used: await this.streams.held(organizationId), resetsAt: null });
+    limits.push(
+      { metric: "concurrent_jobs", limit: null, used: Number(row?.jobs ?? 0), resetsAt: null },
+      { metric: "storage_bytes", limit: null, used: Number(row?.stored ?? 0), resetsAt: null },
+      { metric: "api_keys", limit: null, used: Number(row?.keys ?? 0), resetsAt: null },
+      { metric: "members", limit: null, used: Number(row?.members ?? 0) + Number(row?.invited ?? 0), resetsAt: null },
+    );
+    return { quota, limits };
+  }
+
+  /**
    * Throws RESOURCE_EXHAUSTED, with the seconds until the quota resets, when the organisation has used its
-   * audio for the month. Called before work starts (CreateJob, stream start); the work that is let in may
+   * audio for the month. Called before work starts (CreateJob, Recognize, stream start); the work that is let in may
    * take the total past the limit by its own length, as with any prepaid meter that is read afterwards.
    */
   async assertWithinQuota(organizationId: string, now: Date = new Date()): Promise<void> {

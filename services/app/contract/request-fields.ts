@@ -137,7 +137,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // SpeechService.Recognize
   "arabicstt.v1.RecognizeRequest.config": applied(RECOGNIZE_HANDLER, MULAW),
   "arabicstt.v1.RecognizeRequest.content": applied(RECOGNIZE_HANDLER, MULAW),
-  "arabicstt.v1.RecognizeRequest.media_id": unimplemented("Recognize reads audio sent in `content` only for now; make a batch job (JobService.CreateJob) for uploaded media"),
+  "arabicstt.v1.RecognizeRequest.media_id": applied(
+    RECOGNIZE_HANDLER,
+    test("services/speech/recognize-media.test.ts", "recognises the organisation's uploaded media as if its bytes were sent, and bills it"),
+    "a READY item of the caller's organisation within content's limits (60 s, 10 MiB); API keys need media:read too",
+  ),
 
   // RecognitionConfig: Recognize, StreamingRecognize, CreateLiveSession (live recognition) and CreateJob (batch).
   "arabicstt.v1.RecognitionConfig.encoding": liveAndBatch(
@@ -401,7 +405,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.GetUsageRequest.end_time": applied(USAGE, test(USAGE_TEST, "sums audio per day and kind, empty days included, aligned to the time zone asked for")),
   "arabicstt.v1.GetUsageRequest.granularity": applied(USAGE, test(USAGE_TEST, "refuses an unknown time zone and a period too long for the granularity")),
   "arabicstt.v1.GetUsageRequest.time_zone": applied(USAGE, test(USAGE_TEST, "sums audio per day and kind, empty days included, aligned to the time zone asked for")),
-  "arabicstt.v1.GetUsageRequest.api_key_id": unimplemented("usage is not yet recorded per API key; leave api_key_id empty"),
+  "arabicstt.v1.GetUsageRequest.api_key_id": applied(
+    USAGE,
+    test(USAGE_TEST, "counts and bills Recognize calls, and by api_key_id only the calls made with that key"),
+    "Recognize calls carry their key; jobs and live sessions do not record one yet, so a key's usage holds its Recognize calls only",
+  ),
 
   // WebhookService
   "arabicstt.v1.CreateWebhookRequest.url": applied(WEBHOOKS, test(HOOKS, "refuses URLs that are not https, and unknown event types")),

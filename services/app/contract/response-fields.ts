@@ -12,6 +12,7 @@ function message(type: string, by: CodeRef, set: readonly string[], optional: Re
   return entries;
 }
 
+const ACCURACY: CodeRef = "services/transcripts/accuracy.ts#accuracyMetricsOf";
 const RECOGNIZE: CodeRef = "services/speech/recognize.ts#recognizeHandler";
 const LIST_MODELS: CodeRef = "services/speech/recognize.ts#listModelsHandler";
 const RESPONSE_OF: CodeRef = "services/speech/convert.ts#responseOf";
@@ -174,7 +175,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("ListMembersResponse", ORGS, ["members"], { next_page_token: "on the last page" }),
   ...message("Member", TO_MEMBER, ["user_id", "email", "role", "joined_at"], {
     display_name: "when the member's account has none",
-    last_active_at: "always, for now: member activity is not recorded yet (issue 17 item 2)",
+    last_active_at: "until the member's first authenticated request in the organisation (kept to the minute: services/identity/auth/member-activity.ts)",
   }),
   ...message("InviteMemberResponse", ORGS, ["invitation"]),
   ...message("Invitation", ORGS, ["invitation_id", "email", "role", "state", "created_at", "expires_at"], {
@@ -232,12 +233,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     started_at: "until a runner first takes the job",
     finished_at: "until the job ends",
   }),
-  ...message("AccuracyMetrics", TO_JOB, ["word_error_rate", "character_error_rate"], {
-    reference_word_count: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    substitutions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    deletions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-    insertions: "always on Transcript.accuracy, for now: only Job.accuracy carries the counts (issue 17 item 2)",
-  }),
+  ...message("AccuracyMetrics", ACCURACY, ["word_error_rate", "character_error_rate", "reference_word_count", "substitutions", "deletions", "insertions"]),
   ...message("GetJobResponse", JOBS, ["job"]),
   ...message("ListJobsResponse", JOBS, ["jobs"], { next_page_token: "on the last page" }),
   ...message("CancelJobResponse", JOBS, ["job"]),
@@ -300,11 +296,7 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   // UsageService
   ...message("GetUsageResponse", USAGE, ["buckets", "total"]),
   ...message("UsageBucket", USAGE, ["start_time", "end_time", "usage"]),
-  ...message("UsageTotals", TO_TOTALS, ["streaming_duration", "batch_duration", "billed_duration", "streaming_session_count", "job_count", "export_count"], {
-    recognize_duration: "always 0, for now: Recognize is not counted yet (issue 17 item 2)",
-    recognize_request_count: "always, for now: Recognize is not counted yet (issue 17 item 2)",
-    peak_storage_bytes: "always, for now: storage is not measured yet (issue 17 item 2)",
-  }),
+  ...message("UsageTotals", TO_TOTALS, ["recognize_duration", "streaming_duration", "batch_duration", "billed_duration", "recognize_request_count", "streaming_session_count", "job_count", "export_count", "peak_storage_bytes"]),
   ...message("GetQuotaResponse", USAGE, ["plan", "period_start", "period_end", "limits"]),
   ...message("QuotaLimit", USAGE, ["metric", "used", "resets_at"], { limit: "when the plan has no limit on the metric" }),
 

@@ -21,6 +21,8 @@ export interface AuditEntry {
   targetId?: string | null;
   /** Facts such as the old and new role. Never secrets. */
   details?: Record<string, string>;
+  /** Done by the platform itself (retention, sweeps), not for any caller: the actor is SYSTEM. */
+  system?: boolean;
 }
 
 export interface AuditQuery {
@@ -52,6 +54,7 @@ export class AuditLog {
         outcome: entry.outcome,
         ...(caller.requestId ? { request_id: caller.requestId } : {}),
         ...(entry.actorEmail ? { actor_email: entry.actorEmail } : {}),
+        ...(entry.system ? { actor: "system" } : {}),
         details: entry.details ?? {},
       },
     });

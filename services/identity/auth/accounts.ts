@@ -10,6 +10,7 @@ import { ResourceExhaustedError } from "../../platform/errors/errors.js";
 import { Membership, type Role } from "../model/membership.entity.js";
 import { Organization } from "../model/organization.entity.js";
 import { AccessTokens } from "./access-tokens.js";
+import { noteMemberActivity } from "./member-activity.js";
 import type { TokenDenylist } from "./denylist.js";
 import { burnPasswordCheck, checkPasswordPolicy, hashPassword, verifyPassword } from "./passwords.js";
 import type { Authenticator, Caller, Principal, UserPrincipal } from "../model/principal.js";
@@ -234,6 +235,7 @@ export class Accounts implements Authenticator {
     if (revokedAt && claims.issuedAt.getTime() < revokedAt.getTime()) {
       throw new UnauthenticatedError("access token was revoked (password changed or signed out everywhere); log in again");
     }
+    await noteMemberActivity(em, membership);
     return {
       kind: "user",
       userId: claims.userId,

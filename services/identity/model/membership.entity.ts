@@ -12,6 +12,8 @@ export class Membership extends BaseEntity {
   organization!: Organization;
   user!: User;
   role!: Role;
+  /** The member's last authenticated request in this organisation, to the minute (services/identity/orgs/member-activity.ts). */
+  lastActiveAt: Date | null = null;
 }
 
 export const MembershipSchema = new EntitySchema<Membership, BaseEntity>({
@@ -22,6 +24,7 @@ export const MembershipSchema = new EntitySchema<Membership, BaseEntity>({
     organization: { kind: "m:1", entity: () => Organization, deleteRule: "cascade" },
     user: { kind: "m:1", entity: () => User, deleteRule: "cascade", index: true },
     role: { enum: true, items: [...ROLES] },
+    lastActiveAt: { type: "datetime", nullable: true },
   },
   uniques: [{ properties: ["organization", "user"] }],
 });

@@ -72,6 +72,7 @@ export function toMember(membership: Membership): Member {
     displayName: membership.user.displayName ?? "",
     role: toMemberRole(membership.role),
     joinedAt: timestampFromDate(membership.createdAt),
+    lastActiveAt: membership.lastActiveAt ? timestampFromDate(membership.lastActiveAt) : undefined,
   });
 }
 

@@ -9,6 +9,8 @@ import { OrganizationService, OrganizationState } from "../../../proto/gen/arabi
 import { startIdentityGateway, type IdentityGateway } from "../../../gateway/testing/identity-gateway.js";
 import { joinAs, registerOwner, type TestAccount } from "../../../gateway/testing/accounts.js";
 import { AuditEvent } from "../model/audit-event.entity.js";
+import { Membership } from "../model/membership.entity.js";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 let h: IdentityGateway;
 beforeAll(async () => {
@@ -69,6 +71,32 @@ describe("the caller's organisation", () => {
     expect(second.members.map((m) => m.userId)).toEqual([b.userId]);
     expect(second.nextPageToken).toBe("");
     expect(second.members[0]?.email).toBe(b.email);
+  });
+
+  it("shows when each member was last active, written at most once a minute", async () => {
+    const owner = await registerOwner(h);
+    const idle = await joinAs(h, owner.organizationId, "viewer");
+    const lastActive = async () => {
+      const { members } = await orgs(owner).listMembers({});
+      return Object.fromEntries(members.map((m) => [m.userId, m.lastActiveAt ? timestampDate(m.lastActiveAt) : undefined]));
+    };
+    // The owner's ListMembers is itself an authenticated request; the viewer has made none (logging in is not one).
+    const first = await lastActive();
+    expect(first[idle.userId]).toBeUndefined();
+    const recorded = first[owner.userId]!;
+    expect(recorded.getUTCSeconds()).toBe(0);
+    expect(Date.now() - recorded.getTime()).toBeLessThan(120_000);
+
+    // Within the minute, requests write nothing: a value set under the recorded one stays as it is.
+    const em = h.testDb.db.fork();
+    const earlier = new Date(Date.now() - 30_000);
+    await em.nativeUpdate(Membership, { user: owner.userId, organization: owner.organizationId }, { lastActiveAt: earlier });
+    expect((await lastActive())[owner.userId]).toEqual(earlier);
+    // Once it is older than the minute, the next request records the current minute again.
+    await em.nativeUpdate(Membership, { user: owner.userId, organization: owner.organizationId }, { lastActiveAt: new Date(Date.now() - 5 * 60_000) });
+    const again = (await lastActive())[owner.userId]!;
+    expect(again.getTime()).toBeGreaterThan(Date.now() - 120_000);
+    expect(again.getUTCSeconds()).toBe(0);
   });
 });
 

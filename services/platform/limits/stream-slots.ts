@@ -14,6 +14,10 @@ export interface StreamSlot {
 export interface StreamSlots {
   /** Takes a slot for the organisation or throws RESOURCE_EXHAUSTED. */
   acquire(organizationId: string): Promise<StreamSlot>;
+  /** The slots the organisation holds now (GetQuota's CONCURRENT_STREAMS). */
+  held(organizationId: string): Promise<number>;
+  /** How many it may hold. */
+  readonly limit: number;
 }
 
 /** How long a client should wait before trying again when every slot is taken. */
@@ -29,7 +33,11 @@ function exhausted(limit: number): ResourceExhaustedError {
 export class MemoryStreamSlots implements StreamSlots {
   private readonly open = new Map<string, number>();
 
-  constructor(private readonly limit: number) {}
+  constructor(readonly limit: number) {}
+
+  async held(organizationId: string): Promise<number> {
+    return this.open.get(organizationId) ?? 0;
+  }
 
   async acquire(organizationId: string): Promise<StreamSlot> {
     const held = this.open.get(organizationId) ?? 0;
@@ -80,6 +88,15 @@ export class RedisStreamSlots implements StreamSlots {
     this.leaseMs = options.leaseMs ?? 60_000;
     this.prefix = options.keyPrefix ?? "arabicstt:streams";
     this.now = options.now ?? Date.now;
+  }
+
+  get limit(): number {
+    return this.options.limit;
+  }
+
+  /** Leases not yet lapsed. */
+  async held(organizationId: string): Promise<number> {
+    return this.redis.zcount(`${this.prefix}:${organizationId}`, this.now(), "+inf");
   }
 
   async acquire(organizationId: string): Promise<StreamSlot> {

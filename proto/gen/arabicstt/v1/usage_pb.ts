@@ -206,7 +206,9 @@ export type GetUsageRequest = Message<"arabicstt.v1.GetUsageRequest"> & {
   timeZone: string;
 
   /**
-   * Only usage made with this API key. Empty means all credentials.
+   * Only usage made with this API key. Empty means all credentials. Exports
+   * and stored media belong to no key: with a key, `export_count` and
+   * `peak_storage_bytes` are 0.
    *
    * @generated from field: string api_key_id = 5;
    */
@@ -292,7 +294,10 @@ export type GetQuotaResponse = Message<"arabicstt.v1.GetQuotaResponse"> & {
   periodEnd?: Timestamp | undefined;
 
   /**
-   * Every limit of the plan.
+   * Every limit of the plan, and the use of what it leaves unlimited (no
+   * `limit`). Requests per minute are limited per credential, not per
+   * organisation: RESOURCE_EXHAUSTED says when to retry, and no limit of
+   * QUOTA_METRIC_REQUESTS_PER_MINUTE is listed.
    *
    * @generated from field: repeated arabicstt.v1.QuotaLimit limits = 4;
    */

@@ -10,6 +10,7 @@ import { Migration20261125110019_media_uploads } from "./Migration20261125110019
 import { Migration20261207101500_users_last_login_at } from "./Migration20261207101500_users_last_login_at.js";
 import { Migration20261207103000_jobs_stage_progress } from "./Migration20261207103000_jobs_stage_progress.js";
 import { Migration20261207130637_billing } from "./Migration20261207130637_billing.js";
+import { Migration20261207130821_usage_recognize_api_key_member_activity } from "./Migration20261207130821_usage_recognize_api_key_member_activity.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
@@ -29,4 +30,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261207101500_users_last_login_at", class: Migration20261207101500_users_last_login_at },
   { name: "Migration20261207103000_jobs_stage_progress", class: Migration20261207103000_jobs_stage_progress },
   { name: "Migration20261207130637_billing", class: Migration20261207130637_billing },
+  { name: "Migration20261207130821_usage_recognize_api_key_member_activity", class: Migration20261207130821_usage_recognize_api_key_member_activity },
 ];
