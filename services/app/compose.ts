@@ -24,6 +24,8 @@ import { openWebhooks, type OpenWebhooks } from "../webhooks/index.js";
 import type { ProductHandlers } from "./product-services.js";
 import { ModelCatalog } from "../models/catalog.js";
 import { textHandler } from "../arabic-text/handler.js";
+import { SystemStatsReader } from "../admin/system-stats.js";
+import { systemStatsHandler } from "../admin/system-stats-handler.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -123,6 +125,18 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       ...media.handlers,
       ...speech.handlers,
       "arabicstt.v1.JobService": jobHandler(jobs.jobs),
+      "arabicstt.v1.AdminService": {
+        ...identity.handlers["arabicstt.v1.AdminService"],
+        ...systemStatsHandler(
+          new SystemStatsReader({
+            database: adapters.database,
+            models,
+            repositoryIndex: (o) => adapters.inference.repositoryIndex(o),
+            openStreams: () => identity.streamSlots.openCount(),
+            workers: () => jobs.queue.workerCount(),
+          }),
+        ),
+      },
       // Stateless: the text chain needs no adapter.
       "arabicstt.v1.TextService": textHandler(),
     };
