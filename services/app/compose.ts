@@ -26,6 +26,7 @@ import { ModelCatalog } from "../models/catalog.js";
 import { textHandler } from "../arabic-text/handler.js";
 import { SystemStatsReader } from "../admin/system-stats.js";
 import { systemStatsHandler } from "../admin/system-stats-handler.js";
+import { createPrivacy, type PrivacyCapability } from "../privacy/capability.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -72,6 +73,8 @@ export interface ApiServices {
   speech: SpeechCapability;
   /** The scheduled lifecycle cleanup (expired exports, purged deletions, old deliveries); `run(now)` runs it once. */
   cleanup: Cleanup;
+  /** Data exports of organisations, and erasures of users and organisations. */
+  privacy: PrivacyCapability;
   /** Every RPC handler, by service, for the gateway to mount. */
   handlers: ProductHandlers;
   /** Shutdown, first step, beside the gateway's drain: live streams finalised and left for a resume elsewhere. */
@@ -118,6 +121,8 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());
+    const privacy = createPrivacy({ ...adapters, audit: identity.audit }, { scratchDir: config.media.scratchDir, retentionDays: config.lifecycle.exportRetentionDays });
+    closers.push(() => privacy.close());
     const handlers: ProductHandlers = {
       ...identity.handlers,
       ...webhooks.handlers,
@@ -137,10 +142,11 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
           }),
         ),
       },
+      "arabicstt.v1.PrivacyService": privacy.handler,
       // Stateless: the text chain needs no adapter.
       "arabicstt.v1.TextService": textHandler(),
     };
-    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, handlers, drain: () => speech.drain(), close };
+    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, privacy, handlers, drain: () => speech.drain(), close };
   } catch (err) {
     await close();
     throw err;

@@ -17,6 +17,8 @@ import { UsageRecordSchema } from "../usage/usage-record.entity.js";
 import { WebhookDeliverySchema } from "../webhooks/webhook-delivery.entity.js";
 import { WebhookEndpointSchema } from "../webhooks/webhook-endpoint.entity.js";
 import { BaseEntitySchema } from "../platform/database/base.entity.js";
+import { DataExportSchema } from "../privacy/data-export.entity.js";
+import { ErasureSchema } from "../privacy/erasure.entity.js";
 
 /**
  * Every mapped entity, listed by hand: discovery by folder glob would depend on how the process was started
@@ -42,4 +44,6 @@ export const entities = [
   WebhookEndpointSchema,
   WebhookDeliverySchema,
   AuditEventSchema,
+  DataExportSchema,
+  ErasureSchema,
 ];

@@ -46,6 +46,9 @@ const TO_WEBHOOK: CodeRef = "services/webhooks/handler.ts#toWebhook";
 const TO_DELIVERY: CodeRef = "services/webhooks/handler.ts#toDelivery";
 const ORG_ADMIN: CodeRef = "services/admin/organization-admin-handler.ts#organizationAdminHandler";
 const TO_AUDIT: CodeRef = "services/admin/audit-handler.ts#toAuditEvent";
+const PRIVACY: CodeRef = "services/privacy/handler.ts#privacyHandler";
+const TO_DATA_EXPORT: CodeRef = "services/privacy/handler.ts#toDataExport";
+const TO_ERASURE: CodeRef = "services/privacy/handler.ts#toErasure";
 const SYSTEM_STATS: CodeRef = "services/admin/system-stats-handler.ts#systemStatsHandler";
 
 // RecognitionConfig and StreamingRecognitionConfig come back in Job.config and LiveSession.streaming_config,
@@ -348,6 +351,20 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     },
   ),
   ...message("InferenceModelStatus", SYSTEM_STATS, ["name", "state"], { reason: "when the model is ready, or its server gives no reason" }),
+  // PrivacyService
+  ...message("CreateDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("GetDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("DataExport", TO_DATA_EXPORT, ["data_export_id", "organization_id", "state", "progress_percent", "created_at"], {
+    download_url: "until it has SUCCEEDED",
+    size_bytes: "until it has SUCCEEDED",
+    error: "unless it FAILED",
+    completed_at: "until it has SUCCEEDED or FAILED",
+    expires_at: "until it has SUCCEEDED",
+  }),
+  ...message("EraseOrganizationResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("EraseUserResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("GetErasureResponse", PRIVACY, ["erasure"]),
+  ...message("Erasure", TO_ERASURE, ["erasure_id", "subject_type", "subject_id", "state", "created_at"], { completed_at: "until it is COMPLETED" }),
   ...message("ListAuditEventsResponse", "services/admin/audit-handler.ts#listAuditEvents", ["events"], { next_page_token: "on the last page" }),
   ...message("AuditEvent", TO_AUDIT, ["audit_event_id", "actor", "action", "occurred_at"], {
     organization_id: "for events of no organisation (a failed login of an unknown address)",

@@ -9,6 +9,7 @@ import { Migration20261125105809_jobs_runner } from "./Migration20261125105809_j
 import { Migration20261125110019_media_uploads } from "./Migration20261125110019_media_uploads.js";
 import { Migration20261207101500_users_last_login_at } from "./Migration20261207101500_users_last_login_at.js";
 import { Migration20261207103000_jobs_stage_progress } from "./Migration20261207103000_jobs_stage_progress.js";
+import { Migration20261207131639_privacy_exports_erasures } from "./Migration20261207131639_privacy_exports_erasures.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
@@ -27,4 +28,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261125110019_media_uploads", class: Migration20261125110019_media_uploads },
   { name: "Migration20261207101500_users_last_login_at", class: Migration20261207101500_users_last_login_at },
   { name: "Migration20261207103000_jobs_stage_progress", class: Migration20261207103000_jobs_stage_progress },
+  { name: "Migration20261207131639_privacy_exports_erasures", class: Migration20261207131639_privacy_exports_erasures },
 ];
