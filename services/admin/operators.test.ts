@@ -27,7 +27,7 @@ beforeAll(async () => {
   const res = await h.client(AuthService).register({ email: adminEmail, password: TEST_PASSWORD, displayName: "مشغل", organizationName: "المشغل" });
   admin = { userId: res.user!.userId, email: adminEmail, organizationId: res.organization!.organizationId, accessToken: res.tokens!.accessToken, refreshToken: res.tokens!.refreshToken };
   owner = await registerOwner(h);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await h?.stop();

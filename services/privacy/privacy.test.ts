@@ -36,7 +36,7 @@ beforeAll(async () => {
   await soxDtmf("4711", audio.path("keys.wav"), { leadMs: 300 });
   const res = await h.client(AuthService).register({ email: adminEmail, password: TEST_PASSWORD, displayName: "مشغل", organizationName: "المشغل" });
   admin = { userId: res.user!.userId, email: adminEmail, organizationId: res.organization!.organizationId, accessToken: res.tokens!.accessToken, refreshToken: res.tokens!.refreshToken };
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   await h?.stop();

@@ -351,20 +351,6 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     },
   ),
   ...message("InferenceModelStatus", SYSTEM_STATS, ["name", "state"], { reason: "when the model is ready, or its server gives no reason" }),
-  // PrivacyService
-  ...message("CreateDataExportResponse", PRIVACY, ["data_export"]),
-  ...message("GetDataExportResponse", PRIVACY, ["data_export"]),
-  ...message("DataExport", TO_DATA_EXPORT, ["data_export_id", "organization_id", "state", "progress_percent", "created_at"], {
-    download_url: "until it has SUCCEEDED",
-    size_bytes: "until it has SUCCEEDED",
-    error: "unless it FAILED",
-    completed_at: "until it has SUCCEEDED or FAILED",
-    expires_at: "until it has SUCCEEDED",
-  }),
-  ...message("EraseOrganizationResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
-  ...message("EraseUserResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
-  ...message("GetErasureResponse", PRIVACY, ["erasure"]),
-  ...message("Erasure", TO_ERASURE, ["erasure_id", "subject_type", "subject_id", "state", "created_at"], { completed_at: "until it is COMPLETED" }),
   ...message("ListAuditEventsResponse", "services/admin/audit-handler.ts#listAuditEvents", ["events"], { next_page_token: "on the last page" }),
   ...message("AuditEvent", TO_AUDIT, ["audit_event_id", "actor", "action", "occurred_at"], {
     organization_id: "for events of no organisation (a failed login of an unknown address)",
@@ -381,4 +367,19 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     email: "unless a user acted",
     api_key_id: "unless an API key acted",
   }),
+
+  // PrivacyService
+  ...message("CreateDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("GetDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("DataExport", TO_DATA_EXPORT, ["data_export_id", "organization_id", "state", "progress_percent", "created_at"], {
+    download_url: "until it has SUCCEEDED",
+    size_bytes: "until it has SUCCEEDED",
+    error: "unless it FAILED",
+    completed_at: "until it has SUCCEEDED or FAILED",
+    expires_at: "until it has SUCCEEDED",
+  }),
+  ...message("EraseOrganizationResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("EraseUserResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("GetErasureResponse", PRIVACY, ["erasure"]),
+  ...message("Erasure", TO_ERASURE, ["erasure_id", "subject_type", "subject_id", "state", "created_at"], { completed_at: "until it is COMPLETED" }),
 };
