@@ -14,7 +14,7 @@ import archiver, { type Archiver } from "archiver";
 import type { Logger } from "pino";
 import type { Database } from "../platform/database/database.js";
 import type { BlobStore } from "../platform/blobs/blob-store.js";
-import { NotFoundError } from "../platform/errors/errors.js";
+import { FailedPreconditionError, NotFoundError } from "../platform/errors/errors.js";
 import { DataExport } from "./data-export.entity.js";
 
 /** How long a download URL lasts; GetDataExport makes a fresh one. */
@@ -77,9 +77,14 @@ export class DataExports {
     private readonly options: DataExportsOptions,
   ) {}
 
-  /** Records an export of the organisation and starts writing it in the background. */
+  /**
+   * Records an export of the organisation and starts writing it in the background. One at a time per
+   * organisation: each copies every media file, so a second while one is being written is refused.
+   */
   async create(organizationId: string, requestedBy: string): Promise<DataExportView> {
     const em = this.database.fork();
+    const busy = await em.findOne(DataExport, { organization: organizationId, status: { $in: ["pending", "running"] } }, { fields: ["id"] });
+    if (busy) throw new FailedPreconditionError(`an export of this organisation is already being written (data_export_id ${busy.id}); wait for it with GetDataExport`);
     const row = em.create(DataExport, { organization: organizationId, requestedBy });
     await em.flush();
     this.start(row.id);

@@ -179,6 +179,18 @@ describe("data export", () => {
     const stranger = await registerOwner(h);
     expect((await refusal(privacy(stranger).getDataExport({ dataExportId: dataExport!.dataExportId })))?.code).toBe(Code.NotFound);
   });
+
+  it("writes one export of an organisation at a time: a second while one is being written is refused, naming it", async () => {
+    const owner = await registerOwner(h);
+    // An export another process is writing now (its lease runs): what a second request meets.
+    const [busy] = await h.testDb.db
+      .fork()
+      .getConnection()
+      .execute<Array<{ id: string }>>(`insert into data_exports (organization_id, status, lease_until) values (?, 'running', now() + interval '5 minutes') returning id`, [owner.organizationId]);
+    const refused = await refusal(privacy(owner).createDataExport({}));
+    expect(refused?.code).toBe(Code.FailedPrecondition);
+    expect(refused?.rawMessage).toContain(busy!.id);
+  });
 });
 
 describe("erasure", () => {

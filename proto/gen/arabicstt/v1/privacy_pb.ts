@@ -514,8 +514,10 @@ export const PrivacyService: GenService<{
    * jobs, transcripts with their segments and speakers, exports, usage,
    * webhooks without their secrets, live sessions, audit events) as one ZIP
    * archive. Runs in the background; poll GetDataExport for its progress and
-   * its download URL. Only the organisation's OWNER may call it; it works
-   * while the organisation is suspended.
+   * its download URL. One at a time per organisation: while one is PENDING
+   * or RUNNING, another is FAILED_PRECONDITION naming it. Only the
+   * organisation's OWNER may call it; it works while the organisation is
+   * suspended.
    *
    * @generated from rpc arabicstt.v1.PrivacyService.CreateDataExport
    */
