@@ -65,12 +65,19 @@ export class Erasures {
     return this.record("organization", organizationId, principal);
   }
 
-  /** The user themself or a platform admin. The only owner of an organisation with other members is refused. */
+  /**
+   * The user themself or a platform admin; a member of the caller's organisation is refused, anyone else not
+   * found. The only owner of an organisation with other members is refused.
+   */
   async eraseUser(principal: UserPrincipal, userId: string): Promise<ErasureRequest> {
-    if (!principal.platformAdmin && principal.userId !== userId) throw new PermissionDeniedError("only the user themself or a platform admin may erase a user");
+    const connection = this.connection();
+    if (!principal.platformAdmin && principal.userId !== userId) {
+      const [colleague] = await connection.execute<Array<{ user_id: string }>>(`select user_id from memberships where organization_id = ? and user_id = ?`, [principal.organizationId, userId]);
+      if (colleague) throw new PermissionDeniedError("only the user themself or a platform admin may erase a user");
+      throw new NotFoundError("user", userId);
+    }
     const existing = await this.find("user", userId);
     if (existing) return { erasure: existing, alreadyRequested: true };
-    const connection = this.connection();
     const [user] = await connection.execute<Array<{ id: string }>>(`select id from users where id = ?`, [userId]);
     if (!user) throw new NotFoundError("user", userId);
     const [orphaned] = await connection.execute<Array<{ organization_id: string }>>(
