@@ -561,10 +561,10 @@ export const PrivacyService: GenService<{
    * sent to its address, the audit events it acted in, and the organisations
    * it is the only member of (as EraseOrganization does). The user may erase
    * themselves; a platform admin may erase anyone; a member of the caller's
-   * organisation gets PERMISSION_DENIED, anyone else NOT_FOUND. The only OWNER of an
-   * organisation that has other members is refused (FAILED_PRECONDITION):
-   * name another owner or erase the organisation first. Recorded, carried
-   * out and answered twice as EraseOrganization is.
+   * organisation gets PERMISSION_DENIED, anyone else NOT_FOUND. The only
+   * OWNER of an organisation that has other members is refused
+   * (FAILED_PRECONDITION): name another owner or erase the organisation
+   * first. Recorded, carried out and answered twice as EraseOrganization is.
    *
    * @generated from rpc arabicstt.v1.PrivacyService.EraseUser
    */
