@@ -9,10 +9,11 @@ import { AdminService } from "../proto/gen/arabicstt/v1/admin_pb.js";
 import { ApiKeyScope, ApiKeyService } from "../proto/gen/arabicstt/v1/api_key_pb.js";
 import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
 import { MemberRole } from "../proto/gen/arabicstt/v1/common_pb.js";
-import { OrganizationService } from "../proto/gen/arabicstt/v1/organization_pb.js";
+import { OrganizationService, OrganizationState } from "../proto/gen/arabicstt/v1/organization_pb.js";
 import { WebhookEventType, WebhookService } from "../proto/gen/arabicstt/v1/webhook_pb.js";
 import { TranscriptService } from "../proto/gen/arabicstt/v1/transcript_pb.js";
 import { ExportFormat, ExportService } from "../proto/gen/arabicstt/v1/export_pb.js";
+import { PrivacyService } from "../proto/gen/arabicstt/v1/privacy_pb.js";
 import { stereoCall } from "../services/transcripts/testing.js";
 import { seedJob } from "../services/app/testing.js";
 import { MediaService, MediaState } from "../proto/gen/arabicstt/v1/media_pb.js";
@@ -62,6 +63,8 @@ let aDeliveryId: string;
 let cases: Record<string, Case>;
 let aTranscript: { id: string; segmentId: string; mediaId: string };
 let aExportId: string;
+let aDataExportId: string;
+let aErasureId: string;
 let files: MediaFiles;
 let aMedia: { id: string; size: bigint; sha256: string };
 let aJobId: string;
@@ -88,6 +91,13 @@ beforeAll(async () => {
   const aSegments = await h.transcripts!.transcripts.allSegments(a.organizationId, written.id);
   aTranscript = { id: written.id, segmentId: aSegments[0]!.id, mediaId: aJob.mediaId };
   aExportId = (await h.client(ExportService, { credential: a.accessToken }).createExport({ transcriptId: written.id, format: ExportFormat.TXT })).export!.exportId;
+  aDataExportId = (await h.client(PrivacyService, { credential: a.accessToken }).createDataExport({})).dataExport!.dataExportId;
+  // An erasure A's owner asked for (of a user already gone), written as the privacy capability leaves one.
+  const [erasure] = await h.testDb.db
+    .fork()
+    .getConnection()
+    .execute<Array<{ id: string }>>(`insert into erasures (subject_type, subject_id, status, requested_by, completed_at) values ('user', gen_random_uuid(), 'completed', ?, now()) returning id`, [a.userId]);
+  aErasureId = erasure!.id;
   // The stranger's own transcript, to aim a segment id of A's through it.
   const strangerJob = await seedJob(h.testDb.db, stranger.organizationId);
   const strangerTranscriptId = (await h.transcripts!.transcripts.create(stranger.organizationId, stereoCall({ jobId: strangerJob.jobId }))).id;
@@ -202,6 +212,31 @@ beforeAll(async () => {
     "arabicstt.v1.ExportService/CreateExport.transcript_id": {
       call: (p) => as(ExportService, p).createExport({ transcriptId: aTranscript.id, format: ExportFormat.JSON }),
       unchanged: nothing,
+    },
+    "arabicstt.v1.PrivacyService/GetDataExport.data_export_id": {
+      call: (p) => as(PrivacyService, p).getDataExport({ dataExportId: aDataExportId }),
+      unchanged: async () => {
+        await h.client(PrivacyService, { credential: a.accessToken }).getDataExport({ dataExportId: aDataExportId });
+      },
+    },
+    "arabicstt.v1.PrivacyService/EraseOrganization.organization_id": {
+      call: (p) => as(PrivacyService, p).eraseOrganization({ organizationId: a.organizationId }),
+      unchanged: async () => {
+        const { organization } = await h.client(OrganizationService, { credential: a.accessToken }).getOrganization({});
+        if (organization?.state !== OrganizationState.ACTIVE) throw new Error("tenant A was suspended for erasure");
+      },
+    },
+    "arabicstt.v1.PrivacyService/EraseUser.user_id": {
+      call: (p) => as(PrivacyService, p).eraseUser({ userId: aMember.userId }),
+      unchanged: async () => {
+        await h.client(OrganizationService, { credential: aMember.accessToken }).getOrganization({});
+      },
+    },
+    "arabicstt.v1.PrivacyService/GetErasure.erasure_id": {
+      call: (p) => as(PrivacyService, p).getErasure({ erasureId: aErasureId }),
+      unchanged: async () => {
+        await h.client(PrivacyService, { credential: a.accessToken }).getErasure({ erasureId: aErasureId });
+      },
     },
     "arabicstt.v1.ExportService/GetExport.export_id": {
       call: (p) => as(ExportService, p).getExport({ exportId: aExportId }),

@@ -30,13 +30,13 @@ describe("the RPC access table", () => {
     expect(descriptorRpcs.length).toBeGreaterThanOrEqual(60);
   });
 
-  it("keeps API keys out of AuthService, OrganizationService, ApiKeyService, AdminService and BillingService", () => {
+  it("keeps API keys out of AuthService, OrganizationService, ApiKeyService, AdminService, BillingService and PrivacyService", () => {
     const allScopes = testApiKey({ scopes: ["speech", "media:read", "media:write", "jobs:read", "jobs:write", "transcripts:read", "transcripts:write", "usage:read", "webhooks"] });
     for (const rpc of descriptorRpcs) {
       const rule = rpcPolicy[rpc]!;
       if (rule.access === "public") continue;
       const service = rpc.split("/")[0]!;
-      if (["arabicstt.v1.AuthService", "arabicstt.v1.OrganizationService", "arabicstt.v1.ApiKeyService", "arabicstt.v1.AdminService", "arabicstt.v1.BillingService"].includes(service)) {
+      if (["arabicstt.v1.AuthService", "arabicstt.v1.OrganizationService", "arabicstt.v1.ApiKeyService", "arabicstt.v1.AdminService", "arabicstt.v1.BillingService", "arabicstt.v1.PrivacyService"].includes(service)) {
         expect(allowed(rule, allScopes), rpc).toBe(false);
       } else {
         expect(allowed(rule, allScopes), rpc).toBe(true);

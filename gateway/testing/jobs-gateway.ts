@@ -39,7 +39,7 @@ export interface JobsGateway {
   stop(): Promise<void>;
 }
 
-export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hooks"> & Pick<SidecarOptions, "models"> = {}): Promise<JobsGateway> {
+export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hooks"> & Pick<SidecarOptions, "models"> & { env?: Record<string, string> } = {}): Promise<JobsGateway> {
   let h: JobsGateway | undefined;
   // No weights: the suites recognise with `dtmf`, which needs none.
   const weightsDir = await mkdtemp(path.join(tmpdir(), "arabicstt-jobs-weights-"));
@@ -49,7 +49,7 @@ export async function startJobsGateway(options: Pick<JobsCapabilityOptions, "hoo
   let t: TestPlatform;
   try {
     t = await startTestPlatform(
-      { JOB_STALE_SECONDS: "2", JOB_RECONCILE_SECONDS: "1", JOB_MAX_ATTEMPTS: "3", JOB_DEFAULT_MODEL: "dtmf" },
+      { JOB_STALE_SECONDS: "2", JOB_RECONCILE_SECONDS: "1", JOB_MAX_ATTEMPTS: "3", JOB_DEFAULT_MODEL: "dtmf", ...options.env },
       {
         adapters: { inference },
         jobs: { runJobs: true, hooks: options.hooks, tuning: { heartbeatMs: 100, backoffMs: () => 100, watchPollMs: 200, lockDurationMs: 2000 } },

@@ -26,6 +26,9 @@ import type { ProductHandlers } from "./product-services.js";
 import { ModelCatalog } from "../models/catalog.js";
 import { textHandler } from "../arabic-text/handler.js";
 import { createBilling, type BillingCapability } from "../billing/capability.js";
+import { SystemStatsReader } from "../admin/system-stats.js";
+import { systemStatsHandler } from "../admin/system-stats-handler.js";
+import { createPrivacy, type PrivacyCapability } from "../privacy/capability.js";
 
 /** The adapters a composition takes: the opened ones, without their lifecycle (the root closes them). */
 export type ComposedAdapters = Pick<Adapters, "database" | "blobs" | "redis" | "inference"> & { logger: Logger };
@@ -74,6 +77,8 @@ export interface ApiServices {
   cleanup: Cleanup;
   /** Plans, invoices, Stripe's webhooks and the usage reporter (services/billing). */
   billing: BillingCapability;
+  /** Data exports of organisations, and erasures of users and organisations. */
+  privacy: PrivacyCapability;
   /** Every RPC handler, by service, for the gateway to mount. */
   handlers: ProductHandlers;
   /** Shutdown, first step, beside the gateway's drain: live streams finalised and left for a resume elsewhere. */
@@ -124,6 +129,8 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     closers.push(() => cleanup.stop());
     const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger });
     closers.push(() => billing.close());
+    const privacy = createPrivacy({ ...adapters, audit: identity.audit }, { scratchDir: config.media.scratchDir, retentionDays: config.lifecycle.exportRetentionDays });
+    closers.push(() => privacy.close());
     const handlers: ProductHandlers = {
       ...identity.handlers,
       ...webhooks.handlers,
@@ -131,11 +138,24 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       ...media.handlers,
       ...speech.handlers,
       "arabicstt.v1.JobService": jobHandler(jobs.jobs),
+      "arabicstt.v1.AdminService": {
+        ...identity.handlers["arabicstt.v1.AdminService"],
+        ...systemStatsHandler(
+          new SystemStatsReader({
+            database: adapters.database,
+            models,
+            repositoryIndex: (o) => adapters.inference.repositoryIndex(o),
+            openStreams: () => identity.streamSlots.openCount(),
+            workers: () => jobs.queue.workerCount(),
+          }),
+        ),
+      },
+      "arabicstt.v1.PrivacyService": privacy.handler,
       // Stateless: the text chain needs no adapter.
       "arabicstt.v1.TextService": textHandler(),
       "arabicstt.v1.BillingService": billing.handler,
     };
-    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, billing, handlers, drain: () => speech.drain(), close };
+    return { identity, webhooks, transcripts, jobs, media, speech, cleanup, billing, privacy, handlers, drain: () => speech.drain(), close };
   } catch (err) {
     await close();
     throw err;

@@ -20,6 +20,8 @@ import { BaseEntitySchema } from "../platform/database/base.entity.js";
 import { BillingAccountSchema } from "../billing/billing-account.entity.js";
 import { StripeEventSchema } from "../billing/stripe-event.entity.js";
 import { ReportedUsageSchema, UsageReportSchema } from "../billing/usage-report.entity.js";
+import { DataExportSchema } from "../privacy/data-export.entity.js";
+import { ErasureSchema } from "../privacy/erasure.entity.js";
 
 /**
  * Every mapped entity, listed by hand: discovery by folder glob would depend on how the process was started
@@ -49,4 +51,6 @@ export const entities = [
   StripeEventSchema,
   UsageReportSchema,
   ReportedUsageSchema,
+  DataExportSchema,
+  ErasureSchema,
 ];

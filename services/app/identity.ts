@@ -8,7 +8,7 @@ import { AccessTokens } from "../identity/auth/access-tokens.js";
 import { Accounts } from "../identity/auth/accounts.js";
 import { MemoryTokenDenylist, RedisTokenDenylist } from "../identity/auth/denylist.js";
 import { authHandler } from "../identity/auth/handler.js";
-import type { Authenticator } from "../identity/model/principal.js";
+import { anonymousCaller, type Authenticator } from "../identity/model/principal.js";
 import { resolveSigningKeys } from "../identity/auth/signing-keys.js";
 import { ApiKeys } from "../identity/api-keys/api-keys.js";
 import { apiKeyHandler } from "../identity/api-keys/handler.js";
@@ -60,7 +60,9 @@ export async function createIdentity(
         keyPrefix: options.rateLimitPrefix ? `${options.rateLimitPrefix}:streams` : undefined,
       })
     : new MemoryStreamSlots(config.maxLiveStreamsPerOrganization);
-  const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits);
+  const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits, config.auth.platformAdminEmails);
+  // PLATFORM_ADMIN_EMAILS applies to accounts that already exist, as well as to those registered later.
+  await accounts.grantConfiguredPlatformAdmins(anonymousCaller);
   const organizations = new Organizations(adapters.database, audit, accounts);
   const mail = new MailQueue(adapters.mailer ?? createMailer(config.mail), adapters.logger);
   const emails = new AccountEmails(adapters.database, mail, audit, config.mail.appBaseUrl);

@@ -9,6 +9,7 @@ import { ExportService } from "../../proto/gen/arabicstt/v1/export_pb.js";
 import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
+import { PrivacyService } from "../../proto/gen/arabicstt/v1/privacy_pb.js";
 import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { TextService } from "../../proto/gen/arabicstt/v1/text_pb.js";
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
@@ -29,6 +30,7 @@ export const productServices = [
   WebhookService,
   AdminService,
   BillingService,
+  PrivacyService,
 ] as const;
 
 export const productServiceNames = productServices.map((s) => s.typeName);

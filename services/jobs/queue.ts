@@ -25,6 +25,8 @@ export interface JobQueue {
   consume(handler: JobHandler, concurrency: number): void;
   /** Stops taking new messages and waits for the handlers running now. */
   close(): Promise<void>;
+  /** Processes consuming this queue now (every worker's, on BullMQ): the operators' worker count. */
+  workerCount(): Promise<number>;
 }
 
 interface Pending {
@@ -91,6 +93,10 @@ export class MemoryJobQueue implements JobQueue {
         });
       this.running.add(run);
     }
+  }
+
+  async workerCount(): Promise<number> {
+    return this.handler && !this.closed ? 1 : 0;
   }
 
   async close(): Promise<void> {
@@ -162,6 +168,10 @@ export class BullJobQueue implements JobQueue {
       maxStalledCount: 1000,
     });
     this.worker.on("error", () => undefined);
+  }
+
+  async workerCount(): Promise<number> {
+    return this.queue.getWorkersCount();
   }
 
   /** Messages waiting or delayed, for tests and metrics. */

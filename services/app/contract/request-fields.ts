@@ -450,4 +450,10 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.ListAuditEventsRequest.outcome": applied(AUDIT, test(AUDIT_TEST, "pages, and filters by action prefix, actor and outcome")),
   "arabicstt.v1.ListAuditEventsRequest.start_time": applied(AUDIT, NO_TIME_FILTER_TEST),
   "arabicstt.v1.ListAuditEventsRequest.end_time": applied(AUDIT, NO_TIME_FILTER_TEST),
+
+  // PrivacyService
+  "arabicstt.v1.GetDataExportRequest.data_export_id": applied("services/privacy/handler.ts#privacyHandler", test("services/privacy/privacy.test.ts", "exports an organisation's data as one ZIP archive at a download URL, with progress, that holds its transcript")),
+  "arabicstt.v1.EraseOrganizationRequest.organization_id": applied("services/privacy/erasures.ts#eraseOrganization", test("services/privacy/privacy.test.ts", "erases an organisation: afterwards no RPC and no bucket shows anything of it, and the audit event left holds no personal data")),
+  "arabicstt.v1.EraseUserRequest.user_id": applied("services/privacy/erasures.ts#eraseUser", test("services/privacy/privacy.test.ts", "erases a user: the account, its sessions and its audit trail, and keeps the organisation it shared")),
+  "arabicstt.v1.GetErasureRequest.erasure_id": applied("services/privacy/erasures.ts#get", test("services/privacy/privacy.test.ts", "erases an organisation: afterwards no RPC and no bucket shows anything of it, and the audit event left holds no personal data")),
 };

@@ -47,9 +47,10 @@ const TO_WEBHOOK: CodeRef = "services/webhooks/handler.ts#toWebhook";
 const TO_DELIVERY: CodeRef = "services/webhooks/handler.ts#toDelivery";
 const ORG_ADMIN: CodeRef = "services/admin/organization-admin-handler.ts#organizationAdminHandler";
 const TO_AUDIT: CodeRef = "services/admin/audit-handler.ts#toAuditEvent";
-// No handler serves GetSystemStats yet: the RPC answers UNIMPLEMENTED, so none of its fields is ever sent.
-const SYSTEM_STATS: CodeRef = "services/identity/auth/rpc-policy.ts#GetSystemStats";
-const NOT_SERVED = "always: GetSystemStats is not served yet (the RPC answers UNIMPLEMENTED)";
+const PRIVACY: CodeRef = "services/privacy/handler.ts#privacyHandler";
+const TO_DATA_EXPORT: CodeRef = "services/privacy/handler.ts#toDataExport";
+const TO_ERASURE: CodeRef = "services/privacy/handler.ts#toErasure";
+const SYSTEM_STATS: CodeRef = "services/admin/system-stats-handler.ts#systemStatsHandler";
 
 // RecognitionConfig and StreamingRecognitionConfig come back in Job.config and LiveSession.streaming_config,
 // as the client sent them (stored as proto JSON); what the client left unset stays unset.
@@ -343,19 +344,28 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   // AdminService
   ...message("ListOrganizationsResponse", ORG_ADMIN, ["organizations"], { next_page_token: "on the last page" }),
   ...message("SuspendOrganizationResponse", ORG_ADMIN, ["organization"]),
-  ...message("GetSystemStatsResponse", SYSTEM_STATS, [], {
-    generated_at: NOT_SERVED,
-    organization_count: NOT_SERVED,
-    user_count: NOT_SERVED,
-    active_stream_count: NOT_SERVED,
-    queued_job_count: NOT_SERVED,
-    running_job_count: NOT_SERVED,
-    worker_count: NOT_SERVED,
-    jobs_succeeded_last_day: NOT_SERVED,
-    jobs_failed_last_day: NOT_SERVED,
-    audio_billed_last_day: NOT_SERVED,
-    models: NOT_SERVED,
-  }),
+  ...message(
+    "GetSystemStatsResponse",
+    SYSTEM_STATS,
+    [
+      "generated_at",
+      "organization_count",
+      "user_count",
+      "active_stream_count",
+      "queued_job_count",
+      "running_job_count",
+      "worker_count",
+      "jobs_succeeded_last_day",
+      "jobs_failed_last_day",
+      "jobs_cancelled_last_day",
+      "audio_billed_last_day",
+    ],
+    {
+      models: "when no inference server answers, or none holds a recogniser",
+      inference_models: "when no inference server answers",
+    },
+  ),
+  ...message("InferenceModelStatus", SYSTEM_STATS, ["name", "state"], { reason: "when the model is ready, or its server gives no reason" }),
   ...message("ListAuditEventsResponse", "services/admin/audit-handler.ts#listAuditEvents", ["events"], { next_page_token: "on the last page" }),
   ...message("AuditEvent", TO_AUDIT, ["audit_event_id", "actor", "action", "occurred_at"], {
     organization_id: "for events of no organisation (a failed login of an unknown address)",
@@ -372,4 +382,19 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     email: "unless a user acted",
     api_key_id: "unless an API key acted",
   }),
+
+  // PrivacyService
+  ...message("CreateDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("GetDataExportResponse", PRIVACY, ["data_export"]),
+  ...message("DataExport", TO_DATA_EXPORT, ["data_export_id", "organization_id", "state", "progress_percent", "created_at"], {
+    download_url: "until it has SUCCEEDED",
+    size_bytes: "until it has SUCCEEDED",
+    error: "unless it FAILED",
+    completed_at: "until it has SUCCEEDED or FAILED",
+    expires_at: "until it has SUCCEEDED",
+  }),
+  ...message("EraseOrganizationResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("EraseUserResponse", PRIVACY, ["erasure"], { already_requested: "on the first request" }),
+  ...message("GetErasureResponse", PRIVACY, ["erasure"]),
+  ...message("Erasure", TO_ERASURE, ["erasure_id", "subject_type", "subject_id", "state", "created_at"], { completed_at: "until it is COMPLETED" }),
 };

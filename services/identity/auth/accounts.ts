@@ -44,7 +44,31 @@ export class Accounts implements Authenticator {
     private readonly apiKeys: ApiKeyResolver,
     private readonly refreshTtlDays: number,
     private readonly limits: Pick<RateLimits, "consume" | "assertLoginAllowed" | "recordLoginFailure" | "clearLoginFailures">,
+    /** Addresses (lower case) whose accounts are platform admins (PLATFORM_ADMIN_EMAILS). */
+    private readonly platformAdminEmails: readonly string[] = [],
   ) {}
+
+  /**
+   * Makes the accounts of the configured addresses platform admins, at process start: how a new install
+   * gets its first operator, and how one is added later. Only grants: an address taken off the setting
+   * keeps its admin flag until it is cleared in the database, so a typo in a restart locks nobody out.
+   */
+  async grantConfiguredPlatformAdmins(caller: Caller): Promise<string[]> {
+    if (this.platformAdminEmails.length === 0) return [];
+    const em = this.database.fork();
+    const rows = await em
+      .getConnection()
+      .execute<Array<{ id: string }>>(
+        `update users set is_platform_admin = true, updated_at = now() where lower(email) in (${this.platformAdminEmails.map(() => "?").join(", ")}) and not is_platform_admin returning id`,
+        [...this.platformAdminEmails],
+      );
+    for (const { id } of rows) await this.recordAdminGrant(id, "setting_at_start", caller);
+    return rows.map((r) => r.id);
+  }
+
+  private async recordAdminGrant(userId: string, reason: string, caller: Caller): Promise<void> {
+    await this.audit.record({ action: "user.platform_admin_grant", outcome: "success", targetType: "user", targetId: userId, details: { reason } }, caller);
+  }
 
   async register(input: { email: string; password: string; displayName: string; organizationName: string }, caller: Caller): Promise<Session> {
     const email = normaliseEmail(input.email);
@@ -56,7 +80,8 @@ export class Accounts implements Authenticator {
     const passwordHash = await hashPassword(input.password);
     const em = this.database.fork();
     if (await findUserByEmail(em, email)) throw new AlreadyExistsError("an account with this email already exists; log in or reset the password");
-    const user = em.create(User, { email, passwordHash, displayName });
+    const isPlatformAdmin = this.platformAdminEmails.includes(email);
+    const user = em.create(User, { email, passwordHash, displayName, isPlatformAdmin });
     const organization = em.create(Organization, { name: organizationName, slug: `org-${randomUUID().slice(0, 13)}` });
     em.create(Membership, { user, organization, role: "owner" });
     try {
@@ -68,6 +93,7 @@ export class Accounts implements Authenticator {
     }
     const tokens = await this.startSession(em, user, organization, "owner", randomUUID(), caller);
     await this.audit.record({ action: "auth.register", outcome: "success", organizationId: organization.id, actorUserId: user.id, targetType: "user", targetId: user.id }, caller);
+    if (isPlatformAdmin) await this.recordAdminGrant(user.id, "setting_at_registration", caller);
     return { user, organization, memberCount: 1, role: "owner", tokens };
   }
 

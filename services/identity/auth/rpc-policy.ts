@@ -112,4 +112,12 @@ export const rpcPolicy: Readonly<Record<string, RpcRule>> = {
   "arabicstt.v1.AdminService/GetSystemStats": platformAdmin,
   // Platform admins see every organisation's events; organisation admins their own (services/audit).
   "arabicstt.v1.AdminService/ListAuditEvents": { access: "member", roles: ADMINS, read: true, platformAdmins: true },
+
+  // A data export is a read (a suspended organisation's owner may take its data away); owners only.
+  "arabicstt.v1.PrivacyService/CreateDataExport": read(undefined, ["owner"]),
+  "arabicstt.v1.PrivacyService/GetDataExport": read(undefined, ["owner"]),
+  // The subject decides (services/privacy/erasures.ts): its organisation's owner, the user themself, or a platform admin.
+  "arabicstt.v1.PrivacyService/EraseOrganization": anyUser,
+  "arabicstt.v1.PrivacyService/EraseUser": anyUser,
+  "arabicstt.v1.PrivacyService/GetErasure": anyUser,
 };

@@ -172,6 +172,11 @@ const envSchema = z.object({
   JWT_ISSUER: z.string().min(1).default("arabicstt"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900, 3600),
   REFRESH_TOKEN_TTL_DAYS: positiveInt(30, 365),
+  PLATFORM_ADMIN_EMAILS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((e) => e.trim().toLowerCase()).filter(Boolean))
+    .refine((emails) => emails.every((e) => /^[^\s@,]+@[^\s@,]+$/.test(e)), "must be a comma-separated list of e-mail addresses"),
   RATE_LIMIT_API_KEY: limit("50/1,1000/60"),
   RATE_LIMIT_USER: limit("20/1,400/60"),
   RATE_LIMIT_IP: limit("20/1,200/60"),
@@ -283,6 +288,8 @@ export interface AuthConfig {
   issuer: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
+  /** Lower-cased addresses whose accounts are platform admins: made so at registration and at every start. */
+  platformAdminEmails: string[];
 }
 
 /** Uploads (MediaService): how big and how long a file may be, and how it travels. */
@@ -548,6 +555,7 @@ function authConfig(e: Environment): AuthConfig {
     issuer: e.JWT_ISSUER,
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.REFRESH_TOKEN_TTL_DAYS,
+    platformAdminEmails: e.PLATFORM_ADMIN_EMAILS,
   };
 }
 

@@ -7,6 +7,8 @@ import { testEnvironment } from "../config/test-environment.js";
 const APP_TABLES = [
   "api_keys",
   "audit_events",
+  "data_exports",
+  "erasures",
   "exports",
   "invitations",
   "jobs",
@@ -25,8 +27,11 @@ const APP_TABLES = [
   "webhook_endpoints",
 ];
 
-/** Tables that are not tenant data: the tenants themselves, and users with their own credentials. */
-const GLOBAL_TABLES = ["organizations", "users", "one_time_tokens"];
+/**
+ * Tables that are not tenant data: the tenants themselves, users with their own credentials, and erasure
+ * requests (they outlive the organisation or user they erased).
+ */
+const GLOBAL_TABLES = ["organizations", "users", "one_time_tokens", "erasures"];
 
 let testDb: TestDatabase;
 let db: Database;

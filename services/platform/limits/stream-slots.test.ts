@@ -29,6 +29,17 @@ describe.each(kinds)("stream slots (%s)", (_name, make) => {
     await slots.acquire(org);
     await expect(slots.acquire(org)).rejects.toBeInstanceOf(ResourceExhaustedError);
   });
+
+  it("count the slots held now across organisations (the operators' open streams)", async () => {
+    const slots = make(5);
+    expect(await slots.openCount()).toBe(0);
+    const a = await slots.acquire(randomUUID());
+    await slots.acquire(randomUUID());
+    await slots.acquire(randomUUID());
+    expect(await slots.openCount()).toBe(3);
+    await a.release();
+    expect(await slots.openCount()).toBe(2);
+  });
 });
 
 describe.runIf(redis)("stream slots in Redis", () => {

@@ -18,6 +18,8 @@ export interface StreamSlots {
   held(organizationId: string): Promise<number>;
   /** How many it may hold. */
   readonly limit: number;
+  /** Slots held now across every organisation (every replica's, in Redis): the platform's open live streams. */
+  openCount(): Promise<number>;
 }
 
 /** How long a client should wait before trying again when every slot is taken. */
@@ -53,6 +55,12 @@ export class MemoryStreamSlots implements StreamSlots {
         else this.open.delete(organizationId);
       },
     };
+  }
+
+  async openCount(): Promise<number> {
+    let total = 0;
+    for (const held of this.open.values()) total += held;
+    return total;
   }
 }
 
@@ -122,5 +130,18 @@ export class RedisStreamSlots implements StreamSlots {
         await this.redis.zrem(key, id);
       },
     };
+  }
+
+  async openCount(): Promise<number> {
+    // Leases not yet lapsed, over every organisation's set; SCAN pages, so a large keyspace is never blocked.
+    const now = this.now();
+    let total = 0;
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}:*`, "COUNT", 500);
+      cursor = next;
+      for (const key of keys) total += await this.redis.zcount(key, `(${now}`, "+inf");
+    } while (cursor !== "0");
+    return total;
   }
 }

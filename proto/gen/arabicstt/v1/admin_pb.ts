@@ -6,7 +6,7 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Organization, OrganizationState } from "./organization_pb.js";
 import { file_arabicstt_v1_organization } from "./organization_pb.js";
-import type { Model } from "./speech_pb.js";
+import type { Model, ModelState } from "./speech_pb.js";
 import { file_arabicstt_v1_speech } from "./speech_pb.js";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arabicstt/v1/admin.proto.
  */
 export const file_arabicstt_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChhhcmFiaWNzdHQvdjEvYWRtaW4ucHJvdG8SDGFyYWJpY3N0dC52MSJsCgpBdWRpdEFjdG9yEioKBHR5cGUYASABKA4yHC5hcmFiaWNzdHQudjEuQXVkaXRBY3RvclR5cGUSDwoHdXNlcl9pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgphcGlfa2V5X2lkGAQgASgJIqQDCgpBdWRpdEV2ZW50EhYKDmF1ZGl0X2V2ZW50X2lkGAEgASgJEhcKD29yZ2FuaXphdGlvbl9pZBgCIAEoCRInCgVhY3RvchgDIAEoCzIYLmFyYWJpY3N0dC52MS5BdWRpdEFjdG9yEg4KBmFjdGlvbhgEIAEoCRIVCg1yZXNvdXJjZV90eXBlGAUgASgJEhMKC3Jlc291cmNlX2lkGAYgASgJEisKB291dGNvbWUYByABKA4yGi5hcmFiaWNzdHQudjEuQXVkaXRPdXRjb21lEhIKCmlwX2FkZHJlc3MYCCABKAkSEgoKdXNlcl9hZ2VudBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEjYKB2RldGFpbHMYCyADKAsyJS5hcmFiaWNzdHQudjEuQXVkaXRFdmVudC5EZXRhaWxzRW50cnkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqoBChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSHQoJcGFnZV9zaXplGAEgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhcKBXF1ZXJ5GAMgASgJQgi6SAVyAxjIARI4CgVzdGF0ZRgEIAEoDjIfLmFyYWJpY3N0dC52MS5Pcmdhbml6YXRpb25TdGF0ZUIIukgFggECEAEiZwoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRIxCg1vcmdhbml6YXRpb25zGAEgAygLMhouYXJhYmljc3R0LnYxLk9yZ2FuaXphdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibgoaU3VzcGVuZE9yZ2FuaXphdGlvblJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIaCgZyZWFzb24YAiABKAlCCrpIB3IFEAEY6AcSEQoJcmVpbnN0YXRlGAMgASgIIk8KG1N1c3BlbmRPcmdhbml6YXRpb25SZXNwb25zZRIwCgxvcmdhbml6YXRpb24YASABKAsyGi5hcmFiaWNzdHQudjEuT3JnYW5pemF0aW9uIhcKFUdldFN5c3RlbVN0YXRzUmVxdWVzdCKAAwoWR2V0U3lzdGVtU3RhdHNSZXNwb25zZRIwCgxnZW5lcmF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEm9yZ2FuaXphdGlvbl9jb3VudBgCIAEoAxISCgp1c2VyX2NvdW50GAMgASgDEhsKE2FjdGl2ZV9zdHJlYW1fY291bnQYBCABKAUSGAoQcXVldWVkX2pvYl9jb3VudBgFIAEoBRIZChFydW5uaW5nX2pvYl9jb3VudBgGIAEoBRIUCgx3b3JrZXJfY291bnQYByABKAUSHwoXam9ic19zdWNjZWVkZWRfbGFzdF9kYXkYCCABKAMSHAoUam9ic19mYWlsZWRfbGFzdF9kYXkYCSABKAMSOAoVYXVkaW9fYmlsbGVkX2xhc3RfZGF5GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiMKBm1vZGVscxgLIAMoCzITLmFyYWJpY3N0dC52MS5Nb2RlbCLUAgoWTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSJAoPb3JnYW5pemF0aW9uX2lkGAMgASgJQgu6SAjYAQFyA7ABARIiCg1hY3Rvcl91c2VyX2lkGAQgASgJQgu6SAjYAQFyA7ABARIeCg1hY3Rpb25fcHJlZml4GAUgASgJQge6SARyAhhkEjUKB291dGNvbWUYBiABKA4yGi5hcmFiaWNzdHQudjEuQXVkaXRPdXRjb21lQgi6SAWCAQIQARIuCgpzdGFydF90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIsCghlbmRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiXAoXTGlzdEF1ZGl0RXZlbnRzUmVzcG9uc2USKAoGZXZlbnRzGAEgAygLMhguYXJhYmljc3R0LnYxLkF1ZGl0RXZlbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKqgBCg5BdWRpdEFjdG9yVHlwZRIgChxBVURJVF9BQ1RPUl9UWVBFX1VOU1BFQ0lGSUVEEAASGQoVQVVESVRfQUNUT1JfVFlQRV9VU0VSEAESHAoYQVVESVRfQUNUT1JfVFlQRV9BUElfS0VZEAISGwoXQVVESVRfQUNUT1JfVFlQRV9TWVNURU0QAxIeChpBVURJVF9BQ1RPUl9UWVBFX0FOT05ZTU9VUxAEKn0KDEF1ZGl0T3V0Y29tZRIdChlBVURJVF9PVVRDT01FX1VOU1BFQ0lGSUVEEAASGQoVQVVESVRfT1VUQ09NRV9TVUNDRVNTEAESGQoVQVVESVRfT1VUQ09NRV9GQUlMVVJFEAISGAoUQVVESVRfT1VUQ09NRV9ERU5JRUQQAzKlAwoMQWRtaW5TZXJ2aWNlEmYKEUxpc3RPcmdhbml6YXRpb25zEiYuYXJhYmljc3R0LnYxLkxpc3RPcmdhbml6YXRpb25zUmVxdWVzdBonLmFyYWJpY3N0dC52MS5MaXN0T3JnYW5pemF0aW9uc1Jlc3BvbnNlIgASbAoTU3VzcGVuZE9yZ2FuaXphdGlvbhIoLmFyYWJpY3N0dC52MS5TdXNwZW5kT3JnYW5pemF0aW9uUmVxdWVzdBopLmFyYWJpY3N0dC52MS5TdXNwZW5kT3JnYW5pemF0aW9uUmVzcG9uc2UiABJdCg5HZXRTeXN0ZW1TdGF0cxIjLmFyYWJpY3N0dC52MS5HZXRTeXN0ZW1TdGF0c1JlcXVlc3QaJC5hcmFiaWNzdHQudjEuR2V0U3lzdGVtU3RhdHNSZXNwb25zZSIAEmAKD0xpc3RBdWRpdEV2ZW50cxIkLmFyYWJpY3N0dC52MS5MaXN0QXVkaXRFdmVudHNSZXF1ZXN0GiUuYXJhYmljc3R0LnYxLkxpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlIgBiBnByb3RvMw", [file_arabicstt_v1_organization, file_arabicstt_v1_speech, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("ChhhcmFiaWNzdHQvdjEvYWRtaW4ucHJvdG8SDGFyYWJpY3N0dC52MSJsCgpBdWRpdEFjdG9yEioKBHR5cGUYASABKA4yHC5hcmFiaWNzdHQudjEuQXVkaXRBY3RvclR5cGUSDwoHdXNlcl9pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRISCgphcGlfa2V5X2lkGAQgASgJIqQDCgpBdWRpdEV2ZW50EhYKDmF1ZGl0X2V2ZW50X2lkGAEgASgJEhcKD29yZ2FuaXphdGlvbl9pZBgCIAEoCRInCgVhY3RvchgDIAEoCzIYLmFyYWJpY3N0dC52MS5BdWRpdEFjdG9yEg4KBmFjdGlvbhgEIAEoCRIVCg1yZXNvdXJjZV90eXBlGAUgASgJEhMKC3Jlc291cmNlX2lkGAYgASgJEisKB291dGNvbWUYByABKA4yGi5hcmFiaWNzdHQudjEuQXVkaXRPdXRjb21lEhIKCmlwX2FkZHJlc3MYCCABKAkSEgoKdXNlcl9hZ2VudBgJIAEoCRISCgpyZXF1ZXN0X2lkGAogASgJEjYKB2RldGFpbHMYCyADKAsyJS5hcmFiaWNzdHQudjEuQXVkaXRFdmVudC5EZXRhaWxzRW50cnkSLwoLb2NjdXJyZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wGi4KDERldGFpbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIqoBChhMaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QSHQoJcGFnZV9zaXplGAEgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEhcKBXF1ZXJ5GAMgASgJQgi6SAVyAxjIARI4CgVzdGF0ZRgEIAEoDjIfLmFyYWJpY3N0dC52MS5Pcmdhbml6YXRpb25TdGF0ZUIIukgFggECEAEiZwoZTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZRIxCg1vcmdhbml6YXRpb25zGAEgAygLMhouYXJhYmljc3R0LnYxLk9yZ2FuaXphdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkibgoaU3VzcGVuZE9yZ2FuaXphdGlvblJlcXVlc3QSIQoPb3JnYW5pemF0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIaCgZyZWFzb24YAiABKAlCCrpIB3IFEAEY6AcSEQoJcmVpbnN0YXRlGAMgASgIIk8KG1N1c3BlbmRPcmdhbml6YXRpb25SZXNwb25zZRIwCgxvcmdhbml6YXRpb24YASABKAsyGi5hcmFiaWNzdHQudjEuT3JnYW5pemF0aW9uIhcKFUdldFN5c3RlbVN0YXRzUmVxdWVzdCLfAwoWR2V0U3lzdGVtU3RhdHNSZXNwb25zZRIwCgxnZW5lcmF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhoKEm9yZ2FuaXphdGlvbl9jb3VudBgCIAEoAxISCgp1c2VyX2NvdW50GAMgASgDEhsKE2FjdGl2ZV9zdHJlYW1fY291bnQYBCABKAUSGAoQcXVldWVkX2pvYl9jb3VudBgFIAEoBRIZChFydW5uaW5nX2pvYl9jb3VudBgGIAEoBRIUCgx3b3JrZXJfY291bnQYByABKAUSHwoXam9ic19zdWNjZWVkZWRfbGFzdF9kYXkYCCABKAMSHAoUam9ic19mYWlsZWRfbGFzdF9kYXkYCSABKAMSOAoVYXVkaW9fYmlsbGVkX2xhc3RfZGF5GAogASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEiMKBm1vZGVscxgLIAMoCzITLmFyYWJpY3N0dC52MS5Nb2RlbBIfChdqb2JzX2NhbmNlbGxlZF9sYXN0X2RheRgMIAEoAxI8ChBpbmZlcmVuY2VfbW9kZWxzGA0gAygLMiIuYXJhYmljc3R0LnYxLkluZmVyZW5jZU1vZGVsU3RhdHVzIl0KFEluZmVyZW5jZU1vZGVsU3RhdHVzEgwKBG5hbWUYASABKAkSJwoFc3RhdGUYAiABKA4yGC5hcmFiaWNzdHQudjEuTW9kZWxTdGF0ZRIOCgZyZWFzb24YAyABKAki1AIKFkxpc3RBdWRpdEV2ZW50c1JlcXVlc3QSHQoJcGFnZV9zaXplGAEgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAIEiQKD29yZ2FuaXphdGlvbl9pZBgDIAEoCUILukgI2AEBcgOwAQESIgoNYWN0b3JfdXNlcl9pZBgEIAEoCUILukgI2AEBcgOwAQESHgoNYWN0aW9uX3ByZWZpeBgFIAEoCUIHukgEcgIYZBI1CgdvdXRjb21lGAYgASgOMhouYXJhYmljc3R0LnYxLkF1ZGl0T3V0Y29tZUIIukgFggECEAESLgoKc3RhcnRfdGltZRgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLAoIZW5kX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIlwKF0xpc3RBdWRpdEV2ZW50c1Jlc3BvbnNlEigKBmV2ZW50cxgBIAMoCzIYLmFyYWJpY3N0dC52MS5BdWRpdEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqoAQoOQXVkaXRBY3RvclR5cGUSIAocQVVESVRfQUNUT1JfVFlQRV9VTlNQRUNJRklFRBAAEhkKFUFVRElUX0FDVE9SX1RZUEVfVVNFUhABEhwKGEFVRElUX0FDVE9SX1RZUEVfQVBJX0tFWRACEhsKF0FVRElUX0FDVE9SX1RZUEVfU1lTVEVNEAMSHgoaQVVESVRfQUNUT1JfVFlQRV9BTk9OWU1PVVMQBCp9CgxBdWRpdE91dGNvbWUSHQoZQVVESVRfT1VUQ09NRV9VTlNQRUNJRklFRBAAEhkKFUFVRElUX09VVENPTUVfU1VDQ0VTUxABEhkKFUFVRElUX09VVENPTUVfRkFJTFVSRRACEhgKFEFVRElUX09VVENPTUVfREVOSUVEEAMypQMKDEFkbWluU2VydmljZRJmChFMaXN0T3JnYW5pemF0aW9ucxImLmFyYWJpY3N0dC52MS5MaXN0T3JnYW5pemF0aW9uc1JlcXVlc3QaJy5hcmFiaWNzdHQudjEuTGlzdE9yZ2FuaXphdGlvbnNSZXNwb25zZSIAEmwKE1N1c3BlbmRPcmdhbml6YXRpb24SKC5hcmFiaWNzdHQudjEuU3VzcGVuZE9yZ2FuaXphdGlvblJlcXVlc3QaKS5hcmFiaWNzdHQudjEuU3VzcGVuZE9yZ2FuaXphdGlvblJlc3BvbnNlIgASXQoOR2V0U3lzdGVtU3RhdHMSIy5hcmFiaWNzdHQudjEuR2V0U3lzdGVtU3RhdHNSZXF1ZXN0GiQuYXJhYmljc3R0LnYxLkdldFN5c3RlbVN0YXRzUmVzcG9uc2UiABJgCg9MaXN0QXVkaXRFdmVudHMSJC5hcmFiaWNzdHQudjEuTGlzdEF1ZGl0RXZlbnRzUmVxdWVzdBolLmFyYWJpY3N0dC52MS5MaXN0QXVkaXRFdmVudHNSZXNwb25zZSIAYgZwcm90bzM", [file_arabicstt_v1_organization, file_arabicstt_v1_speech, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Who performed an audited action.
@@ -383,11 +383,26 @@ export type GetSystemStatsResponse = Message<"arabicstt.v1.GetSystemStatsRespons
   audioBilledLastDay?: Duration | undefined;
 
   /**
-   * Every model and its readiness.
+   * Every recognition model (what ListModels offers) and its readiness.
    *
    * @generated from field: repeated arabicstt.v1.Model models = 11;
    */
   models: Model[];
+
+  /**
+   * Jobs cancelled in the last 24 hours.
+   *
+   * @generated from field: int64 jobs_cancelled_last_day = 12;
+   */
+  jobsCancelledLastDay: bigint;
+
+  /**
+   * Every model the inference servers hold, recognisers or not (VAD,
+   * speaker embedding...), with its readiness and why.
+   *
+   * @generated from field: repeated arabicstt.v1.InferenceModelStatus inference_models = 13;
+   */
+  inferenceModels: InferenceModelStatus[];
 };
 
 /**
@@ -396,6 +411,42 @@ export type GetSystemStatsResponse = Message<"arabicstt.v1.GetSystemStatsRespons
  */
 export const GetSystemStatsResponseSchema: GenMessage<GetSystemStatsResponse> = /*@__PURE__*/
   messageDesc(file_arabicstt_v1_admin, 7);
+
+/**
+ * One model in the inference servers' repository.
+ *
+ * @generated from message arabicstt.v1.InferenceModelStatus
+ */
+export type InferenceModelStatus = Message<"arabicstt.v1.InferenceModelStatus"> & {
+  /**
+   * The repository's name of the model, for example "vad".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Whether it is ready to serve.
+   *
+   * @generated from field: arabicstt.v1.ModelState state = 2;
+   */
+  state: ModelState;
+
+  /**
+   * Why it is in that state when it is not ready, as the server says (for
+   * example how to install its weights); empty when ready.
+   *
+   * @generated from field: string reason = 3;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message arabicstt.v1.InferenceModelStatus.
+ * Use `create(InferenceModelStatusSchema)` to create a new message.
+ */
+export const InferenceModelStatusSchema: GenMessage<InferenceModelStatus> = /*@__PURE__*/
+  messageDesc(file_arabicstt_v1_admin, 8);
 
 /**
  * Request of ListAuditEvents.
@@ -467,7 +518,7 @@ export type ListAuditEventsRequest = Message<"arabicstt.v1.ListAuditEventsReques
  * Use `create(ListAuditEventsRequestSchema)` to create a new message.
  */
 export const ListAuditEventsRequestSchema: GenMessage<ListAuditEventsRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_admin, 8);
+  messageDesc(file_arabicstt_v1_admin, 9);
 
 /**
  * Response of ListAuditEvents.
@@ -495,7 +546,7 @@ export type ListAuditEventsResponse = Message<"arabicstt.v1.ListAuditEventsRespo
  * Use `create(ListAuditEventsResponseSchema)` to create a new message.
  */
 export const ListAuditEventsResponseSchema: GenMessage<ListAuditEventsResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_admin, 9);
+  messageDesc(file_arabicstt_v1_admin, 10);
 
 /**
  * Who did what an audit event records.

@@ -11,6 +11,7 @@ import { Migration20261207101500_users_last_login_at } from "./Migration20261207
 import { Migration20261207103000_jobs_stage_progress } from "./Migration20261207103000_jobs_stage_progress.js";
 import { Migration20261207130637_billing } from "./Migration20261207130637_billing.js";
 import { Migration20261207130821_usage_recognize_api_key_member_activity } from "./Migration20261207130821_usage_recognize_api_key_member_activity.js";
+import { Migration20261207131639_privacy_exports_erasures } from "./Migration20261207131639_privacy_exports_erasures.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
@@ -31,4 +32,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261207103000_jobs_stage_progress", class: Migration20261207103000_jobs_stage_progress },
   { name: "Migration20261207130637_billing", class: Migration20261207130637_billing },
   { name: "Migration20261207130821_usage_recognize_api_key_member_activity", class: Migration20261207130821_usage_recognize_api_key_member_activity },
+  { name: "Migration20261207131639_privacy_exports_erasures", class: Migration20261207131639_privacy_exports_erasures },
 ];
