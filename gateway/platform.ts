@@ -14,6 +14,7 @@ import { createGatewayMetrics, liveStreamObserver, type GatewayMetrics } from ".
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes } from "./routes.js";
 import { livePageRoute } from "./web/live-page.js";
+import { openAiRoutes } from "./http/openai/routes.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -62,7 +63,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       streamSlots: services.identity.streamSlots,
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,
-      httpRoutes: httpRoutes(config, adapters, logger),
+      httpRoutes: httpRoutes(config, adapters, logger, services),
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
     const { close: closeServices, drain: drainServices, ...capabilities } = services;
@@ -92,9 +93,24 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
   }
 }
 
-/** The HTTP/1.1 listener's own routes: the live page, and the filesystem store's signed URLs when it is the store. */
-function httpRoutes(config: Config, adapters: Adapters, logger: Logger): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute()];
+/**
+ * The HTTP/1.1 listener's own routes: the live page, OpenAI's audio API over the product's RPCs, and the
+ * filesystem store's signed URLs when it is the store.
+ */
+function httpRoutes(config: Config, adapters: Adapters, logger: Logger, services: ApiServices): HttpRoute[] {
+  const routes: HttpRoute[] = [
+    livePageRoute(),
+    openAiRoutes({
+      handlers: services.handlers,
+      authenticator: services.identity.authenticator,
+      limits: services.identity.limits,
+      audit: services.identity.audit,
+      logger,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      unaryDeadlineMs: config.limits.unaryDeadlineMs,
+      maxFileBytes: config.media.maxUploadBytes,
+    }),
+  ];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);
