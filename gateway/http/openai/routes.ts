@@ -9,7 +9,8 @@ import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import { REQUEST_ID_HEADER } from "../../interceptors/request-context.js";
 import { OpenAiRequestError, openAiErrorOf, sendOpenAiError } from "./errors.js";
 import { parseForm, type ParsedForm } from "./multipart.js";
-import { platformClients, type PlatformClientOptions, type PlatformClients } from "./platform-client.js";
+import type { PlatformClients } from "../platform-client.js";
+import type { Logger } from "../../../services/platform/logger.js";
 import { render, RESPONSE_FORMATS, streamEvents, type ResponseFormat } from "./formats.js";
 import { transcribe } from "./transcribe.js";
 
@@ -20,14 +21,17 @@ export const MAX_JOB_WAIT_MS = 15 * 60 * 1000;
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const MODELS_PAGE_SIZE = 100;
 
-export interface OpenAiRouteOptions extends PlatformClientOptions {
+export interface OpenAiRouteOptions {
+  /** The product's RPCs, in process (../platform-client.ts). */
+  clients: PlatformClients;
+  logger: Logger;
   /** Largest file accepted: OPENAI_MAX_FILE_BYTES unless the media library takes less (MAX_UPLOAD_BYTES). */
   maxFileBytes: number;
   maxJobWaitMs?: number;
 }
 
 export function openAiRoutes(options: OpenAiRouteOptions): HttpRoute {
-  const clients = platformClients(options);
+  const { clients } = options;
   const maxFileBytes = Math.min(options.maxFileBytes, OPENAI_MAX_FILE_BYTES);
   return async (req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;

@@ -11,7 +11,7 @@ import type { RecognitionConfigSchema, WordInfo } from "../../../proto/gen/arabi
 import { JobState } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaState } from "../../../proto/gen/arabicstt/v1/media_pb.js";
 import { RECOGNIZE_MAX_SECONDS } from "../../../services/speech/recognize.js";
-import type { PlatformClients } from "./platform-client.js";
+import type { PlatformClients } from "../platform-client.js";
 import type { TranscribedSegment, TranscribedWord, Transcription } from "./formats.js";
 import { OpenAiRequestError } from "./errors.js";
 

@@ -1,27 +1,27 @@
-// The OpenAI-compatible routes are a translation, not a second API: each request becomes calls of the
-// platform's own RPCs (Recognize, ListModels, and for long files UploadMedia, CreateJob, WatchJob and
-// GetTranscript) over an in-process transport, through the same interceptors the listeners put in
+// The HTTP adapters (OpenAI-compatible API, telephony media streams) are translations, not second APIs: each
+// request becomes calls of the platform's own RPCs (Recognize, ListModels, the batch and live-session RPCs)
+// over an in-process transport, through the same interceptors the listeners put in
 // front of them. The caller's bearer token, address and request id travel as headers, so
 // authentication, scopes, rate limits, validation, the field policy and the error mapper apply exactly
 // as they do to a Connect or gRPC client.
 import { createClient, createRouterTransport, type Client, type Interceptor } from "@connectrpc/connect";
-import type { Logger } from "../../../services/platform/logger.js";
-import type { Authenticator } from "../../../services/identity/model/principal.js";
-import type { AuditLog } from "../../../services/identity/audit/audit-log.js";
-import type { RateLimits } from "../../../services/platform/limits/rate-limits.js";
-import type { ProductHandlers } from "../../../services/app/product-services.js";
-import { rpcPolicy } from "../../../services/identity/auth/rpc-policy.js";
-import { SpeechService } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
-import { MediaService } from "../../../proto/gen/arabicstt/v1/media_pb.js";
-import { JobService } from "../../../proto/gen/arabicstt/v1/job_pb.js";
-import { TranscriptService } from "../../../proto/gen/arabicstt/v1/transcript_pb.js";
-import { productRoutes } from "../../routes.js";
-import { requestContextInterceptor } from "../../interceptors/request-context.js";
-import { errorMapperInterceptor } from "../../interceptors/error-mapper.js";
-import { deadlineInterceptor } from "../../interceptors/deadline.js";
-import { authInterceptor } from "../../interceptors/auth.js";
-import { validationInterceptor } from "../../interceptors/validation.js";
-import { fieldPolicyInterceptor } from "../../interceptors/field-policy.js";
+import type { Logger } from "../../services/platform/logger.js";
+import type { Authenticator } from "../../services/identity/model/principal.js";
+import type { AuditLog } from "../../services/identity/audit/audit-log.js";
+import type { RateLimits } from "../../services/platform/limits/rate-limits.js";
+import type { ProductHandlers } from "../../services/app/product-services.js";
+import { rpcPolicy } from "../../services/identity/auth/rpc-policy.js";
+import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
+import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
+import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
+import { productRoutes } from "../routes.js";
+import { requestContextInterceptor } from "../interceptors/request-context.js";
+import { errorMapperInterceptor } from "../interceptors/error-mapper.js";
+import { deadlineInterceptor } from "../interceptors/deadline.js";
+import { authInterceptor } from "../interceptors/auth.js";
+import { validationInterceptor } from "../interceptors/validation.js";
+import { fieldPolicyInterceptor } from "../interceptors/field-policy.js";
 
 export interface PlatformClientOptions {
   handlers: ProductHandlers;
