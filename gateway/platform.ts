@@ -64,7 +64,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       maxMessageBytes: config.limits.maxMessageBytes,
       unaryDeadlineMs: config.limits.unaryDeadlineMs,
     });
-    const twilio = twilioMediaStreams({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger });
+    const twilio = twilioMediaStreams({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry });
     const gateway = await startGateway({
       config,
       logger,
@@ -76,7 +76,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       streamSlots: services.identity.streamSlots,
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,
-      httpRoutes: httpRoutes(config, adapters, logger, clients),
+      httpRoutes: httpRoutes(config, adapters, logger, clients, metrics),
       upgradeRoutes: [twilio.route],
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
@@ -111,8 +111,8 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
  * The HTTP/1.1 listener's own routes: the live page, OpenAI's audio API over the product's RPCs, and the
  * filesystem store's signed URLs when it is the store.
  */
-function httpRoutes(config: Config, adapters: Adapters, logger: Logger, clients: PlatformClients): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute(), openAiRoutes({ clients, logger, maxFileBytes: config.media.maxUploadBytes })];
+function httpRoutes(config: Config, adapters: Adapters, logger: Logger, clients: PlatformClients, metrics: GatewayMetrics): HttpRoute[] {
+  const routes: HttpRoute[] = [livePageRoute(), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);

@@ -143,6 +143,19 @@ describe("errors in OpenAI's shape", () => {
   });
 });
 
+describe("metrics", () => {
+  it("counts requests by endpoint and status on /metrics", async () => {
+    const line = 'arabicstt_openai_requests_total{endpoint="transcriptions",status="401"}';
+    let text = "";
+    for (let n = 0; n < 100 && !text.includes(line); n++) {
+      text = await (await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/metrics`)).text();
+      if (!text.includes(line)) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(text).toContain(line);
+    expect(text).toMatch(/arabicstt_openai_requests_total\{endpoint="transcriptions",status="200"\} \d+/);
+  });
+});
+
 describe("GET /v1/models", () => {
   it("lists the catalog's models and retrieves one; an unknown one is 404", async () => {
     const ids: string[] = [];

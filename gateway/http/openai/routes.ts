@@ -11,6 +11,7 @@ import { OpenAiRequestError, openAiErrorOf, sendOpenAiError } from "./errors.js"
 import { parseForm, type ParsedForm } from "./multipart.js";
 import type { PlatformClients } from "../platform-client.js";
 import type { Logger } from "../../../services/platform/logger.js";
+import { Counter, type Registry } from "prom-client";
 import { render, RESPONSE_FORMATS, streamEvents, type ResponseFormat } from "./formats.js";
 import { transcribe } from "./transcribe.js";
 
@@ -25,6 +26,8 @@ export interface OpenAiRouteOptions {
   /** The product's RPCs, in process (../platform-client.ts). */
   clients: PlatformClients;
   logger: Logger;
+  /** Where `arabicstt_openai_requests_total` is registered; not counted when left out. */
+  registry?: Registry;
   /** Largest file accepted: OPENAI_MAX_FILE_BYTES unless the media library takes less (MAX_UPLOAD_BYTES). */
   maxFileBytes: number;
   maxJobWaitMs?: number;
@@ -32,11 +35,20 @@ export interface OpenAiRouteOptions {
 
 export function openAiRoutes(options: OpenAiRouteOptions): HttpRoute {
   const { clients } = options;
+  const requests = options.registry
+    ? new Counter({
+        name: "arabicstt_openai_requests_total",
+        help: "Requests to the OpenAI-compatible API, by endpoint (transcriptions, models, model) and HTTP status.",
+        labelNames: ["endpoint", "status"],
+        registers: [options.registry],
+      })
+    : undefined;
   const maxFileBytes = Math.min(options.maxFileBytes, OPENAI_MAX_FILE_BYTES);
   return async (req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     const endpoint = endpointOf(req.method ?? "GET", path);
     if (!endpoint) return false;
+    res.once("finish", () => requests?.inc({ endpoint: endpoint.kind === "wrong_method" ? "other" : endpoint.kind, status: String(res.statusCode) }));
     const offered = req.headers[REQUEST_ID_HEADER];
     const requestId = typeof offered === "string" && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
     try {

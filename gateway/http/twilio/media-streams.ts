@@ -11,6 +11,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { toJson } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
@@ -34,6 +35,8 @@ export interface TwilioMediaStreamsOptions {
   authenticator: Authenticator;
   webhooks: { publish(event: WebhookEvent): Promise<unknown> };
   logger: Logger;
+  /** Where the calls' metrics are registered (`arabicstt_twilio_calls_active`, `arabicstt_twilio_calls_total`); none when left out. */
+  registry?: Registry;
   /** A call with no message for this long is ended. Default 30 s (Twilio sends media every 20 ms). */
   idleTimeoutMs?: number;
   /** Largest WebSocket message. Default 64 KiB (a media message is about 250 bytes). */
@@ -54,6 +57,14 @@ export function twilioMediaStreams(options: TwilioMediaStreamsOptions): TwilioMe
   const server = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 64 * 1024 });
   const calls = new Set<TwilioCall>();
   let closing = false;
+  const registers = options.registry ? [options.registry] : [];
+  const active = new Gauge({ name: "arabicstt_twilio_calls_active", help: "Twilio media streams open right now.", registers });
+  const ended = new Counter({
+    name: "arabicstt_twilio_calls_total",
+    help: "Twilio media streams ended, by WebSocket close code (1000 ended, 1001 shutdown, 1003/1007 malformed, 1008 refused or idle, 1011 failed, 1013 too slow).",
+    labelNames: ["close_code"],
+    registers,
+  });
   return {
     route(req: IncomingMessage, socket: Duplex, head: Buffer) {
       if (new URL(req.url ?? "/", "http://localhost").pathname !== TWILIO_MEDIA_STREAM_PATH) return false;
@@ -64,7 +75,12 @@ export function twilioMediaStreams(options: TwilioMediaStreamsOptions): TwilioMe
       server.handleUpgrade(req, socket, head, (ws) => {
         const call = new TwilioCall(ws, String(req.headers[PEER_ADDRESS_HEADER] ?? ""), options);
         calls.add(call);
-        void call.ended.finally(() => calls.delete(call));
+        active.inc();
+        void call.ended.then((code) => {
+          calls.delete(call);
+          active.dec();
+          ended.inc({ close_code: String(code) });
+        });
       });
       return true;
     },
@@ -102,8 +118,9 @@ interface FinalResult {
 }
 
 class TwilioCall {
-  readonly ended: Promise<void>;
-  private resolveEnded!: () => void;
+  /** Resolves with the close code once the call is over. */
+  readonly ended: Promise<number>;
+  private resolveEnded!: (code: number) => void;
   private start: StartMessage | undefined;
   private headers: Record<string, string> = {};
   private sessionId = "";
@@ -297,7 +314,7 @@ class TwilioCall {
       }
     } finally {
       if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, truncate(reason, 120));
-      this.resolveEnded();
+      this.resolveEnded(code);
     }
   }
 

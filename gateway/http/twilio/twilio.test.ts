@@ -148,5 +148,12 @@ describe("Twilio Media Streams", () => {
     const stranger = await simulate(twilioCall({ callSid: "CA44444444444444444444444444444444", parameters: { api_key: "astt_not_ours_000000000000000000000000000000", model: "dtmf" }, inbound: new Uint8Array(160), outbound: new Uint8Array(160) }));
     expect(stranger.closeCode).toBe(1008);
     expect((await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/healthz`)).status).toBe(200);
+    const metrics = await eventually(
+      async () => (await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/metrics`)).text(),
+      (text) => text.includes('arabicstt_twilio_calls_total{close_code="1007"} 1'),
+    );
+    expect(metrics).toContain('arabicstt_twilio_calls_total{close_code="1007"} 1');
+    expect(metrics).toContain('arabicstt_twilio_calls_total{close_code="1000"} 1');
+    expect(metrics).toContain("arabicstt_twilio_calls_active 0");
   }, 60_000);
 });
