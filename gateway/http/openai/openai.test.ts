@@ -11,6 +11,7 @@ import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../../inference/
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../testing/platform.js";
 import { registerOwner } from "../../testing/accounts.js";
 
+const MAX_UPLOAD = 3_000_000;
 let h: TestPlatform;
 let audio: AudioDir;
 let base: string;
@@ -24,7 +25,8 @@ const wavFile = () => toFile(wav, "call.wav", { type: "audio/wav" });
 
 beforeAll(async () => {
   // Jobs run in this process even with Redis, so a long file's batch job finishes without a worker.
-  h = await startTestPlatform({ ...UNTHROTTLED, LOG_LEVEL: "silent" }, { jobs: { runJobs: true } });
+  // Uploads of at most 3 MB (the long file below is 1 MB): a larger file is refused before it is all read.
+  h = await startTestPlatform({ ...UNTHROTTLED, LOG_LEVEL: "silent", MAX_UPLOAD_BYTES: String(MAX_UPLOAD) }, { jobs: { runJobs: true } });
   audio = await createAudioDir("arabicstt-openai-");
   keys = await soxDtmf("42", audio.path("call.wav"), { leadMs: 300 });
   wav = await readFile(audio.path("call.wav"));
@@ -130,6 +132,14 @@ describe("errors in OpenAI's shape", () => {
     const err = await openai.audio.transcriptions.create({ file: await wavFile(), model: "whisper-9" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect((err as InstanceType<typeof OpenAI.NotFoundError>).error).toMatchObject({ type: "invalid_request_error", param: "model", code: "model_not_found" });
+  });
+
+  it("refuses a file over the upload limit with 413", async () => {
+    const big = new Uint8Array(MAX_UPLOAD + 500_000);
+    const err = await openai.audio.transcriptions.create({ file: await toFile(big, "big.wav", { type: "audio/wav" }), model: "dtmf" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(413);
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ param: "file", code: "file_too_large" });
   });
 
   it("refuses a form field it does not know, as OpenAI does", async () => {

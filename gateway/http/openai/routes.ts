@@ -70,6 +70,8 @@ export function openAiRoutes(options: OpenAiRouteOptions): HttpRoute {
       }
     } catch (err) {
       const error = openAiErrorOf(err, requestId);
+      // A body left unread (refused before or while it was read) is not drained: the connection closes.
+      if (!req.complete && !res.headersSent) res.setHeader("Connection", "close");
       if (error.status >= 500) options.logger.error({ err, request_id: requestId, path }, "OpenAI-compatible request failed");
       sendOpenAiError(res, error, requestId);
       return true;
