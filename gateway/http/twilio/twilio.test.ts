@@ -4,15 +4,13 @@
 // `live_session.closed` webhook event hold the right keys per channel; a malformed message or a <Stream>
 // without a key ends only that call, with a WebSocket close code.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { ApiKeyService, ApiKeyScope } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { TranscriptService } from "../../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { WebhookEventType, WebhookService } from "../../../proto/gen/arabicstt/v1/webhook_pb.js";
-import { dtmfSequence } from "../../../inference/client/testing/signals.js";
-import { mulawOf } from "../../../services/audio/g711.js";
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../../testing/platform.js";
 import { registerOwner, type TestAccount } from "../../testing/accounts.js";
 import { TWILIO_MEDIA_STREAM_PATH } from "./media-streams.js";
+import { mulawKeys, simulateCall, twilioCall, type TwilioMessage } from "./simulator.js";
 
 let h: TestPlatform;
 let owner: TestAccount;
@@ -32,68 +30,8 @@ afterAll(async () => {
   await h?.stop();
 });
 
-/** One party's keys as 8 kHz μ-law, with a second of silence after them so the last key is heard out. */
-function mulawKeys(keys: string, leadMs: number): Uint8Array {
-  const tones = dtmfSequence(keys, { sampleRate: 8000, leadMs }).audio;
-  const bytes = new Uint8Array(tones.length + 8000).fill(0xff);
-  tones.forEach((sample, i) => (bytes[i] = mulawOf(sample)));
-  return bytes;
-}
-
-interface Simulated {
-  closeCode: number;
-  closeReason: string;
-}
-
-/** Connects as Twilio does and sends `messages`, then waits for the server to close the socket. */
-function simulate(messages: Array<string | Record<string, unknown>>): Promise<Simulated> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    ws.on("open", () => {
-      for (const m of messages) ws.send(typeof m === "string" ? m : JSON.stringify(m));
-    });
-    ws.on("close", (code, reason) => resolve({ closeCode: code, closeReason: reason.toString() }));
-    ws.on("error", reject);
-  });
-}
-
-/** A call's messages, as Twilio sends them: connected, start, 20 ms media per track in turn, stop. */
-function twilioCall(options: { callSid: string; parameters: Record<string, string>; inbound: Uint8Array; outbound: Uint8Array }): Array<Record<string, unknown>> {
-  const streamSid = `MZ${options.callSid.slice(2)}`;
-  let sequence = 1;
-  const messages: Array<Record<string, unknown>> = [
-    { event: "connected", protocol: "Call", version: "1.0.0" },
-    {
-      event: "start",
-      sequenceNumber: String(sequence++),
-      streamSid,
-      start: {
-        streamSid,
-        accountSid: "AC00000000000000000000000000000000",
-        callSid: options.callSid,
-        tracks: ["inbound", "outbound"],
-        customParameters: options.parameters,
-        mediaFormat: { encoding: "audio/x-mulaw", sampleRate: 8000, channels: 1 },
-      },
-    },
-  ];
-  const frames = Math.max(options.inbound.length, options.outbound.length);
-  for (let at = 0, chunk = 1; at < frames; at += 160, chunk++) {
-    for (const [track, audio] of [["inbound", options.inbound], ["outbound", options.outbound]] as const) {
-      const payload = audio.subarray(at, at + 160);
-      if (payload.length === 0) continue;
-      messages.push({
-        event: "media",
-        sequenceNumber: String(sequence++),
-        streamSid,
-        media: { track, chunk: String(chunk), timestamp: String((at / 8000) * 1000), payload: Buffer.from(payload).toString("base64") },
-      });
-    }
-  }
-  messages.push({ event: "mark", sequenceNumber: String(sequence++), streamSid, mark: { name: "greeting" } });
-  messages.push({ event: "stop", sequenceNumber: String(sequence++), streamSid, stop: { accountSid: "AC00000000000000000000000000000000", callSid: options.callSid } });
-  return messages;
-}
+/** Sends a call's messages all at once and waits for the server to close the socket. */
+const simulate = (messages: Array<string | TwilioMessage>) => simulateCall(url, messages);
 
 async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolean, tries = 200): Promise<T> {
   let value = await read();
