@@ -15,6 +15,9 @@ import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes } from "./routes.js";
 import { livePageRoute } from "./web/live-page.js";
 import { stripeWebhookRoute } from "./http/stripe-webhook.js";
+import { openAiRoutes } from "./http/openai/routes.js";
+import { platformClients, type PlatformClients } from "./http/platform-client.js";
+import { twilioMediaStreams } from "./http/twilio/media-streams.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -52,6 +55,17 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       overrides,
     });
     const readiness = new Readiness(adapters.checks, overrides.readiness);
+    // The HTTP adapters (OpenAI's audio API, Twilio media streams) call the product's RPCs in process.
+    const clients = platformClients({
+      handlers: services.handlers,
+      authenticator: services.identity.authenticator,
+      limits: services.identity.limits,
+      audit: services.identity.audit,
+      logger,
+      maxMessageBytes: config.limits.maxMessageBytes,
+      unaryDeadlineMs: config.limits.unaryDeadlineMs,
+    });
+    const twilio = twilioMediaStreams({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry });
     const gateway = await startGateway({
       config,
       logger,
@@ -63,7 +77,8 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       streamSlots: services.identity.streamSlots,
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,
-      httpRoutes: [...httpRoutes(config, adapters, logger), stripeWebhookRoute(services.billing, logger)],
+      httpRoutes: [...httpRoutes(config, adapters, logger, clients, metrics), stripeWebhookRoute(services.billing, logger)],
+      upgradeRoutes: [twilio.route],
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
     const { close: closeServices, drain: drainServices, ...capabilities } = services;
@@ -81,7 +96,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       stop: () =>
         (stopped ??= (async () => {
           // Live streams finalise and hand their sessions on while the gateway refuses new calls.
-          await Promise.all([gateway.drain(), drainServices()]);
+          await Promise.all([gateway.drain(), drainServices(), twilio.close()]);
           await closeServices();
           await adapters.close();
         })()),
@@ -93,9 +108,12 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
   }
 }
 
-/** The HTTP/1.1 listener's own routes: the live page, and the filesystem store's signed URLs when it is the store. */
-function httpRoutes(config: Config, adapters: Adapters, logger: Logger): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute()];
+/**
+ * The HTTP/1.1 listener's own routes: the live page, OpenAI's audio API over the product's RPCs, and the
+ * filesystem store's signed URLs when it is the store.
+ */
+function httpRoutes(config: Config, adapters: Adapters, logger: Logger, clients: PlatformClients, metrics: GatewayMetrics): HttpRoute[] {
+  const routes: HttpRoute[] = [livePageRoute(), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);

@@ -2,6 +2,7 @@ import { setMaxListeners } from "node:events";
 import http from "node:http";
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
 import { Code, ConnectError, createContextValues, type ConnectRouter, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../services/platform/config/config.js";
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   serviceNames: string[];
   /** Plain HTTP routes for the HTTP/1.1 listener (e.g. the filesystem blob store's signed URLs). */
   httpRoutes?: HttpRoute[];
+  /** WebSocket endpoints on the HTTP/1.1 listener (telephony media streams); an upgrade none claims is refused. */
+  upgradeRoutes?: UpgradeRoute[];
   /** How often grpc.health.v1 Watch re-checks dependencies. Default 5 s. */
   healthWatchIntervalMs?: number;
   /** Turns credentials into principals for the auth interceptor. */
@@ -56,6 +59,9 @@ export interface GatewayOptions {
 
 /** RPCs that hold one of the organisation's live-stream slots while open. */
 export const LIVE_STREAM_RPCS = ["arabicstt.v1.SpeechService/StreamingRecognize"] as const;
+
+/** Takes an HTTP/1.1 upgrade request (a WebSocket) and returns true, or returns false when the path is not its own. */
+export type UpgradeRoute = (req: http.IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 export interface RunningGateway {
   grpcPort: number;
@@ -208,12 +214,18 @@ function http1Listener(adapterOptions: AdapterOptions, options: GatewayOptions):
     ...adapterOptions,
     fallback: (req, res) => void httpFallback(req as http.IncomingMessage, res as http.ServerResponse),
   });
-  return http.createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     applySecurityHeaders(res);
     if (applyCors(req, res, options.config.http.corsOrigins)) return;
     req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
     void browserHandler(req, res);
   });
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    if ((options.upgradeRoutes ?? []).some((route) => route(req, socket, head))) return;
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+  return server;
 }
 
 /**
