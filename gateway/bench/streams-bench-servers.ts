@@ -1,20 +1,24 @@
 // Child process of `npm run bench:streams`: the gateway as `npm start` runs it (the platform
 // root, gateway/platform.ts, on the embedded database under a fresh DATA_DIR) with its models
 // on the sidecar process named in argv (TRITON_URL, as a production gateway reaches Triton), and
-// a bare @grpc/grpc-js server whose StreamingRecognize echoes one empty response per request.
+// a bare @grpc/grpc-js server whose StreamingRecognize echoes one empty response per request, and the
+// same echo on the gateway's own transport (node:http2 with connect-node, no interceptors).
 // Registers an account and makes it a speech API key, then prints one JSON line: both ports and
 // the key. Stops when its stdin closes. (The parent reads CPU times from /proc.)
 //
 // argv[2]: JSON { sidecar: "host:port", dataDir: string }.
+import http2 from "node:http2";
+import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
-import { createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
+import { createClient, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-node";
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { loadConfig } from "../../services/platform/config/config.js";
 import { createLogger } from "../../services/platform/logger.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
+import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { startPlatform } from "../platform.js";
 import { loadGrpcJsPackage } from "../testing/clients.js";
 import { UNTHROTTLED } from "../testing/platform.js";
@@ -60,10 +64,24 @@ const barePort = await new Promise<number>((resolve, reject) =>
   bare.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
 );
 
-process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, apiKey }) + "\n");
+// The transport alone: the gateway's server stack (node:http2 and connect-node) with no interceptors
+// and no engine, one empty response per request, as the bare grpc-js server answers.
+const connectEcho = http2.createServer(
+  connectNodeAdapter({
+    routes: (router: ConnectRouter) =>
+      router.rpc(SpeechService.method.streamingRecognize, async function* (requests) {
+        for await (const _ of requests) yield {};
+      }),
+  }),
+);
+await new Promise<void>((resolve) => connectEcho.listen(0, "127.0.0.1", resolve));
+const connectEchoPort = (connectEcho.address() as AddressInfo).port;
+
+process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, connectEcho: connectEchoPort, apiKey }) + "\n");
 const lines = createInterface({ input: process.stdin });
 lines.resume();
 lines.on("close", () => {
   bare.forceShutdown();
+  connectEcho.close();
   void platform.stop().finally(() => process.exit(0));
 });

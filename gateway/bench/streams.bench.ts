@@ -1,4 +1,4 @@
-// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --profile DIR]
+// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --connect-echo --profile DIR]
 //
 // How many concurrent call-centre streams (stereo 8 kHz μ-law paced in real time, interim results
 // on) the gateway sustains: the load doubles from --start until the p99 processing lag reaches
@@ -52,6 +52,9 @@ const { values } = parseArgs({
     "frame-ms": { type: "string" },
     model: { type: "string", default: "dtmf" },
     "stagger-ms": { type: "string", default: "1000" },
+    // Also runs each step against the same echo on connect-node (the gateway's transport without
+    // interceptors or engine): how much of the gateway's CPU is its transport's.
+    "connect-echo": { type: "boolean", default: false },
     // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
     profile: { type: "string" },
   },
@@ -274,7 +277,12 @@ for (let ready = 0; ready < 4; ) {
 sidecar.stdout!.resume();
 
 const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
-const { full: fullPort, bare: barePort, apiKey } = JSON.parse(await lineReader(servers)()) as { full: number; bare: number; apiKey: string };
+const { full: fullPort, bare: barePort, connectEcho: connectEchoPort, apiKey } = JSON.parse(await lineReader(servers)()) as {
+  full: number;
+  bare: number;
+  connectEcho: number;
+  apiKey: string;
+};
 /** CPU time (µs) so far of the gateway and of the sidecar (with their threads and children). */
 const serverCpu = async () => ({ gateway: await treeCpu(servers.pid!), sidecar: await treeCpu(sidecar.pid!) });
 
@@ -323,12 +331,20 @@ function line(streams: number, frameMs: number, full: Step, bare: Step): string 
   );
 }
 
+function connectEchoLine(connect: Step, bare: Step): string {
+  return (
+    `       connect-node echo: lag p50 ${ms(connect.p50, 1)} p99 ${ms(connect.p99, 1)}, lost ${connect.lost}, ${(connect.coresPerStream * 1000).toFixed(2)} mcores/stream, ` +
+    `${(connect.coresPerStream / bare.coresPerStream).toFixed(1)}x the grpc-js echo`
+  );
+}
+
 async function ladder(frameMs: number): Promise<{ streams: number; full: Step; bare: Step } | undefined> {
   let sustained: { streams: number; full: Step; bare: Step } | undefined;
   for (let streams = Number(values.start); streams <= Number(values.max); streams *= 2) {
     const full = await step(fullPort, streams, frameMs, false);
     const bare = await step(barePort, streams, frameMs, true);
     console.log(line(streams, frameMs, full, bare));
+    if (values["connect-echo"]) console.log(connectEchoLine(await step(connectEchoPort, streams, frameMs, true), bare));
     if (!(full.p99 < 100 && full.lost === 0)) break;
     sustained = { streams, full, bare };
   }

@@ -184,8 +184,7 @@ export class ThreadedModel implements LocalModel {
   async infer(inputs: ReadonlyMap<string, Tensor>, parameters: InferParameters, signal: AbortSignal): Promise<Tensor[]> {
     let thread = this.idle();
     while (!thread) {
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      signal.throwIfAborted();
+      await this.turn(signal);
       thread = this.idle();
     }
     return thread.run(this.nextId++, [...inputs.values()].map(detached), parameters, signal);
@@ -193,6 +192,28 @@ export class ThreadedModel implements LocalModel {
 
   async unload(): Promise<void> {
     await Promise.all(this.threads.map((t) => t.stop()));
+  }
+
+  /**
+   * Waits for a thread to become idle. A call cancelled while it waits leaves the queue at once
+   * (a cancelled re-decode is routine: the endpoint came first), so the wake-up it would have
+   * taken goes to the next call instead of leaving the thread idle.
+   */
+  private turn(signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal.removeEventListener("abort", cancel);
+        resolve();
+      };
+      const cancel = () => {
+        const at = this.waiting.indexOf(wake);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(signal.reason);
+      };
+      this.waiting.push(wake);
+      signal.addEventListener("abort", cancel, { once: true });
+    });
   }
 
   private idle(): ModelThread | undefined {

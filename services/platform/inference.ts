@@ -21,7 +21,6 @@ import {
   InferenceUnimplementedError,
   type InferenceClient,
 } from "../../inference/client/index.js";
-import { localModelFactories } from "../../inference/local/models/index.js";
 import { startSidecar } from "../../inference/local/server.js";
 import {
   DeadlineExceededError,
@@ -61,7 +60,10 @@ export async function openInference(config: InferenceConfig, logger: Logger, reg
     modelsDir: path.resolve(config.repositoryDir),
     weightsDir: path.resolve(config.weightsDir),
     logger: logger.child({ component: "sidecar" }),
-    models: localModelFactories({ whisper: config.whisper }),
+    // The sidecar's own models, as `npm run sidecar` serves them: dtmf, VAD and speaker embeddings
+    // compute in worker threads, one per instance, not on this process's event loop, where every
+    // model call would stall every live stream's frames.
+    modelSettings: { whisper: config.whisper },
   });
   const address = `127.0.0.1:${sidecar.port}`;
   const client = withDomainErrors(createInferenceClient({ addresses: [address], deadlineMs: config.deadlineMs, registry, logger }));

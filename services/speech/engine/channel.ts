@@ -70,6 +70,8 @@ export class ChannelRecognizer {
   /** Bumped at every endpoint, so a re-decode that finishes late is discarded. */
   private generation = 0;
   private decoding: Promise<void> | undefined;
+  /** Cancels the interim re-decode in flight: at an endpoint its words would be discarded anyway. */
+  private interimAbort: AbortController | undefined;
   private lastDecodedEnd = 0;
   private decodeFailure: unknown;
   /** `reached` callers waiting for the channel to score audio up to a stream sample. */
@@ -263,6 +265,9 @@ export class ChannelRecognizer {
   private async endUtterance(reason: EndReason): Promise<void> {
     const endpointAt = performance.now();
     this.generation++;
+    // The re-decode in flight is of an older generation: its words would be dropped. Cancelled, it
+    // neither holds the final back nor keeps the model busy.
+    this.interimAbort?.abort();
     await this.decoding;
     this.decoding = undefined;
     if (this.decodeFailure !== undefined) throw this.decodeFailure;
@@ -362,8 +367,10 @@ export class ChannelRecognizer {
     const offset = this.buffer.startSeconds;
     this.lastDecodedEnd = this.buffer.endSample;
     const endSeconds = this.buffer.endSample / MODEL_SAMPLE_RATE;
+    const abort = new AbortController();
+    this.interimAbort = abort;
     this.decoding = (async () => {
-      const words = shift(await this.timed("interim", audio), offset);
+      const words = shift(await this.timed("interim", audio, AbortSignal.any([this.signal, abort.signal])), offset);
       if (generation !== this.generation || this.sink.stopped) return;
       const step = this.agreement.insert(words);
       if (step.confirmed.length > 0 && this.buffer.durationSeconds * 1000 > this.settings.trimAfterMs) {
@@ -392,13 +399,14 @@ export class ChannelRecognizer {
         if (generation === this.generation) this.decodeFailure = err;
       })
       .finally(() => {
+        if (this.interimAbort === abort) this.interimAbort = undefined;
         if (generation === this.generation) this.decoding = undefined;
       });
   }
 
-  private async timed(kind: "interim" | "final", audio: Float32Array): Promise<TimedWord[]> {
+  private async timed(kind: "interim" | "final", audio: Float32Array, signal = this.signal): Promise<TimedWord[]> {
     const started = performance.now();
-    const words = await this.asr(audio, { prompt: this.prompt(), signal: this.signal });
+    const words = await this.asr(audio, { prompt: this.prompt(), signal });
     this.observer.decode?.(kind, (performance.now() - started) / 1000);
     return words;
   }

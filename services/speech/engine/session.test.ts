@@ -294,6 +294,23 @@ describe("the recognition session", () => {
     expect(finals(outs).map((r) => r.transcript)).toEqual([amps.map((a) => `w${Math.round(a * 10)}`).join(" ")]);
   });
 
+  it("cancels the re-decode in flight at an endpoint instead of waiting for it before the final", async () => {
+    const scripted = scriptedAsr();
+    let hung: AbortSignal | undefined;
+    // The first call (an interim re-decode) answers only by being cancelled; the rest as usual.
+    const asr: AsrFunction = (samples, options) => {
+      if (hung) return scripted.asr(samples, options);
+      hung = options.signal;
+      return new Promise((_, reject) => options.signal?.addEventListener("abort", () => reject(options.signal?.reason), { once: true }));
+    };
+    const s = session({ interimResults: true, stepMs: 100 }, asr);
+    const outputs = collect(s);
+    await feed(s, [audio(...speech([0.3, 0.6]), [0, 1000])]);
+    const outs = await outputs;
+    expect(hung?.aborted).toBe(true);
+    expect(finals(outs).map((r) => r.transcript)).toEqual(["w3 w6"]);
+  });
+
   it("forces a final at the maximum utterance length and carries on without a new speech begin", async () => {
     const { asr } = scriptedAsr();
     const amps = Array.from({ length: 20 }, () => 0.5);

@@ -62,6 +62,8 @@ export class RecognitionSession {
   /** Results and events in order; ends after the last final, or with the session's failure. */
   readonly outputs: BoundedQueue<EngineOutput>;
   private readonly channels: ChannelRecognizer[];
+  /** The channels' recognizers, then the keypads'. */
+  private readonly recognizers: ChannelRecognizer[];
   /** dtmf_events: a keypad recogniser per channel, fed the same audio. */
   private keypads: ChannelRecognizer[] = [];
   private readonly abortController = new AbortController();
@@ -74,6 +76,8 @@ export class RecognitionSession {
   private closing = false;
   private endError: unknown;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** performance.now() of the last audio or keepalive: the idle timeout counts from it. */
+  private lastActivity = performance.now();
   private readonly lifetimeTimer: NodeJS.Timeout;
   private readonly done: Promise<void>;
   private lastCheckpoint = 0;
@@ -135,12 +139,20 @@ export class RecognitionSession {
         (_, i) => new ChannelRecognizer(i + 1, keySettings, keypad.gate(), keypad.asr, keySink(i + 1), this.abortController.signal),
       );
     }
-    this.idleTimer = setTimeout(() => {
+    this.recognizers = [...this.channels, ...this.keypads];
+    const idle = () => {
+      if (this.idleTimer === undefined) return;
+      const quiet = performance.now() - this.lastActivity;
       // Audio waiting for room is the server's slowness, not the client's silence. A client gone
       // quiet still gets the finals of what it said, then the error.
-      if (this.writesWaiting > 0) this.idleTimer?.refresh();
-      else void this.close(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
-    }, settings.idleTimeoutMs);
+      if (this.writesWaiting === 0 && quiet >= settings.idleTimeoutMs) {
+        void this.close(new DeadlineExceededError(`no audio or keepalive for ${settings.idleTimeoutMs / 1000} s`));
+        return;
+      }
+      this.idleTimer = setTimeout(idle, this.writesWaiting > 0 ? settings.idleTimeoutMs : Math.max(1, Math.ceil(settings.idleTimeoutMs - quiet)));
+      this.idleTimer.unref?.();
+    };
+    this.idleTimer = setTimeout(idle, settings.idleTimeoutMs);
     this.lifetimeTimer = setTimeout(() => {
       void this.close(new DeadlineExceededError(`the session reached its maximum length of ${settings.maxSessionMs / 1000} s`));
     }, settings.maxSessionMs);
@@ -182,8 +194,7 @@ export class RecognitionSession {
     this.writtenSamples += channels[0]!.length;
     this.writesWaiting++;
     try {
-      const pushes = this.channels.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed));
-      pushes.push(...this.keypads.map((c, i) => c.input.push({ kind: "audio", samples: channels[i]! }).catch(ignoreClosed)));
+      const pushes = this.recognizers.map((c, r) => c.input.push({ kind: "audio", samples: channels[r % channels.length]! }).catch(ignoreClosed));
       await Promise.all(pushes);
     } finally {
       this.writesWaiting--;
@@ -193,7 +204,8 @@ export class RecognitionSession {
 
   /** Audio or a keepalive arrived: the idle timeout starts again. */
   keepalive(): void {
-    this.idleTimer?.refresh();
+    // A timestamp, not a timer refresh: this runs for every audio frame; the timer reads it when it fires.
+    this.lastActivity = performance.now();
   }
 
   /** Ends every current utterance with its final results; resolves once they are emitted. */
@@ -272,7 +284,7 @@ export class RecognitionSession {
   }
 
   private all(): ChannelRecognizer[] {
-    return [...this.channels, ...this.keypads];
+    return this.recognizers;
   }
 
   private clearTimers(): void {
