@@ -14,6 +14,7 @@ import { createGatewayMetrics, liveStreamObserver, type GatewayMetrics } from ".
 import { startGateway, type RunningGateway } from "./server.js";
 import { productRoutes } from "./routes.js";
 import { livePageRoute } from "./web/live-page.js";
+import { consolePageRoute } from "./web/console-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -94,7 +95,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
 
 /** The HTTP/1.1 listener's own routes: the live page, and the filesystem store's signed URLs when it is the store. */
 function httpRoutes(config: Config, adapters: Adapters, logger: Logger): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute()];
+  const routes: HttpRoute[] = [livePageRoute(), consolePageRoute({ connectSources: [new URL(config.storage.kind === "s3" ? (config.storage.publicEndpoint ?? config.storage.endpoint) : config.storage.publicBaseUrl).origin] })];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);
