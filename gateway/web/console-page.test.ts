@@ -7,7 +7,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
@@ -26,6 +26,12 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
   const email = uniqueEmail();
 
   const shot = (name: string) => page.screenshot({ path: `${SCREENS}${name}.png`, fullPage: true });
+  /** Waits for an element; when it does not come, the failure says what the page shows instead. */
+  const waitOrReport = (locator: Locator, timeout: number) =>
+    locator.waitFor({ timeout }).catch(async (err: Error) => {
+      await shot("failed");
+      throw new Error(`${err.message}\n${await page.locator("body").innerText()}`);
+    });
 
   beforeAll(async () => {
     audio = await createAudioDir();
@@ -88,13 +94,10 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     await page.fill("#model", "dtmf");
     await page.click("#upload button[type=submit]");
     const done = page.locator(".job[data-state=SUCCEEDED] a.open-transcript").first();
-    await done.waitFor({ timeout: 60_000 }).catch(async (err: Error) => {
-      await shot("03-jobs-failed");
-      throw new Error(`${err.message}\n${await page.locator("body").innerText()}`);
-    });
+    await waitOrReport(done, 60_000);
     await shot("03-jobs");
     await done.click();
-    await page.locator("#segments .segment").first().waitFor();
+    await waitOrReport(page.locator("#segments .segment").first(), 30_000);
     expect(await page.locator("#segments").getAttribute("dir")).toBe("rtl");
     expect((await page.locator("#segments .text").allTextContents()).join(" ").replace(/\s+/g, "")).toContain("159#");
     await shot("04-transcript");

@@ -22,6 +22,9 @@ const page = `<!doctype html>
   .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 1.5rem; }
   form { display: grid; gap: 0.6rem; margin-bottom: 1.5rem; }
   label { display: grid; gap: 0.2rem; }
+  form, label { grid-template-columns: minmax(0, 1fr); }
+  input:not([type=checkbox]), select { width: 100%; }
+  h2 button { font-size: 1rem; }
   label.check { display: inline-flex; gap: 0.3rem; margin-inline-end: 1rem; }
   input, select, button { font: inherit; padding: 0.4rem 0.6rem; max-width: 100%; }
   button, nav a { cursor: pointer; }

@@ -230,7 +230,15 @@ async function watch(jobId: string, show: (s: JobState, percent: number, transcr
 }
 
 async function renderTranscript(transcriptId: string): Promise<void> {
-  const { transcript, segments } = await api.transcripts.getTranscript({ transcriptId, pageSize: 500 });
+  // Every page of segments (200 a page, the most the API gives).
+  const first = await api.transcripts.getTranscript({ transcriptId, pageSize: 200 });
+  const { transcript } = first;
+  const segments = [...first.segments];
+  for (let token = first.nextPageToken; token; ) {
+    const page = await api.transcripts.getTranscript({ transcriptId, pageSize: 200, pageToken: token });
+    segments.push(...page.segments);
+    token = page.nextPageToken;
+  }
   const status = h("span", { id: "export-status", role: "status" });
   const format = h(
     "select",
