@@ -142,3 +142,41 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     expect(pageErrors).toEqual([]);
   }, 30_000);
 });
+
+describe.skipIf(!existsSync(CHROMIUM))("the console's session with short-lived access tokens", () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ ...UNTHROTTLED, ACCESS_TOKEN_TTL_SECONDS: "2" });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it("refreshes the access token silently: calls made after it has expired several times still work", async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`http://127.0.0.1:${platform.platform.gateway.httpPort}/#keys`);
+    await page.fill("#register [name=displayName]", "ليلى");
+    await page.fill("#register [name=organizationName]", "مركز");
+    await page.fill("#register [name=email]", uniqueEmail());
+    await page.fill("#register [name=password]", TEST_PASSWORD);
+    await page.click("#register button[type=submit]");
+    await page.click("a[href='#keys']");
+    for (const name of ["أول", "ثانٍ", "ثالث"]) {
+      // Longer than the token's life between calls.
+      await page.waitForTimeout(2_500);
+      await page.fill("#create-key [name=name]", name);
+      await page.click("#create-key button[type=submit]");
+      await page.locator(".key", { hasText: name }).waitFor({ timeout: 10_000 });
+    }
+    expect(await page.locator(".error").count()).toBe(0);
+    expect(await page.locator("#sign-out").count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});

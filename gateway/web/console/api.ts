@@ -24,10 +24,13 @@ let accessToken = "";
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let onSignedOut: () => void = () => {};
 
+/** Calls that must not carry an access token (an expired one would be refused before the call runs). */
+const WITHOUT_TOKEN = new Set(["Register", "Login", "RefreshToken"]);
+
 /** Every call carries a request id of its own (the gateway keeps a sane one) and the access token. */
 const credentials: Interceptor = (next) => async (req) => {
   if (!req.header.has(REQUEST_ID)) req.header.set(REQUEST_ID, crypto.randomUUID());
-  if (accessToken) req.header.set("authorization", `Bearer ${accessToken}`);
+  if (accessToken && !WITHOUT_TOKEN.has(req.method.name)) req.header.set("authorization", `Bearer ${accessToken}`);
   try {
     return await next(req);
   } catch (err) {
@@ -87,7 +90,9 @@ export function keep(tokens: AuthTokens | undefined, organizationId?: string): v
   if (organizationId) sessionStorage.setItem(ORG_KEY, organizationId);
   clearTimeout(refreshTimer);
   const expires = tokens.accessTokenExpiresAt ? timestampDate(tokens.accessTokenExpiresAt).getTime() : Date.now() + 15 * 60_000;
-  refreshTimer = setTimeout(() => void refresh(), Math.max(5_000, expires - Date.now() - REFRESH_AHEAD_MS));
+  // A minute before the end, or after four fifths of a shorter life.
+  const life = expires - Date.now();
+  refreshTimer = setTimeout(() => void refresh(), Math.max(1_000, Math.min(life - REFRESH_AHEAD_MS, life * 0.8)));
 }
 
 let refreshing: Promise<boolean> | undefined;
