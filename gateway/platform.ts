@@ -18,6 +18,7 @@ import { stripeWebhookRoute } from "./http/stripe-webhook.js";
 import { openAiRoutes } from "./http/openai/routes.js";
 import { platformClients, type PlatformClients } from "./http/platform-client.js";
 import { twilioMediaStreams } from "./http/twilio/media-streams.js";
+import { consolePageRoute } from "./web/console-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
 
@@ -109,11 +110,11 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
 }
 
 /**
- * The HTTP/1.1 listener's own routes: the live page, OpenAI's audio API over the product's RPCs, and the
+ * The HTTP/1.1 listener's own routes: the console at `/`, the live page, OpenAI's audio API over the product's RPCs, and the
  * filesystem store's signed URLs when it is the store.
  */
 function httpRoutes(config: Config, adapters: Adapters, logger: Logger, clients: PlatformClients, metrics: GatewayMetrics): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute(), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
+  const routes: HttpRoute[] = [livePageRoute(), consolePageRoute({ connectSources: [new URL(config.storage.kind === "s3" ? (config.storage.publicEndpoint ?? config.storage.endpoint) : config.storage.publicBaseUrl).origin] }), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);

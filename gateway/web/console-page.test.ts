@@ -1,0 +1,182 @@
+// The console in a real browser: Chromium (Debian's, driven by playwright-core) opens `/` on a running
+// platform, registers, signs out and in again, uploads a WAV of keypad tones through the presigned
+// flow, runs a job with the `dtmf` model, watches it succeed, reads the keys in the transcript, exports
+// it and gets the download; then makes an API key, sees its secret once, and revokes it. A wrong
+// password shows a plain-words error with the request id. Screenshots of each screen land in
+// .tmp/console-screens/ (ignored by git) for a reviewer.
+import { existsSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
+import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
+import { TEST_PASSWORD, uniqueEmail } from "../testing/accounts.js";
+import { testEnvironment } from "../../services/platform/config/test-environment.js";
+
+const CHROMIUM = testEnvironment().chromiumPath;
+const SCREENS = fileURLToPath(new URL("../../.tmp/console-screens/", import.meta.url));
+
+describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; apt-get install chromium)`, () => {
+  let audio: AudioDir;
+  let platform: TestPlatform;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  const email = uniqueEmail();
+
+  const shot = (name: string) => page.screenshot({ path: `${SCREENS}${name}.png`, fullPage: true });
+  /** Waits for an element; when it does not come, the failure says what the page shows instead. */
+  const waitOrReport = (locator: Locator, timeout: number) =>
+    locator.waitFor({ timeout }).catch(async (err: Error) => {
+      await shot("failed");
+      throw new Error(`${err.message}\n${await page.locator("body").innerText()}`);
+    });
+
+  beforeAll(async () => {
+    audio = await createAudioDir();
+    await mkdir(SCREENS, { recursive: true });
+    // The API process runs the jobs itself (with Redis too), recognising with its in-process sidecar.
+    platform = await startTestPlatform({ ...UNTHROTTLED }, { jobs: { runJobs: true } });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+    page = await browser.newPage({ acceptDownloads: true });
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    // The filesystem store signs upload URLs for 127.0.0.1: the page is opened on the same origin.
+    await page.goto(`http://127.0.0.1:${platform.platform.gateway.httpPort}/`);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+    await audio?.remove();
+  });
+
+  it("is right to left and Arabic first, and switches to English and back", async () => {
+    expect(await page.locator("html").getAttribute("dir")).toBe("rtl");
+    await expect.poll(() => page.locator("#register h2").textContent()).toBe("إنشاء حساب");
+    await page.click("#language");
+    expect(await page.locator("html").getAttribute("dir")).toBe("ltr");
+    expect(await page.locator("#register h2").textContent()).toBe("Create account");
+    await page.click("#language");
+    expect(await page.locator("html").getAttribute("lang")).toBe("ar");
+  });
+
+  it("registers, signs out, and signs in again; a wrong password is explained with the request id", async () => {
+    await shot("01-account");
+    await page.fill("#register [name=displayName]", "سارة");
+    await page.fill("#register [name=organizationName]", "مركز اتصال جدة");
+    await page.fill("#register [name=email]", email);
+    await page.fill("#register [name=password]", TEST_PASSWORD);
+    // From the keyboard: Enter in the last field submits the form.
+    await page.press("#register [name=password]", "Enter");
+    await page.locator("#upload").waitFor();
+    await page.click("#sign-out");
+    await page.locator("#sign-in").waitFor();
+
+    await page.fill("#sign-in [name=email]", email);
+    await page.fill("#sign-in [name=password]", "not the password at all");
+    await page.click("#sign-in button[type=submit]");
+    const error = page.locator(".error[role=alert]");
+    await error.waitFor();
+    expect(await error.textContent()).toContain("سجّل الدخول مرة أخرى");
+    expect(await error.locator(".request-id").textContent()).toMatch(/^[\w-]{8,}$/);
+    await shot("02-error");
+    await error.locator("button").press("Enter");
+
+    await page.fill("#sign-in [name=password]", TEST_PASSWORD);
+    await page.click("#sign-in button[type=submit]");
+    await page.locator("#upload").waitFor();
+  }, 30_000);
+
+  it("uploads a file of keypad tones, runs a dtmf job to its transcript, and exports it", async () => {
+    await soxDtmf("159#", audio.path("keys.wav"), { leadMs: 300 });
+    await page.setInputFiles("#file", audio.path("keys.wav"));
+    await page.fill("#model", "dtmf");
+    await page.click("#upload button[type=submit]");
+    const done = page.locator(".job[data-state=SUCCEEDED] a.open-transcript").first();
+    await waitOrReport(done, 60_000);
+    await shot("03-jobs");
+    await done.click();
+    await waitOrReport(page.locator("#segments .segment").first(), 30_000);
+    expect(await page.locator("#segments").getAttribute("dir")).toBe("rtl");
+    expect((await page.locator("#segments .text").allTextContents()).join(" ").replace(/\s+/g, "")).toContain("159#");
+    await shot("04-transcript");
+
+    await page.selectOption("#export-format", { label: "SRT" });
+    const [download] = await Promise.all([page.waitForEvent("download", { timeout: 30_000 }), page.click("#export")]);
+    expect(download.suggestedFilename()).toMatch(/\.srt$/);
+    const srt = await readFile((await download.path())!, "utf8");
+    expect(srt).toContain("-->");
+    expect(srt.replace(/\s+/g, "")).toContain("159#");
+  }, 90_000);
+
+  it("makes an API key, shows its secret once, and revokes it", async () => {
+    await page.click("a[href='#keys']");
+    await page.fill("#create-key [name=name]", "مفتاح التجربة");
+    await page.click("#create-key button[type=submit]");
+    const secret = page.locator("code.secret");
+    await secret.waitFor();
+    expect(await secret.textContent()).toMatch(/^astt_/);
+    const row = page.locator(".key", { hasText: "مفتاح التجربة" });
+    expect(await row.getAttribute("data-state")).toBe("ACTIVE");
+    await shot("05-keys");
+    await row.locator("button.revoke").click();
+    await page.locator(".key[data-state=REVOKED]", { hasText: "مفتاح التجربة" }).waitFor();
+    // The secret is not shown again once the screen is left.
+    await page.click("a[href='#jobs']");
+    await page.click("a[href='#keys']");
+    await page.locator(".key[data-state=REVOKED]").waitFor();
+    expect(await page.locator("code.secret").count()).toBe(0);
+  }, 30_000);
+
+  it("fits a phone's width without sideways scrolling, and stays signed in across a reload", async () => {
+    await page.setViewportSize({ width: 375, height: 740 });
+    await page.reload();
+    await page.click("a[href='#jobs']");
+    await page.locator("#upload").waitFor();
+    await page.locator(".job").first().waitFor();
+    // Any element reaching past either edge of the screen.
+    const wide = await page.evaluate(`[...document.querySelectorAll("body *")].filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > innerWidth + 1 || r.left < -1); }).map((e) => e.tagName + "." + e.className + "#" + e.id)`);
+    expect(wide).toEqual([]);
+    await shot("06-phone");
+    expect(pageErrors).toEqual([]);
+  }, 30_000);
+});
+
+describe.skipIf(!existsSync(CHROMIUM))("the console's session with short-lived access tokens", () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ ...UNTHROTTLED, ACCESS_TOKEN_TTL_SECONDS: "2" });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it("refreshes the access token silently: calls made after it has expired several times still work", async () => {
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (err) => pageErrors.push(err.message));
+    await page.goto(`http://127.0.0.1:${platform.platform.gateway.httpPort}/#keys`);
+    await page.fill("#register [name=displayName]", "ليلى");
+    await page.fill("#register [name=organizationName]", "مركز");
+    await page.fill("#register [name=email]", uniqueEmail());
+    await page.fill("#register [name=password]", TEST_PASSWORD);
+    await page.click("#register button[type=submit]");
+    await page.click("a[href='#keys']");
+    for (const name of ["أول", "ثانٍ", "ثالث"]) {
+      // Longer than the token's life between calls.
+      await page.waitForTimeout(2_500);
+      await page.fill("#create-key [name=name]", name);
+      await page.click("#create-key button[type=submit]");
+      await page.locator(".key", { hasText: name }).waitFor({ timeout: 10_000 });
+    }
+    expect(await page.locator(".error").count()).toBe(0);
+    expect(await page.locator("#sign-out").count()).toBe(1);
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+});

@@ -1,0 +1,98 @@
+// The browser console on the HTTP listener: `/` serves the page, /console/app.js its script, bundled
+// from console/main.ts with esbuild on first request (Connect-Web, the generated clients; no CDN) and
+// kept in memory. The page talks only to the public API of the gateway that served it, plus the
+// storage origins that presigned upload URLs point at.
+import { fileURLToPath } from "node:url";
+import type { HttpRoute } from "../../services/platform/probes.js";
+
+const page = `<!doctype html>
+<html lang="ar" dir="rtl">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>منصّة التعرّف على الكلام العربي</title>
+<style>
+  :root { color-scheme: light dark; --accent: #0a6e5c; --line: #8884; }
+  * { box-sizing: border-box; }
+  body { font-family: system-ui, "Noto Naskh Arabic", "Noto Sans Arabic", sans-serif; margin: 0; line-height: 1.6; }
+  header { display: flex; flex-wrap: wrap; align-items: center; gap: 0.5rem 1rem; padding: 0.6rem 1rem; border-bottom: 1px solid var(--line); }
+  header h1 { font-size: 1.15rem; margin: 0; flex: 1 1 auto; }
+  nav { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; }
+  main { max-width: 60rem; margin: 0 auto; padding: 1rem; outline: none; }
+  .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 1.5rem; }
+  form { display: grid; gap: 0.6rem; margin-bottom: 1.5rem; }
+  label { display: grid; gap: 0.2rem; }
+  form, label { grid-template-columns: minmax(0, 1fr); }
+  form input:not([type=checkbox]), form select { width: 100%; }
+  h2 button { font-size: 1rem; }
+  label.check { display: inline-flex; gap: 0.3rem; margin-inline-end: 1rem; }
+  input, select, button { font: inherit; padding: 0.4rem 0.6rem; max-width: 100%; }
+  button, nav a { cursor: pointer; }
+  button[type=submit] { background: var(--accent); color: #fff; border: 0; border-radius: 4px; justify-self: start; }
+  :focus-visible { outline: 3px solid #e59e00; outline-offset: 2px; }
+  .job, .key, .segment { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
+  .job progress { flex: 1 1 8rem; }
+  .segment { display: block; }
+  .segment .who { color: #777; font-size: 0.85rem; }
+  .segment .text { margin: 0.2rem 0; font-size: 1.25rem; unicode-bidi: plaintext; }
+  .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
+  .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
+  code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }
+  @media (max-width: 30rem) { main { padding: 0.6rem; } .segment .text { font-size: 1.1rem; } }
+</style>
+</head>
+<body>
+<header><h1 id="title">منصّة التعرّف على الكلام العربي</h1><nav id="nav" aria-label="main"></nav></header>
+<div id="errors" aria-live="assertive"></div>
+<main id="main" tabindex="-1"></main>
+<script type="module" src="/console/app.js"></script>
+</body>
+</html>
+`;
+
+/**
+ * `connectSources`: origins besides the gateway's own that the page may call (object storage for
+ * presigned uploads, when it is not the gateway's own filesystem store).
+ */
+export function consolePageRoute(options: { connectSources?: string[] } = {}): HttpRoute {
+  const csp = [
+    "default-src 'none'",
+    "script-src 'self'",
+    `connect-src 'self' ${(options.connectSources ?? []).join(" ")}`.trim(),
+    "style-src 'unsafe-inline'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  let bundle: Promise<string> | undefined;
+  return async (req, res) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (req.method !== "GET" || (path !== "/" && path !== "/console/app.js")) return false;
+    if (path === "/") {
+      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", "Content-Security-Policy": csp }).end(page);
+      return true;
+    }
+    bundle ??= build().catch((err: unknown) => {
+      bundle = undefined;
+      throw err;
+    });
+    res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" }).end(await bundle);
+    return true;
+  };
+}
+
+async function build(): Promise<string> {
+  const { build } = await import("esbuild");
+  const result = await build({
+    entryPoints: [fileURLToPath(new URL("./console/main.ts", import.meta.url))],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    minify: true,
+    write: false,
+    logLevel: "silent",
+  });
+  return result.outputFiles[0]!.text;
+}

@@ -1,0 +1,376 @@
+// The console's screens: sign in or register; jobs (upload a file, create a job, watch it progress,
+// open its transcript and export it); API keys (create, shown once; list; revoke). One page, the
+// screen named by the URL's fragment (#jobs, #keys, #transcript/<id>); every control is a button,
+// link or form field, so the keyboard reaches all of it.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeyScope, ApiKeyState } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
+import { ExportFormat, ExportState } from "../../../proto/gen/arabicstt/v1/export_pb.js";
+import { JobState, type Job } from "../../../proto/gen/arabicstt/v1/job_pb.js";
+import { api, describeError, keep, refresh, signedIn, signOut, whenSignedOut } from "./api.js";
+import { language, setLanguage, t } from "./i18n.js";
+import { uploadFile } from "./upload.js";
+
+type Child = Node | string | false | undefined;
+
+/** A DOM element: attributes (on* are listeners) and children. */
+function h(tag: string, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElement {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === undefined || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value as EventListener);
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child !== false && child !== undefined) el.append(child);
+  return el;
+}
+
+const main = document.getElementById("main")!;
+const errors = document.getElementById("errors")!;
+const nav = document.getElementById("nav")!;
+
+/** Shows an error in plain words, with the server's detail and the request id to quote. */
+function showError(err: unknown): void {
+  const { key, detail, requestId } = describeError(err);
+  const box = h(
+    "div",
+    { class: "error", role: "alert" },
+    h("p", {}, t(key)),
+    detail && h("p", { class: "detail", dir: "ltr" }, detail),
+    requestId && h("p", { class: "detail" }, `${t("requestId")}: `, h("code", { class: "request-id" }, requestId)),
+    h("button", { type: "button", onclick: () => box.remove() }, t("dismiss")),
+  );
+  errors.replaceChildren(box);
+  box.querySelector("button")!.focus();
+}
+
+/** Runs an action, showing its failure. */
+async function attempt(action: () => Promise<void>): Promise<void> {
+  try {
+    await action();
+  } catch (err) {
+    showError(err);
+  }
+}
+
+function field(label: string, input: HTMLElement): HTMLElement {
+  return h("label", {}, h("span", {}, label), input);
+}
+
+function value(form: HTMLFormElement, name: string): string {
+  return (form.elements.namedItem(name) as HTMLInputElement).value;
+}
+
+// ---- screens ----
+
+function renderNav(): void {
+  nav.replaceChildren(
+    h("button", { type: "button", id: "language", onclick: () => switchLanguage() }, t("switchLanguage")),
+    ...(signedIn()
+      ? [
+          h("a", { href: "#jobs" }, t("jobs")),
+          h("a", { href: "#keys" }, t("apiKeys")),
+          h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
+        ]
+      : []),
+  );
+}
+
+function switchLanguage(): void {
+  setLanguage(language() === "ar" ? "en" : "ar");
+  document.title = t("title");
+  document.getElementById("title")!.textContent = t("title");
+  render();
+}
+
+function renderAccount(): void {
+  const signInForm = h(
+    "form",
+    { id: "sign-in", onsubmit: (e: Event) => { e.preventDefault(); void attempt(() => login(signInForm as HTMLFormElement)); } },
+    h("h2", {}, t("signIn")),
+    field(t("email"), h("input", { name: "email", type: "email", required: true, autocomplete: "username", dir: "ltr" })),
+    field(t("password"), h("input", { name: "password", type: "password", required: true, autocomplete: "current-password", dir: "ltr" })),
+    h("button", { type: "submit" }, t("signIn")),
+  );
+  const registerForm = h(
+    "form",
+    { id: "register", onsubmit: (e: Event) => { e.preventDefault(); void attempt(() => register(registerForm as HTMLFormElement)); } },
+    h("h2", {}, t("register")),
+    field(t("displayName"), h("input", { name: "displayName", required: true, maxlength: 100 })),
+    field(t("organizationName"), h("input", { name: "organizationName", required: true, maxlength: 200 })),
+    field(t("email"), h("input", { name: "email", type: "email", required: true, autocomplete: "username", dir: "ltr" })),
+    field(t("password"), h("input", { name: "password", type: "password", required: true, minlength: 12, autocomplete: "new-password", dir: "ltr" })),
+    h("button", { type: "submit" }, t("register")),
+  );
+  main.replaceChildren(h("div", { class: "columns" }, signInForm, registerForm));
+}
+
+async function login(form: HTMLFormElement): Promise<void> {
+  const res = await api.auth.login({ email: value(form, "email"), password: value(form, "password") });
+  keep(res.tokens, res.organization?.organizationId);
+  sessionStorage.setItem("arabicstt-user", res.user?.email ?? "");
+  location.hash = "#jobs";
+  render();
+}
+
+async function register(form: HTMLFormElement): Promise<void> {
+  const res = await api.auth.register({
+    email: value(form, "email"),
+    password: value(form, "password"),
+    displayName: value(form, "displayName"),
+    organizationName: value(form, "organizationName"),
+  });
+  keep(res.tokens, res.organization?.organizationId);
+  sessionStorage.setItem("arabicstt-user", res.user?.email ?? "");
+  location.hash = "#jobs";
+  render();
+}
+
+// Jobs still running are watched, one stream each, until they finish or the screen changes.
+let watching = new AbortController();
+
+async function renderJobs(): Promise<void> {
+  // A free field with the listed models as suggestions: empty is the server's default.
+  const models = h("datalist", { id: "models" });
+  const status = h("p", { id: "upload-status", role: "status" });
+  const form = h(
+    "form",
+    { id: "upload", onsubmit: (e: Event) => { e.preventDefault(); void attempt(() => submitJob(form as HTMLFormElement, status)); } },
+    h("h2", {}, t("upload")),
+    field(t("file"), h("input", { name: "file", id: "file", type: "file", accept: "audio/*,video/*", required: true })),
+    field(t("model"), h("input", { name: "model", id: "model", list: "models", placeholder: t("defaultModel"), dir: "ltr", maxlength: 100 })),
+    models,
+    field(t("language"), h("select", { name: "language", id: "language-code" }, h("option", { value: "ar" }, "العربية (ar)"), h("option", { value: "en" }, "English (en)"))),
+    h("progress", { id: "upload-progress", max: 1, value: 0, hidden: true }),
+    h("button", { type: "submit" }, t("start")),
+    status,
+  );
+  const list = h("div", { id: "jobs" });
+  main.replaceChildren(
+    h("section", {}, form),
+    h("section", {}, h("h2", {}, t("jobs"), " ", h("button", { type: "button", onclick: () => void attempt(() => loadJobs(list)) }, t("refresh"))), list),
+  );
+  void attempt(async () => {
+    const { models: available } = await api.speech.listModels({});
+    for (const m of available) models.append(h("option", { value: m.name }, m.displayName ? `${m.displayName} (${m.name})` : m.name));
+  });
+  await attempt(() => loadJobs(list));
+}
+
+async function submitJob(form: HTMLFormElement, status: HTMLElement): Promise<void> {
+  const file = (form.elements.namedItem("file") as HTMLInputElement).files?.[0];
+  if (!file) return;
+  const bar = form.querySelector("progress")!;
+  bar.hidden = false;
+  status.textContent = t("uploading");
+  const button = form.querySelector("button[type=submit]") as HTMLButtonElement;
+  button.disabled = true;
+  try {
+    const mediaId = await uploadFile(file, (done) => {
+      bar.value = done;
+      if (done >= 1) status.textContent = t("checking");
+    });
+    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language") } });
+    status.textContent = t("jobCreated");
+    const list = document.getElementById("jobs")!;
+    list.querySelector(".empty")?.remove();
+    list.prepend(jobRow(job!));
+  } finally {
+    button.disabled = false;
+    bar.hidden = true;
+  }
+}
+
+async function loadJobs(list: HTMLElement): Promise<void> {
+  watching.abort();
+  watching = new AbortController();
+  const { jobs } = await api.jobs.listJobs({ pageSize: 50 });
+  list.replaceChildren(...(jobs.length ? jobs.map(jobRow) : [h("p", { class: "empty" }, t("noJobs"))]));
+}
+
+function jobRow(job: Job): HTMLElement {
+  const state = h("span", { class: "state" });
+  const bar = h("progress", { max: 100 }) as HTMLProgressElement;
+  const open = h("span", { class: "open" });
+  const row = h(
+    "div",
+    { class: "job", "data-job-id": job.jobId },
+    h("span", { class: "file", dir: "auto" }, job.config?.model || "—"),
+    h("span", { class: "when" }, job.createdAt ? timestampDate(job.createdAt).toLocaleString(language()) : ""),
+    state,
+    bar,
+    open,
+  );
+  const show = (s: JobState, percent: number, transcriptId: string, error?: string) => {
+    row.dataset.state = JobState[s];
+    state.textContent = t(`state.${s}`) + (error ? `: ${error}` : "");
+    bar.value = percent;
+    if (s === JobState.SUCCEEDED && transcriptId) open.replaceChildren(h("a", { href: `#transcript/${transcriptId}`, class: "open-transcript" }, t("open")));
+  };
+  show(job.state, job.progressPercent, job.transcriptId, job.error?.message);
+  if (job.state === JobState.QUEUED || job.state === JobState.RUNNING) void watch(job.jobId, show);
+  return row;
+}
+
+async function watch(jobId: string, show: (s: JobState, percent: number, transcriptId: string, error?: string) => void): Promise<void> {
+  const signal = watching.signal;
+  // Streams are not retried by the API helper: refresh first if the token is near its end, and resume after a drop.
+  for (let attempt = 0; attempt < 5 && !signal.aborted; attempt++) {
+    try {
+      for await (const p of api.jobs.watchJob({ jobId }, { signal })) {
+        show(p.state, p.progressPercent, p.transcriptId, p.error?.message);
+        if (p.state !== JobState.QUEUED && p.state !== JobState.RUNNING) return;
+      }
+      return;
+    } catch (err) {
+      if (signal.aborted) return;
+      if (describeError(err).key === "error.unauthenticated") await refresh();
+      await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
+    }
+  }
+}
+
+async function renderTranscript(transcriptId: string): Promise<void> {
+  // Every page of segments (200 a page, the most the API gives).
+  const first = await api.transcripts.getTranscript({ transcriptId, pageSize: 200 });
+  const { transcript } = first;
+  const segments = [...first.segments];
+  for (let token = first.nextPageToken; token; ) {
+    const page = await api.transcripts.getTranscript({ transcriptId, pageSize: 200, pageToken: token });
+    segments.push(...page.segments);
+    token = page.nextPageToken;
+  }
+  const status = h("span", { id: "export-status", role: "status" });
+  const format = h(
+    "select",
+    { id: "export-format" },
+    ...[ExportFormat.SRT, ExportFormat.VTT, ExportFormat.TXT, ExportFormat.DOCX, ExportFormat.JSON].map((f) => h("option", { value: f }, ExportFormat[f])),
+  ) as HTMLSelectElement;
+  const body = h(
+    "div",
+    { id: "segments", dir: "rtl", lang: transcript?.languageCode || "ar" },
+    ...segments.map((s) =>
+      h(
+        "div",
+        { class: "segment", "data-channel": s.channelTag, "data-speaker": s.speakerLabel },
+        h(
+          "span",
+          { class: "who" },
+          s.speakerLabel && `${t("speaker")} ${s.speakerLabel}`,
+          s.channelTag ? ` · ${t("channel")} ${s.channelTag}` : "",
+          ` · ${seconds(s.startOffset?.seconds, s.startOffset?.nanos)}`,
+        ),
+        h("p", { class: "text", dir: "auto" }, s.text),
+      ),
+    ),
+  );
+  main.replaceChildren(
+    h(
+      "section",
+      {},
+      h("p", {}, h("a", { href: "#jobs" }, t("back"))),
+      h("h2", {}, t("transcript"), transcript?.model ? ` (${transcript.model})` : ""),
+      h(
+        "p",
+        {},
+        format,
+        " ",
+        h("button", { type: "button", id: "export", onclick: () => void attempt(() => exportTranscript(transcriptId, Number(format.value) as ExportFormat, status)) }, t("export")),
+        " ",
+        status,
+      ),
+      body,
+    ),
+  );
+}
+
+function seconds(s: bigint | undefined, nanos: number | undefined): string {
+  const total = Number(s ?? 0n) + (nanos ?? 0) / 1e9;
+  return `${Math.floor(total / 60)}:${(total % 60).toFixed(1).padStart(4, "0")}`;
+}
+
+async function exportTranscript(transcriptId: string, format: ExportFormat, status: HTMLElement): Promise<void> {
+  status.textContent = t("exporting");
+  let { export: item } = await api.exports.createExport({ transcriptId, format });
+  for (let i = 0; item && item.state !== ExportState.SUCCEEDED && item.state !== ExportState.FAILED && i < 120; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    item = (await api.exports.getExport({ exportId: item.exportId })).export;
+  }
+  status.textContent = "";
+  if (!item || item.state !== ExportState.SUCCEEDED) throw new Error(`export ${item ? ExportState[item.state] : "missing"}`);
+  const link = h("a", { href: item.downloadUrl, download: item.filename, class: "download" }, item.filename);
+  status.replaceChildren(link);
+  link.click();
+}
+
+async function renderKeys(): Promise<void> {
+  const secret = h("div", { id: "secret", "aria-live": "polite" });
+  const scopes = h(
+    "fieldset",
+    {},
+    h("legend", {}, t("scopes")),
+    ...[ApiKeyScope.SPEECH, ApiKeyScope.MEDIA_READ, ApiKeyScope.MEDIA_WRITE, ApiKeyScope.JOBS_READ, ApiKeyScope.JOBS_WRITE, ApiKeyScope.TRANSCRIPTS_READ, ApiKeyScope.TRANSCRIPTS_WRITE, ApiKeyScope.USAGE_READ, ApiKeyScope.WEBHOOKS].map((s) =>
+      h("label", { class: "check" }, h("input", { type: "checkbox", name: "scope", value: s, checked: s === ApiKeyScope.SPEECH }), ApiKeyScope[s].toLowerCase()),
+    ),
+  );
+  const list = h("div", { id: "keys" });
+  const form = h(
+    "form",
+    {
+      id: "create-key",
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void attempt(async () => {
+          const chosen = [...form.querySelectorAll<HTMLInputElement>("input[name=scope]:checked")].map((i) => Number(i.value) as ApiKeyScope);
+          const res = await api.apiKeys.createApiKey({ name: value(form as HTMLFormElement, "name"), scopes: chosen });
+          secret.replaceChildren(h("p", {}, t("keyShownOnce")), h("code", { class: "secret", dir: "ltr", tabindex: 0 }, res.secret));
+          await loadKeys(list);
+        });
+      },
+    },
+    h("h2", {}, t("apiKeys")),
+    field(t("keyName"), h("input", { name: "name", required: true, maxlength: 100 })),
+    scopes,
+    h("button", { type: "submit" }, t("createKey")),
+  );
+  main.replaceChildren(h("section", {}, form, secret), h("section", {}, list));
+  await attempt(() => loadKeys(list));
+}
+
+async function loadKeys(list: HTMLElement): Promise<void> {
+  const { apiKeys } = await api.apiKeys.listApiKeys({ pageSize: 100, includeInactive: true });
+  const stateName = (s: ApiKeyState) => (s === ApiKeyState.ACTIVE ? t("active") : s === ApiKeyState.REVOKED ? t("revoked") : t("expired"));
+  list.replaceChildren(
+    ...(apiKeys.length
+      ? apiKeys.map((k) =>
+          h(
+            "div",
+            { class: "key", "data-key-id": k.apiKeyId, "data-state": ApiKeyState[k.state] },
+            h("span", { class: "name", dir: "auto" }, k.name),
+            h("code", { dir: "ltr" }, `${k.prefix}…`),
+            h("span", { class: "state" }, stateName(k.state)),
+            k.state === ApiKeyState.ACTIVE &&
+              h("button", { type: "button", class: "revoke", onclick: () => void attempt(async () => { await api.apiKeys.revokeApiKey({ apiKeyId: k.apiKeyId }); await loadKeys(list); }) }, t("revoke")),
+          ),
+        )
+      : [h("p", { class: "empty" }, t("noKeys"))]),
+  );
+}
+
+function render(): void {
+  watching.abort();
+  renderNav();
+  const route = location.hash.slice(1);
+  if (!signedIn()) return renderAccount();
+  if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
+  else if (route === "keys") void renderKeys();
+  else void renderJobs();
+  main.focus();
+}
+
+whenSignedOut(() => render());
+window.addEventListener("hashchange", render);
+setLanguage(language());
+document.title = t("title");
+document.getElementById("title")!.textContent = t("title");
+// A reload keeps the session: the refresh token in sessionStorage buys a new access token.
+void refresh().then(render, render);
