@@ -102,10 +102,11 @@ describe("a gateway serving the public API before any capability is built", () =
 
   const allMethods = productServices.flatMap((service) => service.methods.map((method) => ({ service, method })));
 
-  it("mounts all thirteen services and every RPC the contracts declare", () => {
+  it("mounts all fourteen services and every RPC the contracts declare", () => {
     expect(productServices.map((s) => s.name)).toEqual([
       "SpeechService", "TextService", "AuthService", "OrganizationService", "ApiKeyService", "MediaService", "JobService",
       "TranscriptService", "ExportService", "UsageService", "WebhookService", "AdminService", "BillingService",
+      "PrivacyService",
     ]);
     expect(allMethods.length).toBeGreaterThanOrEqual(60);
   });

@@ -27,4 +27,5 @@ export const StripeEventSchema = new EntitySchema<StripeEvent, BaseEntity>({
     organizationId: { type: "uuid", nullable: true },
     applied: { type: "boolean", default: false },
   },
+  indexes: [{ properties: ["organizationId"] }],
 });

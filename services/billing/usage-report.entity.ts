@@ -31,7 +31,7 @@ export const UsageReportSchema = new EntitySchema<UsageReport, BaseEntity>({
     sentAt: { type: "datetime", nullable: true },
     attempts: { type: "integer", default: 0 },
   },
-  indexes: [{ properties: ["sentAt"] }],
+  indexes: [{ properties: ["sentAt"] }, { properties: ["organization", "createdAt"] }],
 });
 
 /** A usage record claimed by a report: each record is reported once (the unique key), whoever runs the reporter. */

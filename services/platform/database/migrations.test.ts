@@ -7,6 +7,10 @@ import { testEnvironment } from "../config/test-environment.js";
 const APP_TABLES = [
   "api_keys",
   "audit_events",
+  "billing_accounts",
+  "billing_reported_usage",
+  "billing_stripe_events",
+  "billing_usage_reports",
   "data_exports",
   "erasures",
   "exports",
@@ -29,9 +33,10 @@ const APP_TABLES = [
 
 /**
  * Tables that are not tenant data: the tenants themselves, users with their own credentials, and erasure
- * requests (they outlive the organisation or user they erased).
+ * requests (they outlive the organisation or user they erased), and billing's claims of usage records (a row
+ * per usage record, reached through it and its report, both of which belong to an organisation).
  */
-const GLOBAL_TABLES = ["organizations", "users", "one_time_tokens", "erasures"];
+const GLOBAL_TABLES = ["organizations", "users", "one_time_tokens", "erasures", "billing_reported_usage"];
 
 let testDb: TestDatabase;
 let db: Database;

@@ -10,9 +10,11 @@ export class Migration20261207130637_billing extends Migration {
 
     this.addSql(`create table "billing_stripe_events" ("id" uuid not null default gen_random_uuid(), "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "event_id" text not null, "type" text not null, "event_created_at" timestamptz not null, "organization_id" uuid null, "applied" boolean not null default false, constraint "billing_stripe_events_pkey" primary key ("id"));`);
     this.addSql(`alter table "billing_stripe_events" add constraint "billing_stripe_events_event_id_unique" unique ("event_id");`);
+    this.addSql(`create index "billing_stripe_events_organization_id_index" on "billing_stripe_events" ("organization_id");`);
 
     this.addSql(`create table "billing_usage_reports" ("id" uuid not null default gen_random_uuid(), "created_at" timestamptz not null default now(), "updated_at" timestamptz not null default now(), "organization_id" uuid not null, "stripe_customer_id" text not null, "seconds" int not null, "usage_until" timestamptz not null, "sent_at" timestamptz null, "attempts" int not null default 0, constraint "billing_usage_reports_pkey" primary key ("id"));`);
     this.addSql(`create index "billing_usage_reports_sent_at_index" on "billing_usage_reports" ("sent_at");`);
+    this.addSql(`create index "billing_usage_reports_organization_id_created_at_index" on "billing_usage_reports" ("organization_id", "created_at");`);
 
     this.addSql(`create table "billing_reported_usage" ("usage_record_id" uuid not null, "report_id" uuid not null, constraint "billing_reported_usage_pkey" primary key ("usage_record_id"));`);
     this.addSql(`create index "billing_reported_usage_report_id_index" on "billing_reported_usage" ("report_id");`);
