@@ -11,6 +11,7 @@ import type { Mailer } from "../platform/mail/mailer.js";
 import { createJobsCapability, type JobsCapability, type JobsCapabilityOptions } from "../jobs/capability.js";
 import { jobHandler } from "../jobs/handler.js";
 import { jobEvents } from "../jobs/job-events.js";
+import { exposeQueueDepth } from "../jobs/queue.js";
 import { Cleanup } from "../lifecycle/cleanup.js";
 import { AuditLog } from "../identity/audit/audit-log.js";
 import { Usage } from "../usage/usage.js";
@@ -124,6 +125,8 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { runJobs: !config.redis, ...overrides.jobs, hooks: overrides.jobs?.hooks ?? jobEvents({ webhooks: webhooks.webhooks, usage: transcripts.usage }) },
     );
     closers.push(() => jobs.close());
+    // Embedded mode: this process runs the jobs, so its /metrics carries the queue's depth (the worker's otherwise).
+    if (options.registry && jobs.runner) exposeQueueDepth(options.registry, jobs.queue);
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());

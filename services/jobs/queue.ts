@@ -4,6 +4,7 @@
 // reconciler. BullMQ on Redis in production; an in-process queue in the embedded mode.
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { Gauge, type Registry } from "prom-client";
 
 export interface EnqueueOptions {
   /** Higher runs first (the job's priority). */
@@ -27,6 +28,15 @@ export interface JobQueue {
   close(): Promise<void>;
   /** Processes consuming this queue now (every worker's, on BullMQ): the operators' worker count. */
   workerCount(): Promise<number>;
+  /** Messages by state, for `arabicstt_jobs_queue_depth` (the worker autoscaler's signal). */
+  depth(): Promise<QueueDepth>;
+}
+
+/** Messages waiting to run (prioritised ones included), running now, and delayed (retry backoff). */
+export interface QueueDepth {
+  waiting: number;
+  active: number;
+  delayed: number;
 }
 
 interface Pending {
@@ -97,6 +107,10 @@ export class MemoryJobQueue implements JobQueue {
 
   async workerCount(): Promise<number> {
     return this.handler && !this.closed ? 1 : 0;
+  }
+
+  async depth(): Promise<QueueDepth> {
+    return { waiting: this.pending.length, active: this.running.size, delayed: this.timers.size };
   }
 
   async close(): Promise<void> {
@@ -179,12 +193,52 @@ export class BullJobQueue implements JobQueue {
     return this.queue.count();
   }
 
+  async depth(): Promise<QueueDepth> {
+    // Every message carries a priority, so BullMQ keeps waiting ones in "prioritized" rather than "wait".
+    const counts = await this.queue.getJobCounts("waiting", "prioritized", "active", "delayed");
+    return { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, delayed: counts.delayed ?? 0 };
+  }
+
+  /** The queue's name in Redis (the `queue` label of the depth gauge). */
+  get queueName(): string {
+    return this.name;
+  }
+
   async close(): Promise<void> {
     await this.worker?.close();
     await this.queue.close();
     this.workerConnection?.disconnect();
     this.connection.disconnect();
   }
+}
+
+export const QUEUE_DEPTH_METRIC = "arabicstt_jobs_queue_depth";
+
+/**
+ * Puts `arabicstt_jobs_queue_depth{queue, state}` on a process's /metrics (the worker's, and the gateway's in
+ * the embedded mode): read from the queue at each scrape, so every worker reports the same shared BullMQ
+ * counts and the autoscaler takes their max (deploy/k8s/base/worker.yaml). Once per registry.
+ */
+export function exposeQueueDepth(registry: Registry, queue: JobQueue): void {
+  if (registry.getSingleMetric(QUEUE_DEPTH_METRIC)) return;
+  const queueName = queue instanceof BullJobQueue ? queue.queueName : "memory";
+  new Gauge({
+    name: QUEUE_DEPTH_METRIC,
+    help: "Batch job messages in the queue by state (waiting, active, delayed).",
+    labelNames: ["queue", "state"] as const,
+    registers: [registry],
+    async collect() {
+      let depth: QueueDepth;
+      try {
+        depth = await queue.depth();
+      } catch {
+        // swallowed: Redis is unreachable; the gauge reports no series rather than stale counts, and readiness reports Redis.
+        this.reset();
+        return;
+      }
+      for (const state of ["waiting", "active", "delayed"] as const) this.set({ queue: queueName, state }, depth[state]);
+    },
+  });
 }
 
 /** Job ids are UUIDs; BullMQ refuses ":" in custom ids, so the key joins with "-". */

@@ -12,6 +12,7 @@ import { StartupError, openAdapters } from "../platform/adapters.js";
 import { Readiness } from "../platform/readiness.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp } from "../platform/probes.js";
 import { composeWorker } from "../app/compose.js";
+import { exposeQueueDepth } from "../jobs/queue.js";
 import { entities } from "../app/entities.js";
 
 let config;
@@ -41,6 +42,8 @@ const probes = http.createServer(routeHttp([livenessRoute(), readinessRoute(read
 await new Promise<void>((resolve) => probes.listen(config.worker.metricsPort, config.host, resolve));
 const open = adapters;
 const worker = await composeWorker(config, { ...adapters, logger }, { registry });
+// The worker autoscaler's signal (deploy/k8s/base/worker.yaml): the shared queue's depth on this /metrics.
+exposeQueueDepth(registry, worker.jobs.queue);
 logger.info({ metrics_port: (probes.address() as AddressInfo).port, concurrency: config.jobs.concurrency }, "worker started; taking jobs");
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
