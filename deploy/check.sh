@@ -5,6 +5,10 @@
 #                                 without the gpu profile, and the current compose-spec schema (dclint,
 #                                 fetched with npm; skipped offline)
 #   deploy/prometheus/*.yml       promtool check config / check rules / test rules
+#   deploy/alertmanager           amtool check-config (Debian's prometheus-alertmanager, installed when
+#                                 root; otherwise a YAML shape check only), and always: every route's
+#                                 receiver defined, Prometheus's alerting block aims at the compose service
+#   deploy/k8s/prometheus-adapter-rules.yml  shape, and every custom/external metric an HPA uses is served
 #   deploy/grafana/**/*.json      JSON syntax, dashboard structure, every PromQL query parsed by promtool
 #   deploy/grafana/provisioning   YAML structure
 #   deploy/docker/Dockerfile      static checks (non-root user, HEALTHCHECK, EXPOSE, CMD)
@@ -74,12 +78,12 @@ step "docker-compose.yml"
 env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml config -q
 env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config -q
 env -i PATH="$PATH" HOME="${HOME:-/root}" docker-compose -f docker-compose.yml --profile gpu config --services >"$TMP/services"
-for s in postgres redis minio minio-init sidecar triton gateway worker prometheus grafana; do
+for s in postgres redis minio minio-init sidecar triton gateway worker prometheus alertmanager grafana; do
   grep -qx "$s" "$TMP/services" || fail "docker-compose.yml: service $s missing"
 done
 # Compose v2 compatibility: no obsolete top-level version key, and every file the stack mounts exists.
 if grep -Eq '^version:' docker-compose.yml; then fail "docker-compose.yml: drop the obsolete top-level version key"; fi
-for f in deploy/docker/Dockerfile deploy/prometheus/prometheus.yml deploy/prometheus/alerts.yml \
+for f in deploy/docker/Dockerfile deploy/prometheus/prometheus.yml deploy/prometheus/alerts.yml deploy/alertmanager/alertmanager.yml \
          deploy/grafana/provisioning/datasources deploy/grafana/provisioning/dashboards deploy/grafana/dashboards; do
   [ -e "$f" ] || fail "docker-compose.yml refers to $f, which does not exist"
 done
@@ -100,6 +104,88 @@ step "prometheus"
 promtool check config deploy/prometheus/prometheus.yml
 promtool check rules deploy/prometheus/alerts.yml
 promtool test rules deploy/prometheus/alerts.test.yml
+
+# ---------------------------------------------------------------------------------------
+step "alertmanager"
+AM=deploy/alertmanager/alertmanager.yml
+if ! command -v amtool >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then
+  # Debian's package ships amtool; its service is not started here (no init system in CI containers).
+  apt_install prometheus-alertmanager >/dev/null 2>&1 || echo "prometheus-alertmanager not installable; shape check only"
+fi
+if command -v amtool >/dev/null 2>&1; then
+  amtool check-config "$AM" || fail "$AM: amtool check-config"
+else
+  echo "skipped: amtool check-config (apt-get install prometheus-alertmanager)"
+fi
+python3 - "$AM" <<'PY'
+import sys, yaml
+am = yaml.safe_load(open(sys.argv[1]))
+errors = []
+receivers = [r.get("name") for r in am.get("receivers") or []]
+if not receivers or len(set(receivers)) != len(receivers):
+    errors.append("receivers: need distinct named receivers")
+def walk(route, where):
+    if "receiver" in route and route["receiver"] not in receivers:
+        errors.append(f"{where}: receiver {route['receiver']!r} is not defined")
+    for key in ("matchers", "group_by"):
+        if key in route and not isinstance(route[key], list):
+            errors.append(f"{where}: {key} must be a list")
+    for i, child in enumerate(route.get("routes") or []):
+        walk(child, f"{where}.routes[{i}]")
+root = am.get("route") or {}
+if "receiver" not in root:
+    errors.append("route: the root route needs a receiver")
+walk(root, "route")
+for i, rule in enumerate(am.get("inhibit_rules") or []):
+    if not rule.get("source_matchers") or not rule.get("target_matchers"):
+        errors.append(f"inhibit_rules[{i}]: needs source_matchers and target_matchers")
+prom = yaml.safe_load(open("deploy/prometheus/prometheus.yml"))
+targets = [t for am_ in (prom.get("alerting") or {}).get("alertmanagers", []) for sc in am_.get("static_configs", []) for t in sc.get("targets", [])]
+if "alertmanager:9093" not in targets:
+    errors.append("deploy/prometheus/prometheus.yml: alerting.alertmanagers must target alertmanager:9093")
+compose = yaml.safe_load(open("docker-compose.yml"))
+svc = compose.get("services", {}).get("alertmanager", {})
+if not any(str(v).startswith("./deploy/alertmanager:") for v in svc.get("volumes", [])):
+    errors.append("docker-compose.yml: alertmanager must mount ./deploy/alertmanager")
+for e in errors:
+    print(f"FAIL: {sys.argv[1]}: {e}", file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"ok: {len(receivers)} receivers, routes resolve, Prometheus sends to alertmanager:9093")
+PY
+
+# ---------------------------------------------------------------------------------------
+step "prometheus adapter rules (deploy/k8s)"
+python3 - <<'PY'
+import pathlib, sys, yaml
+rules = yaml.safe_load(open("deploy/k8s/prometheus-adapter-rules.yml"))
+errors, served = [], {"Pods": set(), "External": set()}
+for key, kind in (("rules", "Pods"), ("externalRules", "External")):
+    for i, r in enumerate(rules.get(key) or []):
+        for field in ("seriesQuery", "metricsQuery", "resources", "name"):
+            if field not in r:
+                errors.append(f"{key}[{i}]: missing {field}")
+        if "<<.Series>>" not in r.get("metricsQuery", ""):
+            errors.append(f"{key}[{i}]: metricsQuery must use <<.Series>>")
+        served[kind].add((r.get("name") or {}).get("as") or r.get("seriesQuery", "").split("{")[0])
+used = 0
+for path in sorted(pathlib.Path("deploy/k8s").rglob("*.yaml")):
+    for doc in yaml.safe_load_all(path.read_text()):
+        if not doc or doc.get("kind") != "HorizontalPodAutoscaler":
+            continue
+        for m in doc["spec"].get("metrics", []):
+            kind = m["type"]
+            if kind in served:
+                used += 1
+                name = m[kind.lower()]["metric"]["name"]
+                if name not in served[kind]:
+                    errors.append(f"{path}: HPA {doc['metadata']['name']} uses {kind} metric {name}, which no adapter rule serves")
+for e in errors:
+    print("FAIL: deploy/k8s/prometheus-adapter-rules.yml:", e, file=sys.stderr)
+if errors:
+    sys.exit(1)
+print(f"ok: {used} HPA custom/external metrics, each served by an adapter rule")
+PY
 
 # ---------------------------------------------------------------------------------------
 step "grafana"

@@ -173,7 +173,7 @@ def image_user(path: pathlib.Path) -> tuple[str, list[str], str, dict[str, str]]
 # ------------------------------------------------------------------------------------------------
 # docker-compose.yml
 
-REQUIRED = ["postgres", "redis", "minio", "minio-init", "sidecar", "gateway", "worker", "prometheus", "grafana", "triton"]
+REQUIRED = ["postgres", "redis", "minio", "minio-init", "sidecar", "gateway", "worker", "prometheus", "alertmanager", "grafana", "triton"]
 GPU_ONLY = {"triton"}
 # Services whose writable paths a daemon-less check cannot see into (third-party images run their
 # own entrypoints, which drop to their users): only the images built here are checked for ownership.

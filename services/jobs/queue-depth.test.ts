@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it, vi } from "vitest";
 import { Registry } from "prom-client";
+import { testEnvironment } from "../platform/config/test-environment.js";
 import { BullJobQueue, MemoryJobQueue, QUEUE_DEPTH_METRIC, exposeQueueDepth, type JobQueue } from "./queue.js";
 
 async function depthSeries(registry: Registry): Promise<Record<string, number>> {
@@ -16,6 +17,8 @@ async function fill(queue: JobQueue): Promise<void> {
   for (let i = 0; i < 3; i++) await queue.enqueue(`job-${i}`, { priority: i % 3, key: `job-${i}` });
   await queue.enqueue("later", { priority: 1, key: "later", delayMs: 60_000 });
 }
+
+const { redisUrl } = testEnvironment();
 
 describe(QUEUE_DEPTH_METRIC, () => {
   it("counts the in-process queue's waiting, running and delayed messages at each scrape", async () => {
@@ -35,9 +38,9 @@ describe(QUEUE_DEPTH_METRIC, () => {
     await queue.close();
   });
 
-  it.skipIf(!process.env.REDIS_URL)("counts BullMQ's prioritised messages as waiting, and its delayed ones", async () => {
+  it.skipIf(!redisUrl)("counts BullMQ's prioritised messages as waiting, and its delayed ones", async () => {
     const name = `depth-${randomUUID()}`;
-    const queue = new BullJobQueue({ redisUrl: process.env.REDIS_URL!, name, prefix: "bull-test" });
+    const queue = new BullJobQueue({ redisUrl: redisUrl!, name, prefix: "bull-test" });
     const registry = new Registry();
     exposeQueueDepth(registry, queue);
     try {
