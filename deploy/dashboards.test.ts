@@ -3,6 +3,7 @@
 // some dashboard query, and no query reads a family that nobody exports. The families come from the registries
 // the processes build: the gateway's is scraped from a running test platform, the worker's is assembled as
 // services/worker/main.ts assembles it (default metrics, the inference client's, composeWorker's, the queue depth).
+import { randomUUID } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -74,7 +75,9 @@ const histograms = new Set<string>();
 const workerFamilies = new Set<string>();
 
 beforeAll(async () => {
-  tp = await startTestPlatform();
+  // A queue of this file's own (the worker composed below consumes it when REDIS_URL is set), and jobs run
+  // in the gateway whether or not Redis is there, so its registry carries what the embedded mode exports.
+  tp = await startTestPlatform({ JOB_QUEUE_NAME: `dashboards-${randomUUID()}` }, { jobs: { runJobs: true } });
   for (const m of await tp.platform.metrics.registry.getMetricsAsJSON()) {
     gatewayFamilies.add(m.name);
     if (m.type === "histogram") histograms.add(m.name);
