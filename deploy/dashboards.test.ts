@@ -80,7 +80,7 @@ beforeAll(async () => {
   tp = await startTestPlatform({ JOB_QUEUE_NAME: `dashboards-${randomUUID()}` }, { jobs: { runJobs: true } });
   for (const m of await tp.platform.metrics.registry.getMetricsAsJSON()) {
     gatewayFamilies.add(m.name);
-    if (m.type === "histogram") histograms.add(m.name);
+    if (String(m.type) === "histogram") histograms.add(m.name);
   }
   // The worker process's registry, built as services/worker/main.ts builds it.
   const registry = new Registry();
