@@ -70,9 +70,11 @@ export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
     async createLiveSession(request: CreateLiveSessionRequest, ctx: HandlerContext) {
       const streaming = request.streamingConfig as StreamingRecognitionConfig;
       const config = liveConfigOf(streaming, "streaming_config");
-      const organizationId = principalOf(ctx.values).organizationId;
+      const principal = principalOf(ctx.values);
+      const organizationId = principal.organizationId;
       await quota?.assertWithinQuota(organizationId);
-      const record = await sessions.create(config, toJsonString(StreamingRecognitionConfigSchema, streaming), organizationId);
+      const apiKeyId = principal.kind === "api_key" ? principal.apiKeyId : null;
+      const record = await sessions.create(config, toJsonString(StreamingRecognitionConfigSchema, streaming), organizationId, apiKeyId);
       return { session: sessionOf(record) };
     },
 

@@ -88,7 +88,7 @@ export class LiveSessions {
   }
 
   /** Opens a session: the model is checked and the engine started here. `config` is kept as given, for reads. */
-  async create(config: LiveRecognitionConfig, configText: string, organizationId: string): Promise<SessionRecord> {
+  async create(config: LiveRecognitionConfig, configText: string, organizationId: string, apiKeyId: string | null = null): Promise<SessionRecord> {
     const slot = await this.options.slots?.acquire(organizationId);
     let recognition: LiveRecognition;
     try {
@@ -120,7 +120,7 @@ export class LiveSessions {
       await slot?.release();
       throw err;
     }
-    this.own(record, recognition, slot);
+    this.own(record, recognition, apiKeyId, slot);
     return record;
   }
 
@@ -204,7 +204,8 @@ export class LiveSessions {
     this.owned.clear();
   }
 
-  private own(created: SessionRecord, recognition: LiveRecognition, slot?: StreamSlot): void {
+  /** `apiKeyId`: the key the session was created with, persisted with it at its end (its usage is the key's). */
+  private own(created: SessionRecord, recognition: LiveRecognition, apiKeyId: string | null, slot?: StreamSlot): void {
     const id = created.id;
     const stop = new AbortController();
     this.owned.set(id, { recognition, stop, slot });
@@ -266,6 +267,7 @@ export class LiveSessions {
           startedAt: new Date(created.createdAt),
           outcome: failure !== undefined ? "failed" : this.expired.delete(id) ? "expired" : "closed",
           transport: "live_session",
+          apiKeyId,
         });
       }
     // The session's end is persisted (onEnded, above) whatever the bus did; its watchers wait out the expiry.
