@@ -57,7 +57,7 @@ export function createSpeech(
     /** Uploaded media, which Recognize reads by `media_id`. */
     media?: RecognizeMedia;
     /** How often sessions are swept and how long one may idle. */
-    sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs">;
+    sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs" | "disconnectedAfterMs">;
   },
 ): SpeechCapability {
   // An organisation's default model and language, for requests that leave them unset (as CreateJob does).

@@ -114,7 +114,8 @@ export function jobHandler(jobs: Jobs): Partial<ServiceImpl<typeof JobService>> 
   return {
     async createJob(req, ctx) {
       if (!req.config) throw new InvalidArgumentError("config", "is required");
-      const { view, created, webhookSecret } = await jobs.create(principalOf(ctx.values).organizationId, {
+      const principal = principalOf(ctx.values);
+      const { view, created, webhookSecret } = await jobs.create(principal.organizationId, {
         mediaId: req.mediaId,
         config: toJson(RecognitionConfigSchema, req.config) as Record<string, unknown>,
         idempotencyKey: req.idempotencyKey || undefined,
@@ -122,7 +123,7 @@ export function jobHandler(jobs: Jobs): Partial<ServiceImpl<typeof JobService>> 
         priority: priorityOf(req.priority),
         referenceText: req.referenceTranscript || undefined,
         labels: { ...req.labels },
-      });
+      }, principal.kind === "api_key" ? principal.apiKeyId : null);
       return { job: toJob(view), created, webhookSecret: webhookSecret ?? "" };
     },
     async getJob(req, ctx) {

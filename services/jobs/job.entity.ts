@@ -20,6 +20,8 @@ export class Job extends BaseEntity {
   config: Opt<Record<string, unknown>> = {};
   /** Client-chosen; a second CreateJob with the same key in the same organisation returns the first job. */
   idempotencyKey: string | null = null;
+  /** The API key the job was created with (its usage is that key's, for GetUsage's `api_key_id`); null for a user's token. */
+  apiKeyId: string | null = null;
   /** Higher runs first. */
   priority: Opt<number> = 0;
   webhookUrl: string | null = null;
@@ -62,6 +64,7 @@ export const JobSchema = new EntitySchema<Job, BaseEntity>({
     stageProgress: { type: "real", default: 0 },
     config: { type: "json", defaultRaw: "'{}'" },
     idempotencyKey: { type: "text", nullable: true },
+    apiKeyId: { type: "uuid", nullable: true },
     priority: { type: "smallint", default: 0 },
     webhookUrl: { type: "text", nullable: true },
     referenceText: { type: "text", nullable: true },

@@ -84,7 +84,8 @@ export class Jobs {
     return new TenantScope(this.options.database.fork(), organizationId);
   }
 
-  async create(organizationId: string, input: CreateJobInput): Promise<{ view: JobView; created: boolean; webhookSecret?: string }> {
+  /** `apiKeyId`: the API key the call was made with (the job's usage is that key's); null for a user's token. */
+  async create(organizationId: string, input: CreateJobInput, apiKeyId: string | null = null): Promise<{ view: JobView; created: boolean; webhookSecret?: string }> {
     const requestHash = hashRequest(input);
     if (input.idempotencyKey) {
       const existing = await this.byIdempotencyKey(organizationId, input.idempotencyKey, requestHash);
@@ -115,6 +116,7 @@ export class Jobs {
       media: media.id,
       config,
       idempotencyKey: input.idempotencyKey || null,
+      apiKeyId,
       priority: input.priority,
       webhookUrl: input.webhookUrl || null,
       webhookSecret: webhookSecret ?? null,

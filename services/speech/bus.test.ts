@@ -26,7 +26,7 @@ if (redisUrl) {
 
 function record(): SessionRecord {
   const now = Date.now();
-  return { id: randomUUID(), organizationId: randomUUID(), state: "active", config: "{}", nextSequence: 0, bytesReceived: 0, nextResultIndex: 0, processedSeconds: 0, channels: 2, createdAt: now, lastActivityAt: now, expiresAt: now + 60_000 };
+  return { id: randomUUID(), organizationId: randomUUID(), state: "active", config: "{}", nextSequence: 0, bytesReceived: 0, nextResultIndex: 0, processedSeconds: 0, channels: 2, createdAt: now, lastActivityAt: now, lastAudioAt: now, expiresAt: now + 60_000 };
 }
 
 async function take<T>(iterable: AsyncIterable<T>, count: number, signal: AbortController): Promise<T[]> {
@@ -64,10 +64,11 @@ describe.each(buses)("the %s bus", (_name, open) => {
     // Taken audio frees the backlog.
     expect((await bus.send(r.id, 3, chunk(3), false, 8, 3))?.status).toBe("accepted");
     const stored = await bus.get(r.id);
-    expect(stored).toMatchObject({ nextSequence: 4, bytesReceived: 12, lastActivityAt: 8, channels: 2 });
+    expect(stored).toMatchObject({ nextSequence: 4, bytesReceived: 12, lastActivityAt: 8, lastAudioAt: 8, channels: 2 });
 
-    // Closing: no more audio, and the close comes after the audio already sent.
+    // Closing: no more audio, and the close comes after the audio already sent. A close is activity, not audio.
     expect((await bus.requestClose(r.id, 9))?.state).toBe("closing");
+    expect(await bus.get(r.id)).toMatchObject({ lastActivityAt: 9, lastAudioAt: 8 });
     expect((await bus.send(r.id, 4, chunk(4), false, 10, 3))?.status).toBe("not_active");
     expect((await bus.send(r.id, 3, chunk(3), false, 10, 3))?.status).toBe("duplicate");
     const rest: AudioEntry[] = [];

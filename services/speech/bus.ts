@@ -5,6 +5,13 @@
 
 export type LiveSessionState = "active" | "closing" | "closed";
 
+/**
+ * The state a client is told: an active session whose client has sent no audio or keepalive for a while is
+ * "disconnected" (it keeps its audio and results and waits for the client until it expires). Judged when a
+ * session is read (LiveSessions.stateOf), from `lastAudioAt`; the bus keeps the three states above.
+ */
+export type ReportedLiveSessionState = LiveSessionState | "disconnected";
+
 /** What every replica may read about a session. Times in epoch milliseconds. */
 export interface SessionRecord {
   id: string;
@@ -21,7 +28,10 @@ export interface SessionRecord {
   processedSeconds: number;
   channels: number;
   createdAt: number;
+  /** Audio, keepalive, watchers and close requests: the session expires `idleTimeoutMs` after the last. */
   lastActivityAt: number;
+  /** The last chunk (audio or keepalive) taken from the client: it is disconnected some time after. */
+  lastAudioAt: number;
   expiresAt: number;
 }
 
@@ -101,6 +111,7 @@ export class InProcessBus implements LiveSessionBus {
     record.nextSequence++;
     record.bytesReceived += audio.length;
     record.lastActivityAt = now;
+    record.lastAudioAt = now;
     this.wake(s);
     return outcome("accepted");
   }

@@ -3,7 +3,7 @@
 import { fromJsonString, toJsonString, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext } from "@connectrpc/connect";
-import type { LiveSessionState, SessionRecord } from "./bus.js";
+import type { ReportedLiveSessionState, SessionRecord } from "./bus.js";
 import type { LiveSessions } from "./live-sessions.js";
 import { StreamingRecognitionConfigSchema, type StreamingRecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
@@ -23,8 +23,9 @@ import { languageOrDefault } from "../arabic-text/language.js";
 import type { LiveQuota } from "./streaming-recognize.js";
 import { billableSeconds } from "../usage/billable.js";
 
-const states: Record<LiveSessionState, ProtoState> = {
+const states: Record<ReportedLiveSessionState, ProtoState> = {
   active: ProtoState.ACTIVE,
+  disconnected: ProtoState.DISCONNECTED,
   closing: ProtoState.CLOSING,
   closed: ProtoState.CLOSED,
 };
@@ -43,10 +44,10 @@ function factsOf(record: SessionRecord, config: StreamingRecognitionConfig): Ses
   };
 }
 
-function sessionOf(record: SessionRecord): MessageInitShape<typeof LiveSessionSchema> {
+function sessionOf(record: SessionRecord, state: ReportedLiveSessionState): MessageInitShape<typeof LiveSessionSchema> {
   return {
     sessionId: record.id,
-    state: states[record.state],
+    state: states[state],
     streamingConfig: configOf(record),
     nextSequenceNumber: BigInt(record.nextSequence),
     audioBytesReceived: BigInt(record.bytesReceived),
@@ -70,10 +71,12 @@ export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
     async createLiveSession(request: CreateLiveSessionRequest, ctx: HandlerContext) {
       const streaming = request.streamingConfig as StreamingRecognitionConfig;
       const config = liveConfigOf(streaming, "streaming_config");
-      const organizationId = principalOf(ctx.values).organizationId;
+      const principal = principalOf(ctx.values);
+      const organizationId = principal.organizationId;
       await quota?.assertWithinQuota(organizationId);
-      const record = await sessions.create(config, toJsonString(StreamingRecognitionConfigSchema, streaming), organizationId);
-      return { session: sessionOf(record) };
+      const apiKeyId = principal.kind === "api_key" ? principal.apiKeyId : null;
+      const record = await sessions.create(config, toJsonString(StreamingRecognitionConfigSchema, streaming), organizationId, apiKeyId);
+      return { session: sessionOf(record, sessions.stateOf(record)) };
     },
 
     async sendLiveAudio(request: SendLiveAudioRequest, ctx: HandlerContext) {
@@ -82,7 +85,7 @@ export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
       return {
         status: audioStatuses[status],
         nextSequenceNumber: BigInt(record.nextSequence),
-        state: states[record.state],
+        state: states[sessions.stateOf(record)],
         expiresAt: timestampFromMs(record.expiresAt),
       };
     },
@@ -105,7 +108,8 @@ export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
     },
 
     async closeLiveSession(request: CloseLiveSessionRequest, ctx: HandlerContext) {
-      return { session: sessionOf(await sessions.close(request.sessionId, undefined, principalOf(ctx.values).organizationId)) };
+      const record = await sessions.close(request.sessionId, undefined, principalOf(ctx.values).organizationId);
+      return { session: sessionOf(record, sessions.stateOf(record)) };
     },
   };
 }

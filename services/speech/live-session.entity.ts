@@ -20,6 +20,8 @@ export class LiveSession extends BaseEntity {
   lastResultIndex: number | null = null;
   audioSeconds: Opt<number> = 0;
   createdBy: User | null = null;
+  /** The API key the session was opened with (its usage is that key's); null for a user's token. */
+  apiKeyId: string | null = null;
   /** Past this, with no audio, the session is reaped. */
   expiresAt!: Date;
   closedAt: Date | null = null;
@@ -37,6 +39,7 @@ export const LiveSessionSchema = new EntitySchema<LiveSession, BaseEntity>({
     lastResultIndex: { type: "integer", nullable: true },
     audioSeconds: { type: new DecimalType("number"), precision: 14, scale: 3, default: 0 },
     createdBy: { kind: "m:1", entity: () => User, nullable: true, deleteRule: "set null", index: true },
+    apiKeyId: { type: "uuid", nullable: true },
     expiresAt: { type: "datetime" },
     closedAt: { type: "datetime", nullable: true },
   },

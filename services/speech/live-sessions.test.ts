@@ -41,7 +41,7 @@ describe(`live sessions over two platform replicas and ${redisUrl ? "Redis strea
   const replicas: Array<{ platform: TestPlatform; client: Client<typeof SpeechService>; otherOrg: Client<typeof SpeechService> }> = [];
 
   /** One more replica of the platform, started through the gateway's root, on `bus`. */
-  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number } = {}) {
+  async function replica(bus: LiveSessionBus, options: { idleTimeoutMs?: number; disconnectedAfterMs?: number } = {}) {
     const platform = await startTestPlatform(
       { JOB_DEFAULT_MODEL: "whisper", JWT_SIGNING_KEYS: signingKeys, ...UNTHROTTLED },
       { speech: { engine: { stepMs: 200 }, bus, sessions: { sweepMs: 50, ...options } } },
@@ -224,6 +224,36 @@ describe(`live sessions over two platform replicas and ${redisUrl ? "Redis strea
     expect((refused as ConnectError).rawMessage).toMatch(/is behind: chunk 0 was not taken; send it again/);
     expect(retryAfter ?? (refused as ConnectError).metadata.get("retry-after")).toBe("1");
     expect((await full.client.closeLiveSession({ sessionId: session!.sessionId })).session!.nextSequenceNumber).toBe(0n);
+  });
+
+  it("reads DISCONNECTED once its client has sent nothing for a while, watched or not, and ACTIVE again when audio comes", async () => {
+    const quiet = await replica(newBus(), { disconnectedAfterMs: 1000 });
+    const { session } = await quiet.client.createLiveSession({ streamingConfig });
+    const id = session!.sessionId;
+    const pcm = keypadPcm(["12"]);
+    let sequence = 0;
+    for (let at = 0; at < pcm.length; at += 3200) {
+      const sent = await quiet.client.sendLiveAudio({ sessionId: id, sequenceNumber: BigInt(sequence++), audioContent: pcm.subarray(at, at + 3200) });
+      expect(sent.state).toBe(LiveSessionState.ACTIVE);
+    }
+    /** The state a watcher joining now is told, on the first response it replays. */
+    const watchedState = async () => {
+      for await (const r of quiet.client.watchLiveSession({ sessionId: id })) return r.state;
+      throw new Error("the watch ended without a response");
+    };
+    // The client stops sending; watchers keep coming (they keep the session from expiring, not from being disconnected).
+    let state = await watchedState();
+    for (let tries = 0; tries < 200 && state !== LiveSessionState.DISCONNECTED; tries++) {
+      await new Promise((r) => setTimeout(r, 50));
+      state = await watchedState();
+    }
+    expect(state).toBe(LiveSessionState.DISCONNECTED);
+    // The client returns: a keepalive makes the session active again, and it never closed meanwhile.
+    const back = await quiet.client.sendLiveAudio({ sessionId: id, sequenceNumber: BigInt(sequence) });
+    expect([back.status, back.state]).toEqual([LiveAudioStatus.ACCEPTED, LiveSessionState.ACTIVE]);
+    const closed = await quiet.client.closeLiveSession({ sessionId: id });
+    expect(closed.session!.state).toBe(LiveSessionState.CLOSED);
+    expect(closed.session!.nextSequenceNumber).toBe(BigInt(sequence + 1));
   });
 
   it("closes a session left without audio, keepalive or watcher for its idle timeout", async () => {

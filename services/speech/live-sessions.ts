@@ -11,7 +11,7 @@ import {
   ResourceExhaustedError,
   type DomainErrorKind,
 } from "../platform/errors/errors.js";
-import type { LiveSessionBus, LiveSessionState, SendStatus, SessionRecord } from "./bus.js";
+import type { LiveSessionBus, ReportedLiveSessionState, SendStatus, SessionRecord } from "./bus.js";
 import { SessionAbortedError } from "./engine/session.js";
 import type { EngineOutput, RecognitionResult } from "./engine/types.js";
 import type { LiveRecognition, LiveRecognitionConfig, LiveRecognizer } from "./live-recognition.js";
@@ -25,6 +25,11 @@ export interface LiveSessionsOptions {
   bus: LiveSessionBus;
   /** A session with no audio, keepalive or watcher for this long is closed. Default 60 s. */
   idleTimeoutMs?: number;
+  /**
+   * An active session whose client has sent no audio or keepalive for this long reads DISCONNECTED (watchers
+   * do not count: they hear, they do not speak) until audio comes again or it expires. Default 10 s.
+   */
+  disconnectedAfterMs?: number;
   /** How long a closed session stays readable. Default 60 s. */
   retainMs?: number;
   /**
@@ -47,7 +52,7 @@ export interface LiveSessionsOptions {
 }
 
 /** What a watcher receives: an engine output, or the end of the session. */
-export type WatchItem = { kind: "output"; output: EngineOutput; state: LiveSessionState } | { kind: "closed"; record: SessionRecord };
+export type WatchItem = { kind: "output"; output: EngineOutput; state: ReportedLiveSessionState } | { kind: "closed"; record: SessionRecord };
 
 interface Owned {
   recognition: LiveRecognition;
@@ -76,19 +81,21 @@ export class LiveSessions {
   private readonly expired = new Set<string>();
   private readonly idleTimeoutMs: number;
   private readonly retainMs: number;
+  private readonly disconnectedAfterMs: number;
   private readonly now: () => number;
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(private readonly options: LiveSessionsOptions) {
     this.idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
     this.retainMs = options.retainMs ?? 60_000;
+    this.disconnectedAfterMs = options.disconnectedAfterMs ?? 10_000;
     this.now = options.now ?? Date.now;
     this.sweeper = setInterval(() => void this.sweep(), options.sweepMs ?? 1000);
     this.sweeper.unref();
   }
 
   /** Opens a session: the model is checked and the engine started here. `config` is kept as given, for reads. */
-  async create(config: LiveRecognitionConfig, configText: string, organizationId: string): Promise<SessionRecord> {
+  async create(config: LiveRecognitionConfig, configText: string, organizationId: string, apiKeyId: string | null = null): Promise<SessionRecord> {
     const slot = await this.options.slots?.acquire(organizationId);
     let recognition: LiveRecognition;
     try {
@@ -111,6 +118,7 @@ export class LiveSessions {
       channels: recognition.channels,
       createdAt: now,
       lastActivityAt: now,
+      lastAudioAt: now,
       expiresAt: now + this.idleTimeoutMs,
     };
     try {
@@ -120,7 +128,7 @@ export class LiveSessions {
       await slot?.release();
       throw err;
     }
-    this.own(record, recognition, slot);
+    this.own(record, recognition, apiKeyId, slot);
     return record;
   }
 
@@ -129,6 +137,13 @@ export class LiveSessions {
     const record = await this.options.bus.get(id);
     if (!record || (organizationId !== undefined && record.organizationId !== organizationId)) throw new NotFoundError("live session", id);
     return record;
+  }
+
+  /** The state the session's client is told now: its bus state, or "disconnected" for an active one gone quiet. */
+  stateOf(record: SessionRecord): ReportedLiveSessionState {
+    // A record written before lastAudioAt existed is judged by its last activity.
+    const lastAudioAt = Number.isFinite(record.lastAudioAt) ? record.lastAudioAt : record.lastActivityAt;
+    return record.state === "active" && this.now() - lastAudioAt > this.disconnectedAfterMs ? "disconnected" : record.state;
   }
 
   /** Appends chunk `sequence`; duplicates are acknowledged, gaps reported. */
@@ -168,8 +183,8 @@ export class LiveSessions {
       for await (const published of this.options.bus.outputs(id, fromIndex, signal)) {
         const output = JSON.parse(published.output) as EngineOutput | { index: number; kind: "error"; error: { kind: DomainErrorKind; message: string } };
         if (output.kind === "error") throw new SessionFailedError(output.error.kind, output.error.message);
-        const state = (await this.options.bus.get(id))?.state ?? "closed";
-        yield { kind: "output", output, state };
+        const current = await this.options.bus.get(id);
+        yield { kind: "output", output, state: current ? this.stateOf(current) : "closed" };
       }
       if (signal.aborted) return;
       yield { kind: "closed", record: await this.get(id) };
@@ -204,7 +219,8 @@ export class LiveSessions {
     this.owned.clear();
   }
 
-  private own(created: SessionRecord, recognition: LiveRecognition, slot?: StreamSlot): void {
+  /** `apiKeyId`: the key the session was created with, persisted with it at its end (its usage is the key's). */
+  private own(created: SessionRecord, recognition: LiveRecognition, apiKeyId: string | null, slot?: StreamSlot): void {
     const id = created.id;
     const stop = new AbortController();
     this.owned.set(id, { recognition, stop, slot });
@@ -266,6 +282,7 @@ export class LiveSessions {
           startedAt: new Date(created.createdAt),
           outcome: failure !== undefined ? "failed" : this.expired.delete(id) ? "expired" : "closed",
           transport: "live_session",
+          apiKeyId,
         });
       }
     // The session's end is persisted (onEnded, above) whatever the bus did; its watchers wait out the expiry.

@@ -1,9 +1,9 @@
 // What an ended live recognition is turned into: the transcript's shape per channel, the billed
-// seconds, a failure that is logged rather than thrown, and (on a real database) that writing the
-// same session again, even at the same time, writes nothing twice.
+// seconds, and, on the platform's database, transcripts and usage, that writing the same session again,
+// even at the same time, writes nothing twice, and that a part that fails is logged rather than thrown
+// without stopping the others.
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Database } from "../platform/database/database.js";
 import { startIdentityGateway, type IdentityGateway } from "../../gateway/testing/identity-gateway.js";
 import { registerOwner } from "../../gateway/testing/accounts.js";
 import { UsageRecord } from "../usage/usage-record.entity.js";
@@ -58,66 +58,6 @@ describe("a live session's transcript", () => {
   });
 });
 
-describe("LivePersistence", () => {
-  function fakes(failAt?: "row" | "transcript" | "usage") {
-    const calls: string[] = [];
-    const errors: unknown[] = [];
-    const database = {
-      fork: () => ({
-        getConnection: () => ({
-          execute: async () => {
-            calls.push("row");
-            if (failAt === "row") throw new Error("database down");
-            return [];
-          },
-        }),
-      }),
-    } as unknown as Database;
-    const persistence = new LivePersistence({
-      database,
-      transcripts: {
-        create: async () => {
-          calls.push("transcript");
-          if (failAt === "transcript") throw new Error("transcripts down");
-        },
-      },
-      usage: {
-        record: async (_org, _kind, seconds) => {
-          calls.push(`usage ${seconds}`);
-          if (failAt === "usage") throw new Error("usage down");
-          return true;
-        },
-      },
-      logger: { error: (obj: unknown) => void errors.push(obj) } as never,
-    });
-    return { persistence, calls, errors };
-  }
-
-  it("writes the row, then the transcript and the usage", async () => {
-    const { persistence, calls, errors } = fakes();
-    await persistence.persist(ended);
-    expect(calls.sort()).toEqual(["row", "transcript", "usage 5"]);
-    expect(errors).toEqual([]);
-  });
-
-  it("writes the row and usage but no transcript for silence", async () => {
-    const { persistence, calls } = fakes();
-    await persistence.persist({ ...ended, finals: [] });
-    expect(calls).toEqual(["row", "usage 5"]);
-  });
-
-  it("logs a failure instead of throwing it, and bills the seconds even when the transcript fails", async () => {
-    for (const failAt of ["row", "transcript", "usage"] as const) {
-      const { persistence, errors } = fakes(failAt);
-      await expect(persistence.persist(ended)).resolves.toBeUndefined();
-      expect(errors).toHaveLength(1);
-    }
-    const { persistence, calls } = fakes("transcript");
-    await persistence.persist(ended);
-    expect(calls).toContain("usage 5");
-  });
-});
-
 describe("LivePersistence on a database", () => {
   let h: IdentityGateway;
   beforeAll(async () => {
@@ -146,6 +86,55 @@ describe("LivePersistence on a database", () => {
     expect(usage.map((u) => u.seconds)).toEqual([5]);
     // Two racing writers may each try the transcript; only the loser's duplicate is refused, and logged.
     expect(errors.length).toBeLessThanOrEqual(1);
+  });
+
+  /** Persistence on the platform's own transcripts and usage, its log lines kept. */
+  function persistenceLogging() {
+    const errors: Array<{ liveSessionId?: string }> = [];
+    const persistence = new LivePersistence({
+      database: h.testDb.db,
+      transcripts: h.transcripts!.transcripts,
+      usage: h.transcripts!.usage,
+      logger: { error: (obj: { liveSessionId?: string }) => void errors.push(obj) } as never,
+    });
+    return { persistence, errors };
+  }
+  const written = async (sessionId: string) => {
+    const em = h.testDb.db.fork();
+    return {
+      rows: await em.count(LiveSession, { id: sessionId }, { filters: false }),
+      transcripts: await em.count(Transcript, { liveSession: sessionId }, { filters: false }),
+      usage: (await em.find(UsageRecord, { liveSession: sessionId }, { filters: false })).map((u) => u.seconds),
+    };
+  };
+
+  it("logs a row it cannot write instead of throwing, and writes nothing after it", async () => {
+    const { persistence, errors } = persistenceLogging();
+    // An organisation that does not exist (erased while the session ran): the row breaks its foreign key.
+    const session = { ...ended, sessionId: randomUUID(), organizationId: randomUUID() };
+    await expect(persistence.persist(session)).resolves.toBeUndefined();
+    expect(errors.map((e) => e.liveSessionId)).toEqual([session.sessionId]);
+    expect(await written(session.sessionId)).toEqual({ rows: 0, transcripts: 0, usage: [] });
+  });
+
+  it("bills the seconds even when the transcript cannot be written, and logs the transcript's failure", async () => {
+    const owner = await registerOwner(h);
+    const { persistence, errors } = persistenceLogging();
+    // A recogniser that names no model: the transcripts refuse it, the row and the usage do not need it.
+    const session = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId, model: "" };
+    await expect(persistence.persist(session)).resolves.toBeUndefined();
+    expect(errors.map((e) => e.liveSessionId)).toEqual([session.sessionId]);
+    expect(await written(session.sessionId)).toEqual({ rows: 1, transcripts: 0, usage: [5] });
+  });
+
+  it("keeps the row when the usage cannot be recorded, and logs the usage's failure", async () => {
+    const owner = await registerOwner(h);
+    const { persistence, errors } = persistenceLogging();
+    // Seconds below 0 (a recogniser's bookkeeping gone wrong): the row keeps them, the usage refuses them.
+    const session = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId, processedSeconds: -1, finals: [] };
+    await expect(persistence.persist(session)).resolves.toBeUndefined();
+    expect(errors.map((e) => e.liveSessionId)).toEqual([session.sessionId]);
+    expect(await written(session.sessionId)).toEqual({ rows: 1, transcripts: 0, usage: [] });
   });
 
   it("writes a silent session's row and usage without a transcript", async () => {

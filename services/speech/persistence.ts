@@ -28,6 +28,8 @@ export interface EndedLiveSession {
   outcome: "closed" | "expired" | "failed";
   /** Which transport ran it, kept in the row's config. */
   transport: "streaming_recognize" | "live_session";
+  /** The API key the recognition was opened with, kept on the row so that its usage is the key's; none for a user's token. */
+  apiKeyId?: string | null;
 }
 
 /** Told once per recognition when it is over. */
@@ -109,8 +111,8 @@ export class LivePersistence {
   private async writeRow(ended: EndedLiveSession): Promise<void> {
     const now = new Date();
     await this.deps.database.fork().getConnection().execute(
-      `insert into live_sessions (id, organization_id, status, config, audio_seconds, expires_at, closed_at, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `insert into live_sessions (id, organization_id, status, config, audio_seconds, api_key_id, expires_at, closed_at, created_at, updated_at)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (id) do nothing`,
       [
         ended.sessionId,
@@ -118,6 +120,7 @@ export class LivePersistence {
         ended.outcome,
         JSON.stringify({ transport: ended.transport, model: ended.model, languageCode: ended.languageCode, channels: ended.channels }),
         ended.processedSeconds,
+        ended.apiKeyId ?? null,
         now,
         now,
         ended.startedAt,

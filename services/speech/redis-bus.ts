@@ -18,7 +18,7 @@ if state ~= 'active' then return {'not_active', nextSeq, state} end
 if seq > nextSeq then return {'out_of_order', nextSeq, state} end
 if redis.call('XLEN', KEYS[2]) >= tonumber(ARGV[5]) then return {'busy', nextSeq, state} end
 redis.call('XADD', KEYS[2], '*', 'kind', 'audio', 'sequence', ARGV[1], 'audio', ARGV[2], 'finalize', ARGV[3])
-redis.call('HSET', KEYS[1], 'nextSequence', nextSeq + 1, 'lastActivityAt', ARGV[4])
+redis.call('HSET', KEYS[1], 'nextSequence', nextSeq + 1, 'lastActivityAt', ARGV[4], 'lastAudioAt', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'bytesReceived', string.len(ARGV[2]))
 return {'accepted', nextSeq + 1, state}
 `;
@@ -32,7 +32,7 @@ end
 return redis.call('HGETALL', KEYS[1])
 `;
 
-const NUMBER_FIELDS = ["nextSequence", "bytesReceived", "nextResultIndex", "processedSeconds", "channels", "createdAt", "lastActivityAt", "expiresAt"] as const;
+const NUMBER_FIELDS = ["nextSequence", "bytesReceived", "nextResultIndex", "processedSeconds", "channels", "createdAt", "lastActivityAt", "lastAudioAt", "expiresAt"] as const;
 
 export interface RedisBusOptions {
   /** How long a session's keys live at most (a safety net; sessions remove themselves). Default 5 h. */

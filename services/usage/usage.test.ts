@@ -16,6 +16,7 @@ import { SpeechService } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { MediaService } from "../../proto/gen/arabicstt/v1/media_pb.js";
+import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { OrganizationService } from "../../proto/gen/arabicstt/v1/organization_pb.js";
 import { MemberRole } from "../../proto/gen/arabicstt/v1/common_pb.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
@@ -161,6 +162,36 @@ describe("GetUsage", () => {
     // Monthly audio counts Recognize too.
     const audio = (await client.getQuota({})).limits.find((l) => l.metric === QuotaMetric.AUDIO_SECONDS)!;
     expect(audio.used).toBe(BigInt(billed(byUser) + billed(byKey)));
+  });
+
+  it("by api_key_id also counts the jobs and live sessions created with that key", async () => {
+    const org = await registerOwner(h, "منظمة المفاتيح");
+    const key = await h.client(ApiKeyService, { credential: org.accessToken }).createApiKey({
+      name: "integration",
+      scopes: [ApiKeyScope.SPEECH, ApiKeyScope.JOBS_WRITE, ApiKeyScope.MEDIA_WRITE],
+    });
+    const media = await uploadByPut(h.client(MediaService, { credential: org.accessToken }), "call.wav", files.wav);
+    const jobConfig = { mediaId: media.mediaId, config: { model: "dtmf", languageCode: "ar" } };
+    const byKeyJob = await h.client(JobService, { credential: key.secret }).createJob(jobConfig);
+    const byUserJob = await h.client(JobService, { credential: org.accessToken }).createJob(jobConfig);
+    // As the runner records a finished job (idempotent per job, so a run of the job here changes nothing).
+    for (const job of [byKeyJob, byUserJob]) await usage.record(org.organizationId, "batch", 3, job.job!.jobId);
+
+    // A live session opened with the key, given a keypad call and closed; its end is persisted after the fact.
+    const speech = h.client(SpeechService, { credential: key.secret });
+    const { session } = await speech.createLiveSession({ streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf" } } });
+    await speech.sendLiveAudio({ sessionId: session!.sessionId, sequenceNumber: 0n, audioContent: keypad("42") });
+    await speech.closeLiveSession({ sessionId: session!.sessionId });
+
+    const client = h.client(UsageService, { credential: org.accessToken });
+    const byKey = async () => (await client.getUsage({ ...aroundNow(), apiKeyId: key.apiKey!.apiKeyId })).total!;
+    for (let tries = 0; tries < 200 && Number((await byKey()).streamingSessionCount) === 0; tries++) await new Promise((r) => setTimeout(r, 50));
+    const total = await byKey();
+    expect([Number(total.jobCount), Number(total.streamingSessionCount)]).toEqual([1, 1]);
+    expect(durationMs(total.batchDuration!) / 1000).toBe(3);
+    expect(durationMs(total.streamingDuration!) / 1000).toBeGreaterThan(0);
+    // The organisation's total has the user's job too.
+    expect(Number((await client.getUsage(aroundNow())).total!.jobCount)).toBe(2);
   });
 
   it("reports the most media bytes stored at once, deleted items counted while they were held", async () => {

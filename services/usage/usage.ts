@@ -83,7 +83,8 @@ export class Usage {
   /**
    * Records the audio of one job (`kind` "batch", `sourceId` the job id) or one live session (`kind`
    * "live", the session id): `seconds` as billableSeconds counts them, rounded up here all the same.
-   * Idempotent per source: the unique key on the job or session turns a repeat into a no-op, so a step run
+   * The record carries the API key the job or session was created with (its `api_key_id`), so GetUsage by key
+   * counts it. Idempotent per source: the unique key on the job or session turns a repeat into a no-op, so a step run
    * again after a crash never charges twice. Returns whether this call recorded it.
    */
   async record(organizationId: string, kind: UsageKind, seconds: number, sourceId: string, at: Date = new Date()): Promise<boolean> {
@@ -92,8 +93,8 @@ export class Usage {
     const table = kind === "batch" ? "jobs" : "live_sessions";
     // The source must be the organisation's own: the insert selects it from its table under the tenant.
     const inserted = await this.database.fork().getConnection().execute<Array<{ id: string }>>(
-      `insert into usage_records (organization_id, kind, seconds, ${column}, recorded_at)
-       select ?, ?, ?, src.id, ? from ${table} src where src.id = ? and src.organization_id = ?
+      `insert into usage_records (organization_id, kind, seconds, ${column}, api_key_id, recorded_at)
+       select ?, ?, ?, src.id, src.api_key_id, ? from ${table} src where src.id = ? and src.organization_id = ?
        on conflict do nothing
        returning id`,
       [organizationId, kind, wholeBilledSeconds(seconds), at, sourceId, organizationId],
@@ -121,7 +122,7 @@ export class Usage {
 
   /**
    * Usage in [start, end), one bucket per step aligned to `timeZone`, empty buckets included. With `apiKeyId`,
-   * only the audio recorded with that key (Recognize calls); exports and storage belong to no key, and are 0.
+   * only the audio recorded with that key (Recognize calls, and jobs and live sessions created with it); exports and storage belong to no key, and are 0.
    */
   async report(organizationId: string, input: { start: Date; end: Date; granularity: UsageGranularity; timeZone: string; apiKeyId?: string }): Promise<UsageReport> {
     const { start, end, granularity } = input;

@@ -407,8 +407,8 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.GetUsageRequest.time_zone": applied(USAGE, test(USAGE_TEST, "sums audio per day and kind, empty days included, aligned to the time zone asked for")),
   "arabicstt.v1.GetUsageRequest.api_key_id": applied(
     USAGE,
-    test(USAGE_TEST, "counts and bills Recognize calls, and by api_key_id only the calls made with that key"),
-    "Recognize calls carry their key; jobs and live sessions do not record one yet, so a key's usage holds its Recognize calls only",
+    test(USAGE_TEST, "by api_key_id also counts the jobs and live sessions created with that key"),
+    "Recognize calls, jobs and live sessions (the CreateLiveSession trio) carry the key they were made with; StreamingRecognize streams do not record one yet",
   ),
 
   // WebhookService

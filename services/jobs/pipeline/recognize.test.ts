@@ -1,5 +1,7 @@
 // recognizeChunks against a scripted client: file times, order, the concurrency limit, progress,
 // and stopping on abort or on the first failure. (The real sidecar path is pipeline.test.ts.)
+// The client stays scripted on purpose: the real sidecar cannot be made to finish calls in reverse order,
+// hang until aborted, or fail exactly on the nth call, which are the faults under test here.
 import { describe, expect, it } from "vitest";
 import type { Transcription } from "../../../inference/client/index.js";
 import { mapLimited, recognizeChunks, type RecognitionChunk } from "./recognize.js";

@@ -1,7 +1,9 @@
 // The session engine on synthetic audio with a scripted recogniser: each burst of sound is one
 // "word" named after its amplitude (0.3 → "w3"), timed where the burst is. The gate is the real
 // energy gate. What is checked is the engine's own logic: endpoints, finals, partials, events,
-// indexes, trimming, coalescing under a slow model, limits.
+// indexes, trimming, coalescing under a slow model, limits. The recogniser stays scripted on purpose: a
+// real model cannot be made slow, hung or exact to the burst on demand (the sidecar path is
+// live-recognition.test.ts and live-sessions.test.ts).
 import { describe, expect, it } from "vitest";
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
 import { energyGate, type SpeechGate } from "./gate.js";
