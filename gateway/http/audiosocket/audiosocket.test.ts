@@ -72,9 +72,9 @@ describe("Asterisk AudioSocket", () => {
 
     const webhooks = h.client(WebhookService, { credential: accessToken });
     const deliveries = await eventually(() => webhooks.listDeliveries({}), (r) => r.deliveries.length > 0);
-    const event = JSON.parse(deliveries.deliveries[0]!.payload) as { type: string; data: Record<string, unknown> };
+    const event = JSON.parse(deliveries.deliveries.find((d) => d.payload.includes(uuid))!.payload) as { type: string; data: Record<string, unknown> };
     expect(event.type).toBe("live_session.closed");
-    expect(event.data).toMatchObject({ source: "asterisk", state: "LIVE_SESSION_STATE_CLOSED", audiosocket: { uuid, dtmf: "159", endReason: "hangup" } });
+    expect(event.data).toMatchObject({ source: "asterisk", state: "LIVE_SESSION_STATE_CLOSED", audiosocket: { uuid, sampleRateHz: 8000, dtmf: "159", endReason: "hangup" } });
     const results = event.data.results as Array<{ channelTag: number; transcript: string }>;
     expect(results.map((r) => r.transcript).join("")).toBe("159");
     expect(JSON.stringify(event)).not.toContain(key);
@@ -89,14 +89,22 @@ describe("Asterisk AudioSocket", () => {
     expect(audioFirst.received).toEqual([malformed]);
     const oddAudio = await simulateAudioSocketCall(port, [uuidFrame, encodeFrame(FrameKind.Audio, Buffer.alloc(321))]);
     expect(oddAudio.received).toEqual([malformed]);
+    const rateChange = await simulateAudioSocketCall(port, [uuidFrame, encodeFrame(FrameKind.Audio, Buffer.alloc(320)), encodeFrame(0x12, Buffer.alloc(640))]);
+    expect(rateChange.received).toEqual([malformed]);
 
-    const healthy = await simulateAudioSocketCall(port, audioSocketCall({ uuid: "5a1e0000-0000-4000-8000-000000000002", audio: Buffer.alloc(16_000) }));
+    // The next call is served: 16 kHz audio (kind 0x12, Asterisk 20+'s channel driver), its keys found.
+    const healthy = await simulateAudioSocketCall(port, audioSocketCall({ uuid: "5a1e0000-0000-4000-8000-000000000002", audio: slinKeys("7", 200, 16_000), sampleRate: 16_000 }));
     expect(healthy.received).toEqual([]);
+    const webhooks = h.client(WebhookService, { credential: accessToken });
+    const deliveries = await eventually(() => webhooks.listDeliveries({}), (r) => r.deliveries.some((d) => d.payload.includes("5a1e0000-0000-4000-8000-000000000002")));
+    const event = JSON.parse(deliveries.deliveries.find((d) => d.payload.includes("5a1e0000-0000-4000-8000-000000000002"))!.payload) as { data: Record<string, unknown> };
+    expect(event.data).toMatchObject({ audiosocket: { sampleRateHz: 16_000 } });
+    expect((event.data.results as Array<{ transcript: string }>).map((r) => r.transcript).join("")).toBe("7");
     const metrics = await eventually(
       async () => (await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/metrics`)).text(),
       (text) => text.includes('arabicstt_audiosocket_calls_total{reason="hangup"} 2'),
     );
-    expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="malformed"} 3');
+    expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="malformed"} 4');
     expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="hangup"} 2');
     expect(metrics).toContain("arabicstt_audiosocket_calls_active 0");
   }, 60_000);

@@ -1,6 +1,6 @@
 // Asterisk AudioSocket (the `AudioSocket()` dialplan application, or `Dial(AudioSocket/…)`): Asterisk opens a
-// TCP connection and sends frames (frames.ts): the call's UUID first, then 20 ms of 16-bit 8 kHz signed linear
-// audio per frame, DTMF digits, and a hangup. Each connection is one mono stream, so one party (see
+// TCP connection and sends frames (frames.ts): the call's UUID first, then 20 ms of 16-bit signed linear audio
+// per frame (8 kHz; the channel driver of Asterisk 20+ also 12 to 48 kHz), DTMF digits, and a hangup. Each connection is one mono stream, so one party (see
 // docs/integrations/asterisk.md for both). The call becomes a live session of the platform, created, fed and
 // closed through its own RPCs (CreateLiveSession, SendLiveAudio, WatchLiveSession, CloseLiveSession), so the
 // organisation's live-stream limit, quota, persistence and billing are theirs. AudioSocket carries no
@@ -19,10 +19,10 @@ import type { Authenticator } from "../../../services/identity/model/principal.j
 import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import type { PlatformClients } from "../platform-client.js";
-import { encodeFrame, FrameKind, FrameReader, uuidText, type Frame } from "./frames.js";
+import { AUDIO_SAMPLE_RATES, encodeFrame, FrameKind, FrameReader, uuidText, type Frame } from "./frames.js";
 
-/** Bytes of audio per SendLiveAudio: 500 ms of 16-bit 8 kHz mono (as Twilio's adapter sends, twilio.bench.ts). */
-const SEND_BYTES = 8000;
+/** Audio per SendLiveAudio: 500 ms (as Twilio's adapter sends, twilio.bench.ts), so of 16-bit samples as many bytes as the rate. */
+const sendBytes = (sampleRate: number) => sampleRate;
 /** DTMF digits Asterisk reports that are kept for the webhook event. */
 const MAX_DTMF_DIGITS = 256;
 
@@ -149,6 +149,8 @@ class AudioSocketCall {
   private readonly reader = new FrameReader();
   private readonly headers: Record<string, string>;
   private uuid = "";
+  /** The audio's sample rate, fixed by its first frame. */
+  private sampleRate = 0;
   private sessionId = "";
   private sequence = 0n;
   private audio: Buffer[] = [];
@@ -223,13 +225,6 @@ class AudioSocketCall {
         if (frame.payload.length !== 16) throw new CallError("malformed", "a UUID frame holds 16 bytes");
         this.uuid = uuidText(frame.payload);
         this.headers["x-request-id"] = `audiosocket-${this.uuid}`;
-        this.enqueue(() => this.createSession());
-        return;
-      case FrameKind.Audio:
-        if (frame.payload.length % 2 !== 0) throw new CallError("malformed", "audio is 16-bit samples: an even number of bytes");
-        this.audio.push(Buffer.from(frame.payload));
-        this.audioBytes += frame.payload.length;
-        while (this.audioBytes >= SEND_BYTES) this.enqueueSend(this.takeAudio(SEND_BYTES));
         return;
       case FrameKind.Dtmf:
         if (frame.payload.length !== 1) throw new CallError("malformed", "a DTMF frame holds one digit");
@@ -244,8 +239,23 @@ class AudioSocketCall {
         void this.end("peer_error", "");
         return;
       default:
+        if (AUDIO_SAMPLE_RATES[frame.kind]) return this.onAudio(AUDIO_SAMPLE_RATES[frame.kind]!, frame.payload);
         throw new CallError("malformed", `an unknown frame kind 0x${frame.kind.toString(16).padStart(2, "0")}`);
     }
+  }
+
+  private onAudio(sampleRate: number, payload: Buffer): void {
+    if (payload.length % 2 !== 0) throw new CallError("malformed", "audio is 16-bit samples: an even number of bytes");
+    if (!this.sampleRate) {
+      // The session is made at the first audio frame, whose kind says the rate.
+      this.sampleRate = sampleRate;
+      this.enqueue(() => this.createSession());
+    } else if (sampleRate !== this.sampleRate) {
+      throw new CallError("malformed", `audio at ${sampleRate} Hz after audio at ${this.sampleRate} Hz`);
+    }
+    this.audio.push(Buffer.from(payload));
+    this.audioBytes += payload.length;
+    while (this.audioBytes >= sendBytes(this.sampleRate)) this.enqueueSend(this.takeAudio(sendBytes(this.sampleRate)));
   }
 
   private takeAudio(bytes: number): Buffer {
@@ -262,7 +272,7 @@ class AudioSocketCall {
   private async createSession(): Promise<void> {
     // No model or language travels with AudioSocket: the organisation's defaults apply (UpdateOrganization).
     const created = await this.options.clients.speech.createLiveSession(
-      { streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 8000, audioChannelCount: 1 } } },
+      { streamingConfig: { config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: this.sampleRate, audioChannelCount: 1 } } },
       { headers: this.headers },
     );
     this.sessionId = created.session!.sessionId;
@@ -310,7 +320,7 @@ class AudioSocketCall {
     if (errorCode !== undefined) this.finished = true;
     clearTimeout(this.idle);
     // A call that ends normally sends what it holds (whole samples) before its session is closed.
-    if (errorCode === undefined && this.uuid && this.audioBytes > 0) {
+    if (errorCode === undefined && this.sampleRate && this.audioBytes > 0) {
       try {
         this.enqueueSend(this.takeAudio(this.audioBytes - (this.audioBytes % 2)));
       } catch (err) {
@@ -355,7 +365,7 @@ class AudioSocketCall {
         data: {
           ...(toJson(LiveSessionSchema, session) as Record<string, unknown>),
           source: "asterisk",
-          audiosocket: { uuid: this.uuid, dtmf: this.dtmf, endReason: reason },
+          audiosocket: { uuid: this.uuid, sampleRateHz: this.sampleRate, dtmf: this.dtmf, endReason: reason },
           results: finals.map((f) => ({ channelTag: f.channelTag, transcript: f.transcript, resultEndOffset: `${f.endSeconds.toFixed(3)}s` })),
         },
       });

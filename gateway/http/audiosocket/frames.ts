@@ -10,11 +10,18 @@ export const FrameKind = {
   Uuid: 0x01,
   /** One DTMF digit, one ASCII byte (Asterisk 18+, when a key is pressed on the channel). */
   Dtmf: 0x03,
-  /** Signed linear PCM, 16-bit little-endian, 8 kHz, mono. */
+  /** Signed linear PCM, 16-bit little-endian, 8 kHz, mono (what the `AudioSocket()` application sends). */
   Audio: 0x10,
   /** An error; the payload is an optional application-specific code. */
   Error: 0xff,
 } as const;
+
+/**
+ * The audio kinds and their sample rates: signed linear PCM, 16-bit little-endian, mono. Asterisk 20 and later
+ * add 0x11 to 0x16 for the channel driver's higher rates (and kinds above them for rates past 48 kHz, which the
+ * platform does not take).
+ */
+export const AUDIO_SAMPLE_RATES: Readonly<Record<number, number>> = { 0x10: 8000, 0x11: 12_000, 0x12: 16_000, 0x13: 24_000, 0x14: 32_000, 0x15: 44_100, 0x16: 48_000 };
 
 export const HEADER_BYTES = 3;
 export const MAX_PAYLOAD_BYTES = 0xffff;

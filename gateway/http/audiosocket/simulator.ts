@@ -4,23 +4,26 @@
 // the hangup) and a socket that sends them and reads what the server answers until it closes.
 import { connect } from "node:net";
 import { dtmfSequence } from "../../../inference/client/testing/signals.js";
-import { encodeFrame, FrameKind, FrameReader, uuidBytes, type Frame } from "./frames.js";
+import { AUDIO_SAMPLE_RATES, encodeFrame, FrameKind, FrameReader, uuidBytes, type Frame } from "./frames.js";
 
-/** 20 ms of 8 kHz 16-bit mono, the frame Asterisk sends. */
-const FRAME_BYTES = 320;
-
-/** Keys as 8 kHz 16-bit signed linear little-endian, with a second of silence after them so the last key is heard out. */
-export function slinKeys(keys: string, leadMs: number): Buffer {
-  const tones = dtmfSequence(keys, { sampleRate: 8000, leadMs }).audio;
-  const bytes = Buffer.alloc((tones.length + 8000) * 2);
+/** Keys as 16-bit signed linear little-endian, with a second of silence after them so the last key is heard out. */
+export function slinKeys(keys: string, leadMs: number, sampleRate = 8000): Buffer {
+  const tones = dtmfSequence(keys, { sampleRate, leadMs }).audio;
+  const bytes = Buffer.alloc((tones.length + sampleRate) * 2);
   tones.forEach((sample, i) => bytes.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(sample * 32767))), i * 2));
   return bytes;
 }
 
-/** A call's frames as Asterisk sends them: the UUID, the audio in 20 ms frames, the keys' DTMF frames after the audio, the hangup. */
-export function audioSocketCall(options: { uuid: string; audio: Buffer; dtmf?: string; hangup?: boolean }): Buffer[] {
+/**
+ * A call's frames as Asterisk sends them: the UUID, the audio in 20 ms frames (of the kind for `sampleRate`,
+ * 8 kHz unless said), the keys' DTMF frames after the audio, the hangup.
+ */
+export function audioSocketCall(options: { uuid: string; audio: Buffer; sampleRate?: number; dtmf?: string; hangup?: boolean }): Buffer[] {
+  const sampleRate = options.sampleRate ?? 8000;
+  const kind = Number(Object.entries(AUDIO_SAMPLE_RATES).find(([, rate]) => rate === sampleRate)?.[0] ?? FrameKind.Audio);
+  const frameBytes = (sampleRate / 50) * 2;
   const frames = [encodeFrame(FrameKind.Uuid, uuidBytes(options.uuid))];
-  for (let at = 0; at < options.audio.length; at += FRAME_BYTES) frames.push(encodeFrame(FrameKind.Audio, options.audio.subarray(at, at + FRAME_BYTES)));
+  for (let at = 0; at < options.audio.length; at += frameBytes) frames.push(encodeFrame(kind, options.audio.subarray(at, at + frameBytes)));
   for (const key of options.dtmf ?? "") frames.push(encodeFrame(FrameKind.Dtmf, Buffer.from(key, "ascii")));
   if (options.hangup ?? true) frames.push(encodeFrame(FrameKind.Hangup));
   return frames;
