@@ -24,6 +24,7 @@ let testDb: TestDatabase;
 let h: TestPlatform;
 let accessToken: string;
 let key: string;
+let keyId: string;
 let port: number;
 
 beforeAll(async () => {
@@ -33,7 +34,9 @@ beforeAll(async () => {
     const owner = await registerOwner(first);
     // AudioSocket names no model: the organisation's default is the one its calls use.
     await first.client(OrganizationService, { credential: owner.accessToken }).updateOrganization({ defaultModel: "dtmf" });
-    key = (await first.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "asterisk", scopes: [ApiKeyScope.SPEECH] })).secret;
+    const created = await first.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "asterisk", scopes: [ApiKeyScope.SPEECH] });
+    key = created.secret;
+    keyId = created.apiKey!.apiKeyId;
     h = await startTestPlatform({ ...env, AUDIOSOCKET_PORT: "0", AUDIOSOCKET_API_KEY: key }, {}, { testDb });
     accessToken = (await h.client(AuthService).login({ email: owner.email, password: TEST_PASSWORD })).tokens!.accessToken;
   } finally {
@@ -107,5 +110,14 @@ describe("Asterisk AudioSocket", () => {
     expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="malformed"} 4');
     expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="hangup"} 2');
     expect(metrics).toContain("arabicstt_audiosocket_calls_active 0");
+  }, 60_000);
+
+  it("refuses the calls once the configured key is revoked, with error frame 0x11", async () => {
+    await h.client(ApiKeyService, { credential: accessToken }).revokeApiKey({ apiKeyId: keyId });
+    const call = () => simulateAudioSocketCall(port, audioSocketCall({ uuid: "5a1e0000-0000-4000-8000-000000000003", audio: Buffer.alloc(3200), hangup: false }));
+    const refused = await eventually(call, (c) => c.received.length > 0, 20);
+    expect(refused.received).toEqual([{ kind: FrameKind.Error, payload: Buffer.of(AudioSocketErrorCode.Refused) }]);
+    const metrics = await (await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/arabicstt_audiosocket_calls_total\{reason="refused"\} [1-9]/);
   }, 60_000);
 });

@@ -8,7 +8,7 @@ export const FrameKind = {
   Hangup: 0x00,
   /** The stream's UUID, 16 bytes binary: the first frame of a call. */
   Uuid: 0x01,
-  /** One DTMF digit, one ASCII byte (Asterisk 18+, when a key is pressed on the channel). */
+  /** One DTMF digit, one ASCII byte (Asterisk 20 and later, when a key is pressed on the channel). */
   Dtmf: 0x03,
   /** Signed linear PCM, 16-bit little-endian, 8 kHz, mono (what the `AudioSocket()` application sends). */
   Audio: 0x10,
