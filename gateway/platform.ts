@@ -18,6 +18,7 @@ import { stripeWebhookRoute } from "./http/stripe-webhook.js";
 import { openAiRoutes } from "./http/openai/routes.js";
 import { platformClients, type PlatformClients } from "./http/platform-client.js";
 import { twilioMediaStreams } from "./http/twilio/media-streams.js";
+import { startAudioSocket, type AudioSocketListener } from "./http/audiosocket/audiosocket.js";
 import { consolePageRoute } from "./web/console-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
@@ -27,6 +28,8 @@ export interface Platform extends Omit<Adapters, "close" | "checks">, Omit<ApiSe
   gateway: RunningGateway;
   metrics: GatewayMetrics;
   readiness: Readiness;
+  /** Asterisk AudioSocket's TCP listener, when AUDIOSOCKET_PORT is set. */
+  audioSocket?: AudioSocketListener;
   /** Drains the gateway, then closes every capability and adapter. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -44,6 +47,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { entities, registry: metrics.registry, provided: overrides.adapters });
   let services: ApiServices | undefined;
+  let audioSocket: AudioSocketListener | undefined;
   try {
     services = await composeApi(config, { ...adapters, logger }, {
       registry: metrics.registry,
@@ -67,6 +71,9 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       unaryDeadlineMs: config.limits.unaryDeadlineMs,
     });
     const twilio = twilioMediaStreams({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry });
+    audioSocket = config.audioSocket
+      ? await startAudioSocket({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry, ...config.audioSocket })
+      : undefined;
     const gateway = await startGateway({
       config,
       logger,
@@ -94,15 +101,17 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       gateway,
       metrics,
       readiness,
+      audioSocket,
       stop: () =>
         (stopped ??= (async () => {
           // Live streams finalise and hand their sessions on while the gateway refuses new calls.
-          await Promise.all([gateway.drain(), drainServices(), twilio.close()]);
+          await Promise.all([gateway.drain(), drainServices(), twilio.close(), audioSocket?.close()]);
           await closeServices();
           await adapters.close();
         })()),
     };
   } catch (err) {
+    await audioSocket?.close();
     await services?.close();
     await adapters.close();
     throw err;

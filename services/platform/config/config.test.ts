@@ -126,4 +126,11 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE_TARGETS: "yes" })).toThrow(/^config error: WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false/);
     expect(() => loadConfig({ WEBHOOK_SECRET_KEY: "too-short-key" })).toThrow(/^config error: WEBHOOK_SECRET_KEY must be at least 32 characters$/);
   });
+
+  it("turns the AudioSocket listener on only with a port, and only with a key", () => {
+    expect(loadConfig({}).audioSocket).toBeUndefined();
+    expect(loadConfig({ AUDIOSOCKET_PORT: "9092", AUDIOSOCKET_API_KEY: "astt_example_key" }).audioSocket).toEqual({ host: "127.0.0.1", port: 9092, apiKey: "astt_example_key" });
+    expect(() => loadConfig({ AUDIOSOCKET_PORT: "9092" })).toThrow(/^config error: AUDIOSOCKET_API_KEY is required when AUDIOSOCKET_PORT is set$/);
+    expect(() => loadConfig({ AUDIOSOCKET_PORT: "70000", AUDIOSOCKET_API_KEY: "astt_example_key" })).toThrow(/^config error: AUDIOSOCKET_PORT must be an integer between 0 and 65535/);
+  });
 });

@@ -194,6 +194,15 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).default("Arabic STT <no-reply@localhost>"),
   APP_BASE_URL: optional(url(["http:", "https:"])),
   WEBHOOK_SECRET_KEY: optional(z.string().min(32, "must be at least 32 characters")),
+  AUDIOSOCKET_PORT: optional(
+    z.coerce
+      .number({ error: "must be an integer between 0 and 65535" })
+      .int("must be an integer between 0 and 65535")
+      .min(0, "must be an integer between 0 and 65535")
+      .max(65535, "must be an integer between 0 and 65535"),
+  ),
+  AUDIOSOCKET_HOST: z.string().min(1).default("127.0.0.1"),
+  AUDIOSOCKET_API_KEY: optional(z.string().min(8, "must be an API key (astt_…)")),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
   WEBHOOK_ALLOWED_CIDRS: cidrList,
   WEBHOOK_TIMEOUT_MS: positiveInt(15_000, 60_000),
@@ -352,6 +361,8 @@ export interface Config {
   /** The scheduled lifecycle cleanup (services/lifecycle). */
   lifecycle: LifecycleConfig;
   billing: BillingConfig;
+  /** Asterisk AudioSocket's TCP listener (gateway/http/audiosocket); unset: off. Every call on it is the key's organisation's. */
+  audioSocket?: { host: string; port: number; apiKey: string };
 }
 
 /** A plan: monthly fee, audio included each month, and the price of each further minute. */
@@ -478,6 +489,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhooks: webhookConfig(e),
     lifecycle: lifecycleConfig(e),
     billing: billingConfig(e),
+    audioSocket: audioSocketConfig(e),
     rateLimits: rateLimitConfig(e),
   };
 }
@@ -585,6 +597,13 @@ function mailConfig(e: Environment, publicBaseUrl: string): Config["mail"] {
     outboxDir: underDataDir(e, "outbox"),
     appBaseUrl: (e.APP_BASE_URL ?? publicBaseUrl).replace(/\/+$/, ""),
   };
+}
+
+function audioSocketConfig(e: Environment): Config["audioSocket"] {
+  if (e.AUDIOSOCKET_PORT === undefined) return undefined;
+  // AudioSocket carries no credential: without a key the listener would serve anyone who reaches it.
+  if (!e.AUDIOSOCKET_API_KEY) throw new ConfigError("config error: AUDIOSOCKET_API_KEY is required when AUDIOSOCKET_PORT is set");
+  return { host: e.AUDIOSOCKET_HOST, port: e.AUDIOSOCKET_PORT, apiKey: e.AUDIOSOCKET_API_KEY };
 }
 
 function webhookConfig(e: Environment): WebhookConfig {
