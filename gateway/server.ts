@@ -20,8 +20,7 @@ import { clientGoneKey, InFlight, observeInterceptor } from "./interceptors/obse
 import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
-import { validationInterceptor } from "./interceptors/validation.js";
-import { fieldPolicyInterceptor } from "./interceptors/field-policy.js";
+import { requestChecksInterceptor } from "./interceptors/request-checks.js";
 import { authInterceptor, PEER_ADDRESS_HEADER } from "./interceptors/auth.js";
 import type { Authenticator } from "../services/identity/model/principal.js";
 import { rpcPolicy, type RpcRule } from "../services/identity/auth/rpc-policy.js";
@@ -249,8 +248,8 @@ function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining:
       audit: options.audit,
     }),
     ...(options.streamSlots ? [streamLimitInterceptor(options.streamSlots, LIVE_STREAM_RPCS)] : []),
-    validationInterceptor(),
-    fieldPolicyInterceptor(),
+    // Validation, then the field policy, in one layer (gateway/interceptors/request-checks.ts).
+    requestChecksInterceptor(),
   ];
 }
 

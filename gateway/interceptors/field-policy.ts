@@ -3,11 +3,13 @@
 // UNIMPLEMENTED) and a message naming it as the client wrote it (`config.redaction_config`), instead of being
 // accepted and ignored. Only fields that are set are looked at (a non-default scalar or enum, a present
 // message, a non-empty list or map, the chosen oneof case), so a client that leaves a refused field at its
-// default is served. Client and bidi streams are checked message by message as they arrive.
+// default is served. Client and bidi streams are checked message by message as they arrive. The gateway runs
+// this together with validation (request-checks.ts).
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { reflect, type ReflectMessage } from "@bufbuild/protobuf/reflect";
 import { mapStream } from "./streams.js";
+import { payloadFastPath, takenByFastPath } from "./payload-fast-path.js";
 import { requestFields } from "../../services/app/contract/request-fields.js";
 import { fieldKey, isContractMessage, messageOf, ruleFor, type FieldEntry, type RefusalCode, type RpcName } from "../../services/app/contract/fields.js";
 
@@ -22,14 +24,38 @@ export function fieldPolicyInterceptor(table: Readonly<Record<string, FieldEntry
     if (!isContractMessage(req.method.input)) return next(req);
     const rpc: RpcName = `${req.service.typeName}/${req.method.name}`;
     if (!req.stream) {
-      check(table, rpc, reflect(req.method.input, req.message as Message), "");
+      checkFieldPolicy(table, rpc, req.method.input, req.message as Message);
       return next(req);
     }
+    const fast = payloadFastPath(req.method.input);
+    const leaves = new Set([...(fast?.maxBytes.keys() ?? [])].filter((member) => appliedLeaf(table, rpc, req.method.input, member)));
     return next({
       ...req,
-      message: mapStream(req.message, { each: (message) => check(table, rpc, reflect(req.method.input, message as Message), "") }),
+      message: mapStream(req.message, {
+        each: (message) => {
+          const member = fast && takenByFastPath(fast, message);
+          if (member && leaves.has(member)) return;
+          checkFieldPolicy(table, rpc, req.method.input, message as Message);
+        },
+      }),
     });
   };
+}
+
+/** Throws for the first set field of a request message of `rpc` that the table refuses. */
+export function checkFieldPolicy(table: Readonly<Record<string, FieldEntry>>, rpc: RpcName, schema: DescMessage, message: Message): void {
+  check(table, rpc, reflect(schema, message), "");
+}
+
+/**
+ * Whether the table lets `rpc` through with only `member` set (a top-level field of `schema`) whatever its
+ * value: the field is applied, not refused, and holds no message to look into.
+ */
+export function appliedLeaf(table: Readonly<Record<string, FieldEntry>>, rpc: RpcName, schema: DescMessage, member: string): boolean {
+  const field = schema.field[member];
+  if (!field || messageOf(field)) return false;
+  const entry = table[fieldKey(schema, field)];
+  return entry !== undefined && ruleFor(entry, rpc)?.kind === "applied";
 }
 
 /** Throws for the first set field of `message` (at `prefix`) that `rpc` refuses, looking into the fields it applies. */

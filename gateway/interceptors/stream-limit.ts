@@ -3,6 +3,7 @@
 import type { Interceptor } from "@connectrpc/connect";
 import { principalKey } from "../../services/identity/model/context.js";
 import type { StreamSlots } from "../../services/platform/limits/stream-slots.js";
+import { mapStream } from "./streams.js";
 
 export function streamLimitInterceptor(slots: StreamSlots, methods: readonly string[]): Interceptor {
   const limited = new Set(methods);
@@ -21,16 +22,8 @@ export function streamLimitInterceptor(slots: StreamSlots, methods: readonly str
       await slot.release();
       return res;
     }
-    const messages = res.message;
-    return {
-      ...res,
-      message: (async function* () {
-        try {
-          yield* messages;
-        } finally {
-          await slot.release();
-        }
-      })(),
-    };
+    // One `then` per response rather than an async generator's several promises; the slot is given back
+    // before the stream's end is passed on, and also when the response stream is dropped before its first read.
+    return { ...res, message: mapStream(res.message, { onEnd: () => slot.release() }) };
   };
 }

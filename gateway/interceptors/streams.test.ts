@@ -75,4 +75,18 @@ describe("mapStream", () => {
     expect(state.closed).toBe(true);
     expect(ends).toEqual([refused]);
   });
+
+  it("holds the stream's end until an async onEnd settles, on every kind of end", async () => {
+    const order: string[] = [];
+    const slowEnd = (what: string) => () => new Promise<void>((resolve) => setTimeout(() => (order.push(`${what} released`), resolve()), 5));
+    for await (const _ of mapStream(source([1]).iterable, { onEnd: slowEnd("done") })) void _;
+    order.push("done seen");
+    const failing = async () => {
+      for await (const _ of mapStream(source([1, 2], 1).iterable, { onEnd: slowEnd("error") })) void _;
+    };
+    await failing().catch(() => order.push("error seen"));
+    for await (const _ of mapStream(source([1, 2]).iterable, { onEnd: slowEnd("break") })) break;
+    order.push("break seen");
+    expect(order).toEqual(["done released", "done seen", "error released", "error seen", "break released", "break seen"]);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Wraps a message stream: `onError` may replace an error thrown while iterating,
  * `onEnd` runs exactly once however the stream ends (done, error, or the consumer
- * stopping early), with the error if there was one.
+ * stopping early), with the error if there was one; when it returns a promise, the stream's end (its last
+ * `next`, or `return`) waits for it, and its rejection is what the consumer gets.
  *
  * A plain iterator rather than an async generator: every audio frame of a live stream passes
  * through one of these per interceptor, and a generator costs several promises and microtask
@@ -9,21 +10,27 @@
  */
 export function mapStream<T>(
   source: AsyncIterable<T>,
-  hooks: { onError?: (err: unknown) => unknown; onEnd?: (err?: unknown) => void; each?: (message: T) => void },
+  hooks: { onError?: (err: unknown) => unknown; onEnd?: (err?: unknown) => unknown; each?: (message: T) => void },
 ): AsyncIterable<T> {
   return {
     [Symbol.asyncIterator](): AsyncIterator<T> {
       const inner = source[Symbol.asyncIterator]();
       let ended = false;
-      const end = (err?: unknown) => {
+      const end = (err?: unknown): Promise<unknown> | undefined => {
         if (ended) return;
         ended = true;
-        hooks.onEnd?.(err);
+        const ending = hooks.onEnd?.(err);
+        return ending instanceof Promise ? ending : undefined;
       };
-      const fail = (err: unknown): never => {
+      const fail = (err: unknown): never | Promise<never> => {
         if (ended) throw err;
         const failure = hooks.onError ? hooks.onError(err) : err;
-        end(failure);
+        const ending = end(failure);
+        if (ending) {
+          return ending.then(() => {
+            throw failure;
+          });
+        }
         throw failure;
       };
       return {
@@ -31,8 +38,8 @@ export function mapStream<T>(
           if (ended) return Promise.resolve({ done: true, value: undefined });
           return inner.next().then((result) => {
             if (result.done) {
-              end();
-              return result;
+              const ending = end();
+              return ending ? ending.then(() => result) : result;
             }
             try {
               hooks.each?.(result.value);
@@ -50,7 +57,7 @@ export function mapStream<T>(
             try {
               await inner.return?.();
             } finally {
-              end();
+              await end();
             }
           }
           return { done: true, value: value as T };
