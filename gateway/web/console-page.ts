@@ -23,7 +23,7 @@ const page = `<!doctype html>
   form { display: grid; gap: 0.6rem; margin-bottom: 1.5rem; }
   label { display: grid; gap: 0.2rem; }
   form, label { grid-template-columns: minmax(0, 1fr); }
-  form input:not([type=checkbox]), form select { width: 100%; }
+  form input:not([type=checkbox]):not([type=radio]), form select { width: 100%; }
   h2 button { font-size: 1rem; }
   label.check { display: inline-flex; gap: 0.3rem; margin-inline-end: 1rem; }
   input, select, button { font: inherit; padding: 0.4rem 0.6rem; max-width: 100%; }
@@ -35,6 +35,10 @@ const page = `<!doctype html>
   .segment { display: block; }
   .segment .who { color: #777; font-size: 0.85rem; }
   .segment .text { margin: 0.2rem 0; font-size: 1.25rem; unicode-bidi: plaintext; }
+  .partial { color: #888; font-size: 1.25rem; unicode-bidi: plaintext; min-height: 1.6em; }
+  .final { font-size: 1.25rem; margin: 0.2rem 0; unicode-bidi: plaintext; }
+  #live-events { padding-inline-start: 1.2rem; }
+  meter { width: 100%; height: 1rem; }
   .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
   .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
   code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }

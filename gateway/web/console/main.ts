@@ -9,56 +9,8 @@ import { JobState, type Job } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { api, describeError, keep, refresh, signedIn, signOut, whenSignedOut } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { uploadFile } from "./upload.js";
-
-type Child = Node | string | false | undefined;
-
-/** A DOM element: attributes (on* are listeners) and children. */
-function h(tag: string, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === false) continue;
-    if (name.startsWith("on")) el.addEventListener(name.slice(2), value as EventListener);
-    else el.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child !== false && child !== undefined) el.append(child);
-  return el;
-}
-
-const main = document.getElementById("main")!;
-const errors = document.getElementById("errors")!;
-const nav = document.getElementById("nav")!;
-
-/** Shows an error in plain words, with the server's detail and the request id to quote. */
-function showError(err: unknown): void {
-  const { key, detail, requestId } = describeError(err);
-  const box = h(
-    "div",
-    { class: "error", role: "alert" },
-    h("p", {}, t(key)),
-    detail && h("p", { class: "detail", dir: "ltr" }, detail),
-    requestId && h("p", { class: "detail" }, `${t("requestId")}: `, h("code", { class: "request-id" }, requestId)),
-    h("button", { type: "button", onclick: () => box.remove() }, t("dismiss")),
-  );
-  errors.replaceChildren(box);
-  box.querySelector("button")!.focus();
-}
-
-/** Runs an action, showing its failure. */
-async function attempt(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    showError(err);
-  }
-}
-
-function field(label: string, input: HTMLElement): HTMLElement {
-  return h("label", {}, h("span", {}, label), input);
-}
-
-function value(form: HTMLFormElement, name: string): string {
-  return (form.elements.namedItem(name) as HTMLInputElement).value;
-}
+import { attempt, field, h, main, nav, value } from "./dom.js";
+import { renderLive } from "./live.js";
 
 // ---- screens ----
 
@@ -68,6 +20,7 @@ function renderNav(): void {
     ...(signedIn()
       ? [
           h("a", { href: "#jobs" }, t("jobs")),
+          h("a", { href: "#live" }, t("live")),
           h("a", { href: "#keys" }, t("apiKeys")),
           h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
         ]
@@ -363,6 +316,7 @@ function render(): void {
   if (!signedIn()) return renderAccount();
   if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
   else if (route === "keys") void renderKeys();
+  else if (route === "live") renderLive();
   else void renderJobs();
   main.focus();
 }
