@@ -2,7 +2,8 @@
 // platform, registers, signs out and in again, uploads a WAV of keypad tones through the presigned
 // flow, runs a job with the `dtmf` model, watches it succeed, reads the keys in the transcript, exports
 // it and gets the download; then makes an API key, sees its secret once, and revokes it. A wrong
-// password shows a plain-words error with the request id. Screenshots of each screen land in
+// password shows a plain-words error with the request id. On the transcript, a click on a word seeks the
+// audio player there; an edited segment stays edited after a reload and an Arabic search finds it. Screenshots of each screen land in
 // .tmp/console-screens/ (ignored by git) for a reviewer.
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
@@ -109,6 +110,45 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     expect(srt).toContain("-->");
     expect(srt.replace(/\s+/g, "")).toContain("159#");
   }, 90_000);
+
+  it("plays the media beside the transcript: a click on a word seeks there and highlights it", async () => {
+    const player = page.locator("#player");
+    // The media's download URL has loaded far enough to know its duration.
+    await expect.poll(() => player.evaluate((a) => (a as unknown as { readyState: number }).readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const word = page.locator("#segments .word", { hasText: "9" }).first();
+    const start = Number(await word.getAttribute("data-start"));
+    expect(start).toBeGreaterThan(0);
+    await word.click();
+    await expect.poll(() => player.evaluate((a) => (a as unknown as { currentTime: number }).currentTime)).toBeGreaterThanOrEqual(start);
+    await page.locator("#segments .word.current").first().waitFor({ timeout: 10_000 });
+    await shot("04b-player");
+  }, 30_000);
+
+  it("edits a segment and names its speaker, keeps both across a reload, and finds it by an Arabic search", async () => {
+    const segment = page.locator("#segments .segment").first();
+    await segment.locator("button.edit").click();
+    await segment.locator("textarea.edit-text").fill("المكالمات المسجلة ١٥٩");
+    await segment.locator("button.save").click();
+    await segment.locator(".text", { hasText: "المكالمات المسجلة" }).waitFor();
+    // The dtmf model labels its one speaker; naming it relabels the segments.
+    const speakerForm = page.locator("#speakers .speaker-form").first();
+    await speakerForm.locator("input").fill("أحمد");
+    await speakerForm.locator("button[type=submit]").click();
+    await segment.locator(".speaker", { hasText: "أحمد" }).waitFor();
+    await page.reload();
+    await page.locator("#segments .segment .speaker", { hasText: "أحمد" }).first().waitFor({ timeout: 15_000 });
+    await page.locator("#segments .segment .text", { hasText: "المكالمات المسجلة ١٥٩" }).waitFor({ timeout: 15_000 });
+    // The search stems and folds: «مكالمة» finds «المكالمات».
+    await page.click("a[href='#search']");
+    await page.fill("#search-query", "مكالمة");
+    await page.press("#search-query", "Enter");
+    const result = page.locator("#search-results .result").first();
+    await waitOrReport(result, 15_000);
+    expect(await result.locator("mark").first().textContent()).toContain("المكالمات");
+    await shot("04c-search");
+    await result.locator("a.open-transcript").click();
+    await page.locator("#segments .segment .text", { hasText: "المكالمات المسجلة" }).waitFor();
+  }, 60_000);
 
   it("makes an API key, shows its secret once, and revokes it", async () => {
     await page.click("a[href='#keys']");

@@ -39,6 +39,13 @@ const page = `<!doctype html>
   .final { font-size: 1.25rem; margin: 0.2rem 0; unicode-bidi: plaintext; }
   #live-events { padding-inline-start: 1.2rem; }
   meter { width: 100%; height: 1rem; }
+  .word { cursor: pointer; border-radius: 3px; }
+  .word.current { background: #ffe08a; color: #000; }
+  .player audio { width: 100%; }
+  button.link { background: none; border: 0; padding: 0; color: inherit; text-decoration: underline; font-size: inherit; }
+  .edit-form textarea { width: 100%; font: inherit; font-size: 1.15rem; }
+  .speaker-form { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-bottom: 0.5rem; }
+  .snippet mark { background: #ffe08a; color: #000; }
   .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
   .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
   code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }
@@ -65,6 +72,7 @@ export function consolePageRoute(options: { connectSources?: string[] } = {}): H
     `connect-src 'self' ${(options.connectSources ?? []).join(" ")}`.trim(),
     "style-src 'unsafe-inline'",
     "img-src 'self' data:",
+    `media-src 'self' ${(options.connectSources ?? []).join(" ")}`.trim(),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

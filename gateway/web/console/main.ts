@@ -4,13 +4,13 @@
 // link or form field, so the keyboard reaches all of it.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyScope, ApiKeyState } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
-import { ExportFormat, ExportState } from "../../../proto/gen/arabicstt/v1/export_pb.js";
 import { JobState, type Job } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { api, describeError, keep, refresh, signedIn, signOut, whenSignedOut } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { uploadFile } from "./upload.js";
 import { attempt, field, h, main, nav, value } from "./dom.js";
 import { renderLive } from "./live.js";
+import { renderSearch, renderTranscript } from "./transcript.js";
 
 // ---- screens ----
 
@@ -21,6 +21,7 @@ function renderNav(): void {
       ? [
           h("a", { href: "#jobs" }, t("jobs")),
           h("a", { href: "#live" }, t("live")),
+          h("a", { href: "#search" }, t("search")),
           h("a", { href: "#keys" }, t("apiKeys")),
           h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
         ]
@@ -122,7 +123,7 @@ async function submitJob(form: HTMLFormElement, status: HTMLElement): Promise<vo
       bar.value = done;
       if (done >= 1) status.textContent = t("checking");
     });
-    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language") } });
+    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language"), enableWordTimeOffsets: true } });
     status.textContent = t("jobCreated");
     const list = document.getElementById("jobs")!;
     list.querySelector(".empty")?.remove();
@@ -180,79 +181,6 @@ async function watch(jobId: string, show: (s: JobState, percent: number, transcr
       await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
     }
   }
-}
-
-async function renderTranscript(transcriptId: string): Promise<void> {
-  // Every page of segments (200 a page, the most the API gives).
-  const first = await api.transcripts.getTranscript({ transcriptId, pageSize: 200 });
-  const { transcript } = first;
-  const segments = [...first.segments];
-  for (let token = first.nextPageToken; token; ) {
-    const page = await api.transcripts.getTranscript({ transcriptId, pageSize: 200, pageToken: token });
-    segments.push(...page.segments);
-    token = page.nextPageToken;
-  }
-  const status = h("span", { id: "export-status", role: "status" });
-  const format = h(
-    "select",
-    { id: "export-format" },
-    ...[ExportFormat.SRT, ExportFormat.VTT, ExportFormat.TXT, ExportFormat.DOCX, ExportFormat.JSON].map((f) => h("option", { value: f }, ExportFormat[f])),
-  ) as HTMLSelectElement;
-  const body = h(
-    "div",
-    { id: "segments", dir: "rtl", lang: transcript?.languageCode || "ar" },
-    ...segments.map((s) =>
-      h(
-        "div",
-        { class: "segment", "data-channel": s.channelTag, "data-speaker": s.speakerLabel },
-        h(
-          "span",
-          { class: "who" },
-          s.speakerLabel && `${t("speaker")} ${s.speakerLabel}`,
-          s.channelTag ? ` · ${t("channel")} ${s.channelTag}` : "",
-          ` · ${seconds(s.startOffset?.seconds, s.startOffset?.nanos)}`,
-        ),
-        h("p", { class: "text", dir: "auto" }, s.text),
-      ),
-    ),
-  );
-  main.replaceChildren(
-    h(
-      "section",
-      {},
-      h("p", {}, h("a", { href: "#jobs" }, t("back"))),
-      h("h2", {}, t("transcript"), transcript?.model ? ` (${transcript.model})` : ""),
-      h(
-        "p",
-        {},
-        format,
-        " ",
-        h("button", { type: "button", id: "export", onclick: () => void attempt(() => exportTranscript(transcriptId, Number(format.value) as ExportFormat, status)) }, t("export")),
-        " ",
-        status,
-      ),
-      body,
-    ),
-  );
-}
-
-function seconds(s: bigint | undefined, nanos: number | undefined): string {
-  const total = Number(s ?? 0n) + (nanos ?? 0) / 1e9;
-  return `${Math.floor(total / 60)}:${(total % 60).toFixed(1).padStart(4, "0")}`;
-}
-
-async function exportTranscript(transcriptId: string, format: ExportFormat, status: HTMLElement): Promise<void> {
-  status.textContent = t("exporting");
-  let { export: item } = await api.exports.createExport({ transcriptId, format });
-  for (let i = 0; item && item.state !== ExportState.SUCCEEDED && item.state !== ExportState.FAILED && i < 120; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    item = (await api.exports.getExport({ exportId: item.exportId })).export;
-  }
-  status.textContent = "";
-  if (!item || item.state !== ExportState.SUCCEEDED) throw new Error(`export ${item ? ExportState[item.state] : "missing"}`);
-  const link = h("a", { href: item.downloadUrl, download: item.filename, class: "download" }, item.filename);
-  status.replaceChildren(link);
-  link.click();
 }
 
 async function renderKeys(): Promise<void> {
@@ -317,6 +245,7 @@ function render(): void {
   if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
   else if (route === "keys") void renderKeys();
   else if (route === "live") renderLive();
+  else if (route === "search" || route.startsWith("search/")) renderSearch(decodeURIComponent(route.slice("search/".length)));
   else void renderJobs();
   main.focus();
 }
