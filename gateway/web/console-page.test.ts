@@ -169,6 +169,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     expect(await page.locator("code.secret").count()).toBe(0);
   }, 30_000);
 
+  it("shows the usage of the last days as a chart, the job counted, and the plan's quotas", async () => {
+    // Usage is counted as the job finishes; the screen is opened again until it shows.
+    await expect
+      .poll(
+        async () => {
+          await page.click("a[href='#jobs']");
+          await page.click("a[href='#usage']");
+          await page.locator("#usage-totals").waitFor();
+          return Number(await page.locator("#usage-jobs").textContent());
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
+    expect(await page.locator("#usage-chart .bar-row").count()).toBeGreaterThanOrEqual(14);
+    expect(Math.max(...(await page.locator("#usage-chart .bar-row").evaluateAll((rows) => rows.map((r) => Number((r as unknown as { dataset: { seconds: string } }).dataset.seconds)))))).toBeGreaterThan(0);
+    expect(await page.locator("#quota .quota").count()).toBeGreaterThan(0);
+    await shot("05b-usage");
+  }, 30_000);
+
   it("fits a phone's width without sideways scrolling, and stays signed in across a reload", async () => {
     await page.setViewportSize({ width: 375, height: 740 });
     await page.reload();

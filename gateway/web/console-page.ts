@@ -46,6 +46,10 @@ const page = `<!doctype html>
   .edit-form textarea { width: 100%; font: inherit; font-size: 1.15rem; }
   .speaker-form { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-bottom: 0.5rem; }
   .snippet mark { background: #ffe08a; color: #000; }
+  .bar-row { display: grid; grid-template-columns: 5rem minmax(0, 1fr) 6rem; gap: 0.5rem; align-items: center; }
+  .bar-row .bar { display: block; block-size: 0.9rem; min-inline-size: 1px; background: var(--accent); border-radius: 2px; }
+  .quota meter { inline-size: auto; flex: 1 1 8rem; }
+  .quota { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; padding: 0.3rem 0; }
   .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
   .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
   code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }

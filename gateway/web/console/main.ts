@@ -10,6 +10,7 @@ import { language, setLanguage, t } from "./i18n.js";
 import { uploadFile } from "./upload.js";
 import { attempt, field, h, main, nav, value } from "./dom.js";
 import { renderLive } from "./live.js";
+import { renderUsage } from "./usage.js";
 import { renderSearch, renderTranscript } from "./transcript.js";
 
 // ---- screens ----
@@ -23,6 +24,7 @@ function renderNav(): void {
           h("a", { href: "#live" }, t("live")),
           h("a", { href: "#search" }, t("search")),
           h("a", { href: "#keys" }, t("apiKeys")),
+          h("a", { href: "#usage" }, t("usage")),
           h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
         ]
       : []),
@@ -245,6 +247,7 @@ function render(): void {
   if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
   else if (route === "keys") void renderKeys();
   else if (route === "live") renderLive();
+  else if (route === "usage") void attempt(() => renderUsage());
   else if (route === "search" || route.startsWith("search/")) renderSearch(decodeURIComponent(route.slice("search/".length)));
   else void renderJobs();
   main.focus();
