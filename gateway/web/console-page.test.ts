@@ -111,6 +111,24 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     expect(srt.replace(/\s+/g, "")).toContain("159#");
   }, 90_000);
 
+  it("takes a file dropped on the upload form", async () => {
+    await page.click("a[href='#jobs']");
+    await page.locator("#upload").waitFor();
+    const before = await page.locator(".job[data-state=SUCCEEDED]").count();
+    const bytes = (await readFile(audio.path("keys.wav"))).toString("base64");
+    const dataTransfer = await page.evaluateHandle(
+      `(() => { const dt = new DataTransfer(); dt.items.add(new File([Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0))], "dropped.wav", { type: "audio/wav" })); return dt; })()`,
+    );
+    await page.dispatchEvent("#upload", "drop", { dataTransfer });
+    expect(await page.locator("#file").evaluate((i) => (i as unknown as { files: Array<{ name: string }> }).files[0]?.name)).toBe("dropped.wav");
+    await page.fill("#model", "dtmf");
+    await page.click("#upload button[type=submit]");
+    await expect.poll(() => page.locator(".job[data-state=SUCCEEDED]").count(), { timeout: 60_000 }).toBe(before + 1);
+    // Back to the first transcript for the next steps.
+    await page.locator(".job[data-state=SUCCEEDED] a.open-transcript").last().click();
+    await page.locator("#segments .segment").first().waitFor({ timeout: 15_000 });
+  }, 90_000);
+
   it("plays the media beside the transcript: a click on a word seeks there and highlights it", async () => {
     const player = page.locator("#player");
     // The media's download URL has loaded far enough to know its duration.

@@ -50,6 +50,9 @@ const page = `<!doctype html>
   .bar-row .bar { display: block; block-size: 0.9rem; min-inline-size: 1px; background: var(--accent); border-radius: 2px; }
   .quota meter { inline-size: auto; flex: 1 1 8rem; }
   .quota { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; padding: 0.3rem 0; }
+  .drop-zone { border: 2px dashed var(--line); border-radius: 6px; padding: 0.6rem; }
+  .drop-zone.dragging { border-color: var(--accent); background: #0a6e5c14; }
+  .drop-zone .hint { margin: 0.3rem 0 0; color: #777; font-size: 0.9rem; }
   .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
   .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
   code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }

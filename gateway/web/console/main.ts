@@ -92,7 +92,12 @@ async function renderJobs(): Promise<void> {
     "form",
     { id: "upload", onsubmit: (e: Event) => { e.preventDefault(); void attempt(() => submitJob(form as HTMLFormElement, status)); } },
     h("h2", {}, t("upload")),
-    field(t("file"), h("input", { name: "file", id: "file", type: "file", accept: "audio/*,video/*", required: true })),
+    h(
+      "div",
+      { id: "drop-zone", class: "drop-zone" },
+      field(t("file"), h("input", { name: "file", id: "file", type: "file", accept: "audio/*,video/*", required: true })),
+      h("p", { class: "hint" }, t("dropHere")),
+    ),
     field(t("model"), h("input", { name: "model", id: "model", list: "models", placeholder: t("defaultModel"), dir: "ltr", maxlength: 100 })),
     models,
     field(t("language"), h("select", { name: "language", id: "language-code" }, h("option", { value: "ar" }, "العربية (ar)"), h("option", { value: "en" }, "English (en)"))),
@@ -100,6 +105,19 @@ async function renderJobs(): Promise<void> {
     h("button", { type: "submit" }, t("start")),
     status,
   );
+  // A file dropped anywhere on the form is the one to upload.
+  const zone = form.querySelector("#drop-zone") as HTMLElement;
+  form.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  form.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    const files = e.dataTransfer?.files;
+    if (files?.length) (form.querySelector("#file") as HTMLInputElement).files = files;
+  });
   const list = h("div", { id: "jobs" });
   main.replaceChildren(
     h("section", {}, form),
@@ -147,6 +165,7 @@ function jobRow(job: Job): HTMLElement {
   const state = h("span", { class: "state" });
   const bar = h("progress", { max: 100 }) as HTMLProgressElement;
   const open = h("span", { class: "open" });
+  const actions = h("span", { class: "actions" });
   const row = h(
     "div",
     { class: "job", "data-job-id": job.jobId },
@@ -155,12 +174,21 @@ function jobRow(job: Job): HTMLElement {
     state,
     bar,
     open,
+    actions,
   );
   const show = (s: JobState, percent: number, transcriptId: string, error?: string) => {
     row.dataset.state = JobState[s];
     state.textContent = t(`state.${s}`) + (error ? `: ${error}` : "");
     bar.value = percent;
     if (s === JobState.SUCCEEDED && transcriptId) open.replaceChildren(h("a", { href: `#transcript/${transcriptId}`, class: "open-transcript" }, t("open")));
+    // A job still to finish can be cancelled; a failed or cancelled one retried (it runs again, same id).
+    actions.replaceChildren(
+      ...(s === JobState.QUEUED || s === JobState.RUNNING
+        ? [h("button", { type: "button", class: "cancel-job", onclick: () => void attempt(async () => { const res = await api.jobs.cancelJob({ jobId: job.jobId }); if (res.job) show(res.job.state, res.job.progressPercent, res.job.transcriptId, res.job.error?.message); }) }, t("cancelJob"))]
+        : s === JobState.FAILED || s === JobState.CANCELLED
+          ? [h("button", { type: "button", class: "retry-job", onclick: () => void attempt(async () => { const res = await api.jobs.retryJob({ jobId: job.jobId }); if (res.job) { show(res.job.state, res.job.progressPercent, res.job.transcriptId, res.job.error?.message); void watch(job.jobId, show); } }) }, t("retryJob"))]
+          : []),
+    );
   };
   show(job.state, job.progressPercent, job.transcriptId, job.error?.message);
   if (job.state === JobState.QUEUED || job.state === JobState.RUNNING) void watch(job.jobId, show);
