@@ -3,6 +3,7 @@
 // SendLiveAudio, WatchLiveSession) with Connect-Web, and shows the keys as a final result with DTMF
 // events beside it and the level meter moving. A reload keeps what was said (the session is watched again
 // from its first result) and Start goes on sending into the same session. A file can be the source too.
+// On this platform, which runs no jobs, a queued job is cancelled and retried from the jobs list.
 // Screenshots land in .tmp/console-screens/ (ignored by git).
 import { existsSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
@@ -35,7 +36,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console's live screen in Chromium ($
   beforeAll(async () => {
     audio = await createAudioDir();
     await mkdir(SCREENS, { recursive: true });
-    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED });
+    // No job runner here: a job stays queued, to be cancelled and retried.
+    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { jobs: { runJobs: false } });
     // Chromium loops the file: the keys, then silence long enough for the endpoint.
     await soxDtmf("159#", audio.path("keys.wav"), { rate: 16_000, leadMs: 600, toneMs: 150, gapMs: 150 });
     await sox("-D", audio.path("keys.wav"), "-r", "48000", audio.path("mic.wav"), "pad", "0", "3");
@@ -99,6 +101,20 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console's live screen in Chromium ($
     await waitOrReport(finals("159#").first(), 30_000);
     // The file's end stops the capture and closes the session.
     await page.locator("#live-status", { hasText: "انتهت الجلسة" }).waitFor({ timeout: 15_000 });
+  }, 60_000);
+
+  it("cancels a queued job and retries it (no job runner: it stays queued)", async () => {
+    await page.click("a[href='#jobs']");
+    await page.setInputFiles("#file", audio.path("keys.wav"));
+    await page.fill("#model", "dtmf");
+    await page.click("#upload button[type=submit]");
+    const row = page.locator(".job").first();
+    await waitOrReport(page.locator(".job[data-state=QUEUED] button.cancel-job").first(), 30_000);
+    await row.locator("button.cancel-job").click();
+    await page.locator(".job[data-state=CANCELLED] button.retry-job").first().waitFor({ timeout: 10_000 });
+    await row.locator("button.retry-job").click();
+    await page.locator(".job[data-state=QUEUED] button.cancel-job").first().waitFor({ timeout: 10_000 });
+    expect(await page.locator(".job").count()).toBe(1);
     expect(pageErrors).toEqual([]);
   }, 60_000);
 });
