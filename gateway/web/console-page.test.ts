@@ -2,7 +2,8 @@
 // platform, registers, signs out and in again, uploads a WAV of keypad tones through the presigned
 // flow, runs a job with the `dtmf` model, watches it succeed, reads the keys in the transcript, exports
 // it and gets the download; then makes an API key, sees its secret once, and revokes it. A wrong
-// password shows a plain-words error with the request id. Screenshots of each screen land in
+// password shows a plain-words error with the request id. On the transcript, a click on a word seeks the
+// audio player there; an edited segment stays edited after a reload and an Arabic search finds it. Screenshots of each screen land in
 // .tmp/console-screens/ (ignored by git) for a reviewer.
 import { existsSync } from "node:fs";
 import { mkdir, readFile } from "node:fs/promises";
@@ -110,6 +111,63 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     expect(srt.replace(/\s+/g, "")).toContain("159#");
   }, 90_000);
 
+  it("takes a file dropped on the upload form", async () => {
+    await page.click("a[href='#jobs']");
+    await page.locator("#upload").waitFor();
+    const before = await page.locator(".job[data-state=SUCCEEDED]").count();
+    const bytes = (await readFile(audio.path("keys.wav"))).toString("base64");
+    const dataTransfer = await page.evaluateHandle(
+      `(() => { const dt = new DataTransfer(); dt.items.add(new File([Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0))], "dropped.wav", { type: "audio/wav" })); return dt; })()`,
+    );
+    await page.dispatchEvent("#upload", "drop", { dataTransfer });
+    expect(await page.locator("#file").evaluate((i) => (i as unknown as { files: Array<{ name: string }> }).files[0]?.name)).toBe("dropped.wav");
+    await page.fill("#model", "dtmf");
+    await page.click("#upload button[type=submit]");
+    await expect.poll(() => page.locator(".job[data-state=SUCCEEDED]").count(), { timeout: 60_000 }).toBe(before + 1);
+    // Back to the first transcript for the next steps.
+    await page.locator(".job[data-state=SUCCEEDED] a.open-transcript").last().click();
+    await page.locator("#segments .segment").first().waitFor({ timeout: 15_000 });
+  }, 90_000);
+
+  it("plays the media beside the transcript: a click on a word seeks there and highlights it", async () => {
+    const player = page.locator("#player");
+    // The media's download URL has loaded far enough to know its duration.
+    await expect.poll(() => player.evaluate((a) => (a as unknown as { readyState: number }).readyState), { timeout: 15_000 }).toBeGreaterThanOrEqual(1);
+    const word = page.locator("#segments .word", { hasText: "9" }).first();
+    const start = Number(await word.getAttribute("data-start"));
+    expect(start).toBeGreaterThan(0);
+    await word.click();
+    await expect.poll(() => player.evaluate((a) => (a as unknown as { currentTime: number }).currentTime)).toBeGreaterThanOrEqual(start);
+    await page.locator("#segments .word.current").first().waitFor({ timeout: 10_000 });
+    await shot("04b-player");
+  }, 30_000);
+
+  it("edits a segment and names its speaker, keeps both across a reload, and finds it by an Arabic search", async () => {
+    const segment = page.locator("#segments .segment").first();
+    await segment.locator("button.edit").click();
+    await segment.locator("textarea.edit-text").fill("المكالمات المسجلة ١٥٩");
+    await segment.locator("button.save").click();
+    await segment.locator(".text", { hasText: "المكالمات المسجلة" }).waitFor();
+    // The dtmf model labels its one speaker; naming it relabels the segments.
+    const speakerForm = page.locator("#speakers .speaker-form").first();
+    await speakerForm.locator("input").fill("أحمد");
+    await speakerForm.locator("button[type=submit]").click();
+    await segment.locator(".speaker", { hasText: "أحمد" }).waitFor();
+    await page.reload();
+    await page.locator("#segments .segment .speaker", { hasText: "أحمد" }).first().waitFor({ timeout: 15_000 });
+    await page.locator("#segments .segment .text", { hasText: "المكالمات المسجلة ١٥٩" }).waitFor({ timeout: 15_000 });
+    // The search stems and folds: «مكالمة» finds «المكالمات».
+    await page.click("a[href='#search']");
+    await page.fill("#search-query", "مكالمة");
+    await page.press("#search-query", "Enter");
+    const result = page.locator("#search-results .result").first();
+    await waitOrReport(result, 15_000);
+    expect(await result.locator("mark").first().textContent()).toContain("المكالمات");
+    await shot("04c-search");
+    await result.locator("a.open-transcript").click();
+    await page.locator("#segments .segment .text", { hasText: "المكالمات المسجلة" }).waitFor();
+  }, 60_000);
+
   it("makes an API key, shows its secret once, and revokes it", async () => {
     await page.click("a[href='#keys']");
     await page.fill("#create-key [name=name]", "مفتاح التجربة");
@@ -127,6 +185,25 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     await page.click("a[href='#keys']");
     await page.locator(".key[data-state=REVOKED]").waitFor();
     expect(await page.locator("code.secret").count()).toBe(0);
+  }, 30_000);
+
+  it("shows the usage of the last days as a chart, the job counted, and the plan's quotas", async () => {
+    // Usage is counted as the job finishes; the screen is opened again until it shows.
+    await expect
+      .poll(
+        async () => {
+          await page.click("a[href='#jobs']");
+          await page.click("a[href='#usage']");
+          await page.locator("#usage-totals").waitFor();
+          return Number(await page.locator("#usage-jobs").textContent());
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThanOrEqual(1);
+    expect(await page.locator("#usage-chart .bar-row").count()).toBeGreaterThanOrEqual(14);
+    expect(Math.max(...(await page.locator("#usage-chart .bar-row").evaluateAll((rows) => rows.map((r) => Number((r as unknown as { dataset: { seconds: string } }).dataset.seconds)))))).toBeGreaterThan(0);
+    expect(await page.locator("#quota .quota").count()).toBeGreaterThan(0);
+    await shot("05b-usage");
   }, 30_000);
 
   it("fits a phone's width without sideways scrolling, and stays signed in across a reload", async () => {

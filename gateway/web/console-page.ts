@@ -23,7 +23,7 @@ const page = `<!doctype html>
   form { display: grid; gap: 0.6rem; margin-bottom: 1.5rem; }
   label { display: grid; gap: 0.2rem; }
   form, label { grid-template-columns: minmax(0, 1fr); }
-  form input:not([type=checkbox]), form select { width: 100%; }
+  form input:not([type=checkbox]):not([type=radio]), form select { width: 100%; }
   h2 button { font-size: 1rem; }
   label.check { display: inline-flex; gap: 0.3rem; margin-inline-end: 1rem; }
   input, select, button { font: inherit; padding: 0.4rem 0.6rem; max-width: 100%; }
@@ -35,6 +35,24 @@ const page = `<!doctype html>
   .segment { display: block; }
   .segment .who { color: #777; font-size: 0.85rem; }
   .segment .text { margin: 0.2rem 0; font-size: 1.25rem; unicode-bidi: plaintext; }
+  .partial { color: #888; font-size: 1.25rem; unicode-bidi: plaintext; min-height: 1.6em; }
+  .final { font-size: 1.25rem; margin: 0.2rem 0; unicode-bidi: plaintext; }
+  #live-events { padding-inline-start: 1.2rem; }
+  meter { width: 100%; height: 1rem; }
+  .word { cursor: pointer; border-radius: 3px; }
+  .word.current { background: #ffe08a; color: #000; }
+  .player audio { width: 100%; }
+  button.link { background: none; border: 0; padding: 0; color: inherit; text-decoration: underline; font-size: inherit; }
+  .edit-form textarea { width: 100%; font: inherit; font-size: 1.15rem; }
+  .speaker-form { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-bottom: 0.5rem; }
+  .snippet mark { background: #ffe08a; color: #000; }
+  .bar-row { display: grid; grid-template-columns: 5rem minmax(0, 1fr) 6rem; gap: 0.5rem; align-items: center; }
+  .bar-row .bar { display: block; block-size: 0.9rem; min-inline-size: 1px; background: var(--accent); border-radius: 2px; }
+  .quota meter { inline-size: auto; flex: 1 1 8rem; }
+  .quota { display: flex; flex-wrap: wrap; gap: 0.5rem; align-items: center; padding: 0.3rem 0; }
+  .drop-zone { border: 2px dashed var(--line); border-radius: 6px; padding: 0.6rem; }
+  .drop-zone.dragging { border-color: var(--accent); background: #0a6e5c14; }
+  .drop-zone .hint { margin: 0.3rem 0 0; color: #777; font-size: 0.9rem; }
   .error { border: 2px solid #b00020; border-radius: 6px; padding: 0.5rem 1rem; margin: 1rem; }
   .error .detail { font-size: 0.85rem; color: #777; overflow-wrap: anywhere; }
   code.secret { display: block; padding: 0.5rem; border: 1px dashed var(--line); overflow-wrap: anywhere; user-select: all; }
@@ -61,6 +79,7 @@ export function consolePageRoute(options: { connectSources?: string[] } = {}): H
     `connect-src 'self' ${(options.connectSources ?? []).join(" ")}`.trim(),
     "style-src 'unsafe-inline'",
     "img-src 'self' data:",
+    `media-src 'self' ${(options.connectSources ?? []).join(" ")}`.trim(),
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'none'",

@@ -13,6 +13,7 @@ import { JobService } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaService } from "../../../proto/gen/arabicstt/v1/media_pb.js";
 import { SpeechService } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
 import { TranscriptService } from "../../../proto/gen/arabicstt/v1/transcript_pb.js";
+import { UsageService } from "../../../proto/gen/arabicstt/v1/usage_pb.js";
 
 const REFRESH_KEY = "arabicstt-refresh";
 const ORG_KEY = "arabicstt-organization";
@@ -72,6 +73,7 @@ export const api = {
   speech: client(SpeechService),
   transcripts: client(TranscriptService),
   exports: client(ExportService),
+  usage: client(UsageService),
 };
 
 export function signedIn(): boolean {

@@ -4,61 +4,14 @@
 // link or form field, so the keyboard reaches all of it.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyScope, ApiKeyState } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
-import { ExportFormat, ExportState } from "../../../proto/gen/arabicstt/v1/export_pb.js";
 import { JobState, type Job } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { api, describeError, keep, refresh, signedIn, signOut, whenSignedOut } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { uploadFile } from "./upload.js";
-
-type Child = Node | string | false | undefined;
-
-/** A DOM element: attributes (on* are listeners) and children. */
-function h(tag: string, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElement {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === undefined || value === false) continue;
-    if (name.startsWith("on")) el.addEventListener(name.slice(2), value as EventListener);
-    else el.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child !== false && child !== undefined) el.append(child);
-  return el;
-}
-
-const main = document.getElementById("main")!;
-const errors = document.getElementById("errors")!;
-const nav = document.getElementById("nav")!;
-
-/** Shows an error in plain words, with the server's detail and the request id to quote. */
-function showError(err: unknown): void {
-  const { key, detail, requestId } = describeError(err);
-  const box = h(
-    "div",
-    { class: "error", role: "alert" },
-    h("p", {}, t(key)),
-    detail && h("p", { class: "detail", dir: "ltr" }, detail),
-    requestId && h("p", { class: "detail" }, `${t("requestId")}: `, h("code", { class: "request-id" }, requestId)),
-    h("button", { type: "button", onclick: () => box.remove() }, t("dismiss")),
-  );
-  errors.replaceChildren(box);
-  box.querySelector("button")!.focus();
-}
-
-/** Runs an action, showing its failure. */
-async function attempt(action: () => Promise<void>): Promise<void> {
-  try {
-    await action();
-  } catch (err) {
-    showError(err);
-  }
-}
-
-function field(label: string, input: HTMLElement): HTMLElement {
-  return h("label", {}, h("span", {}, label), input);
-}
-
-function value(form: HTMLFormElement, name: string): string {
-  return (form.elements.namedItem(name) as HTMLInputElement).value;
-}
+import { attempt, field, h, main, nav, value } from "./dom.js";
+import { renderLive } from "./live.js";
+import { renderUsage } from "./usage.js";
+import { renderSearch, renderTranscript } from "./transcript.js";
 
 // ---- screens ----
 
@@ -68,7 +21,10 @@ function renderNav(): void {
     ...(signedIn()
       ? [
           h("a", { href: "#jobs" }, t("jobs")),
+          h("a", { href: "#live" }, t("live")),
+          h("a", { href: "#search" }, t("search")),
           h("a", { href: "#keys" }, t("apiKeys")),
+          h("a", { href: "#usage" }, t("usage")),
           h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
         ]
       : []),
@@ -136,7 +92,12 @@ async function renderJobs(): Promise<void> {
     "form",
     { id: "upload", onsubmit: (e: Event) => { e.preventDefault(); void attempt(() => submitJob(form as HTMLFormElement, status)); } },
     h("h2", {}, t("upload")),
-    field(t("file"), h("input", { name: "file", id: "file", type: "file", accept: "audio/*,video/*", required: true })),
+    h(
+      "div",
+      { id: "drop-zone", class: "drop-zone" },
+      field(t("file"), h("input", { name: "file", id: "file", type: "file", accept: "audio/*,video/*", required: true })),
+      h("p", { class: "hint" }, t("dropHere")),
+    ),
     field(t("model"), h("input", { name: "model", id: "model", list: "models", placeholder: t("defaultModel"), dir: "ltr", maxlength: 100 })),
     models,
     field(t("language"), h("select", { name: "language", id: "language-code" }, h("option", { value: "ar" }, "العربية (ar)"), h("option", { value: "en" }, "English (en)"))),
@@ -144,6 +105,19 @@ async function renderJobs(): Promise<void> {
     h("button", { type: "submit" }, t("start")),
     status,
   );
+  // A file dropped anywhere on the form is the one to upload.
+  const zone = form.querySelector("#drop-zone") as HTMLElement;
+  form.addEventListener("dragover", (e) => {
+    e.preventDefault();
+    zone.classList.add("dragging");
+  });
+  form.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+  form.addEventListener("drop", (e) => {
+    e.preventDefault();
+    zone.classList.remove("dragging");
+    const files = e.dataTransfer?.files;
+    if (files?.length) (form.querySelector("#file") as HTMLInputElement).files = files;
+  });
   const list = h("div", { id: "jobs" });
   main.replaceChildren(
     h("section", {}, form),
@@ -169,7 +143,7 @@ async function submitJob(form: HTMLFormElement, status: HTMLElement): Promise<vo
       bar.value = done;
       if (done >= 1) status.textContent = t("checking");
     });
-    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language") } });
+    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language"), enableWordTimeOffsets: true } });
     status.textContent = t("jobCreated");
     const list = document.getElementById("jobs")!;
     list.querySelector(".empty")?.remove();
@@ -191,6 +165,7 @@ function jobRow(job: Job): HTMLElement {
   const state = h("span", { class: "state" });
   const bar = h("progress", { max: 100 }) as HTMLProgressElement;
   const open = h("span", { class: "open" });
+  const actions = h("span", { class: "actions" });
   const row = h(
     "div",
     { class: "job", "data-job-id": job.jobId },
@@ -199,12 +174,21 @@ function jobRow(job: Job): HTMLElement {
     state,
     bar,
     open,
+    actions,
   );
   const show = (s: JobState, percent: number, transcriptId: string, error?: string) => {
     row.dataset.state = JobState[s];
     state.textContent = t(`state.${s}`) + (error ? `: ${error}` : "");
     bar.value = percent;
     if (s === JobState.SUCCEEDED && transcriptId) open.replaceChildren(h("a", { href: `#transcript/${transcriptId}`, class: "open-transcript" }, t("open")));
+    // A job still to finish can be cancelled; a failed or cancelled one retried (it runs again, same id).
+    actions.replaceChildren(
+      ...(s === JobState.QUEUED || s === JobState.RUNNING
+        ? [h("button", { type: "button", class: "cancel-job", onclick: () => void attempt(async () => { const res = await api.jobs.cancelJob({ jobId: job.jobId }); if (res.job) show(res.job.state, res.job.progressPercent, res.job.transcriptId, res.job.error?.message); }) }, t("cancelJob"))]
+        : s === JobState.FAILED || s === JobState.CANCELLED
+          ? [h("button", { type: "button", class: "retry-job", onclick: () => void attempt(async () => { const res = await api.jobs.retryJob({ jobId: job.jobId }); if (res.job) { show(res.job.state, res.job.progressPercent, res.job.transcriptId, res.job.error?.message); void watch(job.jobId, show); } }) }, t("retryJob"))]
+          : []),
+    );
   };
   show(job.state, job.progressPercent, job.transcriptId, job.error?.message);
   if (job.state === JobState.QUEUED || job.state === JobState.RUNNING) void watch(job.jobId, show);
@@ -227,79 +211,6 @@ async function watch(jobId: string, show: (s: JobState, percent: number, transcr
       await new Promise((r) => setTimeout(r, 1000 * 2 ** attempt));
     }
   }
-}
-
-async function renderTranscript(transcriptId: string): Promise<void> {
-  // Every page of segments (200 a page, the most the API gives).
-  const first = await api.transcripts.getTranscript({ transcriptId, pageSize: 200 });
-  const { transcript } = first;
-  const segments = [...first.segments];
-  for (let token = first.nextPageToken; token; ) {
-    const page = await api.transcripts.getTranscript({ transcriptId, pageSize: 200, pageToken: token });
-    segments.push(...page.segments);
-    token = page.nextPageToken;
-  }
-  const status = h("span", { id: "export-status", role: "status" });
-  const format = h(
-    "select",
-    { id: "export-format" },
-    ...[ExportFormat.SRT, ExportFormat.VTT, ExportFormat.TXT, ExportFormat.DOCX, ExportFormat.JSON].map((f) => h("option", { value: f }, ExportFormat[f])),
-  ) as HTMLSelectElement;
-  const body = h(
-    "div",
-    { id: "segments", dir: "rtl", lang: transcript?.languageCode || "ar" },
-    ...segments.map((s) =>
-      h(
-        "div",
-        { class: "segment", "data-channel": s.channelTag, "data-speaker": s.speakerLabel },
-        h(
-          "span",
-          { class: "who" },
-          s.speakerLabel && `${t("speaker")} ${s.speakerLabel}`,
-          s.channelTag ? ` · ${t("channel")} ${s.channelTag}` : "",
-          ` · ${seconds(s.startOffset?.seconds, s.startOffset?.nanos)}`,
-        ),
-        h("p", { class: "text", dir: "auto" }, s.text),
-      ),
-    ),
-  );
-  main.replaceChildren(
-    h(
-      "section",
-      {},
-      h("p", {}, h("a", { href: "#jobs" }, t("back"))),
-      h("h2", {}, t("transcript"), transcript?.model ? ` (${transcript.model})` : ""),
-      h(
-        "p",
-        {},
-        format,
-        " ",
-        h("button", { type: "button", id: "export", onclick: () => void attempt(() => exportTranscript(transcriptId, Number(format.value) as ExportFormat, status)) }, t("export")),
-        " ",
-        status,
-      ),
-      body,
-    ),
-  );
-}
-
-function seconds(s: bigint | undefined, nanos: number | undefined): string {
-  const total = Number(s ?? 0n) + (nanos ?? 0) / 1e9;
-  return `${Math.floor(total / 60)}:${(total % 60).toFixed(1).padStart(4, "0")}`;
-}
-
-async function exportTranscript(transcriptId: string, format: ExportFormat, status: HTMLElement): Promise<void> {
-  status.textContent = t("exporting");
-  let { export: item } = await api.exports.createExport({ transcriptId, format });
-  for (let i = 0; item && item.state !== ExportState.SUCCEEDED && item.state !== ExportState.FAILED && i < 120; i++) {
-    await new Promise((r) => setTimeout(r, 500));
-    item = (await api.exports.getExport({ exportId: item.exportId })).export;
-  }
-  status.textContent = "";
-  if (!item || item.state !== ExportState.SUCCEEDED) throw new Error(`export ${item ? ExportState[item.state] : "missing"}`);
-  const link = h("a", { href: item.downloadUrl, download: item.filename, class: "download" }, item.filename);
-  status.replaceChildren(link);
-  link.click();
 }
 
 async function renderKeys(): Promise<void> {
@@ -363,6 +274,9 @@ function render(): void {
   if (!signedIn()) return renderAccount();
   if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
   else if (route === "keys") void renderKeys();
+  else if (route === "live") renderLive();
+  else if (route === "usage") void attempt(() => renderUsage());
+  else if (route === "search" || route.startsWith("search/")) renderSearch(decodeURIComponent(route.slice("search/".length)));
   else void renderJobs();
   main.focus();
 }
