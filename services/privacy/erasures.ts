@@ -8,8 +8,8 @@
 // Where the subject's data lives, and how each place is emptied:
 //   rows        the organisation's row cascades to members, invitations, API keys, media, jobs, transcripts,
 //               segments (and so the search index, a column of theirs), speakers, exports, data exports, usage,
-//               webhooks and deliveries, live sessions; its audit events are deleted by hand (they outlive
-//               their organisation otherwise). A user's row cascades to memberships, sessions and mail tokens;
+//               webhooks and deliveries, live sessions, billing account and usage reports; its audit events and
+//               the Stripe events naming it are deleted by hand (they outlive their organisation otherwise). A user's row cascades to memberships, sessions and mail tokens;
 //               the audit events it acted in or that name its address, and invitations to its address, are
 //               deleted by hand.
 //   files       media (upload and verified keys, open multipart uploads), rendered exports and data-export
@@ -224,6 +224,9 @@ export class Erasures {
     );
     for (const f of files) await this.blobs.delete("exports", f.storage_key);
     await connection.execute(`delete from audit_events where organization_id = ?`, [organizationId]);
+    // Stripe's events name their organisation by id without a foreign key (an event may arrive for a customer
+    // we do not know), so they do not cascade.
+    await connection.execute(`delete from billing_stripe_events where organization_id = ?`, [organizationId]);
     await connection.execute(`delete from organizations where id = ?`, [organizationId]);
   }
 
