@@ -10,15 +10,15 @@
 // (kind 0xff), never the process.
 import { createServer, type Server, type Socket } from "node:net";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { toJson } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
-import { LiveSessionSchema, type LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
 import type { Logger } from "../../../services/platform/logger.js";
 import type { Authenticator } from "../../../services/identity/model/principal.js";
 import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import type { PlatformClients } from "../platform-client.js";
+import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
 import { AUDIO_SAMPLE_RATES, encodeFrame, FrameKind, FrameReader, uuidText, type Frame } from "./frames.js";
 
 /** Audio per SendLiveAudio: 500 ms (as Twilio's adapter sends, twilio.bench.ts), so of 16-bit samples as many bytes as the rate. */
@@ -136,12 +136,6 @@ class CallError extends Error {
   }
 }
 
-interface FinalResult {
-  channelTag: number;
-  transcript: string;
-  endSeconds: number;
-}
-
 class AudioSocketCall {
   /** Resolves with the reason once the call is over. */
   readonly ended: Promise<EndReason>;
@@ -164,8 +158,7 @@ class AudioSocketCall {
   private closing = false;
   /** No more work is done (the call ended, or failed). */
   private finished = false;
-  private watching: Promise<FinalResult[]> | undefined;
-  private readonly watchAbort = new AbortController();
+  private call: CallSession | undefined;
   private ending: Promise<void> | undefined;
 
   constructor(
@@ -277,25 +270,7 @@ class AudioSocketCall {
     );
     this.sessionId = created.session!.sessionId;
     this.options.logger.info({ uuid: this.uuid, session_id: this.sessionId }, "AudioSocket call started");
-    this.watching = this.watch();
-  }
-
-  /** Final results of the session, as WatchLiveSession gives them. */
-  private async watch(): Promise<FinalResult[]> {
-    const finals: FinalResult[] = [];
-    try {
-      for await (const response of this.options.clients.speech.watchLiveSession({ sessionId: this.sessionId }, { headers: this.headers, signal: this.watchAbort.signal })) {
-        for (const r of response.results) {
-          if (!r.isFinal) continue;
-          const end = r.resultEndOffset;
-          finals.push({ channelTag: r.channelTag, transcript: r.alternatives[0]?.transcript ?? "", endSeconds: end ? Number(end.seconds) + end.nanos / 1e9 : 0 });
-        }
-      }
-    } catch (err) {
-      // swallowed: the watch only gathers results for the webhook; the session itself is closed, stored and billed by the platform either way.
-      if (!this.watchAbort.signal.aborted) this.options.logger.info({ err, session_id: this.sessionId }, "watching an AudioSocket call's session failed");
-    }
-    return finals;
+    this.call = new CallSession(this.options.clients, this.sessionId, this.headers, this.options.logger, "an AudioSocket call");
   }
 
   private fail(err: unknown): void {
@@ -335,16 +310,8 @@ class AudioSocketCall {
       if (errorCode !== undefined && !this.socket.destroyed) this.socket.write(encodeFrame(FrameKind.Error, Uint8Array.of(errorCode)));
       else if (reason === "shutdown" && !this.socket.destroyed) this.socket.write(encodeFrame(FrameKind.Hangup));
       this.socket.end();
-      if (this.sessionId) {
-        let session: LiveSession | undefined;
-        try {
-          session = (await this.options.clients.speech.closeLiveSession({ sessionId: this.sessionId }, { headers: this.headers })).session;
-        } catch (err) {
-          this.options.logger.warn({ err, session_id: this.sessionId }, "closing an AudioSocket call's session failed; the platform's sweeper ends it");
-        }
-        const watchTimer = setTimeout(() => this.watchAbort.abort(), 10_000);
-        const finals = (await this.watching) ?? [];
-        clearTimeout(watchTimer);
+      if (this.call) {
+        const { session, finals } = await this.call.close();
         if (session) await this.notify(session, finals, reason);
       }
     } finally {
@@ -355,22 +322,13 @@ class AudioSocketCall {
   }
 
   private async notify(session: LiveSession, finals: FinalResult[], reason: EndReason): Promise<void> {
-    try {
-      const principal = await this.options.authenticator.authenticate(this.options.apiKey);
-      await this.options.webhooks.publish({
-        organizationId: principal.organizationId,
-        type: "live_session.closed",
-        // One event per session, however often it is published (the session id is a UUID, as event ids are).
-        eventId: session.sessionId,
-        data: {
-          ...(toJson(LiveSessionSchema, session) as Record<string, unknown>),
-          source: "asterisk",
-          audiosocket: { uuid: this.uuid, sampleRateHz: this.sampleRate, dtmf: this.dtmf, endReason: reason },
-          results: finals.map((f) => ({ channelTag: f.channelTag, transcript: f.transcript, resultEndOffset: `${f.endSeconds.toFixed(3)}s` })),
-        },
-      });
-    } catch (err) {
-      this.options.logger.error({ err, session_id: session.sessionId }, "an AudioSocket call's webhook event could not be published");
-    }
+    await publishCallClosed(this.options, {
+      credential: this.options.apiKey,
+      session,
+      source: "asterisk",
+      details: { audiosocket: { uuid: this.uuid, sampleRateHz: this.sampleRate, dtmf: this.dtmf, endReason: reason } },
+      results: finals.map(resultOf),
+      what: "an AudioSocket call",
+    });
   }
 }

@@ -12,16 +12,16 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { Counter, Gauge, type Registry } from "prom-client";
-import { toJson } from "@bufbuild/protobuf";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
-import { LiveSessionSchema, type LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
+import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
 import type { Logger } from "../../../services/platform/logger.js";
 import type { Authenticator } from "../../../services/identity/model/principal.js";
 import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import type { UpgradeRoute } from "../../server.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import type { PlatformClients } from "../platform-client.js";
+import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
 import { TrackInterleaver } from "./interleave.js";
 
 export const TWILIO_MEDIA_STREAM_PATH = "/v1/twilio/media-stream";
@@ -115,12 +115,6 @@ interface StartMessage {
   customParameters: Record<string, string>;
 }
 
-interface FinalResult {
-  channelTag: number;
-  transcript: string;
-  endSeconds: number;
-}
-
 class TwilioCall {
   /** Resolves with the close code once the call is over. */
   readonly ended: Promise<number>;
@@ -135,8 +129,7 @@ class TwilioCall {
   private pending = 0;
   private idle: NodeJS.Timeout | undefined;
   private finished = false;
-  private watching: Promise<FinalResult[]> | undefined;
-  private readonly watchAbort = new AbortController();
+  private call: CallSession | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -240,7 +233,7 @@ class TwilioCall {
     );
     this.sessionId = created.session!.sessionId;
     this.options.logger.info({ stream_sid: s.streamSid, call_sid: s.callSid, session_id: this.sessionId, tracks: ordered }, "Twilio media stream started");
-    this.watching = this.watch();
+    this.call = new CallSession(this.options.clients, this.sessionId, this.headers, this.options.logger, "a Twilio call");
   }
 
   private async onMedia(media: unknown): Promise<void> {
@@ -262,24 +255,6 @@ class TwilioCall {
 
   private async send(audioContent: Uint8Array): Promise<void> {
     await this.options.clients.speech.sendLiveAudio({ sessionId: this.sessionId, sequenceNumber: this.sequence++, audioContent }, { headers: this.headers });
-  }
-
-  /** Final results of the session, by channel, as WatchLiveSession gives them. */
-  private async watch(): Promise<FinalResult[]> {
-    const finals: FinalResult[] = [];
-    try {
-      for await (const response of this.options.clients.speech.watchLiveSession({ sessionId: this.sessionId }, { headers: this.headers, signal: this.watchAbort.signal })) {
-        for (const r of response.results) {
-          if (!r.isFinal) continue;
-          const end = r.resultEndOffset;
-          finals.push({ channelTag: r.channelTag, transcript: r.alternatives[0]?.transcript ?? "", endSeconds: end ? Number(end.seconds) + end.nanos / 1e9 : 0 });
-        }
-      }
-    } catch (err) {
-      // swallowed: the watch only gathers results for the webhook; the session itself is closed, stored and billed by the platform either way.
-      if (!this.watchAbort.signal.aborted) this.options.logger.info({ err, session_id: this.sessionId }, "watching a Twilio call's session failed");
-    }
-    return finals;
   }
 
   private fail(err: unknown): void {
@@ -304,16 +279,8 @@ class TwilioCall {
     this.finished = true;
     clearTimeout(this.idle);
     try {
-      if (this.sessionId) {
-        let session: LiveSession | undefined;
-        try {
-          session = (await this.options.clients.speech.closeLiveSession({ sessionId: this.sessionId }, { headers: this.headers })).session;
-        } catch (err) {
-          this.options.logger.warn({ err, session_id: this.sessionId }, "closing a Twilio call's session failed; the platform's sweeper ends it");
-        }
-        const watchTimer = setTimeout(() => this.watchAbort.abort(), 10_000);
-        const finals = (await this.watching) ?? [];
-        clearTimeout(watchTimer);
+      if (this.call) {
+        const { session, finals } = await this.call.close();
         if (session) await this.notify(session, finals);
       }
     } finally {
@@ -324,24 +291,15 @@ class TwilioCall {
 
   private async notify(session: LiveSession, finals: FinalResult[]): Promise<void> {
     const start = this.start!;
-    try {
-      const principal = await this.options.authenticator.authenticate(this.headers.authorization!.slice("Bearer ".length));
-      const { api_key: _key, apiKey: _alsoKey, ...parameters } = start.customParameters;
-      await this.options.webhooks.publish({
-        organizationId: principal.organizationId,
-        type: "live_session.closed",
-        // One event per session, however often it is published (the session id is a UUID, as event ids are).
-        eventId: session.sessionId,
-        data: {
-          ...(toJson(LiveSessionSchema, session) as Record<string, unknown>),
-          source: "twilio",
-          twilio: { callSid: start.callSid, streamSid: start.streamSid, accountSid: start.accountSid, tracks: start.tracks, customParameters: parameters },
-          results: finals.map((f) => ({ channelTag: f.channelTag, track: start.tracks[f.channelTag - 1] ?? start.tracks[0], transcript: f.transcript, resultEndOffset: `${f.endSeconds.toFixed(3)}s` })),
-        },
-      });
-    } catch (err) {
-      this.options.logger.error({ err, session_id: session.sessionId }, "a Twilio call's webhook event could not be published");
-    }
+    const { api_key: _key, apiKey: _alsoKey, ...parameters } = start.customParameters;
+    await publishCallClosed(this.options, {
+      credential: this.headers.authorization!.slice("Bearer ".length),
+      session,
+      source: "twilio",
+      details: { twilio: { callSid: start.callSid, streamSid: start.streamSid, accountSid: start.accountSid, tracks: start.tracks, customParameters: parameters } },
+      results: finals.map((f) => ({ ...resultOf(f), track: start.tracks[f.channelTag - 1] ?? start.tracks[0] })),
+      what: "a Twilio call",
+    });
   }
 }
 
