@@ -2,8 +2,8 @@
 // from console/main.ts with esbuild on first request (Connect-Web, the generated clients; no CDN) and
 // kept in memory. The page talks only to the public API of the gateway that served it, plus the
 // storage origins that presigned upload URLs point at.
-import { fileURLToPath } from "node:url";
 import type { HttpRoute } from "../../services/platform/probes.js";
+import { bundledPageRoute } from "./bundled-page.js";
 
 const page = `<!doctype html>
 <html lang="ar" dir="rtl">
@@ -84,34 +84,5 @@ export function consolePageRoute(options: { connectSources?: string[] } = {}): H
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
-  let bundle: Promise<string> | undefined;
-  return async (req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (req.method !== "GET" || (path !== "/" && path !== "/console/app.js")) return false;
-    if (path === "/") {
-      res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", "Content-Security-Policy": csp }).end(page);
-      return true;
-    }
-    bundle ??= build().catch((err: unknown) => {
-      bundle = undefined;
-      throw err;
-    });
-    res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" }).end(await bundle);
-    return true;
-  };
-}
-
-async function build(): Promise<string> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./console/main.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]!.text;
+  return bundledPageRoute({ pagePath: "/", scriptPath: "/console/app.js", html: page, csp, entry: new URL("./console/main.ts", import.meta.url) });
 }

@@ -1,8 +1,8 @@
 // A minimal page on the HTTP listener for trying live recognition from a browser: /live serves
 // the page, /live/app.js its script, bundled from app.ts with esbuild on first request (the
 // Connect-Web client and the generated messages, about 200 KB) and kept in memory.
-import { fileURLToPath } from "node:url";
 import type { HttpRoute } from "../../services/platform/probes.js";
+import { bundledPageRoute } from "./bundled-page.js";
 
 const page = `<!doctype html>
 <html lang="ar" dir="rtl">
@@ -29,42 +29,5 @@ const page = `<!doctype html>
 const PAGE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function livePageRoute(): HttpRoute {
-  let bundle: Promise<string> | undefined;
-  return async (req, res) => {
-    const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (req.method !== "GET" || (path !== "/live" && path !== "/live/app.js")) return false;
-    if (path === "/live") {
-      res
-        .writeHead(200, {
-          "Content-Type": "text/html; charset=utf-8",
-          "Cache-Control": "no-cache",
-          // The listener's default policy allows nothing; this page needs its own script, its inline
-          // styles and calls back to the gateway that served it, and nothing else.
-          "Content-Security-Policy": PAGE_CSP,
-        })
-        .end(page);
-      return true;
-    }
-    bundle ??= build().catch((err: unknown) => {
-      bundle = undefined;
-      throw err;
-    });
-    res.writeHead(200, { "Content-Type": "text/javascript; charset=utf-8", "Cache-Control": "no-cache" }).end(await bundle);
-    return true;
-  };
-}
-
-async function build(): Promise<string> {
-  const { build } = await import("esbuild");
-  const result = await build({
-    entryPoints: [fileURLToPath(new URL("./app.ts", import.meta.url))],
-    bundle: true,
-    format: "esm",
-    platform: "browser",
-    target: "es2022",
-    minify: true,
-    write: false,
-    logLevel: "silent",
-  });
-  return result.outputFiles[0]!.text;
+  return bundledPageRoute({ pagePath: "/live", scriptPath: "/live/app.js", html: page, csp: PAGE_CSP, entry: new URL("./app.ts", import.meta.url) });
 }
