@@ -2,15 +2,8 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import type { AdminService } from "../../proto/gen/arabicstt/v1/admin_pb.js";
-import { ModelState } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import type { ModelReadiness } from "../models/catalog.js";
+import { modelMessage, modelStateOf } from "../models/proto.js";
 import type { SystemStatsReader } from "./system-stats.js";
-
-const modelStates: Record<ModelReadiness, ModelState> = {
-  ready: ModelState.READY,
-  loading: ModelState.LOADING,
-  unavailable: ModelState.UNAVAILABLE,
-};
 
 /** Seconds as a protobuf Duration, to the millisecond (usage is kept to three decimals). */
 function durationOf(seconds: number) {
@@ -34,20 +27,8 @@ export function systemStatsHandler(stats: SystemStatsReader): Partial<ServiceImp
         jobsFailedLastDay: BigInt(s.jobsFailedLastDay),
         jobsCancelledLastDay: BigInt(s.jobsCancelledLastDay),
         audioBilledLastDay: durationOf(s.audioBilledSecondsLastDay),
-        models: s.models.map((m) => ({
-          name: m.name,
-          displayName: m.displayName,
-          description: m.description,
-          languageCodes: m.languageCodes,
-          state: modelStates[m.state],
-          isDefault: m.isDefault,
-          supportsStreaming: m.supportsStreaming,
-          supportsBatch: m.supportsBatch,
-          supportsWordTimeOffsets: m.supportsWordTimeOffsets,
-          supportsWordConfidence: m.supportsWordConfidence,
-          nativeSampleRateHz: m.nativeSampleRateHz,
-        })),
-        inferenceModels: s.inferenceModels.map((m) => ({ name: m.name, state: modelStates[m.state], reason: m.reason })),
+        models: s.models.map(modelMessage),
+        inferenceModels: s.inferenceModels.map((m) => ({ name: m.name, state: modelStateOf(m.state), reason: m.reason })),
       };
     },
   };

@@ -3,10 +3,10 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { InvalidArgumentError, PermissionDeniedError, UnimplementedError } from "../platform/errors/errors.js";
 import type { LiveRecognizer } from "./live-recognition.js";
-import type { ModelCatalog, ModelReadiness } from "../models/catalog.js";
+import type { ModelCatalog } from "../models/catalog.js";
+import { modelMessage } from "../models/proto.js";
 import { AudioEncoding, type RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
-  ModelState,
   type ListModelsRequest,
   type ListModelsResponseSchema,
   type RecognizeRequest,
@@ -115,12 +115,6 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
   };
 }
 
-const modelStates: Record<ModelReadiness, ModelState> = {
-  ready: ModelState.READY,
-  loading: ModelState.LOADING,
-  unavailable: ModelState.UNAVAILABLE,
-};
-
 export function listModelsHandler(catalog: ModelCatalog, organizationDefaults?: (organizationId: string) => Promise<{ model: string }>) {
   return async function listModels(request: ListModelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ListModelsResponseSchema>> {
     // The caller's organisation's default model is the one its requests run on when they name none.
@@ -128,19 +122,7 @@ export function listModelsHandler(catalog: ModelCatalog, organizationDefaults?: 
     const defaultModel = organizationId && organizationDefaults ? (await organizationDefaults(organizationId)).model : undefined;
     const page = await catalog.page(request, { signal: ctx.signal, defaultModel: defaultModel || undefined });
     return {
-      models: page.models.map((m) => ({
-        name: m.name,
-        displayName: m.displayName,
-        description: m.description,
-        languageCodes: m.languageCodes,
-        state: modelStates[m.state],
-        isDefault: m.isDefault,
-        supportsStreaming: m.supportsStreaming,
-        supportsBatch: m.supportsBatch,
-        supportsWordTimeOffsets: m.supportsWordTimeOffsets,
-        supportsWordConfidence: m.supportsWordConfidence,
-        nativeSampleRateHz: m.nativeSampleRateHz,
-      })),
+      models: page.models.map(modelMessage),
       nextPageToken: page.nextPageToken,
     };
   };
