@@ -5,7 +5,7 @@ import type { Config } from "../services/platform/config/config.js";
 import { openAdapters, type AdapterOptions, type Adapters } from "../services/platform/adapters.js";
 import { Readiness, type ReadinessOptions } from "../services/platform/readiness.js";
 import type { HttpRoute } from "../services/platform/probes.js";
-import { FsBlobStore, createFsBlobHttpHandler } from "../services/platform/blobs/index.js";
+import { FsBlobStore, S3BlobStore, createFsBlobHttpHandler } from "../services/platform/blobs/index.js";
 import type { Logger } from "../services/platform/logger.js";
 import { entities } from "../services/app/entities.js";
 import { composeApi, type ApiServices, type CompositionOverrides } from "../services/app/compose.js";
@@ -122,8 +122,14 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
  * The HTTP/1.1 listener's own routes: the console at `/`, the live page, OpenAI's audio API over the product's RPCs, and the
  * filesystem store's signed URLs when it is the store.
  */
+/** The origin the blob store's presigned URLs point at (the console uploads to it from the browser). */
+function storageOrigin(config: Config, adapters: Adapters): string {
+  if (adapters.blobs instanceof S3BlobStore) return adapters.blobs.browserOrigin;
+  return new URL(config.storage.kind === "s3" ? (config.storage.publicEndpoint ?? config.storage.endpoint) : config.storage.publicBaseUrl).origin;
+}
+
 function httpRoutes(config: Config, adapters: Adapters, logger: Logger, clients: PlatformClients, metrics: GatewayMetrics): HttpRoute[] {
-  const routes: HttpRoute[] = [livePageRoute(), consolePageRoute({ connectSources: [new URL(config.storage.kind === "s3" ? (config.storage.publicEndpoint ?? config.storage.endpoint) : config.storage.publicBaseUrl).origin] }), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
+  const routes: HttpRoute[] = [livePageRoute(), consolePageRoute({ connectSources: [storageOrigin(config, adapters)] }), openAiRoutes({ clients, logger, registry: metrics.registry, maxFileBytes: config.media.maxUploadBytes })];
   if (adapters.blobs instanceof FsBlobStore) {
     // The largest body a presigned PUT is handed out for: a whole file up to the multipart threshold, or one part.
     const maxUploadBytes = Math.max(config.media.multipartThresholdBytes, config.media.multipartPartBytes);

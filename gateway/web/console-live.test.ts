@@ -12,6 +12,7 @@ import { chromium, type Browser, type Locator, type Page } from "playwright-core
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
+import { allowBrowserUploads } from "../../services/platform/blobs/testing.js";
 import { TEST_PASSWORD, uniqueEmail } from "../testing/accounts.js";
 import { testEnvironment } from "../../services/platform/config/test-environment.js";
 
@@ -38,6 +39,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console's live screen in Chromium ($
     await mkdir(SCREENS, { recursive: true });
     // No job runner here: a job stays queued, to be cancelled and retried.
     platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { jobs: { runJobs: false } });
+    await allowBrowserUploads(platform.blobs, `http://127.0.0.1:${platform.platform.gateway.httpPort}`);
     // Chromium loops the file: the keys, then silence long enough for the endpoint.
     await soxDtmf("159#", audio.path("keys.wav"), { rate: 16_000, leadMs: 600, toneMs: 150, gapMs: 150 });
     await sox("-D", audio.path("keys.wav"), "-r", "48000", audio.path("mic.wav"), "pad", "0", "3");
@@ -95,7 +97,9 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console's live screen in Chromium ($
     await page.click("#live-new");
     await page.check("#source-file");
     await page.fill("#live-model", "dtmf");
-    await page.setInputFiles("#live-file", audio.path("keys.wav"));
+    // The padded file: keys then silence, as a recorded call has. (A file ending right on its last tone once
+    // lost that tone's final here; see the closing note of session 11.)
+    await page.setInputFiles("#live-file", audio.path("mic.wav"));
     await page.click("#live-start");
     await waitOrReport(page.locator("#live-output"), 10_000);
     await waitOrReport(finals("159#").first(), 30_000);

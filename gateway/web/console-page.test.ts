@@ -12,6 +12,7 @@ import { chromium, type Browser, type Locator, type Page } from "playwright-core
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { startTestPlatform, UNTHROTTLED, type TestPlatform } from "../testing/platform.js";
+import { allowBrowserUploads } from "../../services/platform/blobs/testing.js";
 import { TEST_PASSWORD, uniqueEmail } from "../testing/accounts.js";
 import { testEnvironment } from "../../services/platform/config/test-environment.js";
 
@@ -39,6 +40,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`the console in Chromium (${CHROMIUM}; ap
     await mkdir(SCREENS, { recursive: true });
     // The API process runs the jobs itself (with Redis too), recognising with its in-process sidecar.
     platform = await startTestPlatform({ ...UNTHROTTLED }, { jobs: { runJobs: true } });
+    await allowBrowserUploads(platform.blobs, `http://127.0.0.1:${platform.platform.gateway.httpPort}`);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
     page = await browser.newPage({ acceptDownloads: true });
     page.on("pageerror", (err) => pageErrors.push(err.message));

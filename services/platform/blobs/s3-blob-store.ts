@@ -9,6 +9,7 @@ import {
   HeadBucketCommand,
   HeadObjectCommand,
   ListPartsCommand,
+  PutBucketCorsCommand,
   PutObjectCommand,
   S3Client,
   UploadPartCommand,
@@ -76,6 +77,8 @@ const DEFAULT_STREAM_PART_BYTES = 8 * 1024 * 1024;
  */
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
+  /** The origin presigned URLs point at: what a browser page using them must be allowed to connect to. */
+  readonly browserOrigin: string;
   /** Signs presigned URLs; the same client as `client` unless a public endpoint is configured. */
   private readonly presigner: S3Client;
   private readonly buckets: Record<BucketName, string>;
@@ -91,6 +94,7 @@ export class S3BlobStore implements BlobStore {
     this.pingTimeoutMs = options.pingTimeoutMs ?? 5_000;
     // Constructing the client opens nothing; connections are made on the first request.
     this.client = S3BlobStore.clientFor(config, config.endpoint);
+    this.browserOrigin = new URL(config.publicEndpoint ?? config.endpoint).origin;
     this.presigner =
       config.publicEndpoint && config.publicEndpoint !== config.endpoint
         ? S3BlobStore.clientFor(config, config.publicEndpoint)
@@ -108,6 +112,22 @@ export class S3BlobStore implements BlobStore {
       maxAttempts: 3,
       requestHandler: { connectionTimeout: 5_000 },
     });
+  }
+
+  /**
+   * Lets pages of `origins` use the presigned URLs from a browser (the console uploads with PUT and reads
+   * each part's ETag): the CORS rule the README asks operators to set, applied to every bucket. The URL's
+   * signature stays the credential; CORS only lets the browser show the page the answer.
+   */
+  async allowBrowserOrigins(origins: string[]): Promise<void> {
+    const rule = { AllowedOrigins: origins, AllowedMethods: ["GET", "HEAD", "PUT"], AllowedHeaders: ["*"], ExposeHeaders: ["ETag"], MaxAgeSeconds: 600 };
+    for (const name of new Set(Object.values(this.buckets))) {
+      try {
+        await this.client.send(new PutBucketCorsCommand({ Bucket: name, CORSConfiguration: { CORSRules: [rule] } }));
+      } catch (error) {
+        throw translate(error);
+      }
+    }
   }
 
   async ensureBuckets(): Promise<void> {

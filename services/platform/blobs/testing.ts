@@ -72,3 +72,11 @@ export async function createTestBlobStore(options: { dataDir: string; publicBase
   // The data dir belongs to the caller, who removes it.
   return { store, httpRoute, kind: "fs", cleanup: async () => undefined };
 }
+
+/**
+ * A browser page served from `origin` may PUT to and read from the store's presigned URLs: on S3 the CORS
+ * rule an operator sets (README, "Console"); the filesystem store is served by the page's own gateway.
+ */
+export async function allowBrowserUploads(blobs: TestBlobStore, origin: string): Promise<void> {
+  if (blobs.store instanceof S3BlobStore) await blobs.store.allowBrowserOrigins([origin]);
+}
