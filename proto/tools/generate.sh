@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Lints the contracts in proto/ and generates TypeScript into proto/gen/, offline.
 #
-# Why not plain `buf generate`: our contracts import protovalidate's
-# buf/validate/validate.proto, which lives on the BSR and ships in no npm package
-# as source. @bufbuild/protovalidate embeds its descriptor, so we write that (and the
-# well-known types) out as a FileDescriptorSet, compile our .proto files against it
-# with protoc, and hand the resulting image to buf for lint and generation.
+# Our contracts import protovalidate's buf/validate/validate.proto, which lives on
+# the BSR (buf.yaml's dep, pinned in buf.lock) and ships in no npm package as source.
+# @bufbuild/protovalidate embeds its descriptor, so:
+# - lint: that descriptor is printed back as source into proto/gen/protovalidate, the
+#   local module buf.yaml names buf.build/bufbuild/protovalidate; buf takes a workspace
+#   module over the BSR, so plain `buf lint` works offline (print-proto.test.ts proves
+#   the printed file compiles to the very descriptor it came from);
+# - generation: the descriptor itself (and the well-known types') goes out as a
+#   FileDescriptorSet, protoc compiles our .proto files against it, and buf generates
+#   from that image, so generated code embeds exactly what the runtime validates with.
 #
 #   proto/tools/generate.sh              lint, then regenerate proto/gen/
 #   proto/tools/generate.sh --lint-only  lint only
@@ -26,7 +31,7 @@ mapfile -t files < <(cd proto && find . -name '*.proto' -not -path './gen/*' | s
 protoc --descriptor_set_in="$work/imports.binpb" --proto_path=proto --include_imports --include_source_info \
   -o "$work/image.binpb" "${files[@]}"
 
-buf lint "$work/image.binpb" --exclude-path buf --exclude-path google
+buf lint
 echo "buf lint: ${#files[@]} files clean"
 [ "$mode" = "--lint-only" ] && exit 0
 
@@ -35,6 +40,7 @@ base=.
 [ "$mode" = "--check" ] && base="$work/tree"
 out="$base/proto/gen"
 rm -rf "$out"
+tsx proto/tools/write-protovalidate-module.ts "$out/protovalidate" >/dev/null
 buf generate "$work/image.binpb" --exclude-path buf --exclude-path google -o "$base" --template buf.gen.yaml
 # A descriptor set of every contract (no source info, so it stays small and stable) for
 # clients that load descriptors instead of .proto sources: @grpc/proto-loader's
