@@ -96,7 +96,7 @@ export function describeJobOptions(config: RecognitionConfig | undefined): HTMLE
   const types = config?.redactionConfig?.types ?? [];
   rows.push([t("options.redaction"), types.length ? types.map((r) => t(`redaction.${r}`)).join("، ") : t("options.none")]);
   const phrases = config?.phraseHints?.phrases ?? [];
-  rows.push([t("options.phrases"), phrases.length ? phrases.map((p) => p.value).join("، ") : t("options.none")]);
+  rows.push([t("options.phraseList"), phrases.length ? phrases.map((p) => p.value).join("، ") : t("options.none")]);
   return h(
     "details",
     { class: "job-options" },
