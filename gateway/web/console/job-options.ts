@@ -2,13 +2,8 @@
 // (diarization, with the fewest and most expected), noise reduction, redaction of sensitive numbers,
 // and phrase hints (one a line). The form's limits are the API's, so the browser stops a wrong value
 // before the call; what it lets through the API still checks.
-import {
-  DenoiseMode,
-  RedactionType,
-  type RecognitionConfig,
-} from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import type { RecognitionConfigSchema } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { DenoiseMode, RedactionType, type RecognitionConfig, type RecognitionConfigSchema } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { field, h } from "./dom.js";
 import { t } from "./i18n.js";
 

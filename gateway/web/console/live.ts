@@ -220,7 +220,6 @@ async function captureFile(
   return {
     async stop() {
       clearTimeout(timer);
-      player.onended = null;
       try {
         player.stop();
       } catch {
