@@ -1,11 +1,12 @@
-// A page on the HTTP listener with its script: the page at `pagePath` (with its own Content-Security-Policy;
+// A page on the HTTP listener with its script: the page at each of `pagePaths` (with its own Content-Security-Policy;
 // the listener's default allows nothing), and the script at `scriptPath`, bundled from `entry` with esbuild on
 // first request and kept in memory (no build step, no CDN). The /live page and the console are two of these.
 import { fileURLToPath } from "node:url";
 import type { HttpRoute } from "../../services/platform/probes.js";
 
 export interface BundledPage {
-  pagePath: string;
+  /** Where the page is served: its own path, and any other path the page itself routes on. */
+  pagePaths: string[];
   scriptPath: string;
   html: string;
   csp: string;
@@ -17,8 +18,8 @@ export function bundledPageRoute(options: BundledPage): HttpRoute {
   let bundle: Promise<string> | undefined;
   return async (req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    if (req.method !== "GET" || (path !== options.pagePath && path !== options.scriptPath)) return false;
-    if (path === options.pagePath) {
+    if (req.method !== "GET" || (!options.pagePaths.includes(path) && path !== options.scriptPath)) return false;
+    if (path !== options.scriptPath) {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-cache", "Content-Security-Policy": options.csp }).end(options.html);
       return true;
     }

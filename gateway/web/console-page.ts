@@ -25,12 +25,23 @@ const page = `<!doctype html>
   form, label { grid-template-columns: minmax(0, 1fr); }
   form input:not([type=checkbox]):not([type=radio]), form select { width: 100%; }
   h2 button { font-size: 1rem; }
+  fieldset { min-width: 0; border: 1px solid var(--line); border-radius: 4px; }
+  form textarea { width: 100%; font: inherit; }
+  details summary { cursor: pointer; }
+  #job-options > * + * { margin-top: 0.6rem; }
+  .pair { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: 0.6rem; }
+  .job .job-options { flex: 1 1 100%; font-size: 0.9rem; }
+  .job-options dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 0.1rem 1rem; margin: 0.3rem 0; }
+  .job-options dt { color: #777; }
+  .job-options dd { margin: 0; overflow-wrap: anywhere; }
+  .member .email, #invitations li { overflow-wrap: anywhere; }
+  #forgot { justify-self: start; }
   label.check { display: inline-flex; gap: 0.3rem; margin-inline-end: 1rem; }
   input, select, button { font: inherit; padding: 0.4rem 0.6rem; max-width: 100%; }
   button, nav a { cursor: pointer; }
   button[type=submit] { background: var(--accent); color: #fff; border: 0; border-radius: 4px; justify-self: start; }
   :focus-visible { outline: 3px solid #e59e00; outline-offset: 2px; }
-  .job, .key, .segment { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
+  .job, .key, .member, .segment { display: flex; flex-wrap: wrap; gap: 0.4rem 1rem; align-items: center; padding: 0.5rem 0; border-bottom: 1px solid var(--line); }
   .job progress { flex: 1 1 8rem; }
   .segment { display: block; }
   .segment .who { color: #777; font-size: 0.85rem; }
@@ -69,6 +80,12 @@ const page = `<!doctype html>
 `;
 
 /**
+ * The pages the links in mail open (APP_BASE_URL + path + `?token=…`): the console itself, which reads
+ * the path and shows the matching screen.
+ */
+const LINK_PATHS = ["/verify-email", "/reset-password", "/accept-invitation"];
+
+/**
  * `connectSources`: origins besides the gateway's own that the page may call (object storage for
  * presigned uploads, when it is not the gateway's own filesystem store).
  */
@@ -84,5 +101,5 @@ export function consolePageRoute(options: { connectSources?: string[] } = {}): H
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join("; ");
-  return bundledPageRoute({ pagePath: "/", scriptPath: "/console/app.js", html: page, csp, entry: new URL("./console/main.ts", import.meta.url) });
+  return bundledPageRoute({ pagePaths: ["/", ...LINK_PATHS], scriptPath: "/console/app.js", html: page, csp, entry: new URL("./console/main.ts", import.meta.url) });
 }

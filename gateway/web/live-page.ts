@@ -29,5 +29,5 @@ const page = `<!doctype html>
 const PAGE_CSP = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; media-src 'self' blob:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 export function livePageRoute(): HttpRoute {
-  return bundledPageRoute({ pagePath: "/live", scriptPath: "/live/app.js", html: page, csp: PAGE_CSP, entry: new URL("./app.ts", import.meta.url) });
+  return bundledPageRoute({ pagePaths: ["/live"], scriptPath: "/live/app.js", html: page, csp: PAGE_CSP, entry: new URL("./app.ts", import.meta.url) });
 }

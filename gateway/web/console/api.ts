@@ -11,6 +11,7 @@ import { ExportService } from "../../../proto/gen/arabicstt/v1/export_pb.js";
 import type { AuthTokens } from "../../../proto/gen/arabicstt/v1/identity_pb.js";
 import { JobService } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { MediaService } from "../../../proto/gen/arabicstt/v1/media_pb.js";
+import { OrganizationService } from "../../../proto/gen/arabicstt/v1/organization_pb.js";
 import { SpeechService } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
 import { TranscriptService } from "../../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { UsageService } from "../../../proto/gen/arabicstt/v1/usage_pb.js";
@@ -25,8 +26,11 @@ let accessToken = "";
 let refreshTimer: ReturnType<typeof setTimeout> | undefined;
 let onSignedOut: () => void = () => {};
 
-/** Calls that must not carry an access token (an expired one would be refused before the call runs). */
-const WITHOUT_TOKEN = new Set(["Register", "Login", "RefreshToken"]);
+/**
+ * Calls that must not carry an access token (an expired one would be refused before the call runs): the
+ * ones whose credential is a password or a mailed token.
+ */
+const WITHOUT_TOKEN = new Set(["Register", "Login", "RefreshToken", "VerifyEmail", "ResendVerification", "RequestPasswordReset", "ResetPassword"]);
 
 /** Every call carries a request id of its own (the gateway keeps a sane one) and the access token. */
 const credentials: Interceptor = (next) => async (req) => {
@@ -74,6 +78,7 @@ export const api = {
   transcripts: client(TranscriptService),
   exports: client(ExportService),
   usage: client(UsageService),
+  organizations: client(OrganizationService),
 };
 
 export function signedIn(): boolean {

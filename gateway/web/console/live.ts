@@ -16,6 +16,8 @@ const RATE = 16_000;
 /** 100 ms a chunk. */
 const CHUNK_SAMPLES = RATE / 10;
 const SESSION_KEY = "arabicstt-live-session";
+/** How long one chunk's call may take before it is sent again (a chunk's call normally takes milliseconds). */
+const SEND_TIMEOUT_MS = 5_000;
 
 /** The session being shown: its output survives leaving the screen and coming back. */
 interface Live {
@@ -141,39 +143,29 @@ async function start(form: HTMLFormElement, meter: HTMLMeterElement): Promise<vo
 /** Captures the source at 16 kHz and sends it in order, one 100 ms chunk a call. */
 async function capture(session: Live, file: File | undefined, meter: HTMLMeterElement): Promise<Capture> {
   const context = new AudioContext({ sampleRate: RATE });
-  let media: MediaStream | undefined;
-  let input: AudioNode;
-  if (file) {
-    const buffer = await context.decodeAudioData(await file.arrayBuffer());
-    const player = context.createBufferSource();
-    player.buffer = buffer;
-    player.connect(context.destination);
-    player.onended = () => void attempt(() => stop());
-    player.start();
-    input = player;
-  } else {
-    media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
-    input = context.createMediaStreamSource(media);
-  }
-  const processor = context.createScriptProcessor(4096, 1, 1);
-  let pending = new Float32Array(0);
   let sending = Promise.resolve();
-  processor.onaudioprocess = (event) => {
-    const samples = event.inputBuffer.getChannelData(0);
+  const queue = (samples: Float32Array) => {
+    // The meter shows the level in dBFS, -60 to 0, as 0 to 1.
     let sum = 0;
     for (const x of samples) sum += x * x;
-    // The meter shows the level in dBFS, -60 to 0, as 0 to 1.
     const db = 10 * Math.log10(sum / samples.length + 1e-12);
     meter.value = Math.max(0, Math.min(1, (db + 60) / 60));
+    const chunk = pcm16(samples);
+    const n = session.sequence++;
+    sending = sending.then(() => send(session, n, chunk));
+  };
+  if (file) return captureFile(context, await file.arrayBuffer(), queue, meter, () => sending);
+  const media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
+  const input = context.createMediaStreamSource(media);
+  const processor = context.createScriptProcessor(4096, 1, 1);
+  let pending = new Float32Array(0);
+  processor.onaudioprocess = (event) => {
+    const samples = event.inputBuffer.getChannelData(0);
     const joined = new Float32Array(pending.length + samples.length);
     joined.set(pending);
     joined.set(samples, pending.length);
     let at = 0;
-    for (; at + CHUNK_SAMPLES <= joined.length; at += CHUNK_SAMPLES) {
-      const chunk = pcm16(joined.subarray(at, at + CHUNK_SAMPLES));
-      const n = session.sequence++;
-      sending = sending.then(() => send(session, n, chunk));
-    }
+    for (; at + CHUNK_SAMPLES <= joined.length; at += CHUNK_SAMPLES) queue(joined.slice(at, at + CHUNK_SAMPLES));
     pending = joined.slice(at);
   };
   input.connect(processor);
@@ -183,7 +175,9 @@ async function capture(session: Live, file: File | undefined, meter: HTMLMeterEl
       processor.onaudioprocess = null;
       input.disconnect();
       processor.disconnect();
-      for (const track of media?.getTracks() ?? []) track.stop();
+      for (const track of media.getTracks()) track.stop();
+      // What was captured short of a whole chunk is said too.
+      if (pending.length > 0) queue(pending);
       await context.close();
       meter.value = 0;
       await sending;
@@ -192,13 +186,61 @@ async function capture(session: Live, file: File | undefined, meter: HTMLMeterEl
 }
 
 /**
+ * A file as the source: its decoded samples themselves are sent, at the pace of speech (a chunk every
+ * 100 ms, as a microphone would give them), while it plays. They are not captured back from the
+ * playback: a capture node hands over audio in blocks, and the blocks still inside it when the
+ * playback ends (up to a third of a second) were lost, and with them a key pressed at the very end.
+ * The file's end stops the capture and closes the session.
+ */
+async function captureFile(
+  context: AudioContext,
+  bytes: ArrayBuffer,
+  queue: (samples: Float32Array) => void,
+  meter: HTMLMeterElement,
+  sent: () => Promise<void>,
+): Promise<Capture> {
+  // Decoded at the context's rate (16 kHz), mixed down to the first channel.
+  const buffer = await context.decodeAudioData(bytes);
+  const samples = buffer.getChannelData(0);
+  const player = context.createBufferSource();
+  player.buffer = buffer;
+  player.connect(context.destination);
+  player.start();
+  const started = performance.now();
+  let at = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const tick = () => {
+    // Every chunk due by now; the last one as long as what is left.
+    const due = Math.min(samples.length, Math.ceil(((performance.now() - started) / 1000) * RATE / CHUNK_SAMPLES) * CHUNK_SAMPLES);
+    for (; at < due; at += CHUNK_SAMPLES) queue(samples.slice(at, Math.min(at + CHUNK_SAMPLES, samples.length)));
+    if (at < samples.length) timer = setTimeout(tick, 100);
+    else void attempt(() => stop());
+  };
+  tick();
+  return {
+    async stop() {
+      clearTimeout(timer);
+      try {
+        player.stop();
+      } catch {
+        // Already ended.
+      }
+      await context.close();
+      meter.value = 0;
+      await sent();
+    },
+  };
+}
+
+/**
  * Sends one chunk until the session has it: a failed call is retried (the network dropped, the server
  * restarted), a duplicate counts as done, and the session ending stops it.
  */
-async function send(session: Live, sequenceNumber: bigint, audioContent: Uint8Array, finalize = false): Promise<void> {
+async function send(session: Live, sequenceNumber: bigint, audioContent: Uint8Array): Promise<void> {
   for (let attempt = 0; !session.ended; attempt++) {
     try {
-      const res = await api.speech.sendLiveAudio({ sessionId: session.sessionId, sequenceNumber, audioContent, finalize });
+      // A connection that went silent (no reset, no answer) is given up on and the chunk sent again.
+      const res = await api.speech.sendLiveAudio({ sessionId: session.sessionId, sequenceNumber, audioContent }, { timeoutMs: SEND_TIMEOUT_MS });
       if (res.status !== LiveAudioStatus.OUT_OF_ORDER) {
         if (attempt > 0) session.status.textContent = t("live.listening");
         return;
@@ -278,14 +320,18 @@ function end(session: Live): void {
   if (sessionStorage.getItem(SESSION_KEY) === session.sessionId) sessionStorage.removeItem(SESSION_KEY);
 }
 
-/** Stops the capture and closes the session: the last utterance is finalised first. */
+/**
+ * Stops the capture and closes the session, which finalises the last utterance with all its audio. No
+ * FINALIZE goes first: a FINALIZE cuts where the audio stands, and a key still sounding at the cut is held
+ * back for the next utterance, so a recording ending right on its last tone had that key come as a final
+ * of its own, after the rest.
+ */
 async function stop(): Promise<void> {
   const session = live;
   if (!session || session.ended) return;
   const capture = session.capture;
   session.capture = undefined;
   await capture?.stop();
-  if (session.sequence >= 0n) await send(session, session.sequence++, new Uint8Array(0), true);
   await api.speech.closeLiveSession({ sessionId: session.sessionId });
 }
 

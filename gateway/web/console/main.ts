@@ -1,17 +1,22 @@
-// The console's screens: sign in or register; jobs (upload a file, create a job, watch it progress,
-// open its transcript and export it); API keys (create, shown once; list; revoke). One page, the
-// screen named by the URL's fragment (#jobs, #keys, #transcript/<id>); every control is a button,
-// link or form field, so the keyboard reaches all of it.
+// The console's screens: sign in or register (or ask for a password reset, #forgot); jobs (upload a
+// file, create a job with its options, watch it progress, open its transcript and export it); API keys
+// (create, shown once; list; revoke); the organisation's members and invitations. One page, the screen
+// named by the URL's fragment (#jobs, #keys, #transcript/<id>, #members), or by its path for the links in
+// mail (/verify-email, /reset-password, /accept-invitation); every control is a button, link or form
+// field, so the keyboard reaches all of it.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyScope, ApiKeyState } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { JobState, type Job } from "../../../proto/gen/arabicstt/v1/job_pb.js";
 import { api, describeError, keep, refresh, signedIn, signOut, whenSignedOut } from "./api.js";
 import { language, setLanguage, t } from "./i18n.js";
 import { uploadFile } from "./upload.js";
+import { describeJobOptions, jobOptionsFields, readJobOptions } from "./job-options.js";
 import { attempt, field, h, main, nav, value } from "./dom.js";
 import { renderLive } from "./live.js";
 import { renderUsage } from "./usage.js";
 import { renderSearch, renderTranscript } from "./transcript.js";
+import { renderForgotPassword, renderLinkScreen } from "./account-links.js";
+import { renderMembers } from "./members.js";
 
 // ---- screens ----
 
@@ -25,6 +30,7 @@ function renderNav(): void {
           h("a", { href: "#search" }, t("search")),
           h("a", { href: "#keys" }, t("apiKeys")),
           h("a", { href: "#usage" }, t("usage")),
+          h("a", { href: "#members" }, t("members")),
           h("button", { type: "button", id: "sign-out", onclick: () => void attempt(async () => { await signOut(); location.hash = ""; render(); }) }, t("signOut")),
         ]
       : []),
@@ -46,6 +52,7 @@ function renderAccount(): void {
     field(t("email"), h("input", { name: "email", type: "email", required: true, autocomplete: "username", dir: "ltr" })),
     field(t("password"), h("input", { name: "password", type: "password", required: true, autocomplete: "current-password", dir: "ltr" })),
     h("button", { type: "submit" }, t("signIn")),
+    h("a", { href: "#forgot", id: "forgot" }, t("link.forgotTitle")),
   );
   const registerForm = h(
     "form",
@@ -101,6 +108,7 @@ async function renderJobs(): Promise<void> {
     field(t("model"), h("input", { name: "model", id: "model", list: "models", placeholder: t("defaultModel"), dir: "ltr", maxlength: 100 })),
     models,
     field(t("language"), h("select", { name: "language", id: "language-code" }, h("option", { value: "ar" }, "العربية (ar)"), h("option", { value: "en" }, "English (en)"))),
+    jobOptionsFields(),
     h("progress", { id: "upload-progress", max: 1, value: 0, hidden: true }),
     h("button", { type: "submit" }, t("start")),
     status,
@@ -133,6 +141,8 @@ async function renderJobs(): Promise<void> {
 async function submitJob(form: HTMLFormElement, status: HTMLElement): Promise<void> {
   const file = (form.elements.namedItem("file") as HTMLInputElement).files?.[0];
   if (!file) return;
+  // Read (and checked) before the upload, so a wrong option costs no upload.
+  const options = readJobOptions(form);
   const bar = form.querySelector("progress")!;
   bar.hidden = false;
   status.textContent = t("uploading");
@@ -143,7 +153,7 @@ async function submitJob(form: HTMLFormElement, status: HTMLElement): Promise<vo
       bar.value = done;
       if (done >= 1) status.textContent = t("checking");
     });
-    const { job } = await api.jobs.createJob({ mediaId, config: { model: value(form, "model"), languageCode: value(form, "language"), enableWordTimeOffsets: true } });
+    const { job } = await api.jobs.createJob({ mediaId, config: { ...options, model: value(form, "model"), languageCode: value(form, "language"), enableWordTimeOffsets: true } });
     status.textContent = t("jobCreated");
     const list = document.getElementById("jobs")!;
     list.querySelector(".empty")?.remove();
@@ -175,6 +185,7 @@ function jobRow(job: Job): HTMLElement {
     bar,
     open,
     actions,
+    describeJobOptions(job.config),
   );
   const show = (s: JobState, percent: number, transcriptId: string, error?: string) => {
     row.dataset.state = JobState[s];
@@ -271,11 +282,13 @@ function render(): void {
   watching.abort();
   renderNav();
   const route = location.hash.slice(1);
-  if (!signedIn()) return renderAccount();
+  if (renderLinkScreen()) return main.focus();
+  if (!signedIn()) return route === "forgot" ? renderForgotPassword() : renderAccount();
   if (route.startsWith("transcript/")) void attempt(() => renderTranscript(decodeURIComponent(route.slice("transcript/".length))));
   else if (route === "keys") void renderKeys();
   else if (route === "live") renderLive();
   else if (route === "usage") void attempt(() => renderUsage());
+  else if (route === "members") void attempt(() => renderMembers());
   else if (route === "search" || route.startsWith("search/")) renderSearch(decodeURIComponent(route.slice("search/".length)));
   else void renderJobs();
   main.focus();

@@ -374,6 +374,26 @@ describe("the recognition session", () => {
     expect(calls.length).toBe(3);
   });
 
+  it("closes with a word sounding to the very end of the audio: it is in the last final, whole", async () => {
+    // No silence after w6: the audio (a recording, a console's file) ends inside it.
+    const s = session({}, scriptedAsr().asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], [0.4, 200], [0, 150], [0.6, 200])]);
+    const f = finals(await outputs);
+    expect(f.map((r) => r.transcript)).toEqual(["w4 w6"]);
+    expect(f[0]!.words[1]!.end).toBeCloseTo(0.75, 2);
+  });
+
+  it("at a FINALIZE right before the close, holds a word sounding at the cut for a final of its own", async () => {
+    // What a client that sent FINALIZE and then closed got: nothing lost, but the last word split off.
+    const s = session({}, scriptedAsr().asr);
+    const outputs = collect(s);
+    await feed(s, [audio([0, 200], [0.4, 200], [0, 150], [0.6, 200])], { close: false });
+    await s.finalize();
+    await s.close();
+    expect(finals(await outputs).map((r) => r.transcript)).toEqual(["w4", "w6"]);
+  });
+
   it("cuts a key's tone at FINALIZE without reporting the key twice", async () => {
     // The keypad recogniser beside a channel is cut by FINALIZE like the channel itself.
     const speechAsr = scriptedAsr();
