@@ -3,12 +3,11 @@
 // one JSON line on stdout. The first Ctrl-C stops sending and waits for the finals of what was sent.
 import { createReadStream } from "node:fs";
 import { toJson } from "@bufbuild/protobuf";
-import { durationMs } from "@bufbuild/protobuf/wkt";
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { SpeechEventType, SpeechService, StreamingRecognizeResponseSchema, type StreamingRecognizeRequestSchema } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
+import { SpeechService, StreamingRecognizeResponseSchema, type StreamingRecognizeRequestSchema } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
 import { stringOption, type Command } from "../command.js";
 import { UsageError } from "../errors.js";
-import { note, printLine, StatusLine } from "../io.js";
+import { LiveOutput } from "../live-output.js";
 import { openAudio, pace, RAW_ENCODINGS, type RawFormat } from "../audio-source.js";
 
 export const live: Command = {
@@ -84,32 +83,14 @@ Options:
       for await (const chunk of pace(audio, values.fast !== true, stopSending.signal)) yield { streamingRequest: { case: "audioContent", value: chunk } };
     }
 
-    const partial = new StatusLine(ctx.io.stderr);
-    const channelled = audio.channels > 1 && values["separate-channels"] === true;
+    const output = new LiveOutput(ctx.io, audio.channels > 1 && values["separate-channels"] === true);
     try {
       for await (const res of ctx.connection.client(SpeechService).streamingRecognize(requests())) {
-        if (ctx.json) {
-          ctx.io.stdout.write(`${JSON.stringify(toJson(StreamingRecognizeResponseSchema, res))}\n`);
-          continue;
-        }
-        for (const result of res.results) {
-          const text = result.alternatives[0]?.transcript ?? "";
-          const prefix = channelled ? `[${result.channelTag}] ` : "";
-          if (result.isFinal) {
-            partial.clear();
-            if (text) printLine(ctx.io, `${prefix}${text}`);
-          } else {
-            partial.show(`… ${prefix}${text}`);
-          }
-        }
-        const event = res.speechEvent;
-        if (event?.type === SpeechEventType.DTMF) {
-          partial.clear();
-          note(ctx.io, `key ${event.dtmfDigit} at ${((event.offset ? durationMs(event.offset) : 0) / 1000).toFixed(2)} s${channelled ? ` on channel ${event.channelTag}` : ""}`);
-        }
+        if (ctx.json) ctx.io.stdout.write(`${JSON.stringify(toJson(StreamingRecognizeResponseSchema, res))}\n`);
+        else output.response(res);
       }
     } finally {
-      partial.clear();
+      output.end();
     }
   },
 };
