@@ -185,7 +185,7 @@ describe("the arabicstt CLI against the platform", () => {
     expect(after.stderr).toMatch(/^arabicstt: error: unauthenticated: /);
   });
 
-  it("refreshes an access token that is about to expire and saves the new pair", async () => {
+  it("refreshes an access token that is about to expire, saves the new pair, and asks for a login when refresh is refused", async () => {
     const file = path.join(home, "arabicstt", "config.json");
     const before = JSON.parse(await readFile(file, "utf8"));
     await writeFile(file, JSON.stringify({ ...before, accessTokenExpiresAt: new Date(Date.now() - 1000).toISOString() }));
@@ -194,6 +194,14 @@ describe("the arabicstt CLI against the platform", () => {
     const after = JSON.parse(await readFile(file, "utf8"));
     expect(after.refreshToken).not.toBe(before.refreshToken);
     expect(Date.parse(after.accessTokenExpiresAt)).toBeGreaterThan(Date.now());
+
+    // The old refresh token is spent: presented again, the server revokes the login, and the CLI says to log in.
+    await writeFile(file, JSON.stringify({ ...after, refreshToken: before.refreshToken, accessTokenExpiresAt: new Date(0).toISOString() }));
+    const spent = await cli(["models"]);
+    expect(spent.code).toBe(1);
+    expect(spent.stderr).toMatch(/^arabicstt: error: unauthenticated: the saved login for http:\S+ has expired or was revoked: run arabicstt login \(request id [\w.:-]+\)\n$/);
+    const again = await cli(["login", "--email", email], { stdin: `${TEST_PASSWORD}\n` });
+    expect(again.code).toBe(0);
   });
 
   it("fails in one line with the code and the request id the gateway logged, exit status 1", async () => {

@@ -80,7 +80,16 @@ export class Connection {
     this.refreshing ??= (async () => {
       const saved = await this.savedProfile();
       if (!saved?.refreshToken) return;
-      const res = await this.client(AuthService).refreshToken({ refreshToken: saved.refreshToken, organizationId: saved.organizationId ?? "" });
+      let res;
+      try {
+        res = await this.client(AuthService).refreshToken({ refreshToken: saved.refreshToken, organizationId: saved.organizationId ?? "" });
+      } catch (err) {
+        const error = ConnectError.from(err);
+        if (error.code !== Code.Unauthenticated) throw error;
+        // The refresh token expired, was spent elsewhere or revoked: only a new login helps, so say so.
+        // A ConnectError, as the transport would wrap anything else thrown from inside a call.
+        throw new ConnectError(`the saved login for ${this.server} has expired or was revoked: run arabicstt login`, Code.Unauthenticated, error.metadata);
+      }
       if (res.tokens) await this.keepTokens(res.tokens);
     })().finally(() => {
       this.refreshing = undefined;
