@@ -118,6 +118,11 @@ describe("the arabicstt CLI against the platform", () => {
     const watched = await cli(["jobs", "watch", listed.jobs[0]!.jobId]);
     expect(watched.code).toBe(0);
     expect(watched.stderr).toMatch(/succeeded: transcript/);
+    // --json: each WatchJob update, then the finished job, one JSON document a line.
+    const json = await cli(["jobs", "watch", listed.jobs[0]!.jobId, "--json"]);
+    const last = JSON.parse(json.stdout.trim().split("\n").at(-1)!) as { jobId: string; state: string; transcriptId: string };
+    expect(last).toMatchObject({ jobId: listed.jobs[0]!.jobId, state: "JOB_STATE_SUCCEEDED" });
+    expect(last.transcriptId).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("writes an export in the chosen format to a file, with progress bars on a terminal", async () => {
