@@ -63,6 +63,13 @@ module.exports = {
       to: { path: "^gateway/" },
     },
     {
+      name: "cli-is-a-client",
+      comment: "gateway/cli is a client of the public API: it reaches the platform through proto/gen over the network, never by importing it.",
+      severity: "error",
+      from: { path: "^gateway/cli/" },
+      to: { path: "^(gateway/(?!cli/)|services/|inference/)" },
+    },
+    {
       name: "gateway-root-only-composes",
       comment: "Only the gateway's root and its test harness build the platform (services/app/compose.ts).",
       severity: "error",

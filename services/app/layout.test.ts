@@ -98,6 +98,7 @@ describe("the layout's rules", () => {
     ["services-media-imports-only-lower-levels", { "services/media/a.ts": imports("../transcripts/b.js"), "services/transcripts/b.ts": "export const b = 1;\n" }],
     ["every-services-folder-has-a-level", { "services/newthing/a.ts": imports("../platform/b.js"), "services/platform/b.ts": "export const b = 1;\n" }],
     ["gateway-root-only-composes", { "gateway/server.ts": imports("../services/app/compose.js"), "services/app/compose.ts": "export const c = 1;\n" }],
+    ["cli-is-a-client", { "gateway/cli/a.ts": imports("../../services/platform/logger.js"), "services/platform/logger.ts": "export const l = 1;\n" }],
   ])("fail on a deliberate violation of %s", async (rule, files) => {
     const { code, output } = await cruise(files);
     expect(output).toContain(`error ${rule}:`);
@@ -113,5 +114,10 @@ describe("the layout's rules", () => {
     expect(failed.output).toContain("services/media/a.ts");
     const inside = await tree({ "services/platform/config/config.ts": read });
     expect((await run("bash", [envCheck, inside], inside)).code).toBe(0);
+    // The CLI's entry point reads its own environment; the rest of the CLI takes it as an argument.
+    const cli = await tree({ "gateway/cli/main.ts": read });
+    expect((await run("bash", [envCheck, cli], cli)).code).toBe(0);
+    const cliInside = await tree({ "gateway/cli/connection.ts": read });
+    expect((await run("bash", [envCheck, cliInside], cliInside)).code).toBe(1);
   });
 });
