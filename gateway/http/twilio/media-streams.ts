@@ -46,7 +46,7 @@ export interface TwilioMediaStreamsOptions {
   idleTimeoutMs?: number;
   /** Largest WebSocket message. Default 64 KiB (a media message is about 250 bytes). */
   maxMessageBytes?: number;
-  /** Messages waiting for the platform before a call is ended as too slow. Default 500 (10 s of audio). */
+  /** Messages waiting for the platform before a call is ended as too slow. Default 1000 (10 s of a two-track call: 50 media messages a second per track). */
   maxPendingMessages?: number;
 }
 
@@ -170,7 +170,7 @@ class TwilioCall {
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.finished) return;
     this.touch();
-    if (this.pending >= (this.options.maxPendingMessages ?? 500)) {
+    if (this.pending >= (this.options.maxPendingMessages ?? 1000)) {
       this.metrics.errors.inc({ reason: "too_slow" });
       void this.end(1013, "the platform cannot keep up with this stream");
       return;
