@@ -120,7 +120,7 @@ describe("Genesys AudioHook", () => {
     expect((await h.client(TranscriptService, { credential: owner.accessToken }).listTranscripts({})).transcripts).toHaveLength(before);
   }, 30_000);
 
-  it("refuses an unsigned, a wrongly signed, a tampered and a replayed request with disconnect (unauthorized)", async () => {
+  it("refuses an unsigned, a wrongly signed, a tampered and a replayed request, and an unknown key, with disconnect (unauthorized)", async () => {
     const unauthorized = (c: { received: Array<{ type: string; parameters: Record<string, unknown> }> }) => c.received[0]?.type === "disconnect" && c.received[0].parameters.reason === "unauthorized";
     const unsigned = await call({ clientSecret: null });
     expect(unauthorized(unsigned)).toBe(true);
@@ -130,13 +130,14 @@ describe("Genesys AudioHook", () => {
     expect(unauthorized(await call({ tamper: (headers) => ({ ...headers, "Audiohook-Organization-Id": randomUUID() }) }))).toBe(true);
     // A key the platform does not know, correctly signed: the signature passes, the open does not.
     expect(unauthorized(await call({ apiKey: "astt_not_ours_000000000000000000000000000000" }))).toBe(true);
+    expect(unauthorized(await call({ apiKey: "astt_not_ours_000000000000000000000000000000", conversationId: NULL_UUID }))).toBe(true);
     const sessionId = randomUUID();
     const headers = audioHookHeaders(new URL(url), { organizationId: genesysOrganizationId, sessionId, correlationId: randomUUID(), apiKey: key }, clientSecret);
     const first = await call({ sessionId, conversationId: NULL_UUID, tamper: () => headers });
     expect(types(first.received)).toEqual(["opened", "pong", "closed"]);
     expect(unauthorized(await call({ sessionId, conversationId: NULL_UUID, tamper: () => headers }))).toBe(true);
-    const metrics = await eventually(metricsText, (text) => /arabicstt_audiohook_calls_total\{outcome="unauthorized"\} 5/.test(text));
-    expect(metrics).toMatch(/arabicstt_audiohook_errors_total\{reason="unauthorized"\} 5/);
+    const metrics = await eventually(metricsText, (text) => /arabicstt_audiohook_calls_total\{outcome="unauthorized"\} 6/.test(text));
+    expect(metrics).toMatch(/arabicstt_audiohook_errors_total\{reason="unauthorized"\} 6/);
   }, 30_000);
 
   it("ends a session that breaks the protocol with disconnect (error), only that session; the next is served", async () => {
