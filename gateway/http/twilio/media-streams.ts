@@ -102,14 +102,12 @@ export function twilioMetrics(registry: Registry | undefined): TelephonyMetrics 
   });
 }
 
-/** Why a call was ended with an error, the `reason` of `arabicstt_twilio_errors_total`, by close code. */
-const ERROR_REASONS: Record<number, string> = { 1003: "malformed", 1007: "malformed", 1008: "refused", 1011: "failed", 1013: "too_slow" };
-
-/** Thrown to end a call with a WebSocket close code. */
+/** Thrown to end a call with a WebSocket close code; `reason` is the label of `arabicstt_twilio_errors_total`. */
 class CallError extends Error {
   constructor(
     readonly closeCode: number,
     message: string,
+    readonly reason: "malformed" | "refused" = "malformed",
   ) {
     super(message);
   }
@@ -224,7 +222,7 @@ class TwilioCall {
     }
     const parameters = typeof s.customParameters === "object" && s.customParameters ? s.customParameters : {};
     const credential = parameters.api_key ?? parameters.apiKey;
-    if (!credential) throw new CallError(1008, 'the <Stream> needs <Parameter name="api_key" value="astt_…"/>');
+    if (!credential) throw new CallError(1008, 'the <Stream> needs <Parameter name="api_key" value="astt_…"/>', "refused");
     // Channel 1 the caller (inbound), channel 2 the other side, whatever order the tracks are listed in.
     const ordered = (["inbound", "outbound"] as const).filter((t) => tracks.includes(t));
     this.start = { streamSid: s.streamSid, callSid: s.callSid, accountSid: String(s.accountSid ?? ""), tracks: [...ordered], customParameters: parameters };
@@ -275,7 +273,7 @@ class TwilioCall {
 
   private fail(err: unknown): void {
     if (err instanceof CallError) {
-      this.metrics.errors.inc({ reason: ERROR_REASONS[err.closeCode] ?? "failed" });
+      this.metrics.errors.inc({ reason: err.reason });
       void this.end(err.closeCode, err.message);
       return;
     }
