@@ -3,7 +3,8 @@
 // (internal) 34 becomes a live session that can be watched while the call runs, whose stored transcript and
 // `live_session.closed` webhook event hold the right keys per channel; a connection probe is answered without
 // making a call; a request whose signature is missing, wrong or replayed is refused with `disconnect`
-// (unauthorized); a message that breaks the protocol ends only that session with `disconnect` (error).
+// (unauthorized); a call over the organisation's live-stream limit, and a message that breaks the protocol,
+// end only that session with `disconnect` (error).
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyScope } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
@@ -24,7 +25,8 @@ let key: string;
 let url: string;
 
 beforeAll(async () => {
-  h = await startTestPlatform({ ...UNTHROTTLED, LOG_LEVEL: "info", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", AUDIOHOOK_CLIENT_SECRET: clientSecret.toString("base64") });
+  // One call at a time per organisation, so the limit's test needs no more than two.
+  h = await startTestPlatform({ ...UNTHROTTLED, MAX_LIVE_STREAMS_PER_ORG: "1", LOG_LEVEL: "info", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", AUDIOHOOK_CLIENT_SECRET: clientSecret.toString("base64") });
   owner = await registerOwner(h);
   key = (await h.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "genesys", scopes: [ApiKeyScope.SPEECH] })).secret;
   // Nothing listens there: the delivery is recorded with its payload, which is what is checked.
@@ -140,6 +142,31 @@ describe("Genesys AudioHook", () => {
     expect(metrics).toMatch(/arabicstt_audiohook_errors_total\{reason="unauthorized"\} 6/);
   }, 30_000);
 
+  it("holds an organisation's concurrent calls to its live-stream limit: the call over it gets disconnect (error), the next after it is served", async () => {
+    const sessionId = randomUUID();
+    const holding = call({ sessionId, external: mulawKeys("5", 200), internal: mulawKeys("6", 200), customConfig: { model: "dtmf" }, paced: true });
+    await eventually(
+      async () => h.logs.find((l) => l.msg === "AudioHook session opened" && l.audiohook_session_id === sessionId),
+      (l) => l !== undefined,
+    );
+    const over = await call({ customConfig: { model: "dtmf" } });
+    expect(over.received.map((m) => [m.type, m.parameters.reason])).toEqual([
+      ["disconnect", "error"],
+      ["closed", undefined],
+    ]);
+    expect(over.received[0]!.parameters.info).toMatch(/already has 1 live streams open, its limit/);
+    expect(types((await holding).received)).toEqual(["opened", "pong", "closed"]);
+    // The slot is free once the first call's session is closed.
+    const next = await eventually(
+      () => call({ customConfig: { model: "dtmf" } }),
+      (c) => c.received[0]?.type === "opened",
+      20,
+    );
+    expect(types(next.received)).toEqual(["opened", "pong", "closed"]);
+    const metrics = await metricsText();
+    expect(metrics).toMatch(/arabicstt_audiohook_errors_total\{reason="refused"\} 1/);
+  }, 60_000);
+
   it("ends a session that breaks the protocol with disconnect (error), only that session; the next is served", async () => {
     const sessionId = randomUUID();
     const broken = [
@@ -160,7 +187,8 @@ describe("Genesys AudioHook", () => {
     expect(types(next.received)).toEqual(["opened", "pong", "closed"]);
     const metrics = await eventually(metricsText, (text) => /arabicstt_audiohook_errors_total\{reason="malformed"\} 4/.test(text));
     expect(metrics).toMatch(/arabicstt_audiohook_errors_total\{reason="malformed"\} 4/);
-    expect(metrics).toMatch(/arabicstt_audiohook_calls_total\{outcome="error"\} 4/);
+    // The four broken sessions, and the call over the limit in the test before.
+    expect(metrics).toMatch(/arabicstt_audiohook_calls_total\{outcome="error"\} 5/);
     expect(metrics).toContain("arabicstt_audiohook_calls_active 0");
     expect((await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/healthz`)).status).toBe(200);
   }, 30_000);
