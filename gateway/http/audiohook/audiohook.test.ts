@@ -4,7 +4,8 @@
 // `live_session.closed` webhook event hold the right keys per channel; a connection probe is answered without
 // making a call; a request whose signature is missing, wrong or replayed is refused with `disconnect`
 // (unauthorized); a call over the organisation's live-stream limit, and a message that breaks the protocol,
-// end only that session with `disconnect` (error).
+// end only that session with `disconnect` (error); a gateway that drains tells its sessions `disconnect`
+// (completed) and stores their calls.
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyScope } from "../../../proto/gen/arabicstt/v1/api_key_pb.js";
@@ -18,6 +19,8 @@ import { AUDIOHOOK_PATH, NULL_UUID } from "./audiohook.js";
 import { audioHookHeaders, simulateAudioHookCall, type AudioHookCallOptions } from "./simulator.js";
 
 const clientSecret = randomBytes(32);
+// One call at a time per organisation, so the limit's test needs no more than two.
+const env = { ...UNTHROTTLED, MAX_LIVE_STREAMS_PER_ORG: "1", LOG_LEVEL: "info", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", AUDIOHOOK_CLIENT_SECRET: clientSecret.toString("base64") };
 const genesysOrganizationId = randomUUID();
 let h: TestPlatform;
 let owner: TestAccount;
@@ -25,8 +28,7 @@ let key: string;
 let url: string;
 
 beforeAll(async () => {
-  // One call at a time per organisation, so the limit's test needs no more than two.
-  h = await startTestPlatform({ ...UNTHROTTLED, MAX_LIVE_STREAMS_PER_ORG: "1", LOG_LEVEL: "info", WEBHOOK_ALLOW_PRIVATE_TARGETS: "true", AUDIOHOOK_CLIENT_SECRET: clientSecret.toString("base64") });
+  h = await startTestPlatform(env);
   owner = await registerOwner(h);
   key = (await h.client(ApiKeyService, { credential: owner.accessToken }).createApiKey({ name: "genesys", scopes: [ApiKeyScope.SPEECH] })).secret;
   // Nothing listens there: the delivery is recorded with its payload, which is what is checked.
@@ -48,6 +50,13 @@ async function eventually<T>(read: () => Promise<T>, check: (value: T) => boolea
     value = await read();
   }
   return value;
+}
+
+/** `audio` followed by silence up to `length` bytes: a call that goes on after its keys. */
+function padded(audio: Uint8Array, length: number): Uint8Array {
+  const out = new Uint8Array(Math.max(length, audio.length)).fill(0xff);
+  out.set(audio);
+  return out;
 }
 
 const types = (received: Array<{ type: string }>) => received.map((m) => m.type);
@@ -192,4 +201,38 @@ describe("Genesys AudioHook", () => {
     expect(metrics).toContain("arabicstt_audiohook_calls_active 0");
     expect((await fetch(`http://127.0.0.1:${h.platform.gateway.httpPort}/healthz`)).status).toBe(200);
   }, 30_000);
+
+  it("when a gateway drains, tells its sessions with disconnect (completed) and stores their calls", async () => {
+    // A second replica on the same database: it is stopped here, and what it stored is read through the first.
+    const replica = await startTestPlatform(env, {}, { testDb: h.testDb });
+    const sessionId = randomUUID();
+    const running = simulateAudioHookCall({
+      url: `ws://127.0.0.1:${replica.platform.gateway.httpPort}${AUDIOHOOK_PATH}`,
+      apiKey: key,
+      clientSecret,
+      organizationId: genesysOrganizationId,
+      sessionId,
+      external: padded(mulawKeys("7", 100), 8000 * 30),
+      internal: new Uint8Array(8000 * 30).fill(0xff),
+      customConfig: { model: "dtmf" },
+      paced: true,
+    });
+    await eventually(
+      async () => replica.logs.find((l) => l.msg === "AudioHook session opened" && l.audiohook_session_id === sessionId),
+      (l) => l !== undefined,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    await replica.stop();
+    const ended = await running;
+    expect(ended.received.map((m) => [m.type, m.parameters.reason])).toEqual([
+      ["opened", undefined],
+      ["pong", undefined],
+      ["disconnect", "completed"],
+    ]);
+    const webhooks = h.client(WebhookService, { credential: owner.accessToken });
+    const deliveries = await eventually(() => webhooks.listDeliveries({}), (r) => r.deliveries.some((d) => d.payload.includes(sessionId)));
+    const event = JSON.parse(deliveries.deliveries.find((d) => d.payload.includes(sessionId))!.payload) as { data: Record<string, unknown> };
+    expect(event.data).toMatchObject({ source: "genesys", state: "LIVE_SESSION_STATE_CLOSED", audiohook: { sessionId, closeReason: "" } });
+    expect((event.data.results as Array<{ channel: string; transcript: string }>).map((r) => [r.channel, r.transcript])).toEqual([["external", "7"]]);
+  }, 90_000);
 });

@@ -341,6 +341,7 @@ class AudioHookSession {
     if (p.conversationId === NULL_UUID) {
       // A connection probe: the key is checked, the media answered, and no call is made of it.
       await this.checkKey();
+      if (this.state !== "opening") return;
       this.outcome = "probe";
     } else {
       const model = typeof customConfig.model === "string" ? customConfig.model : "";
@@ -366,6 +367,14 @@ class AudioHookSession {
         throw err;
       }
       this.liveSessionId = created.session!.sessionId;
+      if (this.state !== "opening") {
+        // The session was ended (idle, shutdown) while the platform made the call's live session: it is closed at once.
+        await this.options.clients.speech.closeLiveSession({ sessionId: this.liveSessionId }, { headers: this.headers }).catch((err: unknown) => {
+          // swallowed: the platform's sweeper ends a session nobody closes; logged for the operator.
+          this.options.logger.info({ err, session_id: this.liveSessionId }, "closing an abandoned AudioHook live session failed");
+        });
+        return;
+      }
       this.call = new CallSession(this.options.clients, this.liveSessionId, this.headers, this.options.logger, "an AudioHook session");
       this.options.logger.info({ audiohook_session_id: this.connection.sessionId, conversation_id: p.conversationId, session_id: this.liveSessionId, channels: media.channels }, "AudioHook session opened");
     }
