@@ -99,7 +99,7 @@ afterAll(async () => {
 describe("Grafana dashboards and the exported metrics", () => {
   it("finds the families the gateway and the worker export, and queries in every dashboard", () => {
     // Guards against a collector that finds nothing (then every other check would pass vacuously).
-    for (const family of ["arabicstt_rpc_requests_total", "arabicstt_live_lag_seconds", "arabicstt_twilio_calls_total", "arabicstt_openai_requests_total", "arabicstt_inference_duration_seconds", "arabicstt_webhook_attempts_total", "arabicstt_swallowed_failures_total", "arabicstt_jobs_queue_depth", "process_cpu_seconds_total"]) {
+    for (const family of ["arabicstt_rpc_requests_total", "arabicstt_live_lag_seconds", "arabicstt_twilio_calls_total", "arabicstt_audiosocket_errors_total", "arabicstt_audiohook_frames_total", "arabicstt_openai_requests_total", "arabicstt_inference_duration_seconds", "arabicstt_webhook_attempts_total", "arabicstt_swallowed_failures_total", "arabicstt_jobs_queue_depth", "process_cpu_seconds_total"]) {
       expect(gatewayFamilies, family).toContain(family);
     }
     for (const family of ["arabicstt_inference_errors_total", "arabicstt_webhook_attempts_total", "arabicstt_swallowed_failures_total", "arabicstt_jobs_queue_depth", "nodejs_heap_size_used_bytes"]) {

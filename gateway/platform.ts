@@ -17,8 +17,9 @@ import { livePageRoute } from "./web/live-page.js";
 import { stripeWebhookRoute } from "./http/stripe-webhook.js";
 import { openAiRoutes } from "./http/openai/routes.js";
 import { platformClients, type PlatformClients } from "./http/platform-client.js";
-import { twilioMediaStreams } from "./http/twilio/media-streams.js";
-import { startAudioSocket, type AudioSocketListener } from "./http/audiosocket/audiosocket.js";
+import { twilioMediaStreams, twilioMetrics } from "./http/twilio/media-streams.js";
+import { audioSocketMetrics, startAudioSocket, type AudioSocketListener } from "./http/audiosocket/audiosocket.js";
+import { audioHookMetrics, audioHookServer } from "./http/audiohook/audiohook.js";
 import { consolePageRoute } from "./web/console-page.js";
 
 export { StartupError } from "../services/platform/adapters.js";
@@ -70,10 +71,13 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       maxMessageBytes: config.limits.maxMessageBytes,
       unaryDeadlineMs: config.limits.unaryDeadlineMs,
     });
-    const twilio = twilioMediaStreams({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry });
-    audioSocket = config.audioSocket
-      ? await startAudioSocket({ clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger, registry: metrics.registry, ...config.audioSocket })
-      : undefined;
+    // Each telephony adapter's metrics exist whether or not it is turned on, so /metrics always has what the dashboards show.
+    const telephony = { clients, authenticator: services.identity.authenticator, webhooks: services.webhooks.webhooks, logger };
+    const twilio = twilioMediaStreams({ ...telephony, metrics: twilioMetrics(metrics.registry) });
+    const audioSocketCalls = audioSocketMetrics(metrics.registry);
+    audioSocket = config.audioSocket ? await startAudioSocket({ ...telephony, metrics: audioSocketCalls, ...config.audioSocket }) : undefined;
+    const audioHookCalls = audioHookMetrics(metrics.registry);
+    const audioHook = config.audioHook ? audioHookServer({ ...telephony, metrics: audioHookCalls, clientSecret: config.audioHook.clientSecret }) : undefined;
     const gateway = await startGateway({
       config,
       logger,
@@ -86,7 +90,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       routes: productRoutes(services.handlers),
       serviceNames: productServiceNames,
       httpRoutes: [...httpRoutes(config, adapters, logger, clients, metrics), stripeWebhookRoute(services.billing, logger)],
-      upgradeRoutes: [twilio.route],
+      upgradeRoutes: [twilio.route, ...(audioHook ? [audioHook.route] : [])],
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
     });
     const { close: closeServices, drain: drainServices, ...capabilities } = services;
@@ -105,7 +109,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       stop: () =>
         (stopped ??= (async () => {
           // Live streams finalise and hand their sessions on while the gateway refuses new calls.
-          await Promise.all([gateway.drain(), drainServices(), twilio.close(), audioSocket?.close()]);
+          await Promise.all([gateway.drain(), drainServices(), twilio.close(), audioSocket?.close(), audioHook?.close()]);
           await closeServices();
           await adapters.close();
         })()),

@@ -110,6 +110,9 @@ describe("Asterisk AudioSocket", () => {
     expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="malformed"} 4');
     expect(metrics).toContain('arabicstt_audiosocket_calls_total{reason="hangup"} 2');
     expect(metrics).toContain("arabicstt_audiosocket_calls_active 0");
+    expect(metrics).toContain('arabicstt_audiosocket_errors_total{reason="malformed"} 4');
+    expect(metrics).toMatch(/arabicstt_audiosocket_frames_total [1-9]\d+/);
+    expect(metrics).toMatch(/arabicstt_audiosocket_audio_bytes_total [1-9]\d+/);
   }, 60_000);
 
   it("refuses the calls once the configured key is revoked, with error frame 0x11", async () => {

@@ -9,7 +9,7 @@
 // organisation's webhooks (`live_session.closed`). A malformed frame ends that call with an error frame
 // (kind 0xff), never the process.
 import { createServer, type Server, type Socket } from "node:net";
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
@@ -19,6 +19,7 @@ import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import type { PlatformClients } from "../platform-client.js";
 import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
+import { telephonyMetrics, type TelephonyMetrics } from "../telephony/metrics.js";
 import { AUDIO_SAMPLE_RATES, encodeFrame, FrameKind, FrameReader, uuidText, type Frame } from "./frames.js";
 
 /** Audio per SendLiveAudio: 500 ms (as Twilio's adapter sends, twilio.bench.ts), so of 16-bit samples as many bytes as the rate. */
@@ -64,8 +65,8 @@ export interface AudioSocketOptions {
   host: string;
   /** 0 picks a free port (`port()` says which). */
   port: number;
-  /** Where the calls' metrics are registered (`arabicstt_audiosocket_calls_active`, `arabicstt_audiosocket_calls_total`); none when left out. */
-  registry?: Registry;
+  /** The calls' metrics (audioSocketMetrics); unregistered ones when left out. */
+  metrics?: TelephonyMetrics;
   /** A call with no frame for this long is ended. Default 30 s (Asterisk sends audio every 20 ms). */
   idleTimeoutMs?: number;
   /** Largest frame payload taken. Default 64 KiB less one (all the header's length can say); an audio frame is 320 bytes. */
@@ -85,24 +86,29 @@ export interface AudioSocketListener {
   close(): Promise<void>;
 }
 
+/** The metrics of AudioSocket's calls: `arabicstt_audiosocket_calls_active`, `…_calls_total{reason}`, `…_frames_total`, `…_audio_bytes_total`, `…_errors_total{reason}`. */
+export function audioSocketMetrics(registry: Registry | undefined): TelephonyMetrics {
+  return telephonyMetrics(registry, {
+    prefix: "arabicstt_audiosocket",
+    what: "Asterisk AudioSocket calls",
+    outcome: { label: "reason", help: "reason (hangup, closed, peer_error, malformed, refused, idle, too_slow, failed, shutdown)" },
+    frames: "Audio frames",
+    bytes: "16-bit linear audio bytes",
+  });
+}
+
 export async function startAudioSocket(options: AudioSocketOptions): Promise<AudioSocketListener> {
   const calls = new Set<AudioSocketCall>();
-  const registers = options.registry ? [options.registry] : [];
-  const active = new Gauge({ name: "arabicstt_audiosocket_calls_active", help: "Asterisk AudioSocket connections open right now.", registers });
-  const ended = new Counter({
-    name: "arabicstt_audiosocket_calls_total",
-    help: "Asterisk AudioSocket calls ended, by reason (hangup, closed, peer_error, malformed, refused, idle, too_slow, failed, shutdown).",
-    labelNames: ["reason"],
-    registers,
-  });
+  const metrics = options.metrics ?? audioSocketMetrics(undefined);
   const server: Server = createServer((socket) => {
-    const call = new AudioSocketCall(socket, options);
+    const call = new AudioSocketCall(socket, options, metrics);
     calls.add(call);
-    active.inc();
+    metrics.active.inc();
     void call.ended.then((reason) => {
       calls.delete(call);
-      active.dec();
-      ended.inc({ reason });
+      metrics.active.dec();
+      metrics.ended.inc({ reason });
+      if (ERROR_CODES[reason] !== undefined || reason === "peer_error") metrics.errors.inc({ reason });
     });
   });
   server.maxConnections = options.maxConnections ?? 1000;
@@ -164,6 +170,7 @@ class AudioSocketCall {
   constructor(
     private readonly socket: Socket,
     private readonly options: AudioSocketOptions,
+    private readonly metrics: TelephonyMetrics,
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.headers = { authorization: `Bearer ${options.apiKey}`, [PEER_ADDRESS_HEADER]: socket.remoteAddress ?? "" };
@@ -239,6 +246,8 @@ class AudioSocketCall {
 
   private onAudio(sampleRate: number, payload: Buffer): void {
     if (payload.length % 2 !== 0) throw new CallError("malformed", "audio is 16-bit samples: an even number of bytes");
+    this.metrics.frames.inc();
+    this.metrics.bytes.inc(payload.length);
     if (!this.sampleRate) {
       // The session is made at the first audio frame, whose kind says the rate.
       this.sampleRate = sampleRate;

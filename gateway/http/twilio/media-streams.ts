@@ -11,7 +11,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
@@ -22,6 +22,7 @@ import type { UpgradeRoute } from "../../server.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
 import type { PlatformClients } from "../platform-client.js";
 import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
+import { telephonyMetrics, type TelephonyMetrics } from "../telephony/metrics.js";
 import { TrackInterleaver } from "./interleave.js";
 
 export const TWILIO_MEDIA_STREAM_PATH = "/v1/twilio/media-stream";
@@ -39,13 +40,13 @@ export interface TwilioMediaStreamsOptions {
   authenticator: Authenticator;
   webhooks: { publish(event: WebhookEvent): Promise<unknown> };
   logger: Logger;
-  /** Where the calls' metrics are registered (`arabicstt_twilio_calls_active`, `arabicstt_twilio_calls_total`); none when left out. */
-  registry?: Registry;
+  /** The calls' metrics (twilioMetrics); unregistered ones when left out. */
+  metrics?: TelephonyMetrics;
   /** A call with no message for this long is ended. Default 30 s (Twilio sends media every 20 ms). */
   idleTimeoutMs?: number;
   /** Largest WebSocket message. Default 64 KiB (a media message is about 250 bytes). */
   maxMessageBytes?: number;
-  /** Messages waiting for the platform before a call is ended as too slow. Default 500 (10 s of audio). */
+  /** Messages waiting for the platform before a call is ended as too slow. Default 1000 (10 s of a two-track call: 50 media messages a second per track). */
   maxPendingMessages?: number;
 }
 
@@ -61,14 +62,7 @@ export function twilioMediaStreams(options: TwilioMediaStreamsOptions): TwilioMe
   const server = new WebSocketServer({ noServer: true, maxPayload: options.maxMessageBytes ?? 64 * 1024 });
   const calls = new Set<TwilioCall>();
   let closing = false;
-  const registers = options.registry ? [options.registry] : [];
-  const active = new Gauge({ name: "arabicstt_twilio_calls_active", help: "Twilio media streams open right now.", registers });
-  const ended = new Counter({
-    name: "arabicstt_twilio_calls_total",
-    help: "Twilio media streams ended, by WebSocket close code (1000 ended, 1001 shutdown, 1003/1007 malformed, 1008 refused or idle, 1011 failed, 1013 too slow).",
-    labelNames: ["close_code"],
-    registers,
-  });
+  const metrics = options.metrics ?? twilioMetrics(undefined);
   return {
     route(req: IncomingMessage, socket: Duplex, head: Buffer) {
       if (new URL(req.url ?? "/", "http://localhost").pathname !== TWILIO_MEDIA_STREAM_PATH) return false;
@@ -77,13 +71,13 @@ export function twilioMediaStreams(options: TwilioMediaStreamsOptions): TwilioMe
         return true;
       }
       server.handleUpgrade(req, socket, head, (ws) => {
-        const call = new TwilioCall(ws, String(req.headers[PEER_ADDRESS_HEADER] ?? ""), options);
+        const call = new TwilioCall(ws, String(req.headers[PEER_ADDRESS_HEADER] ?? ""), options, metrics);
         calls.add(call);
-        active.inc();
+        metrics.active.inc();
         void call.ended.then((code) => {
           calls.delete(call);
-          active.dec();
-          ended.inc({ close_code: String(code) });
+          metrics.active.dec();
+          metrics.ended.inc({ close_code: String(code) });
         });
       });
       return true;
@@ -97,11 +91,23 @@ export function twilioMediaStreams(options: TwilioMediaStreamsOptions): TwilioMe
   };
 }
 
-/** Thrown to end a call with a WebSocket close code. */
+/** The metrics of Twilio's calls: `arabicstt_twilio_calls_active`, `…_calls_total{close_code}`, `…_frames_total`, `…_audio_bytes_total`, `…_errors_total{reason}`. */
+export function twilioMetrics(registry: Registry | undefined): TelephonyMetrics {
+  return telephonyMetrics(registry, {
+    prefix: "arabicstt_twilio",
+    what: "Twilio media streams",
+    outcome: { label: "close_code", help: "WebSocket close code (1000 ended, 1001 shutdown, 1003/1007 malformed, 1008 refused or idle, 1011 failed, 1013 too slow)" },
+    frames: "Media messages",
+    bytes: "μ-law bytes",
+  });
+}
+
+/** Thrown to end a call with a WebSocket close code; `reason` is the label of `arabicstt_twilio_errors_total`. */
 class CallError extends Error {
   constructor(
     readonly closeCode: number,
     message: string,
+    readonly reason: "malformed" | "refused" = "malformed",
   ) {
     super(message);
   }
@@ -135,6 +141,7 @@ class TwilioCall {
     private readonly ws: WebSocket,
     private readonly peer: string,
     private readonly options: TwilioMediaStreamsOptions,
+    private readonly metrics: TelephonyMetrics,
   ) {
     this.ended = new Promise((resolve) => (this.resolveEnded = resolve));
     this.touch();
@@ -144,20 +151,25 @@ class TwilioCall {
     ws.on("close", () => void this.work.then(() => this.end(1000, "")));
     ws.on("error", (err) => {
       this.options.logger.info({ err, stream_sid: this.start?.streamSid }, "Twilio media stream connection failed");
+      this.metrics.errors.inc({ reason: "connection" });
       void this.end(1011, "");
     });
   }
 
   private touch(): void {
     clearTimeout(this.idle);
-    this.idle = setTimeout(() => void this.end(1008, "no message for too long"), this.options.idleTimeoutMs ?? 30_000);
+    this.idle = setTimeout(() => {
+      this.metrics.errors.inc({ reason: "idle" });
+      void this.end(1008, "no message for too long");
+    }, this.options.idleTimeoutMs ?? 30_000);
     this.idle.unref();
   }
 
   private receive(data: Buffer, isBinary: boolean): void {
     if (this.finished) return;
     this.touch();
-    if (this.pending >= (this.options.maxPendingMessages ?? 500)) {
+    if (this.pending >= (this.options.maxPendingMessages ?? 1000)) {
+      this.metrics.errors.inc({ reason: "too_slow" });
       void this.end(1013, "the platform cannot keep up with this stream");
       return;
     }
@@ -210,7 +222,7 @@ class TwilioCall {
     }
     const parameters = typeof s.customParameters === "object" && s.customParameters ? s.customParameters : {};
     const credential = parameters.api_key ?? parameters.apiKey;
-    if (!credential) throw new CallError(1008, 'the <Stream> needs <Parameter name="api_key" value="astt_…"/>');
+    if (!credential) throw new CallError(1008, 'the <Stream> needs <Parameter name="api_key" value="astt_…"/>', "refused");
     // Channel 1 the caller (inbound), channel 2 the other side, whatever order the tracks are listed in.
     const ordered = (["inbound", "outbound"] as const).filter((t) => tracks.includes(t));
     this.start = { streamSid: s.streamSid, callSid: s.callSid, accountSid: String(s.accountSid ?? ""), tracks: [...ordered], customParameters: parameters };
@@ -243,6 +255,8 @@ class TwilioCall {
     if (track < 0) throw new CallError(1007, `media for a track the start did not announce: ${JSON.stringify(m?.track)}`);
     if (typeof m.payload !== "string" || m.payload.length > 16_384) throw new CallError(1007, "media.payload must be base64 audio of at most 12 KiB");
     const bytes = Buffer.from(m.payload, "base64");
+    this.metrics.frames.inc();
+    this.metrics.bytes.inc(bytes.length);
     for (const chunk of this.interleaver.push(track, bytes)) await this.send(chunk);
   }
 
@@ -259,10 +273,12 @@ class TwilioCall {
 
   private fail(err: unknown): void {
     if (err instanceof CallError) {
+      this.metrics.errors.inc({ reason: err.reason });
       void this.end(err.closeCode, err.message);
       return;
     }
     // The platform refused (a bad key, the organisation's stream limit, its quota) or failed: its message, safe for a client.
+    this.metrics.errors.inc({ reason: err instanceof ConnectError ? "refused" : "failed" });
     const message = err instanceof ConnectError ? err.rawMessage : "internal error";
     if (!(err instanceof ConnectError)) this.options.logger.error({ err, stream_sid: this.start?.streamSid }, "Twilio media stream failed");
     void this.end(1008, message);

@@ -93,5 +93,10 @@ describe("Twilio Media Streams", () => {
     expect(metrics).toContain('arabicstt_twilio_calls_total{close_code="1007"} 1');
     expect(metrics).toContain('arabicstt_twilio_calls_total{close_code="1000"} 1');
     expect(metrics).toContain("arabicstt_twilio_calls_active 0");
+    expect(metrics).toContain('arabicstt_twilio_errors_total{reason="malformed"} 1');
+    expect(metrics).toContain('arabicstt_twilio_errors_total{reason="refused"} 2');
+    // The first test's call: both tracks' media messages and their μ-law bytes.
+    expect(metrics).toMatch(/arabicstt_twilio_frames_total [1-9]\d+/);
+    expect(metrics).toMatch(/arabicstt_twilio_audio_bytes_total [1-9]\d+/);
   }, 60_000);
 });

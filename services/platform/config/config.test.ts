@@ -133,4 +133,12 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ AUDIOSOCKET_PORT: "9092" })).toThrow(/^config error: AUDIOSOCKET_API_KEY is required when AUDIOSOCKET_PORT is set$/);
     expect(() => loadConfig({ AUDIOSOCKET_PORT: "70000", AUDIOSOCKET_API_KEY: "astt_example_key" })).toThrow(/^config error: AUDIOSOCKET_PORT must be an integer between 0 and 65535/);
   });
+
+  it("turns Genesys AudioHook on only with a client secret of at least 32 bytes, and never echoes it", () => {
+    expect(loadConfig({}).audioHook).toBeUndefined();
+    const secret = Buffer.alloc(32, 7).toString("base64");
+    expect(loadConfig({ AUDIOHOOK_CLIENT_SECRET: secret }).audioHook).toEqual({ clientSecret: new Uint8Array(Buffer.alloc(32, 7)) });
+    expect(() => loadConfig({ AUDIOHOOK_CLIENT_SECRET: Buffer.alloc(16).toString("base64") })).toThrow(/^config error: AUDIOHOOK_CLIENT_SECRET must decode to at least 32 bytes \(openssl rand -base64 32\)$/);
+    expect(() => loadConfig({ AUDIOHOOK_CLIENT_SECRET: "not base64!" })).toThrow(/^config error: AUDIOHOOK_CLIENT_SECRET must be base64/);
+  });
 });

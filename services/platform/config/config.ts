@@ -61,7 +61,7 @@ const limit = (fallback: string) =>
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
 // Values never echoed back in an error message.
-const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL", "WEBHOOK_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"]);
+const secretVariables = new Set(["S3_SECRET_ACCESS_KEY", "BLOB_SIGNING_SECRET", "DATABASE_URL", "REDIS_URL", "JWT_SIGNING_KEYS", "SMTP_URL", "WEBHOOK_SECRET_KEY", "STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "AUDIOHOOK_CLIENT_SECRET"]);
 
 /** `10.0.0.0/8,fd00::/8`: networks webhook targets may sit in although they are not public. */
 const cidrList = z
@@ -203,6 +203,12 @@ const envSchema = z.object({
   ),
   AUDIOSOCKET_HOST: z.string().min(1).default("127.0.0.1"),
   AUDIOSOCKET_API_KEY: optional(z.string().min(8, "must be an API key (astt_…)")),
+  AUDIOHOOK_CLIENT_SECRET: optional(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be base64 (the client secret of the Genesys AudioHook integration)")
+      .refine((value) => Buffer.from(value, "base64").length >= 32, "must decode to at least 32 bytes (openssl rand -base64 32)"),
+  ),
   WEBHOOK_ALLOW_PRIVATE_TARGETS: z.enum(["true", "false"], { error: "must be true or false" }).default("false"),
   WEBHOOK_ALLOWED_CIDRS: cidrList,
   WEBHOOK_TIMEOUT_MS: positiveInt(15_000, 60_000),
@@ -363,6 +369,8 @@ export interface Config {
   billing: BillingConfig;
   /** Asterisk AudioSocket's TCP listener (gateway/http/audiosocket); unset: off. Every call on it is the key's organisation's. */
   audioSocket?: { host: string; port: number; apiKey: string };
+  /** Genesys Cloud AudioHook on the HTTP listener (gateway/http/audiohook); unset: off. The client secret every connection is signed with, decoded. */
+  audioHook?: { clientSecret: Uint8Array };
 }
 
 /** A plan: monthly fee, audio included each month, and the price of each further minute. */
@@ -490,6 +498,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     lifecycle: lifecycleConfig(e),
     billing: billingConfig(e),
     audioSocket: audioSocketConfig(e),
+    // Every AudioHook connection must be signed with the secret: without one the endpoint is not served.
+    audioHook: e.AUDIOHOOK_CLIENT_SECRET ? { clientSecret: new Uint8Array(Buffer.from(e.AUDIOHOOK_CLIENT_SECRET, "base64")) } : undefined,
     rateLimits: rateLimitConfig(e),
   };
 }
