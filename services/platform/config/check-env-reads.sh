@@ -5,7 +5,7 @@
 set -euo pipefail
 root="${1:-$(cd "$(dirname "$0")/../../.." && pwd)}"
 cd "$root"
-found=$(grep -rln --include='*.ts' 'process\.env' gateway services inference deploy 2>/dev/null \
+found=$(grep -rln --include='*.ts' 'process\.env' gateway services inference telemetry deploy 2>/dev/null \
   | grep -v -e '^services/platform/config/' -e '^inference/local/config\.ts$' -e '/node_modules/' -e '/gen/' || true)
 if [ -n "$found" ]; then
   echo "process.env is read outside the config modules (take the Config object, or testEnvironment() in tests):" >&2

@@ -168,6 +168,8 @@ const envSchema = z.object({
   HTTP2_KEEPALIVE_MS: positiveInt(30_000, 3_600_000),
   HTTP2_KEEPALIVE_TIMEOUT_MS: positiveInt(10_000, 600_000),
   METRICS_PORT: port(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(url(["http:", "https:"])),
+  OTEL_SERVICE_NAME: optional(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1 to 128 letters, digits, . _ or -")),
   JWT_SIGNING_KEYS: optional(jwtKeys),
   JWT_ISSUER: z.string().min(1).default("arabicstt"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900, 3600),
@@ -363,6 +365,15 @@ export interface Config {
   billing: BillingConfig;
   /** Asterisk AudioSocket's TCP listener (gateway/http/audiosocket); unset: off. Every call on it is the key's organisation's. */
   audioSocket?: { host: string; port: number; apiKey: string };
+  tracing: TracingConfig;
+}
+
+/** OpenTelemetry traces (telemetry/tracing.ts), started by each process's main. */
+export interface TracingConfig {
+  /** The OTLP collector's base URL (spans go to `<endpoint>/v1/traces`); unset: tracing is off. */
+  endpoint?: string;
+  /** `service.name` of the spans; unset: the process's own (`arabicstt-gateway`, `arabicstt-worker`). */
+  serviceName?: string;
 }
 
 /** A plan: monthly fee, audio included each month, and the price of each further minute. */
@@ -491,6 +502,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     billing: billingConfig(e),
     audioSocket: audioSocketConfig(e),
     rateLimits: rateLimitConfig(e),
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }
 
