@@ -153,6 +153,14 @@ describe("OpenTelemetry traces", () => {
     expect(rpcLine).toMatchObject({ trace_id: callerTraceId, span_id: rpc.spanId, trace_flags: "01" });
     const started = t.logs.find((l) => l.msg === "job started" && l.job_id === job!.jobId)!;
     expect(started).toMatchObject({ trace_id: callerTraceId, span_id: run.spanId });
+
+    // A server stream's span lasts until its last message, and its end-of-stream line is written inside it.
+    await collector.waitFor((all) => all.some((s) => s.name === "arabicstt.v1.JobService/WatchJob"));
+    const watch = collector.spans.find((s) => s.name === "arabicstt.v1.JobService/WatchJob")!;
+    expect(watch).toMatchObject({ kind: "SERVER", parentSpanId: "" });
+    expect(watch.attributes["rpc.status_code"]).toBe("OK");
+    const watchLine = t.logs.find((l) => l.msg === "rpc" && l.rpc_method === "WatchJob")!;
+    expect(watchLine).toMatchObject({ trace_id: watch.traceId, span_id: watch.spanId });
   });
 
   it("starts a trace of its own for a call that brings none", async () => {
