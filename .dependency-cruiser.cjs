@@ -1,6 +1,7 @@
 // The layout's rules, checked by `npm run lint` (and CI): imports run one way, and no folder sits in a cycle.
 //
 //   gateway/ ─▶ services/ (by LEVELS below: worker, app, …, platform) ─▶ inference/ ─▶ proto/gen
+//   and any of them ─▶ inference/telemetry/ (tracing), which imports nothing of ours
 //
 // Test files are leaves (nothing imports them), so they may reach the harnesses above them
 // (gateway/testing, services/app/testing); test helpers (`testing/` folders) follow the rules.
@@ -54,6 +55,13 @@ module.exports = {
       severity: "error",
       from: { path: "^inference/" },
       to: { path: "^(services|gateway)/" },
+    },
+    {
+      name: "telemetry-is-a-leaf",
+      comment: "inference/telemetry/ (the tracing SDK's setup, spans, trace ids for logs) serves every layer, so it imports none of them.",
+      severity: "error",
+      from: { path: "^inference/telemetry/" },
+      to: { path: "^(gateway|services|proto|deploy)/|^inference/(?!telemetry/)" },
     },
     {
       name: "services-below-gateway",

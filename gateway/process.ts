@@ -4,6 +4,7 @@
 import { ConfigError } from "../services/platform/config/config.js";
 import { configFromEnvironment } from "../services/platform/config/environment.js";
 import { createLogger } from "../services/platform/logger.js";
+import { startTracing } from "../inference/telemetry/tracing.js";
 import { StartupError, startPlatform, type Platform, type PlatformOverrides } from "./platform.js";
 
 export interface ApiProcessOptions {
@@ -29,6 +30,9 @@ export async function runApiProcess(options: ApiProcessOptions = {}): Promise<vo
   }
 
   const logger = createLogger(config.logLevel);
+  // Before the platform, so that its first RPC is traced; off (nothing registered) without an endpoint.
+  const tracing = startTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName ?? "arabicstt-gateway" });
+  if (tracing.enabled) logger.info({ endpoint: config.tracing.endpoint }, "exporting traces");
   let platform;
   try {
     platform = await startPlatform(config, logger, options.overrides);
@@ -48,7 +52,11 @@ export async function runApiProcess(options: ApiProcessOptions = {}): Promise<vo
         process.exit(1);
       }
       logger.info({ signal }, "shutting down");
-      running.stop().then(
+      running
+        .stop()
+        // The spans of the drain, and any still batched, leave before the process does.
+        .then(() => tracing.shutdown())
+        .then(
         () => process.exit(0),
         (err) => {
           logger.error({ err }, "shutdown failed");

@@ -17,6 +17,7 @@ import { applySecurityHeaders } from "./http/security-headers.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
 import { requestContextInterceptor } from "./interceptors/request-context.js";
 import { clientGoneKey, InFlight, observeInterceptor } from "./interceptors/observe.js";
+import { tracingInterceptor } from "./interceptors/tracing.js";
 import { errorMapperInterceptor } from "./interceptors/error-mapper.js";
 import { drainInterceptor } from "./interceptors/drain.js";
 import { deadlineInterceptor } from "./interceptors/deadline.js";
@@ -229,13 +230,14 @@ function http1Listener(adapterOptions: AdapterOptions, options: GatewayOptions):
 
 /**
  * The interceptors in order; the first is outermost. Observation sees the mapped code; the request id is
- * echoed on every outcome; an unauthenticated caller learns nothing from validation; validation runs
+ * echoed on every outcome; the span of the RPC holds everything below it, the observer's log line included; an unauthenticated caller learns nothing from validation; validation runs
  * before any handler, then the field policy refuses the well-formed fields the platform does not apply
  * (services/app/contract/request-fields.ts).
  */
 function interceptorChain(options: GatewayOptions, inFlight: InFlight, draining: () => boolean): Interceptor[] {
   return [
     requestContextInterceptor(options.logger),
+    tracingInterceptor(),
     observeInterceptor(options.metrics, inFlight),
     errorMapperInterceptor(),
     drainInterceptor(draining),

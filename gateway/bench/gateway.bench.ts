@@ -1,10 +1,12 @@
-// npm run bench:gateway [-- --seconds 5 --rounds 3 --concurrency 32]
+// npm run bench:gateway [-- --seconds 5 --rounds 3 --concurrency 32 --tracing]
 //
 // Unary requests/s and p50/p99 latency of a trivial RPC (SpeechService.ListModels answering
 // an empty list) through the full gateway stack, side by side with a bare connect-node server
 // running the same handler, in one run. The servers run in a child process and the load
 // generator (a Connect-ES gRPC client over h2c) here; rounds alternate full/bare so drift on
-// a noisy machine hits both. Prints medians over rounds and the full/bare ratio.
+// a noisy machine hits both. Prints medians over rounds and the full/bare ratio. `--tracing` turns
+// OpenTelemetry on in the full gateway (exporting to a local collector stand-in); compare a run with it
+// and one without to see what tracing costs per RPC.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     seconds: { type: "string", default: "5" },
     rounds: { type: "string", default: "3" },
     concurrency: { type: "string", default: "32" },
+    tracing: { type: "boolean", default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -66,7 +69,7 @@ async function load(port: number, durationMs: number): Promise<RoundResult> {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bench-servers.ts", import.meta.url))], {
+const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./bench-servers.ts", import.meta.url)), ...(values.tracing ? ["--tracing"] : [])], {
   stdio: ["pipe", "pipe", "inherit"],
 });
 const firstLine = await new Promise<string>((resolve, reject) => {
@@ -75,7 +78,7 @@ const firstLine = await new Promise<string>((resolve, reject) => {
 });
 const ports = JSON.parse(firstLine) as { full: number; bare: number };
 
-console.log(`gateway bench: ${rounds} rounds x ${seconds}s per server, ${concurrency} in flight, gRPC over h2c, client and servers on this machine`);
+console.log(`gateway bench: ${rounds} rounds x ${seconds}s per server, ${concurrency} in flight, gRPC over h2c, client and servers on this machine, tracing ${values.tracing ? "on (OTLP to a local stand-in)" : "off"}`);
 await load(ports.full, 1000);
 await load(ports.bare, 1000);
 const results: Record<"full" | "bare", RoundResult[]> = { full: [], bare: [] };

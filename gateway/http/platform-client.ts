@@ -17,6 +17,7 @@ import { JobService } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
 import { productRoutes } from "../routes.js";
 import { requestContextInterceptor } from "../interceptors/request-context.js";
+import { tracingInterceptor } from "../interceptors/tracing.js";
 import { errorMapperInterceptor } from "../interceptors/error-mapper.js";
 import { deadlineInterceptor } from "../interceptors/deadline.js";
 import { authInterceptor } from "../interceptors/auth.js";
@@ -48,6 +49,8 @@ export interface PlatformClients {
 export function platformClients(options: PlatformClientOptions): PlatformClients {
   const interceptors: Interceptor[] = [
     requestContextInterceptor(options.logger),
+    // A span per call, as on the listeners: an OpenAI-style or telephony request's RPCs are traced too.
+    tracingInterceptor(),
     errorMapperInterceptor(),
     deadlineInterceptor(options.unaryDeadlineMs),
     authInterceptor({ authenticator: options.authenticator, policy: rpcPolicy, openServices: [], limits: options.limits, audit: options.audit }),

@@ -77,7 +77,7 @@ export class AttemptFailure extends Error {
 }
 
 /** One RPC on one address, no retry; rejects with an AttemptFailure for any gRPC status but OK. */
-export function attempt<Res>(endpoint: Endpoint, method: InferenceMethodName, request: object, deadline: number, signal?: AbortSignal): Promise<Res> {
+export function attempt<Res>(endpoint: Endpoint, method: InferenceMethodName, request: object, deadline: number, signal?: AbortSignal, metadata = new grpc.Metadata()): Promise<Res> {
   const definition = inferenceMethod(method);
   return new Promise<Res>((resolve, reject) => {
     let headersReceived = false;
@@ -86,7 +86,7 @@ export function attempt<Res>(endpoint: Endpoint, method: InferenceMethodName, re
       definition.requestSerialize,
       definition.responseDeserialize,
       request,
-      new grpc.Metadata(),
+      metadata,
       { deadline },
       (err, response) => {
         signal?.removeEventListener("abort", cancel);

@@ -7,6 +7,8 @@
 //   MODEL_REPOSITORY           the repository Triton also reads (inference/models)
 //   MODEL_WEIGHTS_DIR          installed weights, e.g. speaker_embedding/model.onnx (./data/models)
 //   LOG_LEVEL                  pino level (info)
+//   OTEL_EXPORTER_OTLP_ENDPOINT  an OpenTelemetry collector's base URL; unset: no tracing
+//   OTEL_SERVICE_NAME          service.name of the sidecar's spans (arabicstt-sidecar)
 //   WHISPER_MODEL_FILE, WHISPER_DOWNLOAD, WHISPER_MODEL_URL, WHISPER_THREADS, WHISPER_BEAM_SIZE,
 //   WHISPER_MAX_QUEUE, WHISPER_MAX_AUDIO_SECONDS: see WhisperModelOptions (models/whisper.ts)
 import { resolve } from "node:path";
@@ -27,6 +29,8 @@ export interface SidecarConfig {
   weightsDir: string;
   logLevel: LogLevel;
   whisper: WhisperModelOptions;
+  /** Traces (inference/telemetry/tracing.ts): exported when `endpoint` is set. */
+  tracing: { endpoint?: string; serviceName: string };
 }
 
 /** A setting is wrong; `message` is one line that says which and what it must be. */
@@ -42,6 +46,10 @@ export function loadSidecarConfig(env: Environment = process.env): SidecarConfig
       `config error: LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")} and SIDECAR_PORT an integer between 0 and 65535`,
     );
   }
+  const endpoint = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim() || undefined;
+  if (endpoint !== undefined && !/^https?:$/.test(URL.parse(endpoint)?.protocol ?? "")) {
+    throw new SidecarConfigError(`config error: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL starting with http:// or https:// (got ${JSON.stringify(endpoint)})`);
+  }
   return {
     host: env.SIDECAR_HOST ?? "127.0.0.1",
     port,
@@ -49,6 +57,7 @@ export function loadSidecarConfig(env: Environment = process.env): SidecarConfig
     weightsDir: resolve(env.MODEL_WEIGHTS_DIR ?? "./data/models"),
     logLevel,
     whisper: whisperOptions(env),
+    tracing: { endpoint, serviceName: env.OTEL_SERVICE_NAME?.trim() || "arabicstt-sidecar" },
   };
 }
 

@@ -10,6 +10,10 @@ import { InferenceInputError, ModelOverloadedError, ModelUnavailableError } from
 import { lookupModel, type ServedModel } from "./served-model.js";
 import { checkInferRequest, encodeOutputs, RequestError } from "./tensors.js";
 import type { ModelInferRequestMessage, ModelInferResponseWire, ModelRequestMessage, RepositoryIndexRequestMessage } from "./wire.js";
+import { context, contextFromCarrier, failSpan, isServerError, metadataGetter, SpanKind, trace, tracerOf } from "../telemetry/spans.js";
+import { ATTR_RPC_METHOD, ATTR_RPC_STATUS_CODE, ATTR_RPC_SYSTEM_NAME, RPC_SYSTEM_NAME_VALUE_GRPC } from "@opentelemetry/semantic-conventions";
+
+const tracer = tracerOf("arabicstt.sidecar");
 
 export interface HandlerOptions {
   /** Largest element count of one input tensor. */
@@ -44,12 +48,41 @@ export function inferenceHandlers(served: ReadonlyMap<string, ServedModel>, opti
     ),
     RepositoryIndex: unary("RepositoryIndex", (request: RepositoryIndexRequestMessage) => repositoryIndex(served, request.ready)),
     ModelInfer: unary("ModelInfer", (request: ModelInferRequestMessage, call) =>
-      modelInfer(lookupModel(served, request.model_name, request.model_version), request, call, options),
+      traced("ModelInfer", call, { "inference.model": request.model_name }, () => modelInfer(lookupModel(served, request.model_name, request.model_version), request, call, options)),
     ),
     ModelStreamInfer: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
       call.emit("error", { code: grpc.status.UNIMPLEMENTED, details: "the local sidecar serves ModelInfer; ModelStreamInfer is for decoupled models, which it has none of" });
     },
   };
+}
+
+/**
+ * Runs `handle` in a server span that continues the trace of the call's `traceparent` metadata (the inference
+ * client sends it). Only ModelInfer is traced: the readiness calls every probe makes would bury the traces
+ * that matter under a root trace each.
+ */
+async function traced<Res>(method: string, call: grpc.ServerUnaryCall<unknown, unknown>, attributes: Record<string, string>, handle: () => Promise<Res>): Promise<Res> {
+  const parent = contextFromCarrier(call.metadata, metadataGetter);
+  const span = tracer.startSpan(
+    `inference.GRPCInferenceService/${method}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { [ATTR_RPC_SYSTEM_NAME]: RPC_SYSTEM_NAME_VALUE_GRPC, [ATTR_RPC_METHOD]: `inference.GRPCInferenceService/${method}`, ...attributes },
+    },
+    parent,
+  );
+  try {
+    const response = await context.with(trace.setSpan(parent, span), handle);
+    span.setAttribute(ATTR_RPC_STATUS_CODE, "OK");
+    return response;
+  } catch (err) {
+    const code = err instanceof RequestError ? err.code : grpc.status.INTERNAL;
+    span.setAttribute(ATTR_RPC_STATUS_CODE, grpc.status[code]);
+    if (isServerError(code)) failSpan(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
 }
 
 /** A grpc-js unary handler from a function that returns the response or throws. */

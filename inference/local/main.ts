@@ -5,6 +5,8 @@ import { pino } from "pino";
 import { ModelConfigError } from "../repository/repository.js";
 import { loadSidecarConfig, SidecarConfigError, type LogLevel, type SidecarConfig } from "./config.js";
 import { startSidecar } from "./server.js";
+import { startTracing } from "../telemetry/tracing.js";
+import { traceLogFields } from "../telemetry/log-fields.js";
 
 let config: SidecarConfig;
 try {
@@ -15,6 +17,9 @@ try {
   process.exit(1);
 }
 const logger = createLogger(config.logLevel);
+// Before the server: its ModelInfer spans continue the traces callers send in gRPC metadata.
+const tracing = startTracing(config.tracing);
+if (tracing.enabled) logger.info({ endpoint: config.tracing.endpoint, service_name: config.tracing.serviceName }, "exporting traces");
 
 let sidecar;
 try {
@@ -37,7 +42,10 @@ const running = sidecar;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.once(signal, () => {
     logger.info({ signal }, "sidecar shutting down");
-    running.close().then(
+    running
+      .close()
+      .then(() => tracing.shutdown())
+      .then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, "sidecar shutdown failed");
@@ -53,6 +61,7 @@ function createLogger(level: LogLevel) {
     level,
     base: { service: "arabicstt-sidecar" },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: traceLogFields,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: ["req.headers.authorization", "req.headers.cookie", "*.password", "*.secret"], censor: "[redacted]" },
   });

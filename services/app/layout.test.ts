@@ -99,6 +99,7 @@ describe("the layout's rules", () => {
     ["every-services-folder-has-a-level", { "services/newthing/a.ts": imports("../platform/b.js"), "services/platform/b.ts": "export const b = 1;\n" }],
     ["gateway-root-only-composes", { "gateway/server.ts": imports("../services/app/compose.js"), "services/app/compose.ts": "export const c = 1;\n" }],
     ["cli-is-a-client", { "gateway/cli/a.ts": imports("../../services/platform/logger.js"), "services/platform/logger.ts": "export const l = 1;\n" }],
+    ["telemetry-is-a-leaf", { "inference/telemetry/spans.ts": imports("../../services/platform/logger.js"), "services/platform/logger.ts": "export const l = 1;\n" }],
   ])("fail on a deliberate violation of %s", async (rule, files) => {
     const { code, output } = await cruise(files);
     expect(output).toContain(`error ${rule}:`);

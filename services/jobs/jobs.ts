@@ -16,6 +16,7 @@ import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf, textOptionsOf } from "./settings.js";
 import type { ModelCatalog as RecognitionModels } from "../models/catalog.js";
 import { newWebhookSecret } from "../webhooks/signature.js";
+import { currentTraceCarrier } from "../../inference/telemetry/spans.js";
 import { recognitionDefaultsOf, resolveRecognition, type ResolvedRecognition } from "../identity/orgs/recognition-defaults.js";
 
 export const TERMINAL_STATUSES: readonly JobStatus[] = ["succeeded", "failed", "cancelled"];
@@ -302,8 +303,9 @@ export class Jobs {
     }
   }
 
+  /** Queues the job with the trace of the call that queued it (CreateJob's, RetryJob's), for the worker to continue. */
   private async enqueue(job: Job): Promise<void> {
-    await this.options.queue.enqueue(job.id, { priority: job.priority, key: queueKey(job.id, job.attempts) });
+    await this.options.queue.enqueue(job.id, { priority: job.priority, key: queueKey(job.id, job.attempts), trace: currentTraceCarrier() });
   }
 
   private async find(tenant: TenantScope, jobId: string): Promise<Job> {

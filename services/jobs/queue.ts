@@ -5,6 +5,7 @@
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { Gauge, type Registry } from "prom-client";
+import type { TraceCarrier } from "../../inference/telemetry/spans.js";
 
 export interface EnqueueOptions {
   /** Higher runs first (the job's priority). */
@@ -16,9 +17,15 @@ export interface EnqueueOptions {
    * attempt count is part of it, so a retry is never mistaken for the message of the previous run.
    */
   key: string;
+  /**
+   * The trace the job continues (W3C `traceparent`, `tracestate`): the CreateJob call's, carried in the
+   * message so the worker's spans join it. Left out when tracing is off, and by the reconciler, whose re-sent
+   * jobs start a trace of their own.
+   */
+  trace?: TraceCarrier;
 }
 
-export type JobHandler = (jobId: string) => Promise<void>;
+export type JobHandler = (jobId: string, trace?: TraceCarrier) => Promise<void>;
 
 export interface JobQueue {
   enqueue(jobId: string, options: EnqueueOptions): Promise<void>;
@@ -42,6 +49,7 @@ export interface QueueDepth {
 interface Pending {
   jobId: string;
   key: string;
+  trace?: TraceCarrier;
   priority: number;
   seq: number;
 }
@@ -61,7 +69,7 @@ export class MemoryJobQueue implements JobQueue {
     if (this.closed || this.keys.has(options.key)) return;
     this.keys.add(options.key);
     const add = () => {
-      this.pending.push({ jobId, key: options.key, priority: options.priority, seq: this.seq++ });
+      this.pending.push({ jobId, key: options.key, priority: options.priority, trace: options.trace, seq: this.seq++ });
       this.pending.sort((a, b) => b.priority - a.priority || a.seq - b.seq);
       this.pump();
     };
@@ -93,7 +101,7 @@ export class MemoryJobQueue implements JobQueue {
     if (!handler || this.closed) return;
     while (this.running.size < this.concurrency && this.pending.length > 0) {
       const next = this.pending.shift()!;
-      const run: Promise<void> = handler(next.jobId)
+      const run: Promise<void> = handler(next.jobId, next.trace)
         // swallowed: the handler records its own failure in the job's row; the queue only frees the slot.
         .catch(() => undefined)
         .finally(() => {
@@ -153,7 +161,7 @@ export class BullJobQueue implements JobQueue {
   async enqueue(jobId: string, options: EnqueueOptions): Promise<void> {
     await this.queue.add(
       "transcribe",
-      { jobId },
+      { jobId, ...(options.trace ? { trace: options.trace } : {}) },
       {
         jobId: options.key,
         // BullMQ: 1 is the highest priority. Ours: higher runs first, from 0 to 3.
@@ -171,7 +179,10 @@ export class BullJobQueue implements JobQueue {
     if (this.worker) throw new Error("the queue already has a consumer");
     this.workerConnection = new Redis(this.options.redisUrl, { maxRetriesPerRequest: null });
     this.workerConnection.on("error", () => undefined);
-    this.worker = new Worker(this.name, async (message) => handler((message.data as { jobId: string }).jobId), {
+    this.worker = new Worker(this.name, async (message) => {
+      const data = message.data as { jobId: string; trace?: TraceCarrier };
+      return handler(data.jobId, data.trace);
+    }, {
       connection: this.workerConnection,
       prefix: this.options.prefix,
       concurrency: Math.max(1, concurrency),

@@ -33,6 +33,9 @@ import { formatText, formatWords, type TextChainOptions } from "../arabic-text/c
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf, textOptionsOf } from "./settings.js";
 import { heard } from "../platform/failures.js";
+import { contextFromCarrier, currentTraceCarrier, failSpan, inSpan, SpanKind, tracerOf, type Span, type TraceCarrier } from "../../inference/telemetry/spans.js";
+
+const tracer = tracerOf("arabicstt.jobs");
 
 /** Where a running job is, as JobService reports it (JobStage without the prefix, lower case). */
 export type JobStageName = "decoding" | "denoising" | "normalizing" | "detecting_speech" | "transcribing" | "diarizing" | "post_processing" | "scoring" | "saving";
@@ -126,14 +129,23 @@ export class JobRunner {
     return removed;
   }
 
-  /** Runs one job if it is still there to run; resolves when it is finished with it, never rejects. */
-  async run(jobId: string): Promise<void> {
+  /**
+   * Runs one job if it is still there to run; resolves when it is finished with it, never rejects. The run is
+   * one span continuing `trace` (the CreateJob call's), its steps and the pipeline's stages spans below it.
+   */
+  run(jobId: string, trace?: TraceCarrier): Promise<void> {
+    return inSpan(tracer, "job run", { kind: SpanKind.CONSUMER, parent: contextFromCarrier(trace), attributes: { "arabicstt.job_id": jobId } }, (span) => this.runInSpan(jobId, span));
+  }
+
+  private async runInSpan(jobId: string, span: Span): Promise<void> {
     const claimed = await this.claim(jobId).catch((err: unknown) => {
       this.options.logger.error({ err, job_id: jobId }, "claiming a job failed");
       return undefined;
     });
+    span.setAttribute("arabicstt.job.claimed", claimed !== undefined);
     if (!claimed) return;
     const { attempt } = claimed;
+    span.setAttribute("arabicstt.job.attempt", attempt);
     const log = this.options.logger.child({ job_id: jobId, attempt });
     const controller = new AbortController();
     this.running.set(jobId, controller);
@@ -152,6 +164,9 @@ export class JobRunner {
       await this.process(job, attempt, controller.signal);
       log.info("job succeeded");
     } catch (err) {
+      // A cancelled job, or one handed back at shutdown, stopped on purpose: not a failure of the run.
+      if (controller.signal.aborted) span.addEvent("run stopped", { reason: String(controller.signal.reason) });
+      else failSpan(span, err);
       await this.handleFailure(jobId, attempt, err, controller.signal, log);
     } finally {
       clearInterval(heartbeat);
@@ -202,9 +217,9 @@ export class JobRunner {
     const dir = await mkdtemp(path.join(this.tempRoot, `${process.pid}-`));
     try {
       const file = path.join(dir, "media");
-      await this.download(media, file, signal);
+      await inSpan(tracer, "download media", {}, () => this.download(media, file, signal));
       const result = await this.recognise(job, attempt, file, signal);
-      await this.finish(job, attempt, result, signal);
+      await inSpan(tracer, "post-process and save", {}, () => this.finish(job, attempt, result, signal));
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -360,7 +375,8 @@ export class JobRunner {
       if (changed > 0) {
         log.warn({ err, delay_ms: delayMs }, "job hit a transient fault; queued again");
         const job = await em.findOneOrFail(Job, { id: jobId });
-        await this.options.queue.enqueue(jobId, { priority: job.priority, key: queueKey(jobId, job.attempts), delayMs });
+        // The retry continues this run's trace.
+        await this.options.queue.enqueue(jobId, { priority: job.priority, key: queueKey(jobId, job.attempts), delayMs, trace: currentTraceCarrier() });
         await this.options.events.publish({ jobId, kind: "changed" });
       }
       return;

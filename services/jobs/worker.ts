@@ -50,7 +50,7 @@ export class JobWorker {
       .sweepTempDirs()
       .then((removed) => removed > 0 && this.options.logger.info({ removed }, "removed the temporary files of dead workers"))
       .catch((err: unknown) => this.options.logger.warn({ err }, "sweeping temporary files failed"));
-    this.options.queue.consume((jobId) => this.options.runner.run(jobId), this.options.concurrency);
+    this.options.queue.consume((jobId, trace) => this.options.runner.run(jobId, trace), this.options.concurrency);
     this.reconcile();
     this.timer = setInterval(() => this.reconcile(), this.options.reconcileIntervalMs);
     this.timer.unref();

@@ -8,6 +8,7 @@ import { Registry, collectDefaultMetrics } from "prom-client";
 import { ConfigError } from "../platform/config/config.js";
 import { configFromEnvironment } from "../platform/config/environment.js";
 import { createLogger } from "../platform/logger.js";
+import { startTracing } from "../../inference/telemetry/tracing.js";
 import { StartupError, openAdapters } from "../platform/adapters.js";
 import { Readiness } from "../platform/readiness.js";
 import { livenessRoute, metricsRoute, readinessRoute, routeHttp } from "../platform/probes.js";
@@ -25,6 +26,9 @@ try {
 }
 
 const logger = createLogger(config.logLevel, undefined, "worker");
+// Jobs continue the traces of the CreateJob calls that queued them (their `traceparent` travels in the job's data).
+const tracing = startTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName ?? "arabicstt-worker" });
+if (tracing.enabled) logger.info({ endpoint: config.tracing.endpoint }, "exporting traces");
 const registry = new Registry();
 collectDefaultMetrics({ register: registry });
 let adapters;
@@ -55,6 +59,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     worker
       .close()
       .then(() => open.close())
+      .then(() => tracing.shutdown())
       .then(
       () => process.exit(0),
       () => process.exit(1),

@@ -12,6 +12,11 @@ import type { LoudnessGain } from "../../audio/loudness.js";
 import { recognizeChunks, type RecognitionChunk } from "./recognize.js";
 import { boostWords, promptWithHints, type PhraseHintSet } from "../../arabic-text/phrase-hints.js";
 import { gateOf, segmentChannel, type ChunkOptions, type Gate, type RegionOptions, type TimeSpan } from "./segment.js";
+import { inSpan, tracerOf } from "../../../inference/telemetry/spans.js";
+
+const tracer = tracerOf("arabicstt.jobs");
+/** Each stage is a span of the job's trace (its inference calls below it). */
+const stageSpan = <T>(stage: PipelineStage, work: () => Promise<T>) => inSpan(tracer, `pipeline ${stage}`, { attributes: { "arabicstt.pipeline.stage": stage } }, work);
 
 export { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../../audio/probe.js";
 export { decodeAudio, decodeStream, audioFilters, DecodeFailedError, LOUDNESS_TARGET, PIPELINE_SAMPLE_RATE, type DecodedAudio, type DecodeOptions, type DenoiseOptions } from "./decode.js";
@@ -120,13 +125,17 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
   };
 
   report("probe", 0);
-  const probe = await probeMedia(file, { signal });
-  // Asked before decoding, so that an unknown model fails the job before the expensive part.
-  const gate = await gateOf(client, options.model, signal);
+  const { probe, gate } = await stageSpan("probe", async () => ({
+    probe: await probeMedia(file, { signal }),
+    // Asked before decoding, so that an unknown model fails the job before the expensive part.
+    gate: await gateOf(client, options.model, signal),
+  }));
   report("probe", 1);
 
   const mixedDown = probe.channels > 1 && !options.separateChannels;
-  const decoded = await decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, mixdown: mixedDown, signal, onProgress: (f) => report("decode", f) });
+  const decoded = await stageSpan("decode", () =>
+    decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, mixdown: mixedDown, signal, onProgress: (f) => report("decode", f) }),
+  );
   const identicalChannels = decoded.channels.length > 1 && channelsIdentical(decoded.channels);
   const channels = identicalChannels ? [decoded.channels[0]!] : decoded.channels;
   // Said again now the loudness gain is applied, so that the stage's end is where its work ends.
@@ -134,28 +143,32 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
 
   const summaries: ChannelSummary[] = [];
   const chunks: RecognitionChunk[] = [];
-  for (const [channel, audio] of channels.entries()) {
-    const { regions, chunks: channelChunks } = await segmentChannel(client, audio, {
-      ...options.segmentation,
-      gate,
-      signal,
-      onProgress: (f) => report("segment", (channel + f) / channels.length),
-    });
-    summaries.push({ channel, regions, chunks: channelChunks.length });
-    chunks.push(...channelChunks.map((c) => ({ channel, start: c.start, end: c.end })));
-  }
+  await stageSpan("segment", async () => {
+    for (const [channel, audio] of channels.entries()) {
+      const { regions, chunks: channelChunks } = await segmentChannel(client, audio, {
+        ...options.segmentation,
+        gate,
+        signal,
+        onProgress: (f) => report("segment", (channel + f) / channels.length),
+      });
+      summaries.push({ channel, regions, chunks: channelChunks.length });
+      chunks.push(...channelChunks.map((c) => ({ channel, start: c.start, end: c.end })));
+    }
+  });
   report("segment", 1);
   // Said before the first chunk returns, so a job shows "transcribing" while its longest stage runs.
   report("recognize", 0);
 
-  const recognized = await recognizeChunks(client, channels, chunks, {
-    model: options.model,
-    language: options.language,
-    prompt: promptWithHints(options.phraseHints, options.prompt),
-    concurrency: options.concurrency,
-    signal,
-    onProgress: (done, total) => report("recognize", total === 0 ? 1 : done / total),
-  });
+  const recognized = await stageSpan("recognize", () =>
+    recognizeChunks(client, channels, chunks, {
+      model: options.model,
+      language: options.language,
+      prompt: promptWithHints(options.phraseHints, options.prompt),
+      concurrency: options.concurrency,
+      signal,
+      onProgress: (done, total) => report("recognize", total === 0 ? 1 : done / total),
+    }),
+  );
   const segments = recognized
     .flatMap((r) =>
       r.segments.map((s) => {
@@ -175,7 +188,7 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
     .sort((a, b) => a.start - b.start || a.channel - b.channel);
 
   report("diarize", 0);
-  const diarized = await diarize(client, channels, segments, { ...options.diarization, signal });
+  const diarized = await stageSpan("diarize", () => diarize(client, channels, segments, { ...options.diarization, signal }));
   const why = identicalChannels
     ? `the ${decoded.channels.length} channels carry the same signal, so the audio was treated as mono`
     : mixedDown

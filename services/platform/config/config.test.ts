@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import { loadSidecarConfig } from "../../../inference/local/config.js";
 
 describe("configuration from the environment", () => {
   it("runs on embedded defaults with no settings at all", () => {
@@ -140,5 +141,18 @@ describe("configuration from the environment", () => {
     expect(loadConfig({ AUDIOHOOK_CLIENT_SECRET: secret }).audioHook).toEqual({ clientSecret: new Uint8Array(Buffer.alloc(32, 7)) });
     expect(() => loadConfig({ AUDIOHOOK_CLIENT_SECRET: Buffer.alloc(16).toString("base64") })).toThrow(/^config error: AUDIOHOOK_CLIENT_SECRET must decode to at least 32 bytes \(openssl rand -base64 32\)$/);
     expect(() => loadConfig({ AUDIOHOOK_CLIENT_SECRET: "not base64!" })).toThrow(/^config error: AUDIOHOOK_CLIENT_SECRET must be base64/);
+  });
+
+  it("traces only with a collector endpoint, which must be an http(s) URL; the sidecar reads the same variables", () => {
+    expect(loadConfig({}).tracing).toEqual({ endpoint: undefined, serviceName: undefined });
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://otel-collector:4318", OTEL_SERVICE_NAME: "stt-gateway-eu" }).tracing).toEqual({
+      endpoint: "http://otel-collector:4318",
+      serviceName: "stt-gateway-eu",
+    });
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "otel-collector:4317" })).toThrow(/^config error: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL starting with http:\/\/ or https:\/\//);
+    expect(() => loadConfig({ OTEL_SERVICE_NAME: "has spaces" })).toThrow(/^config error: OTEL_SERVICE_NAME must be 1 to 128 letters/);
+    expect(loadSidecarConfig({}).tracing).toEqual({ endpoint: undefined, serviceName: "arabicstt-sidecar" });
+    expect(loadSidecarConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector.example.com" }).tracing.endpoint).toBe("https://collector.example.com");
+    expect(() => loadSidecarConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://collector:4317" })).toThrow(/^config error: OTEL_EXPORTER_OTLP_ENDPOINT must be a URL/);
   });
 });

@@ -168,6 +168,8 @@ const envSchema = z.object({
   HTTP2_KEEPALIVE_MS: positiveInt(30_000, 3_600_000),
   HTTP2_KEEPALIVE_TIMEOUT_MS: positiveInt(10_000, 600_000),
   METRICS_PORT: port(9464),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(url(["http:", "https:"])),
+  OTEL_SERVICE_NAME: optional(z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, "must be 1 to 128 letters, digits, . _ or -")),
   JWT_SIGNING_KEYS: optional(jwtKeys),
   JWT_ISSUER: z.string().min(1).default("arabicstt"),
   ACCESS_TOKEN_TTL_SECONDS: positiveInt(900, 3600),
@@ -371,6 +373,15 @@ export interface Config {
   audioSocket?: { host: string; port: number; apiKey: string };
   /** Genesys Cloud AudioHook on the HTTP listener (gateway/http/audiohook); unset: off. The client secret every connection is signed with, decoded. */
   audioHook?: { clientSecret: Uint8Array };
+  tracing: TracingConfig;
+}
+
+/** OpenTelemetry traces (inference/telemetry/tracing.ts), started by each process's main. */
+export interface TracingConfig {
+  /** The OTLP collector's base URL (spans go to `<endpoint>/v1/traces`); unset: tracing is off. */
+  endpoint?: string;
+  /** `service.name` of the spans; unset: the process's own (`arabicstt-gateway`, `arabicstt-worker`). */
+  serviceName?: string;
 }
 
 /** A plan: monthly fee, audio included each month, and the price of each further minute. */
@@ -501,6 +512,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     // Every AudioHook connection must be signed with the secret: without one the endpoint is not served.
     audioHook: e.AUDIOHOOK_CLIENT_SECRET ? { clientSecret: new Uint8Array(Buffer.from(e.AUDIOHOOK_CLIENT_SECRET, "base64")) } : undefined,
     rateLimits: rateLimitConfig(e),
+    tracing: { endpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: e.OTEL_SERVICE_NAME },
   };
 }
 
