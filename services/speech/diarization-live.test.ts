@@ -106,6 +106,16 @@ describe("live diarization of one mono stream (spectral prints, no speaker model
     expect(labels).toEqual([["S1"], ["S2"], ["S1"], ["S2"]]);
   }, 180_000);
 
+  it("labels Recognize's words the same way", async () => {
+    // The first two turns, as one request.
+    const end = Math.round((turns[1]!.end + 1.2) * 16_000) * 2;
+    const response = await platform.client(SpeechService, { credential }).recognize({
+      config: { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "whisper", languageCode: "ar", diarizationConfig: { enableSpeakerDiarization: true, maxSpeakerCount: 2 } },
+      audioSource: { case: "content", value: pcm.subarray(0, end) },
+    });
+    expect(response.results.map((r) => [...new Set(r.alternatives[0]!.words.map((w) => w.speakerLabel))])).toEqual([["S1"], ["S2"]]);
+  }, 120_000);
+
   it("sends no speaker labels when diarization is not asked for", async () => {
     async function* requests() {
       yield create(StreamingRecognizeRequestSchema, {
