@@ -70,4 +70,17 @@ describe("OnlineDiarizer", () => {
     expect(Math.min(...lengths)).toBe(8000);
     expect(diarizer.method).toBe("embedding");
   });
+
+  it("keeps only the last historySeconds of audio: older spans are not printed, recent ones are", async () => {
+    const heard: number[] = [];
+    const diarizer = new OnlineDiarizer({ historySeconds: 1, embed: async (samples) => (heard.push(samples[0]!), Float32Array.of(1, 0)) });
+    diarizer.push(new Float32Array(2 * 16_000).fill(0.1));
+    diarizer.push(new Float32Array(16_000).fill(-0.1));
+    diarizer.push(new Float32Array(16_000).fill(-0.2));
+    // Seconds 0–1 left the ring: the span takes the last speaker (none yet: 0) without a print.
+    expect(await diarizer.turns({ start: 0.2, end: 0.8 })).toEqual([{ start: 0.2, end: 0.8, speaker: 0 }]);
+    expect(heard).toEqual([]);
+    await diarizer.turns({ start: 3.2, end: 3.8 });
+    expect(heard).toEqual([Math.fround(-0.2)]);
+  });
 });

@@ -30,7 +30,11 @@ export interface OnlineDiarizerOptions extends ClusterBounds {
   embed?: Embedder;
   /** Recent prints clustered again with each utterance's. Default HISTORY_PRINTS. */
   historyPrints?: number;
-  /** Audio kept for labelling results that come later than their audio, in seconds. Default 120. */
+  /**
+   * Audio kept for labelling results that come later than their audio, in seconds. Default 60: an utterance
+   * is at most 30 s (max_utterance_duration), and its final may lag its audio by as much again (about 4 MB
+   * per stream).
+   */
   historySeconds?: number;
   windowSeconds?: number;
   hopSeconds?: number;
@@ -167,7 +171,7 @@ export class OnlineDiarizer {
     this.method = options.embed ? "embedding" : "spectral";
     this.windowSeconds = options.windowSeconds ?? 1.5;
     this.hopSeconds = options.hopSeconds ?? 0.75;
-    this.ring = new Float32Array(Math.round((options.historySeconds ?? 120) * MODEL_SAMPLE_RATE));
+    this.ring = new Float32Array(Math.round((options.historySeconds ?? 60) * MODEL_SAMPLE_RATE));
     this.clusterer = new OnlineClusterer({
       threshold: options.threshold ?? (options.embed ? EMBEDDING_THRESHOLD : SPECTRAL_THRESHOLD),
       standardize: !options.embed,
