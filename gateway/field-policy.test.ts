@@ -63,7 +63,6 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const cases: Array<[Record<string, unknown>, Code, string]> = [
       [{ ...pcm, enableAutomaticPunctuation: true }, Code.Unimplemented, "config.enable_automatic_punctuation: "],
       [{ ...pcm, maxAlternatives: 3 }, Code.Unimplemented, "config.max_alternatives: "],
-      [{ ...pcm, diarizationConfig: { minSpeakerCount: 2 } }, Code.Unimplemented, "config.diarization_config: "],
       [{ ...pcm, denoise: DenoiseMode.SPECTRAL }, Code.Unimplemented, "config.denoise: "],
     ];
     for (const [config, code, prefix] of cases) {
@@ -99,8 +98,6 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const first = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, enableAutomaticPunctuation: true }), audioMessage()))));
     expect(first.code).toBe(Code.Unimplemented);
     expect(first.rawMessage).toMatch(/^streaming_config\.config\.enable_automatic_punctuation: /);
-    const diarization = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, diarizationConfig: { enableSpeakerDiarization: true } })))));
-    expect(diarization.rawMessage).toMatch(/^streaming_config\.config\.diarization_config: /);
     // A valid start, then a second config carrying a refused field: refused as it passes, naming the field.
     const later = await failure(() => drain(client.streamingRecognize(messages(configMessage(pcm), audioMessage(), configMessage({ ...pcm, maxAlternatives: 5 })))));
     expect(later.code).toBe(Code.Unimplemented);

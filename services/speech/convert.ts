@@ -4,7 +4,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Duration } from "@bufbuild/protobuf/wkt";
 import { audioEncodingList, isAudioEncoding, type AudioEncoding as DomainEncoding } from "../audio/encodings.js";
-import { InvalidArgumentError, UnimplementedError } from "../platform/errors/errors.js";
+import { InvalidArgumentError } from "../platform/errors/errors.js";
 import type { EngineOutput, SpeechEventKind } from "./engine/types.js";
 import type { LiveRecognition, LiveRecognitionConfig } from "./live-recognition.js";
 import {
@@ -69,12 +69,7 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
   if (config.denoise !== DenoiseMode.UNSPECIFIED && config.denoise !== DenoiseMode.OFF) {
     throw new InvalidArgumentError(field("denoise"), "live recognition does not denoise (it would add latency); leave it unset or OFF");
   }
-  const unserved: Array<[boolean, string]> = [
-    [Boolean(config.diarizationConfig?.enableSpeakerDiarization), field("diarization_config")],
-  ];
-  for (const [set, name] of unserved) {
-    if (set) throw new UnimplementedError(`${name}: not served by live recognition yet; leave it unset`);
-  }
+  const diarization = config.diarizationConfig;
   const endpointing = config.endpointingConfig;
   return {
     model: config.model,
@@ -94,6 +89,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     text: textChainOptions(config, `${prefix}.`),
     // Checked here (INVALID_ARGUMENT naming the field); the decoder's prompt and the boost of each decode's words.
     ...(config.phraseHints?.phrases.length ? { phraseHints: phraseHintsOf(config.phraseHints, `${prefix}.`) } : {}),
+    // The counts are checked by the contract (1–10, min ≤ max); they mean nothing with the switch off.
+    ...(diarization?.enableSpeakerDiarization ? { diarization: { minSpeakers: diarization.minSpeakerCount, maxSpeakers: diarization.maxSpeakerCount } } : {}),
   };
 }
 
@@ -184,7 +181,7 @@ export function responseOf(
   output: EngineOutput,
   session: SessionFacts | (() => SessionFacts),
   requestId: string,
-  options: { wordTimeOffsets: boolean; wordConfidence: boolean },
+  options: { wordTimeOffsets: boolean; wordConfidence: boolean; speakerLabels?: boolean },
 ): ResponseFields {
   const facts = typeof session === "function" ? session : () => session;
   if (output.kind === "event") {
@@ -195,7 +192,7 @@ export function responseOf(
     };
   }
   const { result } = output;
-  const wordsWanted = result.isFinal && (options.wordTimeOffsets || options.wordConfidence);
+  const wordsWanted = result.isFinal && (options.wordTimeOffsets || options.wordConfidence || options.speakerLabels);
   const streamingResult: MessageInitShape<typeof StreamingRecognitionResultSchema> = {
     alternatives: [
       {
@@ -206,6 +203,7 @@ export function responseOf(
               word: w.word,
               ...(options.wordTimeOffsets ? { startOffset: durationOf(w.start), endOffset: durationOf(w.end) } : {}),
               confidence: options.wordConfidence ? w.probability : 0,
+              speakerLabel: w.speaker ?? "",
             }))
           : [],
       },

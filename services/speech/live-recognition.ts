@@ -19,6 +19,7 @@ import type { ModelCatalog } from "../models/catalog.js";
 import { StreamingRedactor } from "../arabic-text/streaming.js";
 import type { TextChainOptions } from "../arabic-text/chain.js";
 import { boostWords, promptWithHints, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
+import { LiveDiarization, type LiveDiarizationConfig } from "./diarization.js";
 
 /** The audio module's decoder (services/audio's createStreamDecoder), given to the recognizer. */
 export type StreamDecoderFactory = (format: AudioFormat, options?: { maxChunkBytes?: number }) => StreamDecoder;
@@ -48,6 +49,8 @@ export interface LiveRecognitionConfig {
   text?: TextChainOptions;
   /** phrase_hints: in every decode's prompt, and matched against its words (services/arabic-text/phrase-hints.ts). */
   phraseHints?: PhraseHintSet;
+  /** diarization_config: a speaker on every word of every final (services/speech/diarization.ts); undefined: none. */
+  diarization?: LiveDiarizationConfig;
 }
 
 export interface LiveRecognizerOptions {
@@ -167,6 +170,7 @@ export class LiveRecognizer {
         ...(config.maxUtteranceMs ? { maxUtteranceMs: config.maxUtteranceMs } : {}),
         ...(config.speechThreshold ? { speechThreshold: config.speechThreshold } : {}),
       };
+      const diarization = config.diarization ? await LiveDiarization.open(inference, config.diarization, channels, signal) : undefined;
       let recognition: LiveRecognition | undefined;
       const session = new RecognitionSession(settings, {
         onCheckpoint: (checkpoint) => recognition?.checkpointed(checkpoint),
@@ -178,7 +182,7 @@ export class LiveRecognizer {
           ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } }
           : {}),
       });
-      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, fields, options.resumeAt);
+      recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, fields, options.resumeAt, diarization);
       return recognition;
     } catch (err) {
       decoder.close();
@@ -251,6 +255,8 @@ export class LiveRecognition {
     private readonly maxChunkBytes: number,
     private readonly fields: RecognitionFields = STREAMING_FIELDS,
     resumeAt?: Commit,
+    /** Labels each final's words with their speakers, when diarization was asked for. */
+    private readonly diarization?: LiveDiarization,
   ) {
     this.base = resumeAt ?? { bytes: 0, seconds: 0, nextIndex: 0 };
     this.committed = this.base;
@@ -261,7 +267,9 @@ export class LiveRecognition {
 
   /** Results and events in order; ends after the last final, or with the failure that ended recognition. */
   get outputs(): AsyncIterable<EngineOutput> {
-    const raw = this.config.text ? formatted(this.session.outputs, this.config.text) : this.session.outputs;
+    const text = this.config.text ? formatted(this.session.outputs, this.config.text) : this.session.outputs;
+    // After the text chain, which may join words ("خمسة وعشرين" → "25"): labels go on the words sent, by their times.
+    const raw = this.diarization ? this.diarization.label(text) : text;
     return this.base.nextIndex === 0 && this.base.seconds === 0 ? raw : shifted(raw, this.base);
   }
 
@@ -413,12 +421,15 @@ export class LiveRecognition {
     this.decodedSamples += length;
     const channels = this.session.settings.channels;
     if (channels === 1) {
-      await this.session.write([mixdown(decoded)]);
+      const mono = mixdown(decoded);
+      this.diarization?.push([mono]);
+      await this.session.write([mono]);
       return;
     }
     if (decoded.length !== channels) {
       throw new InvalidArgumentError(this.fields.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
+    this.diarization?.push(decoded);
     await this.session.write(decoded);
   }
 }

@@ -95,7 +95,7 @@ export function liveSessionHandlers(sessions: LiveSessions, quota?: LiveQuota) {
       const org = principalOf(ctx.values).organizationId;
       const record = await sessions.get(request.sessionId, org);
       const config = configOf(record);
-      const options = { wordTimeOffsets: Boolean(config.config?.enableWordTimeOffsets), wordConfidence: Boolean(config.config?.enableWordConfidence) };
+      const options = { wordTimeOffsets: Boolean(config.config?.enableWordTimeOffsets), wordConfidence: Boolean(config.config?.enableWordConfidence), speakerLabels: Boolean(config.config?.diarizationConfig?.enableSpeakerDiarization) };
       let facts = factsOf(record, config);
       for await (const item of sessions.watch(request.sessionId, Number(request.fromResultIndex), ctx.signal, org)) {
         if (item.kind === "closed") {

@@ -47,6 +47,32 @@ describe("a live session's transcript", () => {
     expect(transcript.segments[0]!.words!.map((w) => w.word)).toEqual(["1", "2"]);
   });
 
+  it("keeps a diarized session's speakers, splitting a final where its speaker changes", () => {
+    const spoken = (words: Array<[string, string]>, start: number): RecognitionResult => {
+      const timed = words.map(([word, speaker], i) => ({ word, start: start + i * 0.5, end: start + i * 0.5 + 0.4, probability: 0.8, separator: " ", speaker }));
+      return { channel: 1, isFinal: true, transcript: words.map(([w]) => w).join(" "), words: timed, stability: 0, confidence: 0.8, startSeconds: start, endSeconds: start + words.length * 0.5 };
+    };
+    const mono: EndedLiveSession = {
+      ...ended,
+      channels: 1,
+      finals: [
+        spoken([["السلام", "S1"], ["عليكم", "S1"], ["وعليكم", "S2"], ["السلام", "S2"]], 0),
+        spoken([["كيف", "S1"], ["حالك", "S1"]], 3),
+      ],
+    };
+    const transcript = transcriptFromLive(mono)!;
+    expect(transcript.speakers).toEqual([
+      { label: "S1", channel: 0 },
+      { label: "S2", channel: 0 },
+    ]);
+    expect(transcript.segments.map((s) => [s.speaker, s.text, s.start, s.end])).toEqual([
+      ["S1", "السلام عليكم", 0, 0.9],
+      ["S2", "وعليكم السلام", 1, 2],
+      ["S1", "كيف حالك", 3, 4],
+    ]);
+    expect(transcript.segments[1]!.words!.map((w) => w.word)).toEqual(["وعليكم", "السلام"]);
+  });
+
   it("is not written for pure silence", () => {
     expect(transcriptFromLive({ ...ended, finals: [] })).toBeUndefined();
     expect(transcriptFromLive({ ...ended, finals: [{ ...final(1, "", 0), transcript: " " }] })).toBeUndefined();

@@ -50,24 +50,46 @@ export function liveBillableSeconds(ended: Pick<EndedLiveSession, "processedSeco
 /**
  * The transcript of a live session, or undefined when nothing was recognised (pure silence): such a
  * session keeps its row and its usage but has no transcript, as an empty one would only clutter lists.
- * One speaker per channel ("S1", "S2"...), since live recognition does not diarise.
+ * A diarized session's finals carry a speaker on every word: a final in which the speaker changes becomes
+ * one segment per run of words of one speaker. Otherwise one speaker per channel ("S1", "S2"...).
  */
 export function transcriptFromLive(ended: EndedLiveSession): NewTranscript | undefined {
   const finals = ended.finals.filter((r) => r.isFinal && r.transcript.trim() !== "");
   if (finals.length === 0) return undefined;
   const channels = Math.max(1, ended.channels);
-  const speakers = Array.from({ length: channels }, (_, c) => ({ label: `S${c + 1}`, channel: c }));
+  const channelOf = (r: RecognitionResult) => Math.min(channels, Math.max(1, r.channel)) - 1;
   const segments = finals
-    .map((r) => ({
-      channel: Math.min(channels, Math.max(1, r.channel)) - 1,
-      speaker: `S${Math.min(channels, Math.max(1, r.channel))}`,
-      start: r.startSeconds,
-      end: Math.max(r.startSeconds, r.endSeconds),
-      text: r.transcript,
-      confidence: r.confidence,
-      words: r.words.map((w) => ({ word: w.word, start: w.start, end: Math.max(w.start, w.end), confidence: w.probability })),
-    }))
+    .flatMap((r) => {
+      const words = r.words.map((w) => ({ word: w.word, start: w.start, end: Math.max(w.start, w.end), confidence: w.probability }));
+      const whole = { channel: channelOf(r), speaker: `S${channelOf(r) + 1}`, start: r.startSeconds, end: Math.max(r.startSeconds, r.endSeconds), text: r.transcript, confidence: r.confidence, words };
+      if (!r.words.some((w) => w.speaker)) return [whole];
+      // Runs of words of one speaker; the first and last keep the final's edges.
+      const runs: Array<{ speaker: string; from: number; to: number }> = [];
+      r.words.forEach((w, i) => {
+        const last = runs.at(-1);
+        const speaker = w.speaker ?? last?.speaker ?? whole.speaker;
+        if (last && last.speaker === speaker) last.to = i + 1;
+        else runs.push({ speaker, from: i, to: i + 1 });
+      });
+      if (runs.length === 1) return [{ ...whole, speaker: runs[0]!.speaker }];
+      return runs.map((run, k) => {
+        const own = words.slice(run.from, run.to);
+        return {
+          ...whole,
+          speaker: run.speaker,
+          start: k === 0 ? whole.start : own[0]!.start,
+          end: k === runs.length - 1 ? whole.end : own.at(-1)!.end,
+          text: r.words.slice(run.from, run.to).map((w, j) => (j === 0 ? "" : w.separator) + w.word).join(""),
+          confidence: own.reduce((sum, w) => sum + w.confidence, 0) / own.length,
+          words: own,
+        };
+      });
+    })
     .sort((a, b) => a.start - b.start || a.channel - b.channel);
+  const diarized = finals.some((r) => r.words.some((w) => w.speaker));
+  const speakers = diarized
+    ? [...new Map(segments.map((s) => [s.speaker, { label: s.speaker, channel: s.channel }])).values()]
+    : Array.from({ length: channels }, (_, c) => ({ label: `S${c + 1}`, channel: c }));
   return {
     liveSessionId: ended.sessionId,
     language: languageOrDefault(ended.languageCode),

@@ -80,6 +80,7 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
     const config = recognitionConfigOf(requestConfig, "config", content);
     const wordTimes = Boolean(request.config?.enableWordTimeOffsets);
     const wordConfidence = Boolean(request.config?.enableWordConfidence);
+    const speakerLabels = Boolean(config.diarization);
     const organizationId = principal.organizationId;
     const done = await recognizer.recognizeAll(config, content, { signal: ctx.signal, maxSeconds: RECOGNIZE_MAX_SECONDS, organizationId });
     const billedSeconds = billableSeconds(done.audioSeconds, done.channels);
@@ -92,11 +93,12 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
             transcript: r.transcript,
             confidence: r.confidence,
             words:
-              wordTimes || wordConfidence
+              wordTimes || wordConfidence || speakerLabels
                 ? r.words.map((w) => ({
                     word: w.word,
                     ...(wordTimes ? { startOffset: durationOf(w.start), endOffset: durationOf(w.end) } : {}),
                     confidence: wordConfidence ? w.probability : 0,
+                    speakerLabel: w.speaker ?? "",
                   }))
                 : [],
           },

@@ -543,9 +543,9 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
       {
         name: "a feature live recognition does not serve",
-        messages: [{ streaming_config: { config: { ...linear16, diarization_config: { enable_speaker_diarization: true } } } }],
+        messages: [{ streaming_config: { config: { ...linear16, enable_automatic_punctuation: true } } }],
         code: grpc.status.UNIMPLEMENTED,
-        message: /streaming_config.config.diarization_config: not served by live recognition yet/,
+        message: /streaming_config.config.enable_automatic_punctuation: punctuation is not added/,
       },
     ];
     for (const c of cases) {

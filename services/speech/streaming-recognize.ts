@@ -48,7 +48,7 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
     // A client that goes away without closing may come back: the session waits for it.
     const onAbort = () => attachment.detach("cancelled");
     ctx.signal.addEventListener("abort", onAbort, { once: true });
-    const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence) };
+    const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence), speakerLabels: Boolean(recognition.config.diarization) };
     const facts = () => factsOf(recognition, streams.committed(recognition.id));
     let over = false;
     try {

@@ -127,7 +127,8 @@ const hintsField = (liveProof: Proof, batchProof: Proof, note?: string): FieldEn
   perRpc({ [RECOGNIZE]: applied(LIVE_HINTS, liveProof, note), [STREAMING]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_LIVE]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_JOB]: applied(BATCH_HINTS, batchProof, note) });
 // Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
 const MONO_DIARIZATION = test("services/jobs/diarization.test.ts", "labels every word with its speaker, within the counts asked, splitting segments where the speaker changes");
-const LIVE_NO_DIARIZATION = "not served by live recognition yet; leave it unset (batch jobs diarize)";
+const LIVE_DIARIZATION = test("services/speech/diarization-live.test.ts", "labels two espeak-ng voices in one mono stream as two speakers, in the order they speak");
+const LIVE_DIARIZATION_BOUNDS = test("services/audio/speakers/online.test.ts", "never names more speakers than max_speaker_count, and opens one only past the threshold");
 const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
 const isTrue = (value: unknown) => value === true;
@@ -179,7 +180,9 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
   ),
   "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
-  "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "mono audio: speaker_embedding prints when the model is ready, else weights-free spectral ones (DER: npm run bench:diarization)")),
+  "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(
+    applied(CONVERT, LIVE_DIARIZATION, "mono: each final's utterance clustered online (services/speech/diarization.ts), speaker_embedding prints when the model is ready, else spectral ones; channels recognised separately: one speaker each (live DER: npm run bench:diarization)"),
+    applied(JOB_SETTINGS, MONO_DIARIZATION, "mono audio: speaker_embedding prints when the model is ready, else weights-free spectral ones (DER: npm run bench:diarization)")),
   "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
@@ -198,13 +201,12 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   }),
   "arabicstt.v1.RecognitionConfig.arabic_text_config": textField(LIVE_NUMERALS, JOB_NUMERALS),
 
-  // Reached only on batch jobs: live RPCs refuse diarization_config as a whole.
   "arabicstt.v1.SpeakerDiarizationConfig.enable_speaker_diarization": perRpc({
-    ...live(unimplemented(LIVE_NO_DIARIZATION)),
+    ...live(applied(CONVERT, LIVE_DIARIZATION)),
     [CREATE_JOB]: unimplemented("batch jobs always diarize; turning it off is not served yet: leave it unset or true", isTrue),
   }),
-  "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
-  "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
+  "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
+  "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
 
   // Reached only by live recognition: CreateJob refuses endpointing_config as a whole.
   "arabicstt.v1.EndpointingConfig.silence_duration": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),

@@ -65,13 +65,13 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("SpeechRecognitionResult", RECOGNIZE, ["alternatives", "channel_tag", "result_start_offset", "result_end_offset", "language_code"]),
   ...message("SpeechRecognitionAlternative", RECOGNIZE, ["transcript"], {
     confidence: "0 on interim streaming results: a hypothesis that may still change has no confidence yet",
-    words: "unless enable_word_time_offsets or enable_word_confidence asks for words (and on interim streaming results)",
+    words: "unless enable_word_time_offsets, enable_word_confidence or diarization asks for words (and on interim streaming results)",
   }),
   ...message("WordInfo", RESPONSE_OF, ["word"], {
     start_offset: "unless enable_word_time_offsets asked for times (live recognition); transcripts always carry them",
     end_offset: "unless enable_word_time_offsets asked for times (live recognition); transcripts always carry them",
     confidence: "0 unless enable_word_confidence asked for it (live recognition), or the model gave none",
-    speaker_label: "always in live recognition, which does not diarize; set in transcripts' words when the pipeline named a speaker",
+    speaker_label: "in live recognition without diarization_config; set in transcripts' words when the pipeline named a speaker",
   }),
   ...message("RecognitionResponseMetadata", RECOGNIZE, ["request_id", "audio_duration", "billed_duration"]),
   ...message("StreamingRecognizeResponse", STREAM, ["result_index"], {

@@ -8,15 +8,16 @@
 //     speaker of the window nearest its middle, so a segment in which the speaker changes is split.
 //     Voice prints come from the `speaker_embedding` model when it is ready ("embedding"), else, when the
 //     job asked for diarization, from spectral statistics that need no weights ("spectral",
-//     speaker-features.ts; weaker).
+//     services/audio/speakers/features.ts; weaker).
 //   - Otherwise one speaker, and the metadata says plainly that no diarization was done and why.
 import type { InferenceClient } from "../../../inference/client/index.js";
 import { PIPELINE_SAMPLE_RATE } from "./decode.js";
 import { mapLimited } from "./recognize.js";
 import type { TimeSpan } from "./segment.js";
-import { cepstra, standardize, windowFeatures } from "./speaker-features.js";
+import { cepstra, standardize, windowFeatures } from "../../audio/speakers/features.js";
+import { clusterEmbeddings, cosineDistance, DEFAULT_MAX_SPEAKERS, EMBEDDING_THRESHOLD, SPECTRAL_THRESHOLD, SPEAKER_MODEL, type ClusterBounds } from "../../audio/speakers/cluster.js";
 
-export const SPEAKER_MODEL = "speaker_embedding";
+export { clusterEmbeddings, cosineDistance, SPECTRAL_THRESHOLD, SPEAKER_MODEL };
 
 export interface Speaker {
   /** "S1", "S2", ... in order of first appearance. */
@@ -65,14 +66,6 @@ export interface DiarizeSegment extends TimeSpan {
   words?: readonly TimeSpan[];
 }
 
-/**
- * The spectral prints' threshold: standardised statistics sit further apart than trained embeddings do. Picked
- * on the one real two-speaker recording at hand (../shared/data/telephone-two-speakers: 1.1 to 1.2 find its
- * two speakers, 1.0 finds four, 1.3 one), so a speaker count left open is a guess on other audio; give
- * min/max_speaker_count when they are known.
- */
-export const SPECTRAL_THRESHOLD = 1.15;
-const DEFAULT_MAX_SPEAKERS = 6;
 /** Windows clustered directly; the rest of a longer recording joins its nearest cluster. */
 const MAX_CLUSTERED_WINDOWS = 1500;
 
@@ -98,7 +91,7 @@ export async function diarize(
   }
   const minSamples = Math.round((options.minEmbedSeconds ?? 0.5) * PIPELINE_SAMPLE_RATE);
   const print: VoicePrinter = ready
-    ? { threshold: 0.6, prints: (windows) => mapLimited(windows, options.concurrency ?? 4, options.signal, (w, signal) => client.embed(sliceAtLeast(audio, w, minSamples), { signal })) }
+    ? { threshold: EMBEDDING_THRESHOLD, prints: (windows) => mapLimited(windows, options.concurrency ?? 4, options.signal, (w, signal) => client.embed(sliceAtLeast(audio, w, minSamples), { signal })) }
     : spectralPrinter(audio);
   const turns = await speakerTurns(segments, print, options);
   const speakerAt = (t: number) => nearestTurn(turns, t)?.speaker ?? 0;
@@ -131,7 +124,7 @@ export interface VoicePrinter {
   prints(windows: readonly TimeSpan[]): Promise<Float32Array[]>;
 }
 
-/** Voice prints from spectral statistics of `audio` (speaker-features.ts), standardised over the recording's windows. */
+/** Voice prints from spectral statistics of `audio` (services/audio/speakers/features.ts), standardised over the recording's windows. */
 export function spectralPrinter(audio: Float32Array): VoicePrinter {
   let features: ReturnType<typeof cepstra> | undefined;
   return {
@@ -183,7 +176,7 @@ function windowsOf(span: TimeSpan, length: number, hop: number): TimeSpan[] {
 }
 
 /** clusterEmbeddings over at most MAX_CLUSTERED_WINDOWS evenly spread prints; the others join their nearest cluster. */
-function clusterMany(prints: readonly Float32Array[], options: Pick<DiarizeOptions, "threshold" | "maxSpeakers" | "minSpeakers">): number[] {
+function clusterMany(prints: readonly Float32Array[], options: ClusterBounds): number[] {
   if (prints.length <= MAX_CLUSTERED_WINDOWS) return clusterEmbeddings(prints, options);
   const step = prints.length / MAX_CLUSTERED_WINDOWS;
   const sample = Array.from({ length: MAX_CLUSTERED_WINDOWS }, (_, i) => Math.floor(i * step));
@@ -292,71 +285,4 @@ function sliceAtLeast(audio: Float32Array, span: TimeSpan, minSamples: number): 
     from = Math.max(0, to - minSamples);
   }
   return audio.subarray(from, to);
-}
-
-export function cosineDistance(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  const norms = Math.sqrt(aa * bb);
-  return norms === 0 ? 1 : 1 - dot / norms;
-}
-
-/**
- * Agglomerative clustering with average linkage over cosine distances. Returns a cluster number
- * per embedding, numbered 0, 1, ... in order of first appearance. O(n²) memory and O(n³) time in
- * the worst case: fine for the few hundred segments of an hour-long recording; beyond a couple of
- * thousand segments, cluster a sample and assign the rest to the nearest centroid.
- */
-export function clusterEmbeddings(embeddings: readonly Float32Array[], options: Pick<DiarizeOptions, "threshold" | "maxSpeakers" | "minSpeakers"> = {}): number[] {
-  const n = embeddings.length;
-  if (n === 0) return [];
-  const threshold = options.threshold ?? 0.6;
-  const maxClusters = Math.max(1, options.maxSpeakers ?? Infinity);
-  const minClusters = Math.max(1, options.minSpeakers ?? 1);
-
-  const distance = Array.from({ length: n }, () => new Float64Array(n));
-  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) distance[i]![j] = distance[j]![i] = cosineDistance(embeddings[i]!, embeddings[j]!);
-  const size = new Array<number>(n).fill(1);
-  const alive = new Array<boolean>(n).fill(true);
-  const owner = Array.from({ length: n }, (_, i) => i);
-  let clusters = n;
-
-  while (clusters > minClusters) {
-    let best = Infinity;
-    let a = -1;
-    let b = -1;
-    for (let i = 0; i < n; i++) {
-      if (!alive[i]) continue;
-      for (let j = i + 1; j < n; j++) {
-        if (alive[j] && distance[i]![j]! < best) {
-          best = distance[i]![j]!;
-          a = i;
-          b = j;
-        }
-      }
-    }
-    if (best > threshold && clusters <= maxClusters) break;
-    // Merge b into a; Lance–Williams update for average linkage.
-    for (let k = 0; k < n; k++) {
-      if (!alive[k] || k === a || k === b) continue;
-      const merged = (size[a]! * distance[a]![k]! + size[b]! * distance[b]![k]!) / (size[a]! + size[b]!);
-      distance[a]![k] = distance[k]![a] = merged;
-    }
-    size[a]! += size[b]!;
-    alive[b] = false;
-    for (let i = 0; i < n; i++) if (owner[i] === b) owner[i] = a;
-    clusters--;
-  }
-
-  const numbering = new Map<number, number>();
-  return owner.map((root) => {
-    if (!numbering.has(root)) numbering.set(root, numbering.size);
-    return numbering.get(root)!;
-  });
 }

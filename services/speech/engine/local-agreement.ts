@@ -16,6 +16,8 @@ export interface TimedWord {
   probability: number;
   /** What goes between this word and the one before it in a transcript: " " for whisper, "" for keypad digits. */
   separator: string;
+  /** Who said it ("S1", ...), on finals of a diarized stream (services/speech/diarization.ts). */
+  speaker?: string;
 }
 
 export interface AgreementStep {

@@ -111,7 +111,9 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * Speaker diarization: labelling which speaker said each word in
-   * single-channel audio. Unset means no diarization.
+   * single-channel audio, in batch jobs and live recognition alike (live,
+   * each final is labelled once, from the voices heard so far). Unset means
+   * no diarization.
    *
    * @generated from field: arabicstt.v1.SpeakerDiarizationConfig diarization_config = 10;
    */
@@ -714,8 +716,9 @@ export type WordInfo = Message<"arabicstt.v1.WordInfo"> & {
   confidence: number;
 
   /**
-   * Which speaker said the word: "1", "2", ... up to the number of speakers
-   * found. Set when diarization is enabled; empty otherwise.
+   * Which speaker said the word: "S1", "S2", ... in order of first
+   * appearance, up to the number of speakers found. Set when diarization is
+   * enabled (live: on final results); empty otherwise.
    *
    * @generated from field: string speaker_label = 5;
    */

@@ -1,11 +1,12 @@
-// Weights-free speaker features, for diarizing mono audio where no speaker-embedding model is installed:
+// Weights-free speaker features, for diarizing mono audio where no speaker-embedding model is installed
+// (batch: services/jobs/pipeline/diarize.ts; live: online.ts beside this file):
 // MFCCs (25 ms frames every 10 ms, 24 mel bands between 100 and 3800 Hz, so that telephone audio and
 // wideband audio are described by the same band), mean-normalised over the whole recording so that the
 // channel's colouring cancels out, and summarised per window as the mean and standard deviation of
 // coefficients 1–16 over the window's voiced frames. Two voices differ mostly in their vocal tract's
 // resonances, which these describe; they are far weaker than a trained embedding (they also follow what is
 // said), which is why they are the fallback and not the default.
-import { PIPELINE_SAMPLE_RATE } from "./decode.js";
+import { MODEL_SAMPLE_RATE } from "../rates.js";
 
 const FRAME = 400; // 25 ms at 16 kHz
 const HOP = 160; // 10 ms
@@ -17,7 +18,7 @@ const HIGH_HZ = 3800;
 /** Frames quieter than this far below the loudest frame of the recording are pauses, left out of the statistics. */
 const VOICED_DB_BELOW_PEAK = 35;
 
-export const FRAME_SECONDS = HOP / PIPELINE_SAMPLE_RATE;
+export const FRAME_SECONDS = HOP / MODEL_SAMPLE_RATE;
 
 /** MFCCs of every frame, and which frames are loud enough to be speech. */
 export interface Cepstra {
@@ -34,7 +35,7 @@ function melFilters(): Float32Array[] {
   const bins = FFT_SIZE / 2 + 1;
   const low = hz2mel(LOW_HZ);
   const high = hz2mel(HIGH_HZ);
-  const edges = Array.from({ length: MEL_BANDS + 2 }, (_, i) => (mel2hz(low + ((high - low) * i) / (MEL_BANDS + 1)) * FFT_SIZE) / PIPELINE_SAMPLE_RATE);
+  const edges = Array.from({ length: MEL_BANDS + 2 }, (_, i) => (mel2hz(low + ((high - low) * i) / (MEL_BANDS + 1)) * FFT_SIZE) / MODEL_SAMPLE_RATE);
   return Array.from({ length: MEL_BANDS }, (_, m) => {
     const filter = new Float32Array(bins);
     const [left, centre, right] = [edges[m]!, edges[m + 1]!, edges[m + 2]!];
@@ -77,8 +78,12 @@ function fft(re: Float64Array, im: Float64Array): void {
   }
 }
 
-/** The MFCCs of 16 kHz mono `audio`, every 10 ms. */
-export function cepstra(audio: Float32Array): Cepstra {
+/**
+ * The MFCCs of 16 kHz mono `audio`, every 10 ms. `meanNormalise: false` leaves the mean in: live
+ * diarization sees a recording a piece at a time, and standardises its windows' statistics instead (the
+ * mean a whole recording would remove is then removed with the windows' mean).
+ */
+export function cepstra(audio: Float32Array, options: { meanNormalise?: boolean } = {}): Cepstra {
   const filters = melFilters();
   const window = Float64Array.from({ length: FRAME }, (_, i) => 0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FRAME - 1)));
   const dct = Array.from({ length: COEFFICIENTS }, (_, c) => Float64Array.from({ length: MEL_BANDS }, (_, m) => Math.cos((Math.PI * (c + 1) * (m + 0.5)) / MEL_BANDS)));
@@ -112,6 +117,7 @@ export function cepstra(audio: Float32Array): Cepstra {
   }
   const peak = energies.length > 0 ? Math.max(...energies) : 0;
   const voiced = energies.map((e) => e > peak - VOICED_DB_BELOW_PEAK);
+  if (options.meanNormalise === false) return { frames, voiced };
   // The recording's mean over its voiced frames removed (cepstral mean normalisation).
   const mean = new Float64Array(COEFFICIENTS);
   let n = 0;
