@@ -284,20 +284,17 @@ export class Resampler {
     const last = Math.min(limit, 2 * (base + this.length - half));
     const count = Math.max(0, last - this.produced);
     const out = new Float32Array(count);
-    let m = this.produced;
-    let s = this.position + half - taps + 1 - base; // where output m's window starts in the buffer
-    for (let o = 0; o < count; o++, m++) {
-      if ((m & 1) === 0) {
-        out[o] = x[s + delay]!;
-        continue;
-      }
-      out[o] =
+    // Outputs come in pairs: `produced` and `last` are always even (a doubling's total is 2n).
+    const m = this.produced + count;
+    let s = this.position + half - taps + 1 - base; // where output 2i+1's window starts in the buffer
+    for (let o = 0; o < count; o += 2, s++) {
+      out[o] = x[s + delay]!;
+      out[o + 1] =
         c0 * (x[s]! + x[s + 33]!) + c1 * (x[s + 1]! + x[s + 32]!) + c2 * (x[s + 2]! + x[s + 31]!) + c3 * (x[s + 3]! + x[s + 30]!) +
         c4 * (x[s + 4]! + x[s + 29]!) + c5 * (x[s + 5]! + x[s + 28]!) + c6 * (x[s + 6]! + x[s + 27]!) + c7 * (x[s + 7]! + x[s + 26]!) +
         c8 * (x[s + 8]! + x[s + 25]!) + c9 * (x[s + 9]! + x[s + 24]!) + c10 * (x[s + 10]! + x[s + 23]!) + c11 * (x[s + 11]! + x[s + 22]!) +
         c12 * (x[s + 12]! + x[s + 21]!) + c13 * (x[s + 13]! + x[s + 20]!) + c14 * (x[s + 14]! + x[s + 19]!) + c15 * (x[s + 15]! + x[s + 18]!) +
         c16 * (x[s + 16]! + x[s + 17]!);
-      s++;
     }
     this.produced = m;
     this.position = s - half + taps - 1 + base;
