@@ -38,6 +38,17 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     this.wake("takers");
   }
 
+  /**
+   * Appends an item if there is room now, without a promise (the producer's path for every audio
+   * frame); false if the queue is full or closed, when `push` is what waits or says why.
+   */
+  offer(item: T): boolean {
+    if (this.ended || this.items.length >= this.capacity) return false;
+    this.items.push(item);
+    this.wake("takers");
+    return true;
+  }
+
   /** The next item, waiting for one; undefined once the queue is closed and empty. */
   async take(): Promise<T | undefined> {
     for (;;) {
