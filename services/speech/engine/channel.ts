@@ -188,7 +188,8 @@ export class ChannelRecognizer {
       if (this.sink.stopped) return;
       const isLast = f === scores.length - 1;
       const length = isLast ? lastFrameSamples : this.frameSamples;
-      await this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+      const stepping = this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+      if (stepping) await stepping;
       this.wakePositionWaiters();
     }
     this.maybeRedecode();
@@ -201,18 +202,26 @@ export class ChannelRecognizer {
     for (const w of waiting) if (w.sample <= this.position) w.resolve();
   }
 
-  private async step(frame: Float32Array, speech: boolean): Promise<void> {
+  /**
+   * One gate frame. Synchronous unless the frame begins or ends something: most frames (silence
+   * between utterances, speech inside one) then cost no promise, and a live stream has some 30 of
+   * them a second per channel.
+   */
+  private step(frame: Float32Array, speech: boolean): Promise<void> | undefined {
     const frameStart = this.position;
     this.position += frame.length;
     if (!this.inUtterance) {
       if (!speech) {
         this.preroll.push(frame);
         if (this.preroll.length > this.prerollFrames) this.preroll.shift();
-        await this.maybeEndTurn();
-        return;
+        return this.turnEndDue() ? this.endTurn() : undefined;
       }
-      await this.beginUtterance(frameStart);
+      return this.beginUtterance(frameStart).then(() => this.stepInUtterance(frame, frameStart, speech));
     }
+    return this.stepInUtterance(frame, frameStart, speech);
+  }
+
+  private stepInUtterance(frame: Float32Array, frameStart: number, speech: boolean): Promise<void> | undefined {
     this.buffer.append(frame);
     if (speech) {
       if (this.silenceSamples > 0) this.speechRunStart = frameStart;
@@ -221,18 +230,19 @@ export class ChannelRecognizer {
     } else {
       this.silenceSamples += frame.length;
     }
-    if (this.silenceSamples >= (this.settings.silenceMs * MODEL_SAMPLE_RATE) / 1000) {
-      await this.endUtterance("silence");
-    } else if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * MODEL_SAMPLE_RATE) / 1000) {
-      await this.endUtterance("max_length");
-    }
+    if (this.silenceSamples >= (this.settings.silenceMs * MODEL_SAMPLE_RATE) / 1000) return this.endUtterance("silence");
+    if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * MODEL_SAMPLE_RATE) / 1000) return this.endUtterance("max_length");
+    return undefined;
   }
 
-  /** UTTERANCE_END: silence for utterance_end_silence after the last final word. */
-  private async maybeEndTurn(): Promise<void> {
+  /** Whether the turn's end is due (UTTERANCE_END: silence for utterance_end_silence after the last final word). */
+  private turnEndDue(): boolean {
     const wait = (this.settings.utteranceEndSilenceMs * MODEL_SAMPLE_RATE) / 1000;
-    if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
-    const at = this.turnEnd + wait;
+    return this.turnEnd !== undefined && wait > 0 && this.position - this.turnEnd >= wait;
+  }
+
+  private async endTurn(): Promise<void> {
+    const at = this.turnEnd! + (this.settings.utteranceEndSilenceMs * MODEL_SAMPLE_RATE) / 1000;
     this.turnEnd = undefined;
     this.quietFrom = this.position;
     if (!this.settings.voiceActivityEvents) return;
