@@ -46,7 +46,13 @@ type EndReason = "silence" | "max_length" | "finalize" | "end";
 export class ChannelRecognizer {
   readonly input: BoundedQueue<ChannelInput>;
   private readonly frameSamples: number;
+  /**
+   * Audio taken in and not yet scored: `pending[0, pendingLength)`, less than a gate frame between
+   * chunks. The array is reused (what the gate scores is read from it in place, and frames that must
+   * outlive a chunk are copied: the preroll, the utterance buffer) so a chunk allocates nothing here.
+   */
   private pending = new Float32Array(0);
+  private pendingLength = 0;
   /** Stream sample index of the next frame the gate scores. */
   private position = 0;
   private readonly preroll: Float32Array[] = [];
@@ -158,27 +164,39 @@ export class ChannelRecognizer {
   }
 
   private async consume(chunks: Float32Array[]): Promise<void> {
-    let total = this.pending.length;
+    let total = this.pendingLength;
     for (const c of chunks) total += c.length;
-    const audio = new Float32Array(total);
-    audio.set(this.pending);
-    let at = this.pending.length;
+    if (total > this.pending.length) {
+      const grown = new Float32Array(Math.max(total, 2 * this.pending.length));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    const audio = this.pending;
+    let at = this.pendingLength;
     for (const c of chunks) {
       audio.set(c, at);
       at += c.length;
     }
     const whole = Math.floor(total / this.frameSamples) * this.frameSamples;
-    this.pending = audio.slice(whole);
-    if (whole > 0) await this.scoreAndStep(audio.subarray(0, whole));
+    // The whole frames are scored in place; the rest moves to the front once they are.
+    this.pendingLength = total;
+    if (whole > 0) {
+      try {
+        await this.scoreAndStep(audio.subarray(0, whole));
+      } finally {
+        audio.copyWithin(0, whole, total);
+        this.pendingLength = total - whole;
+      }
+    }
   }
 
   /** At a finalize or the end: the last partial frame is scored as if padded with silence. */
   private async flushPending(): Promise<void> {
-    if (this.pending.length === 0) return;
+    if (this.pendingLength === 0) return;
     const frame = new Float32Array(this.frameSamples);
-    frame.set(this.pending);
-    const real = this.pending.length;
-    this.pending = new Float32Array(0);
+    const real = this.pendingLength;
+    frame.set(this.pending.subarray(0, real));
+    this.pendingLength = 0;
     await this.scoreAndStep(frame, real);
   }
 
@@ -212,13 +230,21 @@ export class ChannelRecognizer {
     this.position += frame.length;
     if (!this.inUtterance) {
       if (!speech) {
-        this.preroll.push(frame);
-        if (this.preroll.length > this.prerollFrames) this.preroll.shift();
+        this.keepPreroll(frame);
         return this.turnEndDue() ? this.endTurn() : undefined;
       }
       return this.beginUtterance(frameStart).then(() => this.stepInUtterance(frame, frameStart, speech));
     }
     return this.stepInUtterance(frame, frameStart, speech);
+  }
+
+  /** Keeps a copy of the frame among the last `prerollFrames` (reusing the array of the one it pushes out). */
+  private keepPreroll(frame: Float32Array): void {
+    if (this.prerollFrames === 0) return;
+    const oldest = this.preroll.length >= this.prerollFrames ? this.preroll.shift() : undefined;
+    const copy = oldest?.length === frame.length ? oldest : new Float32Array(frame.length);
+    copy.set(frame);
+    this.preroll.push(copy);
   }
 
   private stepInUtterance(frame: Float32Array, frameStart: number, speech: boolean): Promise<void> | undefined {
