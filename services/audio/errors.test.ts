@@ -163,3 +163,21 @@ test("after a failure every later call fails the same way; after close, calls ar
   decoder.close();
   await expect(decoder.push(new Uint8Array(4))).rejects.toThrow(/after close/);
 });
+
+test("the same for a raw encoding, which decodes without waiting: a failure sticks, close refuses", async () => {
+  const decoder = createStreamDecoder({ encoding: "MULAW", sampleRateHertz: 8000, channels: 2 }, { maxChunkBytes: 320 });
+  await expect(decoder.push(new Uint8Array(320))).resolves.toHaveLength(2);
+  const first = await failure(() => decoder.push(new Uint8Array(321)));
+  expect(first).toBeInstanceOf(AudioFormatError);
+  await expect(decoder.push(new Uint8Array(4))).rejects.toBe(first);
+  await expect(decoder.end()).rejects.toBe(first);
+  decoder.close();
+  await expect(decoder.push(new Uint8Array(4))).rejects.toThrow(/after close/);
+});
+
+test("a raw push made while end() is still queued is refused, not decoded out of order", async () => {
+  const decoder = createStreamDecoder({ encoding: "LINEAR16", sampleRateHertz: 8000, channels: 1 });
+  const ending = decoder.end();
+  await expect(decoder.push(new Uint8Array(2))).rejects.toThrow(/after end/);
+  await expect(ending).resolves.toHaveLength(1);
+});

@@ -13,15 +13,21 @@
 // match offsets in the input.
 //
 // Doubling the rate (8 kHz to 16 kHz: every call-centre stream, on every frame) uses a half-band filter
-// instead: the same passband (to 3.6 kHz) and attenuation, its transition centred on 4 kHz (stopband from
-// 4.4 kHz). Every even output is then an input sample as it is and every odd one a 52-tap sum, a quarter of
-// the work of the 102 taps that a stopband from 4 kHz takes. What it lets through, images of 3.6–4 kHz
-// input between 4 and 4.4 kHz, is empty in telephone audio (G.711 channels stop at 3.4 kHz).
+// made for telephone audio instead: G.711 channels carry 300–3400 Hz, so the passband ends at 3.4 kHz and
+// the stopband starts at 4.6 kHz (the transition centred on the 4 kHz Nyquist frequency, as a half-band's
+// must be), with the same 80 dB. Every even output is then an input sample as it is and every odd one a
+// 34-tap symmetric sum (17 multiplications), unrolled by hand in `double`. What it lets through, images of
+// 3.4–4 kHz input between 4 and 4.6 kHz, is empty in telephone audio, and an 8 kHz recording that is not
+// telephone audio loses only its top 0.6 kHz, which no speech model at 16 kHz leans on.
 
 import { MODEL_SAMPLE_RATE } from "./rates.js";
 
 const STOPBAND_ATTENUATION_DB = 80;
 const PASSBAND_EDGE = 0.9; // of the lower Nyquist frequency
+/** The half-band's passband edge, of the input's Nyquist frequency: 3.4 kHz of an 8 kHz stream's 4 kHz. */
+const TELEPHONE_PASSBAND_EDGE = 0.85;
+/** Taps per phase of the half-band design, which `double`'s unrolled sum is written for. */
+const HALF_BAND_TAPS = 34;
 /**
  * Phases in the coefficient table. For the usual rates L is small (44.1 kHz: 160, 11.025 kHz: 640) and every
  * phase is exact. An odd rate such as 44 101 Hz would need L = 16 000 phases of ~300 taps (19 MB); above this
@@ -70,13 +76,14 @@ function designFilter(inRate: number, outRate: number): Filter {
   const nyquist = Math.min(inRate, outRate) / 2;
   // Half-band when doubling: the cutoff sits on the input's Nyquist frequency, the transition either side.
   const halfBand = up === 2 && down === 1;
-  const transitionHz = (halfBand ? 2 : 1) * (1 - PASSBAND_EDGE) * nyquist;
+  const transitionHz = halfBand ? 2 * (1 - TELEPHONE_PASSBAND_EDGE) * nyquist : (1 - PASSBAND_EDGE) * nyquist;
   const cutoff = (halfBand ? nyquist : ((1 + PASSBAND_EDGE) / 2) * nyquist) / inRate; // cycles per input sample
   // Kaiser's estimates of the window length and shape for the wanted attenuation and transition width.
   const a = STOPBAND_ATTENUATION_DB;
   const beta = 0.1102 * (a - 8.7);
   let taps = Math.ceil((a - 7.95) / (2.285 * 2 * Math.PI * (transitionHz / inRate)));
   taps += taps % 2;
+  if (halfBand && taps !== HALF_BAND_TAPS) throw new Error(`the half-band design gives ${taps} taps; Resampler.double sums ${HALF_BAND_TAPS}`);
   const half = taps / 2;
   const i0Beta = besselI0(beta);
   const phases: Float32Array[] = [];
@@ -123,8 +130,13 @@ function filterFor(inRate: number, outRate: number): Filter {
 /** Converts one channel from `inRate` to `outRate` (16 kHz by default), chunk by chunk. */
 export class Resampler {
   private readonly filter: Filter | undefined;
-  /** Input not yet consumed, starting at absolute input index `base`; begins with taps−1 zeros (silence before the stream). */
-  private pending: Float32Array;
+  /**
+   * Input not yet consumed: `buffer[0, length)`, starting at absolute input index `base`; begins with taps−1
+   * zeros (silence before the stream). The buffer is reused (consumed samples are moved down, it grows only
+   * when a chunk does not fit) so that a 20 ms frame allocates nothing but its output.
+   */
+  private buffer: Float32Array;
+  private length: number;
   private base: number;
   private received = 0;
   /** Next output sample m, its input position floor(m·M/L) and the remainder (m·M) mod L. */
@@ -142,7 +154,8 @@ export class Resampler {
     }
     this.filter = inRate === outRate ? undefined : filterFor(inRate, outRate);
     const history = this.filter ? this.filter.taps - 1 : 0;
-    this.pending = new Float32Array(history);
+    this.buffer = new Float32Array(history);
+    this.length = history;
     this.base = -history;
   }
 
@@ -176,11 +189,22 @@ export class Resampler {
   }
 
   private append(input: Float32Array, realSamples: number): void {
-    const merged = new Float32Array(this.pending.length + input.length);
-    merged.set(this.pending);
-    merged.set(input, this.pending.length);
-    this.pending = merged;
+    const needed = this.length + input.length;
+    if (needed > this.buffer.length) {
+      const grown = new Float32Array(Math.max(needed, 2 * this.buffer.length));
+      grown.set(this.buffer.subarray(0, this.length));
+      this.buffer = grown;
+    }
+    this.buffer.set(input, this.length);
+    this.length = needed;
     this.received += realSamples;
+  }
+
+  /** Forgets the `drop` oldest buffered samples. */
+  private consume(drop: number): void {
+    this.buffer.copyWithin(0, drop, this.length);
+    this.length -= drop;
+    this.base += drop;
   }
 
   /** Produces every output sample whose window lies inside the buffered input, up to output index `limit`. */
@@ -189,8 +213,8 @@ export class Resampler {
     if (up === 2 && down === 1 && phases.length === 2 && delays[0]! >= 0 && symmetric[1]) return this.double(limit);
     const half = taps / 2;
     const phaseCount = phases.length;
-    const available = this.base + this.pending.length; // one past the last buffered input index
-    const pending = this.pending;
+    const available = this.base + this.length; // one past the last buffered input index
+    const pending = this.buffer;
     // At most this many outputs fit in the buffered input (one more for the rounded phase).
     const room = Math.min(limit - this.produced, Math.ceil(((available - this.position) * up) / down) + 1);
     const out = new Float32Array(Math.max(0, room));
@@ -234,53 +258,49 @@ export class Resampler {
     }
     // Keep only what the next output's window can still reach.
     const keepFrom = this.position + half - taps; // one sample of slack for the rounded phase
-    const drop = Math.min(Math.max(0, keepFrom - this.base), pending.length);
-    if (drop > 0) {
-      this.pending = pending.slice(drop);
-      this.base += drop;
-    }
+    const drop = Math.min(Math.max(0, keepFrom - this.base), this.length);
+    if (drop > 0) this.consume(drop);
     return count === out.length ? out : out.slice(0, count);
   }
 
   /**
-   * `run` for the half-band doubling (8 → 16 kHz: every call-centre frame) in one loop over local
-   * variables: output 2i is input sample i delayed, output 2i+1 the symmetric sum. The same
-   * arithmetic in the same order as `run`, so the output is identical to the bit, at about 3/4 of
-   * the CPU time.
+   * `run` for the half-band doubling (8 → 16 kHz: every call-centre stream, on every frame): output
+   * 2i is input sample i delayed, output 2i+1 the symmetric 34-tap sum. The sum is written out with its
+   * 17 coefficients in locals rather than as a loop over the coefficient array: V8 then keeps them in
+   * registers and reads each input once without a loop's bounds checks and branches, about three times
+   * faster than the loop (measured on 20 ms frames). Its terms are added in the loop's order, so chunking
+   * still cannot change a bit of the output.
    */
   private double(limit: number): Float32Array {
     const { taps, phases, delays } = this.filter!;
     const half = taps / 2;
-    const coefficients = phases[1]!;
+    const c = phases[1]!;
+    const [c0, c1, c2, c3, c4, c5, c6, c7, c8] = [c[0]!, c[1]!, c[2]!, c[3]!, c[4]!, c[5]!, c[6]!, c[7]!, c[8]!];
+    const [c9, c10, c11, c12, c13, c14, c15, c16] = [c[9]!, c[10]!, c[11]!, c[12]!, c[13]!, c[14]!, c[15]!, c[16]!];
     const delay = delays[0]!;
-    const pending = this.pending;
+    const x = this.buffer;
     const base = this.base;
     // Output m's window ends at input floor(m/2) + half: every m below `last` has its window buffered.
-    const last = Math.min(limit, 2 * (base + pending.length - half));
+    const last = Math.min(limit, 2 * (base + this.length - half));
     const count = Math.max(0, last - this.produced);
     const out = new Float32Array(count);
-    let m = this.produced;
-    let position = this.position;
-    for (let o = 0; o < count; o++, m++) {
-      const start = position + half - taps + 1 - base;
-      if ((m & 1) === 0) {
-        out[o] = pending[start + delay]!;
-      } else {
-        const end = start + taps - 1;
-        let acc = 0;
-        for (let k = 0; k < half; k++) acc += coefficients[k]! * (pending[start + k]! + pending[end - k]!);
-        out[o] = acc;
-        position++;
-      }
+    // Outputs come in pairs: `produced` and `last` are always even (a doubling's total is 2n).
+    const m = this.produced + count;
+    let s = this.position + half - taps + 1 - base; // where output 2i+1's window starts in the buffer
+    for (let o = 0; o < count; o += 2, s++) {
+      out[o] = x[s + delay]!;
+      out[o + 1] =
+        c0 * (x[s]! + x[s + 33]!) + c1 * (x[s + 1]! + x[s + 32]!) + c2 * (x[s + 2]! + x[s + 31]!) + c3 * (x[s + 3]! + x[s + 30]!) +
+        c4 * (x[s + 4]! + x[s + 29]!) + c5 * (x[s + 5]! + x[s + 28]!) + c6 * (x[s + 6]! + x[s + 27]!) + c7 * (x[s + 7]! + x[s + 26]!) +
+        c8 * (x[s + 8]! + x[s + 25]!) + c9 * (x[s + 9]! + x[s + 24]!) + c10 * (x[s + 10]! + x[s + 23]!) + c11 * (x[s + 11]! + x[s + 22]!) +
+        c12 * (x[s + 12]! + x[s + 21]!) + c13 * (x[s + 13]! + x[s + 20]!) + c14 * (x[s + 14]! + x[s + 19]!) + c15 * (x[s + 15]! + x[s + 18]!) +
+        c16 * (x[s + 16]! + x[s + 17]!);
     }
     this.produced = m;
-    this.position = position;
+    this.position = s - half + taps - 1 + base;
     this.remainder = m & 1;
-    const drop = Math.min(Math.max(0, position + half - taps - base), pending.length);
-    if (drop > 0) {
-      this.pending = pending.slice(drop);
-      this.base += drop;
-    }
+    const drop = Math.min(Math.max(0, this.position + half - taps - base), this.length);
+    if (drop > 0) this.consume(drop);
     return out;
   }
 }

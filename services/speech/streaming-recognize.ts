@@ -7,6 +7,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { AbortedError, InvalidArgumentError } from "../platform/errors/errors.js";
 import type { Attachment, ResumableStreams } from "./resumable.js";
 import type { LiveRecognition, LiveRecognizer } from "./live-recognition.js";
+import type { EngineOutput } from "./engine/types.js";
 import {
   StreamingControlType,
   type StreamingRecognizeRequest,
@@ -24,63 +25,180 @@ export interface LiveQuota {
 }
 
 export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: ResumableStreams, quota?: LiveQuota) {
-  return async function* streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncGenerator<Response> {
-    const { requestId } = requestContextOf(ctx.values);
-    const reader = requests[Symbol.asyncIterator]();
-    const first = await reader.next();
-    if (first.done) throw new InvalidArgumentError("streaming_config", "the stream ended before its first message, which must carry streaming_config");
-    const head = first.value.streamingRequest;
-    if (head.case !== "streamingConfig") {
-      throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
-    }
-    const resume = head.value.resume;
-    const organizationId = ctx.values.get(principalKey)?.organizationId ?? "";
-    let recognition: LiveRecognition;
-    let attachment: Attachment;
-    if (resume) {
-      ({ recognition, attachment } = await streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
-    } else {
-      // A resumed stream was let in when it started; a new one only while the month's audio lasts.
-      if (quota && organizationId !== "") await quota.assertWithinQuota(organizationId);
-      recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal, organizationId });
-      attachment = await streams.start(recognition, organizationId);
-    }
-    // A client that goes away without closing may come back: the session waits for it.
-    const onAbort = () => attachment.detach("cancelled");
-    ctx.signal.addEventListener("abort", onAbort, { once: true });
-    const options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence), speakerLabels: Boolean(recognition.config.diarization) };
-    const facts = () => factsOf(recognition, streams.committed(recognition.id));
-    let over = false;
+  return function streamingRecognize(requests: AsyncIterable<StreamingRecognizeRequest>, ctx: HandlerContext): AsyncIterableIterator<Response> {
+    return new StreamingRecognizeCall(recognizer, streams, quota, requests, ctx);
+  };
+}
+
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/**
+ * One StreamingRecognize call, as a plain async iterator of its responses rather than an async
+ * generator: a generator costs several promises per response (its request queue, the await of the
+ * yielded value, the resumption), this the one `then` that turns an output into its response.
+ * It goes through four phases: `opening` (the config read and checked, the session started or
+ * resumed; answered with the metadata), `live` (the outputs), `closing` (the last metadata, once the
+ * session ended here) and `done`.
+ */
+class StreamingRecognizeCall implements AsyncIterableIterator<Response> {
+  private phase: "opening" | "live" | "closing" | "done" = "opening";
+  private readonly reader: AsyncIterator<StreamingRecognizeRequest>;
+  private readonly requestId: string;
+  private recognition: LiveRecognition | undefined;
+  private attachment: Attachment | undefined;
+  private outputs: AsyncIterator<EngineOutput> | undefined;
+  private pumping = false;
+  /** Replayed outputs (below this index) are old news, not lag. */
+  private liveFrom = 0;
+  private options = { wordTimeOffsets: false, wordConfidence: false, speakerLabels: false };
+  /** True once the session ended here (rather than being left for a resume): its state is let go. */
+  private over = false;
+  private readonly onAbort = () => this.attachment?.detach("cancelled");
+  private readonly facts = () => factsOf(this.recognition!, this.streams.committed(this.recognition!.id));
+  private readonly onOutput = (next: IteratorResult<EngineOutput>): IteratorResult<Response> => {
     try {
-      // The session id (and, on a resume, the byte to resend audio from) before any result.
-      yield { metadata: metadataOf(facts(), requestId), resultIndex: resume ? resume.fromResultIndex : 0n };
-      void pump(reader, recognition, attachment, ctx.signal);
-      // Replayed outputs are old news, not lag.
-      const liveFrom = recognition.nextResultIndex;
-      for await (const output of attachment.outputs) {
-        if (output.kind === "result" && output.index >= liveFrom) {
-          const arrived = recognition.arrivalOf(output.result.endSeconds);
-          if (arrived !== undefined) streams.observer.lag((performance.now() - arrived) / 1000);
-        }
-        yield responseOf(output, facts, requestId, options);
-      }
-      if (ctx.signal.aborted) return;
-      if (!attachment.current) throw new AbortedError(`live session ${recognition.id} was resumed by another stream`);
-      over = true;
-      yield { metadata: metadataOf(facts(), requestId), resultIndex: BigInt(recognition.nextResultIndex) };
+      return next.done ? this.ended() : { done: false, value: this.responseTo(next.value) };
     } catch (err) {
-      over = !ctx.signal.aborted && attachment.current;
-      throw err;
-    } finally {
-      ctx.signal.removeEventListener("abort", onAbort);
-      if (over) {
-        streams.release(recognition.id);
-        recognition.abort();
-      } else {
-        attachment.detach("cancelled");
-      }
+      return this.failed(err);
     }
   };
+  private readonly onError = (err: unknown): never => this.failed(err);
+
+  constructor(
+    private readonly recognizer: LiveRecognizer,
+    private readonly streams: ResumableStreams,
+    private readonly quota: LiveQuota | undefined,
+    requests: AsyncIterable<StreamingRecognizeRequest>,
+    private readonly ctx: HandlerContext,
+  ) {
+    this.reader = requests[Symbol.asyncIterator]();
+    this.requestId = requestContextOf(ctx.values).requestId;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<Response>> {
+    switch (this.phase) {
+      case "opening":
+        return this.open();
+      case "live":
+        if (!this.pumping) {
+          // Requests are read once the session's metadata is out, beside the reading of outputs.
+          this.pumping = true;
+          void pump(this.reader, this.recognition!, this.attachment!, this.ctx.signal);
+        }
+        return this.outputs!.next().then(this.onOutput, this.onError);
+      case "closing":
+        this.finish();
+        return Promise.resolve(DONE);
+      case "done":
+        return Promise.resolve(DONE);
+    }
+  }
+
+  /** The client stopped reading (or the transport gave up): what `finally` did in a generator. */
+  return(): Promise<IteratorResult<Response>> {
+    this.finish();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<Response>> {
+    try {
+      return Promise.resolve(this.failed(error));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The config, then the session started or resumed; the first response, its metadata. */
+  private async open(): Promise<IteratorResult<Response>> {
+    const { ctx, streams } = this;
+    this.phase = "live";
+    try {
+      const first = await this.reader.next();
+      if (first.done) throw new InvalidArgumentError("streaming_config", "the stream ended before its first message, which must carry streaming_config");
+      const head = first.value.streamingRequest;
+      if (head.case !== "streamingConfig") {
+        throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
+      }
+      const resume = head.value.resume;
+      const organizationId = ctx.values.get(principalKey)?.organizationId ?? "";
+      let recognition: LiveRecognition;
+      let attachment: Attachment;
+      if (resume) {
+        ({ recognition, attachment } = await streams.resume(resume.sessionId, Number(resume.fromResultIndex), organizationId));
+      } else {
+        // A resumed stream was let in when it started; a new one only while the month's audio lasts.
+        if (this.quota && organizationId !== "") await this.quota.assertWithinQuota(organizationId);
+        recognition = await this.recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal, organizationId });
+        attachment = await streams.start(recognition, organizationId);
+      }
+      this.recognition = recognition;
+      this.attachment = attachment;
+      // A client that goes away without closing may come back: the session waits for it.
+      ctx.signal.addEventListener("abort", this.onAbort, { once: true });
+      this.options = { wordTimeOffsets: Boolean(recognition.config.wordTimeOffsets), wordConfidence: Boolean(recognition.config.wordConfidence), speakerLabels: Boolean(recognition.config.diarization) };
+      this.outputs = attachment.outputs[Symbol.asyncIterator]();
+      this.liveFrom = recognition.nextResultIndex;
+      if (this.phase !== "live") {
+        // Let go (`return`) while it was opening: the client left, and may resume.
+        this.phase = "live";
+        this.finish();
+        return DONE;
+      }
+      // The session id (and, on a resume, the byte to resend audio from) before any result.
+      return { done: false, value: { metadata: metadataOf(this.facts(), this.requestId), resultIndex: resume ? resume.fromResultIndex : 0n } };
+    } catch (err) {
+      if (this.attachment) return this.failed(err);
+      this.phase = "done";
+      throw err;
+    }
+  }
+
+  private responseTo(output: EngineOutput): Response {
+    const { recognition } = this;
+    if (output.kind === "result" && output.index >= this.liveFrom) {
+      const arrived = recognition!.arrivalOf(output.result.endSeconds);
+      if (arrived !== undefined) this.streams.observer.lag((performance.now() - arrived) / 1000);
+    }
+    return responseOf(output, this.facts, this.requestId, this.options);
+  }
+
+  /** The outputs ended: the last metadata if the session ended here, nothing if the client left. */
+  private ended(): IteratorResult<Response> {
+    const recognition = this.recognition!;
+    if (this.ctx.signal.aborted) {
+      this.finish();
+      return DONE;
+    }
+    if (!this.attachment!.current) throw new AbortedError(`live session ${recognition.id} was resumed by another stream`);
+    this.over = true;
+    this.phase = "closing";
+    return { done: false, value: { metadata: metadataOf(this.facts(), this.requestId), resultIndex: BigInt(recognition.nextResultIndex) } };
+  }
+
+  /** Ends the call with `err`: the session is over unless the client went away (it may resume). */
+  private failed(err: unknown): never {
+    this.over = !this.ctx.signal.aborted && Boolean(this.attachment?.current);
+    this.finish();
+    throw err;
+  }
+
+  private finish(): void {
+    if (this.phase === "done") return;
+    this.phase = "done";
+    const { recognition, attachment } = this;
+    if (!recognition || !attachment) return; // still opening: `open` lets it go when it gets there
+    this.ctx.signal.removeEventListener("abort", this.onAbort);
+    if (this.over) {
+      this.streams.release(recognition.id);
+      recognition.abort();
+    } else {
+      attachment.detach("cancelled");
+    }
+  }
 }
 
 /**

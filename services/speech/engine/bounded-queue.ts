@@ -38,6 +38,17 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     this.wake("takers");
   }
 
+  /**
+   * Appends an item if there is room now, without a promise (the producer's path for every audio
+   * frame); false if the queue is full or closed, when `push` is what waits or says why.
+   */
+  offer(item: T): boolean {
+    if (this.ended || this.items.length >= this.capacity) return false;
+    this.items.push(item);
+    this.wake("takers");
+    return true;
+  }
+
   /** The next item, waiting for one; undefined once the queue is closed and empty. */
   async take(): Promise<T | undefined> {
     for (;;) {
@@ -88,11 +99,23 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     for (const resolve of waiting) resolve();
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      const item = await this.take();
-      if (item === undefined) return;
-      yield item;
-    }
+  /**
+   * The items as an iterator over `take` (not an async generator, which costs several promises
+   * per item: outputs of every live stream pass through two of these). One consumer at a time.
+   */
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    let stopped = false;
+    const step = (item: T | undefined): IteratorResult<T> => {
+      if (item !== undefined && !stopped) return { done: false, value: item };
+      stopped = true;
+      return { done: true, value: undefined };
+    };
+    return {
+      next: () => (stopped ? Promise.resolve(step(undefined)) : this.take().then(step)),
+      return: () => {
+        stopped = true;
+        return Promise.resolve({ done: true, value: undefined });
+      },
+    };
   }
 }

@@ -46,7 +46,13 @@ type EndReason = "silence" | "max_length" | "finalize" | "end";
 export class ChannelRecognizer {
   readonly input: BoundedQueue<ChannelInput>;
   private readonly frameSamples: number;
+  /**
+   * Audio taken in and not yet scored: `pending[0, pendingLength)`, less than a gate frame between
+   * chunks. The array is reused (what the gate scores is read from it in place, and frames that must
+   * outlive a chunk are copied: the preroll, the utterance buffer) so a chunk allocates nothing here.
+   */
   private pending = new Float32Array(0);
+  private pendingLength = 0;
   /** Stream sample index of the next frame the gate scores. */
   private position = 0;
   private readonly preroll: Float32Array[] = [];
@@ -158,27 +164,39 @@ export class ChannelRecognizer {
   }
 
   private async consume(chunks: Float32Array[]): Promise<void> {
-    let total = this.pending.length;
+    let total = this.pendingLength;
     for (const c of chunks) total += c.length;
-    const audio = new Float32Array(total);
-    audio.set(this.pending);
-    let at = this.pending.length;
+    if (total > this.pending.length) {
+      const grown = new Float32Array(Math.max(total, 2 * this.pending.length));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    const audio = this.pending;
+    let at = this.pendingLength;
     for (const c of chunks) {
       audio.set(c, at);
       at += c.length;
     }
     const whole = Math.floor(total / this.frameSamples) * this.frameSamples;
-    this.pending = audio.slice(whole);
-    if (whole > 0) await this.scoreAndStep(audio.subarray(0, whole));
+    // The whole frames are scored in place; the rest moves to the front once they are.
+    this.pendingLength = total;
+    if (whole > 0) {
+      try {
+        await this.scoreAndStep(audio.subarray(0, whole));
+      } finally {
+        audio.copyWithin(0, whole, total);
+        this.pendingLength = total - whole;
+      }
+    }
   }
 
   /** At a finalize or the end: the last partial frame is scored as if padded with silence. */
   private async flushPending(): Promise<void> {
-    if (this.pending.length === 0) return;
+    if (this.pendingLength === 0) return;
     const frame = new Float32Array(this.frameSamples);
-    frame.set(this.pending);
-    const real = this.pending.length;
-    this.pending = new Float32Array(0);
+    const real = this.pendingLength;
+    frame.set(this.pending.subarray(0, real));
+    this.pendingLength = 0;
     await this.scoreAndStep(frame, real);
   }
 
@@ -188,7 +206,8 @@ export class ChannelRecognizer {
       if (this.sink.stopped) return;
       const isLast = f === scores.length - 1;
       const length = isLast ? lastFrameSamples : this.frameSamples;
-      await this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+      const stepping = this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
+      if (stepping) await stepping;
       this.wakePositionWaiters();
     }
     this.maybeRedecode();
@@ -201,18 +220,34 @@ export class ChannelRecognizer {
     for (const w of waiting) if (w.sample <= this.position) w.resolve();
   }
 
-  private async step(frame: Float32Array, speech: boolean): Promise<void> {
+  /**
+   * One gate frame. Synchronous unless the frame begins or ends something: most frames (silence
+   * between utterances, speech inside one) then cost no promise, and a live stream has some 30 of
+   * them a second per channel.
+   */
+  private step(frame: Float32Array, speech: boolean): Promise<void> | undefined {
     const frameStart = this.position;
     this.position += frame.length;
     if (!this.inUtterance) {
       if (!speech) {
-        this.preroll.push(frame);
-        if (this.preroll.length > this.prerollFrames) this.preroll.shift();
-        await this.maybeEndTurn();
-        return;
+        this.keepPreroll(frame);
+        return this.turnEndDue() ? this.endTurn() : undefined;
       }
-      await this.beginUtterance(frameStart);
+      return this.beginUtterance(frameStart).then(() => this.stepInUtterance(frame, frameStart, speech));
     }
+    return this.stepInUtterance(frame, frameStart, speech);
+  }
+
+  /** Keeps a copy of the frame among the last `prerollFrames` (reusing the array of the one it pushes out). */
+  private keepPreroll(frame: Float32Array): void {
+    if (this.prerollFrames === 0) return;
+    const oldest = this.preroll.length >= this.prerollFrames ? this.preroll.shift() : undefined;
+    const copy = oldest?.length === frame.length ? oldest : new Float32Array(frame.length);
+    copy.set(frame);
+    this.preroll.push(copy);
+  }
+
+  private stepInUtterance(frame: Float32Array, frameStart: number, speech: boolean): Promise<void> | undefined {
     this.buffer.append(frame);
     if (speech) {
       if (this.silenceSamples > 0) this.speechRunStart = frameStart;
@@ -221,18 +256,19 @@ export class ChannelRecognizer {
     } else {
       this.silenceSamples += frame.length;
     }
-    if (this.silenceSamples >= (this.settings.silenceMs * MODEL_SAMPLE_RATE) / 1000) {
-      await this.endUtterance("silence");
-    } else if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * MODEL_SAMPLE_RATE) / 1000) {
-      await this.endUtterance("max_length");
-    }
+    if (this.silenceSamples >= (this.settings.silenceMs * MODEL_SAMPLE_RATE) / 1000) return this.endUtterance("silence");
+    if (this.position - this.utteranceStart >= (this.settings.maxUtteranceMs * MODEL_SAMPLE_RATE) / 1000) return this.endUtterance("max_length");
+    return undefined;
   }
 
-  /** UTTERANCE_END: silence for utterance_end_silence after the last final word. */
-  private async maybeEndTurn(): Promise<void> {
+  /** Whether the turn's end is due (UTTERANCE_END: silence for utterance_end_silence after the last final word). */
+  private turnEndDue(): boolean {
     const wait = (this.settings.utteranceEndSilenceMs * MODEL_SAMPLE_RATE) / 1000;
-    if (this.turnEnd === undefined || wait <= 0 || this.position - this.turnEnd < wait) return;
-    const at = this.turnEnd + wait;
+    return this.turnEnd !== undefined && wait > 0 && this.position - this.turnEnd >= wait;
+  }
+
+  private async endTurn(): Promise<void> {
+    const at = this.turnEnd! + (this.settings.utteranceEndSilenceMs * MODEL_SAMPLE_RATE) / 1000;
     this.turnEnd = undefined;
     this.quietFrom = this.position;
     if (!this.settings.voiceActivityEvents) return;

@@ -5,7 +5,7 @@
 import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { DeadlineExceededError } from "../../platform/errors/errors.js";
 import { BoundedQueue } from "./bounded-queue.js";
-import { ChannelRecognizer, type ChannelSink } from "./channel.js";
+import { ChannelRecognizer, type ChannelInput, type ChannelSink } from "./channel.js";
 import type { SpeechGate } from "./gate.js";
 import type { AsrFunction, EngineObserver, EngineOutput, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 
@@ -192,9 +192,16 @@ export class RecognitionSession {
     this.keepalive();
     if (!this.acceptsAudio) return;
     this.writtenSamples += channels[0]!.length;
+    // Queues with room take the chunk at once; only a full one (or a closed one, to say so) is waited on.
+    let pushes: Promise<void>[] | undefined;
+    for (let r = 0; r < this.recognizers.length; r++) {
+      const input = this.recognizers[r]!.input;
+      const item: ChannelInput = { kind: "audio", samples: channels[r % channels.length]! };
+      if (!input.offer(item)) (pushes ??= []).push(input.push(item).catch(ignoreClosed));
+    }
+    if (!pushes) return;
     this.writesWaiting++;
     try {
-      const pushes = this.recognizers.map((c, r) => c.input.push({ kind: "audio", samples: channels[r % channels.length]! }).catch(ignoreClosed));
       await Promise.all(pushes);
     } finally {
       this.writesWaiting--;
