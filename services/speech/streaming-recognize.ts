@@ -34,7 +34,8 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
       throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
     }
     const resume = head.value.resume;
-    const organizationId = ctx.values.get(principalKey)?.organizationId ?? "";
+    const principal = ctx.values.get(principalKey);
+    const organizationId = principal?.organizationId ?? "";
     let recognition: LiveRecognition;
     let attachment: Attachment;
     if (resume) {
@@ -43,7 +44,8 @@ export function streamingRecognizeHandler(recognizer: LiveRecognizer, streams: R
       // A resumed stream was let in when it started; a new one only while the month's audio lasts.
       if (quota && organizationId !== "") await quota.assertWithinQuota(organizationId);
       recognition = await recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal, organizationId });
-      attachment = await streams.start(recognition, organizationId);
+      // Its usage is the key's, as for Recognize, jobs and browser sessions (GetUsage by api_key_id).
+      attachment = await streams.start(recognition, organizationId, principal?.kind === "api_key" ? principal.apiKeyId : null);
     }
     // A client that goes away without closing may come back: the session waits for it.
     const onAbort = () => attachment.detach("cancelled");
