@@ -112,6 +112,9 @@ const JOB_REDACTION = test(JOB_TEXT_TEST, "stores a redacted phone number nowher
 const JOB_NUMERALS = test(JOB_TEXT_TEST, "writes digits as numeral_style asks, and leaves them as they are without options");
 /** Applied by the text chain on live RPCs and on batch transcripts (its unit tests in services/arabic-text prove the rules). */
 const textField = (proof: Proof, batchProof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), applied(BATCH_TEXT, batchProof, note));
+const PUNCTUATION_TEST = "services/jobs/punctuation.test.ts" as const;
+const PUNCTUATION_STREAM = test(PUNCTUATION_TEST, "on StreamingRecognize: every partial and final follows the switch");
+const PUNCTUATION_NOTE = "the model's own punctuation, kept or removed: nothing adds marks a model did not write (the rules: services/arabic-text/chain.test.ts)";
 // Phrase hints: the decoder's prompt and the boost after recognition (services/arabic-text/phrase-hints.ts), on
 // every RPC that recognises. Whisper's use of the prompt needs real weights; the tests show what reaches the model.
 const HINTS_TEST = "services/jobs/phrase-hints.test.ts" as const;
@@ -178,7 +181,13 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     applied(RESPONSE_OF, test(LIVE_PROOFS, "gives words their confidence only when enable_word_confidence asks for it")),
     unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
   ),
-  "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
+  // Step 6 of the text chain (services/arabic-text/chain.ts): true keeps the model's marks written the Arabic way, false removes them.
+  "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": perRpc({
+    [RECOGNIZE]: applied(TEXT_CHAIN, test(PUNCTUATION_TEST, "on Recognize: true writes the model's marks the Arabic way, false removes them, words keep their times"), PUNCTUATION_NOTE),
+    [STREAMING]: applied(TEXT_CHAIN, PUNCTUATION_STREAM, PUNCTUATION_NOTE),
+    [CREATE_LIVE]: applied(TEXT_CHAIN, PUNCTUATION_STREAM, PUNCTUATION_NOTE),
+    [CREATE_JOB]: applied(BATCH_TEXT, test(PUNCTUATION_TEST, "on a batch job: the stored transcript, its segments and their words"), PUNCTUATION_NOTE),
+  }),
   "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(unimplemented(LIVE_NO_DIARIZATION), applied(JOB_SETTINGS, MONO_DIARIZATION, "mono audio: speaker_embedding prints when the model is ready, else weights-free spectral ones (DER: npm run bench:diarization)")),
   "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),

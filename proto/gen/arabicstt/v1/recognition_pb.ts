@@ -102,8 +102,15 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
   enableWordConfidence: boolean;
 
   /**
-   * If true, Arabic punctuation (، ؛ ؟ and the full stop) is added to
-   * transcripts. Default false.
+   * If true, transcripts keep the punctuation the model writes, with its
+   * marks written the Arabic way (, ; ? become ، ؛ ؟ except between digits,
+   * as in 3,5 or 10:30). If false, the sentence marks (. , ; : ! ? … and
+   * ، ؛ ؟ ۔) at the edges of each word are removed, and a word that was only
+   * such marks is dropped; marks inside a word and the keypad's * and # stay.
+   * Word times are the same either way. No marks are added that the model
+   * did not write (a model without punctuation gives none). Applies to
+   * partial and final results, Recognize and batch transcripts. Default
+   * false.
    *
    * @generated from field: bool enable_automatic_punctuation = 9;
    */
