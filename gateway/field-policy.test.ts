@@ -79,9 +79,9 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
 
   it("names a refused field nested in the config of a batch job, and lets AUTO and switches asking for what jobs do through to the handler", async () => {
     const jobs = h.client(JobService, { credential: owner.accessToken, protocol });
-    const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { speechThreshold: 0.3 } } }));
-    expect(endpointing.code).toBe(Code.Unimplemented);
-    expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config: /);
+    const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { utteranceEndSilence: { seconds: 2n } } } }));
+    expect(endpointing.code).toBe(Code.InvalidArgument);
+    expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config\.utterance_end_silence: /);
     // true asks for what every job does, so it passes to the handler (which answers for the unknown media).
     const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
     expect(asked.code).toBe(Code.NotFound);
