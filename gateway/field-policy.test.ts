@@ -61,7 +61,6 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
   it("refuses set fields the table refuses on a unary RPC, naming each with its path and code", async () => {
     const client = speech(protocol);
     const cases: Array<[Record<string, unknown>, Code, string]> = [
-      [{ ...pcm, enableAutomaticPunctuation: true }, Code.Unimplemented, "config.enable_automatic_punctuation: "],
       [{ ...pcm, maxAlternatives: 3 }, Code.Unimplemented, "config.max_alternatives: "],
       [{ ...pcm, denoise: DenoiseMode.SPECTRAL }, Code.Unimplemented, "config.denoise: "],
     ];
@@ -79,9 +78,9 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
 
   it("names a refused field nested in the config of a batch job, and lets AUTO and switches asking for what jobs do through to the handler", async () => {
     const jobs = h.client(JobService, { credential: owner.accessToken, protocol });
-    const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { speechThreshold: 0.3 } } }));
-    expect(endpointing.code).toBe(Code.Unimplemented);
-    expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config: /);
+    const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { utteranceEndSilence: { seconds: 2n } } } }));
+    expect(endpointing.code).toBe(Code.InvalidArgument);
+    expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config\.utterance_end_silence: /);
     // true asks for what every job does, so it passes to the handler (which answers for the unknown media).
     const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
     expect(asked.code).toBe(Code.NotFound);
@@ -95,9 +94,9 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
 
   it("checks each message of a bidi stream: the config first, and a config sent later", async () => {
     const client = speech(protocol);
-    const first = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, enableAutomaticPunctuation: true }), audioMessage()))));
-    expect(first.code).toBe(Code.Unimplemented);
-    expect(first.rawMessage).toMatch(/^streaming_config\.config\.enable_automatic_punctuation: /);
+    const first = await failure(() => drain(client.streamingRecognize(messages(configMessage({ ...pcm, denoise: DenoiseMode.SPECTRAL }), audioMessage()))));
+    expect(first.code).toBe(Code.InvalidArgument);
+    expect(first.rawMessage).toMatch(/^streaming_config\.config\.denoise: /);
     // A valid start, then a second config carrying a refused field: refused as it passes, naming the field.
     const later = await failure(() => drain(client.streamingRecognize(messages(configMessage(pcm), audioMessage(), configMessage({ ...pcm, maxAlternatives: 5 })))));
     expect(later.code).toBe(Code.Unimplemented);

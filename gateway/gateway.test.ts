@@ -16,16 +16,20 @@ import { SpeechService, RecognizeRequestSchema } from "../proto/gen/arabicstt/v1
 import { AdminService, GetSystemStatsResponseSchema } from "../proto/gen/arabicstt/v1/admin_pb.js";
 import { FailedPreconditionError, NotFoundError } from "../services/platform/errors/errors.js";
 import { rpcPolicy } from "../services/identity/auth/rpc-policy.js";
-import { fixedAuthenticator, testUser } from "./testing/auth.js";
+import { startTestIdentity, type TestIdentity } from "./testing/test-identity.js";
 
-const MEMBER_TOKEN = "member-token";
-const OPERATOR_TOKEN = "operator-token";
-const authenticator = fixedAuthenticator({
-  [MEMBER_TOKEN]: testUser({ role: "member" }),
-  [OPERATOR_TOKEN]: testUser({ role: "viewer", platformAdmin: true }),
-});
-const asMember = { headers: { authorization: `Bearer ${MEMBER_TOKEN}` } };
-const asOperator = { headers: { authorization: `Bearer ${OPERATOR_TOKEN}` } };
+// Real credentials, made through the identity service once for the file: a member's access token, and a
+// platform operator's (a viewer in their organisation, admin through PLATFORM_ADMIN_EMAILS).
+let identity: TestIdentity;
+const asMember = { headers: { authorization: "" } };
+const asOperator = { headers: { authorization: "" } };
+beforeAll(async () => {
+  identity = await startTestIdentity();
+  const [member, operator] = await Promise.all([identity.user("member"), identity.operator("viewer")]);
+  asMember.headers.authorization = `Bearer ${member}`;
+  asOperator.headers.authorization = `Bearer ${operator}`;
+}, 60_000);
+afterAll(() => identity?.stop());
 
 type AnyClient = Record<string, (...args: unknown[]) => unknown>;
 
@@ -94,7 +98,7 @@ describe("a gateway serving the public API before any capability is built", () =
   let grpcPkg: grpc.GrpcObject;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ env: { CORS_ORIGINS: "https://app.example.com", MAX_MESSAGE_BYTES: "65536" }, authenticator });
+    gw = await startTestGateway({ env: { CORS_ORIGINS: "https://app.example.com", MAX_MESSAGE_BYTES: "65536" }, identity });
     t = transports(gw.grpcPort, gw.httpPort);
     grpcPkg = loadGrpcJsPackage();
   });
@@ -247,7 +251,7 @@ describe("errors and deadlines through the interceptor stack", () => {
   beforeAll(async () => {
     gw = await startTestGateway({
       env: { UNARY_DEADLINE_MS: "300" },
-      authenticator,
+      identity,
       routes: productRoutes({
         "arabicstt.v1.SpeechService": {
           async *streamingRecognize(requests) {
@@ -325,7 +329,7 @@ describe("graceful shutdown", () => {
     const released = new Promise<void>((r) => (release = r));
     const gw = await startTestGateway({
       env: { SHUTDOWN_GRACE_MS: "4000" },
-      authenticator,
+      identity,
       healthWatchIntervalMs: 50,
       routes: productRoutes({
         "arabicstt.v1.AdminService": {

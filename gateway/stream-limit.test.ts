@@ -15,7 +15,7 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { productRoutes } from "./routes.js";
 import { startTestGateway, type TestGateway } from "./testing/test-gateway.js";
-import { fixedAuthenticator, testApiKey, testUser } from "./testing/auth.js";
+import { startTestIdentity, type TestIdentity } from "./testing/test-identity.js";
 import { transports, withHeaders } from "./testing/clients.js";
 import { MemoryStreamSlots, RedisStreamSlots } from "../services/platform/limits/stream-slots.js";
 import { testEnvironment } from "../services/platform/config/test-environment.js";
@@ -48,21 +48,22 @@ function feed() {
 }
 
 const chunk: Request = { streamingRequest: { case: "audioContent", value: new Uint8Array(320) } };
-const ORG = "00000000-0000-4000-8000-0000000000aa";
-const OTHER_ORG = "00000000-0000-4000-8000-0000000000cc";
 
 describe("concurrent live streams per organisation", () => {
   let gw: TestGateway;
+  let identity: TestIdentity;
   let redis: Redis | undefined;
+  /** Real credentials: an API key and the owner of organisation A, an API key of organisation B. */
+  const credentials = { keyA: "", userA: "", keyB: "" };
   beforeAll(async () => {
     const { redisUrl } = testEnvironment();
     redis = redisUrl ? new Redis(redisUrl) : undefined;
+    identity = await startTestIdentity();
+    const a = await identity.owner("منظمة أ");
+    credentials.userA = a.accessToken;
+    [credentials.keyA, credentials.keyB] = await Promise.all([identity.apiKey(["speech"], a.organizationId), identity.apiKey(["speech"])]);
     gw = await startTestGateway({
-      authenticator: fixedAuthenticator({
-        "key-a": testApiKey({ scopes: ["speech"] }),
-        "user-a": testUser({ role: "member" }),
-        "key-b": testApiKey({ organizationId: OTHER_ORG, apiKeyId: randomUUID(), scopes: ["speech"] }),
-      }),
+      identity,
       streamSlots: redis ? new RedisStreamSlots(redis, { limit: 2, keyPrefix: `test:${randomUUID()}` }) : new MemoryStreamSlots(2),
       routes: productRoutes({
         "arabicstt.v1.SpeechService": {
@@ -72,9 +73,10 @@ describe("concurrent live streams per organisation", () => {
         },
       }),
     });
-  });
+  }, 60_000);
   afterAll(async () => {
-    await gw.drain();
+    await gw?.drain();
+    await identity?.stop();
     redis?.disconnect();
   });
 
@@ -98,29 +100,29 @@ describe("concurrent live streams per organisation", () => {
   const refusal = (s: ReturnType<typeof open>) => s.roundTrip().then(() => undefined, (e: unknown) => ConnectError.from(e));
 
   it("refuses the stream over the limit with retry-after, and frees slots as streams end or are cancelled", async () => {
-    const first = open("key-a");
+    const first = open(credentials.keyA);
     await first.roundTrip();
     const cancel = new AbortController();
-    const second = open("user-a", cancel.signal);
+    const second = open(credentials.userA, cancel.signal);
     await second.roundTrip();
 
-    const third = await refusal(open("key-a"));
+    const third = await refusal(open(credentials.keyA));
     expect(third?.code).toBe(Code.ResourceExhausted);
     expect(Number(third?.metadata.get("retry-after"))).toBeGreaterThan(0);
     // Another organisation has slots of its own.
-    const other = open("key-b");
+    const other = open(credentials.keyB);
     await other.roundTrip();
 
     await first.close();
-    const fourth = open("key-a");
+    const fourth = open(credentials.keyA);
     await fourth.roundTrip();
-    expect((await refusal(open("key-a")))?.code).toBe(Code.ResourceExhausted);
+    expect((await refusal(open(credentials.keyA)))?.code).toBe(Code.ResourceExhausted);
 
     cancel.abort();
     // The cancelled stream's slot comes back once the server sees the cancellation; bounded retry.
     let fifth: ReturnType<typeof open> | undefined;
     for (let attempt = 0; attempt < 50 && !fifth; attempt++) {
-      const candidate = open("key-a");
+      const candidate = open(credentials.keyA);
       if (!(await refusal(candidate))) fifth = candidate;
       else await new Promise((r) => setTimeout(r, 100));
     }

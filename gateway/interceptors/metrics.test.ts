@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { StreamingRecognizeResponseSchema, type StreamingRecognizeRequest } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { productRoutes } from "../routes.js";
 import { startTestGateway, type TestGateway } from "../testing/test-gateway.js";
-import { fixedAuthenticator, testApiKey } from "../testing/auth.js";
+import { startTestIdentity, type TestIdentity } from "../testing/test-identity.js";
 import { grpcJsClient, loadGrpcJsPackage } from "../testing/clients.js";
 import { startChaosProxy, type ChaosProxy } from "../testing/chaos-proxy.js";
 import { createGatewayMetrics, liveStreamObserver } from "./metrics.js";
@@ -32,12 +32,17 @@ function finalDecode(signal: AbortSignal): Promise<void> {
 describe("arabicstt_rpc_requests_total for streams that end badly", () => {
   const pkg = loadGrpcJsPackage();
   let gw: TestGateway;
+  let identity: TestIdentity;
+  /** A real API key with the speech scope, made through the identity service. */
+  let apiKey: string;
   let proxy: ChaosProxy | undefined;
   const clients: grpc.Client[] = [];
 
   beforeAll(async () => {
+    identity = await startTestIdentity();
+    apiKey = await identity.apiKey(["speech"]);
     gw = await startTestGateway({
-      authenticator: fixedAuthenticator({ "key-a": testApiKey({ scopes: ["speech"] }) }),
+      identity,
       // A live stream without the engine: one response per request, and a last one after the client's
       // half-close once the "final decode" is done. That decode is what a cancelling client interrupts:
       // grpc-js cancels with END_STREAM and then RST_STREAM, so a handler that ended on END_STREAM at once
@@ -52,17 +57,20 @@ describe("arabicstt_rpc_requests_total for streams that end badly", () => {
         },
       }),
     });
-  });
+  }, 60_000);
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await proxy?.close();
     proxy = undefined;
   });
-  afterAll(() => gw.drain());
+  afterAll(async () => {
+    await gw?.drain();
+    await identity?.stop();
+  });
 
   type Duplex = grpc.ClientDuplexStream<object, object>;
   function speechClient(port: number) {
-    const client = grpcJsClient(pkg, SPEECH, `127.0.0.1:${port}`, { authorization: "Bearer key-a" });
+    const client = grpcJsClient(pkg, SPEECH, `127.0.0.1:${port}`, { authorization: `Bearer ${apiKey}` });
     clients.push(client);
     return client as grpc.Client & { StreamingRecognize(): Duplex };
   }

@@ -13,7 +13,8 @@ import type { HttpRoute } from "../../services/platform/probes.js";
 import type { Authenticator } from "../../services/identity/model/principal.js";
 import type { RateLimits } from "../../services/platform/limits/rate-limits.js";
 import type { StreamSlots } from "../../services/platform/limits/stream-slots.js";
-import { fixedAuthenticator } from "./auth.js";
+import { UnauthenticatedError } from "../../services/platform/errors/errors.js";
+import type { TestIdentity } from "./test-identity.js";
 
 export interface TestGateway extends RunningGateway {
   metrics: GatewayMetrics;
@@ -23,14 +24,22 @@ export interface TestGateway extends RunningGateway {
   logger: Logger;
 }
 
+const noCredentialIsValid: Authenticator = {
+  authenticate: () => Promise.reject(new UnauthenticatedError("this test gateway has no identity: no credential is valid")),
+};
+
 export async function startTestGateway(options: {
   env?: Record<string, string>;
   routes?: (router: ConnectRouter) => void;
   checks?: DependencyCheck[];
   httpRoutes?: HttpRoute[];
   healthWatchIntervalMs?: number;
-  /** Default: no credential is valid (see ./auth.ts for fixed ones). */
-  authenticator?: Authenticator;
+  /**
+   * The real identity whose credentials (access tokens, API keys made through it) the gateway accepts. Left
+   * out, no credential is valid: the suites that leave it out send none (health, probes, transport faults),
+   * and a database opened for an authenticator nobody calls would only slow them down.
+   */
+  identity?: Pick<TestIdentity, "identity">;
   limits?: RateLimits;
   streamSlots?: StreamSlots;
 } = {}): Promise<TestGateway> {
@@ -47,7 +56,7 @@ export async function startTestGateway(options: {
     serviceNames: productServiceNames,
     httpRoutes: options.httpRoutes,
     healthWatchIntervalMs: options.healthWatchIntervalMs,
-    authenticator: options.authenticator ?? fixedAuthenticator(),
+    authenticator: options.identity?.identity.authenticator ?? noCredentialIsValid,
     limits: options.limits,
     streamSlots: options.streamSlots,
   });

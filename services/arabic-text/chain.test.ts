@@ -245,6 +245,52 @@ describe("profanity", () => {
   });
 });
 
+describe("punctuation (enable_automatic_punctuation)", () => {
+  const words = (text: string) => timed(text).map((w) => ({ ...w, speaker: "S1" }));
+
+  it("writes the model's marks the Arabic way when kept, word by word, times kept", () => {
+    const out = formatWords(words("مرحبا, كيف حالك? تمام; شكرا."), { punctuation: "arabic" });
+    expect(out.text).toBe("مرحبا، كيف حالك؟ تمام؛ شكرا.");
+    expect(out.words.map((w) => [w.word, w.start, w.end, w.speaker])).toEqual([
+      ["مرحبا،", 0, 0.8, "S1"],
+      ["كيف", 1, 1.8, "S1"],
+      ["حالك؟", 2, 2.8, "S1"],
+      ["تمام؛", 3, 3.8, "S1"],
+      ["شكرا.", 4, 4.8, "S1"],
+    ]);
+    // Marks between digits are a number's: a decimal comma and a time stay as written.
+    expect(itn("الساعة 10:30 والسعر 3,5؟", { punctuation: "arabic" })).toBe("الساعة 10:30 والسعر 3,5؟");
+    // Already Arabic marks stay; curly quotes are unified.
+    expect(itn("قال «نعم»، ثم سأل: لماذا؟", { punctuation: "arabic" })).toBe('قال "نعم"، ثم سأل: لماذا؟');
+  });
+
+  it("removes sentence marks at the words' edges, and a word that was only marks, when not asked for", () => {
+    const out = formatWords(words("مرحبا، كيف حالك ؟ تمام... شكرا!"), { punctuation: "remove" });
+    expect(out.text).toBe("مرحبا كيف حالك تمام شكرا");
+    // The lone "؟" (the fourth input word) is gone; the others keep their own times.
+    expect(out.words.map((w) => [w.word, w.start])).toEqual([
+      ["مرحبا", 0],
+      ["كيف", 1],
+      ["حالك", 2],
+      ["تمام", 4],
+      ["شكرا", 5],
+    ]);
+    // Marks inside a word, the keypad's * and #, brackets, a "+" and MASK stay.
+    expect(itn("الساعة 10:30، السعر 3.5. اضغط *123#، أو اتصل على +966 (055).", { punctuation: "remove" })).toBe("الساعة 10:30 السعر 3.5 اضغط *123# أو اتصل على +966 (055)");
+    const redacted = formatText("رقمي 0551234567.", { punctuation: "remove", redaction: { types: ["phone_number"] } });
+    expect(redacted).toEqual({ text: `رقمي ${MASK}`, redactions: [{ type: "phone_number", start: 5, end: 15 }] });
+  });
+
+  it("reads numbers before punctuation goes: a comma the model put between two numbers keeps them apart", () => {
+    expect(itn("ألفين، وعشرين", { punctuation: "remove" })).toBe("2000 و20");
+    expect(itn("ألفين وعشرين", { punctuation: "remove" })).toBe("2020");
+  });
+
+  it("keeps punctuation as written by default (FormatText)", () => {
+    expect(itn("مرحبا, كيف حالك?")).toBe("مرحبا, كيف حالك?");
+  });
+});
+
 describe("plain text", () => {
   it("collapses whitespace and reports offsets in the output text", () => {
     const out = formatText("  رقمي\n0551234567   شكرا ", { redaction: { types: ["phone_number"] } });

@@ -17,6 +17,12 @@
 // 4. Profanity (profanity.ts): listed words keep their first letter, the rest become "*".
 // 5. Numeral style: unless `verbatim`, every digit is written as `numeralStyle` asks (Western 0-9 or
 //    Arabic-Indic ٠-٩), the ones in the input included.
+// 6. Punctuation (RecognitionConfig.enable_automatic_punctuation), word by word, last so that numbers and
+//    redaction (steps 2-3) still see the marks the model put between words (a comma between two numbers
+//    keeps them apart). "arabic": the model's marks are kept, written the Arabic way (normalize.ts rule 12
+//    "arabic": , ; ? → ، ؛ ؟ except between digits; curly quotes unified). "remove": the sentence marks
+//    (SENTENCE_MARKS) at a word's edges are removed, and a word that was only marks is dropped; marks inside
+//    a word (3.5, 10:30) and the keypad's * and # stay. "keep" (the default; FormatText): as written.
 // Words join with one space (or a word's own `separator`, as keypad digits carry "").
 import { DISPLAY_PRESET, normalizeArabic, type NormalizeOptions } from "./normalize.js";
 import { readNumbers, readNumberWord, type ParserWord } from "./numbers.js";
@@ -57,7 +63,12 @@ export interface TextChainOptions {
   redaction?: RedactionOptions;
   /** Mask profanities. Default false. */
   profanityFilter?: boolean;
+  /** Step 6. Default "keep". */
+  punctuation?: PunctuationMode;
 }
+
+/** What step 6 does to the model's punctuation (see the header). */
+export type PunctuationMode = "keep" | "arabic" | "remove";
 
 /** A span of the output that redaction replaced. */
 export interface RedactedSpan {
@@ -106,6 +117,14 @@ const EDGE_PUNCTUATION = /^([\p{P}\p{S}]*)(.*?)([\p{P}\p{S}]*)$/su;
 const RUN_JOINER_BEFORE = /^[()[\]]*$/u;
 const RUN_JOINER_AFTER = /^[()[\]\-\u2010-\u2013]*$/u;
 const MAX_IBAN_WORDS = 10;
+/**
+ * The marks "remove" takes off a word's edges: the full stop, comma, semicolon, colon, question and
+ * exclamation marks and the ellipsis, Latin and Arabic (، ؛ ؟ ۔ and the reversed question mark ⸮). Not
+ * brackets, dashes, "+" or the keypad's "*" and "#", which belong to what they surround.
+ */
+const SENTENCE_MARKS = "[.,;:!?\\u2026\\u060C\\u061B\\u061F\\u06D4\\u2E2E]";
+const EDGE_SENTENCE_MARKS = new RegExp(`^${SENTENCE_MARKS}+|${SENTENCE_MARKS}+$`, "gu");
+const ARABIC_MARKS: NormalizeOptions = { ...DISPLAY_PRESET, removeTatweel: false, digits: "keep", punctuation: "arabic" };
 /** The shortest and longest runs the types with a format take (redaction-rules.ts): local phones, cards. */
 const FORMATTED_DIGITS = { min: 8, max: 19 };
 
@@ -142,7 +161,7 @@ export function formatWords<W extends TextWord>(input: readonly W[], options: Te
   if (types.size > 0) tokens = redact(tokens, types, options.redaction?.minDigitCount ?? DEFAULT_MIN_DIGIT_COUNT);
   if (options.profanityFilter) tokens = tokens.map(maskToken);
   const digits = verbatim ? "keep" : options.numeralStyle === "arabic-indic" ? "arabic-indic" : "ascii";
-  return assemble(words, origin, input, tokens, digits);
+  return assemble(words, origin, input, tokens, digits, options.punctuation ?? "keep");
 }
 
 /** Runs the chain over plain text: words are what whitespace separates. */
@@ -334,19 +353,35 @@ function maskToken(token: Token): Token {
   return { ...token, text: lead + maskProfanity(core) + trail };
 }
 
-/** Step 5 and the output: words, text and spans with their offsets. */
+/** Step 6 on one output word: "" when nothing is left of it. */
+function punctuate(word: string, mode: PunctuationMode): string {
+  switch (mode) {
+    case "keep":
+      return word;
+    case "arabic":
+      return normalizeArabic(word, ARABIC_MARKS);
+    case "remove":
+      return word.replace(EDGE_SENTENCE_MARKS, "");
+  }
+}
+
+/** Steps 5 and 6, and the output: words, text and spans with their offsets. */
 function assemble<W extends TextWord>(
   words: readonly W[],
   origin: readonly number[],
   input: readonly W[],
   tokens: readonly Token[],
   digits: NormalizeOptions["digits"],
+  punctuation: PunctuationMode,
 ): FormattedWords<W> {
   const style: NormalizeOptions = { ...DISPLAY_PRESET, removeTatweel: false, digits };
   const out: W[] = [];
   const redactions: RedactedSpan[] = [];
   let text = "";
-  const emit = (word: W, at?: { token: Token }) => {
+  const emit = (written: W, at?: { token: Token }) => {
+    // MASK has no sentence mark at its edges, so a redacted word is never emptied.
+    const word = { ...written, word: punctuate(written.word, punctuation) };
+    if (word.word === "") return;
     if (out.length > 0) text += word.separator ?? " ";
     if (at?.token.redacted) {
       const start = text.length + word.word.indexOf(MASK);

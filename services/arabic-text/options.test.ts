@@ -10,13 +10,15 @@ const fields = { verbatim: false, profanityFilter: false };
 
 describe("textChainOptions", () => {
   it("maps every field, with the contract's defaults", () => {
-    expect(textChainOptions(fields)).toEqual({ verbatim: false, profanityFilter: false, removeDiacritics: false, numeralStyle: "western", redaction: undefined });
+    // FormatText has no punctuation field: its text keeps its punctuation.
+    expect(textChainOptions(fields)).toEqual({ verbatim: false, profanityFilter: false, removeDiacritics: false, numeralStyle: "western", redaction: undefined, punctuation: "keep" });
     expect(
       textChainOptions({
         verbatim: true,
         profanityFilter: true,
         arabicTextConfig: create(ArabicTextConfigSchema, { numeralStyle: NumeralStyle.ARABIC_INDIC, removeDiacritics: true }),
         redactionConfig: create(RedactionConfigSchema, { types: [RedactionType.PAYMENT_CARD, RedactionType.DIGIT_SEQUENCE] }),
+        enableAutomaticPunctuation: true,
       }),
     ).toEqual({
       verbatim: true,
@@ -24,7 +26,10 @@ describe("textChainOptions", () => {
       removeDiacritics: true,
       numeralStyle: "arabic-indic",
       redaction: { types: ["payment_card", "digit_sequence"], minDigitCount: 4 },
+      punctuation: "arabic",
     });
+    // RecognitionConfig's default (false) removes the model's punctuation.
+    expect(textChainOptions({ ...fields, enableAutomaticPunctuation: false }).punctuation).toBe("remove");
   });
 
   it.each([

@@ -18,6 +18,11 @@ export interface TextFields {
   profanityFilter: boolean;
   arabicTextConfig?: ArabicTextConfig;
   redactionConfig?: RedactionConfig;
+  /**
+   * RecognitionConfig's: true keeps the model's punctuation with Arabic marks, false removes it. FormatText
+   * has no such field (its text is the caller's, punctuation kept where it stands): left out, kept as is.
+   */
+  enableAutomaticPunctuation?: boolean;
 }
 
 const KINDS: Partial<Record<RedactionType, RedactionKind>> = {
@@ -53,6 +58,7 @@ export function textChainOptions(fields: TextFields, prefix = ""): TextChainOpti
     removeDiacritics: fields.arabicTextConfig?.removeDiacritics ?? false,
     numeralStyle: style === NumeralStyle.ARABIC_INDIC ? "arabic-indic" : "western",
     redaction: fields.redactionConfig ? redactionOptions(fields.redactionConfig, `${prefix}redaction_config`) : undefined,
+    punctuation: fields.enableAutomaticPunctuation === undefined ? "keep" : fields.enableAutomaticPunctuation ? "arabic" : "remove",
   };
 }
 

@@ -248,6 +248,8 @@ export class JobRunner {
       model: settings.model || this.options.defaultModel,
       language: settings.languageCode,
       phraseHints: settings.phraseHints,
+      // endpointing_config: where segments may be cut (settings.ts#segmentationOf).
+      segmentation: settings.segmentation,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
       separateChannels: settings.separateRecognitionPerChannel,
       denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,

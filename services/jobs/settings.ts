@@ -5,7 +5,8 @@ import { languageOrDefault } from "../arabic-text/language.js";
 import { textChainOptions } from "../arabic-text/options.js";
 import type { TextChainOptions } from "../arabic-text/chain.js";
 import { phraseHintsOf, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
-import { RecognitionConfigSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { RecognitionConfigSchema, type EndpointingConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import type { ChunkOptions, RegionOptions } from "./pipeline/segment.js";
 
 export type DenoiseSetting = "off" | "spectral" | "neural";
 
@@ -23,6 +24,31 @@ export interface RecognitionSettings {
   diarization?: { minSpeakers?: number; maxSpeakers?: number; requested: true };
   /** phrase_hints, checked (INVALID_ARGUMENT naming `config.phrase_hints…`); undefined when none. */
   phraseHints?: PhraseHintSet;
+  /** endpointing_config as the pipeline's segmentation (see segmentationOf); undefined: the pipeline's own. */
+  segmentation?: RegionOptions & ChunkOptions;
+}
+
+/** The pipeline's own shortest pause between speech regions (segment.ts, for VAD-gated models). */
+const VAD_MIN_SILENCE_SECONDS = 0.3;
+
+/**
+ * endpointing_config for a batch job, whose segments come from the pipeline's chunks (segment.ts): a pause
+ * of `silence_duration` or longer is never bridged, so the speech on either side lands in different chunks
+ * and so in different segments (shorter pauses may still end a segment where the model ends one); no chunk,
+ * and so no segment, is longer than `max_utterance_duration`; `speech_threshold` is the VAD's start
+ * threshold. `utterance_end_silence` is not read: batch transcripts carry no speech events (the field table
+ * refuses it for CreateJob).
+ */
+export function segmentationOf(endpointing: EndpointingConfig | undefined): (RegionOptions & ChunkOptions) | undefined {
+  if (!endpointing) return undefined;
+  const seconds = (d: EndpointingConfig["silenceDuration"]) => (d ? Number(d.seconds) + d.nanos / 1e9 : undefined);
+  const silence = seconds(endpointing.silenceDuration);
+  const longest = seconds(endpointing.maxUtteranceDuration);
+  return {
+    ...(silence !== undefined ? { maxMergeGapSeconds: silence, ...(silence < VAD_MIN_SILENCE_SECONDS ? { minSilenceSeconds: silence } : {}) } : {}),
+    ...(longest !== undefined ? { maxChunkSeconds: longest } : {}),
+    ...(endpointing.speechThreshold ? { threshold: endpointing.speechThreshold } : {}),
+  };
 }
 
 const denoiseByName: Record<string, DenoiseSetting> = {
@@ -42,7 +68,9 @@ export function textOptionsOf(config: Record<string, unknown>): TextChainOptions
 }
 
 export function settingsOf(config: Record<string, unknown>): RecognitionSettings {
-  const phraseHints = config.phraseHints ? phraseHintsOf(fromJson(RecognitionConfigSchema, config as JsonObject, { ignoreUnknownFields: true }).phraseHints, "config.") : undefined;
+  const message = config.phraseHints || config.endpointingConfig ? fromJson(RecognitionConfigSchema, config as JsonObject, { ignoreUnknownFields: true }) : undefined;
+  const phraseHints = config.phraseHints ? phraseHintsOf(message?.phraseHints, "config.") : undefined;
+  const segmentation = segmentationOf(message?.endpointingConfig);
   const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
   return {
     model: typeof config.model === "string" ? config.model : "",
@@ -55,5 +83,6 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
       ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined, requested: true as const }
       : undefined,
     ...(phraseHints ? { phraseHints } : {}),
+    ...(segmentation ? { segmentation } : {}),
   };
 }

@@ -84,6 +84,8 @@ export class RedisStreamStore implements StreamStore {
     const [record, out] = this.keys(stream.id);
     const fields = {
       organizationId: stream.organizationId,
+      // An empty string stands for none: a Redis hash holds strings only.
+      apiKeyId: stream.apiKeyId ?? "",
       owner: stream.owner,
       epoch: "1",
       config: JSON.stringify(stream.config),
@@ -177,6 +179,7 @@ function streamOf(id: string, hash: Record<string, string>): StoredStream | unde
   return {
     id,
     organizationId: hash.organizationId ?? "",
+    apiKeyId: hash.apiKeyId || null,
     owner: hash.owner ?? "",
     epoch: Number(hash.epoch),
     config: JSON.parse(hash.config ?? "{}") as LiveRecognitionConfig,

@@ -91,6 +91,8 @@ class LocalSession {
   constructor(
     readonly recognition: LiveRecognition,
     readonly organizationId: string,
+    /** The key the session was started with (kept in the store, so a takeover bills it too). */
+    readonly apiKeyId: string | null,
     readonly epoch: number,
     readonly startedAt: Date,
     kept: EngineOutput[],
@@ -319,13 +321,14 @@ export class ResumableStreams {
     return this.graceMs + HEARTBEAT_TTL_MS + 3 * this.touchEveryMs;
   }
 
-  /** Registers a new recognition and attaches its first client from index 0. */
-  async start(recognition: LiveRecognition, organizationId = ""): Promise<Attachment> {
+  /** Registers a new recognition and attaches its first client from index 0. `apiKeyId`: the key it was opened with, whose usage it is. */
+  async start(recognition: LiveRecognition, organizationId = "", apiKeyId: string | null = null): Promise<Attachment> {
     const startedAt = new Date();
     await this.store.create(
       {
         id: recognition.id,
         organizationId,
+        apiKeyId,
         owner: this.replicaId,
         config: recognition.config,
         model: recognition.model,
@@ -336,7 +339,7 @@ export class ResumableStreams {
       },
       this.ttlMs,
     );
-    const session = new LocalSession(recognition, organizationId, 1, startedAt, [], this);
+    const session = new LocalSession(recognition, organizationId, apiKeyId, 1, startedAt, [], this);
     this.sessions.set(recognition.id, session);
     this.observer.sessionStarted();
     return session.attach(0);
@@ -378,7 +381,7 @@ export class ResumableStreams {
     // New outputs are numbered after every index already used: kept ones, and interim ones the client saw.
     const nextIndex = Math.max(taken.committed.nextIndex, (all.at(-1)?.index ?? -1) + 1, fromIndex);
     const recognition = await this.recognizer.open(taken.config, { id, resumeAt: { ...taken.committed, nextIndex } });
-    const session = new LocalSession(recognition, organizationId, taken.epoch, new Date(stored.startedAt), all, this, covered);
+    const session = new LocalSession(recognition, organizationId, taken.apiKeyId, taken.epoch, new Date(stored.startedAt), all, this, covered);
     this.sessions.set(id, session);
     this.observer.resumed("takeover");
     return { recognition, attachment: session.attach(fromIndex) };
@@ -415,6 +418,7 @@ export class ResumableStreams {
       startedAt: session.startedAt,
       outcome: failed ? "failed" : "closed",
       transport: "streaming_recognize",
+      apiKeyId: session.apiKeyId,
     });
   }
 
@@ -460,6 +464,7 @@ export class ResumableStreams {
       startedAt: new Date(taken.startedAt),
       outcome: "failed",
       transport: "streaming_recognize",
+      apiKeyId: taken.apiKeyId,
     });
   }
 

@@ -38,7 +38,7 @@ if (redis) stores.push(["redis", () => new RedisStreamStore(redis)]);
 describe.each(stores)("%s stream store", (_, make) => {
   const newStream = async (store: StreamStore, ttlMs = 60_000, graceMs = 60_000) => {
     const id = randomUUID();
-    await store.create({ id, organizationId: "org", owner: "replica-a", config, model: "dtmf", languageCode: "ar", channels: 2, startedAt: 1_700_000_000_000, graceMs }, ttlMs);
+    await store.create({ id, organizationId: "org", apiKeyId: null, owner: "replica-a", config, model: "dtmf", languageCode: "ar", channels: 2, startedAt: 1_700_000_000_000, graceMs }, ttlMs);
     return id;
   };
 

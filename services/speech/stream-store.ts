@@ -11,6 +11,8 @@ export interface StoredStream {
   id: string;
   /** The organisation that started it; only it may resume it. Empty: none (tests, tools). */
   organizationId: string;
+  /** The API key that started it (its usage is the key's, whichever replica ends it); null for a user's token. */
+  apiKeyId: string | null;
   /** The replica running it, and the epoch it runs it under (1 at the start, one more per takeover). */
   owner: string;
   epoch: number;

@@ -124,7 +124,8 @@ class StreamingRecognizeCall implements AsyncIterableIterator<Response> {
         throw new InvalidArgumentError("streaming_config", `the first message must carry streaming_config; it carried ${head.case === "audioContent" ? "audio_content" : "a control"}`);
       }
       const resume = head.value.resume;
-      const organizationId = ctx.values.get(principalKey)?.organizationId ?? "";
+      const principal = ctx.values.get(principalKey);
+      const organizationId = principal?.organizationId ?? "";
       let recognition: LiveRecognition;
       let attachment: Attachment;
       if (resume) {
@@ -133,7 +134,8 @@ class StreamingRecognizeCall implements AsyncIterableIterator<Response> {
         // A resumed stream was let in when it started; a new one only while the month's audio lasts.
         if (this.quota && organizationId !== "") await this.quota.assertWithinQuota(organizationId);
         recognition = await this.recognizer.open(liveConfigOf(head.value, "streaming_config"), { signal: ctx.signal, organizationId });
-        attachment = await streams.start(recognition, organizationId);
+        // Its usage is the key's, as for Recognize, jobs and browser sessions (GetUsage by api_key_id).
+        attachment = await streams.start(recognition, organizationId, principal?.kind === "api_key" ? principal.apiKeyId : null);
       }
       this.recognition = recognition;
       this.attachment = attachment;

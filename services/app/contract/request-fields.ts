@@ -112,6 +112,9 @@ const JOB_REDACTION = test(JOB_TEXT_TEST, "stores a redacted phone number nowher
 const JOB_NUMERALS = test(JOB_TEXT_TEST, "writes digits as numeral_style asks, and leaves them as they are without options");
 /** Applied by the text chain on live RPCs and on batch transcripts (its unit tests in services/arabic-text prove the rules). */
 const textField = (proof: Proof, batchProof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), applied(BATCH_TEXT, batchProof, note));
+const PUNCTUATION_TEST = "services/jobs/punctuation.test.ts" as const;
+const PUNCTUATION_STREAM = test(PUNCTUATION_TEST, "on StreamingRecognize: every partial and final follows the switch");
+const PUNCTUATION_NOTE = "the model's own punctuation, kept or removed: nothing adds marks a model did not write (the rules: services/arabic-text/chain.test.ts)";
 // Phrase hints: the decoder's prompt and the boost after recognition (services/arabic-text/phrase-hints.ts), on
 // every RPC that recognises. Whisper's use of the prompt needs real weights; the tests show what reaches the model.
 const HINTS_TEST = "services/jobs/phrase-hints.test.ts" as const;
@@ -129,7 +132,13 @@ const hintsField = (liveProof: Proof, batchProof: Proof, note?: string): FieldEn
 const MONO_DIARIZATION = test("services/jobs/diarization.test.ts", "labels every word with its speaker, within the counts asked, splitting segments where the speaker changes");
 const LIVE_DIARIZATION = test("services/speech/diarization-live.test.ts", "labels two espeak-ng voices in one mono stream as two speakers, in the order they speak");
 const LIVE_DIARIZATION_BOUNDS = test("services/audio/speakers/online.test.ts", "never names more speakers than max_speaker_count, and opens one only past the threshold");
-const BATCH_NO_ENDPOINTING = "batch jobs segment audio with the pipeline's own voice activity settings; leave endpointing_config unset";
+// Batch jobs read endpointing_config as where their segments may be cut (services/jobs/settings.ts#segmentationOf).
+const BATCH_SEGMENTATION: CodeRef = "services/jobs/settings.ts#segmentationOf";
+const ENDPOINTING_TEST = "services/jobs/endpointing.test.ts" as const;
+const BATCH_SILENCE = test(ENDPOINTING_TEST, "cuts a segment at every pause of silence_duration or longer, and only there");
+const BATCH_MAX_UTTERANCE = test(ENDPOINTING_TEST, "makes no segment longer than max_utterance_duration");
+// Refused by design, not for now: the field is a live turn-taking signal, and a transcript has no events.
+const BATCH_NO_UTTERANCE_END = "batch transcripts carry no speech events, so there is no UTTERANCE_END to send (a live turn-taking signal); leave it unset on jobs";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
 const isTrue = (value: unknown) => value === true;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
@@ -179,11 +188,17 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     applied(RESPONSE_OF, test(LIVE_PROOFS, "gives words their confidence only when enable_word_confidence asks for it")),
     unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
   ),
-  "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": unimplemented("punctuation is not added or removed yet: transcripts keep the model's own; leave it unset"),
+  // Step 6 of the text chain (services/arabic-text/chain.ts): true keeps the model's marks written the Arabic way, false removes them.
+  "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": perRpc({
+    [RECOGNIZE]: applied(TEXT_CHAIN, test(PUNCTUATION_TEST, "on Recognize: true writes the model's marks the Arabic way, false removes them, words keep their times"), PUNCTUATION_NOTE),
+    [STREAMING]: applied(TEXT_CHAIN, PUNCTUATION_STREAM, PUNCTUATION_NOTE),
+    [CREATE_LIVE]: applied(TEXT_CHAIN, PUNCTUATION_STREAM, PUNCTUATION_NOTE),
+    [CREATE_JOB]: applied(BATCH_TEXT, test(PUNCTUATION_TEST, "on a batch job: the stored transcript, its segments and their words"), PUNCTUATION_NOTE),
+  }),
   "arabicstt.v1.RecognitionConfig.diarization_config": liveAndBatch(
     applied(CONVERT, LIVE_DIARIZATION, "mono: each final's utterance clustered online (services/speech/diarization.ts), speaker_embedding prints when the model is ready, else spectral ones; channels recognised separately: one speaker each (live DER: npm run bench:diarization)"),
     applied(JOB_SETTINGS, MONO_DIARIZATION, "mono audio: speaker_embedding prints when the model is ready, else weights-free spectral ones (DER: npm run bench:diarization)")),
-  "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
+  "arabicstt.v1.RecognitionConfig.endpointing_config": liveAndBatch(applied(CONVERT, UTTERANCE_END), applied(BATCH_SEGMENTATION, BATCH_SILENCE)),
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
   "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
@@ -208,13 +223,23 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
   "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
 
-  // Reached only by live recognition: CreateJob refuses endpointing_config as a whole.
-  "arabicstt.v1.EndpointingConfig.silence_duration": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
-  "arabicstt.v1.EndpointingConfig.max_utterance_duration": liveAndBatch(applied(CONVERT, MAX_UTTERANCE, "the engine test shows the limit; convert.ts maps the field to it"), unimplemented(BATCH_NO_ENDPOINTING)),
-  "arabicstt.v1.EndpointingConfig.utterance_end_silence": liveAndBatch(applied(CONVERT, UTTERANCE_END), unimplemented(BATCH_NO_ENDPOINTING)),
+  // Live: the engine's endpointing. Batch: where the pipeline may cut segments.
+  "arabicstt.v1.EndpointingConfig.silence_duration": liveAndBatch(
+    applied(CONVERT, UTTERANCE_END),
+    applied(BATCH_SEGMENTATION, BATCH_SILENCE, "a pause this long or longer always ends a segment; a shorter one may, where the model ends one"),
+  ),
+  "arabicstt.v1.EndpointingConfig.max_utterance_duration": liveAndBatch(
+    applied(CONVERT, MAX_UTTERANCE, "the engine test shows the limit; convert.ts maps the field to it"),
+    applied(BATCH_SEGMENTATION, BATCH_MAX_UTTERANCE, "the pipeline's longest chunk, padding included"),
+  ),
+  "arabicstt.v1.EndpointingConfig.utterance_end_silence": liveAndBatch(applied(CONVERT, UTTERANCE_END), invalid(BATCH_NO_UTTERANCE_END)),
   "arabicstt.v1.EndpointingConfig.speech_threshold": liveAndBatch(
     applied(CONVERT, test(LIVE_PROOFS, "passes endpointing_config to the engine's settings")),
-    unimplemented(BATCH_NO_ENDPOINTING),
+    applied(
+      BATCH_SEGMENTATION,
+      test(ENDPOINTING_TEST, "gives speech_threshold to the voice activity detector as its start threshold"),
+      "the VAD's threshold for speech models; the keypad model's energy gate is on or off, so any threshold reads it alike",
+    ),
   ),
 
   "arabicstt.v1.PhraseHints.phrases": hintsField(HINTS_LIVE, HINTS_JOB),

@@ -102,8 +102,15 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
   enableWordConfidence: boolean;
 
   /**
-   * If true, Arabic punctuation (، ؛ ؟ and the full stop) is added to
-   * transcripts. Default false.
+   * If true, transcripts keep the punctuation the model writes, with its
+   * marks written the Arabic way (, ; ? become ، ؛ ؟ except between digits,
+   * as in 3,5 or 10:30). If false, the sentence marks (. , ; : ! ? … and
+   * ، ؛ ؟ ۔) at the edges of each word are removed, and a word that was only
+   * such marks is dropped; marks inside a word and the keypad's * and # stay.
+   * Word times are the same either way. No marks are added that the model
+   * did not write (a model without punctuation gives none). Applies to
+   * partial and final results, Recognize and batch transcripts. Default
+   * false.
    *
    * @generated from field: bool enable_automatic_punctuation = 9;
    */
@@ -121,8 +128,9 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * When an utterance is considered finished. Unset uses the defaults stated
-   * on each field of EndpointingConfig. Live recognition only; batch jobs
-   * segment audio themselves.
+   * on each field of EndpointingConfig. On batch jobs it says where the
+   * transcript's segments may be cut (see each field); unset, jobs segment
+   * with the pipeline's own settings.
    *
    * @generated from field: arabicstt.v1.EndpointingConfig endpointing_config = 11;
    */
@@ -251,7 +259,9 @@ export type EndpointingConfig = Message<"arabicstt.v1.EndpointingConfig"> & {
   /**
    * Silence that ends an utterance: after this much non-speech the pending
    * result becomes final. 100 ms to 5 s; default 800 ms. Shorter makes finals
-   * arrive sooner but may cut speakers who pause mid-sentence.
+   * arrive sooner but may cut speakers who pause mid-sentence. Batch jobs: a
+   * pause this long or longer always ends a segment (a shorter one may still
+   * end one where the model does); unset, pauses of 2 s or more do.
    *
    * @generated from field: google.protobuf.Duration silence_duration = 1;
    */
@@ -259,7 +269,8 @@ export type EndpointingConfig = Message<"arabicstt.v1.EndpointingConfig"> & {
 
   /**
    * Longest utterance before a final result is forced even without silence.
-   * 1 s to 30 s; default 30 s, the model's longest input window.
+   * 1 s to 30 s; default 30 s, the model's longest input window. Batch jobs:
+   * no segment is longer (the audio is cut at its longest pause within it).
    *
    * @generated from field: google.protobuf.Duration max_utterance_duration = 2;
    */
@@ -269,7 +280,8 @@ export type EndpointingConfig = Message<"arabicstt.v1.EndpointingConfig"> & {
    * Silence after the last final word that ends a speaker's turn and sends a
    * SPEECH_EVENT_TYPE_UTTERANCE_END event: a turn-taking signal for voice
    * bots, longer than `silence_duration`. 1 s to 10 s. Unset (the default)
-   * sends no UTTERANCE_END events.
+   * sends no UTTERANCE_END events. Live recognition only: batch jobs refuse
+   * it with INVALID_ARGUMENT, since a transcript carries no speech events.
    *
    * @generated from field: google.protobuf.Duration utterance_end_silence = 3;
    */
@@ -278,6 +290,7 @@ export type EndpointingConfig = Message<"arabicstt.v1.EndpointingConfig"> & {
   /**
    * Probability above which a frame counts as speech. 0.0 to 1.0; 0 (the
    * default) means 0.5. Raise it for noisy lines that trigger false starts.
+   * Batch jobs use it as their voice activity detector's threshold too.
    *
    * @generated from field: float speech_threshold = 4;
    */
