@@ -44,7 +44,8 @@ describe("live diarization of one mono stream (spectral prints, no speaker model
     await writeRandomWhisperModel(join(weightsDir, "whisper", "ggml-test.bin"), { textCtx: 32, audioLayers: 1, textLayers: 1 });
     sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir: fileURLToPath(new URL("../../inference/models/", import.meta.url)), weightsDir, logger: pino({ level: "silent" }) });
     inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`], deadlineMs: 60_000 });
-    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", ...UNTHROTTLED }, { adapters: { inference } });
+    // Recognize decodes with the random-weight model, slow on a loaded 2-core box: this test is not about the unary deadline.
+    platform = await startTestPlatform({ JOB_DEFAULT_MODEL: "whisper", UNARY_DEADLINE_MS: "110000", ...UNTHROTTLED }, { adapters: { inference } });
     credential = (await registerOwner(platform)).accessToken;
 
     const parts: Float32Array[] = [];

@@ -542,10 +542,10 @@ describe("SpeechService over a real gateway, engine and sidecar", () => {
       { name: "a model that is not ready", messages: [{ streaming_config: { config: { ...linear16, model: "whisper" } } }], code: grpc.status.UNAVAILABLE, message: /model "whisper" is not ready/ },
       { name: "a control type of 0", messages: [{ streaming_config: { config: linear16 } }, { control: { type: "STREAMING_CONTROL_TYPE_UNSPECIFIED" } }], code: grpc.status.INVALID_ARGUMENT, message: /control.type/ },
       {
-        name: "a feature live recognition does not serve",
-        messages: [{ streaming_config: { config: { ...linear16, enable_automatic_punctuation: true } } }],
-        code: grpc.status.UNIMPLEMENTED,
-        message: /streaming_config.config.enable_automatic_punctuation: punctuation is not added/,
+        name: "a feature live recognition refuses by design",
+        messages: [{ streaming_config: { config: { ...linear16, denoise: "DENOISE_MODE_SPECTRAL" } } }],
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /streaming_config.config.denoise: live recognition does not denoise/,
       },
     ];
     for (const c of cases) {
