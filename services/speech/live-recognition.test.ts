@@ -34,6 +34,7 @@ function transcription(segments: Array<{ text: string; words: string[] }>): Tran
       noSpeechProb: 0,
       words: s.words.map((word, i) => ({ word, start: k + i * 0.1, end: k + i * 0.1 + 0.05, probability: 0.9 })),
     })),
+    alternatives: [segments.map((s) => s.text).join(" ")],
   };
 }
 
