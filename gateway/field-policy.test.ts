@@ -62,7 +62,6 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const client = speech(protocol);
     const cases: Array<[Record<string, unknown>, Code, string]> = [
       [{ ...pcm, enableAutomaticPunctuation: true }, Code.Unimplemented, "config.enable_automatic_punctuation: "],
-      [{ ...pcm, maxAlternatives: 3 }, Code.Unimplemented, "config.max_alternatives: "],
       [{ ...pcm, denoise: DenoiseMode.SPECTRAL }, Code.Unimplemented, "config.denoise: "],
     ];
     for (const [config, code, prefix] of cases) {
@@ -85,6 +84,10 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     // true asks for what every job does, so it passes to the handler (which answers for the unknown media).
     const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
     expect(asked.code).toBe(Code.NotFound);
+    // Transcript segments hold one hypothesis: an n-best is for live results only.
+    const alternatives = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 3 } }));
+    expect(alternatives.code).toBe(Code.Unimplemented);
+    expect(alternatives.rawMessage).toMatch(/^config\.max_alternatives: /);
     const encoding = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", encoding: AudioEncoding.FLAC } }));
     expect(encoding.code).toBe(Code.Unimplemented);
     expect(encoding.rawMessage).toMatch(/^config\.encoding: /);
@@ -99,9 +102,9 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     expect(first.code).toBe(Code.Unimplemented);
     expect(first.rawMessage).toMatch(/^streaming_config\.config\.enable_automatic_punctuation: /);
     // A valid start, then a second config carrying a refused field: refused as it passes, naming the field.
-    const later = await failure(() => drain(client.streamingRecognize(messages(configMessage(pcm), audioMessage(), configMessage({ ...pcm, maxAlternatives: 5 })))));
+    const later = await failure(() => drain(client.streamingRecognize(messages(configMessage(pcm), audioMessage(), configMessage({ ...pcm, enableAutomaticPunctuation: true })))));
     expect(later.code).toBe(Code.Unimplemented);
-    expect(later.rawMessage).toMatch(/^streaming_config\.config\.max_alternatives: /);
+    expect(later.rawMessage).toMatch(/^streaming_config\.config\.enable_automatic_punctuation: /);
     // The same stream with defaults is served to its end.
     expect(await drain(client.streamingRecognize(messages(configMessage({ ...pcm, maxAlternatives: 1 }), audioMessage())))).toBeGreaterThan(0);
   });
