@@ -111,7 +111,7 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
     it("accepts the requests the client's helper sends, batch dimension derived from max_batch_size", () => {
       const requests =
         modelContracts[name] === asrContract
-          ? [transcribeRequest(signature, audio), transcribeRequest(signature, audio, { language: "ar", task: "transcribe", prompt: "مرحبا" })]
+          ? [transcribeRequest(signature, audio), transcribeRequest(signature, audio, { language: "ar", task: "transcribe", prompt: "مرحبا", maxAlternatives: 3 })]
           : name === "vad"
             ? [vadRequest(signature, audio)]
             : [embedRequest(signature, audio)];
@@ -123,8 +123,12 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
 
     it("yields results the client's helper reads", () => {
       if (modelContracts[name] === asrContract) {
-        const result = transcription(responseOf(config, { TRANSCRIPT: "1", SEGMENTS: segmentsJson }));
-        expect(result).toMatchObject({ text: "1", language: "ar", duration: 1, segments: [{ text: "1", words: [{ word: "1" }] }] });
+        const result = transcription(responseOf(config, { TRANSCRIPT: "1", SEGMENTS: segmentsJson, ALTERNATIVES: '["1","7"]' }));
+        expect(result).toMatchObject({ text: "1", language: "ar", duration: 1, segments: [{ text: "1", words: [{ word: "1" }] }], alternatives: ["1", "7"] });
+        // The n-best must lead with the transcript it belongs to, and hold at least it.
+        for (const bad of ['["7","1"]', "[]", '"1"']) {
+          expect(() => transcription(responseOf(config, { TRANSCRIPT: "1", SEGMENTS: segmentsJson, ALTERNATIVES: bad }))).toThrow(/ALTERNATIVES/);
+        }
       } else if (name === "vad") {
         const result = vadResult(signature, responseOf(config, { PROBS: new Float32Array([0.1, 0.9]) }));
         expect(result.frameSeconds).toBe(Number(config.parameters.frame_samples!.stringValue) / 16_000);
@@ -144,10 +148,12 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
         { name: "LANGUAGE", datatype: "BYTES", dims: [1], optional: false },
         { name: "TASK", datatype: "BYTES", dims: [1], optional: true },
         { name: "PROMPT", datatype: "BYTES", dims: [1], optional: true },
+        { name: "MAX_ALTERNATIVES", datatype: "INT32", dims: [1], optional: true },
       ],
       outputs: [
         { name: "TRANSCRIPT", datatype: "FP16", dims: [1] },
         { name: "SEGMENTS", datatype: "BYTES", dims: [-1] },
+        { name: "ALTERNATIVES", datatype: "BYTES", dims: [1] },
       ],
     };
     expect(contractViolations(modelContracts.whisper!, drifted)).toEqual([

@@ -32,10 +32,12 @@ export const asrContract: ModelContract = {
     { name: "LANGUAGE", datatype: "BYTES", dims: [1], optional: true },
     { name: "TASK", datatype: "BYTES", dims: [1], optional: true },
     { name: "PROMPT", datatype: "BYTES", dims: [1], optional: true },
+    { name: "MAX_ALTERNATIVES", datatype: "INT32", dims: [1], optional: true },
   ],
   outputs: [
     { name: "TRANSCRIPT", datatype: "BYTES", dims: [1] },
     { name: "SEGMENTS", datatype: "BYTES", dims: [1] },
+    { name: "ALTERNATIVES", datatype: "BYTES", dims: [1] },
   ],
 };
 

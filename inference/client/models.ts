@@ -43,6 +43,8 @@ export interface TranscribeOptions {
   task?: string;
   /** Text that conditions the decoder: earlier context, names, vocabulary. */
   prompt?: string;
+  /** Hypotheses wanted, 1 to 10; sent only above 1. A model without an n-best returns one. */
+  maxAlternatives?: number;
 }
 
 export interface TranscriptWord {
@@ -69,6 +71,11 @@ export interface Transcription {
   /** Seconds of audio the model saw. */
   duration: number;
   segments: TranscriptSegment[];
+  /**
+   * The n-best texts, most probable first, at least one: the first is `text`, the others have no
+   * words or times (the models time only their best hypothesis).
+   */
+  alternatives: string[];
 }
 
 /** The request's shape for a per-item shape: a leading batch dimension of 1 when the model batches. */
@@ -103,6 +110,10 @@ export function transcribeRequest(signature: ModelSignature, audio: Float32Array
   if (options.language !== undefined) inputs.push(stringTensor(signature, "LANGUAGE", options.language));
   if (options.task !== undefined) inputs.push(stringTensor(signature, "TASK", options.task));
   if (options.prompt !== undefined) inputs.push(stringTensor(signature, "PROMPT", options.prompt));
+  if (options.maxAlternatives !== undefined && options.maxAlternatives > 1) {
+    const count = Int32Array.of(options.maxAlternatives);
+    inputs.push({ name: "MAX_ALTERNATIVES", datatype: "INT32", shape: batchShape(signature, [1]), data: count });
+  }
   return { model: signature.name, inputs, outputs: names(asrContract.outputs) };
 }
 
@@ -121,10 +132,22 @@ const segmentsSchema = z.object({
   ),
 });
 
+const alternativesSchema = z.array(z.string()).min(1);
+
 export function transcription(result: InferResult): Transcription {
   const [text] = output(result, "TRANSCRIPT", "BYTES") as Uint8Array[];
   const [segmentsJson] = output(result, "SEGMENTS", "BYTES") as Uint8Array[];
-  if (text === undefined || segmentsJson === undefined) throw malformed(result, "TRANSCRIPT and SEGMENTS must hold one element each");
+  const [alternativesJson] = output(result, "ALTERNATIVES", "BYTES") as Uint8Array[];
+  if (text === undefined || segmentsJson === undefined || alternativesJson === undefined) {
+    throw malformed(result, "TRANSCRIPT, SEGMENTS and ALTERNATIVES must hold one element each");
+  }
+  let alternatives: string[];
+  try {
+    alternatives = alternativesSchema.parse(JSON.parse(utf8(alternativesJson)));
+  } catch (err) {
+    throw malformed(result, `ALTERNATIVES is not a JSON array of texts: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (alternatives[0] !== utf8(text)) throw malformed(result, "ALTERNATIVES does not start with TRANSCRIPT");
   let parsed: z.infer<typeof segmentsSchema>;
   try {
     parsed = segmentsSchema.parse(JSON.parse(utf8(segmentsJson)));
@@ -143,6 +166,7 @@ export function transcription(result: InferResult): Transcription {
       noSpeechProb: s.no_speech_prob,
       words: s.words,
     })),
+    alternatives,
   };
 }
 

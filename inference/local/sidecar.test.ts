@@ -175,8 +175,10 @@ describe("local sidecar over gRPC", () => {
         LANGUAGE: "BYTES[1]",
         TASK: "BYTES[1]",
         PROMPT: "BYTES[1]",
+        MAX_ALTERNATIVES: "INT32[1]",
         TRANSCRIPT: "BYTES[1]",
         SEGMENTS: "BYTES[1]",
+        ALTERNATIVES: "BYTES[1]",
       });
       expect(await shapes("vad")).toEqual({ AUDIO: "FP32[-1,-1]", PROBS: "FP32[-1,-1]" });
       expect(await shapes("whisper")).toMatchObject({ AUDIO: "FP32[-1,-1]", LANGUAGE: "BYTES[-1,1]", SEGMENTS: "BYTES[-1,1]" });

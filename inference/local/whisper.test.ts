@@ -151,6 +151,15 @@ describe("whisper on whisper.cpp with a random-weight model", () => {
     }
   });
 
+  it("checks MAX_ALTERNATIVES and gives one hypothesis, whisper.cpp keeping only its winning beam", async () => {
+    expect(alone).toHaveLength(clips.length);
+    const result = await client.transcribe("whisper", clips[0]!, { language: "ar", maxAlternatives: 3 });
+    expect(result).toEqual(alone[0]);
+    expect(result.alternatives).toEqual([result.text]);
+    const refused = await client.transcribe("whisper", clips[0]!, { language: "ar", maxAlternatives: 11 }).catch((err: unknown) => err);
+    expect(refused).toMatchObject({ message: expect.stringMatching(/MAX_ALTERNATIVES: is 11; it must be an integer from 1 to 10/) });
+  });
+
   it("answers parallel requests, each as it answers that clip alone", async () => {
     expect(alone).toHaveLength(clips.length);
     const order = [0, 1, 2, 1, 0];
@@ -232,5 +241,5 @@ function rowOf(result: InferResult, row: number): InferResult {
     const tensor = result.outputs.get(name)!;
     return { ...tensor, shape: [1, 1], data: [(tensor.data as Uint8Array[])[row]!] };
   };
-  return { ...result, outputs: new Map([["TRANSCRIPT", pick("TRANSCRIPT")], ["SEGMENTS", pick("SEGMENTS")]]) };
+  return { ...result, outputs: new Map(["TRANSCRIPT", "SEGMENTS", "ALTERNATIVES"].map((name) => [name, pick(name)])) };
 }

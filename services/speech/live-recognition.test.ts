@@ -34,6 +34,7 @@ function transcription(segments: Array<{ text: string; words: string[] }>): Tran
       noSpeechProb: 0,
       words: s.words.map((word, i) => ({ word, start: k + i * 0.1, end: k + i * 0.1 + 0.05, probability: 0.9 })),
     })),
+    alternatives: [segments.map((s) => s.text).join(" ")],
   };
 }
 
@@ -53,6 +54,24 @@ describe("model output as words", () => {
     const audio = new Float32Array(16_000);
     expect(joinWords(await asrOf(looped, "whisper", "ar", { cutLoops: true })(audio, {}))).toBe("شكرا شكرا شكرا");
     expect(joinWords(await asrOf(looped, "dtmf", "ar")(audio, {}))).toBe("11111");
+  });
+
+  it("asks the model for max_alternatives on a final's decode only, and keeps its runner-up texts", async () => {
+    const asked: Array<number | undefined> = [];
+    const nBest: Pick<InferenceClient, "transcribe"> = {
+      transcribe: async (_model, _audio, options) => {
+        asked.push(options?.maxAlternatives);
+        return { ...transcription([{ text: "خمسة وعشرين", words: ["خمسة", "وعشرين"] }]), alternatives: ["خمسة وعشرين", "خمس وعشرين"] };
+      },
+    };
+    const asr = asrOf(nBest, "whisper", "ar", { maxAlternatives: 3 });
+    const audio = new Float32Array(16_000);
+    const interim = await asr(audio, {});
+    const final = await asr(audio, { final: true });
+    expect(asked).toEqual([undefined, 3]);
+    expect(joinWords(final)).toBe("خمسة وعشرين");
+    expect(final.alternatives).toEqual(["خمس وعشرين"]);
+    expect(interim.alternatives).toEqual(["خمس وعشرين"]); // what the model gives is kept; the engine reads it from finals only
   });
 });
 
@@ -200,6 +219,30 @@ describe("live recognition over a real sidecar (the dtmf model)", () => {
       expect(finalsOf(half.outputs).map((r) => r.transcript)).toEqual(["1590#"]);
       expect((half.error as InvalidArgumentError).message).toMatch(/^audio_content: the stream ended inside a frame/);
     });
+  });
+
+  it("carries a model's n-best on finals: runner-ups after the final's words, each through the text chain", async () => {
+    // The keypad model has one reading; this recogniser adds a runner-up to each of its real answers (the
+    // keys reversed), as a model with beams would, to show what the engine and the text chain do with one.
+    const withRunnerUp = new Proxy(inference, {
+      get: (target, key) =>
+        key === "transcribe"
+          ? async (model: string, samples: Float32Array, options?: { maxAlternatives?: number }) => {
+              const t = await target.transcribe(model, samples, options);
+              const runnerUp = [...t.text].reverse().join("");
+              return (options?.maxAlternatives ?? 1) > 1 && runnerUp !== t.text ? { ...t, alternatives: [t.text, runnerUp] } : t;
+            }
+          : Reflect.get(target, key),
+    });
+    const nBest = new LiveRecognizer({ inference: withRunnerUp, models: new ModelCatalog(withRunnerUp, { defaultModel: "dtmf" }), createDecoder: createStreamDecoder });
+    const bytes = pcm16(padded(dtmfSequence("4711", { sampleRate: 16_000, leadMs: 200 }).audio, 1000, 16_000));
+    const text = { numeralStyle: "arabic-indic" as const };
+    const { outputs, error } = await run(await nBest.open(config({ maxAlternatives: 3, text })), split(bytes, 640));
+    expect(error).toBeUndefined();
+    expect(finalsOf(outputs).map((r) => [r.transcript, r.alternatives])).toEqual([["٤٧١١", ["١١٧٤"]]]);
+    // Without max_alternatives the model is asked for one, and a final carries none.
+    const one = await run(await nBest.open(config({ text })), split(bytes, 640));
+    expect(finalsOf(one.outputs).map((r) => [r.transcript, r.alternatives])).toEqual([["٤٧١١", undefined]]);
   });
 
   describe("FINALIZE in the middle of a key's tone", () => {

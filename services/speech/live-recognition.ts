@@ -13,11 +13,11 @@ import { energyGate, vadGate } from "./engine/gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
 import { KEYPAD_FRAME_SAMPLES, RecognitionSession, type SessionCheckpoint } from "./engine/session.js";
-import { defaultEngineSettings, type AsrFunction, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
+import { defaultEngineSettings, type AsrFunction, type AsrWords, type EngineObserver, type EngineOutput, type EngineSettings, type RecognitionResult } from "./engine/types.js";
 import { baseLanguage, DEFAULT_LANGUAGE_CODE } from "../arabic-text/language.js";
 import type { ModelCatalog } from "../models/catalog.js";
 import { StreamingRedactor } from "../arabic-text/streaming.js";
-import type { TextChainOptions } from "../arabic-text/chain.js";
+import { formatText, type TextChainOptions } from "../arabic-text/chain.js";
 import { boostWords, promptWithHints, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
 import { LiveDiarization, type LiveDiarizationConfig } from "./diarization.js";
 
@@ -49,6 +49,8 @@ export interface LiveRecognitionConfig {
   text?: TextChainOptions;
   /** phrase_hints: in every decode's prompt, and matched against its words (services/arabic-text/phrase-hints.ts). */
   phraseHints?: PhraseHintSet;
+  /** max_alternatives, 1 to 10: hypotheses asked of the model for each final decode; undefined: one. */
+  maxAlternatives?: number;
   /** diarization_config: a speaker on every word of every final (services/speech/diarization.ts); undefined: none. */
   diarization?: LiveDiarizationConfig;
 }
@@ -175,7 +177,7 @@ export class LiveRecognizer {
       const session = new RecognitionSession(settings, {
         onCheckpoint: (checkpoint) => recognition?.checkpointed(checkpoint),
         // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
-        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad", phraseHints: config.phraseHints }),
+        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad", phraseHints: config.phraseHints, maxAlternatives: config.maxAlternatives }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
         ...(config.dtmfEvents
@@ -453,7 +455,10 @@ async function* formatted(outputs: AsyncIterable<EngineOutput>, options: TextCha
     const words = out.words.map((w) => ({ word: w.word, start: w.start, end: w.end, probability: w.confidence, separator: w.separator ?? " " }));
     // A partial whose every word is held back says nothing yet.
     if (!r.isFinal && words.length === 0 && r.words.length > 0) continue;
-    yield { ...output, result: { ...r, words, transcript: out.text } };
+    // Runner-up transcripts (finals only) go through the same chain as whole texts, each on its own:
+    // they have no word times to keep, and none is shown before it is complete.
+    const alternatives = r.alternatives?.map((text) => formatText(text, options).text);
+    yield { ...output, result: { ...r, words, transcript: out.text, ...(alternatives ? { alternatives } : {}) } };
   }
 }
 
@@ -488,10 +493,22 @@ function mixdown(channels: Float32Array[]): Float32Array {
 }
 
 /** The model behind the engine's recogniser: words with their separators, times from the start of the audio. */
-export function asrOf(inference: Pick<InferenceClient, "transcribe">, model: string, language: string, options: { cutLoops?: boolean; phraseHints?: PhraseHintSet } = {}): AsrFunction {
-  return async (audio, { prompt, signal }) => {
-    const words = wordsOf(await inference.transcribe(model, audio, { language, prompt: promptWithHints(options.phraseHints, prompt), signal }));
-    return boostWords(options.cutLoops ? cutRepetitionLoop(words) : words, options.phraseHints);
+export function asrOf(
+  inference: Pick<InferenceClient, "transcribe">,
+  model: string,
+  language: string,
+  options: { cutLoops?: boolean; phraseHints?: PhraseHintSet; maxAlternatives?: number } = {},
+): AsrFunction {
+  return async (audio, { prompt, signal, final }) => {
+    // Only a final's decode asks for an n-best: beams cost the model time, and interim results carry one hypothesis.
+    const maxAlternatives = final ? options.maxAlternatives : undefined;
+    const transcription = await inference.transcribe(model, audio, { language, prompt: promptWithHints(options.phraseHints, prompt), signal, maxAlternatives });
+    const words = wordsOf(transcription);
+    const boosted: AsrWords = boostWords(options.cutLoops ? cutRepetitionLoop(words) : words, options.phraseHints);
+    // The first hypothesis is `words`; a model without an n-best gives no others.
+    const runnerUps = transcription.alternatives.slice(1);
+    if (runnerUps.length > 0) boosted.alternatives = runnerUps;
+    return boosted;
   };
 }
 

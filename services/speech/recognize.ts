@@ -15,7 +15,7 @@ import {
 import { requestContextOf } from "../platform/request-context.js";
 import { principalKey, principalOf } from "../identity/model/context.js";
 import type { Principal } from "../identity/model/principal.js";
-import { durationOf, recognitionConfigOf, sniffable } from "./convert.js";
+import { durationOf, recognitionConfigOf, runnerUpAlternatives, sniffable } from "./convert.js";
 import { transcodeToPcm } from "../audio/transcode.js";
 import { UnusableMediaError } from "../audio/probe.js";
 import { billableSeconds } from "../usage/billable.js";
@@ -102,6 +102,7 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
                   }))
                 : [],
           },
+          ...runnerUpAlternatives(r.alternatives),
         ],
         channelTag: r.channel,
         resultStartOffset: durationOf(r.startSeconds),

@@ -3,6 +3,7 @@
 // to digits shows exactly: numerals written as numeral_style asks, and redaction, which no partial or
 // final may escape, even while a number is still being keyed in across several partials.
 import * as grpc from "@grpc/grpc-js";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { grpcJsClient, loadGrpcJsPackage } from "../../gateway/testing/clients.js";
@@ -90,5 +91,35 @@ describe("the Arabic text chain on live recognition and Recognize", () => {
       audioSource: { case: "content", value: keypad("4111111111111111") },
     });
     expect(card.results.map((r) => r.alternatives[0]!.transcript)).toEqual(["[REDACTED]"]);
+  });
+
+  it("max_alternatives: Recognize and live finals give one to N hypotheses, each through the text chain; 11 is INVALID_ARGUMENT", async () => {
+    const speech = h.client(SpeechService, { credential: owner.accessToken, protocol: "connect" });
+    const config = { encoding: AudioEncoding.LINEAR16, sampleRateHz: 16_000, model: "dtmf", maxAlternatives: 3, arabicTextConfig: { numeralStyle: NumeralStyle.ARABIC_INDIC } };
+    const res = await speech.recognize({ config, audioSource: { case: "content", value: keypad("4711") } });
+    expect(res.results).toHaveLength(1);
+    const alternatives = res.results[0]!.alternatives;
+    // The keypad model has no n-best: it gives one, which "at most max_alternatives" allows.
+    expect(alternatives.length).toBeGreaterThanOrEqual(1);
+    expect(alternatives.length).toBeLessThanOrEqual(3);
+    expect(alternatives[0]!.transcript).toBe("٤٧١١");
+    // Every hypothesis went through the chain: none keeps Western digits.
+    for (const a of alternatives) expect(a.transcript).not.toMatch(/[0-9]/);
+
+    const live = await stream(
+      { config: { encoding: "AUDIO_ENCODING_LINEAR16", sample_rate_hz: 16000, model: "dtmf", max_alternatives: 3, arabic_text_config: { numeral_style: "NUMERAL_STYLE_ARABIC_INDIC" } } },
+      keypad("4711"),
+    );
+    const finals = live.flatMap((r) => r.results.filter((x) => x.is_final));
+    expect(finals.map((f) => f.alternatives[0]!.transcript)).toEqual(["٤٧١١"]);
+    for (const f of finals) expect(f.alternatives.length).toBeLessThanOrEqual(3);
+
+    const err = await speech.recognize({ config: { ...config, maxAlternatives: 11 }, audioSource: { case: "content", value: keypad("1") } }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    expect(err?.code).toBe(Code.InvalidArgument);
+    // The contract's own rule (0 to 10) answers first, naming the field.
+    expect(err?.rawMessage).toMatch(/config\.max_alternatives/);
   });
 });

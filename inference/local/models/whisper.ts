@@ -6,10 +6,13 @@
 //        LANGUAGE   BYTES [1]   optional: "ar", "ar-EG" (region dropped), "auto"/"" detects
 //        TASK       BYTES [1]   optional: "transcribe" (default) | "translate" (to English)
 //        PROMPT     BYTES [1]   optional: initial prompt (vocabulary, spelling, previous text)
+//        MAX_ALTERNATIVES INT32 [1] optional: 1 to 10, checked; one hypothesis comes back anyway,
+//                               since whisper.cpp exposes only its winning beam
 //   out  TRANSCRIPT BYTES [1]   the text
 //        SEGMENTS   BYTES [1]   JSON {"language","duration","segments":[{"start","end","text",
 //                               "avg_logprob","no_speech_prob","words":[{"word","start","end",
 //                               "probability"}]}]}, times in seconds from the start of AUDIO
+//        ALTERNATIVES BYTES [1] JSON array of texts, best first: here [TRANSCRIPT]
 //
 // LANGUAGE/TASK/PROMPT may also come as request parameters (`language`, `task`, `prompt`);
 // an input tensor wins over a parameter.
@@ -45,8 +48,14 @@ import { decodeParams, decodeRequests, decodeResult, SAMPLE_RATE, type DecodeReq
 
 /** Tensor names of the contract; checked against config.pbtxt at creation. */
 const CONTRACT = {
-  inputs: { AUDIO: DataType.TYPE_FP32, LANGUAGE: DataType.TYPE_STRING, TASK: DataType.TYPE_STRING, PROMPT: DataType.TYPE_STRING },
-  outputs: { TRANSCRIPT: DataType.TYPE_STRING, SEGMENTS: DataType.TYPE_STRING },
+  inputs: {
+    AUDIO: DataType.TYPE_FP32,
+    LANGUAGE: DataType.TYPE_STRING,
+    TASK: DataType.TYPE_STRING,
+    PROMPT: DataType.TYPE_STRING,
+    MAX_ALTERNATIVES: DataType.TYPE_INT32,
+  },
+  outputs: { TRANSCRIPT: DataType.TYPE_STRING, SEGMENTS: DataType.TYPE_STRING, ALTERNATIVES: DataType.TYPE_STRING },
 } as const;
 
 export interface WhisperModelOptions {

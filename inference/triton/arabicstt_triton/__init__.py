@@ -3,7 +3,7 @@
 Each module mirrors a piece of the local sidecar (inference/local/models/*.ts), so that Triton and the
 sidecar answer the same request with the same tensors:
 
-    asr_contract       AUDIO/LANGUAGE/TASK/PROMPT in, TRANSCRIPT/SEGMENTS out       (asr.ts)
+    asr_contract       AUDIO/LANGUAGE/TASK/PROMPT/MAX_ALTERNATIVES in, TRANSCRIPT/SEGMENTS/ALTERNATIVES out (asr.ts)
     dtmf_detector      Goertzel keypad-tone detector                                (dtmf-detector.ts, dtmf.ts)
     fbank              Kaldi log-mel filterbank features                            (fbank.ts)
     vad_frames         Silero VAD v5 frame loop                                     (vad.ts)

@@ -1,7 +1,8 @@
 """The ASR tensor contract shared by every recogniser of the repository (whisper, dtmf).
 
-In:  AUDIO FP32 16 kHz mono, plus optional LANGUAGE, TASK and PROMPT strings.
-Out: TRANSCRIPT (the text) and SEGMENTS (JSON: language, duration, segments with words), both BYTES.
+In:  AUDIO FP32 16 kHz mono, plus optional LANGUAGE, TASK and PROMPT strings and MAX_ALTERNATIVES (INT32, 1 to 10).
+Out: TRANSCRIPT (the text), SEGMENTS (JSON: language, duration, segments with words) and ALTERNATIVES
+     (JSON array of the n-best texts, most probable first, the first being TRANSCRIPT), all BYTES.
 
 This is inference/local/models/asr.ts in Python: the same inputs give the same JSON, byte for byte
 (key order, no spaces, raw UTF-8, whole numbers without ".0", times rounded as JavaScript's
@@ -20,6 +21,8 @@ import numpy as np
 from .triton_io import InputError, input_array, request_parameters
 
 TEXT_INPUTS = ("LANGUAGE", "TASK", "PROMPT")
+# The most hypotheses a request may ask for (RecognitionConfig.max_alternatives allows 10).
+MAX_ALTERNATIVES = 10
 
 
 @dataclass
@@ -49,6 +52,9 @@ class AsrResult:
     language: str
     duration: float
     segments: list[AsrSegment] = field(default_factory=list)
+    # The runner-up hypotheses' texts, best first; empty when the model gives one. Not in SEGMENTS
+    # (they have no words or times): ALTERNATIVES carries them after the transcript.
+    alternatives: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +65,7 @@ class AsrItem:
     language: str | None = None
     task: str | None = None
     prompt: str | None = None
+    max_alternatives: int = 1
 
 
 def js_round(value: float, digits: int) -> float:
@@ -88,6 +95,7 @@ def asr_items(
 
     A text input falls back to the request parameter of the same name in lower case (`language`,
     `task`, `prompt`), so a client can send either; an input that is sent wins, even when empty.
+    MAX_ALTERNATIVES (an INT32 tensor in `texts`, or the parameter `max_alternatives`) defaults to 1.
     """
     if audio is None or audio.dtype != np.float32:
         raise InputError("AUDIO", "missing or not FP32")
@@ -110,8 +118,22 @@ def asr_items(
         parameter = parameters.get(name.lower())
         return parameter if isinstance(parameter, str) and parameter != "" else None
 
+    def count(row: int) -> int:
+        tensor = alternatives
+        if tensor is None:
+            value: Any = parameters.get("max_alternatives", 1)
+        else:
+            elements = np.asarray(tensor).reshape(-1)
+            if row >= elements.size:
+                raise InputError("MAX_ALTERNATIVES", "has no element for every batch row")
+            value = elements[row].item()  # a Python number, so the message reads "11", not "np.int32(11)"
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= int(value) <= MAX_ALTERNATIVES:
+            raise InputError("MAX_ALTERNATIVES", f"is {value!r}; it must be an integer from 1 to {MAX_ALTERNATIVES}")
+        return int(value)
+
+    alternatives = texts.get("MAX_ALTERNATIVES")
     return [
-        AsrItem(audio=samples, language=text("LANGUAGE", r), task=text("TASK", r), prompt=text("PROMPT", r))
+        AsrItem(audio=samples, language=text("LANGUAGE", r), task=text("TASK", r), prompt=text("PROMPT", r), max_alternatives=count(r))
         for r, samples in enumerate(rows)
     ]
 
@@ -120,7 +142,7 @@ def request_items(request: Any, batched: bool) -> list[AsrItem]:
     """`asr_items` of a Triton request."""
     return asr_items(
         input_array(request, "AUDIO"),
-        {name: input_array(request, name) for name in TEXT_INPUTS},
+        {name: input_array(request, name) for name in (*TEXT_INPUTS, "MAX_ALTERNATIVES")},
         request_parameters(request),
         batched,
     )
@@ -145,12 +167,21 @@ def _as_js_numbers(value: Any) -> Any:
 
 def segments_json(result: AsrResult) -> str:
     """SEGMENTS as JSON.stringify would write it."""
-    return json.dumps(_as_js_numbers(asdict(result)), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    fields = asdict(result)
+    del fields["alternatives"]
+    return json.dumps(_as_js_numbers(fields), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def alternatives_json(result: AsrResult) -> str:
+    """ALTERNATIVES as JSON.stringify would write it: the transcript, then the runner-up texts."""
+    return json.dumps([transcript(result), *result.alternatives], ensure_ascii=False, separators=(",", ":"))
 
 
 def asr_outputs(results: list[AsrResult], batched: bool) -> dict[str, np.ndarray]:
-    """TRANSCRIPT and SEGMENTS of one request's results, shaped [rows, 1] when batched, else [1]."""
+    """TRANSCRIPT, SEGMENTS and ALTERNATIVES of one request's results, shaped [rows, 1] when batched, else [1]."""
     shape = (len(results), 1) if batched else (1,)
-    transcripts = np.array([transcript(r).encode("utf-8") for r in results], dtype=object).reshape(shape)
-    segments = np.array([segments_json(r).encode("utf-8") for r in results], dtype=object).reshape(shape)
-    return {"TRANSCRIPT": transcripts, "SEGMENTS": segments}
+
+    def column(render) -> np.ndarray:
+        return np.array([render(r).encode("utf-8") for r in results], dtype=object).reshape(shape)
+
+    return {"TRANSCRIPT": column(transcript), "SEGMENTS": column(segments_json), "ALTERNATIVES": column(alternatives_json)}

@@ -8,9 +8,11 @@ One call of `recognize` decodes a whole Triton batch:
   1. log-mel features of every row, each padded to Whisper's 30 s window (WhisperFeatureExtractor);
   2. one encoder pass for the batch;
   3. language detection (one decoder step) for the rows that asked for "auto";
-  4. generate() with timestamps, once per (task, prompt) group of rows: transformers takes one task
-     and one prompt per call, but a language per row, so rows without a prompt (the batch pipeline)
-     share a call while live sessions that send their confirmed text as a prompt get one each;
+  4. generate() with timestamps, once per (task, prompt, max_alternatives) group of rows: transformers
+     takes one task and one prompt per call, but a language per row, so rows without a prompt (the
+     batch pipeline) share a call while live sessions that send their confirmed text as a prompt get
+     one each; rows that ask for n hypotheses are decoded with at least n beams and
+     num_return_sequences=n, the best giving the result and the others only their text;
   5. one teacher-forced decoder pass over the recognised text, as openai-whisper's word timing does:
      its logits give each token's probability and the no-speech probability, its cross-attention in
      the alignment heads gives each token's start time by dynamic time warping;
@@ -42,12 +44,22 @@ from .whisper_segments import (
     Vocabulary,
     build_result,
     generate_groups,
+    hypothesis_text,
     parse_timestamped,
     piece_bytes,
+    runner_up_texts,
     token_start_times,
 )
 
 MEDIAN_FILTER_WIDTH = 7
+
+
+def group_sequences(sequences: list[list[int]], rows: int) -> list[list[list[int]]]:
+    """generate()'s output rows, `rows` * n of them row by row, as n sequences per input row."""
+    if rows == 0 or len(sequences) % rows != 0:
+        raise RuntimeError(f"whisper: generate() returned {len(sequences)} sequences for {rows} rows")
+    n = len(sequences) // rows
+    return [sequences[r * n : (r + 1) * n] for r in range(rows)]
 
 
 @dataclass
@@ -141,10 +153,11 @@ class WhisperRecognizer:
                     languages[i] = language
             clock.lap("encoder")
             sequences: list[list[int]] = [[] for _ in requests]
-            for task, prompt, indices in generate_groups(requests):
-                generated = self._generate(features, encoded, indices, [languages[i] for i in indices], task, prompt)
+            others: list[list[list[int]]] = [[] for _ in requests]
+            for task, prompt, n, indices in generate_groups(requests):
+                generated = self._generate(features, encoded, indices, [languages[i] for i in indices], task, prompt, n)
                 for row, i in enumerate(indices):
-                    sequences[i] = generated[row]
+                    sequences[i], *others[i] = generated[row]
             clock.lap("generate")
             raws = [parse_timestamped(seq, self.vocab) for seq in sequences]
             text_tokens = [[t for segment in raw for t in segment.tokens] for raw in raws]
@@ -154,6 +167,9 @@ class WhisperRecognizer:
             build_result(request, languages[i], raws[i], self.vocab, probs, starts, no_speech)
             for i, (request, (probs, starts, no_speech)) in enumerate(zip(requests, scores))
         ]
+        for result, request, rest in zip(results, requests, others):
+            best = " ".join(segment.text for segment in result.segments)
+            result.alternatives = runner_up_texts(best, [hypothesis_text(seq, self.vocab) for seq in rest], request.max_alternatives - 1)
         clock.lap("words")
         self.last_timings = {**clock.laps, "text_tokens": float(sum(len(t) for t in text_tokens))}
         return results
@@ -184,12 +200,19 @@ class WhisperRecognizer:
         best = logits[:, 0, ids].argmax(dim=-1).tolist()
         return [codes[b] for b in best]
 
-    def _generate(self, features, encoded, indices: list[int], languages: list[str], task: str, prompt: str) -> list[list[int]]:
+    def _generate(
+        self, features, encoded, indices: list[int], languages: list[str], task: str, prompt: str, alternatives: int = 1
+    ) -> list[list[list[int]]]:
+        """Per row of `indices`: its generated sequences, best first (one unless `alternatives` > 1)."""
         torch = self.torch
         kwargs: dict[str, Any] = dict(self.options.generate_kwargs)
         kwargs.update(language=languages, task=task, return_timestamps=True)
-        if self.options.num_beams > 1:
-            kwargs["num_beams"] = self.options.num_beams
+        beams = max(self.options.num_beams, alternatives)
+        if beams > 1:
+            kwargs["num_beams"] = beams
+        if alternatives > 1:
+            # Beam search returns its n best finished beams per row, best first, row by row.
+            kwargs["num_return_sequences"] = alternatives
         if prompt:
             kwargs["prompt_ids"] = torch.tensor(self.vocab.prompt_ids(prompt), dtype=torch.long, device=self.device)
         rows = torch.tensor(indices, device=self.device)
@@ -212,7 +235,7 @@ class WhisperRecognizer:
         for sequence in sequences:
             while self._pad is not None and sequence and sequence[-1] == self._pad:
                 sequence.pop()
-        return sequences
+        return group_sequences(sequences, len(indices))
 
     def _score(self, encoded, languages: list[str], tasks: list[str], text_tokens: list[list[int]], frames: list[int]):
         """Per row: (probability of each text token, start time of each token and of <|endoftext|> or None, no-speech probability)."""

@@ -52,6 +52,7 @@ class DecodeRequest:
     language: str  # a Whisper language code, or "auto" to detect it
     task: str = "transcribe"
     prompt: str = ""
+    max_alternatives: int = 1  # hypotheses to return, 1 to 10 (asr_contract.MAX_ALTERNATIVES)
 
 
 def normalize_language(value: str, known: Sequence[str], tensor: str = "LANGUAGE") -> str:
@@ -86,16 +87,36 @@ def check_audio(audio: np.ndarray, row: int) -> None:
         raise InputError("AUDIO", f"sample {int(np.argmin(finite))} of row {row} is not a finite number")
 
 
-def generate_groups(requests: Sequence[DecodeRequest]) -> list[tuple[str, str, list[int]]]:
-    """(task, prompt, indices): the requests one generate() call can decode together.
+def generate_groups(requests: Sequence[DecodeRequest]) -> list[tuple[str, str, int, list[int]]]:
+    """(task, prompt, max_alternatives, indices): the requests one generate() call can decode together.
 
-    transformers takes one task and one prompt per call but a language per row, so rows are grouped
-    by task and prompt, in order of first appearance.
+    transformers takes one task, one prompt and one num_return_sequences per call but a language per
+    row, so rows are grouped by those three, in order of first appearance.
     """
-    groups: dict[tuple[str, str], list[int]] = {}
+    groups: dict[tuple[str, str, int], list[int]] = {}
     for i, request in enumerate(requests):
-        groups.setdefault((request.task, request.prompt), []).append(i)
-    return [(task, prompt, indices) for (task, prompt), indices in groups.items()]
+        groups.setdefault((request.task, request.prompt, request.max_alternatives), []).append(i)
+    return [(task, prompt, n, indices) for (task, prompt, n), indices in groups.items()]
+
+
+def hypothesis_text(sequence: Sequence[int], vocab: Vocabulary) -> str:
+    """The text of one generated sequence as TRANSCRIPT writes it: its segments' texts, stripped, joined by spaces."""
+    texts = (vocab.decode(segment.tokens).strip() for segment in parse_timestamped(sequence, vocab))
+    return " ".join(text for text in texts if text)
+
+
+def runner_up_texts(best: str, others: Sequence[str], limit: int) -> list[str]:
+    """The distinct non-empty texts of `others` that differ from `best`, in order, at most `limit`.
+
+    Beams often differ only in timestamp tokens, which give the same text; such a hypothesis is no
+    alternative. This also makes a transformers version that repeats each row for
+    num_return_sequences (and returns n copies of the best beam) give one hypothesis, not n equal ones.
+    """
+    out: list[str] = []
+    for text in others:
+        if text and text != best and text not in out and len(out) < limit:
+            out.append(text)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

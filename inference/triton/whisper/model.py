@@ -5,11 +5,16 @@
        TASK       BYTES [B, 1]  optional: "transcribe" (default) | "translate" (to English)
        PROMPT     BYTES [B, 1]  optional: text that conditions the decoder (a request's phrase hints,
                                 then the live engine's confirmed text); its last 223 tokens are kept
+       MAX_ALTERNATIVES INT32 [B, 1] optional: hypotheses to return, 1 (default) to 10; n > 1 decodes
+                                with at least n beams
   out  TRANSCRIPT BYTES [B, 1]  the text
        SEGMENTS   BYTES [B, 1]  JSON {"language","duration","segments":[{"start","end","text",
                                 "avg_logprob","no_speech_prob","words":[{"word","start","end","probability"}]}]}
+       ALTERNATIVES BYTES [B, 1] JSON array of texts, best first: TRANSCRIPT, then up to
+                                MAX_ALTERNATIVES - 1 distinct runner-up beams (text only)
 
-LANGUAGE/TASK/PROMPT may also come as request parameters (`language`, `task`, `prompt`); an input
+LANGUAGE/TASK/PROMPT/MAX_ALTERNATIVES may also come as request parameters (`language`, `task`,
+`prompt`, `max_alternatives`); an input
 tensor wins. The JSON is the local sidecar's (inference/local/models/whisper.ts), byte for byte in
 form; the numbers come from this model, not whisper.cpp. Unlike whisper.cpp 1.6, no_speech_prob is
 the model's probability of <|nospeech|>, not 0.
@@ -110,6 +115,7 @@ class TritonPythonModel:
                     language=normalize_language(item.language or self.default_language, self.languages),
                     task=normalize_task(item.task),
                     prompt=item.prompt or "",
+                    max_alternatives=item.max_alternatives,
                 )
             )
         return out

@@ -105,6 +105,7 @@ const TEXT_CHAIN: CodeRef = "services/speech/live-recognition.ts#formatted";
 const LIVE_TEXT_TEST = "services/speech/text-chain-live.test.ts" as const;
 const LIVE_REDACTION = test(LIVE_TEXT_TEST, "redacts a phone number keyed in live: no partial or final shows its digits, even while it is being keyed");
 const LIVE_NUMERALS = test(LIVE_TEXT_TEST, "Recognize writes digits as numeral_style asks and redacts a payment card, over Connect");
+const MAX_ALTERNATIVES_LIVE = test(LIVE_TEXT_TEST, "max_alternatives: Recognize and live finals give one to N hypotheses, each through the text chain; 11 is INVALID_ARGUMENT");
 /** Applied by the text chain on live RPCs (its unit tests in services/arabic-text prove the rules), refused on CreateJob for now. */
 const BATCH_TEXT: CodeRef = "services/jobs/runner.ts#throughTextChain";
 const JOB_TEXT_TEST = "services/jobs/job-text.test.ts" as const;
@@ -202,10 +203,13 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.phrase_hints": hintsField(HINTS_LIVE, HINTS_JOB, "Whisper's initial prompt plus a post-recognition boost; other models take the prompt and ignore it, the boost still applies"),
   "arabicstt.v1.RecognitionConfig.verbatim": textField(test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), test("services/arabic-text/chain.test.ts", "keeps the words, and the digits as written, when verbatim"), "numbers in words need a speech model's words; the chain's tests show them, live wiring is shown with digits"),
   "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
-  // 0 and 1 both mean one hypothesis, which is what every result carries. Refused above 1 rather than answered
-  // with fewer: no runtime gives an n-best through the ASR contract yet (whisper.cpp's binding returns only its
-  // best path; the Triton backend's beams are not returned), and transcripts hold one hypothesis per segment.
-  "arabicstt.v1.RecognitionConfig.max_alternatives": unimplemented("one hypothesis per result is returned for now (the recognisers give no n-best yet); leave it 0 or 1", atMostOne),
+  // Up to N hypotheses per final from the final decode's n-best (Triton's whisper: beams); runtimes without one
+  // (whisper.cpp's binding returns only its best path, dtmf) give one, which the contract allows ("may return fewer").
+  // Batch transcripts hold one hypothesis per segment, so CreateJob still refuses more than one.
+  "arabicstt.v1.RecognitionConfig.max_alternatives": liveAndBatch(
+    applied(CONVERT, MAX_ALTERNATIVES_LIVE, "applied: up to N per final, each through the text chain; runtimes without an n-best (whisper.cpp, dtmf) give one; runner-ups carry no words or confidence"),
+    unimplemented("batch transcripts hold one hypothesis per segment; leave it 0 or 1", atMostOne),
+  ),
   "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
   "arabicstt.v1.RecognitionConfig.denoise": perRpc({
     [RECOGNIZE]: unimplemented("Recognize does not denoise yet; leave it unset or OFF (batch jobs denoise)", (v) => v === DenoiseMode.OFF),

@@ -37,6 +37,7 @@ function scriptedClient(options: { delayMs?: (call: number) => number; failOn?: 
           language: "ar",
           duration: seconds,
           segments: [{ start: 0.1, end: 0.3, text: `${seconds}`, avgLogprob: -0.1, noSpeechProb: 0, words: [{ word: `${seconds}`, start: 0.1, end: 0.3, probability: 0.9 }] }],
+          alternatives: [`${seconds}`],
         };
       } finally {
         running--;

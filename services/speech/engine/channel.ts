@@ -6,7 +6,7 @@ import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import type { SpeechGate } from "./gate.js";
 import { joinWords, LocalAgreement, type TimedWord } from "./local-agreement.js";
-import type { AsrFunction, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+import type { AsrFunction, AsrWords, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 import { UtteranceBuffer } from "./utterance-buffer.js";
 
 export type ChannelInput =
@@ -322,11 +322,14 @@ export class ChannelRecognizer {
     const until = goesOn ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000);
     const audio = this.buffer.snapshotUntil(until);
     const offset = this.buffer.startSeconds;
-    const words = audio.length > 0 ? shift(await this.timed("final", audio), offset) : [];
+    const decoded = audio.length > 0 ? await this.timed("final", audio) : [];
+    const words = shift(decoded, offset);
     this.agreement.flush(words);
     const heard = [...this.agreement.confirmed];
     const { kept, next } = goesOn && this.silenceSamples === 0 ? this.splitAtCut(heard, until, reason) : { kept: heard.length, next: until };
     const all = heard.slice(0, kept);
+    // A final cut short at a pause keeps only some of the decode's words, to which no runner-up text maps.
+    const alternatives = kept === heard.length ? finalAlternatives(all, offset, decoded.alternatives ?? []) : [];
     if (all.length > 0) {
       await this.sink.result({
         channel: this.channel,
@@ -337,6 +340,7 @@ export class ChannelRecognizer {
         confidence: all.reduce((s, w) => s + w.probability, 0) / all.length,
         startSeconds: this.utteranceStart / MODEL_SAMPLE_RATE,
         endSeconds: next / MODEL_SAMPLE_RATE,
+        ...(alternatives.length > 0 ? { alternatives } : {}),
       });
       this.observer.finalLatency?.((performance.now() - endpointAt) / 1000);
       this.turnEnd = Math.round(all.at(-1)!.end * MODEL_SAMPLE_RATE);
@@ -440,9 +444,9 @@ export class ChannelRecognizer {
       });
   }
 
-  private async timed(kind: "interim" | "final", audio: Float32Array, signal = this.signal): Promise<TimedWord[]> {
+  private async timed(kind: "interim" | "final", audio: Float32Array, signal = this.signal): Promise<AsrWords> {
     const started = performance.now();
-    const words = await this.asr(audio, { prompt: this.prompt(), signal });
+    const words = await this.asr(audio, { prompt: this.prompt(), signal, final: kind === "final" });
     this.observer.decode?.(kind, (performance.now() - started) / 1000);
     return words;
   }
@@ -454,6 +458,22 @@ export class ChannelRecognizer {
     if (before.length === 0) return undefined;
     return joinWords(before).slice(-PROMPT_CHARS);
   }
+}
+
+/**
+ * The runner-up transcripts of a final: each runner-up text of the final decode after the words
+ * confirmed before the buffer's start (trimmed away, so not in that decode), distinct from the final's
+ * own transcript.
+ */
+function finalAlternatives(final: readonly TimedWord[], bufferStart: number, runnerUps: readonly string[]): string[] {
+  const before = joinWords(final.filter((w) => w.end <= bufferStart));
+  const transcript = joinWords(final);
+  const out: string[] = [];
+  for (const text of runnerUps) {
+    const whole = before && text ? `${before} ${text}` : before || text;
+    if (whole && whole !== transcript && !out.includes(whole)) out.push(whole);
+  }
+  return out;
 }
 
 function shift(words: TimedWord[], offset: number): TimedWord[] {

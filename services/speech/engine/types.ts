@@ -2,8 +2,17 @@
 // from the first sample the session received; channels count from 1 like `channel_tag`.
 import type { TimedWord } from "./local-agreement.js";
 
-/** Recognises a stretch of 16 kHz mono audio; word times in seconds from the start of `audio`. */
-export type AsrFunction = (audio: Float32Array, options: { prompt?: string; signal?: AbortSignal }) => Promise<TimedWord[]>;
+/**
+ * The words of one decode. `alternatives`: the model's runner-up hypotheses for the same audio, best
+ * first, as text (the models time only their best one); absent or empty when it gives one.
+ */
+export type AsrWords = TimedWord[] & { alternatives?: readonly string[] };
+
+/**
+ * Recognises a stretch of 16 kHz mono audio; word times in seconds from the start of `audio`.
+ * `final`: the decode of a final, the one whose n-best a result carries (interim re-decodes need none).
+ */
+export type AsrFunction = (audio: Float32Array, options: { prompt?: string; signal?: AbortSignal; final?: boolean }) => Promise<AsrWords>;
 
 export interface EngineSettings {
   /** Channels recognised separately (1 after a mixdown). */
@@ -63,6 +72,11 @@ export interface RecognitionResult {
   stability: number;
   /** Finals: mean word probability. 0 on interim results. */
   confidence: number;
+  /**
+   * Finals only, when the model gave an n-best for the final decode: the runner-up transcripts, best
+   * first, without words or confidence. Absent otherwise.
+   */
+  alternatives?: string[];
   startSeconds: number;
   endSeconds: number;
 }

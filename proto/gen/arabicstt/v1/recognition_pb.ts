@@ -168,8 +168,13 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
   redactionConfig?: RedactionConfig | undefined;
 
   /**
-   * Maximum number of recognition hypotheses returned per result. 0 to 10; 0
-   * or 1 returns one. The server may return fewer.
+   * Maximum number of recognition hypotheses returned per final result. 0 to
+   * 10; 0 or 1 returns one. The server may return fewer: hypotheses come from
+   * the model's n-best (Whisper's beams on GPU), and a model without one (the
+   * CPU Whisper runtime, the keypad model) gives one. Every hypothesis goes
+   * through the same Arabic text processing; only the first carries words and
+   * a confidence. Interim results carry one. Batch jobs accept 0 or 1 only
+   * (transcripts hold one hypothesis per segment).
    *
    * @generated from field: int32 max_alternatives = 15;
    */
