@@ -166,3 +166,16 @@ export function standardize(vectors: readonly Float32Array[]): Float32Array[] {
   for (const v of vectors) for (let d = 0; d < dims; d++) variance[d]! += (v[d]! - mean[d]!) ** 2 / vectors.length;
   return vectors.map((v) => Float32Array.from(v, (x, d) => (x - mean[d]!) / Math.sqrt(variance[d]! + 1e-9)));
 }
+
+/** The samples of `span` (in seconds, at the model rate), widened around its middle to at least `minSamples` (within the audio). */
+export function sliceAtLeast(audio: Float32Array, span: { start: number; end: number }, minSamples: number): Float32Array {
+  let from = Math.max(0, Math.floor(span.start * MODEL_SAMPLE_RATE));
+  let to = Math.min(audio.length, Math.ceil(span.end * MODEL_SAMPLE_RATE));
+  if (to - from < minSamples) {
+    const middle = (from + to) / 2;
+    from = Math.max(0, Math.round(middle - minSamples / 2));
+    to = Math.min(audio.length, from + minSamples);
+    from = Math.max(0, to - minSamples);
+  }
+  return audio.subarray(from, to);
+}

@@ -14,7 +14,7 @@
 // compared by Euclidean distance, which needs no mean: the recording's mean cancels out.
 import { MODEL_SAMPLE_RATE } from "../rates.js";
 import { clusterEmbeddings, cosineDistance, DEFAULT_MAX_SPEAKERS, EMBEDDING_THRESHOLD, SPECTRAL_THRESHOLD, type ClusterBounds } from "./cluster.js";
-import { cepstra, standardize, windowFeatures } from "./features.js";
+import { cepstra, sliceAtLeast, standardize, windowFeatures } from "./features.js";
 
 /** A stretch of stream time, in seconds. */
 export interface Span {
@@ -274,18 +274,6 @@ function smooth(labels: readonly number[]): number[] {
   });
 }
 
-/** The window's samples, widened around its middle to at least `minSamples` (within the audio). */
-function sliceAtLeast(audio: Float32Array, span: Span, minSamples: number): Float32Array {
-  let from = Math.max(0, Math.floor(span.start * MODEL_SAMPLE_RATE));
-  let to = Math.min(audio.length, Math.ceil(span.end * MODEL_SAMPLE_RATE));
-  if (to - from < minSamples) {
-    const middle = (from + to) / 2;
-    from = Math.max(0, Math.round(middle - minSamples / 2));
-    to = Math.min(audio.length, from + minSamples);
-    from = Math.max(0, to - minSamples);
-  }
-  return audio.subarray(from, to);
-}
 
 /** The speaker of the turn nearest `t` (a word's middle), or undefined when there are no turns. */
 export function speakerAt(turns: ReadonlyArray<Span & { speaker: number }>, t: number): number | undefined {

@@ -14,7 +14,7 @@ import type { InferenceClient } from "../../../inference/client/index.js";
 import { PIPELINE_SAMPLE_RATE } from "./decode.js";
 import { mapLimited } from "./recognize.js";
 import type { TimeSpan } from "./segment.js";
-import { cepstra, standardize, windowFeatures } from "../../audio/speakers/features.js";
+import { cepstra, sliceAtLeast, standardize, windowFeatures } from "../../audio/speakers/features.js";
 import { clusterEmbeddings, cosineDistance, DEFAULT_MAX_SPEAKERS, EMBEDDING_THRESHOLD, SPECTRAL_THRESHOLD, SPEAKER_MODEL, type ClusterBounds } from "../../audio/speakers/cluster.js";
 
 export { clusterEmbeddings, cosineDistance, SPECTRAL_THRESHOLD, SPEAKER_MODEL };
@@ -274,15 +274,3 @@ function byChannel(channelCount: number, segments: readonly DiarizeSegment[]): D
   };
 }
 
-/** The segment's samples, widened around its middle to at least `minSamples` (within the audio). */
-function sliceAtLeast(audio: Float32Array, span: TimeSpan, minSamples: number): Float32Array {
-  let from = Math.max(0, Math.floor(span.start * PIPELINE_SAMPLE_RATE));
-  let to = Math.min(audio.length, Math.ceil(span.end * PIPELINE_SAMPLE_RATE));
-  if (to - from < minSamples) {
-    const middle = (from + to) / 2;
-    from = Math.max(0, Math.round(middle - minSamples / 2));
-    to = Math.min(audio.length, from + minSamples);
-    from = Math.max(0, to - minSamples);
-  }
-  return audio.subarray(from, to);
-}
