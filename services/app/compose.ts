@@ -116,7 +116,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     // Before speech: Recognize reads uploaded media by id.
     const media = createMedia(config, adapters, identity.audit, overrides.media);
     closers.push(() => media.close());
-    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver, media: media.library });
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver, media: media.library, rnnoiseModel: config.jobs.rnnoiseModel });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(

@@ -56,6 +56,8 @@ export function createSpeech(
     bus?: LiveSessionBus;
     /** Uploaded media, which Recognize reads by `media_id`. */
     media?: RecognizeMedia;
+    /** RNNOISE_MODEL: Recognize's DENOISE_MODE_NEURAL (refused without it, as CreateJob refuses it). */
+    rnnoiseModel?: string;
     /** How often sessions are swept and how long one may idle. */
     sessions?: Pick<LiveSessionsOptions, "sweepMs" | "idleTimeoutMs" | "disconnectedAfterMs">;
   },
@@ -91,7 +93,7 @@ export function createSpeech(
     logger: adapters.logger,
     ...deps.sessions,
   });
-  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media, usage: deps.usage });
+  const handler = speechService({ recognizer, catalog: deps.models, sessions, streams, quota: deps.usage, organizationDefaults, media: deps.media, usage: deps.usage, rnnoiseModel: deps.rnnoiseModel });
   return {
     recognizer,
     sessions,

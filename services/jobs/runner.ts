@@ -33,6 +33,7 @@ import { formatText, formatWords, type TextChainOptions } from "../arabic-text/c
 import { queueKey, type JobQueue } from "./queue.js";
 import { settingsOf, textOptionsOf } from "./settings.js";
 import { heard } from "../platform/failures.js";
+import { denoiseOptionsOf } from "../audio/filters.js";
 import { contextFromCarrier, currentTraceCarrier, failSpan, inSpan, SpanKind, tracerOf, type Span, type TraceCarrier } from "../../inference/telemetry/spans.js";
 
 const tracer = tracerOf("arabicstt.jobs");
@@ -252,7 +253,8 @@ export class JobRunner {
       segmentation: settings.segmentation,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
       separateChannels: settings.separateRecognitionPerChannel,
-      denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
+      // The same rule as Recognize: services/audio/filters.ts.
+      denoise: denoiseOptionsOf(settings.denoise, this.options.rnnoiseModel),
       concurrency: this.options.asrConcurrency,
       diarization: settings.diarization,
       signal,

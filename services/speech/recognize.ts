@@ -5,7 +5,7 @@ import { InvalidArgumentError, PermissionDeniedError, UnimplementedError } from 
 import type { LiveRecognizer } from "./live-recognition.js";
 import type { ModelCatalog } from "../models/catalog.js";
 import { modelMessage } from "../models/proto.js";
-import { AudioEncoding, type RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { AudioEncoding, DenoiseMode, type RecognitionConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   type ListModelsRequest,
   type ListModelsResponseSchema,
@@ -16,7 +16,9 @@ import { requestContextOf } from "../platform/request-context.js";
 import { principalKey, principalOf } from "../identity/model/context.js";
 import type { Principal } from "../identity/model/principal.js";
 import { durationOf, recognitionConfigOf, runnerUpAlternatives, sniffable } from "./convert.js";
-import { transcodeToPcm } from "../audio/transcode.js";
+import { transcodeToPcm, type RawInput } from "../audio/transcode.js";
+import { audioFilters, denoiseOptionsOf, type DenoiseOptions } from "../audio/filters.js";
+import { AUDIO_ENCODINGS, validateFormat } from "../audio/encodings.js";
 import { UnusableMediaError } from "../audio/probe.js";
 import { billableSeconds } from "../usage/billable.js";
 
@@ -46,6 +48,35 @@ export interface RecognizeDependencies {
   usage?: RecognizeUsage;
   /** Where `media_id` is read from; without it (a process with no media library), `media_id` is UNIMPLEMENTED. */
   media?: RecognizeMedia;
+  /** An RNNoise model file (RNNOISE_MODEL) for DENOISE_MODE_NEURAL; without one that mode is refused, as CreateJob refuses it. */
+  rnnoiseModel?: string;
+}
+
+/** The denoisers `config.denoise` asks for, the batch pipeline's rule (services/audio/filters.ts); undefined for none. */
+function denoiseOf(config: RecognitionConfig, rnnoiseModel: string | undefined): DenoiseOptions | undefined {
+  switch (config.denoise) {
+    case DenoiseMode.UNSPECIFIED:
+    case DenoiseMode.OFF:
+      return undefined;
+    case DenoiseMode.SPECTRAL:
+      return denoiseOptionsOf("spectral", rnnoiseModel);
+    case DenoiseMode.NEURAL:
+      if (!rnnoiseModel) throw new InvalidArgumentError("config.denoise", "DENOISE_MODE_NEURAL needs an RNNoise model, and none is configured; use DENOISE_MODE_SPECTRAL");
+      return denoiseOptionsOf("neural", rnnoiseModel);
+    default:
+      throw new InvalidArgumentError("config.denoise", `unknown denoise mode ${String(config.denoise)}`);
+  }
+}
+
+/**
+ * How ffmpeg must read `content` to denoise it: headerless samples by the declared format (checked first, so a bad
+ * rate is refused naming its field as without denoising), undefined for a container ffprobe reads (WAV, FLAC, Ogg).
+ */
+function rawInputOf(config: RecognitionConfig, content: Uint8Array): RawInput | undefined {
+  const { format } = recognitionConfigOf({ ...config, denoise: DenoiseMode.OFF }, "config", content);
+  const declared = validateFormat(format);
+  if (AUDIO_ENCODINGS[declared.encoding].headerCarriesFormat || sniffable(content)) return undefined;
+  return { encoding: declared.encoding as RawInput["encoding"], sampleRateHertz: declared.sampleRateHertz, channels: declared.channels };
 }
 
 /** The audio of a request: its `content`, or the caller's organisation's uploaded media item. */
@@ -68,14 +99,19 @@ export function recognizeHandler(recognizer: LiveRecognizer, deps: RecognizeDepe
     await deps.usage?.assertWithinQuota(principal.organizationId);
     let content = await audioOf(request, principal, deps.media, ctx.signal);
     let requestConfig = request.config as RecognitionConfig;
-    if ((requestConfig.encoding === AudioEncoding.AUTO || requestConfig.encoding === AudioEncoding.UNSPECIFIED) && !sniffable(content)) {
-      // Not WAV, FLAC or Ogg: whatever ffmpeg reads (MP3, M4A, AMR, …), as 16 kHz PCM with its channels.
-      const decoded = await transcodeToPcm(content, { signal: ctx.signal }).catch((err: unknown) => {
+    const denoise = denoiseOf(requestConfig, deps.rnnoiseModel);
+    const detect = (requestConfig.encoding === AudioEncoding.AUTO || requestConfig.encoding === AudioEncoding.UNSPECIFIED) && !sniffable(content);
+    if (detect || denoise) {
+      // Not WAV, FLAC or Ogg: whatever ffmpeg reads (MP3, M4A, AMR, …), as 16 kHz PCM with its channels. Denoising
+      // runs in the same ffmpeg pass, on any encoding (the batch pipeline's filters, per channel, before recognition).
+      const raw = detect ? undefined : rawInputOf(requestConfig, content);
+      // A second over the limit: a longer file still reaches recognizeAll's limit and is refused, not cut.
+      const decoded = await transcodeToPcm(content, { signal: ctx.signal, raw, filters: audioFilters({ denoise }), maxSeconds: RECOGNIZE_MAX_SECONDS + 1 }).catch((err: unknown) => {
         if (err instanceof UnusableMediaError) throw new InvalidArgumentError("config.encoding", `the audio format could not be detected: ${err.message}`);
         throw err;
       });
       content = decoded.pcm;
-      requestConfig = { ...requestConfig, encoding: AudioEncoding.LINEAR16, sampleRateHz: decoded.sampleRateHertz, audioChannelCount: decoded.channels };
+      requestConfig = { ...requestConfig, encoding: AudioEncoding.LINEAR16, sampleRateHz: decoded.sampleRateHertz, audioChannelCount: decoded.channels, denoise: DenoiseMode.OFF };
     }
     const config = recognitionConfigOf(requestConfig, "config", content);
     const wordTimes = Boolean(request.config?.enableWordTimeOffsets);

@@ -24,12 +24,14 @@ export interface SpeechServiceDependencies {
   media?: RecognizeMedia;
   /** Recognize's quota check and usage record; neither when left out. */
   usage?: RecognizeUsage;
+  /** RNNOISE_MODEL, for Recognize's DENOISE_MODE_NEURAL; unset refuses that mode. */
+  rnnoiseModel?: string;
 }
 
 export function speechService(deps: SpeechServiceDependencies): Partial<ServiceImpl<typeof SpeechService>> {
   return {
     streamingRecognize: streamingRecognizeHandler(deps.recognizer, deps.streams ?? new ResumableStreams(), deps.quota),
-    recognize: recognizeHandler(deps.recognizer, { media: deps.media, usage: deps.usage }),
+    recognize: recognizeHandler(deps.recognizer, { media: deps.media, usage: deps.usage, rnnoiseModel: deps.rnnoiseModel }),
     listModels: listModelsHandler(deps.catalog, deps.organizationDefaults),
     ...(deps.sessions ? liveSessionHandlers(deps.sessions, deps.quota) : {}),
   };

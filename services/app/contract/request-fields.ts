@@ -114,6 +114,7 @@ const JOB_NUMERALS = test(JOB_TEXT_TEST, "writes digits as numeral_style asks, a
 /** Applied by the text chain on live RPCs and on batch transcripts (its unit tests in services/arabic-text prove the rules). */
 const textField = (proof: Proof, batchProof: Proof, note?: string): FieldEntry => liveAndBatch(applied(TEXT_CHAIN, proof, note), applied(BATCH_TEXT, batchProof, note));
 const PUNCTUATION_TEST = "services/jobs/punctuation.test.ts" as const;
+const DENOISE_TEST = "services/speech/denoise-recognize.test.ts" as const;
 const PUNCTUATION_STREAM = test(PUNCTUATION_TEST, "on StreamingRecognize: every partial and final follows the switch");
 const PUNCTUATION_NOTE = "the model's own punctuation, kept or removed: nothing adds marks a model did not write (the rules: services/arabic-text/chain.test.ts)";
 // Phrase hints: the decoder's prompt and the boost after recognition (services/arabic-text/phrase-hints.ts), on
@@ -212,7 +213,12 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   ),
   "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
   "arabicstt.v1.RecognitionConfig.denoise": perRpc({
-    [RECOGNIZE]: unimplemented("Recognize does not denoise yet; leave it unset or OFF (batch jobs denoise)", (v) => v === DenoiseMode.OFF),
+    // The batch pipeline's filters (services/audio/filters.ts) in Recognize's ffmpeg pass, before recognition.
+    [RECOGNIZE]: applied(
+      RECOGNIZE_HANDLER,
+      test(DENOISE_TEST, "recognises the keys under noise with DENOISE_MODE_SPECTRAL, from a WAV file and from raw μ-law"),
+      "SPECTRAL: afftdn; NEURAL: RNNoise (arnndn) with RNNOISE_MODEL, refused naming the field without one (the test shows it)",
+    ),
     // Live audio is refused by design, not for now: denoising would add latency.
     [STREAMING]: invalid("live recognition does not denoise (it would add latency); leave it unset or OFF", (v) => v === DenoiseMode.OFF),
     [CREATE_LIVE]: invalid("live recognition does not denoise (it would add latency); leave it unset or OFF", (v) => v === DenoiseMode.OFF),

@@ -22,27 +22,19 @@
 // applied before the file's end, so only `decodeAudio` normalises; `decodeStream` yields ffmpeg's samples.
 // One gain for all channels keeps their relative levels (which channel is silent).
 import { spawn, type ChildProcess } from "node:child_process";
-import { InvalidArgumentError } from "../../platform/errors/errors.js";
+import { audioFilters, type DenoiseOptions } from "../../audio/filters.js";
 import { inputUrl, UnusableMediaError, type MediaProbe } from "../../audio/probe.js";
 import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { applyGain, LoudnessMeter, loudnessGain, type LoudnessGain, type LoudnessTarget } from "../../audio/loudness.js";
+
+// The filter chain is shared with Recognize (services/audio/filters.ts); re-exported for the pipeline's callers.
+export { audioFilters, type DenoiseOptions };
 
 /** The rate every model takes. */
 export const PIPELINE_SAMPLE_RATE = MODEL_SAMPLE_RATE;
 
 /** Where `decodeAudio` brings a file's loudness: loudnorm's old defaults here (I=-16, TP=-1.5). */
 export const LOUDNESS_TARGET: LoudnessTarget = { integratedLufs: -16, truePeakDbtp: -1.5 };
-
-export interface DenoiseOptions {
-  /** FFT denoiser (`afftdn`), no model needed. Default true when denoising is asked for. */
-  fft?: boolean;
-  /**
-   * An RNNoise model file for `arnndn` (e.g. one of the `rnnoise-models` .rnnn files), from
-   * configuration. Only letters, digits and `_ . / -` are allowed in the path, so it needs no
-   * filtergraph escaping.
-   */
-  rnnoiseModel?: string;
-}
 
 export interface DecodeOptions {
   /** What probeMedia found: which stream to decode, how many channels, how long (for progress). */
@@ -85,29 +77,6 @@ export class DecodeFailedError extends UnusableMediaError {
 }
 
 const STDERR_TAIL_BYTES = 4_096;
-
-/** The `-af` filter chain for these options, or undefined when there is nothing to apply. */
-export function audioFilters(options: Pick<DecodeOptions, "denoise" | "mixdown"> & { channels?: number }): string | undefined {
-  const filters: string[] = [];
-  const denoise: DenoiseOptions | undefined = options.denoise === true ? { fft: true } : options.denoise || undefined;
-  if (denoise) {
-    if (denoise.fft ?? true) filters.push("afftdn");
-    if (denoise.rnnoiseModel !== undefined) {
-      if (!/^[\w./-]+$/.test(denoise.rnnoiseModel)) {
-        throw new InvalidArgumentError("denoise.rnnoise_model", "the RNNoise model path may hold only letters, digits and _ . / -");
-      }
-      filters.push(`arnndn=m=${denoise.rnnoiseModel}`);
-    }
-  }
-  // Denoise each channel before mixing: their noise differs (two ends of a call). The mean, not ffmpeg's
-  // own -ac 1 matrix, which sums stereo at 1/√2 each in float, +3 dB for a signal on both channels.
-  const channels = options.channels ?? 1;
-  if (options.mixdown && channels > 1) {
-    const weight = String(Math.round((1 / channels) * 1e6) / 1e6);
-    filters.push(`pan=mono|c0=${Array.from({ length: channels }, (_, c) => `${weight}*c${c}`).join("+")}`);
-  }
-  return filters.length > 0 ? filters.join(",") : undefined;
-}
 
 /** Channels the decode yields: the file's, or one when mixed down. */
 export function decodedChannelCount(options: Pick<DecodeOptions, "probe" | "mixdown">): number {

@@ -457,7 +457,7 @@ export interface JobsConfig {
   staleSeconds: number;
   /** How often the database is compared with the queue, to re-send what the queue lost. */
   reconcileSeconds: number;
-  /** An RNNoise model file (arnndn) for DENOISE_MODE_NEURAL; unset refuses that mode. */
+  /** An RNNoise model file (arnndn) for DENOISE_MODE_NEURAL, in batch jobs and Recognize; unset refuses that mode. */
   rnnoiseModel?: string;
 }
 
