@@ -83,7 +83,7 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const endpointing = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { utteranceEndSilence: { seconds: 2n } } } }));
     expect(endpointing.code).toBe(Code.InvalidArgument);
     expect(endpointing.rawMessage).toMatch(/^config\.endpointing_config\.utterance_end_silence: /);
-    // true asks for what every job does, so it passes to the handler (which answers for the unknown media).
+    // Applied switches pass to the handler (which answers for the unknown media).
     const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
     expect(asked.code).toBe(Code.NotFound);
     // Transcript segments hold one hypothesis: an n-best is for live results only.

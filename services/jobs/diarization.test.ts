@@ -46,7 +46,7 @@ async function transcriptOf(config: object) {
 
 describe("diarization of a mono job", () => {
   it("labels every word with its speaker, within the counts asked, splitting segments where the speaker changes", async () => {
-    const { transcript, segments: all, metadata } = await transcriptOf({ diarizationConfig: { minSpeakerCount: 2, maxSpeakerCount: 2 } });
+    const { transcript, segments: all, metadata } = await transcriptOf({ diarizationConfig: { enableSpeakerDiarization: true, minSpeakerCount: 2, maxSpeakerCount: 2 } });
     expect(metadata.diarization.method).toBe("spectral");
     expect(transcript.speakers.map((s) => s.speakerLabel)).toEqual(["S1", "S2"]);
     const segments = all.filter((s) => s.text !== "");

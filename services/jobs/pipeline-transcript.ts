@@ -3,7 +3,7 @@
 // gets whoever produced it (the title after the media's file name, the default language) the writer,
 // Transcripts.create, fills for live and batch alike.
 import type { AudioPipelineResult } from "./pipeline/index.js";
-import type { NewTranscript } from "../transcripts/transcripts.js";
+import type { NewTranscript, WordFields } from "../transcripts/transcripts.js";
 import { languageOrDefault } from "../arabic-text/language.js";
 
 /** A job's scores against its reference transcript, with the error counts behind the word error rate. */
@@ -16,8 +16,13 @@ export interface JobAccuracy {
 
 export function transcriptFromPipeline(
   result: AudioPipelineResult,
-  job: { jobId: string; model: string; language?: string; accuracy?: JobAccuracy },
+  job: { jobId: string; model: string; language?: string; accuracy?: JobAccuracy; wordFields?: WordFields },
 ): NewTranscript {
+  // Speakers turned off (diarization_config with enable_speaker_diarization false) are dropped here, at
+  // storage: a transcript without speakers lists none, its segments and words carry none, and renaming or
+  // filtering by speaker has nothing to find. Word times and confidence are kept and left out at the
+  // response (services/transcripts/handler.ts#toSegment), where `wordFields` below is read (absent: all shown).
+  const speakers = job.wordFields?.speakerLabels ?? true;
   return {
     jobId: job.jobId,
     language: result.language ?? languageOrDefault(job.language),
@@ -27,10 +32,10 @@ export function transcriptFromPipeline(
     model: job.model,
     wer: job.accuracy?.wer ?? null,
     cer: job.accuracy?.cer ?? null,
-    speakers: result.speakers.map((s) => ({ label: s.id, channel: s.channel })),
+    speakers: speakers ? result.speakers.map((s) => ({ label: s.id, channel: s.channel })) : [],
     segments: result.segments.map((s) => ({
       channel: s.channel,
-      speaker: s.speaker,
+      ...(speakers ? { speaker: s.speaker } : {}),
       start: s.start,
       end: s.end,
       text: s.text,
@@ -39,7 +44,8 @@ export function transcriptFromPipeline(
     })),
     metadata: {
       model: job.model,
-      diarization: result.diarization,
+      diarization: speakers ? result.diarization : { method: "none", reason: "diarization_config.enable_speaker_diarization is false: no speaker labels" },
+      ...(job.wordFields ? { wordFields: job.wordFields } : {}),
       channels: result.channels.map((c) => ({ channel: c.channel, chunks: c.chunks })),
       identicalChannels: result.identicalChannels,
       gate: result.gate,

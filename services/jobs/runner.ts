@@ -298,7 +298,7 @@ export class JobRunner {
     // anything is stored, so the transcript, its words, search and exports never hold what was redacted.
     // Fail-closed: a chain that throws fails the job rather than storing the text in the clear.
     const formatted = throughTextChain(result, textOptionsOf(job.config));
-    const transcript = transcriptFromPipeline(formatted, { jobId: job.id, model: settings.model || this.options.defaultModel, language: settings.languageCode, accuracy });
+    const transcript = transcriptFromPipeline(formatted, { jobId: job.id, model: settings.model || this.options.defaultModel, language: settings.languageCode, accuracy, wordFields: { timeOffsets: settings.wordTimeOffsets, confidence: settings.wordConfidence, speakerLabels: settings.speakerLabels } });
     const saved = await this.save(job, attempt, transcript, { accuracy, audioDurationMs: Math.round(result.probe.durationSeconds * 1000), billedSeconds });
     if (!saved) return;
     await this.options.events.publish({ jobId: job.id, kind: "changed" });

@@ -20,8 +20,17 @@ export interface RecognitionSettings {
   /** 0: read from the file. */
   audioChannelCount: number;
   separateRecognitionPerChannel: boolean;
-  /** Set when the config has diarization_config: the job asked for speakers (mono audio is diarized even without the speaker model). */
+  /** Set when the config has diarization_config turned on: the job asked for speakers (mono audio is diarized even without the speaker model). */
   diarization?: { minSpeakers?: number; maxSpeakers?: number; requested: true };
+  /**
+   * False when diarization_config is present with enable_speaker_diarization false: the transcript carries no
+   * speaker labels. Without a diarization_config the platform's default stands (one speaker per channel for
+   * multichannel audio, clustering when the speaker model is ready), as before the switch was served.
+   */
+  speakerLabels: boolean;
+  /** enable_word_time_offsets / enable_word_confidence: what the job's words show through the API (default false, as Google). */
+  wordTimeOffsets: boolean;
+  wordConfidence: boolean;
   /** phrase_hints, checked (INVALID_ARGUMENT naming `config.phrase_hints…`); undefined when none. */
   phraseHints?: PhraseHintSet;
   /** endpointing_config as the pipeline's segmentation (see segmentationOf); undefined: the pipeline's own. */
@@ -71,7 +80,9 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
   const message = config.phraseHints || config.endpointingConfig ? fromJson(RecognitionConfigSchema, config as JsonObject, { ignoreUnknownFields: true }) : undefined;
   const phraseHints = config.phraseHints ? phraseHintsOf(message?.phraseHints, "config.") : undefined;
   const segmentation = segmentationOf(message?.endpointingConfig);
-  const diarization = config.diarizationConfig as { minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
+  const diarizationConfig = config.diarizationConfig as { enableSpeakerDiarization?: boolean; minSpeakerCount?: number; maxSpeakerCount?: number } | undefined;
+  // A config sent with the switch off asks for no speakers, so it must not turn the clustering on either.
+  const diarization = diarizationConfig?.enableSpeakerDiarization === true ? diarizationConfig : undefined;
   return {
     model: typeof config.model === "string" ? config.model : "",
     languageCode: languageOrDefault(typeof config.languageCode === "string" ? config.languageCode : undefined),
@@ -82,6 +93,9 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     diarization: diarization
       ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined, requested: true as const }
       : undefined,
+    speakerLabels: diarizationConfig === undefined || diarizationConfig.enableSpeakerDiarization === true,
+    wordTimeOffsets: config.enableWordTimeOffsets === true,
+    wordConfidence: config.enableWordConfidence === true,
     ...(phraseHints ? { phraseHints } : {}),
     ...(segmentation ? { segmentation } : {}),
   };

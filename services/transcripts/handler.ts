@@ -24,7 +24,7 @@ import { principalOf } from "../identity/model/context.js";
 import type { Segment } from "./segment.entity.js";
 import type { SearchHit, TranscriptSearch } from "./search.js";
 import type { Speaker } from "./speaker.entity.js";
-import type { Transcripts, TranscriptStats, TranscriptView } from "./transcripts.js";
+import { wordFieldsOf, type Transcripts, type TranscriptStats, type TranscriptView, type WordFields } from "./transcripts.js";
 
 const PREVIEW_LENGTH = 200;
 
@@ -67,7 +67,14 @@ export function toTranscript({ transcript: t, stats }: TranscriptView): Transcri
   });
 }
 
-export function toSegment(s: Segment, languageCode: string, options: { words: boolean; edits: boolean }): SegmentMessage {
+/**
+ * A segment as the API shows it. `fields` are what the transcript's job asked its words to carry: times and
+ * confidence not asked for are left unset, and with none of times, confidence or speakers asked the word list
+ * is empty, as Google's API does. Applied here, at the response, rather than at storage: the stored words keep
+ * their times, which segment edits (realignWords), search and the exports rely on.
+ */
+export function toSegment(s: Segment, languageCode: string, options: { words: boolean; edits: boolean }, fields: WordFields): SegmentMessage {
+  const words = options.words && (fields.timeOffsets || fields.confidence || fields.speakerLabels);
   return create(TranscriptSegmentSchema, {
     segmentId: s.id,
     index: s.index,
@@ -77,13 +84,12 @@ export function toSegment(s: Segment, languageCode: string, options: { words: bo
     endOffset: duration(s.endMs),
     text: s.text,
     confidence: s.confidence ?? 0,
-    words: options.words
+    words: words
       ? s.words.map((w) =>
           create(WordInfoSchema, {
             word: w.word,
-            startOffset: duration(w.startMs),
-            endOffset: duration(w.endMs),
-            confidence: w.confidence ?? 0,
+            ...(fields.timeOffsets ? { startOffset: duration(w.startMs), endOffset: duration(w.endMs) } : {}),
+            confidence: fields.confidence ? (w.confidence ?? 0) : 0,
             speakerLabel: w.speakerLabel ?? "",
           }),
         )
@@ -152,7 +158,7 @@ export function transcriptHandler(transcripts: Transcripts, search: TranscriptSe
       const options = { words: req.includeWords, edits: req.includeEditHistory };
       return {
         transcript: toTranscript(view),
-        segments: page.items.map((s) => toSegment(s, view.transcript.languageCode, options)),
+        segments: page.items.map((s) => toSegment(s, view.transcript.languageCode, options, wordFieldsOf(view.transcript.metadata))),
         nextPageToken: page.nextPageToken,
       };
     },
@@ -174,7 +180,7 @@ export function transcriptHandler(transcripts: Transcripts, search: TranscriptSe
         expectedRevision: req.expectedRevision,
       });
       const transcript = await transcripts.find(principal.organizationId, req.transcriptId);
-      return { segment: toSegment(segment, transcript.languageCode, { words: true, edits: true }) };
+      return { segment: toSegment(segment, transcript.languageCode, { words: true, edits: true }, wordFieldsOf(transcript.metadata)) };
     },
     async renameSpeaker(req, ctx) {
       const { organizationId } = principalOf(ctx.values);

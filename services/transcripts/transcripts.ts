@@ -68,6 +68,24 @@ export interface NewTranscript {
   cer?: number | null;
 }
 
+/**
+ * `metadata.wordFields` of a job's transcript: which parts of its words the job asked for
+ * (enable_word_time_offsets, enable_word_confidence, speaker labels). The words are stored whole, and the
+ * API leaves out what was not asked (see wordFieldsOf), so editing, search and subtitles keep their times.
+ */
+export interface WordFields {
+  timeOffsets: boolean;
+  confidence: boolean;
+  speakerLabels: boolean;
+}
+
+/** What a transcript's words show through the API; a transcript without `wordFields` (live sessions, older jobs) shows all. */
+export function wordFieldsOf(metadata: Record<string, unknown>): WordFields {
+  const asked = metadata.wordFields as Partial<WordFields> | undefined;
+  if (!asked || typeof asked !== "object") return { timeOffsets: true, confidence: true, speakerLabels: true };
+  return { timeOffsets: asked.timeOffsets === true, confidence: asked.confidence === true, speakerLabels: asked.speakerLabels === true };
+}
+
 /** Work that commits with a transcript's write, on the same transaction; see Transcripts.create. */
 export type CommitWith = (em: EntityManager) => Promise<void>;
 

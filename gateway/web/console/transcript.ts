@@ -127,7 +127,8 @@ function segmentView(transcriptId: string, segment: TranscriptSegment, speakers:
   const text = h("p", { class: "text", dir: "auto" });
   const fill = () => {
     // Words carry their times while the text is the recogniser's; after an edit the text stands alone.
-    const words = segment.words.length > 0 && segment.revision === 0 ? segment.words : [];
+    // A job created elsewhere without enable_word_time_offsets has words without times: nothing to seek to.
+    const words = segment.words.length > 0 && segment.revision === 0 && segment.words[0]!.startOffset ? segment.words : [];
     if (words.length === 0) {
       text.replaceChildren(segment.text);
       return;

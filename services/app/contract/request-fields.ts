@@ -5,7 +5,7 @@
 // field-table.test.ts walks the descriptors: a field added to a contract without an entry here fails the build.
 //
 // The Arabic text fields (verbatim, arabic_text_config, redaction_config, profanity_filter) are applied on
-// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches refused for CreateJob (encoding, word options, the diarization switch)
+// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches still refused for CreateJob (encoding)
 // are issue 17 item 2, and flip the same way.
 import type { Applied, CodeRef, FieldEntry, FieldRule, NoProofYet, Proof, Refused, RpcName } from "./fields.js";
 import { AudioEncoding, DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
@@ -131,6 +131,9 @@ const BATCH_HINTS: CodeRef = "services/jobs/pipeline/index.ts#phraseHints";
 const hintsField = (liveProof: Proof, batchProof: Proof, note?: string): FieldEntry =>
   perRpc({ [RECOGNIZE]: applied(LIVE_HINTS, liveProof, note), [STREAMING]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_LIVE]: applied(LIVE_HINTS, HINTS_STREAM, note), [CREATE_JOB]: applied(BATCH_HINTS, batchProof, note) });
 // Worded as services/speech/convert.ts words it, so a client sees one message whichever check answers.
+const WORD_OPTIONS_TEST = "services/jobs/word-options.test.ts" as const;
+const WORD_SWITCHES = test(WORD_OPTIONS_TEST, "leaves word times and confidence out unless asked, and gives each when asked, the segments keeping their times");
+const TRANSCRIPT_WORDS: CodeRef = "services/transcripts/handler.ts#toSegment";
 const MONO_DIARIZATION = test("services/jobs/diarization.test.ts", "labels every word with its speaker, within the counts asked, splitting segments where the speaker changes");
 const LIVE_DIARIZATION = test("services/speech/diarization-live.test.ts", "labels two espeak-ng voices in one mono stream as two speakers, in the order they speak");
 const LIVE_DIARIZATION_BOUNDS = test("services/audio/speakers/online.test.ts", "never names more speakers than max_speaker_count, and opens one only past the threshold");
@@ -142,7 +145,6 @@ const BATCH_MAX_UTTERANCE = test(ENDPOINTING_TEST, "makes no segment longer than
 // Refused by design, not for now: the field is a live turn-taking signal, and a transcript has no events.
 const BATCH_NO_UTTERANCE_END = "batch transcripts carry no speech events, so there is no UTTERANCE_END to send (a live turn-taking signal); leave it unset on jobs";
 const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
-const isTrue = (value: unknown) => value === true;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
 
 export const requestFields: Readonly<Record<string, FieldEntry>> = {
@@ -183,12 +185,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.model": liveAndBatch(applied(RECOGNIZER, BAD_MODEL), applied(CHECK_JOB, JOB_CONFIG)),
   "arabicstt.v1.RecognitionConfig.enable_word_time_offsets": liveAndBatch(
     applied(RESPONSE_OF, STEREO_WAV),
-    // True asks for what every job gives; false (turning them off) is what is not served yet.
-    unimplemented("batch transcripts always carry word times; turning them off is not served yet: leave it unset or true", isTrue),
+    applied(TRANSCRIPT_WORDS, WORD_SWITCHES, "stored whole; GetTranscript leaves word times out when the job did not ask (segments and subtitles keep theirs)"),
   ),
   "arabicstt.v1.RecognitionConfig.enable_word_confidence": liveAndBatch(
     applied(RESPONSE_OF, test(LIVE_PROOFS, "gives words their confidence only when enable_word_confidence asks for it")),
-    unimplemented("batch transcripts always carry word confidence; turning it off is not served yet: leave it unset or true", isTrue),
+    applied(TRANSCRIPT_WORDS, WORD_SWITCHES, "stored whole; GetTranscript leaves word confidence out (0) when the job did not ask"),
   ),
   // Step 6 of the text chain (services/arabic-text/chain.ts): true keeps the model's marks written the Arabic way, false removes them.
   "arabicstt.v1.RecognitionConfig.enable_automatic_punctuation": perRpc({
@@ -228,7 +229,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
 
   "arabicstt.v1.SpeakerDiarizationConfig.enable_speaker_diarization": perRpc({
     ...live(applied(CONVERT, LIVE_DIARIZATION)),
-    [CREATE_JOB]: unimplemented("batch jobs always diarize; turning it off is not served yet: leave it unset or true", isTrue),
+    [CREATE_JOB]: applied(
+      JOB_SETTINGS,
+      test(WORD_OPTIONS_TEST, "false: the transcript lists no speakers and its segments and words carry none, even with counts given"),
+      "false (with diarization_config sent): no speakers, dropped at storage; without diarization_config the platform's default stands (a speaker per channel, one speaker for mono unless the speaker model is ready)",
+    ),
   }),
   "arabicstt.v1.SpeakerDiarizationConfig.min_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),
   "arabicstt.v1.SpeakerDiarizationConfig.max_speaker_count": liveAndBatch(applied(CONVERT, LIVE_DIARIZATION_BOUNDS, "ignored with enable_speaker_diarization off, as the whole config is"), applied(JOB_SETTINGS, MONO_DIARIZATION, "diarize.test.ts covers the clustering's bounds")),

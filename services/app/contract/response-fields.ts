@@ -68,10 +68,10 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     words: "unless enable_word_time_offsets, enable_word_confidence or diarization asks for words (and on interim streaming results)",
   }),
   ...message("WordInfo", RESPONSE_OF, ["word"], {
-    start_offset: "unless enable_word_time_offsets asked for times (live recognition); transcripts always carry them",
-    end_offset: "unless enable_word_time_offsets asked for times (live recognition); transcripts always carry them",
-    confidence: "0 unless enable_word_confidence asked for it (live recognition), or the model gave none",
-    speaker_label: "in live recognition without diarization_config; set in transcripts' words when the pipeline named a speaker",
+    start_offset: "unless enable_word_time_offsets asked for times (live recognition, and a job's transcript); live sessions' transcripts always carry them",
+    end_offset: "unless enable_word_time_offsets asked for times (live recognition, and a job's transcript); live sessions' transcripts always carry them",
+    confidence: "0 unless enable_word_confidence asked for it (live recognition, and a job's transcript), or the model gave none",
+    speaker_label: "in live recognition without diarization_config; in transcripts' words when the pipeline named no speaker or the job turned enable_speaker_diarization off",
   }),
   ...message("RecognitionResponseMetadata", RECOGNIZE, ["request_id", "audio_duration", "billed_duration"]),
   ...message("StreamingRecognizeResponse", STREAM, ["result_index"], {
@@ -256,8 +256,8 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
   ...message("Speaker", TO_TRANSCRIPT, ["speaker_label", "channel_tag", "talk_time", "word_count"], { display_name: "until someone names the speaker (RenameSpeaker)" }),
   ...message("Channel", TO_TRANSCRIPT, ["channel_tag", "talk_time", "segment_count"]),
   ...message("TranscriptSegment", TO_SEGMENT, ["segment_id", "index", "channel_tag", "start_offset", "end_offset", "text", "confidence", "language_code", "revision", "updated_at"], {
-    speaker_label: "when the pipeline named no speaker for the segment",
-    words: "unless include_words asked for them",
+    speaker_label: "when the pipeline named no speaker for the segment, or the job turned enable_speaker_diarization off",
+    words: "unless include_words asked for them, and for a job that asked for none of word times, word confidence and speakers",
     edits: "unless include_edit_history asked for them",
   }),
   ...message("SegmentEdit", TO_SEGMENT, ["revision", "previous_text", "edited_at"], {

@@ -87,7 +87,9 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * If true, every word in the top alternative carries its start and end
-   * offset. Default false.
+   * offset. Default false. Batch jobs: the words of the job's transcript
+   * (GetTranscript) carry them only when asked; segment times, and so
+   * subtitles, are there either way.
    *
    * @generated from field: bool enable_word_time_offsets = 7;
    */
@@ -95,7 +97,9 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
 
   /**
    * If true, every word in the top alternative carries its confidence.
-   * Default false.
+   * Default false. Batch jobs: the words of the job's transcript carry it
+   * only when asked. With neither word option nor speaker labels, a batch
+   * transcript's segments list no words.
    *
    * @generated from field: bool enable_word_confidence = 8;
    */
@@ -120,7 +124,10 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
    * Speaker diarization: labelling which speaker said each word in
    * single-channel audio, in batch jobs and live recognition alike (live,
    * each final is labelled once, from the voices heard so far). Unset means
-   * no diarization.
+   * no diarization, except that batch jobs label each channel of
+   * multichannel audio as its own speaker, and label mono audio when the
+   * speaker-embedding model is installed; sent with
+   * `enable_speaker_diarization` false, a batch transcript has no speakers.
    *
    * @generated from field: arabicstt.v1.SpeakerDiarizationConfig diarization_config = 10;
    */
@@ -223,7 +230,8 @@ export const RecognitionConfigSchema: GenMessage<RecognitionConfig> = /*@__PURE_
 export type SpeakerDiarizationConfig = Message<"arabicstt.v1.SpeakerDiarizationConfig"> & {
   /**
    * If true, every word of the top alternative carries a `speaker_label`.
-   * Default false.
+   * Default false: no speaker labels, and a batch transcript lists no
+   * speakers (the counts below are then ignored).
    *
    * @generated from field: bool enable_speaker_diarization = 1;
    */
