@@ -105,7 +105,8 @@ async function transcribeAsJob(
     if (!media || media.state !== MediaState.READY) {
       throw new OpenAiRequestError(400, `the file cannot be transcribed: ${media?.error?.message || "it was not accepted"}`, "file", media?.error?.code || null);
     }
-    const job = (await clients.jobs.createJob({ mediaId: media.mediaId, config: config as RecognitionConfig }, call)).job!;
+    // Word times and confidence are what verbose_json's words and segments are made of; a job gives them only when asked.
+    const job = (await clients.jobs.createJob({ mediaId: media.mediaId, config: { ...config, enableWordTimeOffsets: true, enableWordConfidence: true } as RecognitionConfig }, call)).job!;
     let transcriptId = "";
     for await (const update of clients.jobs.watchJob({ jobId: job.jobId }, call)) {
       if (update.state === JobState.SUCCEEDED) {
