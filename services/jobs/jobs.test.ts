@@ -156,6 +156,25 @@ describe("a job end to end with the dtmf model", () => {
     expect(usage.filter((u) => u.jobId === jobId)).toEqual([{ organizationId: owner.organizationId, kind: "batch", seconds: Number(job!.billedDuration!.seconds), jobId }]);
     expect(finished.filter((j) => j.id === jobId).map((j) => j.status)).toEqual(["succeeded"]);
   });
+
+  it("takes an encoding hint that the media's codec bears out (MULAW on a μ-law WAV) and refuses one it contradicts", async () => {
+    // The codec and container as the upload's probe stores them for this file.
+    const mediaId = await h.addMedia(owner.organizationId, call, { channels: 2, sampleRateHz: 8000, codec: "pcm_mulaw", container: "wav" });
+    for (const encoding of [AudioEncoding.LINEAR16, AudioEncoding.ALAW, AudioEncoding.FLAC, AudioEncoding.OGG_OPUS]) {
+      const refused = await codeOf(jobsOf(owner).createJob({ mediaId, config: { ...config, encoding, sampleRateHz: 8000 } }));
+      expect(refused).toEqual({ code: Code.InvalidArgument, message: `config.encoding: is ${AudioEncoding[encoding]} but the media is pcm_mulaw in wav; leave it unset or AUDIO_ENCODING_AUTO to read it from the file` });
+    }
+    const { job } = await jobsOf(owner).createJob({ mediaId, config: { ...config, encoding: AudioEncoding.MULAW, sampleRateHz: 8000 } });
+    const done = await waitForState(job!.jobId, JobState.SUCCEEDED);
+    expect(done.config?.encoding).toBe(AudioEncoding.MULAW);
+    const segments = await h.testDb.db.fork().find(Segment, { transcript: { job: job!.jobId } }, { orderBy: { index: "asc" } });
+    for (const [channel, keys] of [
+      [0, LEFT_KEYS],
+      [1, RIGHT_KEYS],
+    ] as const) {
+      expect(segments.filter((s) => s.channel === channel).flatMap((s) => s.words.map((w) => w.word)).join("")).toBe(keys);
+    }
+  });
 });
 
 describe("idempotent create", () => {
@@ -369,6 +388,7 @@ describe("bad input", () => {
     ["config.denoise", { ...config, denoise: DenoiseMode.NEURAL }, {}],
     ["config.sample_rate_hz", { ...config, encoding: AudioEncoding.AUTO, sampleRateHz: 16000 }, { sampleRateHz: 8000 }],
     ["config.audio_channel_count", { ...config, audioChannelCount: 1 }, { channels: 2 }],
+    ["config.encoding", { ...config, encoding: AudioEncoding.FLAC }, { codec: "pcm_mulaw", container: "wav" }],
   ])("refuses an unsupported config, naming %s", async (field, badConfig, mediaFields) => {
     const mediaId = await h.addMedia(owner.organizationId, call, mediaFields);
     const result = await codeOf(jobsOf(owner).createJob({ mediaId, config: badConfig }));

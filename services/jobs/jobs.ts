@@ -172,6 +172,7 @@ export class Jobs {
     if (settings.audioChannelCount && media.channels && settings.audioChannelCount !== media.channels) {
       throw new InvalidArgumentError("config.audio_channel_count", `is ${settings.audioChannelCount} but the media has ${media.channels}; leave it 0 to read it from the file`);
     }
+    checkEncoding(config.encoding, media);
   }
 
   /**
@@ -363,4 +364,36 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * What ffprobe calls each encoding's codec (and, where the encoding names one, its container). A READY media
+ * item was probed at upload, so every job's media has a header that says what it is: the hint is checked
+ * against that, like sample_rate_hz and audio_channel_count. A mismatch is INVALID_ARGUMENT at CreateJob,
+ * not a failed job: it is known before anything is queued, and the fix (drop the hint or pick the right
+ * media) is the caller's. Headerless raw bytes never reach a job: the media probe refuses them at upload.
+ */
+const codecOfEncoding: Readonly<Record<string, { codecs: readonly string[]; container?: string }>> = {
+  // A WAV (or other container) of 16-bit PCM; big-endian is not LINEAR16.
+  AUDIO_ENCODING_LINEAR16: { codecs: ["pcm_s16le"] },
+  AUDIO_ENCODING_MULAW: { codecs: ["pcm_mulaw"] },
+  AUDIO_ENCODING_ALAW: { codecs: ["pcm_alaw"] },
+  AUDIO_ENCODING_FLAC: { codecs: ["flac"] },
+  AUDIO_ENCODING_OGG_OPUS: { codecs: ["opus"], container: "ogg" },
+};
+
+const encodingName = (name: string) => name.replace(/^AUDIO_ENCODING_/, "");
+
+/** Refuses an encoding hint that the media's probed codec (and container) contradicts; unset and AUTO read the file. */
+export function checkEncoding(encoding: unknown, media: Pick<Media, "codec" | "container">): void {
+  if (typeof encoding !== "string" || encoding === "AUDIO_ENCODING_UNSPECIFIED" || encoding === "AUDIO_ENCODING_AUTO") return;
+  const expected = codecOfEncoding[encoding];
+  if (!expected) throw new InvalidArgumentError("config.encoding", `${JSON.stringify(encoding)} is not an encoding batch jobs know; leave it unset or AUDIO_ENCODING_AUTO`);
+  // Media probed before the codec was stored has none to compare with; the pipeline reads the file as it is.
+  if (!media.codec) return;
+  const containerOk = !expected.container || (media.container ?? "").split(",").includes(expected.container);
+  if (!expected.codecs.includes(media.codec) || !containerOk) {
+    const what = media.container ? `${media.codec} in ${media.container}` : media.codec;
+    throw new InvalidArgumentError("config.encoding", `is ${encodingName(encoding)} but the media is ${what}; leave it unset or AUDIO_ENCODING_AUTO to read it from the file`);
+  }
 }

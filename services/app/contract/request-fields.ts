@@ -5,10 +5,10 @@
 // field-table.test.ts walks the descriptors: a field added to a contract without an entry here fails the build.
 //
 // The Arabic text fields (verbatim, arabic_text_config, redaction_config, profanity_filter) are applied on
-// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches refused for CreateJob (encoding, word options, the diarization switch)
+// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches refused for CreateJob (word options, the diarization switch)
 // are issue 17 item 2, and flip the same way.
 import type { Applied, CodeRef, FieldEntry, FieldRule, NoProofYet, Proof, Refused, RpcName } from "./fields.js";
-import { AudioEncoding, DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 
 const applied = (by: CodeRef, proof: Proof | NoProofYet, note?: string): Applied => ({ kind: "applied", by, proof, ...(note ? { note } : {}) });
 const test = (file: Proof["test"], name: string): Proof => ({ test: file, name });
@@ -140,7 +140,6 @@ const BATCH_SILENCE = test(ENDPOINTING_TEST, "cuts a segment at every pause of s
 const BATCH_MAX_UTTERANCE = test(ENDPOINTING_TEST, "makes no segment longer than max_utterance_duration");
 // Refused by design, not for now: the field is a live turn-taking signal, and a transcript has no events.
 const BATCH_NO_UTTERANCE_END = "batch transcripts carry no speech events, so there is no UTTERANCE_END to send (a live turn-taking signal); leave it unset on jobs";
-const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
 const isTrue = (value: unknown) => value === true;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
 
@@ -157,7 +156,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // RecognitionConfig: Recognize, StreamingRecognize, CreateLiveSession (live recognition) and CreateJob (batch).
   "arabicstt.v1.RecognitionConfig.encoding": liveAndBatch(
     applied(CONVERT, MULAW, "UNSPECIFIED and AUTO read the format from the audio's header on Recognize, and are refused by live streams"),
-    unimplemented("batch jobs read the encoding from the file; leave it unset or AUDIO_ENCODING_AUTO", isAuto),
+    applied(
+      CHECK_JOB,
+      test(JOBS_TEST, "takes an encoding hint that the media's codec bears out (MULAW on a μ-law WAV) and refuses one it contradicts"),
+      "unset and AUTO read the file; any other is checked against the codec the upload's probe stored, INVALID_ARGUMENT on a mismatch. Headerless raw bytes are refused at upload (the probe needs a header), so LINEAR16/MULAW/ALAW name the codec of a WAV",
+    ),
   ),
   "arabicstt.v1.RecognitionConfig.sample_rate_hz": liveAndBatch(
     applied(CONVERT, MULAW),

@@ -25,7 +25,11 @@ export const file_arabicstt_v1_recognition: GenFile = /*@__PURE__*/
 export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
   /**
    * The encoding of the audio data. Required for live recognition; defaults to
-   * AUDIO_ENCODING_AUTO for Recognize and batch jobs.
+   * AUDIO_ENCODING_AUTO for Recognize and batch jobs. A batch job reads its
+   * media's format from the file (a media item must have a header to be
+   * uploaded), so another value there is checked against the media's codec
+   * (LINEAR16, MULAW and ALAW name the codec of a WAV) and a mismatch is
+   * INVALID_ARGUMENT.
    *
    * @generated from field: arabicstt.v1.AudioEncoding encoding = 1;
    */
