@@ -252,6 +252,8 @@ export class JobRunner {
       segmentation: settings.segmentation,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
       separateChannels: settings.separateRecognitionPerChannel,
+      // encoding: read headerless media as the hint says (a file with a header is read by its header).
+      raw: settings.raw,
       denoise: settings.denoise === "off" ? undefined : settings.denoise === "neural" ? { fft: false, rnnoiseModel: this.options.rnnoiseModel } : true,
       concurrency: this.options.asrConcurrency,
       diarization: settings.diarization,

@@ -158,8 +158,8 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
     applied(CONVERT, MULAW, "UNSPECIFIED and AUTO read the format from the audio's header on Recognize, and are refused by live streams"),
     applied(
       CHECK_JOB,
-      test(JOBS_TEST, "takes an encoding hint that the media's codec bears out (MULAW on a μ-law WAV) and refuses one it contradicts"),
-      "unset and AUTO read the file; any other is checked against the codec the upload's probe stored, INVALID_ARGUMENT on a mismatch. Headerless raw bytes are refused at upload (the probe needs a header), so LINEAR16/MULAW/ALAW name the codec of a WAV",
+      test(JOBS_TEST, "transcribes raw μ-law uploaded as audio/basic when the job names MULAW and its rate; refuses the job without them"),
+      "unset and AUTO read the file's header; any other is checked against the codec the upload's probe stored (INVALID_ARGUMENT on a mismatch, e.g. FLAC on a μ-law WAV); headerless media (uploaded as audio/basic, audio/PCMU or audio/PCMA) needs LINEAR16/MULAW/ALAW with sample_rate_hz, and the pipeline decodes its bytes as they say",
     ),
   ),
   "arabicstt.v1.RecognitionConfig.sample_rate_hz": liveAndBatch(
