@@ -35,7 +35,7 @@ export interface JobsGateway {
   blobGetHook?: () => Promise<void>;
   client<S extends DescService>(service: S, options?: ClientOptions): Client<S>;
   /** A ready media row of `organizationId` with the file's bytes in the media bucket. */
-  addMedia(organizationId: string, file: string, fields?: Partial<Pick<Media, "status" | "channels" | "sampleRateHz" | "durationMs" | "codec">>): Promise<string>;
+  addMedia(organizationId: string, file: string, fields?: Partial<Pick<Media, "status" | "channels" | "sampleRateHz" | "durationMs" | "codec" | "container">>): Promise<string>;
   stop(): Promise<void>;
 }
 

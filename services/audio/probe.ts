@@ -36,7 +36,27 @@ export class UnusableMediaError extends InvalidArgumentError {
   }
 }
 
+/**
+ * Headerless PCM, which cannot say what it is: what the bytes are, from the uploader's content type or the
+ * job's encoding hint. `format` is the name of ffmpeg's raw demuxer.
+ */
+export interface RawAudio {
+  format: "s16le" | "mulaw" | "alaw";
+  sampleRate: number;
+  channels: number;
+}
+
+/** ffmpeg's names of the raw demuxers, as a probe reports them in `formatName`. */
+export const RAW_FORMATS: readonly string[] = ["s16le", "mulaw", "alaw"];
+
+/** The options that come before the input for headerless bytes (none for a file with a header). */
+export function rawInputArgs(raw: RawAudio | undefined): string[] {
+  return raw ? ["-f", raw.format, "-sample_rate", String(raw.sampleRate), "-ch_layout", `${raw.channels}c`] : [];
+}
+
 export interface ProbeOptions {
+  /** Read the file as this headerless PCM instead of detecting its format. */
+  raw?: RawAudio;
   /** Kills ffprobe; the promise then rejects with the signal's reason. */
   signal?: AbortSignal;
   /** ffprobe executable. Default "ffprobe" on PATH. */
@@ -72,7 +92,7 @@ export async function probeMedia(file: string, options: ProbeOptions = {}): Prom
   const size = (await stat(file)).size;
   if (size === 0) throw new UnusableMediaError("empty", "the file is empty (0 bytes)");
 
-  const { code, stdout, stderr } = await runFfprobe(options.ffprobePath ?? "ffprobe", file, options.signal);
+  const { code, stdout, stderr } = await runFfprobe(options.ffprobePath ?? "ffprobe", file, options.signal, options.raw);
   if (code !== 0) {
     const why = lastLine(stderr, file);
     if (/moov atom not found/i.test(stderr)) {
@@ -133,11 +153,11 @@ export function inputUrl(file: string): string {
   return `file:${file}`;
 }
 
-function runFfprobe(ffprobe: string, file: string, signal?: AbortSignal): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runFfprobe(ffprobe: string, file: string, signal?: AbortSignal, raw?: RawAudio): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     signal?.throwIfAborted();
     // -v warning: warnings on stderr are how a truncated file shows itself (see truncationWarnings).
-    const child = spawn(ffprobe, ["-v", "warning", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams", inputUrl(file)], {
+    const child = spawn(ffprobe, ["-v", "warning", "-hide_banner", "-print_format", "json", "-show_format", "-show_streams", ...rawInputArgs(raw), inputUrl(file)], {
       stdio: ["ignore", "pipe", "pipe"],
     });
     const out: Buffer[] = [];

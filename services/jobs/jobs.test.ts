@@ -3,11 +3,12 @@
 // created over gRPC, the runner takes it from the queue (BullMQ with REDIS_URL, in-process otherwise) through
 // the real pipeline and the dtmf model on a sidecar over gRPC, and the transcript holds each key with its time
 // and its channel's speaker. Then cancel, retry, idempotency, bad input and tenant isolation.
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AudioEncoding, DenoiseMode } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { TranscriptService } from "../../proto/gen/arabicstt/v1/transcript_pb.js";
+import { MediaService, MediaState } from "../../proto/gen/arabicstt/v1/media_pb.js";
 import { JobPriority, JobService, JobStage, JobState, type WatchJobResponse } from "../../proto/gen/arabicstt/v1/job_pb.js";
 import { createAudioDir, sox, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { InferenceUnavailableError } from "../../inference/client/index.js";
@@ -155,6 +156,25 @@ describe("a job end to end with the dtmf model", () => {
     // The hooks the lead wires to usage and webhooks ran once for this job.
     expect(usage.filter((u) => u.jobId === jobId)).toEqual([{ organizationId: owner.organizationId, kind: "batch", seconds: Number(job!.billedDuration!.seconds), jobId }]);
     expect(finished.filter((j) => j.id === jobId).map((j) => j.status)).toEqual(["succeeded"]);
+  });
+
+  it("takes an encoding hint that the media's codec bears out (MULAW on a μ-law WAV) and refuses one it contradicts", async () => {
+    // The codec and container as the upload's probe stores them for this file.
+    const mediaId = await h.addMedia(owner.organizationId, call, { channels: 2, sampleRateHz: 8000, codec: "pcm_mulaw", container: "wav" });
+    for (const encoding of [AudioEncoding.LINEAR16, AudioEncoding.ALAW, AudioEncoding.FLAC, AudioEncoding.OGG_OPUS]) {
+      const refused = await codeOf(jobsOf(owner).createJob({ mediaId, config: { ...config, encoding, sampleRateHz: 8000 } }));
+      expect(refused).toEqual({ code: Code.InvalidArgument, message: `config.encoding: is ${AudioEncoding[encoding]} but the media is pcm_mulaw in wav; leave it unset or AUDIO_ENCODING_AUTO to read it from the file` });
+    }
+    const { job } = await jobsOf(owner).createJob({ mediaId, config: { ...config, encoding: AudioEncoding.MULAW, sampleRateHz: 8000 } });
+    const done = await waitForState(job!.jobId, JobState.SUCCEEDED);
+    expect(done.config?.encoding).toBe(AudioEncoding.MULAW);
+    const segments = await h.testDb.db.fork().find(Segment, { transcript: { job: job!.jobId } }, { orderBy: { index: "asc" } });
+    for (const [channel, keys] of [
+      [0, LEFT_KEYS],
+      [1, RIGHT_KEYS],
+    ] as const) {
+      expect(segments.filter((s) => s.channel === channel).flatMap((s) => s.words.map((w) => w.word)).join("")).toBe(keys);
+    }
   });
 });
 
@@ -355,6 +375,49 @@ describe("transient storage faults", () => {
   });
 });
 
+describe("headerless media and the encoding hint", () => {
+  it("transcribes raw μ-law uploaded as audio/basic when the job names MULAW and its rate; refuses the job without them", async () => {
+    const raw = audio.path("left.ul");
+    await sox("-D", audio.path("left.wav"), "-t", "ul", "-r", "8000", "-c", "1", raw);
+    const bytes = await readFile(raw);
+    const client = h.client(MediaService, { credential: owner.accessToken });
+    const uploaded = await client.uploadMedia(
+      (async function* () {
+        yield { payload: { case: "metadata" as const, value: { filename: "left.ul", contentType: "audio/basic", sizeBytes: BigInt(bytes.length) } } };
+        yield { payload: { case: "chunk" as const, value: bytes } };
+      })(),
+    );
+    const mediaId = uploaded.media!.mediaId;
+    const ready = await vi.waitFor(
+      async () => {
+        const { media } = await client.getMedia({ mediaId });
+        if (media!.state !== MediaState.READY) throw new Error(`media is ${MediaState[media!.state]}`);
+        return media!;
+      },
+      { timeout: 30_000, interval: 100 },
+    );
+    // The bytes have no header: the upload's content type said what they are.
+    expect(ready.audioProperties).toMatchObject({ container: "mulaw", codec: "pcm_mulaw", sampleRateHz: 8000, channelCount: 1 });
+
+    const mono = { model: "dtmf", languageCode: "ar" };
+    const unhinted = await codeOf(jobsOf(owner).createJob({ mediaId, config: mono }));
+    expect(unhinted).toEqual({
+      code: Code.InvalidArgument,
+      message: "config.encoding: the media is headerless pcm_mulaw audio, which has no header to read the format from; set it to AUDIO_ENCODING_MULAW with sample_rate_hz",
+    });
+    const noRate = await codeOf(jobsOf(owner).createJob({ mediaId, config: { ...mono, encoding: AudioEncoding.MULAW } }));
+    expect(noRate.code).toBe(Code.InvalidArgument);
+    expect(noRate.message).toMatch(/sample_rate_hz/);
+    const alaw = await codeOf(jobsOf(owner).createJob({ mediaId, config: { ...mono, encoding: AudioEncoding.ALAW, sampleRateHz: 8000 } }));
+    expect(alaw).toEqual({ code: Code.InvalidArgument, message: "config.encoding: is ALAW but the media is pcm_mulaw in mulaw; leave it unset or AUDIO_ENCODING_AUTO to read it from the file" });
+
+    const { job } = await jobsOf(owner).createJob({ mediaId, config: { ...mono, encoding: AudioEncoding.MULAW, sampleRateHz: 8000 } });
+    await waitForState(job!.jobId, JobState.SUCCEEDED);
+    const segments = await h.testDb.db.fork().find(Segment, { transcript: { job: job!.jobId } }, { orderBy: { index: "asc" } });
+    expect(segments.flatMap((s) => s.words.map((w) => w.word)).join("")).toBe(LEFT_KEYS);
+  });
+});
+
 describe("bad input", () => {
   it("answers unknown media with NOT_FOUND and media that is not ready with INVALID_ARGUMENT naming media_id", async () => {
     const unknown = await codeOf(jobsOf(owner).createJob({ mediaId: crypto.randomUUID(), config }));
@@ -369,6 +432,7 @@ describe("bad input", () => {
     ["config.denoise", { ...config, denoise: DenoiseMode.NEURAL }, {}],
     ["config.sample_rate_hz", { ...config, encoding: AudioEncoding.AUTO, sampleRateHz: 16000 }, { sampleRateHz: 8000 }],
     ["config.audio_channel_count", { ...config, audioChannelCount: 1 }, { channels: 2 }],
+    ["config.encoding", { ...config, encoding: AudioEncoding.FLAC }, { codec: "pcm_mulaw", container: "wav" }],
   ])("refuses an unsupported config, naming %s", async (field, badConfig, mediaFields) => {
     const mediaId = await h.addMedia(owner.organizationId, call, mediaFields);
     const result = await codeOf(jobsOf(owner).createJob({ mediaId, config: badConfig }));

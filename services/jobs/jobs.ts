@@ -8,6 +8,7 @@ import { decodeOffset, encodeOffset, pageSize, type Page } from "../platform/dat
 import { TenantScope } from "../platform/database/tenant-scope.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, UnavailableError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
+import { RAW_FORMATS } from "../audio/probe.js";
 import { Transcript } from "../transcripts/transcript.entity.js";
 import { accuracyCountsOf, type AccuracyCounts } from "../transcripts/accuracy.js";
 import type { JobEvents } from "./events.js";
@@ -171,6 +172,11 @@ export class Jobs {
     }
     if (settings.audioChannelCount && media.channels && settings.audioChannelCount !== media.channels) {
       throw new InvalidArgumentError("config.audio_channel_count", `is ${settings.audioChannelCount} but the media has ${media.channels}; leave it 0 to read it from the file`);
+    }
+    checkEncoding(config.encoding, media);
+    // Headerless media is decoded with the config's channel count (0 meaning one), so it must be the media's.
+    if (media.container && RAW_FORMATS.includes(media.container) && media.channels && (settings.audioChannelCount || 1) !== media.channels) {
+      throw new InvalidArgumentError("config.audio_channel_count", `the headerless media has ${media.channels} channels; set audio_channel_count to ${media.channels}`);
     }
   }
 
@@ -363,4 +369,45 @@ function sortKeys(value: unknown): unknown {
     );
   }
   return value;
+}
+
+/**
+ * What ffprobe calls each encoding's codec (and, where the encoding names one, its container). A READY media
+ * item was probed at upload, so every job's media has a header that says what it is: the hint is checked
+ * against that, like sample_rate_hz and audio_channel_count. A mismatch is INVALID_ARGUMENT at CreateJob,
+ * not a failed job: it is known before anything is queued, and the fix (drop the hint or pick the right
+ * media) is the caller's. Headerless media (uploaded as audio/basic, audio/PCMU or audio/PCMA; its container is
+ * then ffmpeg's raw demuxer) needs the hint, with sample_rate_hz: the pipeline decodes the bytes as it says.
+ */
+const codecOfEncoding: Readonly<Record<string, { codecs: readonly string[]; container?: string }>> = {
+  // A WAV (or other container) of 16-bit PCM; big-endian is not LINEAR16.
+  AUDIO_ENCODING_LINEAR16: { codecs: ["pcm_s16le"] },
+  AUDIO_ENCODING_MULAW: { codecs: ["pcm_mulaw"] },
+  AUDIO_ENCODING_ALAW: { codecs: ["pcm_alaw"] },
+  AUDIO_ENCODING_FLAC: { codecs: ["flac"] },
+  AUDIO_ENCODING_OGG_OPUS: { codecs: ["opus"], container: "ogg" },
+};
+
+const encodingName = (name: string) => name.replace(/^AUDIO_ENCODING_/, "");
+
+/** Refuses an encoding hint that the media's probed codec (and container) contradicts; unset and AUTO read the file. */
+export function checkEncoding(encoding: unknown, media: Pick<Media, "codec" | "container">): void {
+  const headerless = media.container !== null && RAW_FORMATS.includes(media.container);
+  if (typeof encoding !== "string" || encoding === "AUDIO_ENCODING_UNSPECIFIED" || encoding === "AUDIO_ENCODING_AUTO") {
+    // Bytes with no header cannot be read as AUTO asks; the job says so now rather than failing in the pipeline.
+    if (headerless) {
+      const named = Object.entries(codecOfEncoding).find(([, e]) => e.codecs.includes(media.codec ?? ""))?.[0] ?? "AUDIO_ENCODING_LINEAR16, AUDIO_ENCODING_MULAW or AUDIO_ENCODING_ALAW";
+      throw new InvalidArgumentError("config.encoding", `the media is headerless ${media.codec ?? "PCM"} audio, which has no header to read the format from; set it to ${named} with sample_rate_hz`);
+    }
+    return;
+  }
+  const expected = codecOfEncoding[encoding];
+  if (!expected) throw new InvalidArgumentError("config.encoding", `${JSON.stringify(encoding)} is not an encoding batch jobs know; leave it unset or AUDIO_ENCODING_AUTO`);
+  // Media probed before the codec was stored has none to compare with; the pipeline reads the file as it is.
+  if (!media.codec) return;
+  const containerOk = !expected.container || (media.container ?? "").split(",").includes(expected.container);
+  if (!expected.codecs.includes(media.codec) || !containerOk) {
+    const what = media.container ? `${media.codec} in ${media.container}` : media.codec;
+    throw new InvalidArgumentError("config.encoding", `is ${encodingName(encoding)} but the media is ${what}; leave it unset or AUDIO_ENCODING_AUTO to read it from the file`);
+  }
 }

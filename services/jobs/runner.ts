@@ -253,6 +253,8 @@ export class JobRunner {
       segmentation: settings.segmentation,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
       separateChannels: settings.separateRecognitionPerChannel,
+      // encoding: read headerless media as the hint says (a file with a header is read by its header).
+      raw: settings.raw,
       // The same rule as Recognize: services/audio/filters.ts.
       denoise: denoiseOptionsOf(settings.denoise, this.options.rnnoiseModel),
       concurrency: this.options.asrConcurrency,

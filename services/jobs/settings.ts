@@ -7,6 +7,7 @@ import type { TextChainOptions } from "../arabic-text/chain.js";
 import { phraseHintsOf, type PhraseHintSet } from "../arabic-text/phrase-hints.js";
 import { RecognitionConfigSchema, type EndpointingConfig } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { ChunkOptions, RegionOptions } from "./pipeline/segment.js";
+import type { RawAudio } from "../audio/probe.js";
 
 export type DenoiseSetting = "off" | "spectral" | "neural";
 
@@ -19,6 +20,8 @@ export interface RecognitionSettings {
   sampleRateHz: number;
   /** 0: read from the file. */
   audioChannelCount: number;
+  /** The encoding hint as headerless PCM (LINEAR16, MULAW, ALAW with the rate and channels); undefined for the others. */
+  raw?: RawAudio;
   separateRecognitionPerChannel: boolean;
   /** Set when the config has diarization_config turned on: the job asked for speakers (mono audio is diarized even without the speaker model). */
   diarization?: { minSpeakers?: number; maxSpeakers?: number; requested: true };
@@ -90,6 +93,7 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     sampleRateHz: typeof config.sampleRateHz === "number" ? config.sampleRateHz : 0,
     audioChannelCount: typeof config.audioChannelCount === "number" ? config.audioChannelCount : 0,
     separateRecognitionPerChannel: config.separateRecognitionPerChannel === true,
+    ...rawAudioOf(config),
     diarization: diarization
       ? { minSpeakers: diarization.minSpeakerCount || undefined, maxSpeakers: diarization.maxSpeakerCount || undefined, requested: true as const }
       : undefined,
@@ -99,4 +103,19 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     ...(phraseHints ? { phraseHints } : {}),
     ...(segmentation ? { segmentation } : {}),
   };
+}
+
+const rawFormatOf: Readonly<Record<string, RawAudio["format"]>> = {
+  AUDIO_ENCODING_LINEAR16: "s16le",
+  AUDIO_ENCODING_MULAW: "mulaw",
+  AUDIO_ENCODING_ALAW: "alaw",
+};
+
+/** `{ raw }` for a raw encoding hint: its rate (which the contract requires with these encodings) and channels (0 means one). */
+function rawAudioOf(config: Record<string, unknown>): { raw?: RawAudio } {
+  const format = rawFormatOf[String(config.encoding)];
+  const sampleRate = typeof config.sampleRateHz === "number" ? config.sampleRateHz : 0;
+  if (!format || sampleRate <= 0) return {};
+  const channels = typeof config.audioChannelCount === "number" && config.audioChannelCount > 0 ? config.audioChannelCount : 1;
+  return { raw: { format, sampleRate, channels } };
 }

@@ -7,7 +7,7 @@ import type { FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { DomainError } from "../platform/errors/errors.js";
-import { probeMedia, UnusableMediaError, type MediaProbe, type UnusableMediaReason } from "../audio/probe.js";
+import { probeMedia, UnusableMediaError, type MediaProbe, type RawAudio, type UnusableMediaReason } from "../audio/probe.js";
 
 /**
  * An upload the server refuses, for a reason that is the uploader's to fix: the item is marked FAILED with
@@ -59,11 +59,39 @@ export function checksumMismatch(field: string, stored: string, declared: string
 
 export type Verdict = { ok: true; probe: MediaProbe } | { ok: false; rejection: MediaRejectedError };
 
-/** Probes `file` and holds it to the duration limit; other failures (ffprobe missing, aborted) are thrown. */
-export async function judge(file: string, maxSeconds: number, signal?: AbortSignal): Promise<Verdict> {
+/**
+ * Headerless telephone audio named by its content type: audio/basic (RFC 2046: 8 kHz mono μ-law), and RFC 3551's
+ * audio/PCMU and audio/PCMA with optional `rate` and `channels` parameters (8000 and 1 by default). Hand-parsed:
+ * two parameters of a handful of types, where a MIME library would add a dependency for no more. audio/L16 is
+ * left out: it is big-endian (RFC 2586), which no encoding of the contract names.
+ */
+export function rawAudioOfContentType(contentType: string | null | undefined): RawAudio | undefined {
+  const [type = "", ...params] = (contentType ?? "").split(";").map((p) => p.trim());
+  const format = ({ "audio/basic": "mulaw", "audio/pcmu": "mulaw", "audio/pcma": "alaw" } as const)[type.toLowerCase() as "audio/basic"];
+  if (!format) return undefined;
+  const param = (name: string) => {
+    const value = params.find((p) => p.toLowerCase().startsWith(`${name}=`))?.slice(name.length + 1);
+    const n = Number(value);
+    return value !== undefined && Number.isInteger(n) && n > 0 ? n : undefined;
+  };
+  // audio/basic is 8 kHz mono by definition; the RFC 3551 types say otherwise in their parameters.
+  if (type.toLowerCase() === "audio/basic") return { format, sampleRate: 8000, channels: 1 };
+  return { format, sampleRate: Math.min(param("rate") ?? 8000, 48_000), channels: Math.min(param("channels") ?? 1, 8) };
+}
+
+/**
+ * Probes `file` and holds it to the duration limit; other failures (ffprobe missing, aborted) are thrown. A file
+ * with no header that ffprobe can read is read as its content type says, when that names headerless audio
+ * (rawAudioOfContentType); a header, where there is one, is the truer word.
+ */
+export async function judge(file: string, maxSeconds: number, signal?: AbortSignal, contentType?: string | null): Promise<Verdict> {
   let probe: MediaProbe;
   try {
-    probe = await probeMedia(file, { signal });
+    const raw = rawAudioOfContentType(contentType);
+    probe = await probeMedia(file, { signal }).catch((err: unknown) => {
+      if (raw && err instanceof UnusableMediaError && err.reason === "not_media") return probeMedia(file, { signal, raw });
+      throw err;
+    });
   } catch (err) {
     if (!(err instanceof UnusableMediaError)) throw err;
     return { ok: false, rejection: new MediaRejectedError("invalid_argument", codeOfReason[err.reason], err.message) };

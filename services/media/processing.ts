@@ -75,7 +75,7 @@ export class ProcessingAccess {
       if (size !== media.sizeBytes || sha256 !== media.sha256) {
         throw new Error(`media ${mediaId}: the stored bytes no longer match their recorded size and SHA-256`);
       }
-      const verdict = await judge(spool.path, Number.POSITIVE_INFINITY, options.signal);
+      const verdict = await judge(spool.path, Number.POSITIVE_INFINITY, options.signal, media.contentType);
       if (!verdict.ok) throw verdict.rejection;
       return { media, path: spool.path, probe: verdict.probe, release: () => spool.remove() };
     } catch (err) {

@@ -139,7 +139,7 @@ export class Uploads {
       if (input.sha256 && sha256 !== input.sha256) {
         throw new InvalidArgumentError("metadata.sha256", `the bytes that arrived have SHA-256 ${sha256}, not the ${input.sha256} declared`);
       }
-      const verdict = await judge(spool.path, this.settings.maxMediaSeconds);
+      const verdict = await judge(spool.path, this.settings.maxMediaSeconds, undefined, input.contentType);
       if (!verdict.ok) throw verdict.rejection;
       const now = new Date();
       const media = tenant.create(Media, {

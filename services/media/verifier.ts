@@ -134,7 +134,7 @@ export class Verifier {
       const { size, sha256 } = await spool.finish();
       if (size !== expectedSize) return sizeMismatch("size_bytes", Math.max(size, blob.size), expectedSize);
       if (sha256 !== media.sha256) return checksumMismatch("sha256", sha256, media.sha256 ?? "");
-      const verdict = await judge(spool.path, this.settings.maxMediaSeconds, signal);
+      const verdict = await judge(spool.path, this.settings.maxMediaSeconds, signal, media.contentType);
       if (!verdict.ok) return verdict.rejection;
       // The spool holds exactly the bytes hashed, whatever the upload key holds by now.
       const storageKey = verifiedMediaBlobKey(tenant.organizationId, media.id);

@@ -5,10 +5,10 @@
 // field-table.test.ts walks the descriptors: a field added to a contract without an entry here fails the build.
 //
 // The Arabic text fields (verbatim, arabic_text_config, redaction_config, profanity_filter) are applied on
-// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. The batch switches still refused for CreateJob (encoding)
-// are issue 17 item 2, and flip the same way.
+// live RPCs, batch jobs and FormatText, by the one chain in services/arabic-text. CreateJob's batch switches (encoding, word options, the diarization
+// switch) are applied too (issue 17 item 2).
 import type { Applied, CodeRef, FieldEntry, FieldRule, NoProofYet, Proof, Refused, RpcName } from "./fields.js";
-import { AudioEncoding, DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
+import { DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 
 const applied = (by: CodeRef, proof: Proof | NoProofYet, note?: string): Applied => ({ kind: "applied", by, proof, ...(note ? { note } : {}) });
 const test = (file: Proof["test"], name: string): Proof => ({ test: file, name });
@@ -144,7 +144,6 @@ const BATCH_SILENCE = test(ENDPOINTING_TEST, "cuts a segment at every pause of s
 const BATCH_MAX_UTTERANCE = test(ENDPOINTING_TEST, "makes no segment longer than max_utterance_duration");
 // Refused by design, not for now: the field is a live turn-taking signal, and a transcript has no events.
 const BATCH_NO_UTTERANCE_END = "batch transcripts carry no speech events, so there is no UTTERANCE_END to send (a live turn-taking signal); leave it unset on jobs";
-const isAuto = (value: unknown) => value === AudioEncoding.AUTO;
 const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
 
 export const requestFields: Readonly<Record<string, FieldEntry>> = {
@@ -160,7 +159,11 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // RecognitionConfig: Recognize, StreamingRecognize, CreateLiveSession (live recognition) and CreateJob (batch).
   "arabicstt.v1.RecognitionConfig.encoding": liveAndBatch(
     applied(CONVERT, MULAW, "UNSPECIFIED and AUTO read the format from the audio's header on Recognize, and are refused by live streams"),
-    unimplemented("batch jobs read the encoding from the file; leave it unset or AUDIO_ENCODING_AUTO", isAuto),
+    applied(
+      CHECK_JOB,
+      test(JOBS_TEST, "transcribes raw μ-law uploaded as audio/basic when the job names MULAW and its rate; refuses the job without them"),
+      "unset and AUTO read the file's header; any other is checked against the codec the upload's probe stored (INVALID_ARGUMENT on a mismatch, e.g. FLAC on a μ-law WAV); headerless media (uploaded as audio/basic, audio/PCMU or audio/PCMA) needs LINEAR16/MULAW/ALAW with sample_rate_hz, and the pipeline decodes its bytes as they say",
+    ),
   ),
   "arabicstt.v1.RecognitionConfig.sample_rate_hz": liveAndBatch(
     applied(CONVERT, MULAW),

@@ -23,7 +23,7 @@
 // One gain for all channels keeps their relative levels (which channel is silent).
 import { spawn, type ChildProcess } from "node:child_process";
 import { audioFilters, type DenoiseOptions } from "../../audio/filters.js";
-import { inputUrl, UnusableMediaError, type MediaProbe } from "../../audio/probe.js";
+import { inputUrl, rawInputArgs, UnusableMediaError, type MediaProbe, type RawAudio } from "../../audio/probe.js";
 import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { applyGain, LoudnessMeter, loudnessGain, type LoudnessGain, type LoudnessTarget } from "../../audio/loudness.js";
 
@@ -39,6 +39,8 @@ export const LOUDNESS_TARGET: LoudnessTarget = { integratedLufs: -16, truePeakDb
 export interface DecodeOptions {
   /** What probeMedia found: which stream to decode, how many channels, how long (for progress). */
   probe: Pick<MediaProbe, "channels" | "streamIndex" | "durationSeconds">;
+  /** Read the file as this headerless PCM (what the probe was told too). Default: its header says. */
+  raw?: RawAudio;
   /** Denoise before normalising: true for `afftdn` alone, or which denoisers. Default none. */
   denoise?: boolean | DenoiseOptions;
   /**
@@ -88,6 +90,7 @@ export function ffmpegDecodeArgs(file: string, options: DecodeOptions): string[]
   const filters = audioFilters({ ...options, channels: options.probe.channels });
   return [
     ...["-nostdin", "-hide_banner", "-v", "error"],
+    ...rawInputArgs(options.raw),
     ...["-i", inputUrl(file)],
     ...["-map", `0:${options.probe.streamIndex}`, "-vn", "-sn", "-dn"],
     ...(filters ? ["-af", filters] : []),

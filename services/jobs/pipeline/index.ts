@@ -7,7 +7,7 @@
 import type { InferenceClient } from "../../../inference/client/index.js";
 import { decodeAudio, type DenoiseOptions } from "./decode.js";
 import { diarize, type Diarization, type DiarizeOptions, type Speaker } from "./diarize.js";
-import { probeMedia, type MediaProbe } from "../../audio/probe.js";
+import { probeMedia, RAW_FORMATS, UnusableMediaError, type MediaProbe, type RawAudio } from "../../audio/probe.js";
 import type { LoudnessGain } from "../../audio/loudness.js";
 import { recognizeChunks, type RecognitionChunk } from "./recognize.js";
 import { boostWords, promptWithHints, type PhraseHintSet } from "../../arabic-text/phrase-hints.js";
@@ -43,6 +43,11 @@ export interface AudioPipelineOptions {
   prompt?: string;
   /** Phrase hints: put before `prompt` in the decoder's prompt, and matched against the recognised words (services/arabic-text/phrase-hints.ts). */
   phraseHints?: PhraseHintSet;
+  /**
+   * The job's encoding hint for headerless media (LINEAR16, MULAW, ALAW with the config's rate and channels):
+   * used only when the file has no header the probe can read, since a header (a WAV's) is the truer word.
+   */
+  raw?: RawAudio;
   /** Denoise before recognition: true for `afftdn`, or which denoisers. Default none. */
   denoise?: boolean | DenoiseOptions;
   /** Loudness normalisation (one gain to LOUDNESS_TARGET). Default true. */
@@ -126,15 +131,16 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
 
   report("probe", 0);
   const { probe, gate } = await stageSpan("probe", async () => ({
-    probe: await probeMedia(file, { signal }),
+    probe: await probeHinted(file, options.raw, signal),
     // Asked before decoding, so that an unknown model fails the job before the expensive part.
     gate: await gateOf(client, options.model, signal),
   }));
   report("probe", 1);
 
   const mixedDown = probe.channels > 1 && !options.separateChannels;
+  const raw = RAW_FORMATS.includes(probe.formatName) ? options.raw : undefined;
   const decoded = await stageSpan("decode", () =>
-    decodeAudio(file, { probe, denoise: options.denoise, loudnorm: options.loudnorm, mixdown: mixedDown, signal, onProgress: (f) => report("decode", f) }),
+    decodeAudio(file, { probe, raw, denoise: options.denoise, loudnorm: options.loudnorm, mixdown: mixedDown, signal, onProgress: (f) => report("decode", f) }),
   );
   const identicalChannels = decoded.channels.length > 1 && channelsIdentical(decoded.channels);
   const channels = identicalChannels ? [decoded.channels[0]!] : decoded.channels;
@@ -251,3 +257,20 @@ export function channelsIdentical(channels: readonly Float32Array[]): boolean {
 
 const mean = (values: number[]) => Math.round((values.reduce((a, b) => a + b, 0) / values.length) * 1000) / 1000;
 const clamp01 = (value: number) => Math.round(Math.min(1, Math.max(0, value)) * 1000) / 1000;
+
+/**
+ * The file's own header first; the hint only when there is none. Without a hint, headerless bytes fail here
+ * (not_media) with a message saying what would read them.
+ */
+async function probeHinted(file: string, raw: RawAudio | undefined, signal?: AbortSignal): Promise<MediaProbe> {
+  try {
+    return await probeMedia(file, { signal });
+  } catch (err) {
+    if (!(err instanceof UnusableMediaError) || err.reason !== "not_media") throw err;
+    if (raw) return probeMedia(file, { signal, raw });
+    throw new UnusableMediaError(
+      "not_media",
+      `${err.message.replace(/^media: /, "")}; headerless audio needs config.encoding (AUDIO_ENCODING_LINEAR16, AUDIO_ENCODING_MULAW or AUDIO_ENCODING_ALAW) and config.sample_rate_hz`,
+    );
+  }
+}

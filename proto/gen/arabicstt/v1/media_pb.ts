@@ -191,7 +191,8 @@ export type CreateUploadRequest = Message<"arabicstt.v1.CreateUploadRequest"> & 
   /**
    * MIME type of the file, for example "audio/wav", "audio/mpeg",
    * "video/mp4". Empty means detect it. The PUT must send the same
-   * Content-Type.
+   * Content-Type. Headerless telephone audio is named by its type:
+   * "audio/basic", "audio/PCMU" or "audio/PCMA" (see UploadMediaMetadata).
    *
    * @generated from field: string content_type = 2;
    */
@@ -523,6 +524,9 @@ export type UploadMediaMetadata = Message<"arabicstt.v1.UploadMediaMetadata"> & 
 
   /**
    * MIME type of the file, for example "audio/wav". Empty means detect it.
+   * Headerless telephone audio is named by its type: "audio/basic" (8 kHz
+   * mono mu-law), "audio/PCMU" or "audio/PCMA" with optional "rate" and
+   * "channels" parameters (RFC 3551); a job on it names the encoding.
    *
    * @generated from field: string content_type = 2;
    */

@@ -25,7 +25,12 @@ export const file_arabicstt_v1_recognition: GenFile = /*@__PURE__*/
 export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
   /**
    * The encoding of the audio data. Required for live recognition; defaults to
-   * AUDIO_ENCODING_AUTO for Recognize and batch jobs.
+   * AUDIO_ENCODING_AUTO for Recognize and batch jobs. On a batch job another
+   * value is checked against the media's codec as probed at upload, and a
+   * mismatch is INVALID_ARGUMENT. Headerless media (uploaded with content
+   * type audio/basic, audio/PCMU or audio/PCMA) needs LINEAR16, MULAW or ALAW
+   * here with `sample_rate_hz` (and `audio_channel_count` above one channel):
+   * the job decodes the bytes as they say.
    *
    * @generated from field: arabicstt.v1.AudioEncoding encoding = 1;
    */
