@@ -51,6 +51,8 @@ function punctuatingKeypad(): ReadonlyMap<string, LocalModelFactory> {
         return outputs.map((t) => {
           if (t.name === "SEGMENTS") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify(r))) };
           if (t.name === "TRANSCRIPT") return { ...t, data: rows.map((r) => encoder.encode(r.segments.map((s) => s.text).join(" "))) };
+          // The n-best starts with the transcript, which the client checks: the rewritten one.
+          if (t.name === "ALTERNATIVES") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify([r.segments.map((s) => s.text).join(" ")]))) };
           return t;
         });
       },
