@@ -62,9 +62,10 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     const client = speech(protocol);
     // Recognize refuses no field now (denoise was the last); CreateLiveSession and CreateJob are unary too.
     const jobs = h.client(JobService, { credential: owner.accessToken, protocol });
-    const cases: Array<[Promise<unknown>, Code, string]> = [
-      [client.createLiveSession({ streamingConfig: { config: { ...pcm, denoise: DenoiseMode.SPECTRAL } } }), Code.InvalidArgument, "streaming_config.config.denoise: "],
-      [jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 2 } }), Code.Unimplemented, "config.max_alternatives: "],
+    // Thunks, called one at a time: a second call made up front would reject unobserved while the first is awaited.
+    const cases: Array<[() => Promise<unknown>, Code, string]> = [
+      [() => client.createLiveSession({ streamingConfig: { config: { ...pcm, denoise: DenoiseMode.SPECTRAL } } }), Code.InvalidArgument, "streaming_config.config.denoise: "],
+      [() => jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 2 } }), Code.Unimplemented, "config.max_alternatives: "],
     ];
     for (const [call, code, prefix] of cases) {
       const err = await failure(call);
