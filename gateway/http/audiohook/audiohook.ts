@@ -20,14 +20,10 @@ import type { Registry } from "prom-client";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
-import type { Logger } from "../../../services/platform/logger.js";
-import type { Authenticator } from "../../../services/identity/model/principal.js";
 import { UnauthenticatedError } from "../../../services/platform/errors/errors.js";
-import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import type { UpgradeRoute } from "../../server.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
-import type { PlatformClients } from "../platform-client.js";
-import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
+import { CallSession, publishCallClosed, resultOf, type CallAdapterOptions, type FinalResult } from "../telephony/call-session.js";
 import { telephonyMetrics, type TelephonyMetrics } from "../telephony/metrics.js";
 import { canonicalHeader, NonceRegistry, verifyAudioHookSignature } from "./signature.js";
 
@@ -41,11 +37,7 @@ const SEND_FRAMES = 4000;
 /** How long the client has to close after `disconnect` or `closed` before the socket is cut. */
 const CLOSE_GRACE_MS = 5_000;
 
-export interface AudioHookOptions {
-  clients: PlatformClients;
-  authenticator: Authenticator;
-  webhooks: { publish(event: WebhookEvent): Promise<unknown> };
-  logger: Logger;
+export interface AudioHookOptions extends CallAdapterOptions {
   /** The integration's client secret, decoded from base64: every connection must be signed with it. */
   clientSecret: Uint8Array;
   /** The calls' metrics (audioHookMetrics); unregistered ones when left out. */

@@ -13,12 +13,8 @@ import type { Registry } from "prom-client";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
-import type { Logger } from "../../../services/platform/logger.js";
-import type { Authenticator } from "../../../services/identity/model/principal.js";
-import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
-import type { PlatformClients } from "../platform-client.js";
-import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
+import { CallSession, publishCallClosed, resultOf, type CallAdapterOptions, type FinalResult } from "../telephony/call-session.js";
 import { telephonyMetrics, type TelephonyMetrics } from "../telephony/metrics.js";
 import { AUDIO_SAMPLE_RATES, encodeFrame, FrameKind, FrameReader, uuidText, type Frame } from "./frames.js";
 
@@ -55,11 +51,7 @@ const ERROR_CODES: Partial<Record<EndReason, number>> = {
   failed: AudioSocketErrorCode.Failed,
 };
 
-export interface AudioSocketOptions {
-  clients: PlatformClients;
-  authenticator: Authenticator;
-  webhooks: { publish(event: WebhookEvent): Promise<unknown> };
-  logger: Logger;
+export interface AudioSocketOptions extends CallAdapterOptions {
   /** The API key every call is made with: its organisation owns the calls. */
   apiKey: string;
   host: string;

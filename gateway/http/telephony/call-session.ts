@@ -73,6 +73,11 @@ export interface CallEventOptions {
   logger: Logger;
 }
 
+/** What every telephony adapter is built with: the platform's RPCs, besides what the closing event needs. */
+export interface CallAdapterOptions extends CallEventOptions {
+  clients: PlatformClients;
+}
+
 /**
  * Publishes `live_session.closed` for a call to the organisation of `credential` (an API key): the session,
  * `source` and the adapter's own details, and the results. Never throws; a failure is logged.

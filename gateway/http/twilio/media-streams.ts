@@ -15,13 +15,9 @@ import type { Registry } from "prom-client";
 import { ConnectError } from "@connectrpc/connect";
 import { AudioEncoding } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 import type { LiveSession } from "../../../proto/gen/arabicstt/v1/speech_pb.js";
-import type { Logger } from "../../../services/platform/logger.js";
-import type { Authenticator } from "../../../services/identity/model/principal.js";
-import type { WebhookEvent } from "../../../services/webhooks/webhooks.js";
 import type { UpgradeRoute } from "../../server.js";
 import { PEER_ADDRESS_HEADER } from "../../interceptors/auth.js";
-import type { PlatformClients } from "../platform-client.js";
-import { CallSession, publishCallClosed, resultOf, type FinalResult } from "../telephony/call-session.js";
+import { CallSession, publishCallClosed, resultOf, type CallAdapterOptions, type FinalResult } from "../telephony/call-session.js";
 import { telephonyMetrics, type TelephonyMetrics } from "../telephony/metrics.js";
 import { TrackInterleaver } from "./interleave.js";
 
@@ -35,11 +31,7 @@ const SEND_FRAMES = 4000;
 /** A track this far ahead of the other (1 s) is sent with silence for the other: Twilio sends no media for a muted side. */
 const MAX_SKEW_FRAMES = 8000;
 
-export interface TwilioMediaStreamsOptions {
-  clients: PlatformClients;
-  authenticator: Authenticator;
-  webhooks: { publish(event: WebhookEvent): Promise<unknown> };
-  logger: Logger;
+export interface TwilioMediaStreamsOptions extends CallAdapterOptions {
   /** The calls' metrics (twilioMetrics); unregistered ones when left out. */
   metrics?: TelephonyMetrics;
   /** A call with no message for this long is ended. Default 30 s (Twilio sends media every 20 ms). */
