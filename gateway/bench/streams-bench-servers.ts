@@ -33,6 +33,9 @@ const config = loadConfig({
   TRITON_URL: sidecar,
   LOG_LEVEL: "info",
   CLEANUP_INTERVAL_SECONDS: "0",
+  // A deployment's PostgreSQL and Redis when the bench is given them (the embedded defaults otherwise).
+  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
+  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
   // One organisation carries every stream of the load.
   ...UNTHROTTLED,
 });
