@@ -92,7 +92,7 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     expect(alternatives.code).toBe(Code.NotFound);
     const tooMany = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 11 } }));
     expect(tooMany.code).toBe(Code.InvalidArgument);
-    expect(tooMany.rawMessage).toMatch(/^config\.max_alternatives: /);
+    expect(tooMany.rawMessage).toMatch(/config\.max_alternatives: /);
     // AUTO reads the file, and another encoding is checked against the media's codec: the policy lets both
     // pass, and the handler answers for the unknown media.
     for (const encoding of [AudioEncoding.AUTO, AudioEncoding.FLAC]) {

@@ -13,7 +13,6 @@ import { DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 const applied = (by: CodeRef, proof: Proof | NoProofYet, note?: string): Applied => ({ kind: "applied", by, proof, ...(note ? { note } : {}) });
 const test = (file: Proof["test"], name: string): Proof => ({ test: file, name });
 const noProofYet = (why: string): NoProofYet => ({ none: why });
-const unimplemented = (reason: string, allows?: Refused["allows"]): Refused => ({ kind: "refused", code: "unimplemented", reason, ...(allows ? { allows } : {}) });
 const invalid = (reason: string, allows?: Refused["allows"]): Refused => ({ kind: "refused", code: "invalid_argument", reason, ...(allows ? { allows } : {}) });
 const perRpc = (rules: Record<RpcName, FieldRule>): FieldEntry => ({ kind: "per_rpc", rules });
 
