@@ -65,7 +65,7 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     // Thunks, called one at a time: a second call made up front would reject unobserved while the first is awaited.
     const cases: Array<[() => Promise<unknown>, Code, string]> = [
       [() => client.createLiveSession({ streamingConfig: { config: { ...pcm, denoise: DenoiseMode.SPECTRAL } } }), Code.InvalidArgument, "streaming_config.config.denoise: "],
-      [() => jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 2 } }), Code.Unimplemented, "config.max_alternatives: "],
+      [() => jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", endpointingConfig: { utteranceEndSilence: { seconds: 2n } } } }), Code.InvalidArgument, "config.endpointing_config.utterance_end_silence: "],
     ];
     for (const [call, code, prefix] of cases) {
       const err = await failure(call);
@@ -87,10 +87,12 @@ describe.each(["grpc", "connect"] as const)("the field policy over %s", (protoco
     // Applied switches pass to the handler (which answers for the unknown media).
     const asked = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", enableWordTimeOffsets: true, diarizationConfig: { enableSpeakerDiarization: true } } }));
     expect(asked.code).toBe(Code.NotFound);
-    // Transcript segments hold one hypothesis: an n-best is for live results only.
+    // An n-best is applied on jobs too (each segment keeps its runner-ups): 3 passes to the handler, 11 breaks the contract's 0 to 10.
     const alternatives = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 3 } }));
-    expect(alternatives.code).toBe(Code.Unimplemented);
-    expect(alternatives.rawMessage).toMatch(/^config\.max_alternatives: /);
+    expect(alternatives.code).toBe(Code.NotFound);
+    const tooMany = await failure(jobs.createJob({ mediaId: crypto.randomUUID(), config: { model: "dtmf", maxAlternatives: 11 } }));
+    expect(tooMany.code).toBe(Code.InvalidArgument);
+    expect(tooMany.rawMessage).toMatch(/config\.max_alternatives: /);
     // AUTO reads the file, and another encoding is checked against the media's codec: the policy lets both
     // pass, and the handler answers for the unknown media.
     for (const encoding of [AudioEncoding.AUTO, AudioEncoding.FLAC]) {

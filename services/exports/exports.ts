@@ -123,6 +123,7 @@ export class Exports {
         channel: s.channel + 1,
         ...(s.confidence === null ? {} : { confidence: s.confidence }),
         words: s.words.map((w) => ({ word: w.word, start: w.startMs / 1000, end: w.endMs / 1000, ...(w.confidence === undefined ? {} : { confidence: w.confidence }) })),
+        ...(s.alternatives.length > 0 ? { alternatives: s.alternatives } : {}),
       })),
       metadata: transcript.metadata,
     };

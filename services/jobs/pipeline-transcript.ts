@@ -41,6 +41,7 @@ export function transcriptFromPipeline(
       text: s.text,
       confidence: s.confidence,
       words: s.words.map((w) => ({ word: w.word, start: w.start, end: w.end, confidence: w.confidence })),
+      ...(s.alternatives ? { alternatives: s.alternatives } : {}),
     })),
     metadata: {
       model: job.model,

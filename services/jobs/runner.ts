@@ -19,7 +19,7 @@ import { pipeline as pipeStreams } from "node:stream/promises";
 import type { Logger } from "pino";
 import type { InferenceClient } from "../../inference/client/index.js";
 import { characterErrorRate, normalizeArabic, wordErrorRate } from "../arabic-text/index.js";
-import { runAudioPipeline, UnusableMediaError, type AudioPipelineResult, type PipelineStage } from "./pipeline/index.js";
+import { runAudioPipeline, UnusableMediaError, type AudioPipelineResult, type PipelineSegment, type PipelineStage } from "./pipeline/index.js";
 import type { Database } from "../platform/database/database.js";
 import { UnavailableError } from "../platform/errors/errors.js";
 import { Media } from "../media/media.entity.js";
@@ -249,6 +249,8 @@ export class JobRunner {
       model: settings.model || this.options.defaultModel,
       language: settings.languageCode,
       phraseHints: settings.phraseHints,
+      // max_alternatives: each segment keeps the model's runner-ups for it (pipeline/runner-ups.ts).
+      maxAlternatives: settings.maxAlternatives,
       // endpointing_config: where segments may be cut (settings.ts#segmentationOf).
       segmentation: settings.segmentation,
       // Off (the contract's default): the channels are mixed down, recognised and billed as one.
@@ -443,24 +445,40 @@ function processAlive(pid: number): boolean {
   }
 }
 
-/** The result with its text in Arabic display normalisation, as transcripts keep it. */
-/** Each segment's words through the Arabic text chain, their times and confidences kept. */
+/**
+ * Each segment's words through the Arabic text chain, their times and confidences kept, and its runner-ups
+ * (max_alternatives) through the same chain as whole texts, each on its own (they have no word times), as
+ * live finals do. A runner-up that now reads as the text or as an earlier one says nothing more and is dropped.
+ */
 function throughTextChain(result: AudioPipelineResult, options: TextChainOptions): AudioPipelineResult {
   const segments = result.segments.map((s) => {
-    if (s.words.length === 0) return { ...s, text: formatText(s.text, options).text };
-    // A model that writes its words with spaces (whisper) gets " " between them; one that does not (dtmf: "123#") none.
-    const separator = /\s/.test(s.text.trim()) || s.words.length <= 1 ? " " : "";
-    const out = formatWords(s.words.map((w) => ({ ...w, separator })), options);
-    return { ...s, text: out.text, words: out.words.map(({ separator: _, ...w }) => w) };
+    const formatted = s.words.length === 0 ? { ...s, text: formatText(s.text, options).text } : formattedWords(s, options);
+    if (!s.alternatives) return formatted;
+    const alternatives: string[] = [];
+    for (const runnerUp of s.alternatives) {
+      const text = formatText(runnerUp, options).text;
+      if (text && text !== formatted.text && !alternatives.includes(text)) alternatives.push(text);
+    }
+    const { alternatives: _, ...rest } = formatted;
+    return alternatives.length > 0 ? { ...rest, alternatives } : rest;
   });
   return { ...result, segments };
 }
 
+function formattedWords(s: PipelineSegment, options: TextChainOptions): PipelineSegment {
+  // A model that writes its words with spaces (whisper) gets " " between them; one that does not (dtmf: "123#") none.
+  const separator = /\s/.test(s.text.trim()) || s.words.length <= 1 ? " " : "";
+  const out = formatWords(s.words.map((w) => ({ ...w, separator })), options);
+  return { ...s, text: out.text, words: out.words.map(({ separator: _, ...w }) => w) };
+}
+
+/** The result with its text (runner-ups included) in Arabic display normalisation, as transcripts keep it. */
 function forDisplay(result: AudioPipelineResult): AudioPipelineResult {
   const segments = result.segments.map((s) => ({
     ...s,
     text: normalizeArabic(s.text, "display"),
     words: s.words.map((w) => ({ ...w, word: normalizeArabic(w.word, "display") })),
+    ...(s.alternatives ? { alternatives: s.alternatives.map((a) => normalizeArabic(a, "display")) } : {}),
   }));
   return { ...result, segments };
 }

@@ -38,6 +38,8 @@ export interface RecognitionSettings {
   phraseHints?: PhraseHintSet;
   /** endpointing_config as the pipeline's segmentation (see segmentationOf); undefined: the pipeline's own. */
   segmentation?: RegionOptions & ChunkOptions;
+  /** max_alternatives above 1 (protovalidate keeps it at most 10): hypotheses asked of the model per chunk; undefined: one. */
+  maxAlternatives?: number;
 }
 
 /** The pipeline's own shortest pause between speech regions (segment.ts, for VAD-gated models). */
@@ -102,6 +104,7 @@ export function settingsOf(config: Record<string, unknown>): RecognitionSettings
     wordConfidence: config.enableWordConfidence === true,
     ...(phraseHints ? { phraseHints } : {}),
     ...(segmentation ? { segmentation } : {}),
+    ...(typeof config.maxAlternatives === "number" && config.maxAlternatives > 1 ? { maxAlternatives: config.maxAlternatives } : {}),
   };
 }
 

@@ -8,6 +8,7 @@ import { WordInfoSchema } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import {
   ChannelSchema,
   SearchSnippetSchema,
+  SegmentAlternativeSchema,
   SegmentEditSchema,
   SpeakerSchema,
   TextRangeSchema,
@@ -109,6 +110,8 @@ export function toSegment(s: Segment, languageCode: string, options: { words: bo
         )
       : [],
     updatedAt: timestampFromDate(s.updatedAt),
+    // No request flag: the job's max_alternatives asked for them, and they are a few short texts.
+    alternatives: s.alternatives.map((text) => create(SegmentAlternativeSchema, { text })),
   });
 }
 

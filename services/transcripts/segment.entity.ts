@@ -39,6 +39,11 @@ export class Segment extends BaseEntity {
   originalText: string | null = null;
   confidence: number | null = null;
   words: Opt<SegmentWord[]> = [];
+  /**
+   * The recogniser's runner-up texts (a job's max_alternatives), most probable first, through the text chain
+   * like `text`; cleared by an edit of the text. Not searched: the search columns read `text` only.
+   */
+  alternatives: Opt<string[]> = [];
   editHistory: Opt<SegmentEdit[]> = [];
   /**
    * Search vectors Postgres derives from `text` (stored generated columns, GIN-indexed): `arabic` stems
@@ -67,6 +72,7 @@ export const SegmentSchema = new EntitySchema<Segment, BaseEntity>({
     originalText: { type: "text", nullable: true },
     confidence: { type: "float", nullable: true },
     words: { type: "json", defaultRaw: "'[]'" },
+    alternatives: { type: "json", defaultRaw: "'[]'" },
     editHistory: { type: "json", defaultRaw: "'[]'" },
     searchAr: { type: new FullTextType("arabic"), generated: "(to_tsvector('arabic', text)) stored", lazy: true, hidden: true },
     searchSimple: { type: new FullTextType("simple"), generated: "(to_tsvector('simple', text)) stored", lazy: true, hidden: true },

@@ -32,6 +32,8 @@ export interface NewSegment {
   text: string;
   confidence?: number;
   words?: NewWord[];
+  /** The recogniser's runner-up texts (a job's max_alternatives), most probable first, after the text chain; none by default. */
+  alternatives?: string[];
 }
 
 export interface NewSpeaker {
@@ -243,7 +245,9 @@ export class Transcripts {
   /**
    * Corrects a segment's text and/or speaker. The previous version goes into the edit history, the
    * recogniser's text is kept in `originalText`, the words are re-timed across the segment by estimate
-   * (they lose their confidence), and the search columns follow the new text (they are generated from it).
+   * (they lose their confidence), the recogniser's runner-ups are dropped (they were other readings of what
+   * the person just corrected; the edit history keeps the text they stood beside), and the search columns
+   * follow the new text (they are generated from it).
    */
   async updateSegment(principal: Principal, transcriptId: string, segmentId: string, change: SegmentChange): Promise<Segment> {
     if (change.text === undefined && change.speakerLabel === undefined) {
@@ -284,6 +288,7 @@ export class Transcripts {
         segment.text = text;
         segment.confidence = null;
         segment.words = realignWords(text, segment.startMs, segment.endMs, segment.speakerLabel);
+        segment.alternatives = [];
       } else if (speakerChanged) {
         segment.words = segment.words.map((w) => ({ ...w, speakerLabel: segment.speakerLabel ?? undefined }));
       }
@@ -451,6 +456,7 @@ async function write(tenant: TenantScope, input: NewTranscript): Promise<Transcr
           ...(segment.speaker ? { speakerLabel: segment.speaker } : {}),
         }),
       ),
+      alternatives: segment.alternatives ?? [],
     }),
   );
   return transcript;

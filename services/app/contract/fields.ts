@@ -51,8 +51,8 @@ export interface Refused {
   /** Told to the client after the field path: why, and what to send instead. */
   reason: string;
   /**
-   * Set values that are let through after all (they mean what the code does anyway): `max_alternatives` 1,
-   * `encoding` AUTO on a batch job. Default: none.
+   * Set values that are let through after all (they mean what the code does anyway): `denoise` OFF on live
+   * recognition. Default: none.
    */
   allows?: (value: unknown) => boolean;
 }

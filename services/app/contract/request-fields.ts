@@ -13,7 +13,6 @@ import { DenoiseMode } from "../../../proto/gen/arabicstt/v1/recognition_pb.js";
 const applied = (by: CodeRef, proof: Proof | NoProofYet, note?: string): Applied => ({ kind: "applied", by, proof, ...(note ? { note } : {}) });
 const test = (file: Proof["test"], name: string): Proof => ({ test: file, name });
 const noProofYet = (why: string): NoProofYet => ({ none: why });
-const unimplemented = (reason: string, allows?: Refused["allows"]): Refused => ({ kind: "refused", code: "unimplemented", reason, ...(allows ? { allows } : {}) });
 const invalid = (reason: string, allows?: Refused["allows"]): Refused => ({ kind: "refused", code: "invalid_argument", reason, ...(allows ? { allows } : {}) });
 const perRpc = (rules: Record<RpcName, FieldRule>): FieldEntry => ({ kind: "per_rpc", rules });
 
@@ -144,7 +143,8 @@ const BATCH_SILENCE = test(ENDPOINTING_TEST, "cuts a segment at every pause of s
 const BATCH_MAX_UTTERANCE = test(ENDPOINTING_TEST, "makes no segment longer than max_utterance_duration");
 // Refused by design, not for now: the field is a live turn-taking signal, and a transcript has no events.
 const BATCH_NO_UTTERANCE_END = "batch transcripts carry no speech events, so there is no UTTERANCE_END to send (a live turn-taking signal); leave it unset on jobs";
-const atMostOne = (value: unknown) => typeof value === "number" && value <= 1;
+// A job's n-best: each segment keeps the model's runner-ups for it (services/jobs/pipeline/runner-ups.ts).
+const MAX_ALTERNATIVES_JOB = test("services/jobs/alternatives.test.ts", "keeps up to max_alternatives - 1 runner-ups per segment, each through the text chain, redaction included");
 
 export const requestFields: Readonly<Record<string, FieldEntry>> = {
   // SpeechService.Recognize
@@ -210,10 +210,14 @@ export const requestFields: Readonly<Record<string, FieldEntry>> = {
   "arabicstt.v1.RecognitionConfig.redaction_config": textField(LIVE_REDACTION, JOB_REDACTION),
   // Up to N hypotheses per final from the final decode's n-best (Triton's whisper: beams); runtimes without one
   // (whisper.cpp's binding returns only its best path, dtmf) give one, which the contract allows ("may return fewer").
-  // Batch transcripts hold one hypothesis per segment, so CreateJob still refuses more than one.
+  // Batch jobs ask every chunk's decode for N and keep each segment's runner-ups (TranscriptSegment.alternatives).
   "arabicstt.v1.RecognitionConfig.max_alternatives": liveAndBatch(
     applied(CONVERT, MAX_ALTERNATIVES_LIVE, "applied: up to N per final, each through the text chain; runtimes without an n-best (whisper.cpp, dtmf) give one; runner-ups carry no words or confidence"),
-    unimplemented("batch transcripts hold one hypothesis per segment; leave it 0 or 1", atMostOne),
+    applied(
+      JOB_SETTINGS,
+      MAX_ALTERNATIVES_JOB,
+      "each segment keeps up to N-1 runner-ups in TranscriptSegment.alternatives, each through the text chain; runtimes without an n-best (whisper.cpp, dtmf) give none; not searched; an edit of the text clears them",
+    ),
   ),
   "arabicstt.v1.RecognitionConfig.profanity_filter": textField(test(TEXT_TEST, "masks profanity, keeping the first letter"), test(TEXT_TEST, "masks profanity, keeping the first letter"), "the keypad model cannot say a word: FormatText's test shows the same chain masking"),
   "arabicstt.v1.RecognitionConfig.denoise": perRpc({

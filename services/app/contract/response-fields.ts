@@ -259,7 +259,10 @@ export const responseFields: Readonly<Record<string, ResponseEntry>> = {
     speaker_label: "when the pipeline named no speaker for the segment, or the job turned enable_speaker_diarization off",
     words: "unless include_words asked for them, and for a job that asked for none of word times, word confidence and speakers",
     edits: "unless include_edit_history asked for them",
+    alternatives:
+      "unless the job asked for max_alternatives above 1 and the model gave a runner-up that reads differently after the text chain; for a segment split between speakers, after an edit of its text, and on live sessions' transcripts",
   }),
+  ...message("SegmentAlternative", TO_SEGMENT, ["text"]),
   ...message("SegmentEdit", TO_SEGMENT, ["revision", "previous_text", "edited_at"], {
     previous_speaker_label: "when the segment had no speaker before the edit",
     edited_by_user_id: "when an API key made the edit",

@@ -38,6 +38,8 @@ export interface ExportSegment {
   /** 0.0 to 1.0. */
   confidence?: number;
   words?: ExportWord[];
+  /** The recogniser's runner-up texts (a job's max_alternatives), most probable first; only the JSON export shows them. */
+  alternatives?: string[];
 }
 
 export interface ExportTranscript {

@@ -46,8 +46,19 @@ describe("JSON export", () => {
             word("مساعدتك", 3.52, 4.2, 0.91),
             word("اليوم", 4.22, 4.8, 0.93),
           ],
+          alternatives: [],
         },
-        { index: 1, start: 5.1, end: 7.35, speakerId: "2", channel: 2, text: "أريد الاستفسار عن فاتورة شهر مارس.", confidence: null, words: [] },
+        {
+          index: 1,
+          start: 5.1,
+          end: 7.35,
+          speakerId: "2",
+          channel: 2,
+          text: "أريد الاستفسار عن فاتورة شهر مارس.",
+          confidence: null,
+          words: [],
+          alternatives: ["أريد الاستفسار عن فاتورة شهر مايو."],
+        },
         {
           index: 2,
           start: 7.6,
@@ -57,6 +68,7 @@ describe("JSON export", () => {
           text: "بالتأكيد، ما هو رقم الحساب؟",
           confidence: 0.9,
           words: [word("بالتأكيد", 7.6, 8.2, 0.9), word("ما", 8.3, 8.45, 0.88), word("هو", 8.47, 8.6, 0.91), word("رقم", 8.62, 8.9, null), word("الحساب", 8.92, 9.25, 0.9)],
+          alternatives: [],
         },
       ],
     };
@@ -80,9 +92,18 @@ describe("JSON export", () => {
     expect(parsed.transcript).toEqual({ id: "t", title: null, language: "ar-EG", durationSeconds: 3725.123, channels: 1, metadata: {} });
     expect(parsed.speakers).toEqual([{ id: "1", label: "1", channel: null }]);
     expect(parsed.segments).toEqual([
-      { index: 0, start: 1.5, end: 2, speakerId: "1", channel: null, text: "أولا", confidence: null, words: null },
-      { index: 1, start: 3724, end: 3725.001, speakerId: null, channel: null, text: "", confidence: null, words: null },
+      { index: 0, start: 1.5, end: 2, speakerId: "1", channel: null, text: "أولا", confidence: null, words: null, alternatives: [] },
+      { index: 1, start: 3724, end: 3725.001, speakerId: null, channel: null, text: "", confidence: null, words: null, alternatives: [] },
     ]);
+  });
+
+  it("is the one format with the runner-ups (max_alternatives): txt, srt and vtt stay on the first hypothesis", async () => {
+    expect(await json(callTranscript)).toContain("مايو");
+    for (const format of ["txt", "srt", "vtt"] as const) {
+      const text = new TextDecoder().decode((await renderExport(format, callTranscript)).bytes);
+      expect(text, format).toContain("مارس");
+      expect(text, format).not.toContain("مايو");
+    }
   });
 
   it("says it is JSON", async () => {

@@ -48,6 +48,11 @@ export interface TranscriptJsonV1 {
     confidence: number | null;
     /** Null when the export was made without words; [] when the recogniser gave none. */
     words: { word: string; start: number; end: number; confidence: number | null }[] | null;
+    /**
+     * The recogniser's runner-up texts for the segment, most probable first, when the job asked for
+     * max_alternatives above 1; [] otherwise. `text` is the first hypothesis and is not repeated.
+     */
+    alternatives: string[];
   }[];
 }
 
@@ -75,6 +80,7 @@ export function toTranscriptJson(transcript: ExportTranscript, options: Resolved
       words: options.includeWords
         ? (segment.words ?? []).map((word) => ({ word: word.word, start: seconds(word.start), end: seconds(word.end), confidence: word.confidence ?? null }))
         : null,
+      alternatives: segment.alternatives ?? [],
     })),
   };
 }

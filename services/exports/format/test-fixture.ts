@@ -40,6 +40,8 @@ export const callTranscript: ExportTranscript = {
       text: "أريد الاستفسار عن فاتورة شهر مارس.",
       speakerId: "2",
       channel: 2,
+      // A runner-up of the recogniser (max_alternatives): the JSON export shows it, the others do not.
+      alternatives: ["أريد الاستفسار عن فاتورة شهر مايو."],
     },
     {
       start: 7.6,

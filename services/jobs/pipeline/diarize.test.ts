@@ -220,4 +220,12 @@ describe("splitBySpeaker", () => {
     expect(splitBySpeaker(segment, "S1", ["S2", "S2", "S2"])).toEqual([{ ...segment, speaker: "S2" }]);
     expect(splitBySpeaker({ ...segment, words: [] }, "S3", [])).toEqual([{ ...segment, words: [], speaker: "S3" }]);
   });
+
+  it("keeps the runner-ups (max_alternatives) of a segment kept whole, and gives the parts of a cut one none", () => {
+    const alternatives = ["السلام عليكم اهلا"];
+    expect(splitBySpeaker({ ...segment, alternatives }, "S1", ["S1", "S1", "S1"])).toEqual([{ ...segment, alternatives, speaker: "S1" }]);
+    const parts = splitBySpeaker({ ...segment, alternatives }, "S1", ["S1", "S1", "S2"]);
+    expect(parts.map((p) => p.text)).toEqual(["السلام عليكم", "أهلا"]);
+    for (const part of parts) expect(part).not.toHaveProperty("alternatives");
+  });
 });

@@ -41,6 +41,11 @@ export interface AudioPipelineOptions {
   /** Language code ("ar"); the model detects it when left out. */
   language?: string;
   prompt?: string;
+  /**
+   * max_alternatives: hypotheses asked of the model for every chunk (1 to 10); each segment keeps its
+   * runner-ups (runner-ups.ts). Undefined or 1: one, and no segment has any.
+   */
+  maxAlternatives?: number;
   /** Phrase hints: put before `prompt` in the decoder's prompt, and matched against the recognised words (services/arabic-text/phrase-hints.ts). */
   phraseHints?: PhraseHintSet;
   /**
@@ -84,6 +89,8 @@ export interface PipelineSegment {
   /** Mean of the words' probabilities; exp(average log-probability) when the model gave no words. */
   confidence: number;
   words: PipelineWord[];
+  /** The model's runner-up texts for the segment (max_alternatives), most probable first; none when it gave none. */
+  alternatives?: string[];
 }
 
 export interface ChannelSummary {
@@ -170,6 +177,7 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
       model: options.model,
       language: options.language,
       prompt: promptWithHints(options.phraseHints, options.prompt),
+      maxAlternatives: options.maxAlternatives,
       concurrency: options.concurrency,
       signal,
       onProgress: (done, total) => report("recognize", total === 0 ? 1 : done / total),
@@ -188,6 +196,7 @@ export async function runAudioPipeline(file: string, options: AudioPipelineOptio
           text: boosted.some((w, i) => w !== words[i]) || boosted.length !== words.length ? boosted.map((w) => w.word.trim()).join(" ") : s.text,
           confidence: s.words.length > 0 ? mean(s.words.map((w) => w.probability)) : clamp01(Math.exp(s.avgLogprob)),
           words: boosted,
+          ...(s.alternatives.length > 0 ? { alternatives: s.alternatives } : {}),
         };
       }),
     )
@@ -225,10 +234,12 @@ export function splitBySpeaker(segment: Omit<PipelineSegment, "speaker">, speake
   // A model that writes its words with spaces (whisper) gets " " between them; one that does not (dtmf: "123#") none.
   const separator = /\s/.test(segment.text.trim()) ? " " : "";
   const runs: PipelineSegment[] = [];
+  // The runner-ups are texts of the whole segment, with no word times to say where they would split: a split segment has none.
+  const { alternatives: _, ...whole } = segment;
   segment.words.forEach((word, i) => {
     const last = runs[runs.length - 1];
     if (last && last.speaker === wordSpeakers[i]) last.words.push(word);
-    else runs.push({ ...segment, speaker: wordSpeakers[i]!, words: [word] });
+    else runs.push({ ...whole, speaker: wordSpeakers[i]!, words: [word] });
   });
   return runs.map((run, k) => ({
     ...run,

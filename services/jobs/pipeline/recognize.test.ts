@@ -76,6 +76,34 @@ describe("recognizeChunks", () => {
     ]);
   });
 
+  it("asks every chunk for max_alternatives and gives each segment the runner-ups that change its words only", async () => {
+    const asked: Array<number | undefined> = [];
+    const segment = (start: number, text: string) => ({ start, end: start + 1, text, avgLogprob: -0.1, noSpeechProb: 0, words: [] });
+    const client = {
+      transcribe: async (_model: string, _audio: Float32Array, call: { maxAlternatives?: number } = {}): Promise<Transcription> => {
+        asked.push(call.maxAlternatives);
+        return {
+          text: "السلام عليكم رقمي خمسة",
+          language: "ar",
+          duration: 3,
+          segments: [segment(0, "السلام عليكم"), segment(1, "رقمي خمسة")],
+          alternatives: ["السلام عليكم رقمي خمسة", "السلام عليكم رقمي خمس", "السلام عليك رقم خمسة", "السلام عليكم رقمي ستة"],
+        };
+      },
+    };
+    const chunks: RecognitionChunk[] = [{ channel: 0, start: 0, end: 3 }];
+    const [n] = await recognizeChunks(client, channels, chunks, { model: "whisper", maxAlternatives: 2 });
+    expect(asked).toEqual([2]);
+    // One runner-up each at most (max_alternatives 2); the one changing both segments belongs to neither.
+    expect(n!.segments.map((s) => [s.text, s.alternatives])).toEqual([
+      ["السلام عليكم", []],
+      ["رقمي خمسة", ["رقمي خمس"]],
+    ]);
+    const [one] = await recognizeChunks(client, channels, chunks, { model: "whisper" });
+    expect(asked).toEqual([2, undefined]);
+    expect(one!.segments.map((s) => s.alternatives)).toEqual([[], []]);
+  });
+
   it("keeps at most `concurrency` requests in flight", async () => {
     const chunks = Array.from({ length: 12 }, (_, i) => ({ channel: 0, start: i * 4, end: i * 4 + 3 }));
     const { client, stats } = scriptedClient({ delayMs: () => 5 });

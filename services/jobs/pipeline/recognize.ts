@@ -5,6 +5,7 @@
 import type { InferenceClient, TranscriptSegment } from "../../../inference/client/index.js";
 import { PIPELINE_SAMPLE_RATE } from "./decode.js";
 import type { TimeSpan } from "./segment.js";
+import { segmentRunnerUps } from "./runner-ups.js";
 
 export interface RecognitionChunk extends TimeSpan {
   /** Which decoded channel the chunk is cut from. */
@@ -15,8 +16,8 @@ export interface RecognizedChunk {
   chunk: RecognitionChunk;
   /** Language the model used, detected or as asked. */
   language: string;
-  /** Segments and words in file time (seconds from the start of the file). */
-  segments: TranscriptSegment[];
+  /** Segments and words in file time (seconds from the start of the file), each with its runner-up texts (max_alternatives). */
+  segments: Array<TranscriptSegment & { alternatives: string[] }>;
 }
 
 export interface RecognizeOptions {
@@ -25,6 +26,8 @@ export interface RecognizeOptions {
   language?: string;
   /** Decoder conditioning (names, vocabulary), the same for every chunk. */
   prompt?: string;
+  /** max_alternatives above 1: hypotheses asked of the model for every chunk; undefined: one. */
+  maxAlternatives?: number;
   /** Chunks in flight at once. Default 4: enough to fill a Triton dynamic batch of a few. */
   concurrency?: number;
   signal?: AbortSignal;
@@ -52,11 +55,18 @@ export async function recognizeChunks(
     const to = Math.min(audio.length, Math.ceil(chunk.end * PIPELINE_SAMPLE_RATE));
     // The chunk's own first sample is time zero for the model.
     const offset = from / PIPELINE_SAMPLE_RATE;
-    const result = await client.transcribe(options.model, audio.subarray(from, to), { language: options.language, prompt: options.prompt, signal });
+    const { maxAlternatives } = options;
+    const result = await client.transcribe(options.model, audio.subarray(from, to), { language: options.language, prompt: options.prompt, signal, maxAlternatives });
     done++;
     options.onProgress?.(done, ordered.length);
     const end = to / PIPELINE_SAMPLE_RATE;
-    return { chunk, language: result.language, segments: result.segments.map((s) => shiftSegment(s, offset, end)) };
+    // The first hypothesis is the segments; a model without an n-best gives no others.
+    const runnerUps = maxAlternatives && maxAlternatives > 1 ? segmentRunnerUps(result.segments.map((s) => s.text), result.alternatives.slice(1), maxAlternatives - 1) : [];
+    return {
+      chunk,
+      language: result.language,
+      segments: result.segments.map((s, i) => ({ ...shiftSegment(s, offset, end), alternatives: runnerUps[i] ?? [] })),
+    };
   });
 }
 

@@ -185,8 +185,8 @@ export type RecognitionConfig = Message<"arabicstt.v1.RecognitionConfig"> & {
    * the model's n-best (Whisper's beams on GPU), and a model without one (the
    * CPU Whisper runtime, the keypad model) gives one. Every hypothesis goes
    * through the same Arabic text processing; only the first carries words and
-   * a confidence. Interim results carry one. Batch jobs accept 0 or 1 only
-   * (transcripts hold one hypothesis per segment).
+   * a confidence. Interim results carry one. A batch job keeps each
+   * segment's runner-ups in TranscriptSegment.alternatives.
    *
    * @generated from field: int32 max_alternatives = 15;
    */

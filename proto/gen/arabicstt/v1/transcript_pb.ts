@@ -17,7 +17,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file arabicstt/v1/transcript.proto.
  */
 export const file_arabicstt_v1_transcript: GenFile = /*@__PURE__*/
-  fileDesc("Ch1hcmFiaWNzdHQvdjEvdHJhbnNjcmlwdC5wcm90bxIMYXJhYmljc3R0LnYxIvQDCgpUcmFuc2NyaXB0EhUKDXRyYW5zY3JpcHRfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEhAKCG1lZGlhX2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhUKDWxhbmd1YWdlX2NvZGUYBSABKAkSDQoFbW9kZWwYBiABKAkSDwoHcHJldmlldxgHIAEoCRIxCg5hdWRpb19kdXJhdGlvbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIVCg1zZWdtZW50X2NvdW50GAkgASgFEhIKCndvcmRfY291bnQYCiABKAUSEgoKY29uZmlkZW5jZRgLIAEoAhInCghzcGVha2VycxgMIAMoCzIVLmFyYWJpY3N0dC52MS5TcGVha2VyEicKCGNoYW5uZWxzGA0gAygLMhUuYXJhYmljc3R0LnYxLkNoYW5uZWwSLwoIYWNjdXJhY3kYDiABKAsyHS5hcmFiaWNzdHQudjEuQWNjdXJhY3lNZXRyaWNzEhIKCmVkaXRfY291bnQYDyABKAUSLgoKY3JlYXRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijQEKB1NwZWFrZXISFQoNc3BlYWtlcl9sYWJlbBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLY2hhbm5lbF90YWcYAyABKAUSLAoJdGFsa190aW1lGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCndvcmRfY291bnQYBSABKAUiYwoHQ2hhbm5lbBITCgtjaGFubmVsX3RhZxgBIAEoBRIsCgl0YWxrX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc2VnbWVudF9jb3VudBgDIAEoBSKOAwoRVHJhbnNjcmlwdFNlZ21lbnQSEgoKc2VnbWVudF9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRITCgtjaGFubmVsX3RhZxgDIAEoBRIVCg1zcGVha2VyX2xhYmVsGAQgASgJEi8KDHN0YXJ0X29mZnNldBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhItCgplbmRfb2Zmc2V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEgwKBHRleHQYByABKAkSEgoKY29uZmlkZW5jZRgIIAEoAhIlCgV3b3JkcxgJIAMoCzIWLmFyYWJpY3N0dC52MS5Xb3JkSW5mbxIVCg1sYW5ndWFnZV9jb2RlGAogASgJEhAKCHJldmlzaW9uGAsgASgFEigKBWVkaXRzGAwgAygLMhkuYXJhYmljc3R0LnYxLlNlZ21lbnRFZGl0Ei4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIr4BCgtTZWdtZW50RWRpdBIQCghyZXZpc2lvbhgBIAEoBRIVCg1wcmV2aW91c190ZXh0GAIgASgJEh4KFnByZXZpb3VzX3NwZWFrZXJfbGFiZWwYAyABKAkSGQoRZWRpdGVkX2J5X3VzZXJfaWQYBCABKAkSHAoUZWRpdGVkX2J5X2FwaV9rZXlfaWQYBSABKAkSLQoJZWRpdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCInCglUZXh0UmFuZ2USDQoFc3RhcnQYASABKAUSCwoDZW5kGAIgASgFIqMCChRHZXRUcmFuc2NyaXB0UmVxdWVzdBIfCg10cmFuc2NyaXB0X2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSFQoNaW5jbHVkZV93b3JkcxgEIAEoCBIcChRpbmNsdWRlX2VkaXRfaGlzdG9yeRgFIAEoCBIeCgtjaGFubmVsX3RhZxgGIAEoBUIJukgGGgQYCCgAEh4KDXNwZWFrZXJfbGFiZWwYByABKAlCB7pIBHICGDISOAoLZnJvbV9vZmZzZXQYCCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CCLpIBaoBAjIAIpEBChVHZXRUcmFuc2NyaXB0UmVzcG9uc2USLAoKdHJhbnNjcmlwdBgBIAEoCzIYLmFyYWJpY3N0dC52MS5UcmFuc2NyaXB0EjEKCHNlZ21lbnRzGAIgAygLMh8uYXJhYmljc3R0LnYxLlRyYW5zY3JpcHRTZWdtZW50EhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSLbAQoWTGlzdFRyYW5zY3JpcHRzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAgSHQoIbWVkaWFfaWQYAyABKAlCC7pICNgBAXIDsAEBEjEKDWNyZWF0ZWRfYWZ0ZXIYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjIKDmNyZWF0ZWRfYmVmb3JlGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJhChdMaXN0VHJhbnNjcmlwdHNSZXNwb25zZRItCgt0cmFuc2NyaXB0cxgBIAMoCzIYLmFyYWJpY3N0dC52MS5UcmFuc2NyaXB0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLlAgoUVXBkYXRlU2VnbWVudFJlcXVlc3QSHwoNdHJhbnNjcmlwdF9pZBgBIAEoCUIIukgFcgOwAQESHAoKc2VnbWVudF9pZBgCIAEoCUIIukgFcgOwAQESHQoEdGV4dBgDIAEoCUIKukgHcgUQARiQTkgAiAEBEiUKDXNwZWFrZXJfbGFiZWwYBCABKAlCCbpIBnIEEAEYMkgBiAEBEicKEWV4cGVjdGVkX3JldmlzaW9uGAUgASgFQge6SAQaAigASAKIAQE6brpIaxppCiF1cGRhdGVfc2VnbWVudF9yZXF1ZXN0Lmhhc19jaGFuZ2USGXNldCB0ZXh0IG9yIHNwZWFrZXJfbGFiZWwaKWhhcyh0aGlzLnRleHQpIHx8IGhhcyh0aGlzLnNwZWFrZXJfbGFiZWwpQgcKBV90ZXh0QhAKDl9zcGVha2VyX2xhYmVsQhQKEl9leHBlY3RlZF9yZXZpc2lvbiJJChVVcGRhdGVTZWdtZW50UmVzcG9uc2USMAoHc2VnbWVudBgBIAEoCzIfLmFyYWJpY3N0dC52MS5UcmFuc2NyaXB0U2VnbWVudCJ4ChRSZW5hbWVTcGVha2VyUmVxdWVzdBIfCg10cmFuc2NyaXB0X2lkGAEgASgJQgi6SAVyA7ABARIgCg1zcGVha2VyX2xhYmVsGAIgASgJQgm6SAZyBBABGDISHQoMZGlzcGxheV9uYW1lGAMgASgJQge6SARyAhhkIj8KFVJlbmFtZVNwZWFrZXJSZXNwb25zZRImCgdzcGVha2VyGAEgASgLMhUuYXJhYmljc3R0LnYxLlNwZWFrZXIingIKGFNlYXJjaFRyYW5zY3JpcHRzUmVxdWVzdBIZCgVxdWVyeRgBIAEoCUIKukgHcgUQARj0AxIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAgSQwoNbGFuZ3VhZ2VfY29kZRgEIAEoCUIsukgp2AEBciQYIzIgXlthLXpdezIsM30oLVtBLVphLXowLTldezIsOH0pKiQSMQoNY3JlYXRlZF9hZnRlchgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIn8KGVNlYXJjaFRyYW5zY3JpcHRzUmVzcG9uc2USNQoHcmVzdWx0cxgBIAMoCzIkLmFyYWJpY3N0dC52MS5UcmFuc2NyaXB0U2VhcmNoUmVzdWx0EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRISCgp0b3RhbF9zaXplGAMgASgFIt8BChZUcmFuc2NyaXB0U2VhcmNoUmVzdWx0EhUKDXRyYW5zY3JpcHRfaWQYASABKAkSDQoFdGl0bGUYAiABKAkSDQoFc2NvcmUYAyABKAISLQoIc25pcHBldHMYBCADKAsyGy5hcmFiaWNzdHQudjEuU2VhcmNoU25pcHBldBIxCg5hdWRpb19kdXJhdGlvbhgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIuCgpjcmVhdGVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCK7AQoNU2VhcmNoU25pcHBldBISCgpzZWdtZW50X2lkGAEgASgJEhUKDXNwZWFrZXJfbGFiZWwYAiABKAkSEwoLY2hhbm5lbF90YWcYAyABKAUSLwoMc3RhcnRfb2Zmc2V0GAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEgwKBHRleHQYBSABKAkSKwoKaGlnaGxpZ2h0cxgGIAMoCzIXLmFyYWJpY3N0dC52MS5UZXh0UmFuZ2UiOgoXRGVsZXRlVHJhbnNjcmlwdFJlcXVlc3QSHwoNdHJhbnNjcmlwdF9pZBgBIAEoCUIIukgFcgOwAQEiGgoYRGVsZXRlVHJhbnNjcmlwdFJlc3BvbnNlMtYEChFUcmFuc2NyaXB0U2VydmljZRJaCg1HZXRUcmFuc2NyaXB0EiIuYXJhYmljc3R0LnYxLkdldFRyYW5zY3JpcHRSZXF1ZXN0GiMuYXJhYmljc3R0LnYxLkdldFRyYW5zY3JpcHRSZXNwb25zZSIAEmAKD0xpc3RUcmFuc2NyaXB0cxIkLmFyYWJpY3N0dC52MS5MaXN0VHJhbnNjcmlwdHNSZXF1ZXN0GiUuYXJhYmljc3R0LnYxLkxpc3RUcmFuc2NyaXB0c1Jlc3BvbnNlIgASWgoNVXBkYXRlU2VnbWVudBIiLmFyYWJpY3N0dC52MS5VcGRhdGVTZWdtZW50UmVxdWVzdBojLmFyYWJpY3N0dC52MS5VcGRhdGVTZWdtZW50UmVzcG9uc2UiABJaCg1SZW5hbWVTcGVha2VyEiIuYXJhYmljc3R0LnYxLlJlbmFtZVNwZWFrZXJSZXF1ZXN0GiMuYXJhYmljc3R0LnYxLlJlbmFtZVNwZWFrZXJSZXNwb25zZSIAEmYKEVNlYXJjaFRyYW5zY3JpcHRzEiYuYXJhYmljc3R0LnYxLlNlYXJjaFRyYW5zY3JpcHRzUmVxdWVzdBonLmFyYWJpY3N0dC52MS5TZWFyY2hUcmFuc2NyaXB0c1Jlc3BvbnNlIgASYwoQRGVsZXRlVHJhbnNjcmlwdBIlLmFyYWJpY3N0dC52MS5EZWxldGVUcmFuc2NyaXB0UmVxdWVzdBomLmFyYWJpY3N0dC52MS5EZWxldGVUcmFuc2NyaXB0UmVzcG9uc2UiAGIGcHJvdG8z", [file_arabicstt_v1_job, file_arabicstt_v1_recognition, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch1hcmFiaWNzdHQvdjEvdHJhbnNjcmlwdC5wcm90bxIMYXJhYmljc3R0LnYxIvQDCgpUcmFuc2NyaXB0EhUKDXRyYW5zY3JpcHRfaWQYASABKAkSDgoGam9iX2lkGAIgASgJEhAKCG1lZGlhX2lkGAMgASgJEg0KBXRpdGxlGAQgASgJEhUKDWxhbmd1YWdlX2NvZGUYBSABKAkSDQoFbW9kZWwYBiABKAkSDwoHcHJldmlldxgHIAEoCRIxCg5hdWRpb19kdXJhdGlvbhgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIVCg1zZWdtZW50X2NvdW50GAkgASgFEhIKCndvcmRfY291bnQYCiABKAUSEgoKY29uZmlkZW5jZRgLIAEoAhInCghzcGVha2VycxgMIAMoCzIVLmFyYWJpY3N0dC52MS5TcGVha2VyEicKCGNoYW5uZWxzGA0gAygLMhUuYXJhYmljc3R0LnYxLkNoYW5uZWwSLwoIYWNjdXJhY3kYDiABKAsyHS5hcmFiaWNzdHQudjEuQWNjdXJhY3lNZXRyaWNzEhIKCmVkaXRfY291bnQYDyABKAUSLgoKY3JlYXRlZF9hdBgQIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgRIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijQEKB1NwZWFrZXISFQoNc3BlYWtlcl9sYWJlbBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSEwoLY2hhbm5lbF90YWcYAyABKAUSLAoJdGFsa190aW1lGAQgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhIKCndvcmRfY291bnQYBSABKAUiYwoHQ2hhbm5lbBITCgtjaGFubmVsX3RhZxgBIAEoBRIsCgl0YWxrX3RpbWUYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SFQoNc2VnbWVudF9jb3VudBgDIAEoBSLGAwoRVHJhbnNjcmlwdFNlZ21lbnQSEgoKc2VnbWVudF9pZBgBIAEoCRINCgVpbmRleBgCIAEoBRITCgtjaGFubmVsX3RhZxgDIAEoBRIVCg1zcGVha2VyX2xhYmVsGAQgASgJEi8KDHN0YXJ0X29mZnNldBgFIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhItCgplbmRfb2Zmc2V0GAYgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEgwKBHRleHQYByABKAkSEgoKY29uZmlkZW5jZRgIIAEoAhIlCgV3b3JkcxgJIAMoCzIWLmFyYWJpY3N0dC52MS5Xb3JkSW5mbxIVCg1sYW5ndWFnZV9jb2RlGAogASgJEhAKCHJldmlzaW9uGAsgASgFEigKBWVkaXRzGAwgAygLMhkuYXJhYmljc3R0LnYxLlNlZ21lbnRFZGl0Ei4KCnVwZGF0ZWRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjYKDGFsdGVybmF0aXZlcxgOIAMoCzIgLmFyYWJpY3N0dC52MS5TZWdtZW50QWx0ZXJuYXRpdmUiIgoSU2VnbWVudEFsdGVybmF0aXZlEgwKBHRleHQYASABKAkivgEKC1NlZ21lbnRFZGl0EhAKCHJldmlzaW9uGAEgASgFEhUKDXByZXZpb3VzX3RleHQYAiABKAkSHgoWcHJldmlvdXNfc3BlYWtlcl9sYWJlbBgDIAEoCRIZChFlZGl0ZWRfYnlfdXNlcl9pZBgEIAEoCRIcChRlZGl0ZWRfYnlfYXBpX2tleV9pZBgFIAEoCRItCgllZGl0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIicKCVRleHRSYW5nZRINCgVzdGFydBgBIAEoBRILCgNlbmQYAiABKAUiowIKFEdldFRyYW5zY3JpcHRSZXF1ZXN0Eh8KDXRyYW5zY3JpcHRfaWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiACBIVCg1pbmNsdWRlX3dvcmRzGAQgASgIEhwKFGluY2x1ZGVfZWRpdF9oaXN0b3J5GAUgASgIEh4KC2NoYW5uZWxfdGFnGAYgASgFQgm6SAYaBBgIKAASHgoNc3BlYWtlcl9sYWJlbBgHIAEoCUIHukgEcgIYMhI4Cgtmcm9tX29mZnNldBgIIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbkIIukgFqgECMgAikQEKFUdldFRyYW5zY3JpcHRSZXNwb25zZRIsCgp0cmFuc2NyaXB0GAEgASgLMhguYXJhYmljc3R0LnYxLlRyYW5zY3JpcHQSMQoIc2VnbWVudHMYAiADKAsyHy5hcmFiaWNzdHQudjEuVHJhbnNjcmlwdFNlZ21lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJItsBChZMaXN0VHJhbnNjcmlwdHNSZXF1ZXN0Eh0KCXBhZ2Vfc2l6ZRgBIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAIgASgJQgi6SAVyAxiACBIdCghtZWRpYV9pZBgDIAEoCUILukgI2AEBcgOwAQESMQoNY3JlYXRlZF9hZnRlchgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMgoOY3JlYXRlZF9iZWZvcmUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wImEKF0xpc3RUcmFuc2NyaXB0c1Jlc3BvbnNlEi0KC3RyYW5zY3JpcHRzGAEgAygLMhguYXJhYmljc3R0LnYxLlRyYW5zY3JpcHQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIuUCChRVcGRhdGVTZWdtZW50UmVxdWVzdBIfCg10cmFuc2NyaXB0X2lkGAEgASgJQgi6SAVyA7ABARIcCgpzZWdtZW50X2lkGAIgASgJQgi6SAVyA7ABARIdCgR0ZXh0GAMgASgJQgq6SAdyBRABGJBOSACIAQESJQoNc3BlYWtlcl9sYWJlbBgEIAEoCUIJukgGcgQQARgySAGIAQESJwoRZXhwZWN0ZWRfcmV2aXNpb24YBSABKAVCB7pIBBoCKABIAogBATpuukhrGmkKIXVwZGF0ZV9zZWdtZW50X3JlcXVlc3QuaGFzX2NoYW5nZRIZc2V0IHRleHQgb3Igc3BlYWtlcl9sYWJlbBopaGFzKHRoaXMudGV4dCkgfHwgaGFzKHRoaXMuc3BlYWtlcl9sYWJlbClCBwoFX3RleHRCEAoOX3NwZWFrZXJfbGFiZWxCFAoSX2V4cGVjdGVkX3JldmlzaW9uIkkKFVVwZGF0ZVNlZ21lbnRSZXNwb25zZRIwCgdzZWdtZW50GAEgASgLMh8uYXJhYmljc3R0LnYxLlRyYW5zY3JpcHRTZWdtZW50IngKFFJlbmFtZVNwZWFrZXJSZXF1ZXN0Eh8KDXRyYW5zY3JpcHRfaWQYASABKAlCCLpIBXIDsAEBEiAKDXNwZWFrZXJfbGFiZWwYAiABKAlCCbpIBnIEEAEYMhIdCgxkaXNwbGF5X25hbWUYAyABKAlCB7pIBHICGGQiPwoVUmVuYW1lU3BlYWtlclJlc3BvbnNlEiYKB3NwZWFrZXIYASABKAsyFS5hcmFiaWNzdHQudjEuU3BlYWtlciKeAgoYU2VhcmNoVHJhbnNjcmlwdHNSZXF1ZXN0EhkKBXF1ZXJ5GAEgASgJQgq6SAdyBRABGPQDEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiACBJDCg1sYW5ndWFnZV9jb2RlGAQgASgJQiy6SCnYAQFyJBgjMiBeW2Etel17MiwzfSgtW0EtWmEtejAtOV17Miw4fSkqJBIxCg1jcmVhdGVkX2FmdGVyGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIyCg5jcmVhdGVkX2JlZm9yZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAifwoZU2VhcmNoVHJhbnNjcmlwdHNSZXNwb25zZRI1CgdyZXN1bHRzGAEgAygLMiQuYXJhYmljc3R0LnYxLlRyYW5zY3JpcHRTZWFyY2hSZXN1bHQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJEhIKCnRvdGFsX3NpemUYAyABKAUi3wEKFlRyYW5zY3JpcHRTZWFyY2hSZXN1bHQSFQoNdHJhbnNjcmlwdF9pZBgBIAEoCRINCgV0aXRsZRgCIAEoCRINCgVzY29yZRgDIAEoAhItCghzbmlwcGV0cxgEIAMoCzIbLmFyYWJpY3N0dC52MS5TZWFyY2hTbmlwcGV0EjEKDmF1ZGlvX2R1cmF0aW9uGAUgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEi4KCmNyZWF0ZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrsBCg1TZWFyY2hTbmlwcGV0EhIKCnNlZ21lbnRfaWQYASABKAkSFQoNc3BlYWtlcl9sYWJlbBgCIAEoCRITCgtjaGFubmVsX3RhZxgDIAEoBRIvCgxzdGFydF9vZmZzZXQYBCABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SDAoEdGV4dBgFIAEoCRIrCgpoaWdobGlnaHRzGAYgAygLMhcuYXJhYmljc3R0LnYxLlRleHRSYW5nZSI6ChdEZWxldGVUcmFuc2NyaXB0UmVxdWVzdBIfCg10cmFuc2NyaXB0X2lkGAEgASgJQgi6SAVyA7ABASIaChhEZWxldGVUcmFuc2NyaXB0UmVzcG9uc2Uy1gQKEVRyYW5zY3JpcHRTZXJ2aWNlEloKDUdldFRyYW5zY3JpcHQSIi5hcmFiaWNzdHQudjEuR2V0VHJhbnNjcmlwdFJlcXVlc3QaIy5hcmFiaWNzdHQudjEuR2V0VHJhbnNjcmlwdFJlc3BvbnNlIgASYAoPTGlzdFRyYW5zY3JpcHRzEiQuYXJhYmljc3R0LnYxLkxpc3RUcmFuc2NyaXB0c1JlcXVlc3QaJS5hcmFiaWNzdHQudjEuTGlzdFRyYW5zY3JpcHRzUmVzcG9uc2UiABJaCg1VcGRhdGVTZWdtZW50EiIuYXJhYmljc3R0LnYxLlVwZGF0ZVNlZ21lbnRSZXF1ZXN0GiMuYXJhYmljc3R0LnYxLlVwZGF0ZVNlZ21lbnRSZXNwb25zZSIAEloKDVJlbmFtZVNwZWFrZXISIi5hcmFiaWNzdHQudjEuUmVuYW1lU3BlYWtlclJlcXVlc3QaIy5hcmFiaWNzdHQudjEuUmVuYW1lU3BlYWtlclJlc3BvbnNlIgASZgoRU2VhcmNoVHJhbnNjcmlwdHMSJi5hcmFiaWNzdHQudjEuU2VhcmNoVHJhbnNjcmlwdHNSZXF1ZXN0GicuYXJhYmljc3R0LnYxLlNlYXJjaFRyYW5zY3JpcHRzUmVzcG9uc2UiABJjChBEZWxldGVUcmFuc2NyaXB0EiUuYXJhYmljc3R0LnYxLkRlbGV0ZVRyYW5zY3JpcHRSZXF1ZXN0GiYuYXJhYmljc3R0LnYxLkRlbGV0ZVRyYW5zY3JpcHRSZXNwb25zZSIAYgZwcm90bzM", [file_arabicstt_v1_job, file_arabicstt_v1_recognition, file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * The result of a batch job: what was said, by whom, when.
@@ -341,6 +341,27 @@ export type TranscriptSegment = Message<"arabicstt.v1.TranscriptSegment"> & {
    * @generated from field: google.protobuf.Timestamp updated_at = 13;
    */
   updatedAt?: Timestamp | undefined;
+
+  /**
+   * The recogniser's runner-up hypotheses for the segment, most probable
+   * first, when the job asked for `max_alternatives` above 1; empty
+   * otherwise, and for a live session's transcript. The first hypothesis is
+   * `text` itself and is not repeated here, so there are at most
+   * `max_alternatives` - 1, and there may be fewer or none: a model without
+   * an n-best (the CPU Whisper runtime, the keypad model) gives none, a
+   * hypothesis that reads as `text` or as an earlier one after the text
+   * chain is left out, and a segment split between speakers by diarization
+   * has none. Each went through the same Arabic text processing as `text`
+   * (inverse text normalisation, numeral style, diacritics, redaction,
+   * profanity, punctuation). They carry no words, times or confidence.
+   * Returned whenever present, with no request flag. An edit of the
+   * segment's text (UpdateSegment) clears them; a change of speaker keeps
+   * them. SearchTranscripts does not search them, and only the JSON export
+   * includes them.
+   *
+   * @generated from field: repeated arabicstt.v1.SegmentAlternative alternatives = 14;
+   */
+  alternatives: SegmentAlternative[];
 };
 
 /**
@@ -349,6 +370,28 @@ export type TranscriptSegment = Message<"arabicstt.v1.TranscriptSegment"> & {
  */
 export const TranscriptSegmentSchema: GenMessage<TranscriptSegment> = /*@__PURE__*/
   messageDesc(file_arabicstt_v1_transcript, 3);
+
+/**
+ * A runner-up hypothesis of a transcript segment: text only, as Google
+ * Speech-to-Text and Riva leave words and confidence to the first.
+ *
+ * @generated from message arabicstt.v1.SegmentAlternative
+ */
+export type SegmentAlternative = Message<"arabicstt.v1.SegmentAlternative"> & {
+  /**
+   * The hypothesis's text, in logical order; render it right-to-left.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message arabicstt.v1.SegmentAlternative.
+ * Use `create(SegmentAlternativeSchema)` to create a new message.
+ */
+export const SegmentAlternativeSchema: GenMessage<SegmentAlternative> = /*@__PURE__*/
+  messageDesc(file_arabicstt_v1_transcript, 4);
 
 /**
  * One edit of a segment: what it was before.
@@ -404,7 +447,7 @@ export type SegmentEdit = Message<"arabicstt.v1.SegmentEdit"> & {
  * Use `create(SegmentEditSchema)` to create a new message.
  */
 export const SegmentEditSchema: GenMessage<SegmentEdit> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 4);
+  messageDesc(file_arabicstt_v1_transcript, 5);
 
 /**
  * A span of text, in Unicode code points (for Arabic text, the same as
@@ -433,7 +476,7 @@ export type TextRange = Message<"arabicstt.v1.TextRange"> & {
  * Use `create(TextRangeSchema)` to create a new message.
  */
 export const TextRangeSchema: GenMessage<TextRange> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 5);
+  messageDesc(file_arabicstt_v1_transcript, 6);
 
 /**
  * Request of GetTranscript.
@@ -505,7 +548,7 @@ export type GetTranscriptRequest = Message<"arabicstt.v1.GetTranscriptRequest"> 
  * Use `create(GetTranscriptRequestSchema)` to create a new message.
  */
 export const GetTranscriptRequestSchema: GenMessage<GetTranscriptRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 6);
+  messageDesc(file_arabicstt_v1_transcript, 7);
 
 /**
  * Response of GetTranscript.
@@ -540,7 +583,7 @@ export type GetTranscriptResponse = Message<"arabicstt.v1.GetTranscriptResponse"
  * Use `create(GetTranscriptResponseSchema)` to create a new message.
  */
 export const GetTranscriptResponseSchema: GenMessage<GetTranscriptResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 7);
+  messageDesc(file_arabicstt_v1_transcript, 8);
 
 /**
  * Request of ListTranscripts.
@@ -591,7 +634,7 @@ export type ListTranscriptsRequest = Message<"arabicstt.v1.ListTranscriptsReques
  * Use `create(ListTranscriptsRequestSchema)` to create a new message.
  */
 export const ListTranscriptsRequestSchema: GenMessage<ListTranscriptsRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 8);
+  messageDesc(file_arabicstt_v1_transcript, 9);
 
 /**
  * Response of ListTranscripts.
@@ -619,7 +662,7 @@ export type ListTranscriptsResponse = Message<"arabicstt.v1.ListTranscriptsRespo
  * Use `create(ListTranscriptsResponseSchema)` to create a new message.
  */
 export const ListTranscriptsResponseSchema: GenMessage<ListTranscriptsResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 9);
+  messageDesc(file_arabicstt_v1_transcript, 10);
 
 /**
  * Request of UpdateSegment. At least one of `text` and `speaker_label` must be
@@ -672,7 +715,7 @@ export type UpdateSegmentRequest = Message<"arabicstt.v1.UpdateSegmentRequest"> 
  * Use `create(UpdateSegmentRequestSchema)` to create a new message.
  */
 export const UpdateSegmentRequestSchema: GenMessage<UpdateSegmentRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 10);
+  messageDesc(file_arabicstt_v1_transcript, 11);
 
 /**
  * Response of UpdateSegment.
@@ -693,7 +736,7 @@ export type UpdateSegmentResponse = Message<"arabicstt.v1.UpdateSegmentResponse"
  * Use `create(UpdateSegmentResponseSchema)` to create a new message.
  */
 export const UpdateSegmentResponseSchema: GenMessage<UpdateSegmentResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 11);
+  messageDesc(file_arabicstt_v1_transcript, 12);
 
 /**
  * Request of RenameSpeaker.
@@ -728,7 +771,7 @@ export type RenameSpeakerRequest = Message<"arabicstt.v1.RenameSpeakerRequest"> 
  * Use `create(RenameSpeakerRequestSchema)` to create a new message.
  */
 export const RenameSpeakerRequestSchema: GenMessage<RenameSpeakerRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 12);
+  messageDesc(file_arabicstt_v1_transcript, 13);
 
 /**
  * Response of RenameSpeaker.
@@ -749,7 +792,7 @@ export type RenameSpeakerResponse = Message<"arabicstt.v1.RenameSpeakerResponse"
  * Use `create(RenameSpeakerResponseSchema)` to create a new message.
  */
 export const RenameSpeakerResponseSchema: GenMessage<RenameSpeakerResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 13);
+  messageDesc(file_arabicstt_v1_transcript, 14);
 
 /**
  * Request of SearchTranscripts.
@@ -810,7 +853,7 @@ export type SearchTranscriptsRequest = Message<"arabicstt.v1.SearchTranscriptsRe
  * Use `create(SearchTranscriptsRequestSchema)` to create a new message.
  */
 export const SearchTranscriptsRequestSchema: GenMessage<SearchTranscriptsRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 14);
+  messageDesc(file_arabicstt_v1_transcript, 15);
 
 /**
  * Response of SearchTranscripts.
@@ -845,7 +888,7 @@ export type SearchTranscriptsResponse = Message<"arabicstt.v1.SearchTranscriptsR
  * Use `create(SearchTranscriptsResponseSchema)` to create a new message.
  */
 export const SearchTranscriptsResponseSchema: GenMessage<SearchTranscriptsResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 15);
+  messageDesc(file_arabicstt_v1_transcript, 16);
 
 /**
  * A transcript that matches a search.
@@ -902,7 +945,7 @@ export type TranscriptSearchResult = Message<"arabicstt.v1.TranscriptSearchResul
  * Use `create(TranscriptSearchResultSchema)` to create a new message.
  */
 export const TranscriptSearchResultSchema: GenMessage<TranscriptSearchResult> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 16);
+  messageDesc(file_arabicstt_v1_transcript, 17);
 
 /**
  * A passage of a transcript that matches a search, with the matches marked.
@@ -960,7 +1003,7 @@ export type SearchSnippet = Message<"arabicstt.v1.SearchSnippet"> & {
  * Use `create(SearchSnippetSchema)` to create a new message.
  */
 export const SearchSnippetSchema: GenMessage<SearchSnippet> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 17);
+  messageDesc(file_arabicstt_v1_transcript, 18);
 
 /**
  * Request of DeleteTranscript.
@@ -981,7 +1024,7 @@ export type DeleteTranscriptRequest = Message<"arabicstt.v1.DeleteTranscriptRequ
  * Use `create(DeleteTranscriptRequestSchema)` to create a new message.
  */
 export const DeleteTranscriptRequestSchema: GenMessage<DeleteTranscriptRequest> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 18);
+  messageDesc(file_arabicstt_v1_transcript, 19);
 
 /**
  * Response of DeleteTranscript. Empty: the transcript is gone.
@@ -996,7 +1039,7 @@ export type DeleteTranscriptResponse = Message<"arabicstt.v1.DeleteTranscriptRes
  * Use `create(DeleteTranscriptResponseSchema)` to create a new message.
  */
 export const DeleteTranscriptResponseSchema: GenMessage<DeleteTranscriptResponse> = /*@__PURE__*/
-  messageDesc(file_arabicstt_v1_transcript, 19);
+  messageDesc(file_arabicstt_v1_transcript, 20);
 
 /**
  * Reads, edits and searches the transcripts that batch jobs produce. A

@@ -13,6 +13,7 @@ import { Migration20261207130637_billing } from "./Migration20261207130637_billi
 import { Migration20261207130821_usage_recognize_api_key_member_activity } from "./Migration20261207130821_usage_recognize_api_key_member_activity.js";
 import { Migration20261207131639_privacy_exports_erasures } from "./Migration20261207131639_privacy_exports_erasures.js";
 import { Migration20261207142500_jobs_live_sessions_api_key } from "./Migration20261207142500_jobs_live_sessions_api_key.js";
+import { Migration20261207210000_segments_alternatives } from "./Migration20261207210000_segments_alternatives.js";
 
 /** Where `create-migration.ts` writes new migrations. */
 export const migrationsDir = fileURLToPath(new URL(".//", import.meta.url));
@@ -35,4 +36,5 @@ export const migrations: MigrationObject[] = [
   { name: "Migration20261207130821_usage_recognize_api_key_member_activity", class: Migration20261207130821_usage_recognize_api_key_member_activity },
   { name: "Migration20261207131639_privacy_exports_erasures", class: Migration20261207131639_privacy_exports_erasures },
   { name: "Migration20261207142500_jobs_live_sessions_api_key", class: Migration20261207142500_jobs_live_sessions_api_key },
+  { name: "Migration20261207210000_segments_alternatives", class: Migration20261207210000_segments_alternatives },
 ];
