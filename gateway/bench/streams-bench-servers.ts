@@ -2,7 +2,8 @@
 // root, gateway/platform.ts, on the embedded database under a fresh DATA_DIR) with its models
 // on the sidecar process named in argv (TRITON_URL, as a production gateway reaches Triton), and
 // a bare @grpc/grpc-js server whose StreamingRecognize echoes one empty response per request, and the
-// same echo on the gateway's own transport (node:http2 with connect-node, no interceptors).
+// same echo on the gateway's own transports (node:http2 with connect-node, and the lean gRPC path of
+// gateway/transport/grpc-bidi.ts; no interceptors).
 // Registers an account and makes it a speech API key, then prints one JSON line: both ports and
 // the key. Stops when its stdin closes. (The parent reads CPU times from /proc.)
 //
@@ -23,6 +24,7 @@ import { startPlatform } from "../platform.js";
 import { loadGrpcJsPackage } from "../testing/clients.js";
 import { UNTHROTTLED } from "../testing/platform.js";
 import { withHeaders } from "../testing/clients.js";
+import { capturingRoutes, grpcBidiRoute, type GrpcBidiRoute } from "../transport/grpc-bidi.js";
 
 const { sidecar, dataDir } = JSON.parse(process.argv[2] ?? "{}") as { sidecar: string; dataDir: string };
 const config = loadConfig({
@@ -80,11 +82,28 @@ const connectEcho = http2.createServer(
 await new Promise<void>((resolve) => connectEcho.listen(0, "127.0.0.1", resolve));
 const connectEchoPort = (connectEcho.address() as AddressInfo).port;
 
-process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, connectEcho: connectEchoPort, apiKey }) + "\n");
+// The same echo on the gateway's lean gRPC path (gateway/transport/grpc-bidi.ts, connect-node behind it
+// for anything else), as the gateway's h2c listener serves StreamingRecognize.
+const echoRoutes = (router: ConnectRouter) =>
+  router.rpc(SpeechService.method.streamingRecognize, async function* (requests) {
+    for await (const _ of requests) yield {};
+  });
+let leanRoute: GrpcBidiRoute | undefined;
+const leanFallback = connectNodeAdapter({
+  routes: capturingRoutes(echoRoutes, SpeechService.method.streamingRecognize, (spec) => (leanRoute = grpcBidiRoute(spec, {}))),
+});
+const leanEcho = http2.createServer((req, res) => {
+  if (!leanRoute?.(req, res)) void leanFallback(req, res);
+});
+await new Promise<void>((resolve) => leanEcho.listen(0, "127.0.0.1", resolve));
+const leanEchoPort = (leanEcho.address() as AddressInfo).port;
+
+process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, connectEcho: connectEchoPort, leanEcho: leanEchoPort, apiKey }) + "\n");
 const lines = createInterface({ input: process.stdin });
 lines.resume();
 lines.on("close", () => {
   bare.forceShutdown();
   connectEcho.close();
+  leanEcho.close();
   void platform.stop().finally(() => process.exit(0));
 });
