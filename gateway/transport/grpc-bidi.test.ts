@@ -263,6 +263,30 @@ describe("the lean gRPC bidi path", () => {
     expect((reasons[1] as ConnectError).message).toBe((reasons[0] as ConnectError).message);
   });
 
+  it("aborts the handler's signal with DEADLINE_EXCEEDED at the client's grpc-timeout, as connect-node does", async () => {
+    const reasons: unknown[] = [];
+    for (const port of [connectPort, leanPort]) {
+      aborts = [];
+      gate = undefined;
+      const session = http2.connect(`http://127.0.0.1:${port}`);
+      try {
+        const stream = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers", "x-hold": "1", "grpc-timeout": "100m" });
+        stream.on("error", () => undefined);
+        stream.on("data", () => undefined);
+        stream.end(envelope(audio([1])));
+        await expect.poll(() => aborts.length).toBe(1);
+        reasons.push(aborts[0]);
+        gate!();
+        await once(stream, "close");
+      } finally {
+        session.close();
+      }
+    }
+    expect((reasons[0] as ConnectError).code).toBe(Code.DeadlineExceeded);
+    expect((reasons[1] as ConnectError).code).toBe(Code.DeadlineExceeded);
+    expect((reasons[1] as ConnectError).message).toBe((reasons[0] as ConnectError).message);
+  });
+
   it("pauses the HTTP/2 stream while the handler does not read, then delivers every message in order", async () => {
     const session = http2.connect(`http://127.0.0.1:${leanPort}`);
     const stream = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers", "x-hold": "1" });
