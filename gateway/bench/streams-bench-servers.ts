@@ -16,6 +16,7 @@ import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-nod
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { loadConfig } from "../../services/platform/config/config.js";
+import { testEnvironment } from "../../services/platform/config/test-environment.js";
 import { createLogger } from "../../services/platform/logger.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
@@ -27,6 +28,7 @@ import { withHeaders } from "../testing/clients.js";
 import { capturingRoutes, grpcBidiRoute, type GrpcBidiRoute } from "../transport/grpc-bidi.js";
 
 const { sidecar, dataDir } = JSON.parse(process.argv[2] ?? "{}") as { sidecar: string; dataDir: string };
+const services = testEnvironment();
 const config = loadConfig({
   HOST: "127.0.0.1",
   GRPC_PORT: "0",
@@ -35,9 +37,10 @@ const config = loadConfig({
   TRITON_URL: sidecar,
   LOG_LEVEL: "info",
   CLEANUP_INTERVAL_SECONDS: "0",
-  // A deployment's PostgreSQL and Redis when the bench is given them (the embedded defaults otherwise).
-  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  // A deployment's PostgreSQL and Redis when the bench is given them (the embedded defaults otherwise),
+  // read where the test suites read them: lint:env keeps the environment to the config modules.
+  ...(services.databaseUrl ? { DATABASE_URL: services.databaseUrl } : {}),
+  ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
   // One organisation carries every stream of the load.
   ...UNTHROTTLED,
 });
