@@ -29,6 +29,8 @@ import type { AuditLog } from "../services/identity/audit/audit-log.js";
 import type { RateLimits } from "../services/platform/limits/rate-limits.js";
 import type { StreamSlots } from "../services/platform/limits/stream-slots.js";
 import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
+import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
+import { capturingRoutes, grpcBidiRoute, type GrpcBidiRoute } from "./transport/grpc-bidi.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -160,14 +162,22 @@ function transportContext(req: http.IncomingMessage | http2.Http2ServerRequest):
 /**
  * h2c: gRPC, gRPC-Web and Connect for servers and SDKs. Probes, metrics and blobs live on the HTTP/1.1
  * listener only; anything else here is a 404. Its sessions are tracked so a drain can close them.
+ *
+ * Plain gRPC StreamingRecognize (binary, uncompressed: what every SDK sends for a live call) takes the lean
+ * transport of gateway/transport/grpc-bidi.ts, with the same handler, interceptors and limits; everything
+ * else is connect-node's.
  */
 function h2cListener(
   adapterOptions: AdapterOptions,
   keepalive: { keepaliveMs: number; keepaliveTimeoutMs: number },
   logger: Logger,
 ): { grpcServer: http2.Http2Server; sessions: Set<http2.ServerHttp2Session> } {
+  let leanRoute: GrpcBidiRoute | undefined;
   const grpcHandler = connectNodeAdapter({
     ...adapterOptions,
+    routes: capturingRoutes(adapterOptions.routes, SpeechService.method.streamingRecognize, (spec) => {
+      leanRoute = grpcBidiRoute(spec, adapterOptions);
+    }),
     fallback: (_req, res) => {
       res.writeHead(404, { "content-type": "application/json" });
       res.end(JSON.stringify({ error: "not found" }));
@@ -175,6 +185,7 @@ function h2cListener(
   });
   const grpcServer = http2.createServer({}, (req, res) => {
     req.headers[PEER_ADDRESS_HEADER] = req.socket.remoteAddress ?? "";
+    if (leanRoute?.(req, res)) return;
     void grpcHandler(req, res);
   });
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -2,7 +2,8 @@
 // root, gateway/platform.ts, on the embedded database under a fresh DATA_DIR) with its models
 // on the sidecar process named in argv (TRITON_URL, as a production gateway reaches Triton), and
 // a bare @grpc/grpc-js server whose StreamingRecognize echoes one empty response per request, and the
-// same echo on the gateway's own transport (node:http2 with connect-node, no interceptors).
+// same echo on the gateway's own transports (node:http2 with connect-node, and the lean gRPC path of
+// gateway/transport/grpc-bidi.ts; no interceptors).
 // Registers an account and makes it a speech API key, then prints one JSON line: both ports and
 // the key. Stops when its stdin closes. (The parent reads CPU times from /proc.)
 //
@@ -15,6 +16,7 @@ import { connectNodeAdapter, createGrpcTransport } from "@connectrpc/connect-nod
 import * as grpc from "@grpc/grpc-js";
 import { pino } from "pino";
 import { loadConfig } from "../../services/platform/config/config.js";
+import { testEnvironment } from "../../services/platform/config/test-environment.js";
 import { createLogger } from "../../services/platform/logger.js";
 import { ApiKeyScope, ApiKeyService } from "../../proto/gen/arabicstt/v1/api_key_pb.js";
 import { AuthService } from "../../proto/gen/arabicstt/v1/auth_pb.js";
@@ -23,8 +25,10 @@ import { startPlatform } from "../platform.js";
 import { loadGrpcJsPackage } from "../testing/clients.js";
 import { UNTHROTTLED } from "../testing/platform.js";
 import { withHeaders } from "../testing/clients.js";
+import { capturingRoutes, grpcBidiRoute, type GrpcBidiRoute } from "../transport/grpc-bidi.js";
 
 const { sidecar, dataDir } = JSON.parse(process.argv[2] ?? "{}") as { sidecar: string; dataDir: string };
+const services = testEnvironment();
 const config = loadConfig({
   HOST: "127.0.0.1",
   GRPC_PORT: "0",
@@ -33,9 +37,10 @@ const config = loadConfig({
   TRITON_URL: sidecar,
   LOG_LEVEL: "info",
   CLEANUP_INTERVAL_SECONDS: "0",
-  // A deployment's PostgreSQL and Redis when the bench is given them (the embedded defaults otherwise).
-  ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
-  ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+  // A deployment's PostgreSQL and Redis when the bench is given them (the embedded defaults otherwise),
+  // read where the test suites read them: lint:env keeps the environment to the config modules.
+  ...(services.databaseUrl ? { DATABASE_URL: services.databaseUrl } : {}),
+  ...(services.redisUrl ? { REDIS_URL: services.redisUrl } : {}),
   // One organisation carries every stream of the load.
   ...UNTHROTTLED,
 });
@@ -80,11 +85,28 @@ const connectEcho = http2.createServer(
 await new Promise<void>((resolve) => connectEcho.listen(0, "127.0.0.1", resolve));
 const connectEchoPort = (connectEcho.address() as AddressInfo).port;
 
-process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, connectEcho: connectEchoPort, apiKey }) + "\n");
+// The same echo on the gateway's lean gRPC path (gateway/transport/grpc-bidi.ts, connect-node behind it
+// for anything else), as the gateway's h2c listener serves StreamingRecognize.
+const echoRoutes = (router: ConnectRouter) =>
+  router.rpc(SpeechService.method.streamingRecognize, async function* (requests) {
+    for await (const _ of requests) yield {};
+  });
+let leanRoute: GrpcBidiRoute | undefined;
+const leanFallback = connectNodeAdapter({
+  routes: capturingRoutes(echoRoutes, SpeechService.method.streamingRecognize, (spec) => (leanRoute = grpcBidiRoute(spec, {}))),
+});
+const leanEcho = http2.createServer((req, res) => {
+  if (!leanRoute?.(req, res)) void leanFallback(req, res);
+});
+await new Promise<void>((resolve) => leanEcho.listen(0, "127.0.0.1", resolve));
+const leanEchoPort = (leanEcho.address() as AddressInfo).port;
+
+process.stdout.write(JSON.stringify({ full: platform.gateway.grpcPort, bare: barePort, connectEcho: connectEchoPort, leanEcho: leanEchoPort, apiKey }) + "\n");
 const lines = createInterface({ input: process.stdin });
 lines.resume();
 lines.on("close", () => {
   bare.forceShutdown();
   connectEcho.close();
+  leanEcho.close();
   void platform.stop().finally(() => process.exit(0));
 });

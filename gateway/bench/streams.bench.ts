@@ -52,8 +52,8 @@ const { values } = parseArgs({
     "frame-ms": { type: "string" },
     model: { type: "string", default: "dtmf" },
     "stagger-ms": { type: "string", default: "1000" },
-    // Also runs each step against the same echo on connect-node (the gateway's transport without
-    // interceptors or engine): how much of the gateway's CPU is its transport's.
+    // Also runs each step against the same echo on connect-node and on the lean gRPC path (the
+    // gateway's transports without interceptors or engine): how much of the gateway's CPU is its transport's.
     "connect-echo": { type: "boolean", default: false },
     // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
     profile: { type: "string" },
@@ -277,10 +277,11 @@ for (let ready = 0; ready < 4; ) {
 sidecar.stdout!.resume();
 
 const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
-const { full: fullPort, bare: barePort, connectEcho: connectEchoPort, apiKey } = JSON.parse(await lineReader(servers)()) as {
+const { full: fullPort, bare: barePort, connectEcho: connectEchoPort, leanEcho: leanEchoPort, apiKey } = JSON.parse(await lineReader(servers)()) as {
   full: number;
   bare: number;
   connectEcho: number;
+  leanEcho: number;
   apiKey: string;
 };
 /** CPU time (µs) so far of the gateway and of the sidecar (with their threads and children). */
@@ -331,9 +332,9 @@ function line(streams: number, frameMs: number, full: Step, bare: Step): string 
   );
 }
 
-function connectEchoLine(connect: Step, bare: Step): string {
+function connectEchoLine(transport: string, connect: Step, bare: Step): string {
   return (
-    `       connect-node echo: lag p50 ${ms(connect.p50, 1)} p99 ${ms(connect.p99, 1)}, lost ${connect.lost}, ${(connect.coresPerStream * 1000).toFixed(2)} mcores/stream, ` +
+    `       ${transport} echo: lag p50 ${ms(connect.p50, 1)} p99 ${ms(connect.p99, 1)}, lost ${connect.lost}, ${(connect.coresPerStream * 1000).toFixed(2)} mcores/stream, ` +
     `${(connect.coresPerStream / bare.coresPerStream).toFixed(1)}x the grpc-js echo`
   );
 }
@@ -344,7 +345,10 @@ async function ladder(frameMs: number): Promise<{ streams: number; full: Step; b
     const full = await step(fullPort, streams, frameMs, false);
     const bare = await step(barePort, streams, frameMs, true);
     console.log(line(streams, frameMs, full, bare));
-    if (values["connect-echo"]) console.log(connectEchoLine(await step(connectEchoPort, streams, frameMs, true), bare));
+    if (values["connect-echo"]) {
+      console.log(connectEchoLine("connect-node", await step(connectEchoPort, streams, frameMs, true), bare));
+      console.log(connectEchoLine("lean gRPC path", await step(leanEchoPort, streams, frameMs, true), bare));
+    }
     if (!(full.p99 < 100 && full.lost === 0)) break;
     sustained = { streams, full, bare };
   }
