@@ -8,13 +8,12 @@
 // sequence_id is accepted as a sequence of its own (start and end in one); the inference client
 // always sends one, so the same calls work against Triton.
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
-import { numericModelParameter } from "../../repository/signature.js";
 import { InferenceInputError, ModelOverloadedError, type InferParameters } from "./model.js";
 
 /** The request parameters of sequence batching, as Triton names them. */
 export const SEQUENCE_PARAMETERS = { id: "sequence_id", start: "sequence_start", end: "sequence_end" } as const;
 
-/** Sequences a model holds at most when its config does not say (parameter `max_sequences`). */
+/** Sequences a model holds at most when its config does not say (the direct strategy's slots are Triton's, not ours). */
 const DEFAULT_MAX_SEQUENCES = 4096;
 
 export interface SequenceControl {
@@ -34,11 +33,12 @@ export interface SequenceLimits {
 /** The limits of a model that declares sequence batching; undefined for any other model. */
 export function sequenceLimitsOf(config: ModelConfig): SequenceLimits | undefined {
   if (config.schedulingChoice.case !== "sequenceBatching") return undefined;
-  const idleUs = config.schedulingChoice.value.maxSequenceIdleMicroseconds;
+  const { maxSequenceIdleMicroseconds: idleUs, strategyChoice } = config.schedulingChoice.value;
+  const candidates = strategyChoice.case === "oldest" ? strategyChoice.value.maxCandidateSequences : 0;
   return {
     // Triton's default when the field is 0 or left out: one second.
     idleMs: idleUs > 0n ? Number(idleUs / 1000n) : 1000,
-    maxSequences: numericModelParameter(config, "max_sequences", DEFAULT_MAX_SEQUENCES),
+    maxSequences: candidates > 0 ? candidates : DEFAULT_MAX_SEQUENCES,
   };
 }
 
@@ -93,7 +93,7 @@ export class SequenceStates<S> {
     let state: S;
     if (control.start) {
       if (!held && this.states.size >= this.limits.maxSequences) {
-        throw new ModelOverloadedError(`${this.states.size} sequences are in progress, the most the model holds (parameter max_sequences)`, 1);
+        throw new ModelOverloadedError(`${this.states.size} sequences are in progress, the most the model holds (max_candidate_sequences)`, 1);
       }
       state = create();
     } else if (held) {
