@@ -46,7 +46,9 @@ export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): L
       if (!options) throw new Error("dtmf is not loaded");
       const o = options;
       const sequence = sequenceControlOf(parameters, sequences !== undefined);
-      if (sequence && sequences) {
+      // A sequence of one request (start and end: every call outside live recognition) needs no
+      // state: the whole-audio detector below spares the stream's copy of the audio.
+      if (sequence && sequences && !(sequence.start && sequence.end)) {
         const [item, ...more] = asrItems(config, inputs, parameters);
         if (!item || more.length > 0) throw new InferenceInputError("AUDIO", "a request of a sequence carries one item");
         const stream = sequences.take(sequence, () => new DtmfStream(o));
@@ -55,6 +57,8 @@ export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): L
           { language: item.language ?? "ar", duration: round(stream.samples / o.sampleRate), segments: segmentsOf(stream.keys(), segmentGap) },
         ]);
       }
+      // Started and ended at once: whatever the id held is let go, and no slot is taken.
+      if (sequence && sequences) sequences.release(sequence);
       const results = asrItems(config, inputs, parameters).map((item): AsrResult => ({
         language: item.language ?? "ar",
         duration: round(item.audio.length / o.sampleRate),

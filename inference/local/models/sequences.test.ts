@@ -82,5 +82,7 @@ describe("SequenceStates", () => {
     table.take(step("a", false, true), () => ({ fed: [] }));
     table.take(step("c", true), () => ({ fed: [] }));
     expect(table.size).toBe(2);
+    table.release(step("c", true, true));
+    expect(table.size).toBe(1);
   });
 });

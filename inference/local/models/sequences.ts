@@ -109,6 +109,11 @@ export class SequenceStates<S> {
     return state;
   }
 
+  /** Ends `control`'s sequence, if held: a sequence of one request (start and end) takes no slot. */
+  release(control: SequenceControl): void {
+    this.states.delete(control.key);
+  }
+
   private expire(now: number): void {
     for (const [key, { usedAt }] of this.states) {
       if (now - usedAt <= this.limits.idleMs) return;
