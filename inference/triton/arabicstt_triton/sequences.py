@@ -68,6 +68,10 @@ class SequenceStates(Generic[State]):
     def __len__(self) -> int:
         return len(self._states)
 
+    def release(self, control: SequenceControl) -> None:
+        """Ends the sequence, if held: a sequence of one request (START and END) takes no slot."""
+        self._states.pop(control.key, None)
+
     def take(self, control: SequenceControl, create: Callable[[], State]) -> State:
         """The sequence's state: `create()`d at its start, else the one held. Dropped after its END."""
         now = self._clock()

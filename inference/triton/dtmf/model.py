@@ -64,6 +64,10 @@ class TritonPythonModel:
         control = sequence_control(request)
         if control is None or self.sequences is None:
             return items
+        if control.start and control.end:
+            # A sequence of one request: its audio is all there is.
+            self.sequences.release(control)
+            return items
         if len(items) != 1:
             raise InputError("AUDIO", "a request of a sequence carries one item")
         item = items[0]
