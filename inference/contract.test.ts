@@ -35,6 +35,7 @@ function signatureOf(config: ModelConfig): ModelSignature {
     inputs: config.input.map((i) => ({ name: i.name, datatype: datatypeOfConfigType(DataType[i.dataType]), dims: i.dims.map(Number), optional: i.optional })),
     outputs: config.output.map((o) => ({ name: o.name, datatype: datatypeOfConfigType(DataType[o.dataType]), dims: o.dims.map(Number) })),
     parameters: Object.fromEntries(Object.entries(config.parameters).map(([k, v]) => [k, v.stringValue])),
+    sequenceBatching: config.schedulingChoice.case === "sequenceBatching",
   };
 }
 

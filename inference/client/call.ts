@@ -16,6 +16,16 @@ import type { InferenceMetrics } from "./metrics.js";
 export interface CallContext extends InferenceFailureContext {
   /** Tensor names an INVALID_ARGUMENT message may mention. */
   tensorNames?: readonly string[];
+  /**
+   * Calls with the same affinity go to the same address while its breaker lets them through (a
+   * sequence's state lives on the server that started it).
+   */
+  affinity?: number;
+  /**
+   * One attempt only: a call whose effect must not happen twice (a sequence's continuation: a
+   * retry after a lost response would feed the model the same audio again).
+   */
+  once?: boolean;
 }
 
 /** One RPC with retries; rejects with the typed inference error of the last attempt. */
@@ -50,7 +60,7 @@ function attemptsOf(policy: CallPolicy) {
     let last: { failure: AttemptFailure; address: string } | undefined;
     for (let attemptNumber = 1; ; attemptNumber++) {
       signal?.throwIfAborted();
-      const endpoint = pool.pick(tried);
+      const endpoint = pool.pick(tried, context.affinity);
       if (!endpoint) {
         const why = last ? `; last error from ${last.address}: ${last.failure.details}` : "";
         const addresses = pool.endpoints.map((e) => e.address).join(", ");
@@ -78,7 +88,7 @@ function attemptsOf(policy: CallPolicy) {
       // UNAVAILABLE from a server is retried only on another address.
       const retryable = recordFailure(endpoint, failure, signal, metrics) && (!failure.serverAnswered || pool.hasUntried(tried));
       const wait = backoffDelayMs(attemptNumber, retry);
-      if (!retryable || attemptNumber >= retry.maxAttempts || Date.now() + wait >= deadline) {
+      if (!retryable || context.once || attemptNumber >= retry.maxAttempts || Date.now() + wait >= deadline) {
         throw failureFromStatus(failure.code, failure.details, failed, context.tensorNames);
       }
       logger?.debug({ ...failed, method, attempt: attemptNumber, code: codeName(failure.code), waitMs: Math.round(wait) }, "retrying inference call");

@@ -72,6 +72,11 @@ export interface ModelSignature {
   inputs: { name: string; datatype: Datatype | string; dims: number[]; optional: boolean }[];
   outputs: { name: string; datatype: Datatype | string; dims: number[] }[];
   parameters: Record<string, string>;
+  /**
+   * The model declares sequence batching: every request names a sequence (Triton refuses one that
+   * does not), and a sequence's requests may each carry only what follows the previous one.
+   */
+  sequenceBatching: boolean;
 }
 
 /** Config DataType enum name ("TYPE_FP32") to the protocol's datatype name ("FP32"); TYPE_STRING is BYTES. */
@@ -94,6 +99,7 @@ export function signatureOfConfigMessage(config: ModelConfigMessage): ModelSigna
     })),
     outputs: config.output.map((o) => ({ name: o.name, datatype: datatypeOfConfigType(o.data_type), dims: o.dims.map(Number) })),
     parameters: Object.fromEntries(Object.entries(config.parameters).map(([k, v]) => [k, v.string_value])),
+    sequenceBatching: config.sequence_batching != null,
   };
 }
 

@@ -38,16 +38,21 @@ export class EndpointPool {
     });
   }
 
-  /** The next address round-robin whose breaker lets a request through, preferring ones not yet tried. */
-  pick(tried: ReadonlySet<Endpoint>): Endpoint | undefined {
+  /**
+   * The next address round-robin whose breaker lets a request through, preferring ones not yet tried.
+   * With `affinity`, the search starts at an address of its own instead, so calls with the same
+   * affinity keep to one address while it takes them.
+   */
+  pick(tried: ReadonlySet<Endpoint>, affinity?: number): Endpoint | undefined {
     const { endpoints } = this;
+    const first = affinity === undefined ? this.next : affinity % endpoints.length;
     for (const untriedOnly of [true, false]) {
       for (let i = 0; i < endpoints.length; i++) {
-        const index = (this.next + i) % endpoints.length;
+        const index = (first + i) % endpoints.length;
         const endpoint = endpoints[index]!;
         if (untriedOnly && tried.has(endpoint)) continue;
         if (endpoint.breaker.tryAcquire()) {
-          this.next = (index + 1) % endpoints.length;
+          if (affinity === undefined) this.next = (index + 1) % endpoints.length;
           return endpoint;
         }
       }

@@ -16,6 +16,6 @@ export type { BreakerOptions, BreakerState } from "./breaker.js";
 export { asrContract, modelContracts, speakerEmbeddingContract, vadContract, EMBEDDING_SIZE } from "./contract.js";
 export type { ModelContract, ModelSignature, TensorSpec, InputSpec } from "./contract.js";
 export * from "./errors.js";
-export { SAMPLE_RATE } from "./models.js";
-export type { InferRequest, InferResult, TranscribeOptions, Transcription, TranscriptSegment, TranscriptWord, VadResult } from "./models.js";
+export { newSequenceId, SAMPLE_RATE } from "./models.js";
+export type { InferRequest, InferResult, SequenceStep, TranscribeOptions, Transcription, TranscriptSegment, TranscriptWord, VadResult } from "./models.js";
 export type { Datatype, Tensor, TensorData } from "./tensors.js";

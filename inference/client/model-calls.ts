@@ -2,7 +2,7 @@
 // ModelConfig (cached per model, and dropped when the server says the model changed), and the
 // typed helpers (vad, transcribe, embed), which first hold the model to the contract they rely on.
 import type { CallOptions } from "./api.js";
-import type { Call } from "./call.js";
+import type { Call, CallContext } from "./call.js";
 import { asrContract, contractViolations, signatureOfConfigMessage, speakerEmbeddingContract, vadContract, type ModelContract, type ModelSignature } from "./contract.js";
 import { codeName, InferenceFailedPreconditionError, InferenceInternalError, Status } from "./errors.js";
 import { decodeResponse, inferRequestMessage } from "./infer-messages.js";
@@ -31,7 +31,7 @@ export class ModelCalls {
     private readonly deadlineOf: (callOptions?: CallOptions) => number,
   ) {}
 
-  async infer(request: InferRequest, callOptions: CallOptions = {}, deadline = this.deadlineOf(callOptions)): Promise<InferResult> {
+  async infer(request: InferRequest, callOptions: CallOptions = {}, deadline = this.deadlineOf(callOptions), routing: Pick<CallContext, "affinity" | "once"> = {}): Promise<InferResult> {
     const model = request.model;
     const started = performance.now();
     try {
@@ -41,6 +41,7 @@ export class ModelCalls {
         response = await this.call<ModelInferResponseMessage>("ModelInfer", message, deadline, callOptions.signal, {
           model,
           tensorNames: await this.tensorNames(request),
+          ...routing,
         });
       } catch (err) {
         // The model may have been reloaded with another configuration.
@@ -96,7 +97,10 @@ export class ModelCalls {
   async transcribe(model: string, audio: Float32Array, callOptions: TranscribeOptions & CallOptions = {}): Promise<Transcription> {
     const deadline = this.deadlineOf(callOptions);
     const signature = await this.usableSignature(model, asrContract, callOptions, deadline);
-    return transcription(await this.infer(transcribeRequest(signature, audio, callOptions), callOptions, deadline));
+    const { sequence } = callOptions;
+    // A sequence stays on the server that holds its state; only its start may be retried.
+    const routing = sequence ? { affinity: sequence.id, once: !sequence.start } : {};
+    return transcription(await this.infer(transcribeRequest(signature, audio, callOptions), callOptions, deadline, routing));
   }
 
   async embed(segment: Float32Array, callOptions: CallOptions = {}): Promise<Float32Array> {

@@ -3,7 +3,7 @@
 // the contract test can hold the very requests the client sends against every config.pbtxt.
 import { z } from "zod";
 import { asrContract, EMBEDDING_SIZE, speakerEmbeddingContract, vadContract, type ModelSignature } from "./contract.js";
-import { InferenceInternalError, Status } from "./errors.js";
+import { InferenceFailedPreconditionError, InferenceInternalError, Status } from "./errors.js";
 import { stringElements, utf8, type Datatype, type Tensor, type TensorData } from "./tensors.js";
 
 /** Audio every model takes: 16 kHz mono, FP32 samples in [-1, 1]. */
@@ -45,6 +45,32 @@ export interface TranscribeOptions {
   prompt?: string;
   /** Hypotheses wanted, 1 to 10; sent only above 1. A model without an n-best returns one. */
   maxAlternatives?: number;
+  /**
+   * For a model that declares sequence batching: the request belongs to this sequence, and its
+   * audio follows the audio of the sequence's previous request. Left out, the request is a
+   * sequence of its own.
+   */
+  sequence?: SequenceStep;
+}
+
+/** One request's place in a sequence (Triton's sequence batching). */
+export interface SequenceStep {
+  /** The correlation id: a positive integer, the same for every request of the sequence. */
+  id: number;
+  /** The first request: the model starts the sequence afresh (an id in use is restarted). */
+  start: boolean;
+  /** The last request: the model frees the sequence. */
+  end: boolean;
+}
+
+/** A correlation id for a new sequence: random, so that clients that share a server do not collide. */
+export function newSequenceId(): number {
+  return 1 + Math.floor(Math.random() * (Number.MAX_SAFE_INTEGER - 1));
+}
+
+/** The request parameters of a sequence step, as Triton reads them. */
+export function sequenceParameters(step: SequenceStep): Record<string, InferParameterValue> {
+  return { sequence_id: step.id, sequence_start: step.start, sequence_end: step.end };
 }
 
 export interface TranscriptWord {
@@ -114,7 +140,12 @@ export function transcribeRequest(signature: ModelSignature, audio: Float32Array
     const count = Int32Array.of(options.maxAlternatives);
     inputs.push({ name: "MAX_ALTERNATIVES", datatype: "INT32", shape: batchShape(signature, [1]), data: count });
   }
-  return { model: signature.name, inputs, outputs: names(asrContract.outputs) };
+  const request: InferRequest = { model: signature.name, inputs, outputs: names(asrContract.outputs) };
+  if (options.sequence && !signature.sequenceBatching) {
+    throw new InferenceFailedPreconditionError(`inference model ${signature.name} does not declare sequence batching, so a request cannot belong to a sequence`, { model: signature.name });
+  }
+  if (signature.sequenceBatching) request.parameters = sequenceParameters(options.sequence ?? { id: newSequenceId(), start: true, end: true });
+  return request;
 }
 
 const segmentsSchema = z.object({

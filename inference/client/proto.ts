@@ -68,6 +68,8 @@ export interface ModelConfigMessage {
   input: { name: string; data_type: string; dims: string[]; optional: boolean }[];
   output: { name: string; data_type: string; dims: string[] }[];
   parameters: Record<string, { string_value: string }>;
+  /** Set when the model declares sequence batching (the scheduling oneof). */
+  sequence_batching?: { max_sequence_idle_microseconds: string } | null;
 }
 
 export interface ModelConfigResponseMessage {

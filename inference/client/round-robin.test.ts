@@ -4,7 +4,7 @@ import { pino } from "pino";
 import { Registry } from "prom-client";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSidecar, type Sidecar } from "../local/server.js";
-import { createInferenceClient, type InferenceClient } from "./index.js";
+import { createInferenceClient, newSequenceId, type InferenceClient } from "./index.js";
 import { dtmfSequence } from "./testing/signals.js";
 
 const logger = pino({ level: "silent" });
@@ -54,6 +54,18 @@ describe("inference client over two sidecars", () => {
     const [first, second] = [counts[addresses[0]!]?.ok ?? 0, counts[addresses[1]!]?.ok ?? 0];
     expect(first + second).toBe(9);
     expect(Math.abs(first - second)).toBeLessThanOrEqual(1);
+  });
+
+  it("keeps each sequence on one address, so its continuations find the state its start left there", async () => {
+    for (let n = 0; n < 4; n++) {
+      const id = newSequenceId();
+      const pieces = [audio.subarray(0, 3000), audio.subarray(3000, 7000), audio.subarray(7000)];
+      let text = "";
+      for (let i = 0; i < pieces.length; i++) {
+        text = (await client.transcribe("dtmf", pieces[i]!, { sequence: { id, start: i === 0, end: i === pieces.length - 1 } })).text;
+      }
+      expect(text).toBe("159#");
+    }
   });
 
   it("keeps answering from the survivor when one server goes away, and opens the dead one's breaker", async () => {

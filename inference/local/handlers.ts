@@ -7,6 +7,7 @@ import { ModelConfigResponseSchema } from "../../proto/gen/inference/grpc_servic
 import type { Logger } from "../logger.js";
 import { kserveDatatype, wireShape } from "../repository/signature.js";
 import { InferenceInputError, ModelOverloadedError, ModelUnavailableError } from "./models/model.js";
+import { sequenceControlOf, sequenceLimitsOf } from "./models/sequences.js";
 import { lookupModel, type ServedModel } from "./served-model.js";
 import { checkInferRequest, encodeOutputs, RequestError } from "./tensors.js";
 import type { ModelInferRequestMessage, ModelInferResponseWire, ModelRequestMessage, RepositoryIndexRequestMessage } from "./wire.js";
@@ -139,6 +140,12 @@ async function modelInfer(
   }
   const local = model.model;
   const checked = checkInferRequest(request, model.entry.config, { maxElements: options.maxElements });
+  try {
+    // Refused here for every model, threaded or not, that does not declare sequence batching.
+    sequenceControlOf(checked.parameters, sequenceLimitsOf(model.entry.config) !== undefined);
+  } catch (err) {
+    throw refusalOf(model.entry.name, err);
+  }
   const abort = new AbortController();
   call.on("cancelled", () => abort.abort(new RequestError(grpc.status.CANCELLED, "the call was cancelled")));
   const started = performance.now();

@@ -14,6 +14,7 @@ import { toBinary } from "@bufbuild/protobuf";
 import { ModelConfigSchema, type ModelConfig } from "../../proto/gen/inference/model_config_pb.js";
 import type { Logger } from "../logger.js";
 import type { LocalModelSettings } from "./models/index.js";
+import { SEQUENCE_PARAMETERS } from "./models/sequences.js";
 import { InferenceInputError, ModelOverloadedError, ModelUnavailableError, type InferParameters, type LocalModel, type ModelReadiness, type Tensor } from "./models/model.js";
 
 /** What a thread needs to build its copy of the model (plain data: it crosses to the thread). */
@@ -159,7 +160,8 @@ class ModelThread {
  */
 export class ThreadedModel implements LocalModel {
   private readonly threads: ModelThread[];
-  private readonly waiting: Array<() => void> = [];
+  /** Calls waiting for a thread, in order; a call of a sequence waits for its own thread. */
+  private readonly waiting: Array<{ wake: () => void; thread: ModelThread | undefined }> = [];
   private nextId = 1;
 
   constructor(
@@ -169,7 +171,7 @@ export class ThreadedModel implements LocalModel {
     logger: Logger,
   ) {
     const full: ThreadSpec = { ...spec, module: MODULE, config: toBinary(ModelConfigSchema, config) };
-    this.threads = Array.from({ length: Math.max(1, threads) }, (_, i) => new ModelThread(full, logger.child({ thread: i }), () => this.waiting.shift()?.()));
+    this.threads = Array.from({ length: Math.max(1, threads) }, (_, i) => new ModelThread(full, logger.child({ thread: i }), () => this.wake(this.threads[i]!)));
   }
 
   async load(): Promise<void> {
@@ -182,10 +184,12 @@ export class ThreadedModel implements LocalModel {
   }
 
   async infer(inputs: ReadonlyMap<string, Tensor>, parameters: InferParameters, signal: AbortSignal): Promise<Tensor[]> {
-    let thread = this.idle();
+    const pinned = this.threadOfSequence(parameters);
+    const free = () => (pinned ? (pinned.busy ? undefined : pinned) : this.idle());
+    let thread = free();
     while (!thread) {
-      await this.turn(signal);
-      thread = this.idle();
+      await this.turn(signal, pinned);
+      thread = free();
     }
     return thread.run(this.nextId++, [...inputs.values()].map(detached), parameters, signal);
   }
@@ -199,21 +203,43 @@ export class ThreadedModel implements LocalModel {
    * (a cancelled re-decode is routine: the endpoint came first), so the wake-up it would have
    * taken goes to the next call instead of leaving the thread idle.
    */
-  private turn(signal: AbortSignal): Promise<void> {
+  private turn(signal: AbortSignal, thread: ModelThread | undefined): Promise<void> {
     signal.throwIfAborted();
     return new Promise<void>((resolve, reject) => {
-      const wake = () => {
-        signal.removeEventListener("abort", cancel);
-        resolve();
+      const waiter = {
+        thread,
+        wake: () => {
+          signal.removeEventListener("abort", cancel);
+          resolve();
+        },
       };
       const cancel = () => {
-        const at = this.waiting.indexOf(wake);
+        const at = this.waiting.indexOf(waiter);
         if (at >= 0) this.waiting.splice(at, 1);
         reject(signal.reason);
       };
-      this.waiting.push(wake);
+      this.waiting.push(waiter);
       signal.addEventListener("abort", cancel, { once: true });
     });
+  }
+
+  /** `thread` fell idle: the first call waiting that can run on it gets it. */
+  private wake(thread: ModelThread): void {
+    const at = this.waiting.findIndex((w) => w.thread === undefined || w.thread === thread);
+    if (at >= 0) this.waiting.splice(at, 1)[0]!.wake();
+  }
+
+  /**
+   * The thread that holds the state of the request's sequence (sequences.ts), when the model has
+   * more than one: the same id always lands on the same thread, as Triton keeps a sequence on one
+   * model instance.
+   */
+  private threadOfSequence(parameters: InferParameters): ModelThread | undefined {
+    const id = parameters[SEQUENCE_PARAMETERS.id];
+    if (id === undefined || this.threads.length === 1) return undefined;
+    let hash = 0;
+    for (const c of String(id)) hash = (Math.imul(hash, 31) + c.charCodeAt(0)) | 0;
+    return this.threads[(hash >>> 0) % this.threads.length];
   }
 
   private idle(): ModelThread | undefined {

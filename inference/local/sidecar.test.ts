@@ -13,8 +13,8 @@ import * as grpc from "@grpc/grpc-js";
 import { loadSync } from "@grpc/proto-loader";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DataType, ModelInstanceGroup_Kind, type ModelConfig } from "../../proto/gen/inference/model_config_pb.js";
-import { createInferenceClient, type InferenceClient } from "../client/index.js";
+import { DataType, ModelInstanceGroup_Kind, ModelSequenceBatching_Control_Kind, type ModelConfig } from "../../proto/gen/inference/model_config_pb.js";
+import { createInferenceClient, newSequenceId, type InferenceClient } from "../client/index.js";
 import {
   InferenceInvalidArgumentError,
   InferenceNotFoundError,
@@ -157,6 +157,7 @@ describe("local sidecar over gRPC", () => {
           inputs: config.input.map((i) => ({ name: i.name, datatype: kserveDatatype(i.dataType), dims: i.dims.map(Number), optional: i.optional })),
           outputs: config.output.map((o) => ({ name: o.name, datatype: kserveDatatype(o.dataType), dims: o.dims.map(Number) })),
           parameters: Object.fromEntries(Object.entries(config.parameters).map(([k, v]) => [k, v.stringValue])),
+          sequenceBatching: config.schedulingChoice.case === "sequenceBatching",
         });
         // ...and the whole message as it comes off the wire, scheduling included.
         const { code, response } = await rawCall(raw, "ModelConfig", { name, version: "" });
@@ -271,6 +272,59 @@ describe("local sidecar over gRPC", () => {
         expect(word.probability).toBeGreaterThan(0);
         expect(word.probability).toBeLessThanOrEqual(1);
       });
+    });
+  });
+
+  describe("dtmf sequences (Triton's sequence batching)", () => {
+    const whole = dtmfSequence("0123456789*#ABCD", { noise: 0.01 });
+    /** Cuts at sample points that fall inside tones and gaps alike. */
+    const cuts = [0, 1234, 5000, 5001, 9876, 20_000, whole.audio.length];
+
+    it("answers each request of a sequence with the keys of all its audio so far, exactly as one request with that audio", async () => {
+      expect((await client.modelConfig("dtmf")).sequenceBatching).toBe(true);
+      const id = newSequenceId();
+      for (let i = 1; i < cuts.length; i++) {
+        const piece = whole.audio.slice(cuts[i - 1], cuts[i]);
+        const sequence = { id, start: i === 1, end: i === cuts.length - 1 };
+        const [streamed, oneShot] = await Promise.all([
+          client.transcribe("dtmf", piece, { sequence }),
+          client.transcribe("dtmf", whole.audio.slice(0, cuts[i])),
+        ]);
+        expect(streamed, `after ${cuts[i]} samples`).toEqual(oneShot);
+      }
+    });
+
+    it("refuses a request of a sequence it does not hold (never started, or ended) with INVALID_ARGUMENT naming sequence_id", async () => {
+      const id = newSequenceId();
+      const unknown = await client.transcribe("dtmf", probe.audio, { sequence: { id, start: false, end: false } }).catch((err: unknown) => err);
+      expect(unknown).toBeInstanceOf(InferenceInvalidArgumentError);
+      expect((unknown as Error).message).toMatch(/sequence_id: names no sequence in progress/);
+
+      await client.transcribe("dtmf", probe.audio, { sequence: { id, start: true, end: true } });
+      const ended = await client.transcribe("dtmf", probe.audio, { sequence: { id, start: false, end: false } }).catch((err: unknown) => err);
+      expect(ended).toBeInstanceOf(InferenceInvalidArgumentError);
+      await expectStillServing();
+    });
+
+    it("restarts a sequence when its id is started again", async () => {
+      const id = newSequenceId();
+      await client.transcribe("dtmf", dtmfSequence("999").audio, { sequence: { id, start: true, end: false } });
+      const restarted = await client.transcribe("dtmf", probe.audio, { sequence: { id, start: true, end: true } });
+      expect(restarted.text).toBe("159#");
+    });
+
+    it("refuses sequence parameters for a model without sequence batching, naming the parameter", async () => {
+      const request = inferRequest("vad", [{ name: "AUDIO", datatype: "FP32", shape: [1, 512] }], [le32(new Array(512).fill(0))]);
+      const wire = await rawCall(raw, "ModelInfer", { ...request, parameters: { sequence_id: { int64_param: "5" }, sequence_start: { bool_param: true } } });
+      expect(wire.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(wire.details).toBe('model "vad" refused input sequence_id: names a sequence, but the model does not declare sequence_batching');
+    });
+
+    it("refuses a malformed sequence_id on the wire", async () => {
+      const request = inferRequest("dtmf", [{ name: "AUDIO", datatype: "FP32", shape: [4] }], [le32([0, 0, 0, 0])]);
+      const wire = await rawCall(raw, "ModelInfer", { ...request, parameters: { sequence_id: { int64_param: "0" }, sequence_start: { bool_param: true } } });
+      expect(wire.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect(wire.details).toContain("sequence_id: must be a non-zero integer or a non-empty string");
     });
   });
 
@@ -408,6 +462,7 @@ interface WireConfig {
   output: { name: string; data_type: string; dims: string[] }[];
   instance_group: { kind: string; count: number }[];
   dynamic_batching: { preferred_batch_size: number[]; max_queue_delay_microseconds: string } | null;
+  sequence_batching: { max_sequence_idle_microseconds: string; control_input: { name: string; control: { kind: string }[] }[] } | null;
   parameters: Record<string, { string_value: string }>;
 }
 
@@ -421,6 +476,9 @@ function wireConfigFields(c: WireConfig) {
     outputs: c.output.map((o) => ({ name: o.name, type: o.data_type, dims: o.dims.map(Number) })),
     instances: c.instance_group.map((g) => ({ kind: g.kind, count: g.count })),
     batching: c.dynamic_batching ? { preferred: c.dynamic_batching.preferred_batch_size, delayUs: Number(c.dynamic_batching.max_queue_delay_microseconds) } : null,
+    sequences: c.sequence_batching
+      ? { idleUs: Number(c.sequence_batching.max_sequence_idle_microseconds), controls: c.sequence_batching.control_input.map((i) => [i.name, i.control.map((k) => k.kind)]) }
+      : null,
     parameters: Object.fromEntries(Object.entries(c.parameters).map(([k, v]) => [k, v.string_value])),
   };
 }
@@ -436,6 +494,12 @@ function expectedConfigFields(c: ModelConfig) {
     instances: c.instanceGroup.map((g) => ({ kind: `KIND_${ModelInstanceGroup_Kind[g.kind]}`, count: g.count })),
     batching: c.schedulingChoice.case === "dynamicBatching"
       ? { preferred: c.schedulingChoice.value.preferredBatchSize, delayUs: Number(c.schedulingChoice.value.maxQueueDelayMicroseconds) }
+      : null,
+    sequences: c.schedulingChoice.case === "sequenceBatching"
+      ? {
+          idleUs: Number(c.schedulingChoice.value.maxSequenceIdleMicroseconds),
+          controls: c.schedulingChoice.value.controlInput.map((i) => [i.name, i.control.map((k) => ModelSequenceBatching_Control_Kind[k.kind])]),
+        }
       : null,
     parameters: Object.fromEntries(Object.entries(c.parameters).map(([k, v]) => [k, v.stringValue])),
   };

@@ -133,6 +133,11 @@ def config_args(model: str, **extra) -> dict:
     batch = int(re.search(r"max_batch_size:\s*(\d+)", text).group(1))
     outputs = [{"name": "EMBEDDING", "dims": ["192"]}] if model == "speaker_embedding" else []
     config = {"name": model, "max_batch_size": batch, "parameters": parameters, "output": outputs}
+    idle = re.search(r"max_sequence_idle_microseconds:\s*(\d+)", text)
+    if idle:
+        # As Triton's JSON writes it: 64-bit integers as strings.
+        candidates = re.search(r"max_candidate_sequences:\s*(\d+)", text)
+        config["sequence_batching"] = {"max_sequence_idle_microseconds": idle.group(1), "oldest": {"max_candidate_sequences": int(candidates.group(1)) if candidates else 0}}
     return {"model_config": json.dumps(config), "model_instance_kind": "CPU", "model_instance_device_id": "0", **extra}
 
 
@@ -342,6 +347,42 @@ class DtmfTest(unittest.TestCase):
         self.assertEqual(result["duration"], round(audio.size / SR, 3))
         self.assertEqual([w["word"] for w in result["segments"][0]["words"]], list("0123"))
         self.assertEqual(responses[1].error.code, _TritonError.INVALID_ARG)
+
+    def test_a_sequence_fed_in_pieces_answers_as_its_whole_audio_so_far(self):
+        backend = load_backend("dtmf").TritonPythonModel()
+        backend.initialize(config_args("dtmf"))
+        audio, _ = keypad("147*0#")
+        cuts = [0, 1234, 5000, 9876, audio.size]
+
+        def step(piece, start, end, corrid=7):
+            return Request(AUDIO=piece, START=np.array([int(start)], np.int32), END=np.array([int(end)], np.int32), CORRID=np.array([corrid], np.uint64))
+
+        for i in range(1, len(cuts)):
+            streamed, whole = backend.execute([step(audio[cuts[i - 1] : cuts[i]], i == 1, i == len(cuts) - 1), Request(AUDIO=audio[: cuts[i]])])
+            for name in ("TRANSCRIPT", "SEGMENTS", "ALTERNATIVES"):
+                self.assertEqual(streamed.outputs[name].tolist(), whole.outputs[name].tolist(), f"{name} after {cuts[i]} samples")
+        self.assertEqual(streamed.outputs["TRANSCRIPT"].tolist(), [b"147*0#"])
+        self.assertEqual(len(backend.sequences), 0)
+        # Ended: a request of it without START names no sequence.
+        (unknown,) = backend.execute([step(audio[:100], False, False)])
+        self.assertEqual(unknown.error.code, _TritonError.INVALID_ARG)
+        self.assertIn("CORRID: names no sequence in progress", unknown.error.message())
+
+    def test_sequences_are_restarted_by_start_and_dropped_when_idle(self):
+        from arabicstt_triton.sequences import SequenceControl, SequenceStates
+
+        now = [0.0]
+        states = SequenceStates(idle_seconds=1.0, max_sequences=2, clock=lambda: now[0])
+        states.take(SequenceControl(1, True, False), lambda: ["a"]).append("b")
+        self.assertEqual(states.take(SequenceControl(1, False, False), list), ["a", "b"])
+        self.assertEqual(states.take(SequenceControl(1, True, False), lambda: ["fresh"]), ["fresh"])
+        states.take(SequenceControl(2, True, False), list)
+        with self.assertRaises(InputError):
+            states.take(SequenceControl(3, True, False), list)
+        now[0] = 5.0
+        with self.assertRaises(InputError):
+            states.take(SequenceControl(1, False, False), list)
+        self.assertEqual(len(states), 0)
 
 
 NODE = shutil.which("node")

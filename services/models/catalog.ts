@@ -33,6 +33,8 @@ export interface Recognizer {
   languageCode: string;
   /** What lets live audio through to it. */
   gate: GateKind;
+  /** The model keeps an utterance's audio between calls (config `sequence_batching`): live recognition sends each call only the new audio. */
+  sequenceBatching?: boolean;
 }
 
 /**
@@ -178,6 +180,6 @@ export class ModelCatalog {
         `model ${JSON.stringify(name)} does not serve ${JSON.stringify(languageCode)}; it serves ${languagesOf(declared).join(", ")} (ListModels lists the languages of each model)`,
       );
     }
-    return { name, languageCode, gate: declared.gate };
+    return { name, languageCode, gate: declared.gate, sequenceBatching: signature.sequenceBatching };
   }
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInferenceClient, type InferenceClient, type Transcription } from "../../inference/client/index.js";
+import { createInferenceClient, type InferenceClient, type SequenceStep, type Transcription } from "../../inference/client/index.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { createStreamDecoder } from "../audio/index.js";
@@ -243,6 +243,107 @@ describe("live recognition over a real sidecar (the dtmf model)", () => {
     // Without max_alternatives the model is asked for one, and a final carries none.
     const one = await run(await nBest.open(config({ text })), split(bytes, 640));
     expect(finalsOf(one.outputs).map((r) => [r.transcript, r.alternatives])).toEqual([["٤٧١١", undefined]]);
+  });
+
+  describe("a model with sequence batching (dtmf) is sent each utterance's audio once", () => {
+    /** A recogniser over the same sidecar that records each model call, told the model batches sequences or not. */
+    function recorded(sequenceBatching: boolean, engine: { stepMs: number; trimAfterMs?: number }) {
+      const sent: Array<{ samples: number; sequence?: SequenceStep }> = [];
+      const client = new Proxy(inference, {
+        get: (target, key) => {
+          if (key === "modelConfig") return async (model: string) => ({ ...(await target.modelConfig(model)), sequenceBatching });
+          if (key === "transcribe") {
+            return async (model: string, samples: Float32Array, options?: { sequence?: SequenceStep }) => {
+              sent.push({ samples: samples.length, ...(options?.sequence ? { sequence: options.sequence } : {}) });
+              return target.transcribe(model, samples, options);
+            };
+          }
+          return Reflect.get(target, key);
+        },
+      });
+      return { sent, recognizer: new LiveRecognizer({ inference: client, models: new ModelCatalog(client, { defaultModel: "dtmf" }), createDecoder: createStreamDecoder, engine }) };
+    }
+    // Two utterances (a pause over the silence endpoint between them), 80 ms keys 80 ms apart.
+    const first = dtmfSequence("0123456789", { sampleRate: 16_000, leadMs: 200 });
+    const second = dtmfSequence("*#ABCD", { sampleRate: 16_000, leadMs: 1500 });
+    const bytes = pcm16(padded(Float32Array.of(...first.audio, ...second.audio), 1000, 16_000));
+    const settings = config({ interimResults: true, voiceActivityEvents: true, dtmfEvents: true });
+    // The transcript's and the keypad's recognisers run side by side: each one's outputs are in order, their interleaving is timing's.
+    const deterministic = (outputs: EngineOutput[]) => ({
+      finals: finalsOf(outputs),
+      keys: keysOf(outputs),
+      speech: outputs.flatMap((o) => (o.kind === "event" && o.event.type !== "dtmf" ? [o.event] : [])),
+    });
+
+    /** Writes 20 ms chunks at about four times real time, so that interim steps run as in a live stream, and closes. */
+    async function paced(recognition: LiveRecognition): Promise<{ outputs: EngineOutput[]; error?: unknown }> {
+      const outputs: EngineOutput[] = [];
+      const reading = (async () => {
+        for await (const o of recognition.outputs) outputs.push(o);
+      })();
+      for (const chunk of split(bytes, 640)) {
+        await recognition.write(chunk);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await recognition.close();
+      const error = await reading.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      recognition.abort();
+      return { outputs, error };
+    }
+
+    /** Calls by sequence id, in order. */
+    const bySequence = (sent: Array<{ samples: number; sequence?: SequenceStep }>) => {
+      const groups = new Map<number, Array<{ samples: number; start: boolean; end: boolean }>>();
+      for (const { samples, sequence } of sent) {
+        const list = groups.get(sequence!.id) ?? [];
+        list.push({ samples, start: sequence!.start, end: sequence!.end });
+        groups.set(sequence!.id, list);
+      }
+      return [...groups.values()];
+    };
+    const total = (calls: Array<{ samples: number }>) => calls.reduce((n, c) => n + c.samples, 0);
+
+    it("interim steps send only the audio after the last call, and the finals and events are exactly those of whole-buffer calls", async () => {
+      const whole = recorded(false, { stepMs: 100 });
+      const streamed = recorded(true, { stepMs: 100 });
+      const a = await paced(await whole.recognizer.open(settings));
+      const b = await paced(await streamed.recognizer.open(settings));
+      expect(a.error).toBeUndefined();
+      expect(b.error).toBeUndefined();
+      expect(finalsOf(b.outputs).map((r) => r.transcript)).toEqual(["0123456789", "*#ABCD"]);
+      expect(keysOf(b.outputs).map((e) => e.dtmfDigit).join("")).toBe("0123456789*#ABCD");
+      expect(deterministic(b.outputs)).toEqual(deterministic(a.outputs));
+
+      expect(whole.sent.every((c) => c.sequence === undefined)).toBe(true);
+      expect(streamed.sent.every((c) => c.sequence !== undefined)).toBe(true);
+      // One sequence per utterance (the transcript's two, and the keypad recogniser's, whose
+      // endpoint makes each key one), started by its first call only and ended by its last.
+      const sequences = bySequence(streamed.sent);
+      expect(sequences).toHaveLength(2 + 16);
+      for (const calls of sequences) {
+        expect(calls.map((c) => c.start)).toEqual(calls.map((_, i) => i === 0));
+        expect(calls.map((c) => c.end)).toEqual(calls.map((_, i) => i === calls.length - 1));
+      }
+      // The transcript's utterances took several steps, each sample sent once.
+      expect(sequences.filter((calls) => calls.length > 2)).toHaveLength(2);
+      expect(total(streamed.sent)).toBeLessThan(total(whole.sent) / 2);
+    });
+
+    it("restarts the sequence when the buffer is trimmed, and still hears every key", async () => {
+      const streamed = recorded(true, { stepMs: 100, trimAfterMs: 500 });
+      const { outputs, error } = await paced(await streamed.recognizer.open(settings));
+      expect(error).toBeUndefined();
+      // The keys (a decode after a trim may hold a single key, which wordsOf joins with a space, as it
+      // does for whole-buffer calls).
+      expect(finalsOf(outputs).map((r) => r.words.map((w) => w.word).join(""))).toEqual(["0123456789", "*#ABCD"]);
+      expect(keysOf(outputs).map((e) => e.dtmfDigit).join("")).toBe("0123456789*#ABCD");
+      // A trim moves the buffer's start: the next call starts the sequence again from there.
+      const restarted = bySequence(streamed.sent).filter((calls) => calls.slice(1).some((c) => c.start));
+      expect(restarted.length).toBeGreaterThan(0);
+    });
   });
 
   describe("FINALIZE in the middle of a key's tone", () => {

@@ -153,11 +153,11 @@ export class LiveRecognizer {
     const decoder = this.options.createDecoder(format, { maxChunkBytes });
     try {
       const { signal } = options;
-      const { name: model, languageCode: language, gate: gateKind } = await models.recognizer(
+      const { name: model, languageCode: language, gate: gateKind, sequenceBatching } = await models.recognizer(
         { model: config.model, languageCode: config.languageCode },
         { fields, signal },
       );
-      if (config.dtmfEvents) await models.recognizer({ model: KEYPAD_MODEL }, { fields, signal, purpose: "streaming_config.dtmf_events needs" });
+      const keypad = config.dtmfEvents ? await models.recognizer({ model: KEYPAD_MODEL }, { fields, signal, purpose: "streaming_config.dtmf_events needs" }) : undefined;
       const channels = config.separateChannels ? Math.max(format.channels, 1) : 1;
       const settings: EngineSettings = {
         ...defaultEngineSettings,
@@ -177,11 +177,21 @@ export class LiveRecognizer {
       const session = new RecognitionSession(settings, {
         onCheckpoint: (checkpoint) => recognition?.checkpointed(checkpoint),
         // Speech models (VAD-gated) get the repetition-loop guard; keypad digits may repeat.
-        asr: asrOf(inference, model, baseLanguage(language), { cutLoops: gateKind === "vad", phraseHints: config.phraseHints, maxAlternatives: config.maxAlternatives }),
+        asr: asrOf(inference, model, baseLanguage(language), {
+          cutLoops: gateKind === "vad",
+          phraseHints: config.phraseHints,
+          maxAlternatives: config.maxAlternatives,
+          sequences: sequenceBatching,
+        }),
         gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
         observer: this.options.observer,
-        ...(config.dtmfEvents
-          ? { keypad: { asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE), gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }) } }
+        ...(keypad
+          ? {
+              keypad: {
+                asr: asrOf(inference, KEYPAD_MODEL, DEFAULT_LANGUAGE_CODE, { sequences: keypad.sequenceBatching }),
+                gate: () => energyGate({ frameSamples: KEYPAD_FRAME_SAMPLES }),
+              },
+            }
           : {}),
       });
       recognition = new LiveRecognition(options.id ?? randomUUID(), model, language, config, decoder, session, maxChunkBytes, fields, options.resumeAt, diarization);
@@ -497,12 +507,12 @@ export function asrOf(
   inference: Pick<InferenceClient, "transcribe">,
   model: string,
   language: string,
-  options: { cutLoops?: boolean; phraseHints?: PhraseHintSet; maxAlternatives?: number } = {},
+  options: { cutLoops?: boolean; phraseHints?: PhraseHintSet; maxAlternatives?: number; sequences?: boolean } = {},
 ): AsrFunction {
-  return async (audio, { prompt, signal, final }) => {
+  const asr = async (audio: Float32Array, { prompt, signal, final, sequence }: Parameters<AsrFunction>[1]) => {
     // Only a final's decode asks for an n-best: beams cost the model time, and interim results carry one hypothesis.
     const maxAlternatives = final ? options.maxAlternatives : undefined;
-    const transcription = await inference.transcribe(model, audio, { language, prompt: promptWithHints(options.phraseHints, prompt), signal, maxAlternatives });
+    const transcription = await inference.transcribe(model, audio, { language, prompt: promptWithHints(options.phraseHints, prompt), signal, maxAlternatives, sequence });
     const words = wordsOf(transcription);
     const boosted: AsrWords = boostWords(options.cutLoops ? cutRepetitionLoop(words) : words, options.phraseHints);
     // The first hypothesis is `words`; a model without an n-best gives no others.
@@ -510,6 +520,7 @@ export function asrOf(
     if (runnerUps.length > 0) boosted.alternatives = runnerUps;
     return boosted;
   };
+  return Object.assign(asr, { sequences: options.sequences === true });
 }
 
 /**

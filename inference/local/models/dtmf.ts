@@ -1,17 +1,25 @@
 // The `dtmf` model: keypad tones behind the ASR contract. Each key is a word with its tone's start
 // and end; keys closer together than segment_gap_ms form one segment, whose text is the key string.
 // Tuning comes from the config's parameters (see inference/models/dtmf/config.pbtxt).
+//
+// The config declares sequence batching: a request of a sequence carries only the audio that
+// follows the sequence's previous request, the detector keeps its state between them (DtmfStream),
+// and every response holds the keys of the whole sequence so far, timed from its first sample,
+// exactly as one request with all of that audio would.
 import type { ModelConfig } from "../../../proto/gen/inference/model_config_pb.js";
 import { numericModelParameter } from "../../repository/signature.js";
 import type { LocalModel } from "./model.js";
 import { asrItems, asrOutputs, type AsrResult, type AsrSegment } from "./asr.js";
-import { defaultDtmfOptions, detectDtmf, type DtmfKey, type DtmfOptions } from "./dtmf-detector.js";
+import { defaultDtmfOptions, detectDtmf, DtmfStream, type DtmfKey, type DtmfOptions } from "./dtmf-detector.js";
 import type { LocalModelContext } from "./context.js";
+import { InferenceInputError } from "./model.js";
+import { sequenceControlOf, sequenceLimitsOf, SequenceStates } from "./sequences.js";
 
 export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): LocalModel {
   let options: DtmfOptions | undefined;
   let segmentGap = 2;
   let failure: string | undefined;
+  let sequences: SequenceStates<DtmfStream> | undefined;
   return {
     config,
     async load() {
@@ -27,6 +35,8 @@ export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): L
           maxTwistDb: number("max_twist_db", defaultDtmfOptions.maxTwistDb),
         };
         segmentGap = number("segment_gap_ms", 2000) / 1000;
+        const limits = sequenceLimitsOf(config);
+        if (limits) sequences = new SequenceStates(limits);
       } catch (err) {
         failure = (err as Error).message;
       }
@@ -35,6 +45,20 @@ export function createDtmfModel(config: ModelConfig, _ctx: LocalModelContext): L
     async infer(inputs, parameters) {
       if (!options) throw new Error("dtmf is not loaded");
       const o = options;
+      const sequence = sequenceControlOf(parameters, sequences !== undefined);
+      // A sequence of one request (start and end: every call outside live recognition) needs no
+      // state: the whole-audio detector below spares the stream's copy of the audio.
+      if (sequence && sequences && !(sequence.start && sequence.end)) {
+        const [item, ...more] = asrItems(config, inputs, parameters);
+        if (!item || more.length > 0) throw new InferenceInputError("AUDIO", "a request of a sequence carries one item");
+        const stream = sequences.take(sequence, () => new DtmfStream(o));
+        stream.push(item.audio);
+        return asrOutputs(config, [
+          { language: item.language ?? "ar", duration: round(stream.samples / o.sampleRate), segments: segmentsOf(stream.keys(), segmentGap) },
+        ]);
+      }
+      // Started and ended at once: whatever the id held is let go, and no slot is taken.
+      if (sequence && sequences) sequences.release(sequence);
       const results = asrItems(config, inputs, parameters).map((item): AsrResult => ({
         language: item.language ?? "ar",
         duration: round(item.audio.length / o.sampleRate),

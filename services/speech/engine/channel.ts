@@ -2,11 +2,18 @@
 // final at the endpoint. Audio is consumed strictly in order by one loop; interim re-decodes run
 // beside it, at most one at a time, so when the model lags the next re-decode simply takes all the
 // audio that arrived meanwhile (fewer partials, no audio dropped).
+//
+// A model that keeps an utterance's audio between calls (sequence batching, e.g. dtmf) is sent each
+// utterance as a sequence: a call carries only the audio after the previous call's, so a live
+// stream costs the model (and the wire) each sample once rather than once per step. Whenever the
+// model's copy may not be the buffer's (the buffer was trimmed, a call was cancelled or failed, the
+// final ends before audio an interim already sent), the next call restarts the sequence with all the
+// audio it decodes, so what the model decodes is always exactly what a whole-buffer call would.
 import { MODEL_SAMPLE_RATE } from "../../audio/rates.js";
 import { BoundedQueue } from "./bounded-queue.js";
 import type { SpeechGate } from "./gate.js";
 import { joinWords, LocalAgreement, type TimedWord } from "./local-agreement.js";
-import type { AsrFunction, AsrWords, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
+import type { AsrFunction, AsrSequenceStep, AsrWords, EngineObserver, EngineSettings, RecognitionResult, SpeechEventOutput } from "./types.js";
 import { UtteranceBuffer } from "./utterance-buffer.js";
 
 export type ChannelInput =
@@ -80,6 +87,13 @@ export class ChannelRecognizer {
   private interimAbort: AbortController | undefined;
   private lastDecodedEnd = 0;
   private decodeFailure: unknown;
+  /** The current utterance's sequence id (sequence-batching models). */
+  private sequenceId = 0;
+  /**
+   * What the model holds of that sequence after the last call that succeeded: the buffer's audio
+   * from stream sample `from` up to `sent`. Undefined while a call is out or after one failed.
+   */
+  private sequenceHeld: { from: number; sent: number } | undefined;
   /** `reached` callers waiting for the channel to score audio up to a stream sample. */
   private positionWaiters: Array<{ sample: number; resolve: () => void }> = [];
 
@@ -289,6 +303,8 @@ export class ChannelRecognizer {
     this.lastInterim = "";
     this.utteranceBeganAt = performance.now();
     this.lastDecodedEnd = this.utteranceStart;
+    this.sequenceId = newSequenceId();
+    this.sequenceHeld = undefined;
     this.silenceSamples = 0;
     this.lastSpeechEnd = speechStart;
     this.speechRunStart = speechStart;
@@ -302,8 +318,9 @@ export class ChannelRecognizer {
     const endpointAt = performance.now();
     this.generation++;
     // The re-decode in flight is of an older generation: its words would be dropped. Cancelled, it
-    // neither holds the final back nor keeps the model busy.
-    this.interimAbort?.abort();
+    // neither holds the final back nor keeps the model busy. A sequence's step is left to finish:
+    // its audio is the start of the final's, which then only adds what follows.
+    if (!this.asr.sequences) this.interimAbort?.abort();
     await this.decoding;
     this.decoding = undefined;
     if (this.decodeFailure !== undefined) throw this.decodeFailure;
@@ -320,9 +337,8 @@ export class ChannelRecognizer {
 
     // The final decode: the whole buffer up to a short tail after the last speech.
     const until = goesOn ? this.buffer.endSample : Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000);
-    const audio = this.buffer.snapshotUntil(until);
     const offset = this.buffer.startSeconds;
-    const decoded = audio.length > 0 ? await this.timed("final", audio) : [];
+    const decoded = until > this.buffer.startSample ? await this.decode("final", until) : [];
     const words = shift(decoded, offset);
     this.agreement.flush(words);
     const heard = [...this.agreement.confirmed];
@@ -403,14 +419,21 @@ export class ChannelRecognizer {
     if (this.buffer.endSample - this.lastDecodedEnd < (this.settings.stepMs * MODEL_SAMPLE_RATE) / 1000) return;
     if (this.lastSpeechEnd <= this.utteranceStart) return;
     const generation = this.generation;
-    const audio = this.buffer.snapshot();
-    const offset = this.buffer.startSeconds;
+    // A sequence that already holds audio past the final's end (a short tail after the last speech)
+    // would have to start again for the final, so interim steps stop there too: past it is silence,
+    // and a step with no new audio is not taken.
+    const until = this.asr.sequences ? Math.min(this.buffer.endSample, this.lastSpeechEnd + (TAIL_MS * MODEL_SAMPLE_RATE) / 1000) : this.buffer.endSample;
+    const held = this.sequenceHeld;
     this.lastDecodedEnd = this.buffer.endSample;
-    const endSeconds = this.buffer.endSample / MODEL_SAMPLE_RATE;
+    if (this.asr.sequences && held !== undefined && held.from === this.buffer.startSample && held.sent >= until) return;
+    const offset = this.buffer.startSeconds;
+    const endSeconds = until / MODEL_SAMPLE_RATE;
     const abort = new AbortController();
     this.interimAbort = abort;
+    // The call takes its audio before its first await: the buffer as it is now.
+    const decoded = this.decode("interim", until, AbortSignal.any([this.signal, abort.signal]));
     this.decoding = (async () => {
-      const words = shift(await this.timed("interim", audio, AbortSignal.any([this.signal, abort.signal])), offset);
+      const words = shift(await decoded, offset);
       if (generation !== this.generation || this.sink.stopped) return;
       const step = this.agreement.insert(words);
       if (step.confirmed.length > 0 && this.buffer.durationSeconds * 1000 > this.settings.trimAfterMs) {
@@ -444,9 +467,39 @@ export class ChannelRecognizer {
       });
   }
 
-  private async timed(kind: "interim" | "final", audio: Float32Array, signal = this.signal): Promise<AsrWords> {
+  /**
+   * Decodes the buffer from its start up to stream sample `until`; word times from the buffer's
+   * start. The audio is taken before the first await. With a sequence-batching model, the call
+   * sends only what follows the audio the model already holds for this utterance, when it holds a
+   * prefix of exactly this audio; otherwise it (re)starts the sequence with all of it.
+   */
+  private decode(kind: "interim" | "final", until: number, signal = this.signal): Promise<AsrWords> {
+    const from = this.buffer.startSample;
+    if (!this.asr.sequences) return this.timed(kind, this.buffer.snapshotBetween(from, until), signal);
+    const held = this.sequenceHeld;
+    // Unknown until this call succeeds: a call cancelled or failed may or may not have been taken in.
+    this.sequenceHeld = undefined;
+    const id = this.sequenceId;
+    const end = kind === "final";
+    const whole = () => this.timed(kind, this.buffer.snapshotBetween(from, until), signal, { id, start: true, end });
+    const continues = held !== undefined && held.from === from && held.sent <= until;
+    const call = continues
+      ? this.timed(kind, this.buffer.snapshotBetween(held.sent, until), signal, { id, start: false, end }).catch((err: unknown) => {
+          // The model may have lost the sequence (restarted, or another server took the call): start
+          // it again. Only a cancellation stands, as it would for a whole-buffer call.
+          if (signal.aborted) throw err;
+          return whole();
+        })
+      : whole();
+    return call.then((words) => {
+      if (!end) this.sequenceHeld = { from, sent: until };
+      return words;
+    });
+  }
+
+  private async timed(kind: "interim" | "final", audio: Float32Array, signal: AbortSignal, sequence?: AsrSequenceStep): Promise<AsrWords> {
     const started = performance.now();
-    const words = await this.asr(audio, { prompt: this.prompt(), signal, final: kind === "final" });
+    const words = await this.asr(audio, { prompt: this.prompt(), signal, final: kind === "final", ...(sequence ? { sequence } : {}) });
     this.observer.decode?.(kind, (performance.now() - started) / 1000);
     return words;
   }
@@ -474,6 +527,11 @@ function finalAlternatives(final: readonly TimedWord[], bufferStart: number, run
     if (whole && whole !== transcript && !out.includes(whole)) out.push(whole);
   }
   return out;
+}
+
+/** A correlation id for a new sequence: random, as the channels of every gateway share the model servers. */
+function newSequenceId(): number {
+  return 1 + Math.floor(Math.random() * (Number.MAX_SAFE_INTEGER - 1));
 }
 
 function shift(words: TimedWord[], offset: number): TimedWord[] {

@@ -11,8 +11,24 @@ export type AsrWords = TimedWord[] & { alternatives?: readonly string[] };
 /**
  * Recognises a stretch of 16 kHz mono audio; word times in seconds from the start of `audio`.
  * `final`: the decode of a final, the one whose n-best a result carries (interim re-decodes need none).
+ *
+ * With `sequences` set, the model keeps the audio of a sequence between calls (Triton's sequence
+ * batching): a call with `sequence` carries only the audio that follows the sequence's previous
+ * call (all of it at the start), and its words are those of the whole sequence so far, times from
+ * the sequence's first sample, exactly as for one call with all that audio.
  */
-export type AsrFunction = (audio: Float32Array, options: { prompt?: string; signal?: AbortSignal; final?: boolean }) => Promise<AsrWords>;
+export type AsrFunction = ((audio: Float32Array, options: { prompt?: string; signal?: AbortSignal; final?: boolean; sequence?: AsrSequenceStep }) => Promise<AsrWords>) & {
+  readonly sequences?: boolean;
+};
+
+/** One call's place in its sequence. */
+export interface AsrSequenceStep {
+  /** The same for every call of the sequence; a start with an id in use restarts it. */
+  id: number;
+  start: boolean;
+  /** The last call: the model lets the sequence go. */
+  end: boolean;
+}
 
 export interface EngineSettings {
   /** Channels recognised separately (1 after a mixdown). */

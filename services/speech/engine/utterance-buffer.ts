@@ -75,6 +75,13 @@ export class UtteranceBuffer {
     return this.data.slice(this.head + skip, this.tail);
   }
 
+  /** The audio held from stream sample `start` (inclusive) to `end` (exclusive), as a copy. */
+  snapshotBetween(start: number, end: number): Float32Array {
+    const skip = Math.min(Math.max(start - this.first, 0), this.length);
+    const stop = Math.min(Math.max(end - this.first, 0), this.length);
+    return this.data.slice(this.head + skip, this.head + Math.max(skip, stop));
+  }
+
   /** Drops the audio before stream second `at` (clamped to what is held). Returns the samples dropped. */
   trimBefore(at: number): number {
     const target = Math.round(at * this.sampleRate);
