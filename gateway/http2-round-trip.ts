@@ -1,7 +1,8 @@
 // The client round trip (services/platform/client-round-trip.ts) on HTTP/2: a PING on the stream's
-// connection (or an empty SETTINGS, which the client must acknowledge too, where Node sends no PING: on a
-// connection the client already said GOAWAY on). Frames are read in the order the client sent them, so
-// a RST_STREAM it sent before it saw ours closes the stream before its answer is read.
+// connection, or an empty SETTINGS (which the client must acknowledge too) where Node will not send a
+// PING: on a closing connection (a GOAWAY either way), or with its quota of unanswered PINGs used. Frames
+// are read in the order the client sent them, so a RST_STREAM it sent before it saw ours closes the
+// stream before its answer is read.
 import type { Http2Session, ServerHttp2Stream } from "node:http2";
 
 /** True once the client answered a round trip with `stream` still open; false if the stream closed first. */
@@ -61,7 +62,7 @@ class RoundTrips {
     const { session } = this;
     try {
       if (session.destroyed) return answered(false);
-      // The gateway's keepalive PINGs may fill Node's quota of unanswered ones (ping() says false): a SETTINGS then.
+      // ping() says false when the gateway's keepalive PINGs fill Node's quota of unanswered ones.
       if (!session.closed && session.ping((err) => answered(!err))) return;
       session.settings({}, (err) => answered(!err));
     } catch {
