@@ -31,6 +31,8 @@ import type { StreamSlots } from "../services/platform/limits/stream-slots.js";
 import { streamLimitInterceptor } from "./interceptors/stream-limit.js";
 import { SpeechService } from "../proto/gen/arabicstt/v1/speech_pb.js";
 import { capturingRoutes, grpcBidiRoute, type GrpcBidiRoute } from "./transport/grpc-bidi.js";
+import { clientRoundTripKey } from "../services/platform/client-round-trip.js";
+import { http2RoundTrip } from "./http2-round-trip.js";
 
 export interface GatewayOptions {
   config: Pick<Config, "host" | "grpcPort" | "httpPort" | "http" | "limits" | "shutdownGraceMs">;
@@ -152,11 +154,14 @@ type AdapterOptions = Omit<Parameters<typeof connectNodeAdapter>[0], "fallback">
 /**
  * What the interceptors learn of a request's HTTP exchange: whether the client's side is gone. On HTTP/2 its
  * stream was reset (RST_STREAM, or the whole connection dropped) while the server still had it open; on
- * HTTP/1.1 its connection closed (a kept-alive one stays open between requests).
+ * HTTP/1.1 its connection closed (a kept-alive one stays open between requests). On HTTP/2, handlers may
+ * also ask the client for a round trip (a PING), to tell a half-close from the start of a cancel.
  */
 function transportContext(req: http.IncomingMessage | http2.Http2ServerRequest): ContextValues {
-  const gone = "stream" in req ? () => req.stream.aborted || req.stream.destroyed : () => req.socket.destroyed;
-  return createContextValues().set(clientGoneKey, gone);
+  if (!("stream" in req)) return createContextValues().set(clientGoneKey, () => req.socket.destroyed);
+  return createContextValues()
+    .set(clientGoneKey, () => req.stream.aborted || req.stream.destroyed)
+    .set(clientRoundTripKey, () => http2RoundTrip(req.stream));
 }
 
 /**

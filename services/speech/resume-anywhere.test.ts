@@ -303,6 +303,8 @@ describe(`StreamingRecognize resumes without loss (${redisUrl ? "Redis: any repl
       third.end();
       expect(await third.ended).toBeUndefined();
       expect(finalsByChannel(connections)).toEqual({ 1: ["12", "34", "56"], 2: ["7"] });
+      // Every byte of the call reached the recognition: none sent on the last connection went unheard.
+      expect(third.responses.at(-1)!.metadata!.audio_bytes_received).toBe(String(call.length));
     } finally {
       client.close();
       await proxy.close();

@@ -14,6 +14,7 @@ import {
   type StreamingRecognizeResponseSchema,
 } from "../../proto/gen/arabicstt/v1/speech_pb.js";
 import { requestContextOf } from "../platform/request-context.js";
+import { clientRoundTripKey, type ClientRoundTrip } from "../platform/client-round-trip.js";
 import { principalKey } from "../identity/model/context.js";
 import { factsOf, liveConfigOf, metadataOf, responseOf } from "./convert.js";
 
@@ -87,7 +88,7 @@ class StreamingRecognizeCall implements AsyncIterableIterator<Response> {
         if (!this.pumping) {
           // Requests are read once the session's metadata is out, beside the reading of outputs.
           this.pumping = true;
-          void pump(this.reader, this.recognition!, this.attachment!, this.ctx.signal);
+          void pump(this.reader, this.recognition!, this.attachment!, this.ctx.signal, this.ctx.values.get(clientRoundTripKey));
         }
         return this.outputs!.next().then(this.onOutput, this.onError);
       case "closing":
@@ -204,9 +205,9 @@ class StreamingRecognizeCall implements AsyncIterableIterator<Response> {
 }
 
 /**
- * How long the end of the request stream waits for the call's cancellation before it counts as
- * a half-close. gRPC clients that cancel may half-close first (grpc-js does, a millisecond before
- * its RST_STREAM): treating that as "no more audio" would end a session the client means to resume.
+ * How long the end of the request stream waits, at least, for the call's cancellation before it counts
+ * as a half-close: a proxy between the client and us may forward the client's reset a little after
+ * its END_STREAM.
  */
 const CANCEL_AFTER_END_MS = 250;
 
@@ -214,7 +215,13 @@ const CANCEL_AFTER_END_MS = 250;
  * Feeds the requests after the config to the recognition; any problem ends it with that error.
  * It stops feeding once a newer stream took the session over (its attachment is no longer current).
  */
-async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognition: LiveRecognition, attachment: Attachment, signal: AbortSignal): Promise<void> {
+async function pump(
+  reader: AsyncIterator<StreamingRecognizeRequest>,
+  recognition: LiveRecognition,
+  attachment: Attachment,
+  signal: AbortSignal,
+  roundTrip: ClientRoundTrip,
+): Promise<void> {
   try {
     for (let n = 2; ; n++) {
       if (!recognition.acceptsAudio || !attachment.current) return;
@@ -240,7 +247,7 @@ async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognitio
           throw new InvalidArgumentError("streaming_request", `message ${n} carries neither audio_content nor control`);
       }
     }
-    if (await cancelledSoon(signal)) return;
+    if (!(await halfClosed(signal, roundTrip))) return;
     if (attachment.current) await recognition.close();
   } catch (err) {
     // A dropped connection is not the recognition's failure: the client may resume it.
@@ -248,18 +255,28 @@ async function pump(reader: AsyncIterator<StreamingRecognizeRequest>, recognitio
   }
 }
 
-/** True if `signal` aborts within CANCEL_AFTER_END_MS. */
-function cancelledSoon(signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve(false);
-    }, CANCEL_AFTER_END_MS);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+/**
+ * Whether the end of the request stream was the client's half-close, not the first half of a cancel
+ * or of a connection's loss (grpc-js sends END_STREAM, then RST_STREAM; a connection that went silent
+ * may deliver the END_STREAM long before the reset). Ending the session on the wrong one would lose
+ * what the client sends when it resumes. The client must answer a round trip asked after the end,
+ * with the stream still open: its reset, had it sent one, comes first. That is an order, not a time,
+ * so an event loop too busy to read the reset before a timer fires cannot decide it. Where the
+ * transport cannot ask, the wait alone decides.
+ */
+async function halfClosed(signal: AbortSignal, roundTrip: ClientRoundTrip): Promise<boolean> {
+  if (signal.aborted) return false;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    const answered = Promise.all([roundTrip(), new Promise((resolve) => (timer = setTimeout(resolve, CANCEL_AFTER_END_MS)))]).then(([present]) => present !== false);
+    const cancelled = new Promise<false>((resolve) => {
+      onAbort = () => resolve(false);
+      signal.addEventListener("abort", onAbort, { once: true });
+    });
+    return (await Promise.race([answered, cancelled])) && !signal.aborted;
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }
