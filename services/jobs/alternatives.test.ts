@@ -9,7 +9,7 @@
 // as many as it was asked for. Everything after the model is the production path.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { localModelFactories, type LocalModelFactory } from "../../inference/local/models/index.js";
+import { withWrappedInfer } from "../../inference/local/testing/wrapped-models.js";
 import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { startJobsGateway, type JobsGateway } from "../../gateway/testing/jobs-gateway.js";
@@ -27,31 +27,19 @@ const asked: number[] = [];
 let nBest = true;
 
 /** The sidecar's models, the dtmf one giving up to two runner-ups when asked for them. */
-function keypadWithBeams(): ReadonlyMap<string, LocalModelFactory> {
-  const factories = new Map(localModelFactories());
-  const dtmf = factories.get("dtmf")!;
-  factories.set("dtmf", (config, ctx) => {
-    const model = dtmf(config, ctx);
-    return {
-      config: model.config,
-      load: () => model.load(),
-      readiness: () => model.readiness(),
-      unload: () => model.unload(),
-      infer: async (inputs, parameters, signal) => {
-        const outputs = await model.infer(inputs, parameters, signal);
-        const counts = inputs.get("MAX_ALTERNATIVES")?.data as Int32Array | undefined;
-        const transcripts = (outputs.find((t) => t.name === "TRANSCRIPT")!.data as Uint8Array[]).map((row) => utf8.decode(row));
-        transcripts.forEach((_, row) => asked.push(counts?.[row] ?? 1));
-        if (!nBest) return outputs;
-        return outputs.map((t) =>
-          t.name === "ALTERNATIVES"
-            ? { ...t, data: transcripts.map((keys, row) => encoder.encode(JSON.stringify([keys, `رقمي ${keys}`, `${keys} شكرا`].slice(0, counts?.[row] ?? 1)))) }
-            : t,
-        );
-      },
-    };
+function keypadWithBeams() {
+  return withWrappedInfer("dtmf", (infer) => async (inputs, parameters, signal) => {
+    const outputs = await infer(inputs, parameters, signal);
+    const counts = inputs.get("MAX_ALTERNATIVES")?.data as Int32Array | undefined;
+    const transcripts = (outputs.find((t) => t.name === "TRANSCRIPT")!.data as Uint8Array[]).map((row) => utf8.decode(row));
+    transcripts.forEach((_, row) => asked.push(counts?.[row] ?? 1));
+    if (!nBest) return outputs;
+    return outputs.map((t) =>
+      t.name === "ALTERNATIVES"
+        ? { ...t, data: transcripts.map((keys, row) => encoder.encode(JSON.stringify([keys, `رقمي ${keys}`, `${keys} شكرا`].slice(0, counts?.[row] ?? 1)))) }
+        : t,
+    );
   });
-  return factories;
 }
 
 let h: JobsGateway;

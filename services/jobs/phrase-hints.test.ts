@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
-import { localModelFactories, type LocalModelFactory } from "../../inference/local/models/index.js";
+import { withWrappedInfer } from "../../inference/local/testing/wrapped-models.js";
 import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { startJobsGateway, type JobsGateway } from "../../gateway/testing/jobs-gateway.js";
@@ -21,24 +21,12 @@ const prompts: string[] = [];
 const utf8 = new TextDecoder();
 
 /** The sidecar's own models, the dtmf one keeping the PROMPT it is sent. */
-function recordingPrompts(): ReadonlyMap<string, LocalModelFactory> {
-  const factories = new Map(localModelFactories());
-  const dtmf = factories.get("dtmf")!;
-  factories.set("dtmf", (config, ctx) => {
-    const model = dtmf(config, ctx);
-    return {
-      config: model.config,
-      load: () => model.load(),
-      readiness: () => model.readiness(),
-      unload: () => model.unload(),
-      infer: (inputs, parameters, signal) => {
-        const prompt = inputs.get("PROMPT");
-        if (prompt) for (const row of prompt.data as Uint8Array[]) prompts.push(utf8.decode(row));
-        return model.infer(inputs, parameters, signal);
-      },
-    };
+function recordingPrompts() {
+  return withWrappedInfer("dtmf", (infer) => (inputs, parameters, signal) => {
+    const prompt = inputs.get("PROMPT");
+    if (prompt) for (const row of prompt.data as Uint8Array[]) prompts.push(utf8.decode(row));
+    return infer(inputs, parameters, signal);
   });
-  return factories;
 }
 
 const HINTS = { boost: 0, phrases: [{ value: "فودافون كاش", boost: 5 }, { value: "مدى", boost: 15 }, { value: "stc pay", boost: 0 }] };

@@ -9,7 +9,7 @@
 import { create } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
-import { localModelFactories, type LocalModelFactory } from "../../inference/local/models/index.js";
+import { withWrappedInfer } from "../../inference/local/testing/wrapped-models.js";
 import { createAudioDir, soxDtmf, type AudioDir } from "../../inference/local/testing/audio.js";
 import { registerOwner, type TestAccount } from "../../gateway/testing/accounts.js";
 import { startJobsGateway, type JobsGateway } from "../../gateway/testing/jobs-gateway.js";
@@ -27,38 +27,26 @@ interface SegmentJson {
 }
 
 /** The sidecar's models, the dtmf one writing each segment's keys as words with Latin commas and a question mark. */
-function punctuatingKeypad(): ReadonlyMap<string, LocalModelFactory> {
-  const factories = new Map(localModelFactories());
-  const dtmf = factories.get("dtmf")!;
-  factories.set("dtmf", (config, ctx) => {
-    const model = dtmf(config, ctx);
-    return {
-      config: model.config,
-      load: () => model.load(),
-      readiness: () => model.readiness(),
-      unload: () => model.unload(),
-      infer: async (inputs, parameters, signal) => {
-        const outputs = await model.infer(inputs, parameters, signal);
-        const segmentsOut = outputs.find((t) => t.name === "SEGMENTS")!;
-        const rows = (segmentsOut.data as Uint8Array[]).map((row) => {
-          const result = JSON.parse(utf8.decode(row)) as { segments: SegmentJson[] };
-          for (const segment of result.segments) {
-            segment.words.forEach((w, i) => (w.word += i === segment.words.length - 1 ? "?" : ","));
-            segment.text = segment.words.map((w) => w.word).join(" ");
-          }
-          return result;
-        });
-        return outputs.map((t) => {
-          if (t.name === "SEGMENTS") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify(r))) };
-          if (t.name === "TRANSCRIPT") return { ...t, data: rows.map((r) => encoder.encode(r.segments.map((s) => s.text).join(" "))) };
-          // The n-best starts with the transcript, which the client checks: the rewritten one.
-          if (t.name === "ALTERNATIVES") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify([r.segments.map((s) => s.text).join(" ")]))) };
-          return t;
-        });
-      },
-    };
+function punctuatingKeypad() {
+  return withWrappedInfer("dtmf", (infer) => async (inputs, parameters, signal) => {
+    const outputs = await infer(inputs, parameters, signal);
+    const segmentsOut = outputs.find((t) => t.name === "SEGMENTS")!;
+    const rows = (segmentsOut.data as Uint8Array[]).map((row) => {
+      const result = JSON.parse(utf8.decode(row)) as { segments: SegmentJson[] };
+      for (const segment of result.segments) {
+        segment.words.forEach((w, i) => (w.word += i === segment.words.length - 1 ? "?" : ","));
+        segment.text = segment.words.map((w) => w.word).join(" ");
+      }
+      return result;
+    });
+    return outputs.map((t) => {
+      if (t.name === "SEGMENTS") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify(r))) };
+      if (t.name === "TRANSCRIPT") return { ...t, data: rows.map((r) => encoder.encode(r.segments.map((s) => s.text).join(" "))) };
+      // The n-best starts with the transcript, which the client checks: the rewritten one.
+      if (t.name === "ALTERNATIVES") return { ...t, data: rows.map((r) => encoder.encode(JSON.stringify([r.segments.map((s) => s.text).join(" ")]))) };
+      return t;
+    });
   });
-  return factories;
 }
 
 /** 16 kHz LINEAR16 of `keys` (100 ms tones, 100 ms gaps) after 300 ms, then a second of silence. */

@@ -2,43 +2,23 @@
 // (whose transcripts are the keys pressed, exactly) and the real audio decoder. Outputs are kept while the
 // client is away (finals and events, not interim results), replayed from the index asked, then live ones;
 // only the organisation that started a stream may resume it; the grace period.
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
-import { startSidecar, type Sidecar } from "../../inference/local/server.js";
-import { createStreamDecoder } from "../audio/index.js";
-import { ModelCatalog } from "../models/catalog.js";
 import { NotFoundError } from "../platform/errors/errors.js";
 import type { EngineOutput } from "./engine/types.js";
 import { LiveRecognizer, type LiveRecognition } from "./live-recognition.js";
 import type { EndedLiveSession } from "./persistence.js";
 import { ResumableStreams } from "./resumable.js";
+import { startDtmfRecognizer } from "./testing/dtmf-recognizer.js";
 
-let modelsDir: string;
-let weightsDir: string;
-let sidecar: Sidecar;
-let inference: InferenceClient;
 let recognizer: LiveRecognizer;
+let stopRecognizer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  modelsDir = await mkdtemp(join(tmpdir(), "arabicstt-resumable-models-"));
-  weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-resumable-weights-"));
-  await cp(fileURLToPath(new URL("../../inference/models/dtmf", import.meta.url)), join(modelsDir, "dtmf"), { recursive: true });
-  sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir, weightsDir, logger: pino({ level: "silent" }) });
-  inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-  recognizer = new LiveRecognizer({ inference, models: new ModelCatalog(inference, { defaultModel: "dtmf" }), createDecoder: createStreamDecoder });
+  ({ recognizer, stop: stopRecognizer } = await startDtmfRecognizer("arabicstt-resumable-"));
 }, 60_000);
 
-afterAll(async () => {
-  inference?.close();
-  await sidecar?.close();
-  for (const dir of [modelsDir, weightsDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopRecognizer?.());
 
 /** A keypad recognition with interim results and speech events, as a StreamingRecognize client opens one. */
 const open = () =>

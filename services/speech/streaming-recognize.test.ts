@@ -5,47 +5,28 @@
 // the audio the client sends on its resume is recognised. The handler runs on a real recognizer (a
 // local sidecar with the `dtmf` model, whose transcripts are the keys pressed); the transport's round
 // trip and cancellation are the test's to order.
-import { cp, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { create } from "@bufbuild/protobuf";
 import { createContextValues, createHandlerContext } from "@connectrpc/connect";
 import { pino } from "pino";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createInferenceClient, type InferenceClient } from "../../inference/client/index.js";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
-import { startSidecar, type Sidecar } from "../../inference/local/server.js";
 import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
 import { SpeechService, StreamingRecognizeRequestSchema, type StreamingRecognizeRequest } from "../../proto/gen/arabicstt/v1/speech_pb.js";
-import { createStreamDecoder } from "../audio/index.js";
-import { ModelCatalog } from "../models/catalog.js";
 import { clientRoundTripKey, type ClientRoundTrip } from "../platform/client-round-trip.js";
 import { requestContextKey } from "../platform/request-context.js";
 import { LiveRecognizer } from "./live-recognition.js";
 import { ResumableStreams } from "./resumable.js";
+import { startDtmfRecognizer } from "./testing/dtmf-recognizer.js";
 import { streamingRecognizeHandler } from "./streaming-recognize.js";
 
-let modelsDir: string;
-let weightsDir: string;
-let sidecar: Sidecar;
-let inference: InferenceClient;
 let recognizer: LiveRecognizer;
+let stopRecognizer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  modelsDir = await mkdtemp(join(tmpdir(), "arabicstt-streaming-models-"));
-  weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-streaming-weights-"));
-  await cp(fileURLToPath(new URL("../../inference/models/dtmf", import.meta.url)), join(modelsDir, "dtmf"), { recursive: true });
-  sidecar = await startSidecar({ host: "127.0.0.1", port: 0, modelsDir, weightsDir, logger: pino({ level: "silent" }) });
-  inference = createInferenceClient({ addresses: [`127.0.0.1:${sidecar.port}`] });
-  recognizer = new LiveRecognizer({ inference, models: new ModelCatalog(inference, { defaultModel: "dtmf" }), createDecoder: createStreamDecoder });
+  ({ recognizer, stop: stopRecognizer } = await startDtmfRecognizer("arabicstt-streaming-"));
 }, 60_000);
 
-afterAll(async () => {
-  inference?.close();
-  await sidecar?.close();
-  for (const dir of [modelsDir, weightsDir]) if (dir) await rm(dir, { recursive: true, force: true });
-});
+afterAll(() => stopRecognizer?.());
 
 const RATE = 16_000;
 
