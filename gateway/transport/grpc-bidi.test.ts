@@ -238,53 +238,50 @@ describe("the lean gRPC bidi path", () => {
     expect(answer.body[0]).toBe(1);
   });
 
-  it("aborts the handler's signal with CANCELED when the client resets the stream, as connect-node does", async () => {
-    const reasons: unknown[] = [];
+  /**
+   * The reason the handler's signal was aborted with, on connect-node then on the lean path, for a held
+   * stream opened with `headers` that `act` then ends (cancels, or lets time out).
+   */
+  async function abortReasonsOnBoth(headers: http2.OutgoingHttpHeaders, act: (stream: http2.ClientHttp2Stream) => Promise<void>): Promise<ConnectError[]> {
+    const reasons: ConnectError[] = [];
     for (const port of [connectPort, leanPort]) {
       aborts = [];
       gate = undefined;
       const session = http2.connect(`http://127.0.0.1:${port}`);
       try {
-        const stream = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers", "x-hold": "1" });
+        const stream = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers", "x-hold": "1", ...headers });
         stream.on("error", () => undefined);
-        stream.write(envelope(audio([1])));
-        await expect.poll(() => gate).toBeDefined();
-        stream.close(http2.constants.NGHTTP2_CANCEL);
+        await act(stream);
         await expect.poll(() => aborts.length).toBe(1);
-        reasons.push(aborts[0]);
+        expect(aborts[0]).toBeInstanceOf(ConnectError);
+        reasons.push(aborts[0] as ConnectError);
         gate!();
+        if (!stream.closed) await once(stream, "close");
       } finally {
         session.close();
       }
     }
-    expect(reasons[0]).toBeInstanceOf(ConnectError);
-    expect(reasons[1]).toBeInstanceOf(ConnectError);
-    expect((reasons[1] as ConnectError).code).toBe(Code.Canceled);
-    expect((reasons[1] as ConnectError).message).toBe((reasons[0] as ConnectError).message);
+    return reasons;
+  }
+
+  it("aborts the handler's signal with CANCELED when the client resets the stream, as connect-node does", async () => {
+    const [connect, lean] = await abortReasonsOnBoth({}, async (stream) => {
+      stream.write(envelope(audio([1])));
+      await expect.poll(() => gate).toBeDefined();
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    });
+    expect(lean!.code).toBe(Code.Canceled);
+    expect(lean!.message).toBe(connect!.message);
   });
 
   it("aborts the handler's signal with DEADLINE_EXCEEDED at the client's grpc-timeout, as connect-node does", async () => {
-    const reasons: unknown[] = [];
-    for (const port of [connectPort, leanPort]) {
-      aborts = [];
-      gate = undefined;
-      const session = http2.connect(`http://127.0.0.1:${port}`);
-      try {
-        const stream = session.request({ ":method": "POST", ":path": PATH, "content-type": "application/grpc", te: "trailers", "x-hold": "1", "grpc-timeout": "100m" });
-        stream.on("error", () => undefined);
-        stream.on("data", () => undefined);
-        stream.end(envelope(audio([1])));
-        await expect.poll(() => aborts.length).toBe(1);
-        reasons.push(aborts[0]);
-        gate!();
-        await once(stream, "close");
-      } finally {
-        session.close();
-      }
-    }
-    expect((reasons[0] as ConnectError).code).toBe(Code.DeadlineExceeded);
-    expect((reasons[1] as ConnectError).code).toBe(Code.DeadlineExceeded);
-    expect((reasons[1] as ConnectError).message).toBe((reasons[0] as ConnectError).message);
+    const [connect, lean] = await abortReasonsOnBoth({ "grpc-timeout": "100m" }, async (stream) => {
+      stream.on("data", () => undefined);
+      stream.end(envelope(audio([1])));
+    });
+    expect(connect!.code).toBe(Code.DeadlineExceeded);
+    expect(lean!.code).toBe(Code.DeadlineExceeded);
+    expect(lean!.message).toBe(connect!.message);
   });
 
   it("pauses the HTTP/2 stream while the handler does not read, then delivers every message in order", async () => {
