@@ -1,4 +1,4 @@
-// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --connect-echo --profile DIR]
+// npm run bench:streams [-- --seconds 8 --start 1 --max 256 --frame-ms 20|100 --model dtmf|whisper --stagger-ms 1000 --client h2|grpc-js --connect-echo --profile DIR]
 //
 // How many concurrent call-centre streams (stereo 8 kHz μ-law paced in real time, interim results
 // on) the gateway sustains: the load doubles from --start until the p99 processing lag reaches
@@ -9,8 +9,10 @@
 //
 // The processes are those of a deployment: the sidecar (`npm run sidecar`, inference/local/main.ts)
 // in one child, the gateway started through its platform root (streams-bench-servers.ts) in
-// another, reaching the sidecar over KServe gRPC as it reaches Triton; the load generator (grpc-js
-// clients from the descriptor set) runs here. The CPU charged per stream is both servers' (read
+// another, reaching the sidecar over KServe gRPC as it reaches Triton; the load generator runs here: by
+// default raw gRPC over node:http2 with each frame's request encoded once (h2-load-client.ts), or
+// with --client grpc-js the SDK-shaped @grpc/grpc-js client, which costs about as much CPU per
+// stream as the gateway and takes it from the same two cores. Both put the same bytes on the wire. The CPU charged per stream is both servers' (read
 // from /proc, so threads and the sidecar's own children count); the echo's is the gateway
 // child's while it serves the echo step only.
 //
@@ -27,7 +29,9 @@
 //
 // Also reported: time to first partial (from the first tone's or word's start) and final latency
 // (from the moment the endpoint is decidable: the end of the last tone or word plus the 800 ms
-// endpointing silence), and the machine's load average after the step.
+// endpointing silence), the load generator's own CPU per stream and how busy the whole box was over the
+// step (client and servers share its cores: a step the servers lose while the box is full says more about
+// the box than about the gateway), and the machine's load average after the step.
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { cpus, loadavg, tmpdir } from "node:os";
@@ -43,6 +47,9 @@ import { writeRandomWhisperModel } from "../../inference/local/models/whisper-te
 import { speakArabic } from "../../inference/local/testing/audio.js";
 import { grpcJsClient, loadGrpcJsPackage } from "../testing/clients.js";
 import { mulawOf } from "../../services/audio/g711.js";
+import { AudioEncoding } from "../../proto/gen/arabicstt/v1/recognition_pb.js";
+import type { StreamingRecognizeResponse } from "../../proto/gen/arabicstt/v1/speech_pb.js";
+import { audioEnvelope, H2LoadClient, requestEnvelope } from "./h2-load-client.js";
 
 const { values } = parseArgs({
   options: {
@@ -57,12 +64,17 @@ const { values } = parseArgs({
     "connect-echo": { type: "boolean", default: false },
     // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
     profile: { type: "string" },
+    // The load generator: "h2" (default), raw gRPC over node:http2 with each frame encoded once
+    // (h2-load-client.ts), so the client's CPU stays small beside the servers'; "grpc-js", the SDK-shaped client.
+    client: { type: "string", default: "h2" },
   },
 });
 const seconds = Number(values.seconds);
 const model = values.model === "whisper" ? "whisper" : "dtmf";
 if (values.model !== model) throw new Error("--model is dtmf or whisper");
 const staggerMs = Number(values["stagger-ms"]);
+const clientKind = values.client === "grpc-js" ? "grpc-js" : "h2";
+if (values.client !== clientKind) throw new Error("--client is h2 or grpc-js");
 const RATE = 8000;
 const SILENCE_MS = 800;
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -129,6 +141,12 @@ interface StreamOutcome {
   failed?: string;
 }
 
+/** A response as the bench reads it, from either client. */
+interface Heard {
+  results: Array<{ isFinal: boolean; channelTag: number; endSeconds: number; transcript: string }>;
+  audioBytesReceived?: number;
+}
+
 interface WireResponse {
   results: Array<{ is_final: boolean; channel_tag: number; result_end_offset: { seconds: string; nanos: number } | null; alternatives: Array<{ transcript: string }> }>;
   metadata: { audio_bytes_received: string } | null;
@@ -136,56 +154,129 @@ interface WireResponse {
 
 type Duplex = grpc.ClientDuplexStream<object, WireResponse>;
 
+/** The bench's side of one call, whichever client carries it. */
+interface LoadCall {
+  sendFrame(n: number): void;
+  end(): void;
+}
+
+/** What a call reports: each response (undefined for an echo's, which is only counted), then its end or error. */
+interface CallEvents {
+  data(r: Heard | undefined): void;
+  error(err: Error): void;
+  end(): void;
+}
+
+/** A connection of either client: a grpc-js channel, or the lean HTTP/2 one (h2-load-client.ts). */
+type LoadConnection = { kind: "grpc-js"; client: grpc.Client } | { kind: "h2"; client: H2LoadClient };
+
+const STREAMING_CONFIG = {
+  config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model },
+  interim_results: true,
+} as const;
+const configEnvelope = requestEnvelope({
+  streamingRequest: {
+    case: "streamingConfig",
+    value: { config: { encoding: AudioEncoding.MULAW, sampleRateHz: RATE, audioChannelCount: 2, separateRecognitionPerChannel: true, model }, interimResults: true },
+  },
+});
+/** Per frame length: each frame's request, enveloped once for every stream of the lean client. */
+const frameEnvelopes = new Map<number, Buffer[]>();
+function envelopesFor(frameBytes: number): Buffer[] {
+  let envelopes = frameEnvelopes.get(frameBytes);
+  if (!envelopes) {
+    envelopes = [];
+    for (let at = 0; at < stereo.length; at += frameBytes) envelopes.push(audioEnvelope(stereo.subarray(at, at + frameBytes)));
+    frameEnvelopes.set(frameBytes, envelopes);
+  }
+  return envelopes;
+}
+
+function openCall(connection: LoadConnection, apiKey: string, frameBytes: number, echo: boolean, events: CallEvents): LoadCall {
+  if (connection.kind === "h2") {
+    const envelopes = envelopesFor(frameBytes);
+    const call = connection.client.call({ authorization: `Bearer ${apiKey}` }, !echo);
+    call.write(configEnvelope);
+    const heard = (r: StreamingRecognizeResponse | undefined): Heard | undefined =>
+      r && {
+        results: r.results.map((result) => ({
+          isFinal: result.isFinal,
+          channelTag: result.channelTag,
+          endSeconds: Number(result.resultEndOffset?.seconds ?? 0n) + (result.resultEndOffset?.nanos ?? 0) / 1e9,
+          transcript: result.alternatives[0]?.transcript ?? "",
+        })),
+        audioBytesReceived: r.metadata ? Number(r.metadata.audioBytesReceived) : undefined,
+      };
+    call.on("data", (r: StreamingRecognizeResponse | undefined) => events.data(heard(r)));
+    call.on("error", events.error);
+    call.on("end", events.end);
+    return { sendFrame: (n) => call.write(envelopes[n]!), end: () => call.end() };
+  }
+  const metadata = new grpc.Metadata();
+  metadata.set("authorization", `Bearer ${apiKey}`);
+  const call = (connection.client as unknown as { StreamingRecognize(metadata: grpc.Metadata): Duplex }).StreamingRecognize(metadata);
+  call.write({ streaming_config: STREAMING_CONFIG });
+  const heard = (r: WireResponse): Heard => ({
+    results: r.results.map((result) => ({
+      isFinal: result.is_final,
+      channelTag: result.channel_tag,
+      endSeconds: Number(result.result_end_offset?.seconds ?? 0) + (result.result_end_offset?.nanos ?? 0) / 1e9,
+      transcript: result.alternatives[0]?.transcript ?? "",
+    })),
+    audioBytesReceived: r.metadata ? Number(r.metadata.audio_bytes_received) : undefined,
+  });
+  call.on("data", (r: WireResponse) => events.data(echo ? undefined : heard(r)));
+  call.on("error", events.error);
+  call.on("end", events.end);
+  return {
+    sendFrame: (n) => void call.write({ audio_content: Buffer.from(stereo.subarray(n * frameBytes, (n + 1) * frameBytes)) }),
+    end: () => void call.end(),
+  };
+}
+
 /** One stream paced in real time from `delayMs`; `echo` measures the bare server (one response per request). */
-function runStream(client: grpc.Client, apiKey: string, frameMs: number, delayMs: number, echo: boolean): Promise<StreamOutcome> {
+function runStream(connection: LoadConnection, apiKey: string, frameMs: number, delayMs: number, echo: boolean): Promise<StreamOutcome> {
   const frameBytes = ((RATE * frameMs) / 1000) * 2;
   const frameCount = Math.ceil(stereo.length / frameBytes);
   return new Promise((resolve) => {
-    const metadata = new grpc.Metadata();
-    metadata.set("authorization", `Bearer ${apiKey}`);
-    const call = (client as unknown as { StreamingRecognize(metadata: grpc.Metadata): Duplex }).StreamingRecognize(metadata);
     const sentAt: number[] = [];
     const outcome: StreamOutcome = { lags: [], finalLatencyMs: [], lost: false };
     const finals: Record<number, string> = { 1: "", 2: "" };
     let lastMetadataBytes = -1;
     let echoed = 0;
     let begin = 0;
-    call.on("data", (r: WireResponse) => {
-      const now = performance.now();
-      if (echo) {
-        // Request n+1 (n = 0 is the config) is frame n: its echo's lag.
-        const frame = echoed++ - 1;
-        if (frame >= 0 && sentAt[frame] !== undefined) outcome.lags.push(now - sentAt[frame]!);
-        return;
-      }
-      if (r.metadata) lastMetadataBytes = Number(r.metadata.audio_bytes_received);
-      for (const result of r.results) {
-        const end = Number(result.result_end_offset?.seconds ?? 0) + (result.result_end_offset?.nanos ?? 0) / 1e9;
-        if (result.is_final) {
-          finals[result.channel_tag] += result.alternatives[0]?.transcript ?? "";
-          outcome.finalLatencyMs.push(now - (begin + endpointAt[result.channel_tag]! * 1000));
-          continue;
-        }
-        outcome.firstPartialMs ??= now - (begin + firstSound * 1000);
-        // The frame holding the last sample the result covers.
-        const frame = Math.min(frameCount - 1, Math.max(0, Math.ceil((end * 1000) / frameMs) - 1));
-        if (sentAt[frame] !== undefined) outcome.lags.push(now - sentAt[frame]!);
-      }
-    });
-    call.on("error", (err) => resolve({ ...outcome, failed: err.message, lost: true }));
-    call.on("end", () => {
-      if (echo) outcome.lost = echoed !== frameCount + 1;
-      else {
-        const heard = (c: 1 | 2, channel: Channel) => (channel.expect === undefined ? finals[c] !== "" : finals[c] === channel.expect);
-        outcome.lost = lastMetadataBytes !== stereo.length || !heard(1, left) || !heard(2, right);
-      }
-      resolve(outcome);
-    });
     const start = () => {
-      call.write({
-        streaming_config: {
-          config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model },
-          interim_results: true,
+      const call = openCall(connection, apiKey, frameBytes, echo, {
+        data: (r) => {
+          const now = performance.now();
+          if (echo) {
+            // Request n+1 (n = 0 is the config) is frame n: its echo's lag.
+            const frame = echoed++ - 1;
+            if (frame >= 0 && sentAt[frame] !== undefined) outcome.lags.push(now - sentAt[frame]!);
+            return;
+          }
+          if (!r) return;
+          if (r.audioBytesReceived !== undefined) lastMetadataBytes = r.audioBytesReceived;
+          for (const result of r.results) {
+            if (result.isFinal) {
+              finals[result.channelTag] += result.transcript;
+              outcome.finalLatencyMs.push(now - (begin + endpointAt[result.channelTag]! * 1000));
+              continue;
+            }
+            outcome.firstPartialMs ??= now - (begin + firstSound * 1000);
+            // The frame holding the last sample the result covers.
+            const frame = Math.min(frameCount - 1, Math.max(0, Math.ceil((result.endSeconds * 1000) / frameMs) - 1));
+            if (sentAt[frame] !== undefined) outcome.lags.push(now - sentAt[frame]!);
+          }
+        },
+        error: (err) => resolve({ ...outcome, failed: err.message, lost: true }),
+        end: () => {
+          if (echo) outcome.lost = echoed !== frameCount + 1;
+          else {
+            const heard = (c: 1 | 2, channel: Channel) => (channel.expect === undefined ? finals[c] !== "" : finals[c] === channel.expect);
+            outcome.lost = lastMetadataBytes !== stereo.length || !heard(1, left) || !heard(2, right);
+          }
+          resolve(outcome);
         },
       });
       begin = performance.now();
@@ -195,7 +286,7 @@ function runStream(client: grpc.Client, apiKey: string, frameMs: number, delayMs
         const due = Math.floor((performance.now() - begin) / frameMs) + 1;
         while (n < Math.min(due, frameCount)) {
           sentAt[n] = performance.now();
-          call.write({ audio_content: Buffer.from(stereo.subarray(n * frameBytes, (n + 1) * frameBytes)) });
+          call.sendFrame(n);
           n++;
         }
         if (n < frameCount) setTimeout(tick, Math.max(0, begin + n * frameMs - performance.now()));
@@ -229,6 +320,14 @@ async function treeCpu(pid: number): Promise<number> {
   };
   walk(pid);
   return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+}
+
+/** Jiffies the whole machine spent busy and in all, from /proc/stat's first line. */
+async function boxCpu(): Promise<{ busy: number; total: number }> {
+  const fields = (await readFile("/proc/stat", "utf8")).split("\n", 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  const idle = fields[3]! + (fields[4] ?? 0); // idle + iowait
+  return { busy: total - idle, total };
 }
 
 /** A child's stdout lines, one at a time. */
@@ -290,18 +389,26 @@ const serverCpu = async () => ({ gateway: await treeCpu(servers.pid!), sidecar: 
 const pkg = loadGrpcJsPackage();
 async function step(port: number, streams: number, frameMs: number, echo: boolean) {
   // One channel (connection) per 16 streams, as media servers multiplex calls.
-  const clients = Array.from({ length: Math.ceil(streams / 16) }, () => grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${port}`));
+  const clients: LoadConnection[] = Array.from({ length: Math.ceil(streams / 16) }, () =>
+    clientKind === "h2"
+      ? { kind: "h2", client: new H2LoadClient(`http://127.0.0.1:${port}`) }
+      : { kind: "grpc-js", client: grpcJsClient(pkg, "arabicstt.v1.SpeechService", `127.0.0.1:${port}`) },
+  );
   const cpuBefore = await serverCpu();
+  const clientBefore = process.cpuUsage();
+  const boxBefore = await boxCpu();
   const started = performance.now();
   const outcomes = await Promise.all(
     Array.from({ length: streams }, (_, i) => runStream(clients[i % clients.length]!, apiKey, frameMs, (i * staggerMs) / streams, echo)),
   );
   const wall = (performance.now() - started) / 1000;
   const cpuAfter = await serverCpu();
+  const client = process.cpuUsage(clientBefore);
+  const box = await boxCpu();
   const gatewayCpu = cpuAfter.gateway - cpuBefore.gateway;
   // The echo runs in the gateway's process, so its step charges that process only.
   const cpu = echo ? gatewayCpu : gatewayCpu + cpuAfter.sidecar - cpuBefore.sidecar;
-  for (const c of clients) c.close();
+  for (const c of clients) c.client.close();
   const lags = outcomes.flatMap((o) => o.lags);
   return {
     p50: percentile(lags, 0.5),
@@ -311,6 +418,10 @@ async function step(port: number, streams: number, frameMs: number, echo: boolea
     // CPU of the servers per stream, in cores (1 = one core busy for the stream's length).
     coresPerStream: cpu / 1e6 / wall / streams,
     gatewayShare: gatewayCpu / cpu,
+    // The load generator's own CPU (this process), per stream, and how busy the whole box was: the client
+    // shares the box's cores with the servers, so a step can fail for want of CPU the servers never used.
+    clientCoresPerStream: (client.user + client.system) / 1e6 / wall / streams,
+    boxBusy: (box.busy - boxBefore.busy) / (box.total - boxBefore.total),
     firstPartial: percentile(outcomes.flatMap((o) => (o.firstPartialMs === undefined ? [] : [o.firstPartialMs])), 0.5),
     finalLatency: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.5),
     finalLatencyP99: percentile(outcomes.flatMap((o) => o.finalLatencyMs), 0.99),
@@ -327,7 +438,7 @@ function line(streams: number, frameMs: number, full: Step, bare: Step): string 
     `  ${String(streams).padStart(4)} streams ${String(frameMs).padStart(3)} ms  full: lag p50 ${ms(full.p50, 1)} p99 ${ms(full.p99, 1)}, lost ${full.lost}, ` +
     `${(full.coresPerStream * 1000).toFixed(2)} mcores/stream (${Math.round(full.gatewayShare * 100)} % gateway), first partial ${ms(full.firstPartial)}, final ${ms(full.finalLatency)} (p99 ${ms(full.finalLatencyP99)})  |  ` +
     `echo: lag p50 ${bare.p50.toFixed(1)} ms p99 ${bare.p99.toFixed(1)} ms, lost ${bare.lost}, ${(bare.coresPerStream * 1000).toFixed(2)} mcores/stream  |  ` +
-    `CPU ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x  |  load ${full.load.toFixed(2)}` +
+    `CPU ratio ${(full.coresPerStream / bare.coresPerStream).toFixed(1)}x  |  client ${(full.clientCoresPerStream * 1000).toFixed(2)} mcores/stream, box ${Math.round(full.boxBusy * 100)} % busy  |  load ${full.load.toFixed(2)}` +
     (full.failures.length ? `  errors: ${full.failures.join("; ")}` : "")
   );
 }
