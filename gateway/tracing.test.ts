@@ -19,6 +19,7 @@ import { startTracing, type Tracing } from "../inference/telemetry/tracing.js";
 import { startOtlpCollector, type CollectedSpan, type OtlpCollector } from "../inference/telemetry/testing/otlp-collector.js";
 import { registerOwner, type TestAccount } from "./testing/accounts.js";
 import { startTestPlatform, type TestPlatform } from "./testing/platform.js";
+import { REPOSITORY_MODEL_COUNT } from "../inference/local/testing/repository-models.js";
 
 const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -34,7 +35,7 @@ async function spawnSidecar(port: number, weightsDir: string, endpoint: string):
     const onData = (chunk: Buffer) => {
       output += chunk.toString("utf8");
       // One "model ready" / "model not ready" line per model of the repository.
-      if ((output.match(/"msg":"model (not )?ready"/g) ?? []).length >= 4) resolve();
+      if ((output.match(/"msg":"model (not )?ready"/g) ?? []).length >= REPOSITORY_MODEL_COUNT) resolve();
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);

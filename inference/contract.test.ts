@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { DataType, type ModelConfig } from "../proto/gen/inference/model_config_pb.js";
-import { asrContract, contractViolations, datatypeOfConfigType, modelContracts, type ModelSignature } from "./client/contract.js";
+import { asrContract, contractViolations, datatypeOfConfigType, modelContracts, vadContract, type ModelSignature } from "./client/contract.js";
 import {
   SAMPLE_RATE,
   embedding,
@@ -113,8 +113,8 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
       const requests =
         modelContracts[name] === asrContract
           ? [transcribeRequest(signature, audio), transcribeRequest(signature, audio, { language: "ar", task: "transcribe", prompt: "مرحبا", maxAlternatives: 3 })]
-          : name === "vad"
-            ? [vadRequest(signature, audio)]
+          : modelContracts[name] === vadContract
+            ? [vadRequest(signature, audio), ...(signature.sequenceBatching ? [vadRequest(signature, audio, { sequence: { id: 7, start: true, end: false } })] : [])]
             : [embedRequest(signature, audio)];
       for (const request of requests) {
         expect(request.model).toBe(name);
@@ -130,7 +130,7 @@ describe("model contract: client against inference/models/*/config.pbtxt", () =>
         for (const bad of ['["7","1"]', "[]", '"1"']) {
           expect(() => transcription(responseOf(config, { TRANSCRIPT: "1", SEGMENTS: segmentsJson, ALTERNATIVES: bad }))).toThrow(/ALTERNATIVES/);
         }
-      } else if (name === "vad") {
+      } else if (modelContracts[name] === vadContract) {
         const result = vadResult(signature, responseOf(config, { PROBS: new Float32Array([0.1, 0.9]) }));
         expect(result.frameSeconds).toBe(Number(config.parameters.frame_samples!.stringValue) / 16_000);
         expect(result.probabilities).toEqual(new Float32Array([0.1, 0.9]));

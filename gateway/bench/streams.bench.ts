@@ -366,10 +366,11 @@ await writeRandomWhisperModel(join(weightsDir, "whisper", "ggml-test.bin"), { te
 const sidecar = startChild("inference/local/main.ts", [], childEnvironment({ SIDECAR_PORT: "0", MODEL_WEIGHTS_DIR: weightsDir, LOG_LEVEL: "info" }));
 const sidecarLine = lineReader(sidecar);
 let sidecarPort = 0;
-for (let ready = 0; ready < 4; ) {
-  // Its JSON log: the port it listens on, then one line per model once loaded.
-  const line = JSON.parse(await sidecarLine()) as { msg: string; port?: number };
-  if (line.msg === "sidecar listening") sidecarPort = line.port!;
+let modelCount = Number.POSITIVE_INFINITY;
+for (let ready = 0; ready < modelCount; ) {
+  // Its JSON log: the port it listens on and the models it serves, then one line per model once loaded.
+  const line = JSON.parse(await sidecarLine()) as { msg: string; port?: number; models?: string[] };
+  if (line.msg === "sidecar listening") [sidecarPort, modelCount] = [line.port!, line.models!.length];
   if (line.msg === "model ready" || line.msg === "model not ready") ready++;
 }
 // The rest of its log is not read; it must not fill the pipe.

@@ -6,7 +6,7 @@ import type { Logger } from "../logger.js";
 import type { RetryOptions } from "./backoff.js";
 import type { BreakerOptions, BreakerState } from "./breaker.js";
 import type { ModelSignature } from "./contract.js";
-import type { InferRequest, InferResult, TranscribeOptions, Transcription, VadResult } from "./models.js";
+import type { InferRequest, InferResult, TranscribeOptions, Transcription, VadOptions, VadResult } from "./models.js";
 
 export interface InferenceClientOptions {
   /** Server addresses, "host:port" (Triton's gRPC port, or the sidecar's). At least one. */
@@ -87,8 +87,8 @@ export interface InferenceClient {
   repositoryIndex(options?: CallOptions): Promise<RepositoryModel[]>;
   /** Any model, tensors in and out. */
   infer(request: InferRequest, options?: CallOptions): Promise<InferResult>;
-  /** Speech probability per frame of 16 kHz mono audio. */
-  vad(audio: Float32Array, options?: CallOptions): Promise<VadResult>;
+  /** Speech probability per frame of 16 kHz mono audio (model "vad" unless `options.model` names another). */
+  vad(audio: Float32Array, options?: VadOptions & CallOptions): Promise<VadResult>;
   /** Text and timed segments of 16 kHz mono audio from an ASR model ("whisper", "dtmf"). */
   transcribe(model: string, audio: Float32Array, options?: TranscribeOptions & CallOptions): Promise<Transcription>;
   /** Speaker embedding of one segment of 16 kHz mono audio. */

@@ -61,6 +61,7 @@ export const modelContracts: Readonly<Record<string, ModelContract>> = {
   whisper: asrContract,
   dtmf: asrContract,
   vad: vadContract,
+  vad_stream: vadContract,
   speaker_embedding: speakerEmbeddingContract,
 };
 

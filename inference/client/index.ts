@@ -17,5 +17,6 @@ export { asrContract, modelContracts, speakerEmbeddingContract, vadContract, EMB
 export type { ModelContract, ModelSignature, TensorSpec, InputSpec } from "./contract.js";
 export * from "./errors.js";
 export { newSequenceId, SAMPLE_RATE } from "./models.js";
-export type { InferRequest, InferResult, SequenceStep, TranscribeOptions, Transcription, TranscriptSegment, TranscriptWord, VadResult } from "./models.js";
+export { VAD_STREAM_MODEL } from "./models.js";
+export type { InferRequest, InferResult, SequenceStep, TranscribeOptions, Transcription, TranscriptSegment, TranscriptWord, VadOptions, VadResult } from "./models.js";
 export type { Datatype, Tensor, TensorData } from "./tensors.js";

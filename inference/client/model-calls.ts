@@ -16,11 +16,18 @@ import {
   vadResult,
   type InferRequest,
   type InferResult,
+  type SequenceStep,
   type TranscribeOptions,
   type Transcription,
+  type VadOptions,
   type VadResult,
 } from "./models.js";
 import type { ModelConfigResponseMessage, ModelInferResponseMessage } from "./proto.js";
+
+/** A sequence stays on the server that holds its state; only its start may be retried. */
+function sequenceRouting(sequence: SequenceStep | undefined): Pick<CallContext, "affinity" | "once"> {
+  return sequence ? { affinity: sequence.id, once: !sequence.start } : {};
+}
 
 export class ModelCalls {
   private readonly signatures = new Map<string, Promise<ModelSignature>>();
@@ -88,19 +95,16 @@ export class ModelCalls {
     return signature;
   }
 
-  async vad(audio: Float32Array, callOptions: CallOptions = {}): Promise<VadResult> {
+  async vad(audio: Float32Array, callOptions: VadOptions & CallOptions = {}): Promise<VadResult> {
     const deadline = this.deadlineOf(callOptions);
-    const signature = await this.usableSignature("vad", vadContract, callOptions, deadline);
-    return vadResult(signature, await this.infer(vadRequest(signature, audio), callOptions, deadline));
+    const signature = await this.usableSignature(callOptions.model ?? "vad", vadContract, callOptions, deadline);
+    return vadResult(signature, await this.infer(vadRequest(signature, audio, callOptions), callOptions, deadline, sequenceRouting(callOptions.sequence)));
   }
 
   async transcribe(model: string, audio: Float32Array, callOptions: TranscribeOptions & CallOptions = {}): Promise<Transcription> {
     const deadline = this.deadlineOf(callOptions);
     const signature = await this.usableSignature(model, asrContract, callOptions, deadline);
-    const { sequence } = callOptions;
-    // A sequence stays on the server that holds its state; only its start may be retried.
-    const routing = sequence ? { affinity: sequence.id, once: !sequence.start } : {};
-    return transcription(await this.infer(transcribeRequest(signature, audio, callOptions), callOptions, deadline, routing));
+    return transcription(await this.infer(transcribeRequest(signature, audio, callOptions), callOptions, deadline, sequenceRouting(callOptions.sequence)));
   }
 
   async embed(segment: Float32Array, callOptions: CallOptions = {}): Promise<Float32Array> {

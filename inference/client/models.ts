@@ -119,8 +119,32 @@ function stringTensor(signature: ModelSignature, name: string, value: string): T
 
 const names = (specs: readonly { name: string }[]) => specs.map((s) => s.name);
 
-export function vadRequest(signature: ModelSignature, audio: Float32Array): InferRequest {
-  return { model: signature.name, inputs: [audioTensor(signature, audio)], outputs: names(vadContract.outputs) };
+/** The repository's VAD model that keeps its state per sequence (a live channel), beside the stateless "vad". */
+export const VAD_STREAM_MODEL = "vad_stream";
+
+export interface VadOptions {
+  /** The VAD model: "vad" when left out; "vad_stream" keeps its state per sequence. */
+  model?: string;
+  /**
+   * For a model that declares sequence batching: the request belongs to this sequence, and its audio
+   * (whole frames) follows the audio of the sequence's previous request. Left out, the request is a
+   * sequence of its own.
+   */
+  sequence?: SequenceStep;
+}
+
+export function vadRequest(signature: ModelSignature, audio: Float32Array, options: VadOptions = {}): InferRequest {
+  const request: InferRequest = { model: signature.name, inputs: [audioTensor(signature, audio)], outputs: names(vadContract.outputs) };
+  return withSequence(request, signature, options.sequence);
+}
+
+/** The request as part of `sequence` (or as a sequence of its own) when the model declares sequence batching. */
+function withSequence(request: InferRequest, signature: ModelSignature, sequence: SequenceStep | undefined): InferRequest {
+  if (sequence && !signature.sequenceBatching) {
+    throw new InferenceFailedPreconditionError(`inference model ${signature.name} does not declare sequence batching, so a request cannot belong to a sequence`, { model: signature.name });
+  }
+  if (signature.sequenceBatching) request.parameters = sequenceParameters(sequence ?? { id: newSequenceId(), start: true, end: true });
+  return request;
 }
 
 export function vadResult(signature: ModelSignature, result: InferResult): VadResult {
@@ -140,12 +164,7 @@ export function transcribeRequest(signature: ModelSignature, audio: Float32Array
     const count = Int32Array.of(options.maxAlternatives);
     inputs.push({ name: "MAX_ALTERNATIVES", datatype: "INT32", shape: batchShape(signature, [1]), data: count });
   }
-  const request: InferRequest = { model: signature.name, inputs, outputs: names(asrContract.outputs) };
-  if (options.sequence && !signature.sequenceBatching) {
-    throw new InferenceFailedPreconditionError(`inference model ${signature.name} does not declare sequence batching, so a request cannot belong to a sequence`, { model: signature.name });
-  }
-  if (signature.sequenceBatching) request.parameters = sequenceParameters(options.sequence ?? { id: newSequenceId(), start: true, end: true });
-  return request;
+  return withSequence({ model: signature.name, inputs, outputs: names(asrContract.outputs) }, signature, options.sequence);
 }
 
 const segmentsSchema = z.object({

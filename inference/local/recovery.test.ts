@@ -15,6 +15,7 @@ import { createInferenceClient, type InferenceClient } from "../client/index.js"
 import { InferenceUnavailableError } from "../client/errors.js";
 import { addNoise, dtmfSequence } from "../client/testing/signals.js";
 import { childEnvironment } from "./config.js";
+import { REPOSITORY_MODEL_COUNT } from "./testing/repository-models.js";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const modelsDir = fileURLToPath(new URL("../models/", import.meta.url));
@@ -45,7 +46,7 @@ function spawnSidecar(port: number, weightsDir: string): SidecarProcess {
     const onData = (chunk: Buffer) => {
       output += chunk.toString("utf8");
       // One "model ready" / "model not ready" line per model of the repository, after the models load.
-      if ((output.match(/"msg":"model (not )?ready"/g) ?? []).length >= 4) resolve();
+      if ((output.match(/"msg":"model (not )?ready"/g) ?? []).length >= REPOSITORY_MODEL_COUNT) resolve();
     };
     child.stdout!.on("data", onData);
     child.stderr!.on("data", onData);

@@ -106,12 +106,13 @@ describe("local sidecar over gRPC", () => {
   });
 
   describe("repository and metadata", () => {
-    it("lists all four models with their state, and says how to install the two that have no weights", async () => {
+    it("lists all five models with their state, and says how to install the two that have no weights", async () => {
       const index = await client.repositoryIndex();
-      expect(index.map((m) => m.name).sort()).toEqual(["dtmf", "speaker_embedding", "vad", "whisper"]);
+      expect(index.map((m) => m.name).sort()).toEqual(["dtmf", "speaker_embedding", "vad", "vad_stream", "whisper"]);
       const byName = new Map(index.map((m) => [m.name, m]));
       expect(byName.get("dtmf")).toMatchObject({ version: "1", state: "READY", reason: "" });
       expect(byName.get("vad")).toMatchObject({ version: "1", state: "READY", reason: "" });
+      expect(byName.get("vad_stream")).toMatchObject({ version: "1", state: "READY", reason: "" });
 
       const whisper = byName.get("whisper")!;
       expect(whisper.state).toBe("UNAVAILABLE");
@@ -138,7 +139,7 @@ describe("local sidecar over gRPC", () => {
     });
 
     it("describes each model in ModelMetadata and ModelConfig exactly as its config.pbtxt declares it", async () => {
-      expect(repository.map((m) => m.name)).toEqual(["dtmf", "speaker_embedding", "vad", "whisper"]);
+      expect(repository.map((m) => m.name)).toEqual(["dtmf", "speaker_embedding", "vad", "vad_stream", "whisper"]);
       for (const { name, config } of repository) {
         const metadata = await client.modelMetadata(name);
         expect(metadata).toEqual({
@@ -275,6 +276,45 @@ describe("local sidecar over gRPC", () => {
     });
   });
 
+  describe("vad_stream sequences (Silero's state kept per live channel)", () => {
+    it("scores a channel sent in parts of whole frames exactly as one request with all of its audio", async () => {
+      expect((await client.modelConfig("vad_stream")).sequenceBatching).toBe(true);
+      // Speech after a pause, over a noise floor: the probabilities rise and fall, and depend on the state.
+      await speakArabic("السلام عليكم", audio.path("vad-stream.wav"));
+      await sox(audio.path("vad-stream.wav"), audio.path("vad-stream-padded.wav"), "pad", "0.5", "0.3");
+      const speech = await readAudio16k(audio.path("vad-stream-padded.wav"));
+      const frames = Math.floor(speech.length / 512);
+      const channel = speech.slice(0, 512 * frames);
+      addNoise(channel, 0.003);
+      const whole = await client.vad(channel, { model: "vad_stream" });
+      expect(Math.max(...whole.probabilities)).toBeGreaterThan(0.5);
+      expect(Math.min(...whole.probabilities)).toBeLessThan(0.5);
+      const id = newSequenceId();
+      const parts: number[] = [];
+      const cuts = [0, 1, 2, 7, 8, 23, frames - 1, frames];
+      for (let i = 1; i < cuts.length; i++) {
+        const piece = channel.slice(512 * cuts[i - 1]!, 512 * cuts[i]!);
+        const { probabilities } = await client.vad(piece, { model: "vad_stream", sequence: { id, start: i === 1, end: i === cuts.length - 1 } });
+        parts.push(...probabilities);
+      }
+      expect(parts).toEqual([...whole.probabilities]);
+      // And those are the stateless model's, for the same clip in one request.
+      expect([...(await client.vad(channel)).probabilities]).toEqual([...whole.probabilities]);
+    });
+
+    it("refuses a part that is not whole frames with INVALID_ARGUMENT naming AUDIO, and a sequence it does not hold naming sequence_id", async () => {
+      const id = newSequenceId();
+      await client.vad(new Float32Array(512), { model: "vad_stream", sequence: { id, start: true, end: false } });
+      const partial = await client.vad(new Float32Array(100), { model: "vad_stream", sequence: { id, start: false, end: false } }).catch((err: unknown) => err);
+      expect(partial).toBeInstanceOf(InferenceInvalidArgumentError);
+      expect((partial as Error).message).toMatch(/AUDIO: a request of a sequence carries whole 512-sample frames/);
+      const unknown = await client.vad(new Float32Array(512), { model: "vad_stream", sequence: { id: newSequenceId(), start: false, end: false } }).catch((err: unknown) => err);
+      expect(unknown).toBeInstanceOf(InferenceInvalidArgumentError);
+      expect((unknown as Error).message).toMatch(/sequence_id: names no sequence in progress/);
+      await expectStillServing();
+    });
+  });
+
   describe("dtmf sequences (Triton's sequence batching)", () => {
     const whole = dtmfSequence("0123456789*#ABCD", { noise: 0.01 });
     /** Cuts at sample points that fall inside tones and gaps alike. */
@@ -353,7 +393,7 @@ describe("local sidecar over gRPC", () => {
     it("answers an unknown model with NOT_FOUND naming it and the models there are", async () => {
       const wire = await rawCall(raw, "ModelInfer", inferRequest("no_such_model", [{ name: "AUDIO", datatype: "FP32", shape: [1] }], [le32([0])]));
       expect(wire.code).toBe(grpc.status.NOT_FOUND);
-      expect(wire.details).toBe('unknown model "no_such_model"; the repository has dtmf, speaker_embedding, vad, whisper');
+      expect(wire.details).toBe('unknown model "no_such_model"; the repository has dtmf, speaker_embedding, vad, vad_stream, whisper');
 
       const typed = await client.infer({ model: "no_such_model", inputs: [{ name: "AUDIO", datatype: "FP32", shape: [1], data: new Float32Array(1) }] }).catch((e: unknown) => e);
       expect(typed).toBeInstanceOf(InferenceNotFoundError);

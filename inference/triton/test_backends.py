@@ -485,10 +485,53 @@ class VadFramesTest(unittest.TestCase):
         module = load_backend("vad")
         backend = module.TritonPythonModel.__new__(module.TritonPythonModel)
         backend.name, backend.batched, backend.frame_samples, backend.context_samples = "vad", True, 512, 64
+        backend.sequences = None
         backend.run_frame = lambda window, state: (np.full(window.shape[0], 0.5, np.float32), state)
         responses = backend.execute([Request(AUDIO=np.zeros((1, 1500), np.float32)), Request(AUDIO=np.zeros((2, 100), np.float32))])
         self.assertEqual(responses[0].outputs["PROBS"].shape, (1, 3))
         self.assertEqual(responses[1].outputs["PROBS"].shape, (2, 1))
+
+    @staticmethod
+    def stateful_run(window, state):
+        """A stand-in for the graph whose output depends on the whole history: the state accumulates the input."""
+        state = state + window.sum(axis=1)[None, :, None] / 1000
+        return np.tanh(state[0, :, 0] + window[:, -1]), state
+
+    def test_a_sequence_in_parts_scores_as_its_whole_audio(self):
+        rng = np.random.default_rng(3)
+        clip = rng.uniform(-1, 1, 512 * 9).astype(np.float32)
+        whole = vad_frames.speech_probabilities([clip], self.stateful_run)[0]
+        held = vad_frames.VadSequence()
+        parts = [vad_frames.sequence_probabilities(clip[a:b], self.stateful_run, held) for a, b in [(0, 512), (512, 512 * 4), (512 * 4, 512 * 9)]]
+        np.testing.assert_array_equal(np.concatenate(parts), whole)
+        with self.assertRaisesRegex(ValueError, "whole 512-sample frames"):
+            vad_frames.sequence_probabilities(clip[:100], self.stateful_run, held)
+
+    def test_vad_stream_backend_keeps_each_sequence_state(self):
+        module = load_backend("vad_stream")
+        backend = module.TritonPythonModel.__new__(module.TritonPythonModel)
+        backend.name, backend.batched, backend.frame_samples, backend.context_samples = "vad_stream", False, 512, 64
+        from arabicstt_triton.sequences import SequenceStates
+
+        backend.sequences = SequenceStates(60.0, 8)
+        backend.run_frame = self.stateful_run
+        rng = np.random.default_rng(5)
+        a, b = rng.uniform(-1, 1, 512 * 4).astype(np.float32), rng.uniform(-1, 1, 512 * 4).astype(np.float32)
+
+        def step(piece, start, end, corrid):
+            return Request(AUDIO=piece, START=np.array([int(start)], np.int32), END=np.array([int(end)], np.int32), CORRID=np.array([corrid], np.uint64))
+
+        # Two sequences interleaved in one batch, as the oldest strategy hands them over, plus a clip of no sequence.
+        first = backend.execute([step(a[:1024], True, False, 1), step(b[:512], True, False, 2)])
+        second = backend.execute([step(b[512:], False, True, 2), step(a[1024:], False, False, 1), Request(AUDIO=a)])
+        whole_a, whole_b = (vad_frames.speech_probabilities([x], self.stateful_run)[0] for x in (a, b))
+        np.testing.assert_array_equal(np.concatenate([first[0].outputs["PROBS"], second[1].outputs["PROBS"]]), whole_a)
+        np.testing.assert_array_equal(np.concatenate([first[1].outputs["PROBS"], second[0].outputs["PROBS"]]), whole_b)
+        np.testing.assert_array_equal(second[2].outputs["PROBS"], whole_a)
+        self.assertEqual(len(backend.sequences), 1)
+        (partial,) = backend.execute([step(a[:100], False, False, 1)])
+        self.assertEqual(partial.error.code, _TritonError.INVALID_ARG)
+        self.assertIn("whole 512-sample frames", partial.error.message())
 
 
 class SpeakerEmbeddingTest(unittest.TestCase):

@@ -3,7 +3,7 @@
 // (inference/repository/capabilities.ts), with its readiness as the servers report it right now.
 // ListModels lists them; live recognition, Recognize and CreateJob check a request's model and
 // language here, so what ListModels says a model serves is what requests are held to.
-import type { InferenceClient, ModelSignature } from "../../inference/client/index.js";
+import { VAD_STREAM_MODEL, type InferenceClient, type ModelSignature } from "../../inference/client/index.js";
 import { asrContract, contractViolations } from "../../inference/client/contract.js";
 import { capabilitiesOf, type GateKind, type ModelCapabilities } from "../../inference/repository/capabilities.js";
 import { MODEL_SAMPLE_RATE } from "../audio/rates.js";
@@ -35,6 +35,8 @@ export interface Recognizer {
   gate: GateKind;
   /** The model keeps an utterance's audio between calls (config `sequence_batching`): live recognition sends each call only the new audio. */
   sequenceBatching?: boolean;
+  /** A VAD-gated model, and the servers' `vad_stream` is ready: the live gate keeps its detector's state there. */
+  streamingVad?: boolean;
 }
 
 /**
@@ -152,7 +154,8 @@ export class ModelCatalog {
   ): Promise<Recognizer> {
     const name = request.model || this.defaultModel;
     const { fields, purpose, signal } = options;
-    const entry = (await this.inference.repositoryIndex({ signal })).find((m) => m.name === name);
+    const index = await this.inference.repositoryIndex({ signal });
+    const entry = index.find((m) => m.name === name);
     if (!entry) {
       if (purpose) throw new UnavailableError(`${purpose} the ${JSON.stringify(name)} model, which no inference server has`);
       throw new InvalidArgumentError(fields.model, `unknown model ${JSON.stringify(name)}; ListModels lists the models there are`);
@@ -180,6 +183,7 @@ export class ModelCatalog {
         `model ${JSON.stringify(name)} does not serve ${JSON.stringify(languageCode)}; it serves ${languagesOf(declared).join(", ")} (ListModels lists the languages of each model)`,
       );
     }
-    return { name, languageCode, gate: declared.gate, sequenceBatching: signature.sequenceBatching };
+    const streamingVad = declared.gate === "vad" && index.some((m) => m.name === VAD_STREAM_MODEL && m.state === "READY");
+    return { name, languageCode, gate: declared.gate, sequenceBatching: signature.sequenceBatching, streamingVad };
   }
 }

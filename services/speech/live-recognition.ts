@@ -10,6 +10,7 @@ import type { AudioFormat, StreamDecoder } from "../audio/index.js";
 import { MODEL_SAMPLE_RATE } from "../audio/rates.js";
 import { InvalidArgumentError } from "../platform/errors/errors.js";
 import { energyGate, vadGate } from "./engine/gate.js";
+import { vadSequenceGate } from "./engine/vad-sequence-gate.js";
 import type { TimedWord } from "./engine/local-agreement.js";
 import { cutRepetitionLoop } from "./engine/repetition.js";
 import { KEYPAD_FRAME_SAMPLES, RecognitionSession, type SessionCheckpoint } from "./engine/session.js";
@@ -153,7 +154,7 @@ export class LiveRecognizer {
     const decoder = this.options.createDecoder(format, { maxChunkBytes });
     try {
       const { signal } = options;
-      const { name: model, languageCode: language, gate: gateKind, sequenceBatching } = await models.recognizer(
+      const { name: model, languageCode: language, gate: gateKind, sequenceBatching, streamingVad } = await models.recognizer(
         { model: config.model, languageCode: config.languageCode },
         { fields, signal },
       );
@@ -183,7 +184,7 @@ export class LiveRecognizer {
           maxAlternatives: config.maxAlternatives,
           sequences: sequenceBatching,
         }),
-        gate: () => (gateKind === "energy" ? energyGate() : vadGate(inference)),
+        gate: () => (gateKind === "energy" ? energyGate() : streamingVad ? vadSequenceGate(inference) : vadGate(inference)),
         observer: this.options.observer,
         ...(keypad
           ? {

@@ -21,6 +21,8 @@ export function localModelFactories(settings: LocalModelSettings = {}): Readonly
     ["dtmf", createDtmfModel],
     ["speaker_embedding", createSpeakerEmbeddingModel],
     ["vad", createVadModel],
+    // The same Silero VAD with its state kept per live channel (its config declares sequence batching).
+    ["vad_stream", createVadModel],
     ["whisper", (config, ctx) => createWhisperModel(config, ctx, settings.whisper)],
   ]);
 }
@@ -30,7 +32,7 @@ export function localModelFactories(settings: LocalModelSettings = {}): Readonly
  * them (TypeScript DSP, onnxruntime-node's synchronous run). whisper is not among them: whisper.cpp
  * already runs in a child process of its own (whisper-host.ts), so its thread only waits.
  */
-export const THREADED_MODELS: ReadonlySet<string> = new Set(["dtmf", "vad", "speaker_embedding"]);
+export const THREADED_MODELS: ReadonlySet<string> = new Set(["dtmf", "vad", "vad_stream", "speaker_embedding"]);
 
 /** The sidecar's models with their default settings. */
 export const localModels: ReadonlyMap<string, LocalModelFactory> = localModelFactories();

