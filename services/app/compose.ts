@@ -130,7 +130,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());
-    const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger });
+    const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger, organizations: identity.organizationSnapshots });
     closers.push(() => billing.close());
     const privacy = createPrivacy({ ...adapters, audit: identity.audit }, { scratchDir: config.media.scratchDir, retentionDays: config.lifecycle.exportRetentionDays });
     closers.push(() => privacy.close());
