@@ -110,13 +110,13 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
       { registry: options.registry, ca: overrides.webhooks?.ca, pollIntervalMs: overrides.webhooks?.pollIntervalMs },
     );
     closers.push(() => webhooks.close());
-    const transcripts = createTranscriptCapabilities(config, adapters, { streamSlots: identity.streamSlots });
+    const transcripts = createTranscriptCapabilities(config, adapters, { streamSlots: identity.streamSlots, organizations: identity.organizationSnapshots });
     // What each model accepts, and the model of a request that names none, live or batch: the configured default.
     const models = new ModelCatalog(adapters.inference, { defaultModel: config.jobs.defaultModel });
     // Before speech: Recognize reads uploaded media by id.
     const media = createMedia(config, adapters, identity.audit, overrides.media);
     closers.push(() => media.close());
-    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, observer: options.liveObserver, media: media.library, rnnoiseModel: config.jobs.rnnoiseModel });
+    const speech = createSpeech(adapters, { models, resumeGraceMs: config.live.resumeGraceMs, streamNamespace: databaseNamespace(config), streamObserver: options.streamObserver, ...overrides.speech, transcripts: transcripts.transcripts, usage: transcripts.usage, streamSlots: identity.streamSlots, organizations: identity.organizationSnapshots, observer: options.liveObserver, media: media.library, rnnoiseModel: config.jobs.rnnoiseModel });
     closers.push(() => speech.close());
     // With Redis, workers (`npm run worker`) run the jobs; without it, this process is the whole platform.
     const jobs = createJobsCapability(
@@ -130,7 +130,7 @@ export async function composeApi(config: Config, adapters: ComposedAdapters, opt
     const cleanup = new Cleanup(adapters.database, adapters.blobs, webhooks.webhooks, config.lifecycle, logger);
     cleanup.start(config.lifecycle.intervalSeconds * 1000);
     closers.push(() => cleanup.stop());
-    const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger });
+    const billing = createBilling(config.billing, { database: adapters.database, audit: identity.audit, logger, organizations: identity.organizationSnapshots });
     closers.push(() => billing.close());
     const privacy = createPrivacy({ ...adapters, audit: identity.audit }, { scratchDir: config.media.scratchDir, retentionDays: config.lifecycle.exportRetentionDays });
     closers.push(() => privacy.close());

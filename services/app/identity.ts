@@ -16,6 +16,7 @@ import { AuditLog } from "../identity/audit/audit-log.js";
 import { auditHandler } from "../admin/audit-handler.js";
 import { organizationHandler } from "../identity/orgs/handler.js";
 import { Organizations } from "../identity/orgs/organizations.js";
+import { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 import { Invitations } from "../identity/orgs/invitations.js";
 import { organizationAdminHandler } from "../admin/organization-admin-handler.js";
 import type { ProductHandlers } from "./product-services.js";
@@ -30,6 +31,8 @@ export interface Identity {
   accounts: Accounts;
   apiKeys: ApiKeys;
   organizations: Organizations;
+  /** Organisations as the hot paths read them (API-key calls, quota checks, recognition defaults), for REPLICA_CACHE_TTL_MS. */
+  organizationSnapshots: OrganizationSnapshots;
   audit: AuditLog;
   authenticator: Authenticator;
   limits: RateLimits;
@@ -43,7 +46,7 @@ export interface Identity {
 }
 
 export async function createIdentity(
-  config: Pick<Config, "auth" | "dataDir" | "rateLimits" | "mail" | "maxLiveStreamsPerOrganization">,
+  config: Pick<Config, "auth" | "dataDir" | "rateLimits" | "mail" | "maxLiveStreamsPerOrganization" | "replicaCacheTtlMs">,
   adapters: { database: Database; redis?: Redis; mailer?: Mailer; logger?: Logger },
   /** Where limit counters and stream leases live in Redis; tests give each gateway its own. */
   options: { rateLimitPrefix?: string } = {},
@@ -52,7 +55,8 @@ export async function createIdentity(
   const accessTokens = new AccessTokens(keys, config.auth.issuer, config.auth.accessTokenTtlSeconds);
   const denylist = adapters.redis ? new RedisTokenDenylist(adapters.redis) : new MemoryTokenDenylist();
   const audit = new AuditLog(adapters.database);
-  const apiKeys = new ApiKeys(adapters.database, audit);
+  const organizationSnapshots = new OrganizationSnapshots(adapters.database, { ttlMs: config.replicaCacheTtlMs });
+  const apiKeys = new ApiKeys(adapters.database, audit, { cacheTtlMs: config.replicaCacheTtlMs, organizations: organizationSnapshots });
   const limits = new RateLimits(config.rateLimits, { redis: adapters.redis, keyPrefix: options.rateLimitPrefix });
   const streamSlots = adapters.redis
     ? new RedisStreamSlots(adapters.redis, {
@@ -63,7 +67,7 @@ export async function createIdentity(
   const accounts = new Accounts(adapters.database, accessTokens, denylist, audit, apiKeys, config.auth.refreshTokenTtlDays, limits, config.auth.platformAdminEmails);
   // PLATFORM_ADMIN_EMAILS applies to accounts that already exist, as well as to those registered later.
   await accounts.grantConfiguredPlatformAdmins(anonymousCaller);
-  const organizations = new Organizations(adapters.database, audit, accounts);
+  const organizations = new Organizations(adapters.database, audit, accounts, organizationSnapshots);
   const mail = new MailQueue(adapters.mailer ?? createMailer(config.mail), adapters.logger);
   const emails = new AccountEmails(adapters.database, mail, audit, config.mail.appBaseUrl);
   const invitations = new Invitations(adapters.database, accounts, mail, audit, config.mail.appBaseUrl);
@@ -71,6 +75,7 @@ export async function createIdentity(
     accounts,
     apiKeys,
     organizations,
+    organizationSnapshots,
     audit,
     authenticator: accounts,
     limits,

@@ -21,7 +21,8 @@ import { RedisStreamStore } from "../speech/redis-stream-store.js";
 import { LivePersistence, type EndedLiveSession } from "../speech/persistence.js";
 import { speechService } from "../speech/speech-service.js";
 import type { RecognizeMedia } from "../speech/recognize.js";
-import { recognitionDefaultsOf } from "../identity/orgs/recognition-defaults.js";
+import { recognitionDefaultsFrom, recognitionDefaultsOf } from "../identity/orgs/recognition-defaults.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 import type { Transcripts } from "../transcripts/transcripts.js";
 import type { Usage } from "../usage/usage.js";
 import type { ProductHandlers } from "./product-services.js";
@@ -44,6 +45,8 @@ export function createSpeech(
     transcripts: Transcripts;
     usage: Usage;
     streamSlots: StreamSlots;
+    /** Organisations' settings, shared with authentication and the quota check; read each time without it. */
+    organizations?: Pick<OrganizationSnapshots, "get">;
     observer?: EngineObserver;
     /** Drops, resumes and lag of StreamingRecognize streams (the gateway's metrics). */
     streamObserver?: LiveStreamObserver;
@@ -63,7 +66,10 @@ export function createSpeech(
   },
 ): SpeechCapability {
   // An organisation's default model and language, for requests that leave them unset (as CreateJob does).
-  const organizationDefaults = (organizationId: string) => recognitionDefaultsOf(adapters.database.fork(), organizationId);
+  const { organizations } = deps;
+  const organizationDefaults = organizations
+    ? async (organizationId: string) => recognitionDefaultsFrom((await organizations.get(organizationId))?.settings)
+    : (organizationId: string) => recognitionDefaultsOf(adapters.database.fork(), organizationId);
   const recognizer = new LiveRecognizer({
     inference: adapters.inference,
     models: deps.models,

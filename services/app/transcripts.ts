@@ -13,6 +13,7 @@ import { Usage } from "../usage/usage.js";
 import type { StreamSlots } from "../platform/limits/stream-slots.js";
 import { usageHandler } from "../usage/handler.js";
 import type { ProductHandlers } from "./product-services.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 
 export interface TranscriptCapabilities {
   transcripts: Transcripts;
@@ -23,16 +24,16 @@ export interface TranscriptCapabilities {
 }
 
 export function createTranscriptCapabilities(
-  config: Pick<Config, "usage" | "lifecycle">,
+  config: Pick<Config, "usage" | "lifecycle" | "replicaCacheTtlMs">,
   adapters: { database: Database; blobs: BlobStore },
-  deps: { streamSlots?: Pick<StreamSlots, "held" | "limit"> } = {},
+  deps: { streamSlots?: Pick<StreamSlots, "held" | "limit">; organizations?: Pick<OrganizationSnapshots, "get"> } = {},
 ): TranscriptCapabilities {
   const transcripts = new Transcripts(adapters.database);
   const search = new TranscriptSearch(adapters.database);
   // GetExport's expires_at is when the lifecycle cleanup, on the same setting, deletes the file.
   const exports = new Exports(adapters.database, adapters.blobs, transcripts, MAX_EXPORT_SEGMENTS, config.lifecycle.exportRetentionDays);
   transcripts.onDeleted((organizationId, transcriptId) => exports.discardFiles(organizationId, transcriptId));
-  const usage = new Usage(adapters.database, config.usage, deps.streamSlots);
+  const usage = new Usage(adapters.database, config.usage, { streams: deps.streamSlots, organizations: deps.organizations, usedCacheTtlMs: config.replicaCacheTtlMs });
   return {
     transcripts,
     search,

@@ -41,7 +41,11 @@ describe("in-house billing (no STRIPE_SECRET_KEY)", () => {
     await t.testDb.db.fork().getConnection().execute(`update organizations set created_at = ? where id = ?`, [new Date(monthStart(now, 2).getTime() + DAY_MS), owner.organizationId]);
     await recordUsage(t, owner.organizationId, 110 * 60, new Date(monthStart(now, 1).getTime() + 3 * DAY_MS));
     const billing = t.client(BillingService, { credential: owner.accessToken });
+    // The quota checks' snapshot of the organisation, read before the change, is dropped by it on this replica.
+    const snapshots = t.platform.identity.organizationSnapshots;
+    expect((await snapshots.get(owner.organizationId))?.plan).toBe("free");
     const changed = await billing.changePlan({ plan: "starter" });
+    expect((await snapshots.get(owner.organizationId))?.plan).toBe("starter");
     expect(changed.account).toMatchObject({ mode: BillingMode.IN_HOUSE, status: BillingStatus.ACTIVE, stripeCustomerId: "", plan: { name: "starter", currency: "usd" } });
 
     const first = await billing.listInvoices({ pageSize: 2 });
@@ -207,8 +211,12 @@ describe("billing with Stripe", () => {
 
     await t.platform.billing.run(new Date(failedAt.getTime() + 6 * DAY_MS));
     expect((await accountOf(owner)).status).toBe(BillingStatus.PAST_DUE);
+    const snapshots = t.platform.identity.organizationSnapshots;
+    expect((await snapshots.get(owner.organizationId))?.status).toBe("active");
     await t.platform.billing.run(new Date(failedAt.getTime() + 8 * DAY_MS));
     expect((await accountOf(owner)).status).toBe(BillingStatus.SUSPENDED);
+    // API keys and quota checks on this replica see the suspension (and its lifting) at once.
+    expect((await snapshots.get(owner.organizationId))?.status).toBe("suspended");
     const orgs = t.client(OrganizationService, { credential: owner.accessToken });
     expect((await orgs.getOrganization({})).organization).toMatchObject({ state: OrganizationState.SUSPENDED, suspensionReason: expect.stringContaining("payment overdue") });
     expect(await codeOf(t.client(BillingService, { credential: owner.accessToken }).changePlan({ plan: "pro" }))).toBe(Code.PermissionDenied);
@@ -218,6 +226,7 @@ describe("billing with Stripe", () => {
     expect(restored.status).toBe(BillingStatus.ACTIVE);
     expect(restored.pastDueSince).toBeUndefined();
     expect((await orgs.getOrganization({})).organization?.state).toBe(OrganizationState.ACTIVE);
+    expect((await snapshots.get(owner.organizationId))?.status).toBe("active");
     const audited = await t.testDb.db.fork().getConnection().execute<Array<{ action: string }>>(
       `select action from audit_events where organization_id = ? and action like 'billing.%' order by created_at`,
       [owner.organizationId],

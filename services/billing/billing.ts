@@ -13,6 +13,7 @@ import { Organization } from "../identity/model/organization.entity.js";
 import { BillingAccount, type BillingStatus } from "./billing-account.entity.js";
 import { monthlyAmount, type BillingPlan, type Plans } from "./plans.js";
 import type { InvoiceView, PaymentProcessor } from "./payments.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 
 const DAY_MS = 86_400_000;
 
@@ -34,6 +35,8 @@ export interface BillingOptions {
   payments?: PaymentProcessor;
   /** The Stripe prices of each plan's subscription (STRIPE_PRICE_IDS); a plan without any has none. */
   priceIds?: Record<string, string[]>;
+  /** Told of each organisation whose plan or state changed here, so this replica's next check reads it. */
+  organizations?: Pick<OrganizationSnapshots, "invalidate">;
 }
 
 /** The account row of an organisation, made on first use; locked for the transaction when `lock`. */
@@ -102,6 +105,7 @@ export class Billing {
       account.planChangedAt = new Date();
       return { account, organization, previous };
     });
+    this.options.organizations?.invalidate(organization.id);
     if (previous !== plan.name) {
       await this.audit.record(
         {
@@ -158,6 +162,7 @@ export class Billing {
         return organization.id;
       });
       if (!organizationId) continue;
+      this.options.organizations?.invalidate(organizationId);
       suspended++;
       await this.audit.record({ action: "billing.suspend", outcome: "success", organizationId, targetType: "organization", targetId: organizationId, details: { graceDays: String(this.options.graceDays) } }, anonymousCaller);
     }

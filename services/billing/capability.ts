@@ -11,6 +11,7 @@ import { Plans } from "./plans.js";
 import { StripeEvents } from "./stripe-events.js";
 import { StripePayments } from "./stripe-payments.js";
 import { UsageReporter } from "./usage-reporter.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 
 export { WebhookSignatureError } from "./payments.js";
 export type { EventOutcome } from "./stripe-events.js";
@@ -27,13 +28,13 @@ export interface BillingCapability {
   close(): Promise<void>;
 }
 
-export function createBilling(config: BillingConfig, adapters: { database: Database; audit: AuditLog; logger: Logger }): BillingCapability {
+export function createBilling(config: BillingConfig, adapters: { database: Database; audit: AuditLog; logger: Logger; organizations?: Pick<OrganizationSnapshots, "invalidate"> }): BillingCapability {
   const { database, audit } = adapters;
   const logger = adapters.logger.child({ component: "billing" });
   const plans = new Plans(config.plans, config.defaultPlan, config.currency);
   const payments = config.stripe ? new StripePayments(config.stripe) : undefined;
-  const billing = new Billing(database, audit, { plans, graceDays: config.graceDays, payments, priceIds: config.stripe?.priceIds });
-  const stripeEvents = payments && config.stripe?.webhookSecret ? new StripeEvents(database, payments, plans, config.stripe.priceIds, audit, logger) : undefined;
+  const billing = new Billing(database, audit, { plans, graceDays: config.graceDays, payments, priceIds: config.stripe?.priceIds, organizations: adapters.organizations });
+  const stripeEvents = payments && config.stripe?.webhookSecret ? new StripeEvents(database, payments, plans, config.stripe.priceIds, audit, logger, adapters.organizations) : undefined;
   const usageReporter = payments ? new UsageReporter(database, payments, logger) : undefined;
 
   let running: Promise<void> | undefined;

@@ -12,6 +12,7 @@ import { Organization } from "../identity/model/organization.entity.js";
 import { BillingAccount } from "./billing-account.entity.js";
 import type { PaymentEvent, PaymentProcessor } from "./payments.js";
 import type { Plans } from "./plans.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 
 /** Stripe subscription states after which the subscription is over. */
 const ENDED = new Set(["canceled", "incomplete_expired"]);
@@ -32,12 +33,15 @@ export class StripeEvents {
     private readonly priceIds: Record<string, string[]>,
     private readonly audit: AuditLog,
     private readonly logger: Logger,
+    /** Told of each organisation an event changed, so this replica's next check reads it. */
+    private readonly organizations?: Pick<OrganizationSnapshots, "invalidate">,
   ) {}
 
   /** Verifies and applies one webhook; throws WebhookSignatureError when it is not Stripe's. */
   async receive(payload: Buffer, signature: string | undefined): Promise<EventOutcome> {
     const event = this.payments.verifyEvent(payload, signature);
     let restored: string | undefined;
+    let changed: string | undefined;
     const outcome = await this.database.fork().transactional(async (em) => {
       const inserted = await em.execute<Array<{ id: string }>>(
         `insert into billing_stripe_events (event_id, type, event_created_at) values (?, ?, ?) on conflict (event_id) do nothing returning id`,
@@ -47,8 +51,10 @@ export class StripeEvents {
       const account = await this.accountFor(em, event);
       const applied = account ? await this.apply(em, account, event, (organizationId) => (restored = organizationId)) : false;
       await em.execute(`update billing_stripe_events set applied = ?, organization_id = ? where event_id = ?`, [applied, account?.organization.id ?? null, event.id]);
+      if (applied) changed = account?.organization.id;
       return applied ? ("applied" as const) : ("ignored" as const);
     });
+    if (changed) this.organizations?.invalidate(changed);
     this.logger.info({ stripeEventId: event.id, type: event.type, outcome }, "stripe event");
     if (restored) {
       await this.audit.record({ action: "billing.restore", outcome: "success", organizationId: restored, targetType: "organization", targetId: restored, details: { stripeEventId: event.id } }, anonymousCaller);

@@ -173,4 +173,24 @@ describe("LivePersistence on a database", () => {
     expect(await em.count(Transcript, { liveSession: session.sessionId }, { filters: false })).toBe(0);
     expect((await em.find(UsageRecord, { liveSession: session.sessionId }, { filters: false })).map((u) => u.seconds)).toEqual([5]);
   });
+
+  it("titles a new session's transcript after its start without reading its row back, and a row already there the same way", async () => {
+    const owner = await registerOwner(h);
+    const { persistence, errors } = persistenceLogging();
+    const title = async (sessionId: string) => (await h.testDb.db.fork().findOneOrFail(Transcript, { liveSession: sessionId }, { filters: false })).title;
+    const fresh = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId, startedAt: new Date("2026-12-07T21:05:30Z") };
+    await persistence.persist(fresh);
+    expect(await title(fresh.sessionId)).toBe("Live session 2026-12-07 21:05 UTC");
+    // A persist that died after the row (the transcript and usage never written) is done again by the next one.
+    const retried = { ...ended, sessionId: randomUUID(), organizationId: owner.organizationId, startedAt: new Date("2026-12-07T22:40:00Z") };
+    await h.testDb.db.fork().getConnection().execute(
+      `insert into live_sessions (id, organization_id, status, config, expires_at, closed_at, created_at, updated_at) values (?, ?, 'closed', '{}', now(), now(), ?, now())`,
+      [retried.sessionId, owner.organizationId, new Date("2026-12-07T22:39:00Z")],
+    );
+    await persistence.persist(retried);
+    await persistence.persist(retried);
+    expect(await title(retried.sessionId)).toBe("Live session 2026-12-07 22:39 UTC");
+    expect(await written(retried.sessionId)).toEqual({ rows: 1, transcripts: 1, usage: [5] });
+    expect(errors).toEqual([]);
+  });
 });

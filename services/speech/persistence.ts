@@ -5,7 +5,7 @@
 // client, whose stream is already over.
 import type { Database } from "../platform/database/database.js";
 import type { Logger } from "../platform/logger.js";
-import type { NewTranscript } from "../transcripts/transcripts.js";
+import type { CreateTranscriptOptions, NewTranscript } from "../transcripts/transcripts.js";
 import { billableSeconds } from "../usage/billable.js";
 import type { RecognitionResult } from "./engine/types.js";
 import { languageOrDefault } from "../arabic-text/language.js";
@@ -37,7 +37,7 @@ export type LiveSessionEndListener = (ended: EndedLiveSession) => void;
 
 export interface LivePersistenceDependencies {
   database: Database;
-  transcripts: { create(organizationId: string, input: NewTranscript): Promise<unknown> };
+  transcripts: { create(organizationId: string, input: NewTranscript, options?: CreateTranscriptOptions): Promise<unknown> };
   usage: { record(organizationId: string, kind: "live", seconds: number, sourceId: string): Promise<boolean> };
   logger: Pick<Logger, "error">;
 }
@@ -111,8 +111,9 @@ export class LivePersistence {
    */
   async persist(ended: EndedLiveSession): Promise<void> {
     const context = { liveSessionId: ended.sessionId, organizationId: ended.organizationId };
+    let inserted: boolean;
     try {
-      await this.writeRow(ended);
+      inserted = await this.writeRow(ended);
     } catch (err) {
       this.deps.logger.error({ err, ...context }, "live session row could not be written");
       return;
@@ -120,7 +121,9 @@ export class LivePersistence {
     const transcript = transcriptFromLive(ended);
     await Promise.all([
       transcript &&
-        this.deps.transcripts.create(ended.organizationId, transcript).catch((err: unknown) => {
+        // A row this call inserted is new: its transcript is written without looking for an earlier one or
+        // reading the row back. A repeat (the row was there) goes the careful way, and writes nothing twice.
+        this.deps.transcripts.create(ended.organizationId, transcript, inserted ? { newLiveSession: { startedAt: ended.startedAt } } : {}).catch((err: unknown) => {
           this.deps.logger.error({ err, ...context }, "live session transcript could not be written");
         }),
       this.deps.usage.record(ended.organizationId, "live", liveBillableSeconds(ended), ended.sessionId).catch((err: unknown) => {
@@ -129,13 +132,14 @@ export class LivePersistence {
     ]);
   }
 
-  /** The live_sessions row, once: a repeat finds it there and leaves it. */
-  private async writeRow(ended: EndedLiveSession): Promise<void> {
+  /** The live_sessions row, once: a repeat finds it there and leaves it. Returns whether this call inserted it. */
+  private async writeRow(ended: EndedLiveSession): Promise<boolean> {
     const now = new Date();
-    await this.deps.database.fork().getConnection().execute(
+    const inserted = await this.deps.database.fork().getConnection().execute<Array<{ id: string }>>(
       `insert into live_sessions (id, organization_id, status, config, audio_seconds, api_key_id, expires_at, closed_at, created_at, updated_at)
        values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (id) do nothing`,
+       on conflict (id) do nothing
+       returning id`,
       [
         ended.sessionId,
         ended.organizationId,
@@ -149,5 +153,6 @@ export class LivePersistence {
         now,
       ],
     );
+    return inserted.length > 0;
   }
 }

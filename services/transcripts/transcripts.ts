@@ -91,6 +91,16 @@ export function wordFieldsOf(metadata: Record<string, unknown>): WordFields {
 /** Work that commits with a transcript's write, on the same transaction; see Transcripts.create. */
 export type CommitWith = (em: EntityManager) => Promise<void>;
 
+export interface CreateTranscriptOptions {
+  commitWith?: CommitWith;
+  /**
+   * The caller inserted the transcript's live session row itself, in this organisation, just now (its insert
+   * returned the row), with `startedAt` as its created_at: no transcript of it can exist yet (a transcript
+   * references its row), and neither the owner check nor the title needs the row read back.
+   */
+  newLiveSession?: { startedAt: Date };
+}
+
 /** Per transcript, what its segments add up to (for the Transcript message). */
 export interface TranscriptStats {
   segmentCount: number;
@@ -147,13 +157,14 @@ export class Transcripts {
    * runner marks its job succeeded): it runs in the transaction that writes, or, when the transcript was
    * already written, in a transaction of its own. An error it throws rolls the write back and is rethrown.
    */
-  async create(organizationId: string, input: NewTranscript, options: { commitWith?: CommitWith } = {}): Promise<Transcript> {
+  async create(organizationId: string, input: NewTranscript, options: CreateTranscriptOptions = {}): Promise<Transcript> {
     validateNewTranscript(input);
-    const existing = await this.bySource(organizationId, input);
+    const known = options.newLiveSession && input.liveSessionId ? { title: liveSessionTitle(options.newLiveSession.startedAt) } : undefined;
+    const existing = known ? null : await this.bySource(organizationId, input);
     if (existing) return this.alreadyWritten(existing, options.commitWith);
     try {
       return await this.database.fork().transactional(async (em) => {
-        const transcript = await write(new TenantScope(em, organizationId), input);
+        const transcript = await write(new TenantScope(em, organizationId), input, known);
         await options.commitWith?.(em);
         return transcript;
       });
@@ -416,9 +427,12 @@ export function realignWords(text: string, startMs: number, endMs: number, speak
   });
 }
 
-/** The transcript, its speakers and its segments, created in the caller's transaction (flushed at its commit). */
-async function write(tenant: TenantScope, input: NewTranscript): Promise<Transcript> {
-  const source = await sourceOf(tenant, input);
+/**
+ * The transcript, its speakers and its segments, created in the caller's transaction (flushed at its commit);
+ * `known`: the source as its caller vouches for it (CreateTranscriptOptions.newLiveSession), not read again.
+ */
+async function write(tenant: TenantScope, input: NewTranscript, known?: Source): Promise<Transcript> {
+  const source = known ?? (await sourceOf(tenant, input));
   const transcript = tenant.create(Transcript, {
     job: input.jobId ?? null,
     liveSession: input.liveSessionId ?? null,
@@ -505,6 +519,10 @@ async function sourceOf(tenant: TenantScope, input: NewTranscript): Promise<Sour
     tenant.organizationId,
   ]);
   if (rows.length === 0) throw new NotFoundError("live session", input.liveSessionId!);
-  const started = new Date(rows[0]!.created_at).toISOString();
-  return { title: `Live session ${started.slice(0, 10)} ${started.slice(11, 16)} UTC` };
+  return { title: liveSessionTitle(new Date(rows[0]!.created_at)) };
+}
+
+function liveSessionTitle(startedAt: Date): string {
+  const started = startedAt.toISOString();
+  return `Live session ${started.slice(0, 10)} ${started.slice(11, 16)} UTC`;
 }

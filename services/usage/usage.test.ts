@@ -32,10 +32,12 @@ let viewer: TestAccount;
 let files: MediaFiles;
 
 const codeOf = (p: Promise<unknown>) => p.then(() => "ok" as const, (err: unknown) => ConnectError.from(err).code);
+const CACHE_TTL_MS = 300;
 const day = (d: string) => new Date(`${d}T00:00:00Z`);
 
 beforeAll(async () => {
-  h = await startIdentityGateway({ PLAN_AUDIO_SECONDS_PER_MONTH: "free:600,*:0" });
+  // A short REPLICA_CACHE_TTL_MS: an operator's edit in the database is waited out rather than left behind.
+  h = await startIdentityGateway({ PLAN_AUDIO_SECONDS_PER_MONTH: "free:600,*:0", REPLICA_CACHE_TTL_MS: String(CACHE_TTL_MS) });
   usage = h.transcripts!.usage;
   owner = await registerOwner(h);
   viewer = await joinAs(h, owner.organizationId, "viewer");
@@ -293,6 +295,8 @@ describe("quotas", () => {
     row.settings = { ...row.settings, audioSecondsPerMonth: 0 };
     await em.flush();
     expect((await client.getQuota({})).limits[0]!.limit).toBeUndefined();
+    // GetQuota reads it at once; the check at work's start within REPLICA_CACHE_TTL_MS.
+    await new Promise((resolve) => setTimeout(resolve, CACHE_TTL_MS));
     await usage.assertWithinQuota(org.organizationId);
   });
 });

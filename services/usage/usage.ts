@@ -7,6 +7,8 @@ import { Organization } from "../identity/model/organization.entity.js";
 import { wholeBilledSeconds } from "./billable.js";
 import type { UsageKind } from "./usage-record.entity.js";
 import type { StreamSlots } from "../platform/limits/stream-slots.js";
+import { TtlCache } from "../identity/cache/ttl-cache.js";
+import type { OrganizationSnapshots } from "../identity/orgs/organization-snapshots.js";
 
 export type UsageGranularity = "hour" | "day" | "month";
 
@@ -70,15 +72,43 @@ export interface UsageConfig {
 const MAX_PERIOD_DAYS: Record<UsageGranularity, number> = { hour: 31, day: 366, month: 3660 };
 const DAY_MS = 86_400_000;
 
+/** Organisations whose month's use one replica remembers at once; past it the oldest is summed again. */
+const MAX_CACHED_ORGANIZATIONS = 10_000;
+
+export interface UsageOptions {
+  /** The live-stream slots (their limit and who holds them), for GetQuota; CONCURRENT_STREAMS is left out without them. */
+  streams?: Pick<StreamSlots, "held" | "limit">;
+  /** The organisations' plan and settings as the quota check reads them (shared, for REPLICA_CACHE_TTL_MS); read each time without it. */
+  organizations?: Pick<OrganizationSnapshots, "get">;
+  /**
+   * How long the quota check trusts a month's sum of used seconds (REPLICA_CACHE_TTL_MS), adding what this replica
+   * records meanwhile; what other replicas and the worker record counts within this time. 0: summed on every check.
+   */
+  usedCacheTtlMs?: number;
+  now?: () => number;
+}
+
+/** A month's used seconds as last summed, and what this replica recorded since. */
+interface UsedThisMonth {
+  periodStart: number;
+  summed: Promise<number>;
+  added: number;
+}
+
 const emptyTotals = (): UsageTotals => ({ recognizeSeconds: 0, liveSeconds: 0, batchSeconds: 0, recognizeCount: 0, liveCount: 0, batchCount: 0, exportCount: 0, peakStorageBytes: 0 });
 
 export class Usage {
+  private readonly streams: Pick<StreamSlots, "held" | "limit"> | undefined;
+  private readonly used: TtlCache<string, UsedThisMonth>;
+
   constructor(
     private readonly database: Database,
     private readonly config: UsageConfig,
-    /** The live-stream slots (their limit and who holds them), for GetQuota; CONCURRENT_STREAMS is left out without them. */
-    private readonly streams?: Pick<StreamSlots, "held" | "limit">,
-  ) {}
+    private readonly options: UsageOptions = {},
+  ) {
+    this.streams = options.streams;
+    this.used = new TtlCache({ ttlMs: options.usedCacheTtlMs ?? 0, maxEntries: MAX_CACHED_ORGANIZATIONS, now: options.now });
+  }
 
   /**
    * Records the audio of one job (`kind` "batch", `sourceId` the job id) or one live session (`kind`
@@ -99,7 +129,10 @@ export class Usage {
        returning id`,
       [organizationId, kind, wholeBilledSeconds(seconds), at, sourceId, organizationId],
     );
-    if (inserted.length > 0) return true;
+    if (inserted.length > 0) {
+      this.counted(organizationId, wholeBilledSeconds(seconds), at);
+      return true;
+    }
     const exists = await this.database.fork().getConnection().execute<Array<{ n: string }>>(
       `select count(*) as n from ${table} where id = ? and organization_id = ?`,
       [sourceId, organizationId],
@@ -118,6 +151,7 @@ export class Usage {
       `insert into usage_records (organization_id, kind, seconds, api_key_id, recorded_at) values (?, 'recognize', ?, ?, ?)`,
       [organizationId, wholeBilledSeconds(seconds), apiKeyId, at],
     );
+    this.counted(organizationId, wholeBilledSeconds(seconds), at);
   }
 
   /**
@@ -231,28 +265,61 @@ export class Usage {
     return { buckets, total };
   }
 
-  /** The plan's monthly audio quota (UTC calendar months) and what is used of it. */
+  /** The plan's monthly audio quota (UTC calendar months) and what is used of it, read now (GetQuota). */
   async quota(organizationId: string, now: Date = new Date()): Promise<Quota> {
     const organization = await this.database.fork().findOne(Organization, { id: organizationId });
     if (!organization) throw new NotFoundError("organization", organizationId);
-    const periodStart = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
-    const periodEnd = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
-    const [row] = await this.database.fork().getConnection().execute<Array<{ used: string | null }>>(
-      `select sum(seconds) as used from usage_records where organization_id = ? and recorded_at >= ? and recorded_at < ?`,
-      [organizationId, periodStart, periodEnd],
-    );
+    const { periodStart, periodEnd } = monthOf(now);
+    return this.quotaOf(organization, periodStart, periodEnd, await this.sumUsed(organizationId, periodStart, periodEnd));
+  }
+
+  private quotaOf(organization: Pick<Organization, "plan" | "settings">, periodStart: Date, periodEnd: Date, used: number): Quota {
     const override = (organization.settings as { audioSecondsPerMonth?: unknown }).audioSecondsPerMonth;
     const limit =
       typeof override === "number" && override >= 0
         ? override
         : (this.config.audioSecondsPerMonthByPlan[organization.plan] ?? this.config.defaultAudioSecondsPerMonth);
-    return {
-      plan: organization.plan,
-      periodStart,
-      periodEnd,
-      audioSecondsLimit: limit > 0 ? limit : null,
-      audioSecondsUsed: Number(row?.used ?? 0),
-    };
+    return { plan: organization.plan, periodStart, periodEnd, audioSecondsLimit: limit > 0 ? limit : null, audioSecondsUsed: used };
+  }
+
+  private async sumUsed(organizationId: string, periodStart: Date, periodEnd: Date): Promise<number> {
+    const [row] = await this.database.fork().getConnection().execute<Array<{ used: string | null }>>(
+      `select sum(seconds) as used from usage_records where organization_id = ? and recorded_at >= ? and recorded_at < ?`,
+      [organizationId, periodStart, periodEnd],
+    );
+    return Number(row?.used ?? 0);
+  }
+
+  /**
+   * The quota as the checks at work's start read it: the organisation from the shared snapshots, and the month's
+   * sum as last read (at most the TTL ago) plus what this replica recorded since. The month is always `now`'s:
+   * a sum of another month is never used.
+   */
+  private async quotaForCheck(organizationId: string, now: Date): Promise<Quota> {
+    const organization = this.options.organizations
+      ? await this.options.organizations.get(organizationId)
+      : await this.database.fork().findOne(Organization, { id: organizationId }, { fields: ["plan", "settings"] });
+    if (!organization) throw new NotFoundError("organization", organizationId);
+    const { periodStart, periodEnd } = monthOf(now);
+    let entry = this.used.get(organizationId);
+    if (!entry || entry.periodStart !== periodStart.getTime()) {
+      // Checks that miss together share one sum. A record made while it runs may be counted twice (in the sum
+      // and in `added`) until the entry lapses: an error on the side of refusing early, by one item's seconds.
+      const fresh: UsedThisMonth = { periodStart: periodStart.getTime(), summed: this.sumUsed(organizationId, periodStart, periodEnd), added: 0 };
+      this.used.set(organizationId, fresh);
+      fresh.summed.catch(() => {
+        if (this.used.get(organizationId) === fresh) this.used.delete(organizationId);
+      });
+      entry = fresh;
+    }
+    const summed = await entry.summed;
+    return this.quotaOf(organization, periodStart, periodEnd, summed + entry.added);
+  }
+
+  /** What this replica just recorded, added to the month's remembered sum (when `at` falls in it). */
+  private counted(organizationId: string, seconds: number, at: Date): void {
+    const entry = this.used.get(organizationId);
+    if (entry && entry.periodStart === monthOf(at).periodStart.getTime()) entry.added += seconds;
   }
 
   /**
@@ -286,10 +353,11 @@ export class Usage {
   /**
    * Throws RESOURCE_EXHAUSTED, with the seconds until the quota resets, when the organisation has used its
    * audio for the month. Called before work starts (CreateJob, Recognize, stream start); the work that is let in may
-   * take the total past the limit by its own length, as with any prepaid meter that is read afterwards.
+   * take the total past the limit by its own length, as with any prepaid meter that is read afterwards. What this
+   * replica records counts at once; what other replicas and the worker record, within REPLICA_CACHE_TTL_MS.
    */
   async assertWithinQuota(organizationId: string, now: Date = new Date()): Promise<void> {
-    const quota = await this.quota(organizationId, now);
+    const quota = await this.quotaForCheck(organizationId, now);
     if (quota.audioSecondsLimit !== null && quota.audioSecondsUsed >= quota.audioSecondsLimit) {
       const retryAfterSeconds = Math.ceil((quota.periodEnd.getTime() - now.getTime()) / 1000);
       throw new ResourceExhaustedError(
@@ -298,6 +366,14 @@ export class Usage {
       );
     }
   }
+}
+
+/** The UTC calendar month `now` falls in: [periodStart, periodEnd). */
+function monthOf(now: Date): { periodStart: Date; periodEnd: Date } {
+  return {
+    periodStart: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1)),
+    periodEnd: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)),
+  };
 }
 
 function isTimeZone(zone: string): boolean {

@@ -93,10 +93,15 @@ describe("API keys", () => {
     expect((await getJob({ "x-api-key": secret })).code).toBe(Code.NotFound);
     const forged = secret.slice(0, apiKey!.prefix.length) + "A".repeat(secret.length - apiKey!.prefix.length);
     expect((await getJob({ "x-api-key": forged })).code).toBe(Code.Unauthenticated);
-    await h.testDb.db.fork().nativeUpdate(ApiKey, { id: apiKey!.apiKeyId }, { expiresAt: new Date(Date.now() - 1000) });
-    expect((await getJob({ "x-api-key": secret })).code).toBe(Code.Unauthenticated);
+    // A key just used (and so remembered by the gateway) is refused from the moment it expires, not a TTL later.
+    const soon = await keys().createApiKey({ name: "expiring soon", scopes: [ApiKeyScope.JOBS_READ], expiresAt: timestampFromDate(new Date(Date.now() + 1500)) });
+    expect((await getJob({ "x-api-key": soon.secret })).code).toBe(Code.NotFound);
+    const expiresAt = (await h.testDb.db.fork().findOneOrFail(ApiKey, { id: soon.apiKey!.apiKeyId })).expiresAt!.getTime();
+    await new Promise((resolve) => setTimeout(resolve, expiresAt - Date.now() + 10));
+    expect((await getJob({ "x-api-key": soon.secret })).code).toBe(Code.Unauthenticated);
     const all = await keys().listApiKeys({ includeInactive: true });
-    expect(all.apiKeys.find((k) => k.apiKeyId === apiKey!.apiKeyId)?.state).toBe(ApiKeyState.EXPIRED);
+    expect(all.apiKeys.find((k) => k.apiKeyId === soon.apiKey!.apiKeyId)?.state).toBe(ApiKeyState.EXPIRED);
+    expect(all.apiKeys.find((k) => k.apiKeyId === apiKey!.apiKeyId)?.state).toBe(ApiKeyState.ACTIVE);
   });
 
   it("rejects an expiry in the past, and no scopes, with INVALID_ARGUMENT", async () => {

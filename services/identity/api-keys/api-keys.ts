@@ -10,6 +10,8 @@ import { hashSecret, newSecret, secretMatches } from "../auth/secrets.js";
 import { decodeOffset, encodeOffset, pageSize, type Page } from "../../platform/database/paging.js";
 import { ApiKey } from "../model/api-key.entity.js";
 import { Organization } from "../model/organization.entity.js";
+import { TtlCache } from "../cache/ttl-cache.js";
+import type { OrganizationSnapshots } from "../orgs/organization-snapshots.js";
 
 export const API_KEY_PREFIX = "astt_";
 /** "astt_" and 8 characters of the random part: unique enough to find the row, far too short to guess the rest. */
@@ -17,7 +19,31 @@ const PREFIX_LENGTH = API_KEY_PREFIX.length + 8;
 /** last_used_at is kept to the minute: no write on every request of a busy key. */
 const LAST_USED_RESOLUTION_MS = 60_000;
 
+/** Keys remembered at once per replica; past it the one authenticated longest ago is read again. */
+const MAX_CACHED_KEYS = 10_000;
+
 export type ApiKeyState = "active" | "revoked" | "expired";
+
+/** What authenticate remembers of a key it accepted, under the SHA-256 hash of its secret (never the secret). */
+interface AcceptedKey {
+  apiKeyId: string;
+  organizationId: string;
+  scopes: ApiKeyScope[];
+  /** Checked on every use, cached or not: a key is refused from the millisecond it expires. */
+  expiresAt: number | null;
+  lastUsedAt: number | null;
+}
+
+export interface ApiKeysOptions {
+  /**
+   * How long an accepted key is trusted without reading its row again (REPLICA_CACHE_TTL_MS): a revoke on
+   * this replica applies at once, one on another replica within this time. 0: every call reads the row.
+   */
+  cacheTtlMs?: number;
+  /** The organisations' state, shared with the quota check; read from the database each time without it. */
+  organizations?: OrganizationSnapshots;
+  now?: () => number;
+}
 
 export function apiKeyState(key: ApiKey, now = Date.now()): ApiKeyState {
   if (key.revokedAt) return "revoked";
@@ -26,10 +52,17 @@ export function apiKeyState(key: ApiKey, now = Date.now()): ApiKeyState {
 }
 
 export class ApiKeys {
+  private readonly accepted: TtlCache<string, AcceptedKey>;
+  private readonly now: () => number;
+
   constructor(
     private readonly database: Database,
     private readonly audit: AuditLog,
-  ) {}
+    private readonly options: ApiKeysOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.accepted = new TtlCache({ ttlMs: options.cacheTtlMs ?? 0, maxEntries: MAX_CACHED_KEYS, now: this.now });
+  }
 
   async create(principal: UserPrincipal, input: { name: string; scopes: ApiKeyScope[]; expiresAt?: Date }, caller: Caller): Promise<{ key: ApiKey; secret: string }> {
     const tenant = new TenantScope(this.database.fork(), principal.organizationId);
@@ -67,6 +100,7 @@ export class ApiKeys {
     if (!key.revokedAt) {
       key.revokedAt = new Date();
       await tenant.flush();
+      this.accepted.deleteWhere((accepted) => accepted.apiKeyId === key.id);
       await this.audit.record(
         { action: "api_key.revoke", outcome: "success", organizationId: principal.organizationId, actorUserId: principal.userId, targetType: "api_key", targetId: key.id },
         caller,
@@ -78,20 +112,45 @@ export class ApiKeys {
   async authenticate(secret: string): Promise<ApiKeyPrincipal> {
     const invalid = () => new UnauthenticatedError("API key is invalid, revoked or expired");
     if (!secret.startsWith(API_KEY_PREFIX) || secret.length < PREFIX_LENGTH) throw invalid();
-    const em = this.database.fork();
-    const key = await em.findOne(ApiKey, { prefix: secret.slice(0, PREFIX_LENGTH) });
-    if (!key || !secretMatches(secret, key.keyHash) || apiKeyState(key) !== "active") throw invalid();
-    const organization = await em.findOneOrFail(Organization, { id: key.organization.id });
-    const now = Date.now();
-    if (!key.lastUsedAt || now - key.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-      await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: new Date(Math.floor(now / LAST_USED_RESOLUTION_MS) * LAST_USED_RESOLUTION_MS) });
+    const secretHash = hashSecret(secret);
+    const key = await this.accepted.getOrLoad(secretHash, () => this.load(secret));
+    const now = this.now();
+    if (key.expiresAt !== null && key.expiresAt <= now) {
+      this.accepted.delete(secretHash);
+      throw invalid();
+    }
+    const suspended = await this.organizationSuspended(key.organizationId);
+    if (key.lastUsedAt === null || now - key.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+      const minute = Math.floor(now / LAST_USED_RESOLUTION_MS) * LAST_USED_RESOLUTION_MS;
+      key.lastUsedAt = minute;
+      await this.database.fork().nativeUpdate(ApiKey, { id: key.apiKeyId }, { lastUsedAt: new Date(minute) });
+    }
+    return { kind: "api_key", apiKeyId: key.apiKeyId, organizationId: key.organizationId, scopes: [...key.scopes], organizationSuspended: suspended };
+  }
+
+  /** The key's row, if the secret is one of an active key; a refusal is not remembered. */
+  private async load(secret: string): Promise<AcceptedKey> {
+    const key = await this.database.fork().findOne(ApiKey, { prefix: secret.slice(0, PREFIX_LENGTH) });
+    if (!key || !secretMatches(secret, key.keyHash) || apiKeyState(key, this.now()) !== "active") {
+      throw new UnauthenticatedError("API key is invalid, revoked or expired");
     }
     return {
-      kind: "api_key",
       apiKeyId: key.id,
       organizationId: key.organization.id,
       scopes: key.scopes.filter((s): s is ApiKeyScope => (API_KEY_SCOPES as readonly string[]).includes(s)),
-      organizationSuspended: organization.status === "suspended",
+      expiresAt: key.expiresAt?.getTime() ?? null,
+      lastUsedAt: key.lastUsedAt?.getTime() ?? null,
     };
+  }
+
+  private async organizationSuspended(organizationId: string): Promise<boolean> {
+    if (this.options.organizations) {
+      const organization = await this.options.organizations.get(organizationId);
+      // The key's row goes with its organisation: a key whose organisation is gone is no key.
+      if (!organization) throw new UnauthenticatedError("API key is invalid, revoked or expired");
+      return organization.status === "suspended";
+    }
+    const organization = await this.database.fork().findOneOrFail(Organization, { id: organizationId });
+    return organization.status === "suspended";
   }
 }

@@ -10,6 +10,7 @@ import type { AuditLog } from "../audit/audit-log.js";
 import type { Caller, Principal, UserPrincipal } from "../model/principal.js";
 import { Membership, type Role } from "../model/membership.entity.js";
 import { Organization, type OrganizationSettings, type OrganizationStatus } from "../model/organization.entity.js";
+import type { OrganizationSnapshots } from "./organization-snapshots.js";
 
 export interface OrganizationView {
   organization: Organization;
@@ -33,6 +34,8 @@ export class Organizations {
     private readonly database: Database,
     private readonly audit: AuditLog,
     private readonly sessions: SessionRevoker,
+    /** Dropped here on every change, so that this replica's next call reads the change. */
+    private readonly snapshots?: Pick<OrganizationSnapshots, "invalidate">,
   ) {}
 
   async get(principal: Principal): Promise<OrganizationView> {
@@ -59,6 +62,7 @@ export class Organizations {
     }
     organization.settings = settings;
     await em.flush();
+    this.snapshots?.invalidate(organization.id);
     await this.audit.record(
       { action: "organization.update", outcome: "success", organizationId: organization.id, actorUserId: principal.userId, targetType: "organization", targetId: organization.id, details: changed },
       caller,
@@ -141,8 +145,9 @@ export class Organizations {
   }
 
   /**
-   * Suspends an organisation or lifts the suspension (platform admins). Takes effect on the next request:
-   * every credential is resolved against the organisation's state on each call.
+   * Suspends an organisation or lifts the suspension (platform admins). Takes effect on the next request on
+   * this replica (its snapshot is dropped here) and within REPLICA_CACHE_TTL_MS on the others: every credential
+   * is resolved against the organisation's state on each call, as of at most that long ago.
    */
   async suspend(principal: UserPrincipal, input: { organizationId: string; reason: string; reinstate: boolean }, caller: Caller): Promise<OrganizationView> {
     const em = this.database.fork();
@@ -152,6 +157,7 @@ export class Organizations {
     organization.suspendedAt = input.reinstate ? null : new Date();
     organization.suspensionReason = input.reinstate ? null : input.reason;
     await em.flush();
+    this.snapshots?.invalidate(organization.id);
     await this.audit.record(
       {
         action: input.reinstate ? "organization.reinstate" : "organization.suspend",

@@ -4,7 +4,7 @@
 // own value, then the organisation's default, then the server's (JOB_DEFAULT_MODEL, DEFAULT_LANGUAGE_CODE).
 import type { EntityManager } from "@mikro-orm/core";
 import { DEFAULT_LANGUAGE_CODE } from "../../arabic-text/language.js";
-import { Organization } from "../model/organization.entity.js";
+import { Organization, type OrganizationSettings } from "../model/organization.entity.js";
 
 /** What an organisation set; "" where it set nothing, so the server's default applies. */
 export interface RecognitionDefaults {
@@ -25,8 +25,12 @@ export interface ResolvedRecognition {
 /** The organisation's defaults; "" for each it did not set (or for an organisation that does not exist). */
 export async function recognitionDefaultsOf(em: EntityManager, organizationId: string): Promise<RecognitionDefaults> {
   const organization = await em.findOne(Organization, { id: organizationId }, { fields: ["settings"] });
-  const settings = organization?.settings ?? {};
-  return { model: settings.defaultModel?.trim() ?? "", languageCode: settings.defaultLanguageCode?.trim() ?? "" };
+  return recognitionDefaultsFrom(organization?.settings);
+}
+
+/** The defaults in an organisation's settings (as OrganizationSnapshots holds them); none when there are none. */
+export function recognitionDefaultsFrom(settings: OrganizationSettings | undefined): RecognitionDefaults {
+  return { model: settings?.defaultModel?.trim() ?? "", languageCode: settings?.defaultLanguageCode?.trim() ?? "" };
 }
 
 /**

@@ -187,6 +187,12 @@ const envSchema = z.object({
   LOGIN_MAX_DELAY_SECONDS: positiveInt(900, 86_400),
   MAX_LIVE_STREAMS_PER_ORG: positiveInt(20, 100_000),
   LIVE_RESUME_GRACE_MS: positiveInt(60_000, 3_600_000),
+  REPLICA_CACHE_TTL_MS: z.coerce
+    .number({ error: "must be an integer between 0 and 60000" })
+    .int("must be an integer between 0 and 60000")
+    .min(0, "must be an integer between 0 and 60000")
+    .max(60_000, "must be an integer between 0 and 60000")
+    .default(5_000),
   PLAN_AUDIO_SECONDS_PER_MONTH: z
     .string()
     .default("free:36000,*:0")
@@ -353,6 +359,11 @@ export interface Config {
   rateLimits: RateLimitConfig;
   /** Live streams (StreamingRecognize) one organisation may hold open at once. */
   maxLiveStreamsPerOrganization: number;
+  /**
+   * How long a replica acts on what it read of API keys, organisations (state, plan, settings) and the month's
+   * used audio before reading them again; its own changes apply at once. 0: read on every call.
+   */
+  replicaCacheTtlMs: number;
   live: LiveConfig;
   /** Monthly audio quotas (services/usage); an organisation's settings.audioSecondsPerMonth overrides its plan's. */
   usage: { audioSecondsPerMonthByPlan: Record<string, number>; defaultAudioSecondsPerMonth: number };
@@ -501,6 +512,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     jobs: jobsConfig(e),
     auth: authConfig(e),
     maxLiveStreamsPerOrganization: e.MAX_LIVE_STREAMS_PER_ORG,
+    replicaCacheTtlMs: e.REPLICA_CACHE_TTL_MS,
     live: { resumeGraceMs: e.LIVE_RESUME_GRACE_MS },
     usage: usageConfig(e),
     media: mediaConfig(e),
