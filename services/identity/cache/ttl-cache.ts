@@ -2,6 +2,11 @@
 // may change (API keys, organisations, the month's used audio): this replica drops an entry the moment
 // it changes the fact itself, and acts on another replica's change within `ttlMs` at the latest.
 // Bounded: past `maxEntries` the oldest entry goes, so a flood of distinct keys costs memory once.
+//
+// Written here rather than taken from npm (lru-cache and the like): what matters is the interplay of
+// shared loads with invalidation, a load that began before a revoke must not store what it read
+// (the generation below), and that is a few lines on a Map; the libraries' TTL caches would need the
+// same guard wrapped around them.
 
 export interface TtlCacheOptions {
   /** How long an entry is trusted; 0 turns the cache off (every read misses). */
