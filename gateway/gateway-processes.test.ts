@@ -169,7 +169,7 @@ describe("GATEWAY_PROCESSES in the embedded mode", () => {
 });
 
 // Workers share their sessions through PostgreSQL and Redis only: without both (the embedded pass) the setting is refused, above.
-describe.skipIf(!databaseUrl || !redisUrl)("GATEWAY_PROCESSES=2 on PostgreSQL and Redis", () => {
+describe.skipIf(!databaseUrl || !redisUrl)("GATEWAY_PROCESSES=2 on PostgreSQL and Redis (skipped without DATABASE_URL and REDIS_URL: the setting needs both)", () => {
   const pkg = loadGrpcJsPackage();
   let testDb: TestDatabase;
   let dataDir: string;

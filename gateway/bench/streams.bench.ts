@@ -57,6 +57,8 @@ const { values } = parseArgs({
     "connect-echo": { type: "boolean", default: false },
     // Writes V8 CPU profiles of the servers (each process and thread) into this directory.
     profile: { type: "string" },
+    // The gateway as GATEWAY_PROCESSES runs it: a primary and this many workers on one port (needs DATABASE_URL and REDIS_URL).
+    "gateway-processes": { type: "string", default: "1" },
   },
 });
 const seconds = Number(values.seconds);
@@ -276,7 +278,7 @@ for (let ready = 0; ready < 4; ) {
 // The rest of its log is not read; it must not fill the pipe.
 sidecar.stdout!.resume();
 
-const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
+const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data"), gatewayProcesses: Number(values["gateway-processes"]) })]);
 const { full: fullPort, bare: barePort, connectEcho: connectEchoPort, leanEcho: leanEchoPort, apiKey } = JSON.parse(await lineReader(servers)()) as {
   full: number;
   bare: number;
