@@ -4,6 +4,12 @@
 // SIGTERM/SIGINT on so each worker drains as a lone gateway does, and answers the workers' requests for the
 // whole box's metrics. Everything the workers share (sessions, limits, data) lives in PostgreSQL and Redis,
 // as between replicas; the config refuses the setting without them.
+//
+// Each worker runs the background work a gateway replica runs, and all of it already tolerates replicas:
+// migrations take a PostgreSQL advisory lock (services/platform/database), the lifecycle cleanup skips a run
+// another holds (pg_try_advisory_xact_lock), webhook delivery claims rows FOR UPDATE SKIP LOCKED, the media
+// sweeper's changes are compare-and-set, privacy sweeps lease their rows, the billing run claims usage records
+// by a unique key, secrets under DATA_DIR are created link-or-read, and with Redis the gateway runs no jobs.
 import cluster, { type Worker } from "node:cluster";
 import { createServer } from "node:net";
 import { AggregatorRegistry, type Registry } from "prom-client";

@@ -168,6 +168,21 @@ describe("GATEWAY_PROCESSES in the embedded mode", () => {
   });
 });
 
+describe("GATEWAY_PROCESSES with a dependency down at start", () => {
+  it("fails the whole start as one gateway's would: the workers say why, and the primary exits 1", async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), "arabicstt-processes-"));
+    try {
+      const [dbPort, redisPort] = [await freePort(), await freePort()];
+      const run = startMain({ GATEWAY_PROCESSES: "2", DATA_DIR: dataDir, GRPC_PORT: "0", HTTP_PORT: "0", DATABASE_URL: `postgres://nobody@127.0.0.1:${dbPort}/nothing`, REDIS_URL: `redis://127.0.0.1:${redisPort}` });
+      expect(await run.exited).toEqual({ code: 1, signal: null });
+      expect(run.stderr()).toMatch(/^startup failed: database unavailable/);
+      expect(run.lines().map((l) => l.msg)).toContain("a gateway process exited before every process was listening");
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 // Workers share their sessions through PostgreSQL and Redis only: without both (the embedded pass) the setting is refused, above.
 describe.skipIf(!databaseUrl || !redisUrl)("GATEWAY_PROCESSES=2 on PostgreSQL and Redis (skipped without DATABASE_URL and REDIS_URL: the setting needs both)", () => {
   const pkg = loadGrpcJsPackage();
