@@ -4,7 +4,7 @@
 import type { Config } from "../services/platform/config/config.js";
 import { openAdapters, type AdapterOptions, type Adapters } from "../services/platform/adapters.js";
 import { Readiness, type ReadinessOptions } from "../services/platform/readiness.js";
-import type { HttpRoute } from "../services/platform/probes.js";
+import type { HttpRoute, MetricsExposition } from "../services/platform/probes.js";
 import { FsBlobStore, S3BlobStore, createFsBlobHttpHandler } from "../services/platform/blobs/index.js";
 import type { Logger } from "../services/platform/logger.js";
 import { entities } from "../services/app/entities.js";
@@ -44,7 +44,13 @@ export interface PlatformOverrides extends CompositionOverrides {
   healthWatchIntervalMs?: number;
 }
 
-export async function startPlatform(config: Config, logger: Logger, overrides: PlatformOverrides = {}): Promise<Platform> {
+/** How the process around the platform serves it (gateway/process.ts); a lone gateway leaves it out. */
+export interface PlatformProcess {
+  /** What /metrics answers with, given the platform's own registry (a cluster worker's: the whole box's). */
+  metricsExposition?: (registry: GatewayMetrics["registry"]) => MetricsExposition;
+}
+
+export async function startPlatform(config: Config, logger: Logger, overrides: PlatformOverrides = {}, host: PlatformProcess = {}): Promise<Platform> {
   const metrics = createGatewayMetrics();
   const adapters = await openAdapters(config, logger, { entities, registry: metrics.registry, provided: overrides.adapters });
   let services: ApiServices | undefined;
@@ -92,6 +98,7 @@ export async function startPlatform(config: Config, logger: Logger, overrides: P
       httpRoutes: [...httpRoutes(config, adapters, logger, clients, metrics), stripeWebhookRoute(services.billing, logger)],
       upgradeRoutes: [twilio.route, ...(audioHook ? [audioHook.route] : [])],
       healthWatchIntervalMs: overrides.healthWatchIntervalMs,
+      metricsExposition: host.metricsExposition?.(metrics.registry),
     });
     const { close: closeServices, drain: drainServices, ...capabilities } = services;
     let stopped: Promise<void> | undefined;

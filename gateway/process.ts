@@ -1,11 +1,14 @@
 // The API process around the platform: the one read of the environment, the start, and the drain on
 // SIGTERM/SIGINT. `npm start` (gateway/main.ts) runs it, and so do the test harness's replica processes
 // (gateway/testing/replica-main.ts), so a test that signals a replica meets the real process's shutdown.
-import { ConfigError } from "../services/platform/config/config.js";
+// With GATEWAY_PROCESSES above 1 the process `npm start` runs is a primary that only supervises, and each
+// worker it forks runs this same entry as a gateway (gateway/cluster.ts).
+import { ConfigError, type Config } from "../services/platform/config/config.js";
 import { configFromEnvironment } from "../services/platform/config/environment.js";
 import { createLogger } from "../services/platform/logger.js";
 import { startTracing } from "../inference/telemetry/tracing.js";
 import { StartupError, startPlatform, type Platform, type PlatformOverrides } from "./platform.js";
+import { announceStarted, clusterMetricsExposition, freeLoopbackPort, isGatewayWorker, superviseGatewayProcesses } from "./cluster.js";
 
 export interface ApiProcessOptions {
   /** What a test changes in how the platform starts; `npm start` leaves it out. */
@@ -29,13 +32,19 @@ export async function runApiProcess(options: ApiProcessOptions = {}): Promise<vo
     process.exit(1);
   }
 
-  const logger = createLogger(config.logLevel);
+  if (config.gatewayProcesses > 1 && !isGatewayWorker()) return runPrimary(config);
+  const worker = isGatewayWorker();
+  // Each line says which of the box's processes wrote it.
+  const logger = worker ? createLogger(config.logLevel).child({ pid: process.pid }) : createLogger(config.logLevel);
+  if (worker && config.inference.tritonUrls.length === 0) {
+    config = { ...config, inference: { ...config.inference, sidecarPort: await freeLoopbackPort() } };
+  }
   // Before the platform, so that its first RPC is traced; off (nothing registered) without an endpoint.
   const tracing = startTracing({ endpoint: config.tracing.endpoint, serviceName: config.tracing.serviceName ?? "arabicstt-gateway" });
   if (tracing.enabled) logger.info({ endpoint: config.tracing.endpoint }, "exporting traces");
   let platform;
   try {
-    platform = await startPlatform(config, logger, options.overrides);
+    platform = await startPlatform(config, logger, options.overrides, worker ? { metricsExposition: clusterMetricsExposition } : {});
   } catch (err) {
     if (!(err instanceof StartupError)) throw err;
     logger.fatal(err.message);
@@ -48,6 +57,9 @@ export async function runApiProcess(options: ApiProcessOptions = {}): Promise<vo
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.on(signal, () => {
       if (++signals > 1) {
+        // A Ctrl-C reaches the primary and every worker, and the primary passes it on as well: one stop, two
+        // signals. The primary is the one that answers a second signal, by killing its workers.
+        if (worker) return;
         logger.warn({ signal }, "second signal: exiting now");
         process.exit(1);
       }
@@ -66,4 +78,31 @@ export async function runApiProcess(options: ApiProcessOptions = {}): Promise<vo
     });
   }
   options.onStarted?.(running);
+  if (worker) announceStarted({ grpcPort: running.gateway.grpcPort, httpPort: running.gateway.httpPort });
+}
+
+/**
+ * The primary of GATEWAY_PROCESSES workers: forks them, restarts one that dies, and on the first SIGTERM or SIGINT
+ * passes it on and exits once every worker has (0 when all drained cleanly); a second signal kills them and exits 1.
+ * A worker that cannot start makes the whole start fail (exit 1), as a lone gateway's does.
+ */
+function runPrimary(config: Config): void {
+  const logger = createLogger(config.logLevel).child({ pid: process.pid, role: "primary" });
+  logger.info({ processes: config.gatewayProcesses }, "starting gateway processes");
+  const primary = superviseGatewayProcesses({ processes: config.gatewayProcesses, logger });
+  let signals = 0;
+  const stop = (signal: NodeJS.Signals, code?: number) =>
+    void primary.stop(signal).then((drained) => process.exit(code ?? drained));
+  primary.started.catch(() => stop("SIGTERM", 1));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      if (++signals > 1) {
+        logger.warn({ signal }, "second signal: killing the gateway processes");
+        primary.kill();
+        process.exit(1);
+      }
+      logger.info({ signal }, "shutting down");
+      stop(signal);
+    });
+  }
 }

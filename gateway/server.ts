@@ -14,7 +14,7 @@ import { grpcHealthService } from "./health/grpc-health.js";
 import { REFLECTION_SERVICE_NAMES, registerServerReflection } from "./reflection/server-reflection.js";
 import { applyCors } from "./http/cors.js";
 import { applySecurityHeaders } from "./http/security-headers.js";
-import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute } from "../services/platform/probes.js";
+import { livenessRoute, metricsRoute, readinessRoute, routeHttp, type HttpRoute, type MetricsExposition } from "../services/platform/probes.js";
 import { requestContextInterceptor } from "./interceptors/request-context.js";
 import { clientGoneKey, InFlight, observeInterceptor } from "./interceptors/observe.js";
 import { tracingInterceptor } from "./interceptors/tracing.js";
@@ -49,6 +49,8 @@ export interface GatewayOptions {
   upgradeRoutes?: UpgradeRoute[];
   /** How often grpc.health.v1 Watch re-checks dependencies. Default 5 s. */
   healthWatchIntervalMs?: number;
+  /** What /metrics answers with. Default: `metrics.registry`, this process's own. */
+  metricsExposition?: MetricsExposition;
   /** Turns credentials into principals for the auth interceptor. */
   authenticator: Authenticator;
   /** Who may call which RPC. Default: the one table in services/identity/auth/rpc-policy.ts. */
@@ -223,7 +225,7 @@ function http1Listener(adapterOptions: AdapterOptions, options: GatewayOptions):
   const httpFallback = routeHttp([
     livenessRoute(),
     readinessRoute(options.readiness),
-    metricsRoute(options.metrics.registry),
+    metricsRoute(options.metricsExposition ?? options.metrics.registry),
     ...(options.httpRoutes ?? []),
   ]);
   const browserHandler = connectNodeAdapter({

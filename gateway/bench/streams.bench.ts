@@ -67,6 +67,8 @@ const { values } = parseArgs({
     // The load generator: "h2" (default), raw gRPC over node:http2 with each frame encoded once
     // (h2-load-client.ts), so the client's CPU stays small beside the servers'; "grpc-js", the SDK-shaped client.
     client: { type: "string", default: "h2" },
+    // The gateway as GATEWAY_PROCESSES runs it: a primary and this many workers on one port (needs DATABASE_URL and REDIS_URL).
+    "gateway-processes": { type: "string", default: "1" },
   },
 });
 const seconds = Number(values.seconds);
@@ -376,7 +378,7 @@ for (let ready = 0; ready < modelCount; ) {
 // The rest of its log is not read; it must not fill the pipe.
 sidecar.stdout!.resume();
 
-const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data") })]);
+const servers = startChild("gateway/bench/streams-bench-servers.ts", [JSON.stringify({ sidecar: `127.0.0.1:${sidecarPort}`, dataDir: join(scratch, "data"), gatewayProcesses: Number(values["gateway-processes"]) })]);
 const { full: fullPort, bare: barePort, connectEcho: connectEchoPort, leanEcho: leanEchoPort, apiKey } = JSON.parse(await lineReader(servers)()) as {
   full: number;
   bare: number;

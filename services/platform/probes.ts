@@ -32,7 +32,10 @@ export function readinessRoute(readiness: Readiness): HttpRoute {
   };
 }
 
-export function metricsRoute(registry: Registry): HttpRoute {
+/** What /metrics answers with: a registry, or something that gathers several (gateway/cluster.ts). */
+export type MetricsExposition = Pick<Registry, "metrics" | "contentType">;
+
+export function metricsRoute(registry: MetricsExposition): HttpRoute {
   return async (req, res) => {
     if (pathOf(req) !== "/metrics") return false;
     const body = await registry.metrics();

@@ -135,6 +135,17 @@ describe("configuration from the environment", () => {
     expect(() => loadConfig({ AUDIOSOCKET_PORT: "70000", AUDIOSOCKET_API_KEY: "astt_example_key" })).toThrow(/^config error: AUDIOSOCKET_PORT must be an integer between 0 and 65535/);
   });
 
+  it("runs one gateway process unless GATEWAY_PROCESSES says more, and more only on PostgreSQL and Redis with a sidecar port each", () => {
+    const shared = { DATABASE_URL: "postgres://db:5432/stt", REDIS_URL: "redis://redis:6379" };
+    expect(loadConfig({}).gatewayProcesses).toBe(1);
+    expect(loadConfig({ ...shared, GATEWAY_PROCESSES: "2" }).gatewayProcesses).toBe(2);
+    expect(() => loadConfig({ GATEWAY_PROCESSES: "0" })).toThrow(/^config error: GATEWAY_PROCESSES must be an integer between 1 and 64 \(got "0"\)$/);
+    expect(() => loadConfig({ GATEWAY_PROCESSES: "2" })).toThrow(/^config error: GATEWAY_PROCESSES above 1 needs DATABASE_URL and REDIS_URL /);
+    expect(() => loadConfig({ GATEWAY_PROCESSES: "2", DATABASE_URL: shared.DATABASE_URL })).toThrow(/^config error: GATEWAY_PROCESSES above 1 needs REDIS_URL /);
+    expect(() => loadConfig({ ...shared, GATEWAY_PROCESSES: "2", SIDECAR_PORT: "50100" })).toThrow(/^config error: SIDECAR_PORT must be 0 when GATEWAY_PROCESSES is above 1 /);
+    expect(loadConfig({ ...shared, GATEWAY_PROCESSES: "2", SIDECAR_PORT: "50100", TRITON_URL: "triton:8001" }).gatewayProcesses).toBe(2);
+  });
+
   it("turns Genesys AudioHook on only with a client secret of at least 32 bytes, and never echoes it", () => {
     expect(loadConfig({}).audioHook).toBeUndefined();
     const secret = Buffer.alloc(32, 7).toString("base64");

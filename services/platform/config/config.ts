@@ -165,6 +165,7 @@ const envSchema = z.object({
   UNARY_DEADLINE_MS: positiveInt(30_000, 3_600_000),
   MAX_CLIENT_DEADLINE_MS: positiveInt(3_600_000, 86_400_000),
   SHUTDOWN_GRACE_MS: positiveInt(10_000, 600_000),
+  GATEWAY_PROCESSES: positiveInt(1, 64),
   HTTP2_KEEPALIVE_MS: positiveInt(30_000, 3_600_000),
   HTTP2_KEEPALIVE_TIMEOUT_MS: positiveInt(10_000, 600_000),
   METRICS_PORT: port(9464),
@@ -351,6 +352,11 @@ export interface Config {
     keepaliveTimeoutMs: number;
   };
   shutdownGraceMs: number;
+  /**
+   * Gateway processes `npm start` runs on its listening ports (gateway/cluster.ts): one, or a supervising primary
+   * and this many workers, which share sessions and everything else through PostgreSQL and Redis.
+   */
+  gatewayProcesses: number;
   /** The worker's probe and metrics listener (/healthz, /readyz, /metrics). */
   worker: { metricsPort: number };
   /** Batch jobs: runners per process, the model of configs that name none, retries and crash recovery. */
@@ -508,6 +514,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       keepaliveTimeoutMs: e.HTTP2_KEEPALIVE_TIMEOUT_MS,
     },
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    gatewayProcesses: e.GATEWAY_PROCESSES,
     worker: { metricsPort: e.METRICS_PORT },
     jobs: jobsConfig(e),
     auth: authConfig(e),
@@ -552,7 +559,24 @@ function parseEnvironment(env: Record<string, string | undefined>): Environment 
     const missing = e.S3_ACCESS_KEY_ID ? "S3_SECRET_ACCESS_KEY" : "S3_ACCESS_KEY_ID";
     throw new ConfigError(`config error: ${missing} is required when S3_ENDPOINT is set`);
   }
+  checkGatewayProcesses(e);
   return e;
+}
+
+/**
+ * Several gateway processes share nothing but their listening ports: sessions, rate limits and stream slots must
+ * live in PostgreSQL and Redis (PGlite and the in-memory stores belong to one process), and each process runs a
+ * sidecar of its own, on a port of its own.
+ */
+function checkGatewayProcesses(e: Environment): void {
+  if (e.GATEWAY_PROCESSES === 1) return;
+  const missing = [e.DATABASE_URL ? undefined : "DATABASE_URL", e.REDIS_URL ? undefined : "REDIS_URL"].filter(Boolean);
+  if (missing.length > 0) {
+    throw new ConfigError(`config error: GATEWAY_PROCESSES above 1 needs ${missing.join(" and ")} (processes share live sessions, limits and data only through PostgreSQL and Redis; got ${e.GATEWAY_PROCESSES})`);
+  }
+  if (!e.TRITON_URL && e.SIDECAR_PORT !== 0) {
+    throw new ConfigError(`config error: SIDECAR_PORT must be 0 when GATEWAY_PROCESSES is above 1 (each process starts its own sidecar on a free port; got ${e.SIDECAR_PORT})`);
+  }
 }
 
 /** A path under DATA_DIR, without a doubled slash. */
