@@ -133,9 +133,11 @@ export class Resampler {
   /**
    * Input not yet consumed: `buffer[0, length)`, starting at absolute input index `base`; begins with taps−1
    * zeros (silence before the stream). The buffer is reused (consumed samples are moved down, it grows only
-   * when a chunk does not fit) so that a 20 ms frame allocates nothing but its output.
+   * when a chunk does not fit) so that a 20 ms frame allocates nothing but its output. Held as doubles
+   * (each float sample exactly): the filters read every sample many times, and widening it once here
+   * saves the widening at every read (about a fifth of the half-band's time).
    */
-  private buffer: Float32Array;
+  private buffer: Float64Array;
   private length: number;
   private base: number;
   private received = 0;
@@ -154,7 +156,7 @@ export class Resampler {
     }
     this.filter = inRate === outRate ? undefined : filterFor(inRate, outRate);
     const history = this.filter ? this.filter.taps - 1 : 0;
-    this.buffer = new Float32Array(history);
+    this.buffer = new Float64Array(history);
     this.length = history;
     this.base = -history;
   }
@@ -191,7 +193,7 @@ export class Resampler {
   private append(input: Float32Array, realSamples: number): void {
     const needed = this.length + input.length;
     if (needed > this.buffer.length) {
-      const grown = new Float32Array(Math.max(needed, 2 * this.buffer.length));
+      const grown = new Float64Array(Math.max(needed, 2 * this.buffer.length));
       grown.set(this.buffer.subarray(0, this.length));
       this.buffer = grown;
     }
