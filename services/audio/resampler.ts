@@ -274,8 +274,7 @@ export class Resampler {
    * still cannot change a bit of the output. Two odd outputs are summed side by side, term by term, from
    * the 35 inputs their windows span read once into locals: each sum is a chain of 16 dependent
    * additions, and with two chains in flight the processor overlaps them instead of waiting out each
-   * addition's latency, and each input is read (bounds-checked, widened to double) once rather than
-   * twice. About 2.4 times faster than one sum at a time (measured on 20 ms frames); the order of each
+   * addition's latency, and each input is read (and bounds-checked) once rather than twice. About 2.4 times faster than one sum at a time (measured on 20 ms frames); the order of each
    * sum's own terms, and so every bit, is unchanged. Four chains at once are no faster, eight slower
    * (their locals no longer fit in registers).
    */
