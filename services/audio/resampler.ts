@@ -48,6 +48,15 @@ interface Filter {
   readonly symmetric: boolean[];
 }
 
+/**
+ * Outputs up to SLAB_MAX_OUTPUT samples (a live stream's 20 ms frame: 320) are cut from a block of
+ * SLAB_SAMPLES rather than each given an ArrayBuffer of its own: allocating (and later collecting) a
+ * buffer costs more than a frame's resampling at 8 kHz, a view into a block a third of that. Blocks are
+ * never written twice, so an output stays as it was returned, and one is freed once its last view is.
+ */
+const SLAB_SAMPLES = 4096;
+const SLAB_MAX_OUTPUT = 1024;
+
 const filterCache = new Map<string, Filter>();
 const FILTER_CACHE_SIZE = 8;
 
@@ -146,6 +155,9 @@ export class Resampler {
   private position = 0;
   private remainder = 0;
   private ended = false;
+  /** The block outputs are cut from, and how much of it is used. */
+  private slab = new Float32Array(0);
+  private slabUsed = 0;
 
   constructor(
     readonly inRate: number,
@@ -166,12 +178,17 @@ export class Resampler {
     return Math.ceil((inputSamples * outRate) / inRate);
   }
 
-  /** Feeds input; returns the output samples whose filter window is now complete. */
+  /**
+   * Feeds input; returns the output samples whose filter window is now complete. A short output may
+   * be a view into a block shared with later outputs (mind `byteOffset` when reading its `buffer`).
+   */
   process(input: Float32Array): Float32Array {
     if (this.ended) throw new Error("Resampler.process after flush");
     if (!this.filter) {
       this.received += input.length;
-      return input.slice();
+      const copy = this.output(input.length);
+      copy.set(input);
+      return copy;
     }
     this.append(input, input.length);
     return this.run(Number.POSITIVE_INFINITY);
@@ -188,6 +205,18 @@ export class Resampler {
     const zeros = Math.max(0, lastNeeded + 1 - this.received);
     this.append(new Float32Array(zeros), 0);
     return this.run(total);
+  }
+
+  /** A new array of `count` samples: cut from the current block when short. */
+  private output(count: number): Float32Array {
+    if (count > SLAB_MAX_OUTPUT) return new Float32Array(count);
+    if (this.slabUsed + count > this.slab.length) {
+      this.slab = new Float32Array(SLAB_SAMPLES);
+      this.slabUsed = 0;
+    }
+    const out = this.slab.subarray(this.slabUsed, this.slabUsed + count);
+    this.slabUsed += count;
+    return out;
   }
 
   private append(input: Float32Array, realSamples: number): void {
@@ -219,7 +248,7 @@ export class Resampler {
     const pending = this.buffer;
     // At most this many outputs fit in the buffered input (one more for the rounded phase).
     const room = Math.min(limit - this.produced, Math.ceil(((available - this.position) * up) / down) + 1);
-    const out = new Float32Array(Math.max(0, room));
+    const out = this.output(Math.max(0, room));
     let count = 0;
     while (this.produced < limit && count < out.length) {
       let newest = this.position + half; // the newest input sample the window touches
@@ -262,7 +291,7 @@ export class Resampler {
     const keepFrom = this.position + half - taps; // one sample of slack for the rounded phase
     const drop = Math.min(Math.max(0, keepFrom - this.base), this.length);
     if (drop > 0) this.consume(drop);
-    return count === out.length ? out : out.slice(0, count);
+    return count === out.length ? out : out.subarray(0, count);
   }
 
   /**
@@ -290,7 +319,7 @@ export class Resampler {
     // Output m's window ends at input floor(m/2) + half: every m below `last` has its window buffered.
     const last = Math.min(limit, 2 * (base + this.length - half));
     const count = Math.max(0, last - this.produced);
-    const out = new Float32Array(count);
+    const out = this.output(count);
     // Outputs come in pairs: `produced` and `last` are always even (a doubling's total is 2n).
     const m = this.produced + count;
     let s = this.position + half - taps + 1 - base; // where output 2i+1's window starts in the buffer
