@@ -555,6 +555,7 @@ function finalAlternatives(final: readonly TimedWord[], bufferStart: number, run
   return out;
 }
 
+/** takeIf's test, made once: an arrow written in the loop would be a new closure for every chunk. */
 function isAudio(input: ChannelInput): boolean {
   return input.kind === "audio";
 }
