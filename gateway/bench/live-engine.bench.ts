@@ -9,10 +9,17 @@
 // paced at 1x and the figure to read is the final latency (endpoint to final, as the engine's
 // observer reports it). An AsyncLocalStorage is entered first, as the platform's ORM does, so
 // promises cost what they cost in the gateway.
-import { AsyncLocalStorage } from "node:async_hooks";
+//
+// Each round also prints the CPU per stereo frame, next to a baseline timed in the same round: the
+// same frames, each copied into a Buffer as the transport does and handed through a bounded queue
+// to a reader that answers it (a frame in, a frame out: what an echo server does per frame, less
+// the transport). The ratio of the two is the engine's own cost per frame, in a figure a busy
+// machine disturbs less than either time alone.
+import { AsyncLocalStorage, createHook } from "node:async_hooks";
 import { parseArgs } from "node:util";
 import { dtmfSequence } from "../../inference/client/testing/signals.js";
 import { createStreamDecoder } from "../../services/audio/index.js";
+import { BoundedQueue } from "../../services/speech/engine/bounded-queue.js";
 import { mulawOf } from "../../services/audio/g711.js";
 import { energyGate } from "../../services/speech/engine/gate.js";
 import { RecognitionSession } from "../../services/speech/engine/session.js";
@@ -89,15 +96,57 @@ async function stream(): Promise<void> {
   await reading;
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
-for (let round = 0; round < Number(values.rounds); round++) {
-  finalLatencies.length = 0;
+/** The baseline: each frame through a bounded queue to a reader that answers it through another. */
+async function echo(): Promise<void> {
+  const requests = new BoundedQueue<Buffer>(16);
+  const responses = new BoundedQueue<Buffer>(16);
+  const serving = (async () => {
+    for await (const frame of requests) await responses.push(frame);
+    responses.close();
+  })();
+  const reading = (async () => {
+    for await (const _ of responses);
+  })();
+  for (let at = 0; at < stereo.length; at += frameBytes) await requests.push(Buffer.from(stereo.subarray(at, at + frameBytes)));
+  requests.close();
+  await Promise.all([serving, reading]);
+}
+
+/** CPU microseconds per stereo frame of `run` over every stream at once. */
+async function cpuPerFrame(run: () => Promise<void>): Promise<{ us: number; wall: number }> {
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await Promise.all(Array.from({ length: streams }, stream));
+  await Promise.all(Array.from({ length: streams }, run));
   const { user, system } = process.cpuUsage(cpu);
+  return { us: (user + system) / streams / Math.ceil(stereo.length / frameBytes), wall: (performance.now() - started) / 1000 };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1] ?? NaN;
+const engineUs: number[] = [];
+const echoUs: number[] = [];
+const ratios: number[] = [];
+for (let round = 0; round < Number(values.rounds); round++) {
+  finalLatencies.length = 0;
+  const live = await cpuPerFrame(stream);
+  const base = await cpuPerFrame(echo);
+  engineUs.push(live.us);
+  echoUs.push(base.us);
+  ratios.push(live.us / base.us);
   console.log(
-    `round ${round}: ${streams} streams of ${SECONDS} s, ${frameMs} ms frames, model ${modelMs} ms: ${((user + system) / 1000 / streams / SECONDS).toFixed(3)} ms CPU per stream-second ` +
-      `(${((performance.now() - started) / 1000).toFixed(1)} s wall), final latency median ${median(finalLatencies).toFixed(0)} ms`,
+    `round ${round}: ${streams} streams of ${SECONDS} s, ${frameMs} ms frames, model ${modelMs} ms: ${((live.us * 1000) / frameMs / 1000).toFixed(3)} ms CPU per stream-second ` +
+      `(${live.wall.toFixed(1)} s wall), final latency median ${median(finalLatencies).toFixed(0)} ms; ` +
+      `per frame ${live.us.toFixed(1)} µs CPU, baseline ${base.us.toFixed(1)} µs, ratio ${(live.us / base.us).toFixed(2)}`,
   );
 }
+console.log(`median per frame: ${median(engineUs).toFixed(1)} µs CPU, baseline ${median(echoUs).toFixed(1)} µs, ratio ${median(ratios).toFixed(2)}`);
+
+// Promises made per stereo frame: a count that machine load does not blur (each costs more than its
+// allocation while the promise hooks are on). The hook is on for this last pass only.
+async function promisesPerFrame(run: () => Promise<void>): Promise<number> {
+  let promises = 0;
+  const hook = createHook({ init: (_id, type) => void (type === "PROMISE" && promises++) }).enable();
+  await Promise.all(Array.from({ length: streams }, run));
+  hook.disable();
+  return promises / streams / Math.ceil(stereo.length / frameBytes);
+}
+console.log(`promises per frame: ${(await promisesPerFrame(stream)).toFixed(2)}, baseline ${(await promisesPerFrame(echo)).toFixed(2)}`);

@@ -148,3 +148,33 @@ test("calls made without awaiting run in order; close is idempotent", async () =
   const joined = Float32Array.from(outputs.flatMap((o) => Array.from(o[0]!)));
   expectSame([joined], await decodeAudio(format, bytes));
 });
+
+describe("pushNow, the live path's push without a promise", () => {
+  test("gives a raw encoding's chunks what push gives them, and the arrays it returns stay its caller's", async () => {
+    // 16 kHz μ-law passes the resampler untouched: the decoder's own arrays, were they handed out, would show here.
+    const format: AudioFormat = { encoding: "MULAW", sampleRateHertz: 16000, channels: 2 };
+    const bytes = makeTones({ encoding: "MULAW", rate: 16000, tones: TONES, seconds: 0.2 });
+    const now = createStreamDecoder(format);
+    const later = createStreamDecoder(format);
+    const fromNow: Float32Array[][] = [];
+    const fromPush: Float32Array[][] = [];
+    for (const part of chunks(bytes, 640)) {
+      fromNow.push(now.pushNow!(part)!);
+      fromPush.push(await later.push(part));
+    }
+    expect(fromNow).toEqual(fromPush);
+    expect(fromNow[0]![0]).not.toEqual(fromNow[1]![0]);
+    now.close();
+    later.close();
+  });
+
+  test("leaves a container's chunks to push, and throws what push rejects with", async () => {
+    const flac = createStreamDecoder({ encoding: "FLAC", sampleRateHertz: 0, channels: 0 });
+    expect(flac.pushNow!(new TextEncoder().encode("fLaC"))).toBeUndefined();
+    flac.close();
+    const pcm = createStreamDecoder({ encoding: "LINEAR16", sampleRateHertz: 8000, channels: 1 }, { maxChunkBytes: 4 });
+    expect(() => pcm.pushNow!(new Uint8Array(6))).toThrow(/over the limit/);
+    await expect(pcm.push(new Uint8Array(2))).rejects.toThrow(/over the limit/);
+    pcm.close();
+  });
+});

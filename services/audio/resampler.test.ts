@@ -83,3 +83,31 @@ describe("chunking", () => {
     }
   });
 });
+
+describe("8 kHz → 16 kHz, the half-band", () => {
+  // The taps, read off the impulse response: output 2i+1 of an impulse at input p is the coefficient of x[p].
+  function halfBandTaps(): Float32Array {
+    const impulse = new Float32Array(200);
+    impulse[100] = 1;
+    const out = resampleAll(impulse, 8000);
+    // Output 2i+1 = Σ_k c_k·(x[i−16+k] + x[i+17−k]): x[100] meets c_k at i = 116 − k.
+    return Float32Array.from({ length: 17 }, (_, k) => out[2 * (116 - k) + 1]!);
+  }
+
+  test("each even output is its input sample and each odd one the 34-tap sum added in order, bit for bit, whatever the chunking", () => {
+    const c = halfBandTaps();
+    const input = sine(8000, 440, 0.25);
+    for (let i = 0; i < input.length; i++) input[i]! += 0.1 * Math.sin(i * i * 1e-3);
+    input[7] = -0; // a signed zero must come out as it would from the one-at-a-time sum
+    const x = (i: number) => (i >= 0 && i < input.length ? input[i]! : 0);
+    const expected = new Float32Array(2 * input.length);
+    for (let i = 0; i < input.length; i++) {
+      expected[2 * i] = input[i]!;
+      let sum = c[0]! * (x(i - 16) + x(i + 17));
+      for (let k = 1; k < 17; k++) sum += c[k]! * (x(i - 16 + k) + x(i + 17 - k));
+      expected[2 * i + 1] = sum;
+    }
+    // Whole, 20 ms frames, and sizes that leave an odd number of output pairs in a call.
+    for (const size of [input.length, 160, 1, 3, 37]) expect(resampleAll(input, 8000, size)).toEqual(expected);
+  });
+});

@@ -7,7 +7,10 @@ import { OggOpusDecoder } from "ogg-opus-decoder";
 import { AudioFormatError, MAX_CHANNELS, type AudioFormat } from "./format.js";
 import { MIN_SAMPLE_RATE } from "./rates.js";
 
-/** Samples per channel at `sampleRate`. */
+/**
+ * Samples per channel at `sampleRate`. The raw encodings' decoders reuse these arrays at their next
+ * call (a live stream's frames are all one size): read them before decoding more.
+ */
 export interface DecodedBlock {
   channels: Float32Array[];
   sampleRate: number;
@@ -58,7 +61,14 @@ abstract class InterleavedDecoder implements SourceDecoder {
     this.channelCount = format.channels;
   }
 
-  protected abstract sample(bytes: Uint8Array, offset: number): number;
+  /** Per channel, the array the last block was decoded into: reused while blocks keep their size. */
+  private outputs: Float32Array[] = [];
+
+  /**
+   * Writes channel `channel` of `frames` whole frames of `bytes` to `out`. One loop per encoding
+   * (rather than a shared loop calling a per-sample method) keeps each loop's reads monomorphic.
+   */
+  protected abstract deinterleave(bytes: Uint8Array, frames: number, channel: number, out: Float32Array): void;
 
   async decode(chunk: Uint8Array): Promise<DecodedBlock | undefined> {
     return this.decodeNow(chunk);
@@ -88,15 +98,10 @@ abstract class InterleavedDecoder implements SourceDecoder {
     const frames = Math.floor(bytes.length / frameBytes);
     this.carry = frames * frameBytes === bytes.length ? NO_BYTES : bytes.slice(frames * frameBytes);
     if (frames === 0) return undefined;
-    const channels: Float32Array[] = [];
-    for (let c = 0; c < this.channelCount; c++) {
-      const out = new Float32Array(frames);
-      channels.push(out);
-      for (let i = 0, offset = c * this.bytesPerSample; i < frames; i++, offset += frameBytes) {
-        out[i] = this.sample(bytes, offset);
-      }
-    }
-    return { channels, sampleRate: this.format.sampleRateHertz };
+    // A 20 ms frame at a time, 50 times a second per stream: the arrays are reused, not allocated each time.
+    if (this.outputs[0]?.length !== frames) this.outputs = Array.from({ length: this.channelCount }, () => new Float32Array(frames));
+    for (let c = 0; c < this.channelCount; c++) this.deinterleave(bytes, frames, c, this.outputs[c]!);
+    return { channels: this.outputs, sampleRate: this.format.sampleRateHertz };
   }
 }
 
@@ -108,9 +113,12 @@ export class Linear16Decoder extends InterleavedDecoder {
     super(format, 2);
   }
 
-  protected sample(bytes: Uint8Array, offset: number): number {
-    const value = bytes[offset]! | (bytes[offset + 1]! << 8);
-    return (value >= 0x8000 ? value - 0x10000 : value) / 32768;
+  protected deinterleave(bytes: Uint8Array, frames: number, channel: number, out: Float32Array): void {
+    const stride = 2 * this.channelCount;
+    for (let i = 0, offset = 2 * channel; i < frames; i++, offset += stride) {
+      const value = bytes[offset]! | (bytes[offset + 1]! << 8);
+      out[i] = (value >= 0x8000 ? value - 0x10000 : value) / 32768;
+    }
   }
 
   override decodeNow(chunk: Uint8Array): DecodedBlock | undefined {
@@ -202,8 +210,10 @@ export class G711Decoder extends InterleavedDecoder {
     super(format, 1);
   }
 
-  protected sample(bytes: Uint8Array, offset: number): number {
-    return this.table[bytes[offset]!]!;
+  protected deinterleave(bytes: Uint8Array, frames: number, channel: number, out: Float32Array): void {
+    const table = this.table;
+    const stride = this.channelCount;
+    for (let i = 0, offset = channel; i < frames; i++, offset += stride) out[i] = table[bytes[offset]!]!;
   }
 }
 

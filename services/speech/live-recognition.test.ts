@@ -206,6 +206,41 @@ describe("live recognition over a real sidecar (the dtmf model)", () => {
       }
     });
 
+    it("stereo μ-law in 20 ms frames through writeNow: queued without a promise while the engine keeps up, the same finals as write", async () => {
+      const left = dtmfSequence("25", { sampleRate: 8000, leadMs: 200 });
+      const right = dtmfSequence("#0", { sampleRate: 8000, leadMs: 600 });
+      const linear = pcm16(padded(left.audio, 1400, 8000), padded(right.audio, 1000, 8000));
+      const bytes = soxConvert(linear, ["-t", "raw", "-e", "signed-integer", "-b", "16", "-L", "-r", "8000", "-c", "2"], ["-t", "raw", "-e", "u-law", "-b", "8"]);
+      const format = { encoding: "MULAW" as const, sampleRateHertz: 8000, channels: 2 };
+      const recognition = await recognizer.open(config({ format, separateChannels: true }));
+      const outputs: EngineOutput[] = [];
+      const reading = (async () => {
+        for await (const o of recognition.outputs) outputs.push(o);
+      })();
+      let waited = 0;
+      const frames = split(bytes, 320);
+      for (const frame of frames) {
+        const writing = recognition.writeNow(frame);
+        if (writing) {
+          waited++;
+          await writing;
+        }
+        // As the transport's read of the next message lets the engine run between frames.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await recognition.close();
+      await reading;
+      recognition.abort();
+      expect(waited).toBe(0);
+      expect(recognition.bytesReceived).toBe(bytes.length);
+      const viaWrite = await run(await recognizer.open(config({ format, separateChannels: true })), frames);
+      expect(viaWrite.error).toBeUndefined();
+      // Each channel's finals, word times and all (which channel's final is out first is the model's race).
+      const byChannel = (outs: EngineOutput[]) => finalsOf(outs).sort((a, b) => a.channel - b.channel);
+      expect(byChannel(outputs).map((r) => [r.channel, r.transcript])).toEqual([[1, "25"], [2, "#0"]]);
+      expect(byChannel(outputs)).toEqual(byChannel(viaWrite.outputs));
+    });
+
     it("a stream that ends inside a sample is refused at its end, naming audio_content, after the finals of what came before", async () => {
       // No silence after the keys: their final comes at the close, from the audio before the stray byte.
       const bytes = pcm16(keys.audio);

@@ -329,9 +329,22 @@ export class LiveRecognition {
   }
 
   /** One chunk of audio in the config's encoding. Waits while the engine's queues are full. */
-  async write(chunk: Uint8Array): Promise<void> {
+  write(chunk: Uint8Array): Promise<void> {
+    try {
+      return this.writeNow(chunk) ?? RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * `write` without a promise when the chunk is decoded and queued at once (a raw encoding, with room
+   * in the engine's queues: a live stream's every frame, while the engine keeps up): undefined then,
+   * else the promise of the rest. Throws what `write` would reject with.
+   */
+  writeNow(chunk: Uint8Array): Promise<void> | undefined {
     this.session.keepalive();
-    if (!this.acceptsAudio) return;
+    if (!this.acceptsAudio) return undefined;
     if (chunk.length > this.maxChunkBytes) {
       throw new InvalidArgumentError(this.fields.audio, `a chunk holds at most ${this.maxChunkBytes} bytes; this one has ${chunk.length}`);
     }
@@ -340,10 +353,19 @@ export class LiveRecognition {
     // a whole one, which close() holds it to.
     this.bytes += chunk.length;
     const arrivedAt = performance.now();
-    await this.feed(await this.decoder.push(chunk));
+    const decoded = this.decoder.pushNow?.(chunk);
+    const feeding = decoded ? this.feed(decoded) : this.decoder.push(chunk).then((audio) => this.feed(audio));
+    if (!feeding) {
+      this.arrived(arrivedAt);
+      return undefined;
+    }
+    return feeding.then(() => this.arrived(arrivedAt));
+  }
+
+  private arrived(at: number): void {
     const i = this.arrivals.next++ % ARRIVALS;
     this.arrivals.seconds[i] = this.base.seconds + this.decodedSamples / MODEL_SAMPLE_RATE;
-    this.arrivals.at[i] = arrivedAt;
+    this.arrivals.at[i] = at;
   }
 
   /**
@@ -428,24 +450,26 @@ export class LiveRecognition {
     this.session.abort();
   }
 
-  private async feed(decoded: Float32Array[]): Promise<void> {
+  /** Decoded audio to the session: undefined once queued, else the promise of the wait for room. */
+  private feed(decoded: Float32Array[]): Promise<void> | undefined {
     const length = decoded[0]?.length ?? 0;
-    if (length === 0) return;
+    if (length === 0) return undefined;
     this.decodedSamples += length;
     const channels = this.session.settings.channels;
     if (channels === 1) {
       const mono = mixdown(decoded);
       this.diarization?.push([mono]);
-      await this.session.write([mono]);
-      return;
+      return this.session.writeNow([mono]);
     }
     if (decoded.length !== channels) {
       throw new InvalidArgumentError(this.fields.channels, `the audio has ${decoded.length} channels, the config says ${channels}`);
     }
     this.diarization?.push(decoded);
-    await this.session.write(decoded);
+    return this.session.writeNow(decoded);
   }
 }
+
+const RESOLVED = Promise.resolve();
 
 /**
  * Results through the Arabic text chain, word by word (times and confidences kept): finals whole,

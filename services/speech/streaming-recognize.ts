@@ -232,9 +232,12 @@ async function pump(
       switch (message.case) {
         case "streamingConfig":
           throw new InvalidArgumentError("streaming_config", `only the first message may carry streaming_config; message ${n} carried another`);
-        case "audioContent":
-          await recognition.write(message.value);
+        case "audioContent": {
+          // Queued at once (the usual frame) it costs no promise: only a wait for room is awaited.
+          const writing = recognition.writeNow(message.value);
+          if (writing) await writing;
           break;
+        }
         case "control":
           if (message.value.type === StreamingControlType.KEEPALIVE) recognition.keepalive();
           else if (message.value.type === StreamingControlType.FINALIZE) await recognition.finalize();

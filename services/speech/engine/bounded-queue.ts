@@ -65,6 +65,27 @@ export class BoundedQueue<T> implements AsyncIterable<T> {
     }
   }
 
+  /**
+   * Undefined when `poll` has its answer now (an item is queued, or the queue has ended); else a
+   * promise that resolves when it may. A consumer that loops on `ready` and `poll` costs no promise
+   * for an item already queued, and one (not `take`'s two) for an item it waits for.
+   */
+  ready(): Promise<void> | undefined {
+    if (this.items.length > 0 || this.ended) return undefined;
+    return new Promise<void>((resolve) => this.takers.push(resolve));
+  }
+
+  /** The next item if one is queued; undefined if none. Once the queue has ended empty, throws its failure if it failed. */
+  poll(): T | undefined {
+    if (this.items.length > 0) {
+      const item = this.items.shift() as T;
+      this.wake("pushers");
+      return item;
+    }
+    if (this.ended && this.failure !== undefined) throw this.failure;
+    return undefined;
+  }
+
   /** The next item if one is queued now and `accept` takes it; never waits. */
   takeIf(accept: (item: T) => boolean): T | undefined {
     if (this.items.length === 0 || !accept(this.items[0] as T)) return undefined;

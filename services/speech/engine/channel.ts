@@ -154,7 +154,9 @@ export class ChannelRecognizer {
 
   private async recognise(): Promise<void> {
     for (;;) {
-      const item = await this.input.take();
+      // Awaited only when nothing is queued: a chunk already waiting costs no promise.
+      for (let waiting = this.input.ready(); waiting; waiting = this.input.ready()) await waiting;
+      const item = this.input.poll();
       if (item === undefined || this.sink.stopped) break;
       if (item.kind === "finalize") {
         await this.flushPending();
@@ -165,10 +167,11 @@ export class ChannelRecognizer {
       }
       // Take every chunk already waiting: one gate call for all of them.
       const chunks = [item.samples];
-      for (let next = this.input.takeIf((i) => i.kind === "audio"); next; next = this.input.takeIf((i) => i.kind === "audio")) {
+      for (let next = this.input.takeIf(isAudio); next; next = this.input.takeIf(isAudio)) {
         chunks.push((next as { samples: Float32Array }).samples);
       }
-      await this.consume(chunks);
+      const consuming = this.consume(chunks);
+      if (consuming) await consuming;
       if (this.decodeFailure !== undefined) throw this.decodeFailure;
       this.sink.progressed?.();
     }
@@ -177,7 +180,11 @@ export class ChannelRecognizer {
     if (this.inUtterance) await this.endUtterance("end");
   }
 
-  private async consume(chunks: Float32Array[]): Promise<void> {
+  /**
+   * Appends the chunks to the pending audio and scores its whole frames: synchronous (undefined) unless
+   * the gate or a step has to wait, as a live channel's every 20 ms chunk of silence or speech does not.
+   */
+  private consume(chunks: Float32Array[]): Promise<void> | undefined {
     let total = this.pendingLength;
     for (const c of chunks) total += c.length;
     if (total > this.pending.length) {
@@ -194,14 +201,20 @@ export class ChannelRecognizer {
     const whole = Math.floor(total / this.frameSamples) * this.frameSamples;
     // The whole frames are scored in place; the rest moves to the front once they are.
     this.pendingLength = total;
-    if (whole > 0) {
-      try {
-        await this.scoreAndStep(audio.subarray(0, whole));
-      } finally {
-        audio.copyWithin(0, whole, total);
-        this.pendingLength = total - whole;
-      }
+    if (whole === 0) return undefined;
+    let scoring: Promise<void> | undefined;
+    try {
+      scoring = this.scoreAndStep(audio.subarray(0, whole));
+    } finally {
+      if (!scoring) this.dropScored(whole);
     }
+    return scoring?.finally(() => this.dropScored(whole));
+  }
+
+  /** The first `scored` pending samples are scored: the rest moves to the front. */
+  private dropScored(scored: number): void {
+    this.pending.copyWithin(0, scored, this.pendingLength);
+    this.pendingLength -= scored;
   }
 
   /** At a finalize or the end: the last partial frame is scored as if padded with silence. */
@@ -214,17 +227,30 @@ export class ChannelRecognizer {
     await this.scoreAndStep(frame, real);
   }
 
-  private async scoreAndStep(frames: Float32Array, lastFrameSamples = this.frameSamples): Promise<void> {
-    const scores = await this.gate.score(frames);
-    for (let f = 0; f < scores.length; f++) {
-      if (this.sink.stopped) return;
+  /** Scores the frames and steps through them: synchronous (undefined) unless the gate or a step has to wait. */
+  private scoreAndStep(frames: Float32Array, lastFrameSamples = this.frameSamples): Promise<void> | undefined {
+    const scores = this.gate.scoreNow?.(frames);
+    if (scores) return this.stepFrom(0, frames, scores, lastFrameSamples);
+    return this.gate.score(frames).then((awaited) => this.stepFrom(0, frames, awaited, lastFrameSamples));
+  }
+
+  /** Steps through scored frames from frame `from`, going on asynchronously only after a step that waits. */
+  private stepFrom(from: number, frames: Float32Array, scores: Float32Array, lastFrameSamples: number): Promise<void> | undefined {
+    for (let f = from; f < scores.length; f++) {
+      if (this.sink.stopped) return undefined;
       const isLast = f === scores.length - 1;
       const length = isLast ? lastFrameSamples : this.frameSamples;
       const stepping = this.step(frames.subarray(f * this.frameSamples, f * this.frameSamples + length), scores[f]! >= this.settings.speechThreshold);
-      if (stepping) await stepping;
+      if (stepping) {
+        return stepping.then(() => {
+          this.wakePositionWaiters();
+          return this.stepFrom(f + 1, frames, scores, lastFrameSamples);
+        });
+      }
       this.wakePositionWaiters();
     }
     this.maybeRedecode();
+    return undefined;
   }
 
   private wakePositionWaiters(): void {
@@ -527,6 +553,11 @@ function finalAlternatives(final: readonly TimedWord[], bufferStart: number, run
     if (whole && whole !== transcript && !out.includes(whole)) out.push(whole);
   }
   return out;
+}
+
+/** takeIf's test, made once: an arrow written in the loop would be a new closure for every chunk. */
+function isAudio(input: ChannelInput): boolean {
+  return input.kind === "audio";
 }
 
 /** A correlation id for a new sequence: random, as the channels of every gateway share the model servers. */

@@ -11,6 +11,11 @@ export interface SpeechGate {
   readonly frameSamples: number;
   /** One score in [0, 1] per whole frame of `frames` (a multiple of frameSamples samples). */
   score(frames: Float32Array): Promise<Float32Array>;
+  /**
+   * `score` without a promise, for a gate that never waits (energy): a live channel scores a frame
+   * some 30 times a second, and each promise saved is CPU saved per stream.
+   */
+  readonly scoreNow?: (frames: Float32Array) => Float32Array;
 }
 
 /** Silero's frame (the vad model's `frame_samples`): 32 ms at 16 kHz. */
@@ -24,19 +29,17 @@ export const DEFAULT_FRAME_SAMPLES = 512;
 export function energyGate(options: { frameSamples?: number; thresholdDbfs?: number } = {}): SpeechGate {
   const frameSamples = options.frameSamples ?? DEFAULT_FRAME_SAMPLES;
   const threshold = 10 ** ((options.thresholdDbfs ?? -45) / 20);
-  return {
-    frameSamples,
-    async score(frames) {
-      const count = Math.floor(frames.length / frameSamples);
-      const scores = new Float32Array(count);
-      for (let f = 0; f < count; f++) {
-        let sum = 0;
-        for (let i = f * frameSamples; i < (f + 1) * frameSamples; i++) sum += frames[i]! * frames[i]!;
-        scores[f] = Math.sqrt(sum / frameSamples) >= threshold ? 1 : 0;
-      }
-      return scores;
-    },
+  const scoreNow = (frames: Float32Array): Float32Array => {
+    const count = Math.floor(frames.length / frameSamples);
+    const scores = new Float32Array(count);
+    for (let f = 0; f < count; f++) {
+      let sum = 0;
+      for (let i = f * frameSamples; i < (f + 1) * frameSamples; i++) sum += frames[i]! * frames[i]!;
+      scores[f] = Math.sqrt(sum / frameSamples) >= threshold ? 1 : 0;
+    }
+    return scores;
   };
+  return { frameSamples, scoreNow, score: async (frames) => scoreNow(frames) };
 }
 
 /**

@@ -257,6 +257,47 @@ describe("the recognition session", () => {
     expect(kinds.slice(-2)).toEqual(["final", "utterance_end"]);
   }, 10_000);
 
+  it("takes a chunk without a promise while its queues have room, and hands back the wait once one is full", async () => {
+    const { asr } = scriptedAsr();
+    const s = session({ channels: 2, inputCapacity: 2 }, asr);
+    const outputs = collect(s);
+    const frame = () => [new Float32Array(320), new Float32Array(320)];
+    // The channels have not run yet: the first two chunks fill their queues, the third must wait.
+    expect(s.writeNow(frame())).toBeUndefined();
+    expect(s.writeNow(frame())).toBeUndefined();
+    const waiting = s.writeNow(frame());
+    expect(waiting).toBeInstanceOf(Promise);
+    await waiting;
+    await s.close();
+    expect(await outputs).toEqual([]);
+    expect(s.processedSeconds).toBeCloseTo((3 * 320) / RATE, 6);
+  });
+
+  it("gives the same results and events whether the audio comes in 20 ms frames, odd pieces or all at once", async () => {
+    const sound = audio([0, 400], ...speech([0.3, 0.6]), [0, 1200], ...speech([0.9]), [0, 1000]);
+    const run = async (piece: number, gate: () => SpeechGate = () => energyGate()) => {
+      const settings = { ...defaultEngineSettings, voiceActivityEvents: true, utteranceEndSilenceMs: 500 };
+      const s = new RecognitionSession(settings, { asr: scriptedAsr().asr, gate });
+      const outputs = collect(s);
+      for (let at = 0; at < sound.length; at += piece) {
+        const writing = s.writeNow([sound.slice(at, at + piece)]);
+        if (writing) await writing;
+      }
+      await s.close();
+      return outputs;
+    };
+    const framed = await run(320);
+    expect(finals(framed).map((r) => r.transcript)).toEqual(["w3 w6", "w9"]);
+    expect(events(framed).map((e) => e.type)).toEqual(["speech_begin", "speech_end", "utterance_end", "speech_begin", "speech_end", "utterance_end"]);
+    for (const piece of [77, 1000, sound.length]) expect(await run(piece)).toEqual(framed);
+    // A gate that always answers with a promise (as the VAD does) steps through the same frames.
+    const awaited = (): SpeechGate => {
+      const energy = energyGate();
+      return { frameSamples: energy.frameSamples, score: (frames) => energy.score(frames) };
+    };
+    expect(await run(320, awaited)).toEqual(framed);
+  });
+
   it("sends nothing to the model and returns nothing for pure silence", async () => {
     const { asr, calls } = scriptedAsr();
     const s = session({ interimResults: true, voiceActivityEvents: true }, asr);

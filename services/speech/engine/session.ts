@@ -187,10 +187,23 @@ export class RecognitionSession {
    * Queues audio: one Float32Array of 16 kHz samples per channel, all of the same length. Waits
    * while the channels' queues are full. Audio after the session stopped taking it is ignored.
    */
-  async write(channels: Float32Array[]): Promise<void> {
+  write(channels: Float32Array[]): Promise<void> {
+    try {
+      return this.writeNow(channels) ?? RESOLVED;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /**
+   * `write` without a promise when every queue has room (a live stream's every frame, while the
+   * engine keeps up): undefined once queued, or the promise of the wait for room. Throws what
+   * `write` would reject with.
+   */
+  writeNow(channels: Float32Array[]): Promise<void> | undefined {
     if (channels.length !== this.channels.length) throw new Error(`expected ${this.channels.length} channels, got ${channels.length}`);
     this.keepalive();
-    if (!this.acceptsAudio) return;
+    if (!this.acceptsAudio) return undefined;
     this.writtenSamples += channels[0]!.length;
     // Queues with room take the chunk at once; only a full one (or a closed one, to say so) is waited on.
     let pushes: Promise<void>[] | undefined;
@@ -199,7 +212,10 @@ export class RecognitionSession {
       const item: ChannelInput = { kind: "audio", samples: channels[r % channels.length]! };
       if (!input.offer(item)) (pushes ??= []).push(input.push(item).catch(ignoreClosed));
     }
-    if (!pushes) return;
+    return pushes && this.waitForRoom(pushes);
+  }
+
+  private async waitForRoom(pushes: Promise<void>[]): Promise<void> {
     this.writesWaiting++;
     try {
       await Promise.all(pushes);
@@ -308,6 +324,8 @@ export class RecognitionSession {
     return pushed;
   }
 }
+
+const RESOLVED = Promise.resolve();
 
 function ignoreClosed(): void {
   // The session stopped taking audio while this chunk waited for room: it is not recognised, as
