@@ -149,6 +149,7 @@ export class ChannelRecognizer {
     } finally {
       for (const waiter of this.positionWaiters) waiter.resolve();
       this.positionWaiters = [];
+      this.gate.close?.();
     }
   }
 

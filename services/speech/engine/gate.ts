@@ -16,6 +16,8 @@ export interface SpeechGate {
    * some 30 times a second, and each promise saved is CPU saved per stream.
    */
   readonly scoreNow?: (frames: Float32Array) => Float32Array;
+  /** The channel is done with the gate (ended, failed or aborted): it lets go of what it holds elsewhere. */
+  close?(): void;
 }
 
 /** Silero's frame (the vad model's `frame_samples`): 32 ms at 16 kHz. */

@@ -89,6 +89,21 @@ const interims = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "resu
 const events = (outs: EngineOutput[]) => outs.flatMap((o) => (o.kind === "event" ? [o.event] : []));
 
 describe("the recognition session", () => {
+  it("closes each channel's gate once its channel is done, whether the session closes or is aborted", async () => {
+    for (const end of ["close", "abort"] as const) {
+      let closed = 0;
+      const gate = () => ({ ...energyGate(), close: () => void closed++ });
+      const s = new RecognitionSession({ ...defaultEngineSettings, channels: 2 }, { asr: scriptedAsr().asr, gate });
+      const outputs = collect(s).catch(() => []);
+      await feed(s, [audio([0.3, 400]), audio([0, 400])], { close: false });
+      expect(closed).toBe(0);
+      if (end === "close") await s.close();
+      else s.abort();
+      await outputs;
+      await expect.poll(() => closed).toBe(2);
+    }
+  });
+
   it("ends utterances at the silence, with finals in stream time, speech events and gapless indexes", async () => {
     const { asr } = scriptedAsr();
     const timings = { firstInterim: [] as number[], finalLatency: [] as number[], decodes: [] as string[] };

@@ -27,6 +27,8 @@ describe("vadSequenceGate", () => {
   /** Samples each VAD model was sent, and how many of the next vad_stream calls fail. */
   const sent = { vad: 0, vad_stream: 0 };
   let failures = 0;
+  /** The sequence parameters of every vad_stream request, in order. */
+  const requests: Array<{ id: unknown; start: unknown; end: unknown; samples: number }> = [];
 
   beforeAll(async () => {
     weightsDir = await mkdtemp(join(tmpdir(), "arabicstt-vad-gate-"));
@@ -35,7 +37,9 @@ describe("vadSequenceGate", () => {
       new Map(factories).set(
         name,
         withWrappedInfer(name, (infer) => async (inputs, parameters, signal) => {
-          sent[name] += (inputs.get("AUDIO")!.data as Float32Array).length;
+          const samples = (inputs.get("AUDIO")!.data as Float32Array).length;
+          sent[name] += samples;
+          if (name === "vad_stream") requests.push({ id: parameters.sequence_id, start: parameters.sequence_start, end: parameters.sequence_end, samples });
           if (name === "vad_stream" && failures > 0) {
             failures--;
             throw new Error("injected: the server lost the sequence");
@@ -109,6 +113,17 @@ describe("vadSequenceGate", () => {
     const more = await gate.score(channel.subarray(33 * FRAME, 36 * FRAME));
     const continued = (await client.vad(channel.subarray(14 * FRAME, 36 * FRAME))).probabilities;
     expect([...more]).toEqual([...continued.slice(continued.length - 3)]);
+  });
+
+  it("ends its sequence when the channel is done with it, so the server frees the state", async () => {
+    const gate = vadSequenceGate(client);
+    requests.length = 0;
+    await gate.score(channel.subarray(0, 2 * FRAME));
+    const id = requests[0]!.id;
+    gate.close!();
+    await expect.poll(() => requests.at(-1)).toEqual({ id, start: false, end: true, samples: 0 });
+    const after = await client.vad(channel.subarray(0, FRAME), { model: "vad_stream", sequence: { id: Number(id), start: false, end: false } }).catch((err: unknown) => err);
+    expect((after as Error).message).toMatch(/sequence_id: names no sequence in progress/);
   });
 
   it("fails the call when the restart fails too, and starts afresh on the next", async () => {

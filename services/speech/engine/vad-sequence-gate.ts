@@ -8,7 +8,8 @@
 // The model holds the sequence only while calls succeed: after a failed or cancelled call (the state
 // may have moved past frames whose scores never came back), or when the server let an idle sequence
 // go, the next call starts a new sequence with the frames already scored before as run-up, exactly
-// as the stateless gate does on every call, and carries on from there.
+// as the stateless gate does on every call, and carries on from there. When the channel is done, the
+// gate ends the sequence (a request with no audio and sequence_end), so the server frees its state.
 import { newSequenceId, VAD_STREAM_MODEL, type InferenceClient } from "../../../inference/client/index.js";
 import { DEFAULT_FRAME_SAMPLES, type SpeechGate } from "./gate.js";
 
@@ -42,6 +43,14 @@ export function vadSequenceGate(inference: InferenceClient, options: { frameSamp
 
   return {
     frameSamples,
+    close() {
+      if (sequenceId === undefined) return;
+      const id = sequenceId;
+      sequenceId = undefined;
+      // Its last request, with no audio, frees the state now rather than after the server's idle limit.
+      // swallowed: the channel is over either way, and a sequence the server no longer holds is let go when idle.
+      void inference.vad(new Float32Array(0), { model: VAD_STREAM_MODEL, sequence: { id, start: false, end: true } }).catch(() => undefined);
+    },
     async score(frames) {
       const count = Math.floor(frames.length / frameSamples);
       if (count === 0) return new Float32Array(0);
