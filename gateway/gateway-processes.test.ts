@@ -15,19 +15,16 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuthService } from "../proto/gen/arabicstt/v1/auth_pb.js";
-import { dtmfSequence } from "../inference/client/testing/signals.js";
 import { freePort } from "../inference/testing/ports.js";
-import { mulawOf } from "../services/audio/g711.js";
 import { createTestDatabase, type TestDatabase } from "../services/app/testing.js";
 import { bareChildEnvironment, testEnvironment } from "../services/platform/config/test-environment.js";
 import { grpcJsClient, loadGrpcJsPackage } from "./testing/clients.js";
 import { TEST_PASSWORD, uniqueEmail } from "./testing/accounts.js";
 import { UNTHROTTLED } from "./testing/platform.js";
+import { configMessage, Connection, FRAME_BYTES, finalsByChannel, nextIndexOf, resumeMessage, stereoCall } from "./testing/keypad-calls.js";
 
 const { databaseUrl, redisUrl } = testEnvironment();
 const mainPath = fileURLToPath(new URL("./main.ts", import.meta.url));
-const RATE = 8000;
-const FRAME_BYTES = (RATE / 50) * 2; // 20 ms of stereo μ-law
 
 interface LogLine {
   msg: string;
@@ -65,98 +62,6 @@ async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, t
   }
 }
 
-interface WireResponse {
-  result_index: string;
-  results: Array<{ alternatives: Array<{ transcript: string }>; is_final: boolean; channel_tag: number }>;
-  speech_event: unknown;
-  metadata: { session_id: string; audio_bytes_received: string } | null;
-}
-type Call = grpc.ClientDuplexStream<object, WireResponse>;
-
-/** A stereo call: on each channel, keypad groups at the given start times (seconds), silence elsewhere. */
-function stereoCall(seconds: number, channels: [Array<[number, string]>, Array<[number, string]>]): Buffer {
-  const samples = channels.map((groups) => {
-    const out = new Float32Array(RATE * seconds);
-    for (const [at, keys] of groups) out.set(dtmfSequence(keys, { sampleRate: RATE, leadMs: 0, toneMs: 100, gapMs: 100 }).audio, Math.round(at * RATE));
-    return out;
-  });
-  const bytes = Buffer.alloc(RATE * seconds * 2);
-  for (let i = 0; i < RATE * seconds; i++) {
-    bytes[2 * i] = mulawOf(samples[0]![i]!);
-    bytes[2 * i + 1] = mulawOf(samples[1]![i]!);
-  }
-  return bytes;
-}
-
-/** One StreamingRecognize call: what it received, and how it ended. */
-class Connection {
-  readonly responses: WireResponse[] = [];
-  readonly ended: Promise<grpc.ServiceError | undefined>;
-  private readonly call: Call;
-  private waiters: Array<() => void> = [];
-
-  constructor(client: grpc.Client, token: string, first: object) {
-    const metadata = new grpc.Metadata();
-    metadata.set("authorization", `Bearer ${token}`);
-    this.call = (client as unknown as { StreamingRecognize(m: grpc.Metadata): Call }).StreamingRecognize(metadata);
-    this.call.on("data", (r: WireResponse) => {
-      this.responses.push(r);
-      for (const w of this.waiters.splice(0)) w();
-    });
-    this.ended = new Promise((resolve) => {
-      this.call.on("error", resolve);
-      this.call.on("end", () => resolve(undefined));
-    });
-    this.call.write(first);
-  }
-
-  async until(test: (r: WireResponse) => boolean): Promise<WireResponse> {
-    for (;;) {
-      const found = this.responses.find(test);
-      if (found) return found;
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
-    }
-  }
-
-  /** Sends `audio` in 20 ms frames at four times real time; stops quietly once the call has ended. */
-  async send(audio: Buffer): Promise<void> {
-    for (let at = 0; at < audio.length && !this.call.destroyed; at += FRAME_BYTES) {
-      if (!this.call.write({ audio_content: audio.subarray(at, at + FRAME_BYTES) })) await new Promise((r) => this.call.once("drain", r));
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-
-  end(): void {
-    this.call.end();
-  }
-
-  get outputs(): WireResponse[] {
-    return this.responses.filter((r) => r.results.length > 0 || r.speech_event);
-  }
-}
-
-/** Finals per channel across a call's connections, each result index once. */
-function finalsByChannel(connections: Connection[]): Record<number, string[]> {
-  const seen = new Set<string>();
-  const out: Record<number, string[]> = { 1: [], 2: [] };
-  for (const c of connections) {
-    for (const r of c.outputs) {
-      expect(seen.has(r.result_index), `index ${r.result_index} delivered twice`).toBe(false);
-      seen.add(r.result_index);
-      for (const x of r.results) if (x.is_final) out[x.channel_tag]!.push(x.alternatives[0]!.transcript);
-    }
-  }
-  return out;
-}
-
-const configMessage = {
-  streaming_config: {
-    config: { encoding: "AUDIO_ENCODING_MULAW", sample_rate_hz: RATE, audio_channel_count: 2, separate_recognition_per_channel: true, model: "dtmf" },
-    interim_results: true,
-  },
-};
-const resumeMessage = (sessionId: string, from: number) => ({ streaming_config: { resume: { session_id: sessionId, from_result_index: String(from) } } });
-const nextIndexOf = (c: Connection) => Number(c.outputs.at(-1)?.result_index ?? -1) + 1;
 
 describe("GATEWAY_PROCESSES in the embedded mode", () => {
   it("is refused at start with one line that names what it needs, and exits 1", async () => {
